@@ -1,0 +1,83 @@
+// === The block allocator: quick lists in front of TLSF, and the growth policy ===
+//
+// Small blocks (whole size <= QUICK_MAX) are cached on exact-size LIFO lists when freed and
+// handed out again in O(1) with two loads and a store. The cached blocks stay "used" in TLSF's
+// eyes, so they never coalesce while cached; when TLSF cannot serve a request, every quick list
+// is flushed into TLSF (coalescing) before memory grows, so caching never grows the heap.
+//
+// ╒════════ Cached (quick-list) block ════════╕
+// +0  info    size | LEFTFREE (FREE clear: TLSF sees a used block)
+// +4  0       zero marks "cached"; a live object keeps its nonzero count word here
+// +8  next    next cached block of the same size, or 0
+//
+// QUICK_HEADS[size / 16] is the head of the list for blocks of `size` bytes.
+
+import { QUICK_MAX } from "./config";
+import { freeBlockToLists, growMemory, initHeap, searchFree, takeFree, tail } from "./tlsf";
+
+const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
+export const QUICK_HEADS: usize = memory.data(<i32>(QUICK_CLASSES << 2), 16);
+
+/** Whole-block size for a payload of `size` bytes behind a `header`-byte header. */
+// @ts-ignore: decorator
+@inline export function blockSizeFor(size: usize, header: usize): usize {
+  return (size + header + 15) & ~15;
+}
+
+/** A used block of exactly `size` bytes (multiple of 16), or 0 when memory is exhausted. */
+// @ts-ignore: decorator
+@inline export function allocBlock(size: usize): usize {
+  if (size <= QUICK_MAX) {
+    let head = QUICK_HEADS + (size >> 2);
+    let block = <usize>load<u32>(head);
+    if (block) {
+      store<u32>(head, load<u32>(block, 8));
+      return block;
+    }
+  }
+  return allocFromLists(size);
+}
+
+/** Gives back a used block of `size` bytes. */
+// @ts-ignore: decorator
+@inline export function freeBlock(block: usize, size: usize): void {
+  if (size <= QUICK_MAX) {
+    let head = QUICK_HEADS + (size >> 2);
+    store<u32>(block, 0, 4);
+    store<u32>(block, load<u32>(head), 8);
+    store<u32>(head, block);
+  } else {
+    freeBlockToLists(block);
+  }
+}
+
+// @ts-ignore: decorator
+@inline(never) function allocFromLists(size: usize): usize {
+  if (!tail) initHeap();
+  let block = searchFree(size);
+  if (!block) {
+    flushQuickLists();
+    block = searchFree(size);
+    if (!block) {
+      if (!growMemory(size)) return 0;
+      block = searchFree(size);
+      if (!block) return 0;
+    }
+  }
+  takeFree(block, size);
+  return block;
+}
+
+/** Returns every cached block to TLSF, where it coalesces with its neighbours. */
+export function flushQuickLists(): void {
+  for (let c: usize = 1; c < QUICK_CLASSES; c++) {
+    let head = QUICK_HEADS + (c << 2);
+    let block = <usize>load<u32>(head);
+    store<u32>(head, 0);
+    while (block) {
+      let next = <usize>load<u32>(block, 8);
+      freeBlockToLists(block);
+      block = next;
+    }
+  }
+}

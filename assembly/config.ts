@@ -1,0 +1,47 @@
+// === rcalloc build configuration: the checked-build ladder, in one place ===
+//
+// One compile-time flag picks the build; every other switch in assembly/ derives from it here.
+//
+//   asc ... --use RC_CHECKED=1   checked build
+//     - handles are table slots (index + generation + heap tag), see handles.ts
+//     - every exported entry point validates its handle before it mutates anything
+//     - each reference records its order and site; freed slots wait in a FIFO quarantine
+//       so a double put can still name where the reference was taken and first put
+//     - the object header grows from 8 to 24 bytes (order, allocation site, last put site)
+//
+//   asc ... --use RC_CHECKED=0   unchecked build (also the default when the flag is absent)
+//     - handle = payload pointer, reference count in the block header, get = increment
+//     - no table, no checks on the hot paths; misuse is undefined behaviour
+//
+// Both builds share the block layer (tlsf.ts, quicklists.ts), the heap walk and validate().
+
+// `isDefined(RC_CHECKED)` alone is true even for RC_CHECKED=0, so read the value.
+// @ts-ignore: decorator
+@inline export const CHECKED: bool = isDefined(RC_CHECKED) ? <bool>RC_CHECKED : false;
+
+// Payload alignment. 16 bytes matches AssemblyScript's runtime and SIMD (v128) loads.
+// @ts-ignore: decorator
+@inline export const AL_BITS: u32 = 4;
+// @ts-ignore: decorator
+@inline export const AL_SIZE: usize = 1 << AL_BITS;
+// @ts-ignore: decorator
+@inline export const AL_MASK: usize = AL_SIZE - 1;
+
+// Object header size. Both sizes are 8 mod 16, so every block starts at 8 mod 16 and its
+// payload at 0 mod 16 in either build (see object.ts for the diagram).
+// @ts-ignore: decorator
+@inline export const HEADER: usize = CHECKED ? 24 : 8;
+
+// Largest whole block handled by the quick lists (exact 16-byte classes, no coalescing).
+// Larger blocks go through TLSF. Tuned by bench/ (see README, Performance).
+// @ts-ignore: decorator
+@inline export const QUICK_MAX: usize = 1024;
+
+// Freed handle-table slots wait in a FIFO this long before reuse (checked build), so a
+// double put soon after the first put still finds the put site in the slot.
+// @ts-ignore: decorator
+@inline export const SLOT_QUARANTINE: u32 = 256;
+
+// The largest wasm32 memory we manage: 65535 pages keeps every address + size below 2^32.
+// @ts-ignore: decorator
+@inline export const MAX_PAGES: u32 = 65535;

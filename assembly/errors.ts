@@ -1,0 +1,62 @@
+// === Errors: codes, messages and the one path every failure takes ===
+//
+// A failure fills ERROR_RECORD and calls `abort(message)` (the `env.abort` import). It is
+// raised before the failing operation has changed anything, so a host that catches it can
+// carry on with a consistent heap. The TypeScript bindings read the record in their
+// `env.abort` and throw the matching typed error (bindings/errors.ts mirrors these codes).
+//
+// ╒════════ ERROR_RECORD (6 × u32) ════════╕
+// +0  code      one of the E_* codes below
+// +4  handle    the handle the caller passed (0 if none)
+// +8  object    payload address of the object involved (0 if unknown)
+// +12 site      site where the reference was taken (0 if unknown)
+// +16 putSite   site where it was put, moved or resized away (0 if unknown)
+// +20 detail    code-specific number (bytes asked for, pages, references held, ...)
+
+// @ts-ignore: decorator
+@inline export const E_DOUBLE_PUT: u32 = 1;
+// @ts-ignore: decorator
+@inline export const E_USE_AFTER_PUT: u32 = 2;
+// @ts-ignore: decorator
+@inline export const E_INVALID_HANDLE: u32 = 3;
+// @ts-ignore: decorator
+@inline export const E_OUT_OF_MEMORY: u32 = 4;
+// @ts-ignore: decorator
+@inline export const E_CORRUPT_HEAP: u32 = 5;
+// @ts-ignore: decorator
+@inline export const E_SHARED_RESIZE: u32 = 6;
+
+export const MSG_DOUBLE_PUT = "rcalloc: double put: this reference was already put";
+export const MSG_USE_AFTER_PUT = "rcalloc: use after put: this reference was already put";
+export const MSG_USE_AFTER_RESIZE = "rcalloc: use after resize: resize replaced this handle";
+export const MSG_HANDLE_ZERO = "rcalloc: invalid handle: 0 is never a valid handle";
+export const MSG_FOREIGN_HANDLE = "rcalloc: invalid handle: it belongs to another heap";
+export const MSG_FORGED_HANDLE = "rcalloc: invalid handle: this heap never issued it";
+export const MSG_OUT_OF_MEMORY = "rcalloc: out of memory: the heap reached its page limit";
+export const MSG_TOO_LARGE = "rcalloc: out of memory: allocation larger than 2 GiB";
+export const MSG_HANDLES_EXHAUSTED = "rcalloc: out of memory: no handle-table slot left";
+export const MSG_SHARED_RESIZE = "rcalloc: resize of an object with more than one reference";
+export const MSG_TAG_IN_USE = "rcalloc: the heap tag cannot change once handles exist";
+
+export const ERROR_RECORD: usize = memory.data(24, 16);
+
+/** Records the failure and aborts. Never returns. */
+// @ts-ignore: decorator
+@inline(never) export function fail(
+  code: u32, message: string, handle: u32, object: usize, site: u32, putSite: u32, detail: u32
+): void {
+  store<u32>(ERROR_RECORD, code, 0);
+  store<u32>(ERROR_RECORD, handle, 4);
+  store<u32>(ERROR_RECORD, <u32>object, 8);
+  store<u32>(ERROR_RECORD, site, 12);
+  store<u32>(ERROR_RECORD, putSite, 16);
+  store<u32>(ERROR_RECORD, detail, 20);
+  abort(message);
+  unreachable();
+}
+
+/** A heap invariant is broken: `message` names it. Used by validate(). */
+// @ts-ignore: decorator
+@inline(never) export function corrupt(message: string, where: usize): void {
+  fail(E_CORRUPT_HEAP, message, 0, where, 0, 0, 0);
+}

@@ -1,0 +1,111 @@
+// === Objects: the header in front of every payload, counts, allocation and resize ===
+//
+// ╒════════════ Object header, unchecked build (HEADER = 8) ════════════╕
+//    3                   2                   1
+//  1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
+// ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┼─┴─┼─┼─┤
+// │                    block size (tlsf.ts)                   │ 0 │L│0│ +0  info
+// ├───────┬───────────────────────────────────────────────────┴───┴─┴─┤
+// │ slack │            references (28 bits, 0 = cached block)         │ +4  count
+// ╞═══════╧═══════════════════════════════════════════════════════════╡
+// │                    payload (16-byte aligned) ...                  │ +8  ◄─ handle
+// └───────────────────────────────────────────────────────────────────┘
+// slack = block size - HEADER - object size (0..15), so size() is exact in both builds.
+//
+// ╒════════════ Object header, checked build (HEADER = 24) ════════════╕
+// +0  info      as above
+// +4  count     as above (references = live table slots that point here)
+// +8  order     sequence number of the allocation (shared with references)
+// +12 site      site of the alloc
+// +16 putSite   site of the most recent put
+// +20 mark      scratch for validate(): references counted from the table
+// +24 payload   (16-byte aligned)
+
+import { CHECKED, HEADER } from "./config";
+import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
+import { growBlockInPlace, shrinkBlock, SIZE } from "./tlsf";
+
+// @ts-ignore: decorator
+@inline export const REFS_MASK: u32 = 0x0FFFFFFF;
+// @ts-ignore: decorator
+@inline export const SLACK_SHIFT: u32 = 28;
+
+/** Sequence shared by objects and references: orders the report, oldest first. */
+export let sequence: u32 = 0;
+
+// @ts-ignore: decorator
+@inline export function COUNT(block: usize): u32 { return load<u32>(block, 4); }
+// @ts-ignore: decorator
+@inline export function SETCOUNT(block: usize, v: u32): void { store<u32>(block, v, 4); }
+// @ts-ignore: decorator
+@inline export function REFS(block: usize): u32 { return load<u32>(block, 4) & REFS_MASK; }
+// @ts-ignore: decorator
+@inline export function OBJECT_SIZE(block: usize): usize {
+  return SIZE(block) - HEADER - <usize>(load<u32>(block, 4) >>> SLACK_SHIFT);
+}
+// @ts-ignore: decorator
+@inline export function ORDER(block: usize): u32 { return CHECKED ? load<u32>(block, 8) : 0; }
+// @ts-ignore: decorator
+@inline export function SITE(block: usize): u32 { return CHECKED ? load<u32>(block, 12) : 0; }
+// @ts-ignore: decorator
+@inline export function PUT_SITE(block: usize): u32 { return CHECKED ? load<u32>(block, 16) : 0; }
+// @ts-ignore: decorator
+@inline export function SETPUTSITE(block: usize, site: u32): void { if (CHECKED) store<u32>(block, site, 16); }
+// @ts-ignore: decorator
+@inline export function MARK(block: usize): u32 { return load<u32>(block, 20); }
+// @ts-ignore: decorator
+@inline export function SETMARK(block: usize, v: u32): void { store<u32>(block, v, 20); }
+// @ts-ignore: decorator
+@inline export function PAYLOAD(block: usize): usize { return block + HEADER; }
+// @ts-ignore: decorator
+@inline export function BLOCK(payload: usize): usize { return payload - HEADER; }
+
+/** Largest object size: its block must stay within MAX_BLOCK (tlsf.ts). */
+// @ts-ignore: decorator
+@inline export const MAX_OBJECT: u32 = <u32>((<usize>1 << 31) - 16 - HEADER);
+
+/** A new object of `size` bytes holding one reference, or 0 when memory is exhausted. */
+// @ts-ignore: decorator
+@inline export function newObject(size: u32, site: u32): usize {
+  let blockSize = blockSizeFor(<usize>size, HEADER);
+  let block = allocBlock(blockSize);
+  if (!block) return 0;
+  SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  if (CHECKED) {
+    store<u32>(block, ++sequence, 8);
+    store<u32>(block, site, 12);
+    store<u32>(block, 0, 16);
+    store<u32>(block, 0, 20);
+  }
+  return block;
+}
+
+/** Frees an object whose last reference was put. */
+// @ts-ignore: decorator
+@inline export function freeObject(block: usize): void {
+  freeBlock(block, SIZE(block));
+}
+
+/**
+ * The object's block after resizing it to `size` bytes: the same block when it could shrink or
+ * grow in place, else a new block holding a copy (the old block is freed). 0 when memory is
+ * exhausted; the object is then untouched.
+ */
+export function resizeObject(block: usize, size: u32): usize {
+  let blockSize = blockSizeFor(<usize>size, HEADER);
+  let have = SIZE(block);
+  let count = COUNT(block) & REFS_MASK;
+  if (blockSize <= have) {
+    shrinkBlock(block, blockSize); // always split: slack must stay below 16
+  } else if (!growBlockInPlace(block, blockSize)) {
+    let moved = allocBlock(blockSize);
+    if (!moved) return 0;
+    let oldSize = OBJECT_SIZE(block);
+    memory.copy(PAYLOAD(moved), PAYLOAD(block), <usize>min(oldSize, <usize>size));
+    if (CHECKED) memory.copy(moved + 8, block + 8, HEADER - 8); // order, sites
+    freeObject(block);
+    block = moved;
+  }
+  SETCOUNT(block, (<u32>(SIZE(block) - HEADER - size) << SLACK_SHIFT) | count);
+  return block;
+}

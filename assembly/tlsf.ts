@@ -1,0 +1,282 @@
+// === TLSF: two-level segregated fit free lists with coalescing, over linear memory ===
+// see: http://www.gii.upv.es/tlsf/ (structure follows AssemblyScript's std/assembly/rt/tlsf.ts)
+//
+// This file knows blocks, not objects: a block is `size` bytes starting at 8 mod 16, size a
+// multiple of 16. Free blocks live here; used blocks belong to blocks.ts and object.ts.
+//
+// ╒═════════════════ Block layout (whole-block size, 32-bit) ═════════════════╕
+//    3                   2                   1
+//  1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
+// ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┼─┴─┼─┼─┤
+// │              size of the whole block (multiple of 16)         │ 0 │L│F│ +0  info
+// ├───────────────────────────────────────────────────────────────┴───┴─┴─┤
+// │ if free: ◄ prev free block        (used: object header, object.ts)    │ +4
+// ├───────────────────────────────────────────────────────────────────────┤
+// │ if free: next free block ►                                            │ +8
+// ├───────────────────────────────────────────────────────────────────────┤
+// │                               ...                                     │
+// ├───────────────────────────────────────────────────────────────────────┤
+// │ if free: back ▲ (address of this block, read by the right neighbour)  │ +size-4
+// └───────────────────────────────────────────────────────────────────────┘
+// F: FREE (in a TLSF list)   L: LEFTFREE (the block to the left is FREE)
+//
+// Heap: [heapStart ............................................ tail][8-byte tail]
+// The tail is a zero-size used block at the very end of memory; growing memory turns the
+// old tail into the start of a new free block and writes a new tail.
+//
+// Invariants (checked by validate.ts):
+//   blocks tile [heapStart, tail) exactly; no two adjacent blocks are both FREE;
+//   L of a block == F of its left neighbour; every FREE block sits in list mapping(size);
+//   slMap[fl] bit sl == (head[fl][sl] != 0); flMap bit fl == (slMap[fl] != 0).
+
+import { AL_BITS, AL_MASK, MAX_PAGES } from "./config";
+
+// @ts-ignore: decorator
+@inline export const FREE: u32 = 1 << 0;
+// @ts-ignore: decorator
+@inline export const LEFTFREE: u32 = 1 << 1;
+// @ts-ignore: decorator
+@inline export const TAGS_MASK: u32 = 0xF;
+// @ts-ignore: decorator
+@inline export const MIN_BLOCK: usize = 16; // info + prev + next + back
+// Largest block a request may ask for: rounding it up (roundRequest) stays below 2^32.
+// @ts-ignore: decorator
+@inline export const MAX_BLOCK: usize = 1 << 31;
+
+// ╒══════════ Size classes ══════════╕
+// size < 256: fl = 0, sl = size / 16 (exact classes)
+// else:       fl = fls(size) - 7, sl = next 4 bits below the top bit
+// @ts-ignore: decorator
+@inline const SL_BITS: u32 = 4;
+// @ts-ignore: decorator
+@inline const SL_SIZE: u32 = 1 << SL_BITS;
+// @ts-ignore: decorator
+@inline const SB_BITS: u32 = SL_BITS + AL_BITS;
+// @ts-ignore: decorator
+@inline const SB_SIZE: usize = 1 << SB_BITS;
+// @ts-ignore: decorator
+@inline export const FL_BITS: u32 = 32 - SB_BITS + 1; // free blocks up to 4 GiB
+
+// Root: the bitmaps and list heads, in static memory so their addresses are constants.
+// flMap (global) ─► slMap[fl] (u32 each) ─► head[fl * 16 + sl] (block address or 0)
+export const SL_MAPS: usize = memory.data(<i32>(FL_BITS << 2), 16);
+export const HEADS: usize = memory.data(<i32>((FL_BITS << SL_BITS) << 2), 16);
+export let flMap: u32 = 0;
+
+export let heapStart: usize = 0;
+export let tail: usize = 0;
+/** Pages the heap may use in all; memory.grow is never asked for more. */
+export let pageLimit: u32 = MAX_PAGES;
+
+// @ts-ignore: decorator
+@inline export function INFO(block: usize): u32 { return load<u32>(block); }
+// @ts-ignore: decorator
+@inline export function SETINFO(block: usize, info: u32): void { store<u32>(block, info); }
+// @ts-ignore: decorator
+@inline export function SIZE(block: usize): usize { return <usize>(load<u32>(block) & ~TAGS_MASK); }
+// @ts-ignore: decorator
+@inline export function RIGHT(block: usize): usize { return block + SIZE(block); }
+// @ts-ignore: decorator
+@inline export function PREV(block: usize): usize { return load<u32>(block, 4); }
+// @ts-ignore: decorator
+@inline export function NEXT(block: usize): usize { return load<u32>(block, 8); }
+// @ts-ignore: decorator
+@inline export function BACK(right: usize): usize { return load<u32>(right - 4); }
+// @ts-ignore: decorator
+@inline function SETPREV(block: usize, v: usize): void { store<u32>(block, v, 4); }
+// @ts-ignore: decorator
+@inline function SETNEXT(block: usize, v: usize): void { store<u32>(block, v, 8); }
+// @ts-ignore: decorator
+@inline export function HEAD(index: u32): usize { return load<u32>(HEADS + (<usize>index << 2)); }
+// @ts-ignore: decorator
+@inline function SETHEAD(index: u32, v: usize): void { store<u32>(HEADS + (<usize>index << 2), v); }
+// @ts-ignore: decorator
+@inline export function SLMAP(fl: u32): u32 { return load<u32>(SL_MAPS + (<usize>fl << 2)); }
+// @ts-ignore: decorator
+@inline function SETSLMAP(fl: u32, v: u32): void { store<u32>(SL_MAPS + (<usize>fl << 2), v); }
+
+/** List index (fl * SL_SIZE + sl) that holds free blocks of exactly this size. */
+// @ts-ignore: decorator
+@inline export function listIndex(size: usize): u32 {
+  if (size < SB_SIZE) return <u32>(size >> AL_BITS);
+  let fl = 31 - clz<u32>(<u32>size);
+  let sl = (<u32>size >> (fl - SL_BITS)) ^ SL_SIZE;
+  return ((fl - (SB_BITS - 1)) << SL_BITS) | sl;
+}
+
+/** Puts a block marked FREE into its list, merging it with free neighbours first. */
+export function insertFree(block: usize): void {
+  let info = INFO(block);
+  let right = block + <usize>(info & ~TAGS_MASK);
+  let rightInfo = INFO(right);
+  if (rightInfo & FREE) {
+    removeFree(right);
+    info += rightInfo & ~TAGS_MASK;
+    SETINFO(block, info);
+    right = block + <usize>(info & ~TAGS_MASK);
+    rightInfo = INFO(right);
+  }
+  if (info & LEFTFREE) {
+    let left = BACK(block);
+    let leftInfo = INFO(left);
+    removeFree(left);
+    block = left;
+    info = leftInfo + (info & ~TAGS_MASK);
+    SETINFO(block, info);
+  }
+  SETINFO(right, rightInfo | LEFTFREE);
+  store<u32>(right - 4, block); // back
+  let index = listIndex(<usize>(info & ~TAGS_MASK));
+  let head = HEAD(index);
+  SETPREV(block, 0);
+  SETNEXT(block, head);
+  if (head) SETPREV(head, block);
+  SETHEAD(index, block);
+  let fl = index >> SL_BITS;
+  flMap |= 1 << fl;
+  SETSLMAP(fl, SLMAP(fl) | (1 << (index & (SL_SIZE - 1))));
+}
+
+/** Unlinks a free block from its list. The caller fixes FREE, LEFTFREE and back. */
+export function removeFree(block: usize): void {
+  let index = listIndex(SIZE(block));
+  let prev = PREV(block);
+  let next = NEXT(block);
+  if (prev) SETNEXT(prev, next);
+  if (next) SETPREV(next, prev);
+  if (block == HEAD(index)) {
+    SETHEAD(index, next);
+    if (!next) {
+      let fl = index >> SL_BITS;
+      let slMap = SLMAP(fl) & ~(1 << (index & (SL_SIZE - 1)));
+      SETSLMAP(fl, slMap);
+      if (!slMap) flMap &= ~(1 << fl);
+    }
+  }
+}
+
+/** Rounds a request up so that every block in the list it maps to is large enough. */
+// @ts-ignore: decorator
+@inline function roundRequest(size: usize): usize {
+  return size < SB_SIZE ? size : size + (<usize>1 << (31 - SL_BITS - clz<u32>(<u32>size))) - 1;
+}
+
+/** A free block of at least `size` bytes, or 0. */
+export function searchFree(size: usize): usize {
+  let index = listIndex(roundRequest(size));
+  let fl = index >> SL_BITS;
+  let slMap = SLMAP(fl) & (~0 << (index & (SL_SIZE - 1)));
+  if (!slMap) {
+    let flBits = flMap & (~0 << (fl + 1));
+    if (!flBits) return 0;
+    fl = ctz<u32>(flBits);
+    slMap = SLMAP(fl);
+  }
+  return HEAD((fl << SL_BITS) | ctz<u32>(slMap));
+}
+
+/** Turns free `block` into a used block of exactly `size` bytes; the rest goes back free. */
+export function takeFree(block: usize, size: usize): void {
+  removeFree(block);
+  let info = INFO(block);
+  let remaining = <usize>(info & ~TAGS_MASK) - size;
+  if (remaining >= MIN_BLOCK) {
+    SETINFO(block, <u32>size | (info & LEFTFREE));
+    let spare = block + size;
+    SETINFO(spare, <u32>remaining | FREE);
+    insertFree(spare); // its right neighbour keeps LEFTFREE; back is rewritten
+  } else {
+    SETINFO(block, info & ~FREE);
+    let right = block + <usize>(info & ~TAGS_MASK);
+    SETINFO(right, INFO(right) & ~LEFTFREE);
+  }
+}
+
+/** Frees a used block into the TLSF lists (merging with free neighbours). */
+// @ts-ignore: decorator
+@inline export function freeBlockToLists(block: usize): void {
+  SETINFO(block, INFO(block) | FREE);
+  insertFree(block);
+}
+
+/** Splits the used `block` down to `size` bytes, freeing the rest. */
+export function shrinkBlock(block: usize, size: usize): void {
+  let info = INFO(block);
+  let remaining = <usize>(info & ~TAGS_MASK) - size;
+  if (remaining < MIN_BLOCK) return;
+  SETINFO(block, <u32>size | (info & LEFTFREE));
+  let spare = block + size;
+  SETINFO(spare, <u32>remaining | FREE);
+  insertFree(spare); // block is used, so the right neighbour's LEFTFREE was already clear
+}
+
+/** Grows the used `block` to `size` bytes by taking from a free right neighbour. */
+export function growBlockInPlace(block: usize, size: usize): bool {
+  let info = INFO(block);
+  let have = <usize>(info & ~TAGS_MASK);
+  let right = block + have;
+  let rightInfo = INFO(right);
+  if (!(rightInfo & FREE)) return false;
+  let merged = have + <usize>(rightInfo & ~TAGS_MASK);
+  if (merged < size) return false;
+  removeFree(right);
+  SETINFO(block, <u32>merged | (info & LEFTFREE));
+  let after = block + merged;
+  SETINFO(after, INFO(after) & ~LEFTFREE);
+  shrinkBlock(block, size);
+  return true;
+}
+
+/** Turns [start, end) after the current tail into heap: one free block and a new tail. */
+function addMemory(start: usize, end: usize): void {
+  let block = start;
+  let leftFree: u32 = 0;
+  if (tail && tail + 8 == start) {
+    block = tail; // the old tail becomes the head of the new free block
+    leftFree = INFO(tail) & LEFTFREE;
+  }
+  let newTail = end - 8;
+  SETINFO(block, <u32>(newTail - block) | FREE | leftFree);
+  SETINFO(newTail, 0); // zero-size used block; insertFree sets its LEFTFREE
+  tail = newTail;
+  insertFree(block);
+}
+
+/** Grows memory so a block of `size` fits; false when the page limit or the engine says no. */
+export function growMemory(size: usize): bool {
+  let need = roundRequest(size);
+  // A free block just before the tail merges with the new memory, so it counts.
+  let tailInfo = INFO(tail);
+  if (tailInfo & LEFTFREE) {
+    let lastFree = SIZE(BACK(tail));
+    need = need > lastFree ? need - lastFree : 0;
+  }
+  let pagesBefore = <u32>memory.size();
+  let pages = <u32>((need + MIN_BLOCK + 0xFFFF) >>> 16);
+  if (<u64>pagesBefore + pages > <u64>pageLimit) return false;
+  if (memory.grow(<i32>pages) < 0) return false;
+  addMemory(<usize>pagesBefore << 16, <usize>(pagesBefore + pages) << 16);
+  return true;
+}
+
+/** Sets up an empty heap above the static data. Called once, at instantiation. */
+export function initHeap(): void {
+  // first block at 8 mod 16 so payloads after 8- or 24-byte headers are 16-aligned
+  let start = ((__heap_base + 8 + AL_MASK) & ~AL_MASK) - 8;
+  let end = <usize>memory.size() << 16;
+  if (end < start + MIN_BLOCK + 8) {
+    let pages = <i32>((start + MIN_BLOCK + 8 + 0xFFFF - end) >>> 16);
+    if (memory.grow(pages) < 0) unreachable();
+    end = <usize>memory.size() << 16;
+  }
+  heapStart = start;
+  // Mark an imaginary used block before the first one: the first block's LEFTFREE stays 0.
+  tail = 0;
+  addMemory(start, end);
+}
+
+/** Caps the heap at `pages` of memory in all (never below what is already in use). */
+export function setPageLimit(pages: u32): void {
+  let now = <u32>memory.size();
+  pageLimit = min(max(pages, now), MAX_PAGES);
+}

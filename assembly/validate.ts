@@ -1,0 +1,133 @@
+// === validate(): every block, free list, quick list and table slot, against the invariants ===
+//
+// One pass over the blocks, one over each list, one over the table (checked build), one more
+// over the blocks to compare counts. O(blocks + slots); no allocation. The first broken
+// invariant traps with CORRUPT_HEAP and a message that names it.
+
+import { CHECKED, HEADER, QUICK_MAX } from "./config";
+import { corrupt } from "./errors";
+import { QUICK_HEADS } from "./blocks";
+import { COUNT, MARK, REFS, SETMARK } from "./object";
+import {
+  BACK, flMap, FL_BITS, FREE, HEAD, heapStart, INFO, LEFTFREE, listIndex, MIN_BLOCK, NEXT, PREV,
+  SIZE, SLMAP, tail,
+} from "./tlsf";
+import {
+  freeCount, freeHead, freeTail, LIVE, liveCount, RETIRED, retiredCount, SLOT, SLOT_NEXT,
+  SLOT_OBJECT, SLOT_STATE, tableBlock, tableCapacity, tableLength, table,
+} from "./handles";
+
+export function validate(): void {
+  if (!tail) return;
+  let freeBlocks: u32 = 0, cachedBlocks: u32 = 0;
+
+  // Blocks tile the heap; LEFTFREE mirrors the left block; free blocks are coalesced.
+  let block = heapStart;
+  let leftFree = false;
+  while (block < tail) {
+    let info = INFO(block);
+    let size = SIZE(block);
+    if (size < MIN_BLOCK || (size & 15)) corrupt("rcalloc validate: block size not a multiple of 16 >= 16", block);
+    if (block + size > tail) corrupt("rcalloc validate: block runs past the heap tail", block);
+    if (((info & LEFTFREE) != 0) != leftFree) corrupt("rcalloc validate: LEFTFREE differs from the left block's FREE", block);
+    if (info & FREE) {
+      if (leftFree) corrupt("rcalloc validate: two adjacent free blocks (missed coalesce)", block);
+      if (BACK(block + size) != block) corrupt("rcalloc validate: free block's back pointer is wrong", block);
+      freeBlocks++;
+    } else if (COUNT(block) == 0) {
+      cachedBlocks++;
+    } else if (CHECKED && block != tableBlock) {
+      SETMARK(block, 0);
+    }
+    leftFree = (info & FREE) != 0;
+    block += size;
+  }
+  if (block != tail) corrupt("rcalloc validate: blocks do not end at the heap tail", block);
+  if (((INFO(tail) & LEFTFREE) != 0) != leftFree) corrupt("rcalloc validate: tail LEFTFREE differs from the last block", tail);
+
+  // Every free block sits in the list its size maps to; bitmaps match the lists.
+  let listed: u32 = 0;
+  for (let fl: u32 = 0; fl < FL_BITS; fl++) {
+    let slMap = SLMAP(fl);
+    if ((((flMap >>> fl) & 1) != 0) != (slMap != 0)) corrupt("rcalloc validate: first-level bitmap differs from second-level map", fl);
+    for (let sl: u32 = 0; sl < 16; sl++) {
+      let index = (fl << 4) | sl;
+      let head = HEAD(index);
+      if ((((slMap >>> sl) & 1) != 0) != (head != 0)) corrupt("rcalloc validate: second-level bitmap differs from list head", index);
+      let prev: usize = 0;
+      for (let b = head; b; b = NEXT(b)) {
+        if (b < heapStart || b >= tail || ((b + 8) & 15)) corrupt("rcalloc validate: free list points outside the heap", b);
+        if (!(INFO(b) & FREE)) corrupt("rcalloc validate: used block in a free list", b);
+        if (listIndex(SIZE(b)) != index) corrupt("rcalloc validate: free block in the wrong size list", b);
+        if (PREV(b) != prev) corrupt("rcalloc validate: free list prev link is wrong", b);
+        if (++listed > freeBlocks) corrupt("rcalloc validate: free lists hold more blocks than the heap (cycle?)", b);
+        prev = b;
+      }
+    }
+  }
+  if (listed != freeBlocks) corrupt("rcalloc validate: a free block is missing from the free lists", listed);
+
+  // Every cached block sits in the quick list of its exact size.
+  let cached: u32 = 0;
+  for (let size: usize = 16; size <= QUICK_MAX; size += 16) {
+    for (let b = <usize>load<u32>(QUICK_HEADS + (size >> 2)); b; b = load<u32>(b, 8)) {
+      if (b < heapStart || b >= tail || ((b + 8) & 15)) corrupt("rcalloc validate: quick list points outside the heap", b);
+      if ((INFO(b) & FREE) || COUNT(b) != 0) corrupt("rcalloc validate: quick list holds a block that is not cached", b);
+      if (SIZE(b) != size) corrupt("rcalloc validate: cached block in the wrong quick list", b);
+      if (++cached > cachedBlocks) corrupt("rcalloc validate: quick lists hold more blocks than the heap (cycle?)", b);
+    }
+  }
+  if (cached != cachedBlocks) corrupt("rcalloc validate: a cached block is missing from the quick lists", cached);
+
+  if (CHECKED) validateTable();
+}
+
+function validateTable(): void {
+  if (!tableBlock) {
+    if (tableLength) corrupt("rcalloc validate: slots issued without a table", tableLength);
+    return;
+  }
+  if (tableLength > tableCapacity) corrupt("rcalloc validate: table length exceeds its capacity", tableLength);
+  if (table != tableBlock + HEADER || SIZE(tableBlock) < HEADER + (<usize>tableCapacity << 4)) corrupt("rcalloc validate: table block too small", tableBlock);
+  if ((INFO(tableBlock) & FREE) || COUNT(tableBlock) == 0) corrupt("rcalloc validate: table block is not in use", tableBlock);
+
+  // Each live slot points at a live object; count them per object in its mark word.
+  let live: u32 = 0, retired: u32 = 0, waiting: u32 = 0;
+  for (let index: u32 = 0; index < tableLength; index++) {
+    let state = SLOT_STATE(SLOT(index));
+    if (state & LIVE) {
+      let object = SLOT_OBJECT(SLOT(index));
+      if (object < heapStart || object >= tail || ((object + 8) & 15)) corrupt("rcalloc validate: live handle points outside the heap", index);
+      if ((INFO(object) & FREE) || COUNT(object) == 0 || object == tableBlock) corrupt("rcalloc validate: live handle points at a freed object", index);
+      SETMARK(object, MARK(object) + 1);
+      live++;
+    } else if (state & RETIRED) {
+      retired++;
+    } else {
+      waiting++;
+    }
+  }
+  if (live != liveCount) corrupt("rcalloc validate: live handle count differs from the table", live);
+  if (retired != retiredCount) corrupt("rcalloc validate: retired slot count differs from the table", retired);
+  if (waiting != freeCount) corrupt("rcalloc validate: free slot count differs from the table", waiting);
+
+  // The free FIFO holds exactly the waiting slots, in a chain that ends at freeTail.
+  let steps: u32 = 0, last = freeHead;
+  for (let index = freeHead; steps < freeCount; steps++) {
+    if (index >= tableLength) corrupt("rcalloc validate: free slot chain leaves the table", index);
+    let state = SLOT_STATE(SLOT(index));
+    if (state & (LIVE | RETIRED)) corrupt("rcalloc validate: free slot chain holds a live or retired slot", index);
+    last = index;
+    index = SLOT_NEXT(state);
+  }
+  if (freeCount && last != freeTail) corrupt("rcalloc validate: free slot chain does not end at its tail", last);
+
+  // Each object's count equals the live handles that point at it, and none point elsewhere.
+  let counted: u32 = 0;
+  for (let block = heapStart; block < tail; block += SIZE(block)) {
+    if ((INFO(block) & FREE) || COUNT(block) == 0 || block == tableBlock) continue;
+    if (MARK(block) != REFS(block)) corrupt("rcalloc validate: object's reference count differs from its live handles", block);
+    counted += MARK(block);
+  }
+  if (counted != live) corrupt("rcalloc validate: a live handle points inside an object, not at its block", counted);
+}
