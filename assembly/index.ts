@@ -18,7 +18,7 @@ import {
   issue, OP_PUT, OP_USE, release, reserveSlot, resolve, RESIZED, SLOT, SLOT_OBJECT, SLOT_SITE,
   table,
 } from "./handles";
-import { setPageLimit } from "./tlsf";
+import { setHeapBase, setPageLimit } from "./tlsf";
 import { STATS_RECORD, WALK_RECORD } from "./walk";
 
 export { validate } from "./validate";
@@ -118,6 +118,12 @@ export function refs(h: u32): u32 { return REFS(objectOf(h)); }
 
 /** Caps the memory the heap may grow to, in 64 KiB pages (never below the current size). */
 export function setMemoryLimit(pages: u32): void { setPageLimit(pages); }
+
+/**
+ * Starts the heap at `address` or above (before the first allocation only; returns 0 if too
+ * late). Lets a linked module keep its static data and stack below the heap (see README).
+ */
+export function reserveBelow(address: u32): u32 { return setHeapBase(address) ? 1 : 0; }
 
 /** 1 in the checked build, 0 in the unchecked build. */
 export function isChecked(): u32 { return CHECKED ? 1 : 0; }

@@ -67,6 +67,8 @@ export let heapStart: usize = 0;
 export let tail: usize = 0;
 /** Pages the heap may use in all; memory.grow is never asked for more. */
 export let pageLimit: u32 = MAX_PAGES;
+/** Lowest address the heap may use: __heap_base, or higher when a linked module's data sits there. */
+export let heapBase: usize = __heap_base;
 
 // @ts-ignore: decorator
 @inline export function INFO(block: usize): u32 { return load<u32>(block); }
@@ -262,7 +264,7 @@ export function growMemory(size: usize): bool {
 /** Sets up an empty heap above the static data. Called once, at instantiation. */
 export function initHeap(): void {
   // first block at 8 mod 16 so payloads after 8- or 24-byte headers are 16-aligned
-  let start = ((__heap_base + 8 + AL_MASK) & ~AL_MASK) - 8;
+  let start = ((heapBase + 8 + AL_MASK) & ~AL_MASK) - 8;
   let end = <usize>memory.size() << 16;
   if (end < start + MIN_BLOCK + 8) {
     let pages = <i32>((start + MIN_BLOCK + 8 + 0xFFFF - end) >>> 16);
@@ -273,6 +275,13 @@ export function initHeap(): void {
   // Mark an imaginary used block before the first one: the first block's LEFTFREE stays 0.
   tail = 0;
   addMemory(start, end);
+}
+
+/** Moves the heap's start up to `base` (only before the first allocation); false if too late. */
+export function setHeapBase(base: usize): bool {
+  if (tail) return false;
+  heapBase = max(base, __heap_base);
+  return true;
 }
 
 /** Caps the heap at `pages` of memory in all (never below what is already in use). */

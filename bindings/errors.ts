@@ -1,0 +1,87 @@
+// Typed errors for the traps of the wasm allocator. Codes mirror assembly/errors.ts.
+import type { Site } from "./sites.js";
+
+export type RcErrorCode =
+  | "DOUBLE_PUT"
+  | "USE_AFTER_PUT"
+  | "INVALID_HANDLE"
+  | "OUT_OF_MEMORY"
+  | "CORRUPT_HEAP"
+  | "SHARED_RESIZE";
+
+/** What the allocator recorded about a failure (assembly/errors.ts, ERROR_RECORD). */
+export interface RcErrorDetails {
+  /** The handle passed to the failing call (0 if none). */
+  handle: number;
+  /** Payload address of the object involved, when known. */
+  object?: number;
+  /** Where the reference was taken (checked build with sites). */
+  site?: Site;
+  /** Where it was first put, moved or resized away (checked build with sites). */
+  putSite?: Site;
+  /** Code-specific number: bytes asked for, references held, ... */
+  detail?: number;
+}
+
+/** Base class of every error rcalloc raises. `code` is stable; match on it or on the class. */
+export class RcError extends Error {
+  readonly code: RcErrorCode;
+  readonly handle: number;
+  readonly object?: number;
+  readonly site?: Site;
+  readonly putSite?: Site;
+  readonly detail?: number;
+  constructor(code: RcErrorCode, message: string, details: RcErrorDetails) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.handle = details.handle;
+    this.object = details.object;
+    this.site = details.site;
+    this.putSite = details.putSite;
+    this.detail = details.detail;
+  }
+}
+
+/** A reference was put twice (even if other references keep its object alive). */
+export class DoublePutError extends RcError {
+  constructor(message: string, d: RcErrorDetails) { super("DOUBLE_PUT", message, d); }
+}
+/** A handle was used after it was put (or replaced by resize). */
+export class UseAfterPutError extends RcError {
+  constructor(message: string, d: RcErrorDetails) { super("USE_AFTER_PUT", message, d); }
+}
+/** Not a handle of this heap: 0, forged, random, or from another heap. */
+export class InvalidHandleError extends RcError {
+  constructor(message: string, d: RcErrorDetails) { super("INVALID_HANDLE", message, d); }
+}
+/** The heap reached its page limit (or the handle table is full). Nothing was changed. */
+export class OutOfMemoryError extends RcError {
+  constructor(message: string, d: RcErrorDetails) { super("OUT_OF_MEMORY", message, d); }
+}
+/** validate() found a broken invariant; the message names it. */
+export class CorruptHeapError extends RcError {
+  constructor(message: string, d: RcErrorDetails) { super("CORRUPT_HEAP", message, d); }
+}
+/** resize() of an object that more than one reference holds. */
+export class SharedResizeError extends RcError {
+  constructor(message: string, d: RcErrorDetails) { super("SHARED_RESIZE", message, d); }
+}
+
+type ErrorClass = new (message: string, d: RcErrorDetails) => RcError;
+
+/** Error classes by the numeric code the wasm module records (index = code). */
+export const ERROR_CLASSES: readonly (ErrorClass | undefined)[] = [
+  undefined,
+  DoublePutError,
+  UseAfterPutError,
+  InvalidHandleError,
+  OutOfMemoryError,
+  CorruptHeapError,
+  SharedResizeError,
+];
+
+/** "0x1008002a": handles and addresses read best in hex. */
+export function hex(n: number): string {
+  return "0x" + (n >>> 0).toString(16).padStart(8, "0");
+}
