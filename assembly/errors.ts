@@ -26,17 +26,28 @@
 // @ts-ignore: decorator
 @inline export const E_SHARED_RESIZE: u32 = 6;
 
-export const MSG_DOUBLE_PUT = "rcalloc: double put: this reference was already put";
-export const MSG_USE_AFTER_PUT = "rcalloc: use after put: this reference was already put";
-export const MSG_USE_AFTER_RESIZE = "rcalloc: use after resize: resize replaced this handle";
-export const MSG_HANDLE_ZERO = "rcalloc: invalid handle: 0 is never a valid handle";
-export const MSG_FOREIGN_HANDLE = "rcalloc: invalid handle: it belongs to another heap";
-export const MSG_FORGED_HANDLE = "rcalloc: invalid handle: this heap never issued it";
-export const MSG_OUT_OF_MEMORY = "rcalloc: out of memory: the heap reached its page limit";
-export const MSG_TOO_LARGE = "rcalloc: out of memory: allocation larger than 2 GiB";
-export const MSG_HANDLES_EXHAUSTED = "rcalloc: out of memory: no handle-table slot left";
-export const MSG_SHARED_RESIZE = "rcalloc: resize of an object with more than one reference";
-export const MSG_TAG_IN_USE = "rcalloc: the heap tag cannot change once handles exist";
+// @ts-ignore: decorator
+@lazy export const MSG_DOUBLE_PUT = "rcalloc: double put: this reference was already put";
+// @ts-ignore: decorator
+@lazy export const MSG_USE_AFTER_PUT = "rcalloc: use after put: this reference was already put";
+// @ts-ignore: decorator
+@lazy export const MSG_USE_AFTER_RESIZE = "rcalloc: use after resize: resize replaced this handle";
+// @ts-ignore: decorator
+@lazy export const MSG_HANDLE_ZERO = "rcalloc: invalid handle: 0 is never a valid handle";
+// @ts-ignore: decorator
+@lazy export const MSG_FOREIGN_HANDLE = "rcalloc: invalid handle: it belongs to another heap";
+// @ts-ignore: decorator
+@lazy export const MSG_FORGED_HANDLE = "rcalloc: invalid handle: this heap never issued it";
+// @ts-ignore: decorator
+@lazy export const MSG_OUT_OF_MEMORY = "rcalloc: out of memory: the heap reached its page limit";
+// @ts-ignore: decorator
+@lazy export const MSG_TOO_LARGE = "rcalloc: out of memory: allocation larger than 2 GiB";
+// @ts-ignore: decorator
+@lazy export const MSG_HANDLES_EXHAUSTED = "rcalloc: out of memory: no handle-table slot left";
+// @ts-ignore: decorator
+@lazy export const MSG_SHARED_RESIZE = "rcalloc: resize of an object with more than one reference";
+// @ts-ignore: decorator
+@lazy export const MSG_TAG_IN_USE = "rcalloc: the heap tag cannot change once handles exist";
 
 export const ERROR_RECORD: usize = memory.data(24, 16);
 

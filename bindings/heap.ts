@@ -53,6 +53,13 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
   return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
 }
 
+/** Every frame from the bindings folder (heap.js, sites.js, ...) is rcalloc, not the caller.
+ *  Stacks name it by URL, or by path for file: URLs under some runners. */
+function bindingsLocations(): string[] {
+  const folder = new URL(".", import.meta.url);
+  return folder.protocol === "file:" ? [folder.href, decodeURIComponent(folder.pathname)] : [folder.href];
+}
+
 function checkHandle(h: number): void {
   if ((h >>> 0) !== h) {
     throw new InvalidHandleError(`rcalloc: invalid handle: ${String(h)} is not a u32`, { handle: 0 });
@@ -91,8 +98,7 @@ export class Heap {
   private constructor(exports: RcallocExports, options: HeapOptions) {
     this.exports = exports;
     this.checked = exports.isChecked() === 1;
-    // every frame from the bindings folder (heap.js, sites.js, ...) is rcalloc, not the caller
-    this.siteTable = new SiteTable([new URL(".", import.meta.url).href]);
+    this.siteTable = new SiteTable(bindingsLocations());
     this.sites = this.checked && options.stacks ? this.siteTable : undefined;
     if (this.checked) {
       nextTag = (nextTag % 3) + 1;
