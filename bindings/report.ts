@@ -79,7 +79,7 @@ function groupBy<T>(items: T[], site: (t: T) => Site | undefined, describe: (t: 
   const groups = new Map<string, Group>();
   for (const item of items) {
     const s = site(item);
-    const key = s ? s.label + "\n" + s.stack : "";
+    const key = s?.label ?? ""; // one group per call site; its first stack is shown
     let g = groups.get(key);
     const [line, order, bytes] = describe(item);
     if (!g) {
