@@ -10,7 +10,7 @@ import { QUICK_HEADS } from "./blocks";
 import { COUNT, MARK, REFS, SETMARK } from "./object";
 import {
   BACK, flMap, FL_BITS, FREE, HEAD, heapStart, INFO, LEFTFREE, listIndex, MIN_BLOCK, NEXT, PREV,
-  SIZE, SLMAP, tail,
+  SIZE, SLMAP, tail, TAGS_MASK,
 } from "./tlsf";
 import {
   freeCount, freeHead, freeTail, LIVE, liveCount, RETIRED, retiredCount, SLOT, SLOT_NEXT,
@@ -27,7 +27,8 @@ export function validate(): void {
   while (block < tail) {
     let info = INFO(block);
     let size = SIZE(block);
-    if (size < MIN_BLOCK || (size & 15)) corrupt("rcalloc validate: block size not a multiple of 16 >= 16", block);
+    if (info & TAGS_MASK & ~(FREE | LEFTFREE)) corrupt("rcalloc validate: block info has unknown flag bits set", block);
+    if (size < MIN_BLOCK) corrupt("rcalloc validate: block smaller than the 16-byte minimum", block);
     if (block + size > tail) corrupt("rcalloc validate: block runs past the heap tail", block);
     if (((info & LEFTFREE) != 0) != leftFree) corrupt("rcalloc validate: LEFTFREE differs from the left block's FREE", block);
     if (info & FREE) {

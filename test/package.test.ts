@@ -1,7 +1,7 @@
-// The package as users get it: `npm pack`, install the tarball into an empty project, and import
-// `rcalloc` from plain Node JS (ESM), both builds, typed errors included.
+// The package as users get it: install it into an empty project (from its tarball, and from the
+// repository folder) and import `rcalloc` from plain Node JS (ESM), both builds, typed errors.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,35 +14,49 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const npm = (args: string[], cwd: string) =>
   execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8" });
 
+/** Plain Node ESM that uses the installed package in both builds. */
+const MAIN = `
+  import { createHeap, DoublePutError } from "rcalloc";
+  const out = {};
+  for (const checked of [false, true]) {
+    const heap = await createHeap({ checked });
+    const a = heap.alloc(40);
+    const b = heap.get(a);
+    heap.put(b);
+    out[checked ? "checked" : "unchecked"] = { refs: heap.refs(a), size: heap.size(a) };
+    if (checked) {
+      try { heap.put(b); } catch (e) { out.error = { isDoublePut: e instanceof DoublePutError, code: e.code }; }
+    }
+  }
+  console.log(JSON.stringify(out));
+`;
+const EXPECTED = {
+  unchecked: { refs: 1, size: 40 },
+  checked: { refs: 1, size: 40 },
+  error: { isDoublePut: true, code: "DOUBLE_PUT" },
+};
+
+/** An empty ESM project that installs `spec` and runs MAIN; returns its output. */
+function runInstalled(dir: string, spec: string, extra: string[] = []): unknown {
+  const app = join(work, dir);
+  mkdirSync(app, { recursive: true });
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: dir, private: true, type: "module" }));
+  npm(["install", "--prefer-offline", ...extra, spec], app);
+  writeFileSync(join(app, "main.js"), MAIN);
+  return JSON.parse(execFileSync("node", ["main.js"], { cwd: app, encoding: "utf8" }));
+}
+
 describe("npm package", () => {
   it("installs from its tarball and imports from plain Node JS", () => {
     npm(["pack", "--ignore-scripts", "--pack-destination", work, ROOT], work);
     const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"))!;
     expect(tarball).toMatch(/^rcalloc-.*\.tgz$/);
-    const app = join(work, "app");
-    execFileSync("mkdir", ["-p", app]);
-    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-    npm(["install", "--prefer-offline", join(work, tarball)], app);
-    writeFileSync(join(app, "main.js"), `
-      import { createHeap, DoublePutError } from "rcalloc";
-      const out = {};
-      for (const checked of [false, true]) {
-        const heap = await createHeap({ checked });
-        const a = heap.alloc(40);
-        const b = heap.get(a);
-        heap.put(b);
-        out[checked ? "checked" : "unchecked"] = { refs: heap.refs(a), size: heap.size(a) };
-        if (checked) {
-          try { heap.put(b); } catch (e) { out.error = { isDoublePut: e instanceof DoublePutError, code: e.code }; }
-        }
-      }
-      console.log(JSON.stringify(out));
-    `);
-    const out = JSON.parse(execFileSync("node", ["main.js"], { cwd: app, encoding: "utf8" }));
-    expect(out).toEqual({
-      unchecked: { refs: 1, size: 40 },
-      checked: { refs: 1, size: 40 },
-      error: { isDoublePut: true, code: "DOUBLE_PUT" },
-    });
+    expect(runInstalled("from-tarball", join(work, tarball))).toEqual(EXPECTED);
+  });
+
+  it("installs from the repository folder (npm install <path>) and imports the same way", () => {
+    // --ignore-scripts: the folder is already built; its `prepare` would rebuild build/ while
+    // other test files read it.
+    expect(runInstalled("from-path", ROOT, ["--ignore-scripts"])).toEqual(EXPECTED);
   });
 });
