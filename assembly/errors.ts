@@ -11,7 +11,7 @@
 // +8  object    payload address of the object involved (0 if unknown)
 // +12 site      site where the reference was taken (0 if unknown)
 // +16 putSite   site where it was put, moved or resized away (0 if unknown)
-// +20 detail    code-specific number (bytes asked for, pages, references held, ...)
+// +20 detail    code-specific number (bytes asked for, references held, owner, byte offset, ...)
 
 // @ts-ignore: decorator
 @inline export const E_DOUBLE_PUT: u32 = 1;
@@ -25,6 +25,12 @@
 @inline export const E_CORRUPT_HEAP: u32 = 5;
 // @ts-ignore: decorator
 @inline export const E_SHARED_RESIZE: u32 = 6;
+// @ts-ignore: decorator
+@inline export const E_USE_AFTER_MOVE: u32 = 7;
+// @ts-ignore: decorator
+@inline export const E_WRITE_AFTER_FREE: u32 = 8;
+// @ts-ignore: decorator
+@inline export const E_OWNERSHIP: u32 = 9;
 
 // @ts-ignore: decorator
 @lazy export const MSG_DOUBLE_PUT = "rcalloc: double put: this reference was already put";
@@ -46,6 +52,24 @@
 @lazy export const MSG_HANDLES_EXHAUSTED = "rcalloc: out of memory: no handle-table slot left";
 // @ts-ignore: decorator
 @lazy export const MSG_SHARED_RESIZE = "rcalloc: resize of an object with more than one reference";
+// @ts-ignore: decorator
+@lazy export const MSG_USE_AFTER_MOVE = "rcalloc: use after move: this reference was moved to a new handle";
+// @ts-ignore: decorator
+@lazy export const MSG_WEAK_HANDLE = "rcalloc: invalid handle: a weak handle; upgrade() it to use the object";
+// @ts-ignore: decorator
+@lazy export const MSG_NOT_WEAK = "rcalloc: invalid handle: not a weak handle";
+// @ts-ignore: decorator
+@lazy export const MSG_WRITE_AFTER_FREE = "rcalloc: write after free: a freed object's poisoned bytes changed";
+// @ts-ignore: decorator
+@lazy export const MSG_OWNED_PUT = "rcalloc: ownership: this reference belongs to an owner; release it with putFor";
+// @ts-ignore: decorator
+@lazy export const MSG_OWNED_MOVE = "rcalloc: ownership: this reference belongs to an owner and cannot be moved";
+// @ts-ignore: decorator
+@lazy export const MSG_NOT_OWNER = "rcalloc: ownership: this owner holds no reference to the object";
+// @ts-ignore: decorator
+@lazy export const MSG_ALREADY_OWNER = "rcalloc: ownership: this owner already holds a reference to the object";
+// @ts-ignore: decorator
+@lazy export const MSG_BAD_OWNER = "rcalloc: ownership: owner tags are 1 .. 0xFFFFFFFD";
 // @ts-ignore: decorator
 @lazy export const MSG_TAG_IN_USE = "rcalloc: the heap tag cannot change once handles exist";
 

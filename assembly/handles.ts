@@ -13,16 +13,23 @@
 // Issue and retirement: each get/alloc/resize takes a slot and issues (index, generation);
 // put frees the slot and the next issue of that slot uses generation + 1. A handle value is
 // never issued twice: a slot whose generation would wrap (after 512 issues) is retired for
-// good. Cost: 16 bytes of table per 512 references taken; one heap can issue at most
+// good. Cost: 32 bytes of table per 512 references taken; one heap can issue at most
 // 2^19 × 512 = 2^28 references in its life, and hold at most 2^19 - 1 at once.
 //
-// ╒═════════════════ Slot (16 bytes) ═════════════════╕
-// +0  object   block address of the referenced object (kept after put, for messages)
-// +4  state    next free (bits 12..31) | RESIZED 11 | RETIRED 10 | LIVE 9 | generation 0..8
+// ╒═════════════════ Slot (32 bytes) ═════════════════╕
+// +0  object   block address of the referenced object (kept after the end, for messages)
+// +4  state    WEAK 13 | MOVED 12 | RESIZED 11 | RETIRED 10 | LIVE 9 | generation 0..8
 // +8  site     where the reference was taken
-// +12 order    live: sequence number of the reference; put: the site that put it
+// +12 order    sequence number of the reference (shared with objects: smaller is older)
+// +16 owner    owner tag of getFor/move (0 = none); the pair (object, owner) names this handle
+// +20 endSite  where it was put, moved or resized away
+// +24 free: next free slot index │ live, after scan(): address of a word holding the handle
+// +28 live, after scan(): payload of the object holding that word (0 = static data, root)
 //
-// Freed slots wait in a FIFO (freeHead ... freeTail, linked through `next`) and are reused only
+// A WEAK slot does not count in its object's references; it keeps the object's block (not the
+// object) until it is put, so it can never upgrade to another object (references.ts).
+//
+// Freed slots wait in a FIFO (freeHead ... freeTail, linked through +24) and are reused only
 // while more than SLOT_QUARANTINE are waiting, so a double put usually still finds the first
 // put's site in the slot. A stale handle is recognised from its generation alone, so detection
 // does not depend on the quarantine.
@@ -35,9 +42,10 @@ import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
 import { SETCOUNT, sequence } from "./object";
 import { SIZE } from "./tlsf";
 import {
-  E_DOUBLE_PUT, E_INVALID_HANDLE, E_OUT_OF_MEMORY, E_USE_AFTER_PUT, fail,
-  MSG_DOUBLE_PUT, MSG_FOREIGN_HANDLE, MSG_FORGED_HANDLE, MSG_HANDLE_ZERO,
-  MSG_HANDLES_EXHAUSTED, MSG_TAG_IN_USE, MSG_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE,
+  E_DOUBLE_PUT, E_INVALID_HANDLE, E_OUT_OF_MEMORY, E_USE_AFTER_MOVE, E_USE_AFTER_PUT, fail,
+  MSG_DOUBLE_PUT, MSG_FOREIGN_HANDLE, MSG_FORGED_HANDLE, MSG_HANDLE_ZERO, MSG_HANDLES_EXHAUSTED,
+  MSG_NOT_WEAK, MSG_TAG_IN_USE, MSG_USE_AFTER_MOVE, MSG_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE,
+  MSG_WEAK_HANDLE,
 } from "./errors";
 
 // @ts-ignore: decorator
@@ -59,9 +67,11 @@ import {
 // @ts-ignore: decorator
 @inline export const RESIZED: u32 = 1 << 11;
 // @ts-ignore: decorator
-@inline const NEXT_SHIFT: u32 = 12;
+@inline export const MOVED: u32 = 1 << 12;
 // @ts-ignore: decorator
-@inline const SLOT_SIZE: usize = 16;
+@inline export const WEAK: u32 = 1 << 13;
+// @ts-ignore: decorator
+@inline const SLOT_SIZE: usize = 32;
 // @ts-ignore: decorator
 @inline const MAX_SLOTS: u32 = INDEX_MASK; // index INDEX_MASK stays unused: "no next" marker
 // @ts-ignore: decorator
@@ -72,6 +82,8 @@ import {
 @inline export const OP_USE: u32 = 0;
 // @ts-ignore: decorator
 @inline export const OP_PUT: u32 = 1;
+// @ts-ignore: decorator
+@inline export const STRONG: u32 = 0;
 
 export let heapTag: u32 = 1;
 export let tableBlock: usize = 0; // internal block holding the slots (0 until the first handle)
@@ -85,7 +97,9 @@ export let liveCount: u32 = 0;
 export let retiredCount: u32 = 0;
 
 // @ts-ignore: decorator
-@inline export function SLOT(index: u32): usize { return table + (<usize>index << 4); }
+@inline export function SLOT(index: u32): usize { return table + (<usize>index << 5); }
+// @ts-ignore: decorator
+@inline export function SLOT_INDEX(slot: usize): u32 { return <u32>((slot - table) >> 5); }
 // @ts-ignore: decorator
 @inline export function SLOT_OBJECT(slot: usize): usize { return load<u32>(slot); }
 // @ts-ignore: decorator
@@ -95,7 +109,11 @@ export let retiredCount: u32 = 0;
 // @ts-ignore: decorator
 @inline export function SLOT_ORDER(slot: usize): u32 { return load<u32>(slot, 12); }
 // @ts-ignore: decorator
-@inline export function SLOT_NEXT(state: u32): u32 { return state >>> NEXT_SHIFT; }
+@inline export function SLOT_OWNER(slot: usize): u32 { return load<u32>(slot, 16); }
+// @ts-ignore: decorator
+@inline export function SLOT_END_SITE(slot: usize): u32 { return load<u32>(slot, 20); }
+// @ts-ignore: decorator
+@inline export function SLOT_NEXT(slot: usize): u32 { return load<u32>(slot, 24); }
 // @ts-ignore: decorator
 @inline export function HANDLE(index: u32, gen: u32): u32 {
   return (heapTag << TAG_SHIFT) | (gen << GEN_SHIFT) | index;
@@ -140,35 +158,39 @@ export function setHeapTag(tag: u32): void {
 
 /** Issues a fresh handle for `object` (a block); reserveSlot() must have run. */
 // @ts-ignore: decorator
-@inline export function issue(object: usize, site: u32): u32 {
+@inline export function issue(object: usize, site: u32, owner: u32, weak: u32): u32 {
   let index: u32;
   let gen: u32 = 0;
   if (freeCount > SLOT_QUARANTINE || (tableLength == tableCapacity && freeCount)) {
     index = freeHead;
-    let state = SLOT_STATE(SLOT(index));
-    freeHead = SLOT_NEXT(state);
+    let slot = SLOT(index);
+    freeHead = SLOT_NEXT(slot);
     if (--freeCount == 0) freeTail = NO_SLOT;
-    gen = (state & GEN_MASK) + 1;
+    gen = (SLOT_STATE(slot) & GEN_MASK) + 1;
   } else {
     index = tableLength++;
   }
   let slot = SLOT(index);
   store<u32>(slot, object);
-  store<u32>(slot, LIVE | gen, 4);
+  store<u32>(slot, LIVE | weak | gen, 4);
   store<u32>(slot, site, 8);
   store<u32>(slot, ++sequence, 12);
+  store<u32>(slot, owner, 16);
   liveCount++;
   return HANDLE(index, gen);
 }
 
-/** The live slot `h` names, or a trap naming what is wrong with `h`. Changes nothing. */
+/**
+ * The live slot `h` names, or a trap naming what is wrong with `h`. Changes nothing.
+ * `kind` is 0 for a strong handle, WEAK for a weak one: the other kind is refused too.
+ */
 // @ts-ignore: decorator
-@inline export function resolve(h: u32, op: u32): usize {
+@inline export function resolve(h: u32, op: u32, kind: u32 = 0): usize {
   let index = h & INDEX_MASK;
   if ((h >>> TAG_SHIFT) != heapTag || index >= tableLength) badHandle(h);
   let slot = SLOT(index);
-  if ((SLOT_STATE(slot) & (LIVE | GEN_MASK)) != (LIVE | ((h >>> GEN_SHIFT) & GEN_MASK))) {
-    staleHandle(h, slot, op);
+  if ((SLOT_STATE(slot) & (LIVE | WEAK | GEN_MASK)) != (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK))) {
+    badSlot(h, slot, op, kind);
   }
   return slot;
 }
@@ -183,7 +205,7 @@ export function setHeapTag(tag: u32): void {
 }
 
 // @ts-ignore: decorator
-@inline(never) function staleHandle(h: u32, slot: usize, op: u32): void {
+@inline(never) function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   let state = SLOT_STATE(slot);
   let slotGen = state & GEN_MASK;
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
@@ -192,34 +214,34 @@ export function setHeapTag(tag: u32): void {
   let own = gen == slotGen;
   let object = own ? SLOT_OBJECT(slot) + HEADER : 0;
   let site = own ? SLOT_SITE(slot) : 0;
-  let putSite = own ? SLOT_ORDER(slot) : 0;
-  if (own && (state & RESIZED)) {
-    fail(E_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE, h, object, site, putSite, 0);
+  if (own && (state & LIVE)) {
+    // live, but the other kind: a weak handle where a strong one is needed, or the reverse
+    fail(E_INVALID_HANDLE, kind ? MSG_NOT_WEAK : MSG_WEAK_HANDLE, h, object, site, 0, 0);
   }
-  if (op == OP_PUT) fail(E_DOUBLE_PUT, MSG_DOUBLE_PUT, h, object, site, putSite, 0);
-  fail(E_USE_AFTER_PUT, MSG_USE_AFTER_PUT, h, object, site, putSite, 0);
+  let endSite = own ? SLOT_END_SITE(slot) : 0;
+  if (own && (state & MOVED)) fail(E_USE_AFTER_MOVE, MSG_USE_AFTER_MOVE, h, object, site, endSite, 0);
+  if (own && (state & RESIZED)) fail(E_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE, h, object, site, endSite, 0);
+  if (op == OP_PUT) fail(E_DOUBLE_PUT, MSG_DOUBLE_PUT, h, object, site, endSite, 0);
+  fail(E_USE_AFTER_PUT, MSG_USE_AFTER_PUT, h, object, site, endSite, 0);
 }
 
-/** Ends the reference in `slot`: records who put it and queues or retires the slot. */
+/** Ends the reference in `slot`: records where, how (`flags`: 0, MOVED or RESIZED), and
+ *  queues the slot for reuse or retires it. */
 // @ts-ignore: decorator
 @inline export function release(slot: usize, site: u32, flags: u32): void {
   let gen = SLOT_STATE(slot) & GEN_MASK;
-  store<u32>(slot, site, 12);
+  store<u32>(slot, site, 20);
   liveCount--;
   if (gen == GEN_MASK) {
     store<u32>(slot, gen | RETIRED | flags, 4);
     retiredCount++;
     return;
   }
-  store<u32>(slot, (NO_SLOT << NEXT_SHIFT) | gen | flags, 4);
-  let index = <u32>((slot - table) >> 4);
-  if (freeCount) {
-    let tailSlot = SLOT(freeTail);
-    let tailState = SLOT_STATE(tailSlot);
-    store<u32>(tailSlot, (tailState & ((1 << NEXT_SHIFT) - 1)) | (index << NEXT_SHIFT), 4);
-  } else {
-    freeHead = index;
-  }
+  store<u32>(slot, gen | flags, 4);
+  store<u32>(slot, NO_SLOT, 24);
+  let index = SLOT_INDEX(slot);
+  if (freeCount) store<u32>(SLOT(freeTail), index, 24);
+  else freeHead = index;
   freeTail = index;
   freeCount++;
 }

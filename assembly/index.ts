@@ -1,74 +1,27 @@
 // === rcalloc: the exported API (also the wasm exports of the standalone module) ===
 //
-// alloc get put resize ptr size refs validate, per ../README.md. The *At variants take a site
-// id (any u32 the caller chooses; 0 = unknown) that the checked build records with the
-// reference and names in errors and reports; the unchecked build ignores it.
-// Build: asc ... --use RC_CHECKED=1 (checked) or RC_CHECKED=0 (unchecked); see config.ts.
+// alloc get put resize ptr size refs validate, per the README. The *At variants take a site id
+// (any u32 the caller chooses; 0 = unknown) that the checked build records with the reference
+// and names in errors and reports; the unchecked build ignores it. Owners, move and weak
+// handles: references.ts. Build: asc ... --use RC_CHECKED=1 (checked) or =0; see config.ts.
 
-import { CHECKED, HEADER } from "./config";
+import { CHECKED } from "./config";
+import { ERROR_RECORD } from "./errors";
+import { OBJECT_SIZE, PAYLOAD, REFS } from "./object";
 import {
-  E_OUT_OF_MEMORY, E_SHARED_RESIZE, ERROR_RECORD, fail, MSG_OUT_OF_MEMORY, MSG_SHARED_RESIZE,
-  MSG_TOO_LARGE,
-} from "./errors";
-import {
-  COUNT, freeObject, MAX_OBJECT, newObject, OBJECT_SIZE, PAYLOAD, REFS, REFS_MASK, resizeObject,
-  SETCOUNT, SETPUTSITE,
-} from "./object";
-import {
-  issue, OP_PUT, OP_USE, release, reserveSlot, resolve, RESIZED, SLOT, SLOT_OBJECT, SLOT_SITE,
-  table,
-} from "./handles";
+  allocate, drop, dropFor, dropWeakRef, ignoreRef, makeWeak, moveRef, objectOf, resizeRef, take,
+  takeFor, upgradeWeak,
+} from "./references";
+import { sequence } from "./object";
 import { setHeapBase, setPageLimit } from "./tlsf";
 import { STATS_RECORD, WALK_RECORD } from "./walk";
 
 export { validate } from "./validate";
-export { nextObject, nextReference, heapStats } from "./walk";
+export { nextObject, nextReference, nextBlock, heapStats } from "./walk";
+export { scan, scanRoot, scanResults, scanResultCount, scanClear } from "./scan";
 export { setHeapTag } from "./handles";
+export { setQuarantine } from "./quarantine";
 export { flushQuickLists } from "./blocks";
-
-/** The block a handle names; in the checked build a trap unless `h` is live. */
-// @ts-ignore: decorator
-@inline function objectOf(h: u32): usize {
-  return CHECKED ? SLOT_OBJECT(resolve(h, OP_USE)) : <usize>h - HEADER;
-}
-
-// @ts-ignore: decorator
-@inline function allocate(size: u32, site: u32): u32 {
-  if (size > MAX_OBJECT) fail(E_OUT_OF_MEMORY, MSG_TOO_LARGE, 0, 0, 0, 0, size);
-  if (CHECKED) reserveSlot();
-  let block = newObject(size, site);
-  if (!block) fail(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY, 0, 0, 0, 0, size);
-  if (CHECKED) return issue(block, site);
-  return <u32>PAYLOAD(block);
-}
-
-// @ts-ignore: decorator
-@inline function take(h: u32, site: u32): u32 {
-  if (CHECKED) {
-    let block = objectOf(h);
-    reserveSlot();
-    SETCOUNT(block, COUNT(block) + 1);
-    return issue(block, site);
-  }
-  store<u32>(<usize>h - 4, load<u32>(<usize>h - 4) + 1);
-  return h;
-}
-
-// @ts-ignore: decorator
-@inline function drop(h: u32, site: u32): void {
-  let block: usize;
-  if (CHECKED) {
-    let slot = resolve(h, OP_PUT);
-    block = SLOT_OBJECT(slot);
-    release(slot, site, 0);
-    SETPUTSITE(block, site);
-  } else {
-    block = <usize>h - HEADER;
-  }
-  let count = COUNT(block) - 1;
-  if (count & REFS_MASK) SETCOUNT(block, count);
-  else freeObject(block);
-}
 
 /** A new object of `size` bytes (contents undefined) and a handle holding one reference. */
 export function alloc(size: u32): u32 { return allocate(size, 0); }
@@ -83,29 +36,38 @@ export function put(h: u32): void { drop(h, 0); }
 export function putAt(h: u32, site: u32): void { drop(h, site); }
 
 /**
- * Resizes the object of `h`, which must hold its only reference, keeping its contents up to the
- * smaller size. Returns the handle that replaces `h` (in the checked build `h` is dead after).
+ * Resizes the object of `h`, which must hold its only reference (and no weak handles), keeping
+ * its contents up to the smaller size. Returns the handle that replaces `h`.
  */
-export function resize(h: u32, size: u32): u32 { return resizeAt(h, size, 0); }
-export function resizeAt(h: u32, size: u32, site: u32): u32 {
-  if (CHECKED) {
-    let slot = resolve(h, OP_USE);
-    let block = SLOT_OBJECT(slot);
-    let refs = REFS(block);
-    if (refs != 1) fail(E_SHARED_RESIZE, MSG_SHARED_RESIZE, h, PAYLOAD(block), SLOT_SITE(slot), 0, refs);
-    if (size > MAX_OBJECT) fail(E_OUT_OF_MEMORY, MSG_TOO_LARGE, h, PAYLOAD(block), 0, 0, size);
-    let index = <u32>((slot - table) >> 4);
-    reserveSlot(); // may move the table: find the slot again by index below
-    let moved = resizeObject(block, size);
-    if (!moved) fail(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY, h, PAYLOAD(block), 0, 0, size);
-    release(SLOT(index), site, RESIZED);
-    return issue(moved, site);
-  }
-  if (size > MAX_OBJECT) fail(E_OUT_OF_MEMORY, MSG_TOO_LARGE, h, h, 0, 0, size);
-  let moved = resizeObject(<usize>h - HEADER, size);
-  if (!moved) fail(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY, h, h, 0, 0, size);
-  return <u32>PAYLOAD(moved);
-}
+export function resize(h: u32, size: u32): u32 { return resizeRef(h, size, 0); }
+export function resizeAt(h: u32, size: u32, site: u32): u32 { return resizeRef(h, size, site); }
+
+/** The one reference `owner` (1 .. 0xFFFFFFFD) holds on the object of `h`; taken if none yet. */
+export function getFor(h: u32, owner: u32): u32 { return takeFor(h, owner, 0); }
+export function getForAt(h: u32, owner: u32, site: u32): u32 { return takeFor(h, owner, site); }
+
+/** Releases the reference `owner` holds on the object of `h` (any strong handle to it). */
+export function putFor(h: u32, owner: u32): void { dropFor(h, owner, 0); }
+export function putForAt(h: u32, owner: u32, site: u32): void { dropFor(h, owner, site); }
+
+/** Hands reference `h` to a new handle (owned by `owner` unless 0); `h` is dead after. */
+export function move(h: u32, owner: u32): u32 { return moveRef(h, owner, 0); }
+export function moveAt(h: u32, owner: u32, site: u32): u32 { return moveRef(h, owner, site); }
+
+/** A weak handle: does not keep the object alive; release it with putWeak. */
+export function weak(h: u32): u32 { return makeWeak(h, 0); }
+export function weakAt(h: u32, site: u32): u32 { return makeWeak(h, site); }
+
+/** A new strong reference from weak handle `w`, or 0 when the object is gone. */
+export function upgrade(w: u32): u32 { return upgradeWeak(w, 0); }
+export function upgradeAt(w: u32, site: u32): u32 { return upgradeWeak(w, site); }
+
+/** Releases weak handle `w`. */
+export function putWeak(w: u32): void { dropWeakRef(w, 0); }
+export function putWeakAt(w: u32, site: u32): void { dropWeakRef(w, site); }
+
+/** Marks the object of `h` as not a leak: reports and leaksSince leave it out. */
+export function ignore(h: u32): void { ignoreRef(h); }
 
 /** Address of the payload (16-byte aligned). Valid until the object is freed or resized. */
 export function ptr(h: u32): usize { return PAYLOAD(objectOf(h)); }
@@ -113,8 +75,11 @@ export function ptr(h: u32): usize { return PAYLOAD(objectOf(h)); }
 /** Size in bytes, as asked for at alloc or the last resize. */
 export function size(h: u32): u32 { return <u32>OBJECT_SIZE(objectOf(h)); }
 
-/** Number of live references to the object of `h`. */
+/** Number of live strong references to the object of `h`. */
 export function refs(h: u32): u32 { return REFS(objectOf(h)); }
+
+/** The order of the newest object or reference: leaksSince(mark) shows what came after it. */
+export function mark(): u32 { return sequence; }
 
 /** Caps the memory the heap may grow to, in 64 KiB pages (never below the current size). */
 export function setMemoryLimit(pages: u32): void { setPageLimit(pages); }

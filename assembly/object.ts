@@ -4,13 +4,16 @@
 //    3                   2                   1
 //  1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
 // ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┼─┴─┼─┼─┤
-// │                    block size (tlsf.ts)                   │ 0 │L│0│ +0  info
+// │                    block size (tlsf.ts)                   │D│P│L│0│ +0  info
 // ├───────┬───────────────────────────────────────────────────┴───┴─┴─┤
 // │ slack │            references (28 bits, 0 = cached block)         │ +4  count
 // ╞═══════╧═══════════════════════════════════════════════════════════╡
 // │                    payload (16-byte aligned) ...                  │ +8  ◄─ handle
 // └───────────────────────────────────────────────────────────────────┘
 // slack = block size - HEADER - object size (0..15), so size() is exact in both builds.
+// P: PAIRED, the object has entries in pairs.ts (weak count, "ignored" mark).
+// D: DEAD, the object is gone but its block is held back: poisoned in the quarantine (checked)
+//    and/or kept for weak handles, which must never see another object in its place.
 //
 // ╒════════════ Object header, checked build (HEADER = 24) ════════════╕
 // +0  info      as above
@@ -18,12 +21,20 @@
 // +8  order     sequence number of the allocation (shared with references)
 // +12 site      site of the alloc
 // +16 putSite   site of the most recent put
-// +20 mark      scratch for validate(): references counted from the table
+// +20 mark      live: scratch for validate() (references counted from the table);
+//               dead: the quarantine FIFO link (quarantine.ts)
 // +24 payload   (16-byte aligned)
 
 import { CHECKED, HEADER } from "./config";
 import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
-import { growBlockInPlace, shrinkBlock, SIZE } from "./tlsf";
+import { INFO, SETINFO, growBlockInPlace, shrinkBlock, SIZE } from "./tlsf";
+import { pairDelete, pairGet, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
+import { enqueue, poison } from "./quarantine";
+
+// @ts-ignore: decorator
+@inline export const PAIRED: u32 = 1 << 2;
+// @ts-ignore: decorator
+@inline export const DEAD: u32 = 1 << 3;
 
 // @ts-ignore: decorator
 @inline export const REFS_MASK: u32 = 0x0FFFFFFF;
@@ -80,10 +91,82 @@ export let sequence: u32 = 0;
   return block;
 }
 
-/** Frees an object whose last reference was put. */
+/** Ends an object whose last strong reference was put. Room in the quarantine must exist
+ *  (quarantine.makeRoom) in the checked build. */
 // @ts-ignore: decorator
 @inline export function freeObject(block: usize): void {
+  let info = INFO(block);
+  if (CHECKED || (info & (PAIRED | DEAD))) endObject(block, info);
+  else freeBlock(block, <usize>(info & ~0xF));
+}
+
+// @ts-ignore: decorator
+@inline(never) function endObject(block: usize, info: u32): void {
+  let weak: u32 = 0;
+  if (info & PAIRED) {
+    pairDelete(block, TAG_IGNORED);
+    weak = pairGet(block, TAG_WEAK);
+    if (!weak) SETINFO(block, info &= ~PAIRED);
+  }
+  if (CHECKED) {
+    poison(block);
+    SETMARK(block, 0);
+  }
+  if (weak) {
+    SETINFO(block, info | DEAD); // weak handles keep the block; upgrade() now returns 0
+  } else if (CHECKED) {
+    SETINFO(block, info | DEAD);
+    enqueue(block);
+  } else {
+    freeBlock(block, SIZE(block));
+  }
+}
+
+/** Gives a dead block (no weak handles left, out of the quarantine) back to the allocator. */
+export function freeDeadBlock(block: usize): void {
+  SETINFO(block, INFO(block) & ~(PAIRED | DEAD));
   freeBlock(block, SIZE(block));
+}
+
+/** Weak handles held on the object of `block`. */
+// @ts-ignore: decorator
+@inline export function weakCount(block: usize): u32 {
+  return INFO(block) & PAIRED ? pairGet(block, TAG_WEAK) : 0;
+}
+
+/** One more weak handle on `block`; pairsReserve() must have succeeded. */
+export function addWeak(block: usize): void {
+  pairSet(block, TAG_WEAK, weakCount(block) + 1);
+  SETINFO(block, INFO(block) | PAIRED);
+}
+
+/** One weak handle fewer; returns true when that freed a dead object's block for good. */
+export function dropWeak(block: usize): bool {
+  let n = pairGet(block, TAG_WEAK) - 1;
+  if (n) {
+    pairSet(block, TAG_WEAK, n);
+    return false;
+  }
+  pairDelete(block, TAG_WEAK);
+  let info = INFO(block);
+  if (!pairGet(block, TAG_IGNORED)) SETINFO(block, info &= ~PAIRED);
+  if (!(info & DEAD)) return false;
+  if (CHECKED) enqueue(block); // poisoned at death; now it waits its turn like any other
+  else freeDeadBlock(block);
+  return true;
+}
+
+/** Marks the object "not a leak"; false when memory for the mark is exhausted. */
+export function ignoreObject(block: usize): bool {
+  if (!pairsReserve()) return false;
+  pairSet(block, TAG_IGNORED, 1);
+  SETINFO(block, INFO(block) | PAIRED);
+  return true;
+}
+
+// @ts-ignore: decorator
+@inline export function isIgnored(block: usize): bool {
+  return (INFO(block) & PAIRED) != 0 && pairGet(block, TAG_IGNORED) != 0;
 }
 
 /**
@@ -98,12 +181,28 @@ export function resizeObject(block: usize, size: u32): usize {
   if (blockSize <= have) {
     shrinkBlock(block, blockSize); // always split: slack must stay below 16
   } else if (!growBlockInPlace(block, blockSize)) {
+    let ignored = isIgnored(block);
+    if (ignored && !pairsReserve()) return 0;
     let moved = allocBlock(blockSize);
     if (!moved) return 0;
     let oldSize = OBJECT_SIZE(block);
     memory.copy(PAYLOAD(moved), PAYLOAD(block), <usize>min(oldSize, <usize>size));
     if (CHECKED) memory.copy(moved + 8, block + 8, HEADER - 8); // order, sites
-    freeObject(block);
+    if (ignored) { // the mark follows the object (callers refuse objects with weak handles)
+      pairDelete(block, TAG_IGNORED);
+      SETINFO(block, INFO(block) & ~PAIRED);
+      ignoreObject(moved);
+    }
+    // The old block's bytes live on in `moved`; checked: poison and quarantine it like a freed
+    // object, so a write through a stale pointer is still caught (caller made room).
+    if (CHECKED) {
+      poison(block);
+      SETMARK(block, 0);
+      SETINFO(block, INFO(block) | DEAD);
+      enqueue(block);
+    } else {
+      freeBlock(block, SIZE(block));
+    }
     block = moved;
   }
   SETCOUNT(block, (<u32>(SIZE(block) - HEADER - size) << SLACK_SHIFT) | count);

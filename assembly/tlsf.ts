@@ -8,7 +8,7 @@
 //    3                   2                   1
 //  1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
 // ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┼─┴─┼─┼─┤
-// │              size of the whole block (multiple of 16)         │ 0 │L│F│ +0  info
+// │              size of the whole block (multiple of 16)         │D│P│L│F│ +0  info
 // ├───────────────────────────────────────────────────────────────┴───┴─┴─┤
 // │ if free: ◄ prev free block        (used: object header, object.ts)    │ +4
 // ├───────────────────────────────────────────────────────────────────────┤
@@ -19,6 +19,7 @@
 // │ if free: back ▲ (address of this block, read by the right neighbour)  │ +size-4
 // └───────────────────────────────────────────────────────────────────────┘
 // F: FREE (in a TLSF list)   L: LEFTFREE (the block to the left is FREE)
+// P, D: PAIRED and DEAD, flags of the object in a used block (object.ts); clear when free
 //
 // Heap: [heapStart ............................................ tail][8-byte tail]
 // The tail is a zero-size used block at the very end of memory; growing memory turns the
@@ -206,7 +207,7 @@ export function shrinkBlock(block: usize, size: usize): void {
   let info = INFO(block);
   let remaining = <usize>(info & ~TAGS_MASK) - size;
   if (remaining < MIN_BLOCK) return;
-  SETINFO(block, <u32>size | (info & LEFTFREE));
+  SETINFO(block, <u32>size | (info & TAGS_MASK)); // a used block: keeps LEFTFREE and object flags
   let spare = block + size;
   SETINFO(spare, <u32>remaining | FREE);
   insertFree(spare); // block is used, so the right neighbour's LEFTFREE was already clear
@@ -222,7 +223,7 @@ export function growBlockInPlace(block: usize, size: usize): bool {
   let merged = have + <usize>(rightInfo & ~TAGS_MASK);
   if (merged < size) return false;
   removeFree(right);
-  SETINFO(block, <u32>merged | (info & LEFTFREE));
+  SETINFO(block, <u32>merged | (info & TAGS_MASK));
   let after = block + merged;
   SETINFO(after, INFO(after) & ~LEFTFREE);
   shrinkBlock(block, size);

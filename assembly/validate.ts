@@ -1,25 +1,30 @@
 // === validate(): every block, free list, quick list and table slot, against the invariants ===
 //
-// One pass over the blocks, one over each list, one over the table (checked build), one more
-// over the blocks to compare counts. O(blocks + slots); no allocation. The first broken
-// invariant traps with CORRUPT_HEAP and a message that names it.
+// One pass over the blocks, one over each list, the quarantine and the pairs, one over the table
+// (checked build), one more over the blocks to compare counts. O(blocks + slots + pairs); no
+// allocation. The first broken invariant traps with CORRUPT_HEAP and a message that names it;
+// a quarantined block whose poison changed traps with WRITE_AFTER_FREE.
 
 import { CHECKED, HEADER, QUICK_MAX } from "./config";
 import { corrupt } from "./errors";
 import { QUICK_HEADS } from "./blocks";
-import { COUNT, MARK, REFS, SETMARK } from "./object";
+import { COUNT, DEAD, MARK, PAIRED, PAYLOAD, REFS, SETMARK, weakCount } from "./object";
+import { checkPoison, isQueued, nextQueued, queuedBlocks, queuedBytes } from "./quarantine";
+import { pairAt, pairCapacity, pairCount, pairGet, TAG_IGNORED, TAG_WEAK } from "./pairs";
+import { isInternal, isObject } from "./walk";
 import {
   BACK, flMap, FL_BITS, FREE, HEAD, heapStart, INFO, LEFTFREE, listIndex, MIN_BLOCK, NEXT, PREV,
   SIZE, SLMAP, tail, TAGS_MASK,
 } from "./tlsf";
 import {
-  freeCount, freeHead, freeTail, LIVE, liveCount, RETIRED, retiredCount, SLOT, SLOT_NEXT,
-  SLOT_OBJECT, SLOT_STATE, tableBlock, tableCapacity, tableLength, table,
+  freeCount, freeHead, freeTail, HANDLE, GEN_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
+  SLOT_NEXT, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, tableBlock, tableCapacity, tableLength, table,
+  WEAK,
 } from "./handles";
 
 export function validate(): void {
   if (!tail) return;
-  let freeBlocks: u32 = 0, cachedBlocks: u32 = 0;
+  let freeBlocks: u32 = 0, cachedBlocks: u32 = 0, deadQueued: u32 = 0;
 
   // Blocks tile the heap; LEFTFREE mirrors the left block; free blocks are coalesced.
   let block = heapStart;
@@ -27,18 +32,30 @@ export function validate(): void {
   while (block < tail) {
     let info = INFO(block);
     let size = SIZE(block);
-    if (info & TAGS_MASK & ~(FREE | LEFTFREE)) corrupt("rcalloc validate: block info has unknown flag bits set", block);
     if (size < MIN_BLOCK) corrupt("rcalloc validate: block smaller than the 16-byte minimum", block);
     if (block + size > tail) corrupt("rcalloc validate: block runs past the heap tail", block);
     if (((info & LEFTFREE) != 0) != leftFree) corrupt("rcalloc validate: LEFTFREE differs from the left block's FREE", block);
     if (info & FREE) {
+      if (info & (PAIRED | DEAD)) corrupt("rcalloc validate: free block carries object flags", block);
       if (leftFree) corrupt("rcalloc validate: two adjacent free blocks (missed coalesce)", block);
       if (BACK(block + size) != block) corrupt("rcalloc validate: free block's back pointer is wrong", block);
       freeBlocks++;
+    } else if (info & DEAD) {
+      let queued = CHECKED && isQueued(block);
+      if (!queued && !weakCount(block)) corrupt("rcalloc validate: dead block neither quarantined nor held by weak handles", block);
+      if (CHECKED) checkPoison(block, false);
+      if (queued) deadQueued++;
+    } else if (isInternal(block)) {
+      if (info & (PAIRED | DEAD)) corrupt("rcalloc validate: internal block carries object flags", block);
     } else if (COUNT(block) == 0) {
+      if (info & PAIRED) corrupt("rcalloc validate: cached block carries object flags", block);
       cachedBlocks++;
-    } else if (CHECKED && block != tableBlock) {
-      SETMARK(block, 0);
+    } else {
+      if (REFS(block) == 0) corrupt("rcalloc validate: live object with no references", block);
+      if ((info & PAIRED) && !pairGet(block, TAG_WEAK) && !pairGet(block, TAG_IGNORED)) {
+        corrupt("rcalloc validate: PAIRED object has no weak handles or mark", block);
+      }
+      if (CHECKED) SETMARK(block, 0);
     }
     leftFree = (info & FREE) != 0;
     block += size;
@@ -80,7 +97,60 @@ export function validate(): void {
   }
   if (cached != cachedBlocks) corrupt("rcalloc validate: a cached block is missing from the quick lists", cached);
 
+  if (CHECKED) validateQuarantine(deadQueued);
+  validatePairs();
   if (CHECKED) validateTable();
+}
+
+function validateQuarantine(deadQueued: u32): void {
+  let blocks: u32 = 0;
+  let bytes: usize = 0;
+  for (let b = nextQueued(0); b; b = nextQueued(b)) {
+    if (b < heapStart || b >= tail || ((b + 8) & 15)) corrupt("rcalloc validate: quarantine points outside the heap", b);
+    if (!(INFO(b) & DEAD) || (INFO(b) & FREE)) corrupt("rcalloc validate: quarantine holds a block that is not dead", b);
+    if (++blocks > deadQueued) corrupt("rcalloc validate: quarantine holds more blocks than the heap (cycle?)", b);
+    bytes += SIZE(b);
+  }
+  if (blocks != deadQueued || blocks != queuedBlocks) corrupt("rcalloc validate: quarantine count differs from the heap", blocks);
+  if (bytes != queuedBytes) corrupt("rcalloc validate: quarantine byte count is wrong", <usize>bytes);
+}
+
+function validatePairs(): void {
+  let entries: u32 = 0, weakTotal: u32 = 0;
+  for (let i: u32 = 0; i < pairCapacity(); i++) {
+    let e = pairAt(i);
+    if (!e) continue;
+    entries++;
+    let object = <usize>load<u32>(e);
+    let tag = load<u32>(e, 4);
+    let value = load<u32>(e, 8);
+    if (object < heapStart || object >= tail || ((object + 8) & 15)) corrupt("rcalloc validate: pair names a block outside the heap", object);
+    if (value == 0) corrupt("rcalloc validate: pair with value 0", object);
+    let info = INFO(object);
+    if (info & FREE || COUNT(object) == 0 || isInternal(object)) corrupt("rcalloc validate: pair names a block that holds no object", object);
+    if (tag == TAG_WEAK || tag == TAG_IGNORED) {
+      if (!(info & PAIRED)) corrupt("rcalloc validate: object with weak handles or mark lacks PAIRED", object);
+      if (tag == TAG_WEAK) weakTotal += value;
+    } else {
+      if (info & DEAD) corrupt("rcalloc validate: an owner holds a dead object", object);
+      if (CHECKED) {
+        let index = value & 0x7FFFF;
+        let state = index < tableLength ? SLOT_STATE(SLOT(index)) : 0;
+        if (!(state & LIVE) || HANDLE(index, state & GEN_MASK) != value || SLOT_OBJECT(SLOT(index)) != object || SLOT_OWNER(SLOT(index)) != tag) {
+          corrupt("rcalloc validate: owner pair does not name the owner's live handle", object);
+        }
+      }
+    }
+  }
+  if (entries != pairCount) corrupt("rcalloc validate: pair count differs from the map", entries);
+  if (CHECKED) {
+    let weakSlots: u32 = 0;
+    for (let index: u32 = 0; index < tableLength; index++) {
+      let state = SLOT_STATE(SLOT(index));
+      if ((state & (LIVE | WEAK)) == (LIVE | WEAK)) weakSlots++;
+    }
+    if (weakSlots != weakTotal) corrupt("rcalloc validate: weak counts differ from the live weak handles", weakSlots);
+  }
 }
 
 function validateTable(): void {
@@ -89,18 +159,25 @@ function validateTable(): void {
     return;
   }
   if (tableLength > tableCapacity) corrupt("rcalloc validate: table length exceeds its capacity", tableLength);
-  if (table != tableBlock + HEADER || SIZE(tableBlock) < HEADER + (<usize>tableCapacity << 4)) corrupt("rcalloc validate: table block too small", tableBlock);
+  if (table != tableBlock + HEADER || SIZE(tableBlock) < HEADER + (<usize>tableCapacity << 5)) corrupt("rcalloc validate: table block too small", tableBlock);
   if ((INFO(tableBlock) & FREE) || COUNT(tableBlock) == 0) corrupt("rcalloc validate: table block is not in use", tableBlock);
 
   // Each live slot points at a live object; count them per object in its mark word.
-  let live: u32 = 0, retired: u32 = 0, waiting: u32 = 0;
+  let live: u32 = 0, strong: u32 = 0, retired: u32 = 0, waiting: u32 = 0;
   for (let index: u32 = 0; index < tableLength; index++) {
     let state = SLOT_STATE(SLOT(index));
     if (state & LIVE) {
       let object = SLOT_OBJECT(SLOT(index));
       if (object < heapStart || object >= tail || ((object + 8) & 15)) corrupt("rcalloc validate: live handle points outside the heap", index);
-      if ((INFO(object) & FREE) || COUNT(object) == 0 || object == tableBlock) corrupt("rcalloc validate: live handle points at a freed object", index);
-      SETMARK(object, MARK(object) + 1);
+      if (state & WEAK) {
+        if ((INFO(object) & FREE) || !weakCount(object)) corrupt("rcalloc validate: weak handle's block is not held for it", index);
+      } else {
+        if (!isObject(object)) corrupt("rcalloc validate: live handle points at a freed object", index);
+        SETMARK(object, MARK(object) + 1);
+        strong++;
+      }
+      let owner = SLOT_OWNER(SLOT(index));
+      if (owner && pairGet(object, owner) != HANDLE(index, state & GEN_MASK)) corrupt("rcalloc validate: owned handle missing from the owner pairs", index);
       live++;
     } else if (state & RETIRED) {
       retired++;
@@ -119,16 +196,17 @@ function validateTable(): void {
     let state = SLOT_STATE(SLOT(index));
     if (state & (LIVE | RETIRED)) corrupt("rcalloc validate: free slot chain holds a live or retired slot", index);
     last = index;
-    index = SLOT_NEXT(state);
+    index = SLOT_NEXT(SLOT(index));
   }
   if (freeCount && last != freeTail) corrupt("rcalloc validate: free slot chain does not end at its tail", last);
 
   // Each object's count equals the live handles that point at it, and none point elsewhere.
   let counted: u32 = 0;
   for (let block = heapStart; block < tail; block += SIZE(block)) {
-    if ((INFO(block) & FREE) || COUNT(block) == 0 || block == tableBlock) continue;
+    if (!isObject(block)) continue;
     if (MARK(block) != REFS(block)) corrupt("rcalloc validate: object's reference count differs from its live handles", block);
     counted += MARK(block);
+    SETMARK(block, 0); // a live object's mark is 0 outside validate(): nonzero means queued
   }
-  if (counted != live) corrupt("rcalloc validate: a live handle points inside an object, not at its block", counted);
+  if (counted != strong) corrupt("rcalloc validate: a live handle points inside an object, not at its block", counted);
 }

@@ -1,8 +1,9 @@
 // Everything both entry points (node.ts, browser.ts) export besides createHeap.
-export { Heap, type HeapOptions, type RcallocExports } from "./heap.js";
+export { Heap, type HeapOptions, type ReportRequest, type RcallocExports, type BlockKind, type BlockRecord } from "./heap.js";
 export {
   RcError, DoublePutError, UseAfterPutError, InvalidHandleError, OutOfMemoryError,
-  CorruptHeapError, SharedResizeError, type RcErrorCode, type RcErrorDetails,
+  CorruptHeapError, SharedResizeError, UseAfterMoveError, WriteAfterFreeError, OwnershipError,
+  type RcErrorCode, type RcErrorDetails,
 } from "./errors.js";
 export type { Report, ReportOptions, ObjectRecord, ReferenceRecord, HeapStats } from "./report.js";
 export type { Site } from "./sites.js";

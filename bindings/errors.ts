@@ -7,7 +7,10 @@ export type RcErrorCode =
   | "INVALID_HANDLE"
   | "OUT_OF_MEMORY"
   | "CORRUPT_HEAP"
-  | "SHARED_RESIZE";
+  | "SHARED_RESIZE"
+  | "USE_AFTER_MOVE"
+  | "WRITE_AFTER_FREE"
+  | "OWNERSHIP";
 
 /** What the allocator recorded about a failure (assembly/errors.ts, ERROR_RECORD). */
 export interface RcErrorDetails {
@@ -19,7 +22,7 @@ export interface RcErrorDetails {
   site?: Site;
   /** Where it was first put, moved or resized away (checked build with sites). */
   putSite?: Site;
-  /** Code-specific number: bytes asked for, references held, ... */
+  /** Code-specific number: bytes asked for, references held, owner, offset of a changed byte, ... */
   detail?: number;
 }
 
@@ -68,6 +71,21 @@ export class SharedResizeError extends RcError {
   constructor(message: string, d: RcErrorDetails) { super("SHARED_RESIZE", message, d); }
 }
 
+/** A handle used after move() handed its reference to a new handle. */
+export class UseAfterMoveError extends RcError {
+  constructor(message: string, d: RcErrorDetails) { super("USE_AFTER_MOVE", message, d); }
+}
+/** A freed object's poisoned bytes changed while it sat in the quarantine (checked build):
+ *  `object` is its old address, `site` where it was allocated, `putSite` its last put,
+ *  `detail` the offset of the first changed byte. */
+export class WriteAfterFreeError extends RcError {
+  constructor(message: string, d: RcErrorDetails) { super("WRITE_AFTER_FREE", message, d); }
+}
+/** Owner rules broken: putFor by an owner holding nothing, put of an owned reference, ... */
+export class OwnershipError extends RcError {
+  constructor(message: string, d: RcErrorDetails) { super("OWNERSHIP", message, d); }
+}
+
 type ErrorClass = new (message: string, d: RcErrorDetails) => RcError;
 
 /** Error classes by the numeric code the wasm module records (index = code). */
@@ -79,6 +97,9 @@ export const ERROR_CLASSES: readonly (ErrorClass | undefined)[] = [
   OutOfMemoryError,
   CorruptHeapError,
   SharedResizeError,
+  UseAfterMoveError,
+  WriteAfterFreeError,
+  OwnershipError,
 ];
 
 /** "0x1008002a": handles and addresses read best in hex. */

@@ -4,6 +4,7 @@
 import { ERROR_CLASSES, hex, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { SiteTable, type Site } from "./sites.js";
+export type { Report };
 
 export interface HeapOptions {
   /** The checked build: handles through a table, misuse traps, references tracked. Default false. */
@@ -12,6 +13,20 @@ export interface HeapOptions {
   stacks?: boolean;
   /** Memory limit in 64 KiB pages (default: 65535, the wasm32 maximum we manage). */
   maxPages?: number;
+  /**
+   * Checked build: freed objects are poisoned (first `poison` bytes, default 64) and held back
+   * (up to `blocks`, default 256, and `bytes`, default 1 MiB) before reuse, so a write after free
+   * is caught when they leave. `false` turns the holding off.
+   */
+  quarantine?: false | { blocks?: number; bytes?: number; poison?: number };
+}
+
+/** Options of report(). */
+export interface ReportRequest {
+  /** Run the conservative scan: which live references still have a copy in linear memory. */
+  scan?: boolean;
+  /** Extra [start, end) address ranges to scan, e.g. a linked module's stack or globals. */
+  roots?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** The raw exports of the allocator module (assembly/index.ts). */
@@ -31,11 +46,32 @@ export interface RcallocExports {
   validate(): void;
   nextObject(after: number): number;
   nextReference(cursor: number): number;
+  nextBlock(after: number): number;
   heapStats(): void;
   setHeapTag(tag: number): void;
   setMemoryLimit(pages: number): void;
   reserveBelow(address: number): number;
   flushQuickLists(): void;
+  getFor(h: number, owner: number): number;
+  getForAt(h: number, owner: number, site: number): number;
+  putFor(h: number, owner: number): void;
+  putForAt(h: number, owner: number, site: number): void;
+  move(h: number, owner: number): number;
+  moveAt(h: number, owner: number, site: number): number;
+  weak(h: number): number;
+  weakAt(h: number, site: number): number;
+  upgrade(w: number): number;
+  upgradeAt(w: number, site: number): number;
+  putWeak(w: number): void;
+  putWeakAt(w: number, site: number): void;
+  ignore(h: number): void;
+  mark(): number;
+  scan(): number;
+  scanRoot(start: number, end: number): number;
+  scanResults(): number;
+  scanResultCount(): number;
+  scanClear(): void;
+  setQuarantine(blocks: number, bytes: number, poison: number): void;
   isChecked(): number;
   errorRecord(): number;
   walkRecord(): number;
@@ -70,6 +106,21 @@ function checkSize(size: number): void {
   if ((size >>> 0) !== size) {
     throw new RangeError(`rcalloc: size must be an integer in 0..2^32-1, got ${String(size)}`);
   }
+}
+
+/** Kinds of block (assembly/walk.ts BLOCK_*): free (in TLSF), cached (quick list), live object,
+ *  internal (the handle table and other bookkeeping), dead (a freed object held back). */
+export type BlockKind = "free" | "cached" | "live" | "internal" | "dead";
+const BLOCK_KINDS: readonly BlockKind[] = ["free", "free", "cached", "live", "internal", "dead"];
+
+export interface BlockRecord {
+  /** Block address (the header starts here). */
+  address: number;
+  /** Whole block size in bytes, header included. */
+  size: number;
+  kind: BlockKind;
+  /** Payload address of a live object. */
+  ptr?: number;
 }
 
 export class Heap {
@@ -108,6 +159,10 @@ export class Heap {
       checkSize(options.maxPages);
       exports.setMemoryLimit(options.maxPages);
     }
+    if (this.checked && options.quarantine !== undefined) {
+      const q = options.quarantine || { blocks: 0, bytes: 0 };
+      exports.setQuarantine(q.blocks ?? 256, q.bytes ?? 1 << 20, q.poison ?? 64);
+    }
   }
 
   /** The wasm memory. Its buffer is replaced when memory grows: re-read views after any call. */
@@ -142,6 +197,84 @@ export class Heap {
     checkHandle(h);
     checkSize(size);
     return this.sites ? this.exports.resizeAt(h, size, this.sites.capture()) : this.exports.resize(h, size);
+  }
+
+  /**
+   * The one reference `owner` (an integer 1 .. 0xFFFFFFFD, e.g. the address or id of the holder)
+   * holds on the object of `h`: taken now if it holds none, else the one it holds. Release it
+   * with putFor(h, owner); reports group references by owner.
+   */
+  getFor(h: number, owner: number): number {
+    checkHandle(h);
+    checkSize(owner);
+    return this.sites ? this.exports.getForAt(h, owner, this.sites.capture()) : this.exports.getFor(h, owner);
+  }
+
+  /** Releases the reference `owner` holds on the object of `h` (`h`: any strong handle to it). */
+  putFor(h: number, owner: number): void {
+    checkHandle(h);
+    checkSize(owner);
+    if (this.sites) this.exports.putForAt(h, owner, this.sites.capture());
+    else this.exports.putFor(h, owner);
+  }
+
+  /**
+   * Hands the reference `h` over to a new handle, owned by `owner` if given: the count does not
+   * change. In the checked build `h` is dead after (UseAfterMoveError names where it moved).
+   */
+  move(h: number, owner = 0): number {
+    checkHandle(h);
+    checkSize(owner);
+    return this.sites ? this.exports.moveAt(h, owner, this.sites.capture()) : this.exports.move(h, owner);
+  }
+
+  /** A weak handle to the object of `h`: it does not keep the object alive. Release with putWeak. */
+  weak(h: number): number {
+    checkHandle(h);
+    return this.sites ? this.exports.weakAt(h, this.sites.capture()) : this.exports.weak(h);
+  }
+
+  /** A new strong reference from weak handle `w`, or 0 once its object is gone. */
+  upgrade(w: number): number {
+    checkHandle(w);
+    return this.sites ? this.exports.upgradeAt(w, this.sites.capture()) : this.exports.upgrade(w);
+  }
+
+  /** Releases weak handle `w`. */
+  putWeak(w: number): void {
+    checkHandle(w);
+    if (this.sites) this.exports.putWeakAt(w, this.sites.capture());
+    else this.exports.putWeak(w);
+  }
+
+  /** Marks the object of `h` as not a leak: leaksSince() and the report text leave it out. */
+  ignore(h: number): void {
+    checkHandle(h);
+    this.exports.ignore(h);
+  }
+
+  /**
+   * A mark for leaksSince(). Checked build: the order of the newest object or reference.
+   * Unchecked build (no orders): the number of live objects not ignored, so leaks degrade to a count.
+   */
+  mark(): number {
+    return this.checked ? this.exports.mark() : this.report().objects.filter((o) => !o.ignored).length;
+  }
+
+  /**
+   * What leaked since `mark`: checked, the live references (and objects) created after it whose
+   * object is not ignored; unchecked, `leakCount` only (live objects now minus then).
+   */
+  leaksSince(mark: number, request: ReportRequest = {}): Report {
+    const all = this.report(request);
+    if (!this.checked) {
+      const live = all.objects.filter((o) => !o.ignored).length;
+      return makeReport(false, [], [], all.stats, { since: mark, scanned: all.scanned, leakCount: Math.max(0, live - mark) });
+    }
+    const ignored = new Set(all.objects.filter((o) => o.ignored).map((o) => o.ptr));
+    const references = all.references.filter((r) => r.order > mark && !ignored.has(r.ptr));
+    const objects = all.objects.filter((o) => o.order > mark && !o.ignored);
+    return makeReport(true, objects, references, all.stats, { since: mark, scanned: all.scanned });
   }
 
   /** Payload address in `memory`. Valid until the reference is put or the object resized. */
@@ -208,31 +341,71 @@ export class Heap {
   /** Memory and table statistics from a walk of every block. */
   stats(): HeapStats {
     this.exports.heapStats();
-    const r = new Uint32Array(this.exports.memory.buffer, this.exports.statsRecord(), 9);
+    const r = new Uint32Array(this.exports.memory.buffer, this.exports.statsRecord(), 12);
     return {
       pages: r[0], heapBytes: r[1], liveObjects: r[2], liveBytes: r[3], freeBytes: r[4],
       cachedBytes: r[5], tableBytes: r[6], liveReferences: r[7], retiredSlots: r[8],
+      quarantinedBlocks: r[9], quarantinedBytes: r[10], weakHeldBytes: r[11],
     };
   }
 
-  /** Live objects and (checked build) live references, with their sites. */
-  report(): Report {
+  /**
+   * Live objects and (checked build) live references, with their sites, owners and weak flags,
+   * oldest first. With `{ scan: true }`, also where in linear memory each is still stored.
+   */
+  report(request: ReportRequest = {}): Report {
     const e = this.exports;
+    const found = request.scan ? this.scanMemory(request.roots ?? []) : undefined;
     const record = e.walkRecord();
     const objects: ObjectRecord[] = [];
     for (let p = e.nextObject(0); p; p = e.nextObject(p)) {
-      const r = new Uint32Array(e.memory.buffer, record, 6);
-      objects.push({
+      const r = new Uint32Array(e.memory.buffer, record, 8);
+      const object: ObjectRecord = {
         ptr: r[0], size: r[1], refs: r[2], order: r[3],
         site: this.siteTable.get(r[4]), lastPutSite: this.siteTable.get(r[5]),
-      });
+        ignored: r[6] === 1, weakHandles: r[7],
+      };
+      if (found && !this.checked) Object.assign(object, found.get(object.ptr) ?? { reachable: false });
+      objects.push(object);
     }
     const references: ReferenceRecord[] = [];
     for (let c = e.nextReference(0); c; c = e.nextReference(c)) {
-      const r = new Uint32Array(e.memory.buffer, record, 4);
-      references.push({ handle: r[0], ptr: r[1], site: this.siteTable.get(r[2]), order: r[3] });
+      const r = new Uint32Array(e.memory.buffer, record, 6);
+      const reference: ReferenceRecord = {
+        handle: r[0], ptr: r[1], site: this.siteTable.get(r[2]), order: r[3],
+        owner: r[4] || undefined, weak: r[5] === 1,
+      };
+      if (found) Object.assign(reference, found.get(reference.handle & 0x7ffff) ?? { reachable: false });
+      references.push(reference);
     }
-    return makeReport(this.checked, objects, references, this.stats());
+    return makeReport(this.checked, objects, references, this.stats(), { scanned: !!found });
+  }
+
+  /** Runs the conservative scan; keyed by slot index (checked) or payload address (unchecked). */
+  private scanMemory(roots: ReadonlyArray<readonly [number, number]>): Map<number, { storedAt?: number; storedIn?: number; reachable: boolean }> {
+    const e = this.exports;
+    e.scan();
+    for (const [start, end] of roots) e.scanRoot(start, end);
+    const count = e.scanResultCount();
+    const words = new Uint32Array(e.memory.buffer, e.scanResults(), count * (this.checked ? 2 : 4));
+    const found = new Map<number, { storedAt?: number; storedIn?: number; reachable: boolean }>();
+    for (let i = 0; i < count; i++) {
+      const [key, at, inside] = this.checked ? [i, words[2 * i], words[2 * i + 1]] : [words[4 * i], words[4 * i + 1], words[4 * i + 2]];
+      found.set(key, at ? { storedAt: at, storedIn: inside || undefined, reachable: true } : { reachable: false });
+    }
+    e.scanClear();
+    return found;
+  }
+
+  /** Every block of the heap in address order: for pictures of the heap. */
+  blocks(): BlockRecord[] {
+    const e = this.exports;
+    const out: BlockRecord[] = [];
+    for (let b = e.nextBlock(0); b; b = e.nextBlock(b)) {
+      const r = new Uint32Array(e.memory.buffer, e.walkRecord(), 4);
+      out.push({ address: r[0], size: r[1], kind: BLOCK_KINDS[r[2]], ptr: r[3] || undefined });
+    }
+    return out;
   }
 
   /** The site table, so AssemblyScript callers' site ids can be given labels. */

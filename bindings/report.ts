@@ -14,6 +14,14 @@ export interface ObjectRecord {
   site?: Site;
   /** Where a reference to it was last put (checked build with sites). */
   lastPutSite?: Site;
+  /** Marked "not a leak" with heap.ignore(). */
+  ignored: boolean;
+  /** Weak handles held on it. */
+  weakHandles: number;
+  /** Unchecked build, after report({ scan: true }): where a copy of its address was found. */
+  storedAt?: number;
+  storedIn?: number;
+  reachable?: boolean;
 }
 
 export interface ReferenceRecord {
@@ -24,6 +32,16 @@ export interface ReferenceRecord {
   order: number;
   /** Where it was taken (with sites). */
   site?: Site;
+  /** Owner tag of getFor/move, if any. */
+  owner?: number;
+  /** A weak handle (does not keep its object alive). */
+  weak: boolean;
+  /** After report({ scan: true }): address of a word in linear memory holding this handle. */
+  storedAt?: number;
+  /** ... and the payload of the object containing that word (undefined: static data or a root). */
+  storedIn?: number;
+  /** After report({ scan: true }): false when no copy of the handle is anywhere in memory. */
+  reachable?: boolean;
 }
 
 export interface HeapStats {
@@ -36,6 +54,11 @@ export interface HeapStats {
   tableBytes: number;
   liveReferences: number;
   retiredSlots: number;
+  /** Checked build: freed objects poisoned and held back before reuse. */
+  quarantinedBlocks: number;
+  quarantinedBytes: number;
+  /** Dead objects' blocks kept for outstanding weak handles. */
+  weakHeldBytes: number;
 }
 
 export interface ReportOptions {
@@ -47,6 +70,12 @@ export interface ReportOptions {
 
 export interface Report {
   checked: boolean;
+  /** Set for leaksSince(mark): only what was created after the mark. */
+  since?: number;
+  /** Whether a conservative scan ran (report({ scan: true })). */
+  scanned: boolean;
+  /** References (checked) or objects (unchecked) listed; for unchecked leaksSince, the count only. */
+  leakCount: number;
   /** Live objects, oldest first (checked) or in address order (unchecked). */
   objects: ObjectRecord[];
   /** Live references, oldest first; empty in the unchecked build. */
@@ -66,11 +95,13 @@ interface Group {
 
 export function makeReport(
   checked: boolean, objects: ObjectRecord[], references: ReferenceRecord[], stats: HeapStats,
+  extra: { since?: number; scanned?: boolean; leakCount?: number } = {},
 ): Report {
   if (checked) objects.sort((a, b) => a.order - b.order);
   references.sort((a, b) => a.order - b.order);
   return {
-    checked, objects, references, stats,
+    checked, objects, references, stats, since: extra.since, scanned: extra.scanned ?? false,
+    leakCount: extra.leakCount ?? (checked ? references.length : objects.length),
     toString(options?: ReportOptions) { return renderReport(this, options); },
   };
 }
@@ -92,35 +123,71 @@ function groupBy<T>(items: T[], site: (t: T) => Site | undefined, describe: (t: 
   return [...groups.values()].sort((a, b) => a.oldest - b.oldest);
 }
 
+/** One reference, as a line: handle, object, order, owner, weak, and where the scan found it. */
+function describeReference(r: ReferenceRecord, size: number | undefined): string {
+  let line = `handle ${hex(r.handle)} -> object ${hex(r.ptr)} (${size ?? "?"} bytes), #${r.order}`;
+  if (r.owner) line += `, owner ${hex(r.owner)}`;
+  if (r.weak) line += ", weak";
+  return line + whereStored(r);
+}
+
+function whereStored(r: { reachable?: boolean; storedAt?: number; storedIn?: number }): string {
+  if (r.reachable === undefined) return "";
+  if (!r.reachable) return " — unreachable: no copy anywhere in memory";
+  return r.storedIn
+    ? ` — still stored at ${hex(r.storedAt!)} inside object ${hex(r.storedIn)}`
+    : ` — still stored at ${hex(r.storedAt!)} (static data or a root)`;
+}
+
 export function renderReport(report: Report, options: ReportOptions = {}): string {
   const maxGroups = options.maxGroups ?? 20;
   const maxPerGroup = options.maxPerGroup ?? 5;
-  const { objects, references, stats } = report;
+  const { stats } = report;
+  const ignoredPtrs = new Set(report.objects.filter((o) => o.ignored).map((o) => o.ptr));
+  const objects = report.objects.filter((o) => !o.ignored);
+  const references = report.references.filter((r) => !ignoredPtrs.has(r.ptr));
   const out: string[] = [];
-  const sizes = new Map(objects.map((o) => [o.ptr, o.size]));
+  const sizes = new Map(report.objects.map((o) => [o.ptr, o.size]));
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const title = report.since === undefined ? "rcalloc heap report" : `rcalloc leaks since mark ${report.since}`;
   out.push(
-    `rcalloc heap report (${report.checked ? "checked" : "unchecked"} build): ` +
-    `${objects.length} live object${objects.length === 1 ? "" : "s"} (${stats.liveBytes} bytes)` +
-    (report.checked ? `, ${references.length} live reference${references.length === 1 ? "" : "s"}` : "") +
-    `, ${stats.pages} page${stats.pages === 1 ? "" : "s"} of memory`,
+    `${title} (${report.checked ? "checked" : "unchecked"} build): ` +
+    (report.checked || report.since === undefined
+      ? `${plural(objects.length, "live object")} (${objects.reduce((n, o) => n + o.size, 0)} bytes)` +
+        (report.checked ? `, ${plural(references.length, "live reference")}` : "")
+      : `${plural(report.leakCount, "object")} more than at the mark (unchecked: counts only)`) +
+    `, ${plural(stats.pages, "page")} of memory`,
   );
-  if (objects.length === 0) return out.join("\n");
+  if (ignoredPtrs.size) out.push(`(${plural(ignoredPtrs.size, "ignored object")} not shown)`);
+  if (report.scanned) {
+    const items: { reachable?: boolean }[] = report.checked ? references : objects;
+    const unreachable = items.filter((r) => r.reachable === false).length;
+    out.push(`scan: ${unreachable} unreachable (no copy in memory), ${items.length - unreachable} still stored somewhere`);
+  }
   const groups = report.checked
-    ? groupBy(references, (r) => r.site, (r) => [
-      `handle ${hex(r.handle)} -> object ${hex(r.ptr)} (${sizes.get(r.ptr) ?? "?"} bytes), #${r.order}`,
-      r.order, sizes.get(r.ptr) ?? 0,
-    ])
+    ? groupBy(references, (r) => r.site, (r) => [describeReference(r, sizes.get(r.ptr)), r.order, sizes.get(r.ptr) ?? 0])
     : groupBy(objects, (o) => o.site, (o) => [
-      `object ${hex(o.ptr)} (${o.size} bytes, ${o.refs} reference${o.refs === 1 ? "" : "s"})`, o.order, o.size,
+      `object ${hex(o.ptr)} (${o.size} bytes, ${plural(o.refs, "reference")})${whereStored(o)}`, o.order, o.size,
     ]);
   const noun = report.checked ? "reference" : "object";
   for (const g of groups.slice(0, maxGroups)) {
     out.push("");
-    out.push(`${g.lines.length} ${noun}${g.lines.length === 1 ? "" : "s"} taken at ${g.label} (${g.bytes} bytes):`);
+    out.push(`${plural(g.lines.length, noun)} taken at ${g.label} (${g.bytes} bytes):`);
     for (const line of g.lines.slice(0, maxPerGroup)) out.push(`  ${line}`);
     if (g.lines.length > maxPerGroup) out.push(`  ... ${g.lines.length - maxPerGroup} more`);
-    if (g.stack) for (const frame of g.stack.split("\n").slice(0, 6)) out.push(`    ${frame}`);
+    if (g.stack) {
+      out.push("  backtrace:");
+      for (const frame of g.stack.split("\n").slice(0, 6)) out.push(`    ${frame}`);
+    }
   }
   if (groups.length > maxGroups) out.push("", `... ${groups.length - maxGroups} more groups`);
+  const owners = new Map<number, number>();
+  for (const r of references) if (r.owner) owners.set(r.owner, (owners.get(r.owner) ?? 0) + 1);
+  if (owners.size) {
+    out.push("", "by owner:");
+    for (const [owner, n] of [...owners].sort((a, b) => b[1] - a[1]).slice(0, maxGroups)) {
+      out.push(`  owner ${hex(owner)} holds ${plural(n, "reference")}`);
+    }
+  }
   return out.join("\n");
 }

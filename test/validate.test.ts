@@ -7,7 +7,8 @@ const HEADER = { checked: 24, unchecked: 8 };
 
 describe.each(BUILDS)("validate, $name build", ({ name, checked }) => {
   const setup = async () => {
-    const heap = await heapOf(checked);
+    // no quarantine: freed blocks go straight back to the free and quick lists
+    const heap = await heapOf(checked, { quarantine: false });
     const hs = [heap.alloc(100), heap.alloc(5000), heap.alloc(100)];
     const words = () => new Uint32Array(heap.memory.buffer);
     const block = (h: number) => heap.ptr(h) - HEADER[name];
@@ -26,10 +27,16 @@ describe.each(BUILDS)("validate, $name build", ({ name, checked }) => {
     expect((error as Error).message).toMatch(message);
   };
 
-  it("unknown flag bits in a block's info word", async () => {
+  it("an object flagged PAIRED with no pair entries", async () => {
+    const { heap, hs, words, block } = await setup();
+    words()[block(hs[0]) >> 2] |= 4;
+    expectCorrupt(heap, /PAIRED object has no weak handles or mark/);
+  });
+
+  it("a live object flagged DEAD", async () => {
     const { heap, hs, words, block } = await setup();
     words()[block(hs[0]) >> 2] |= 8;
-    expectCorrupt(heap, /block info has unknown flag bits set/);
+    expectCorrupt(heap, /dead block neither quarantined nor held by weak handles/);
   });
 
   it("a block size below the minimum", async () => {

@@ -1,0 +1,110 @@
+// === Quarantine (checked build): freed objects are poisoned and held back before reuse ===
+//
+// When an object dies its payload is filled with POISON (the first `poisonBytes` bytes) and its
+// block waits in a FIFO of at most `maxBlocks` blocks / `maxBytes` bytes. A block leaves the
+// FIFO only after its poison is verified, so a write after free is caught, reported with the
+// object's allocation site and the site of its last put (WRITE_AFTER_FREE). validate() verifies
+// every quarantined block.
+//
+// A dead block (DEAD in its info word, see object.ts) is in the FIFO when its mark word (+20,
+// the header's scratch word) is nonzero: the next block, or END for the last one. A dead block
+// with mark 0 is held only by weak handles and joins the FIFO when the last one is put.
+//
+// The eviction check runs before the operation that needs the room changes anything: on a
+// violation the block is re-poisoned (so the next call gets past it) and the call traps.
+
+import { HEADER } from "./config";
+import { E_WRITE_AFTER_FREE, fail, MSG_WRITE_AFTER_FREE } from "./errors";
+import { MARK, PAYLOAD, PUT_SITE, SETMARK, SITE, freeDeadBlock } from "./object";
+import { SIZE } from "./tlsf";
+
+// @ts-ignore: decorator
+@inline export const POISON: u8 = 0xDF;
+// @ts-ignore: decorator
+@inline const END: u32 = 1; // mark of the last queued block (no block lives at address 1)
+
+export let maxBlocks: u32 = 256;
+export let maxBytes: usize = 1 << 20;
+export let poisonBytes: u32 = 64;
+export let queuedBlocks: u32 = 0;
+export let queuedBytes: usize = 0;
+export let head: usize = 0;
+let tail: usize = 0;
+
+/** Sets the limits; 0 blocks turns the quarantine off (poison is still written and checked
+ *  while weak handles hold a dead block). Shrinking evicts (and verifies) at once. */
+export function setQuarantine(blocks: u32, bytes: u32, poison: u32): void {
+  maxBlocks = blocks;
+  maxBytes = bytes;
+  poisonBytes = poison;
+  makeRoom(0);
+}
+
+/** Bytes of `block`'s payload that carry poison. */
+// @ts-ignore: decorator
+@inline export function poisonLength(block: usize): usize {
+  return min(SIZE(block) - HEADER, <usize>poisonBytes);
+}
+
+export function poison(block: usize): void {
+  memory.fill(PAYLOAD(block), POISON, poisonLength(block));
+}
+
+/** Offset of the first byte of `block` whose poison changed, or -1. */
+export function poisonDamage(block: usize): i32 {
+  let p = PAYLOAD(block);
+  let n = poisonLength(block);
+  let i: usize = 0;
+  const WORD: u64 = 0xDFDFDFDFDFDFDFDF;
+  for (; i + 8 <= n; i += 8) if (load<u64>(p + i) != WORD) break;
+  for (; i < n; i++) if (load<u8>(p + i) != POISON) return <i32>i;
+  return -1;
+}
+
+/** Traps if `block`'s poison changed: re-poisons first when `repair` is set. */
+export function checkPoison(block: usize, repair: bool): void {
+  let at = poisonDamage(block);
+  if (at < 0) return;
+  if (repair) poison(block);
+  fail(E_WRITE_AFTER_FREE, MSG_WRITE_AFTER_FREE, 0, PAYLOAD(block), SITE(block), PUT_SITE(block), <u32>at);
+}
+
+/** Evicts the oldest blocks until one more block of `size` bytes fits. */
+export function makeRoom(size: usize): void {
+  while (queuedBlocks && (queuedBlocks >= maxBlocks || queuedBytes + size > maxBytes)) {
+    let block = head;
+    checkPoison(block, true);
+    let next = <usize>MARK(block);
+    head = next == END ? 0 : next;
+    if (!head) tail = 0;
+    queuedBlocks--;
+    queuedBytes -= SIZE(block);
+    SETMARK(block, 0);
+    freeDeadBlock(block);
+  }
+}
+
+/** Queues a dead, poisoned block; makeRoom(SIZE(block)) must have run. */
+export function enqueue(block: usize): void {
+  if (!maxBlocks) {
+    freeDeadBlock(block);
+    return;
+  }
+  SETMARK(block, END);
+  if (tail) SETMARK(tail, <u32>block);
+  else head = block;
+  tail = block;
+  queuedBlocks++;
+  queuedBytes += SIZE(block);
+}
+
+/** True when the dead `block` waits in the FIFO (not only held by weak handles). */
+// @ts-ignore: decorator
+@inline export function isQueued(block: usize): bool { return MARK(block) != 0; }
+
+/** The queued block after `block` (0: the first), for validate() and the walk. */
+export function nextQueued(block: usize): usize {
+  if (!block) return head;
+  let next = <usize>MARK(block);
+  return next == END ? 0 : next;
+}

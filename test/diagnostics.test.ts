@@ -1,0 +1,262 @@
+// Diagnostics: sites, owners, move, weak handles, quarantine and poison, leak workflow,
+// conservative scan — each in both builds for correct programs, plus misuse on purpose.
+import { describe, expect, it } from "vitest";
+import {
+  DoublePutError, InvalidHandleError, OwnershipError, SharedResizeError, UseAfterMoveError,
+  WriteAfterFreeError, type Heap,
+} from "../bindings/node.js";
+import { BUILDS, hasCookie, heapOf, writeCookie } from "./heap.js";
+
+/** Live objects with cookies, and a check that none changed and the heap is consistent. */
+function bystanders(heap: Heap) {
+  const live = Array.from({ length: 12 }, (_, i) => {
+    const h = heap.alloc(8 + i * 40);
+    writeCookie(heap, h, 100 + i);
+    return h;
+  });
+  return () => {
+    heap.validate();
+    live.forEach((h, i) => expect(hasCookie(heap, h, 100 + i)).toBe(true));
+  };
+}
+
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected a throw");
+}
+
+describe.each(BUILDS)("correct programs, $name build", ({ checked }) => {
+  it("getFor holds at most one reference per owner; putFor releases it", async () => {
+    const heap = await heapOf(checked);
+    const a = heap.alloc(32);
+    const first = heap.getFor(a, 7);
+    const again = heap.getFor(a, 7);
+    expect(again).toBe(first); // the existing reference, not a new one
+    expect(heap.refs(a)).toBe(2);
+    heap.getFor(a, 8);
+    expect(heap.refs(a)).toBe(3);
+    heap.putFor(a, 7);
+    expect(heap.refs(a)).toBe(2);
+    heap.getFor(a, 7); // can take again after releasing
+    expect(heap.refs(a)).toBe(3);
+    heap.putFor(a, 7);
+    heap.putFor(a, 8);
+    expect(heap.refs(a)).toBe(1);
+    heap.validate();
+    heap.put(a);
+    heap.validate();
+    expect(heap.report().objects).toEqual([]);
+  });
+
+  it("move hands a reference over without changing the count", async () => {
+    const heap = await heapOf(checked);
+    const a = heap.alloc(16);
+    writeCookie(heap, a, 1);
+    const b = heap.move(a);
+    expect(heap.refs(b)).toBe(1);
+    expect(hasCookie(heap, b, 1)).toBe(true);
+    if (checked) expect(b).not.toBe(a);
+    const c = heap.move(b, 99); // now owned by 99
+    expect(heap.refs(c)).toBe(1);
+    heap.validate();
+    heap.putFor(c, 99);
+    heap.validate();
+    expect(heap.report().objects).toEqual([]);
+  });
+
+  it("weak handles do not keep the object alive; upgrade gives a strong one or 0", async () => {
+    const heap = await heapOf(checked);
+    const a = heap.alloc(48);
+    writeCookie(heap, a, 3);
+    const w = heap.weak(a);
+    expect(heap.refs(a)).toBe(1);
+    const s = heap.upgrade(w);
+    expect(s).not.toBe(0);
+    expect(heap.refs(a)).toBe(2);
+    expect(hasCookie(heap, s, 3)).toBe(true);
+    heap.put(s);
+    heap.put(a); // last strong reference: the object is gone
+    heap.validate();
+    expect(heap.report().objects).toEqual([]);
+    expect(heap.upgrade(w)).toBe(0);
+    // the block stays reserved: new objects never land there while w lives
+    const others = Array.from({ length: 300 }, () => heap.alloc(48));
+    expect(heap.upgrade(w)).toBe(0);
+    heap.validate();
+    heap.putWeak(w);
+    heap.validate();
+    others.forEach((h) => heap.put(h));
+    heap.validate();
+    expect(heap.stats().weakHeldBytes).toBe(0);
+  });
+
+  it("ignore, mark and leaksSince find what a piece of code leaked", async () => {
+    const heap = await heapOf(checked, { stacks: true });
+    heap.alloc(10); // before the mark: not reported
+    const mark = heap.mark();
+    const kept = heap.alloc(20);
+    heap.ignore(kept); // a deliberate cache: not a leak
+    const leaked = heap.alloc(30);
+    const done = heap.alloc(40);
+    heap.put(done);
+    const leaks = heap.leaksSince(mark);
+    if (checked) {
+      expect(leaks.references.map((r) => r.handle)).toEqual([leaked]);
+      expect(leaks.objects.map((o) => o.size)).toEqual([30]);
+      expect(leaks.references[0].site?.label).toMatch(/diagnostics\.test\.ts:\d+/);
+      expect(leaks.toString()).toMatch(/leaks since mark .* 1 live reference[\s\S]*taken at .*diagnostics\.test\.ts/);
+    } else {
+      expect(leaks.leakCount).toBe(1); // unchecked: counts only
+    }
+    expect(heap.report().objects.find((o) => o.ignored)?.size).toBe(20);
+    expect(heap.report().toString()).toMatch(/1 ignored object not shown/);
+  });
+
+  it("ignored marks follow an object through a moving resize and vanish with it", async () => {
+    const heap = await heapOf(checked, { quarantine: false });
+    let h = heap.alloc(64);
+    heap.ignore(h);
+    const blocker = heap.alloc(16);
+    h = heap.resize(h, 100_000); // must move
+    expect(heap.report().objects.find((o) => o.size === 100_000)?.ignored).toBe(true);
+    heap.validate();
+    heap.put(h);
+    const fresh = heap.alloc(100_000); // may reuse the block: must not inherit the mark
+    expect(heap.report().objects.find((o) => o.size === 100_000)?.ignored).toBe(false);
+    heap.put(fresh);
+    heap.put(blocker);
+    heap.validate();
+  });
+
+  it("the conservative scan tells unreachable leaks from ones still stored in an object", async () => {
+    const heap = await heapOf(checked);
+    const holder = heap.alloc(64);
+    const stored = heap.alloc(8);
+    const lost = heap.alloc(8);
+    // keep `stored`'s handle inside holder's payload at offset 16
+    new DataView(heap.memory.buffer).setUint32(heap.ptr(holder) + 16, checked ? stored : heap.ptr(stored), true);
+    const report = heap.report({ scan: true });
+    expect(report.scanned).toBe(true);
+    const byPtr = (p: number) => (checked ? report.references.find((r) => r.ptr === p) : report.objects.find((o) => o.ptr === p))!;
+    expect(byPtr(heap.ptr(stored))).toMatchObject({ reachable: true, storedAt: heap.ptr(holder) + 16, storedIn: heap.ptr(holder) });
+    expect(byPtr(heap.ptr(lost))).toMatchObject({ reachable: false });
+    expect(byPtr(heap.ptr(holder))).toMatchObject({ reachable: false });
+    const text = report.toString();
+    expect(text).toMatch(/scan: 2 unreachable \(no copy in memory\), 1 still stored somewhere/);
+    expect(text).toMatch(/still stored at 0x[0-9a-f]+ inside object 0x[0-9a-f]+/);
+    expect(text).toMatch(/unreachable: no copy anywhere in memory/);
+    // a root range the host names counts too
+    const root = heap.alloc(16);
+    new DataView(heap.memory.buffer).setUint32(heap.ptr(root), checked ? lost : heap.ptr(lost), true);
+    const withRoot = heap.report({ scan: true, roots: [[heap.ptr(root), heap.ptr(root) + 16]] });
+    const lostRecord = checked ? withRoot.references.find((r) => r.ptr === heap.ptr(lost)) : withRoot.objects.find((o) => o.ptr === heap.ptr(lost));
+    expect(lostRecord?.reachable).toBe(true);
+    heap.validate(); // the scan's own bookkeeping is gone
+    expect(heap.report().objects).toHaveLength(4);
+  });
+});
+
+describe("misuse, checked build", () => {
+  it("putFor by an owner that holds nothing, and put of an owned reference", async () => {
+    const heap = await heapOf(true);
+    const intact = bystanders(heap);
+    const a = heap.alloc(8);
+    const owned = heap.getFor(a, 5);
+    const e1 = thrown(() => heap.putFor(a, 6)) as OwnershipError;
+    expect(e1).toBeInstanceOf(OwnershipError);
+    expect(e1.code).toBe("OWNERSHIP");
+    expect(e1.detail).toBe(6);
+    expect(thrown(() => heap.put(owned))).toBeInstanceOf(OwnershipError);
+    expect(thrown(() => heap.move(owned))).toBeInstanceOf(OwnershipError);
+    expect(thrown(() => heap.getFor(a, 0))).toBeInstanceOf(OwnershipError);
+    expect(heap.refs(a)).toBe(2);
+    heap.putFor(a, 5);
+    expect(thrown(() => heap.putFor(a, 5))).toBeInstanceOf(OwnershipError);
+    expect(thrown(() => heap.put(owned))).toBeInstanceOf(DoublePutError);
+    expect(heap.refs(a)).toBe(1);
+    intact();
+  });
+
+  it("a moved handle is dead: its own error names where it moved", async () => {
+    const heap = await heapOf(true, { stacks: true });
+    const intact = bystanders(heap);
+    const a = heap.alloc(8);
+    const b = heap.move(a); // the move site
+    const e = thrown(() => heap.put(a)) as UseAfterMoveError;
+    expect(e).toBeInstanceOf(UseAfterMoveError);
+    expect(e.code).toBe("USE_AFTER_MOVE");
+    expect(e.putSite?.label).toMatch(/diagnostics\.test\.ts:\d+/);
+    expect(e.message).toMatch(/use after move.*put at .*diagnostics\.test\.ts/);
+    expect(thrown(() => heap.ptr(a))).toBeInstanceOf(UseAfterMoveError);
+    expect(heap.refs(b)).toBe(1);
+    heap.put(b);
+    intact();
+  });
+
+  it("weak and strong handles cannot stand in for each other", async () => {
+    const heap = await heapOf(true);
+    const intact = bystanders(heap);
+    const a = heap.alloc(8);
+    const w = heap.weak(a);
+    for (const use of [() => heap.ptr(w), () => heap.get(w), () => heap.put(w), () => heap.weak(w)]) {
+      const e = thrown(use);
+      expect(e).toBeInstanceOf(InvalidHandleError);
+      expect((e as Error).message).toMatch(/a weak handle; upgrade\(\) it/);
+    }
+    expect((thrown(() => heap.upgrade(a)) as Error).message).toMatch(/not a weak handle/);
+    expect(thrown(() => heap.putWeak(a))).toBeInstanceOf(InvalidHandleError);
+    expect(thrown(() => heap.resize(a, 100))).toBeInstanceOf(SharedResizeError); // weak handles share it
+    heap.putWeak(w);
+    expect(thrown(() => heap.putWeak(w))).toBeInstanceOf(DoublePutError);
+    expect(thrown(() => heap.upgrade(w))).toBeInstanceOf(Error);
+    expect(heap.refs(a)).toBe(1);
+    heap.put(a);
+    intact();
+  });
+
+  it("a write after free is caught when the block leaves the quarantine, with both sites", async () => {
+    const heap = await heapOf(true, { stacks: true, quarantine: { blocks: 8, poison: 64 } });
+    const intact = bystanders(heap);
+    const victim = heap.alloc(40); // allocation site
+    const stale = heap.ptr(victim);
+    heap.put(victim); // last put site
+    new Uint8Array(heap.memory.buffer)[stale + 5] = 42; // the bug: a write through a stale pointer
+    expect(thrown(() => heap.validate())).toBeInstanceOf(WriteAfterFreeError); // validate sees it too
+    let error: WriteAfterFreeError | undefined;
+    for (let i = 0; i < 20 && !error; i++) {
+      try {
+        heap.put(heap.alloc(24)); // frees push blocks through the quarantine
+      } catch (e) {
+        error = e as WriteAfterFreeError;
+      }
+    }
+    expect(error).toBeInstanceOf(WriteAfterFreeError);
+    expect(error!.code).toBe("WRITE_AFTER_FREE");
+    expect(error!.object).toBe(stale);
+    expect(error!.detail).toBe(5); // offset of the first changed byte
+    expect(error!.site?.label).toMatch(/diagnostics\.test\.ts:\d+/);
+    expect(error!.putSite?.label).toMatch(/diagnostics\.test\.ts:\d+/);
+    expect(error!.message).toMatch(/write after free.*taken at .*put at /);
+    // the failing call changed nothing; the poison was restored, so work goes on
+    intact();
+    for (let i = 0; i < 20; i++) heap.put(heap.alloc(24));
+    intact();
+  });
+
+  it("quarantine holds freed blocks back, bounded, and can be switched off", async () => {
+    const on = await heapOf(true, { quarantine: { blocks: 16, bytes: 1 << 20 } });
+    const hs = Array.from({ length: 40 }, () => on.alloc(100));
+    hs.forEach((h) => on.put(h));
+    expect(on.stats().quarantinedBlocks).toBe(16);
+    expect(on.blocks().filter((b) => b.kind === "dead")).toHaveLength(16);
+    on.validate();
+    const off = await heapOf(true, { quarantine: false });
+    off.put(off.alloc(100));
+    expect(off.stats().quarantinedBlocks).toBe(0);
+    off.validate();
+  });
+});
