@@ -120,11 +120,16 @@ function scanRange(start: usize, end: usize): void {
         }
       }
     } else {
-      // candidates: addresses inside the heap (offsets from the first payload, unsigned)
+      // candidates: 16-byte aligned addresses inside the heap (payloads are 16-aligned)
       let low = i32x4.splat(<i32>PAYLOAD(heapStart));
       let span = i32x4.splat(<i32>(tail - heapStart));
+      let alignMask = i32x4.splat(15);
+      let zero = i32x4.splat(0);
       for (; p + 16 <= end; p += 16) {
-        if (v128.any_true(i32x4.lt_u(i32x4.sub(v128.load(p), low), span))) {
+        let v = v128.load(p);
+        let inHeap = i32x4.lt_u(i32x4.sub(v, low), span);
+        let aligned = i32x4.eq(v128.and(v, alignMask), zero);
+        if (v128.any_true(v128.and(inHeap, aligned))) {
           for (let q = p; q < p + 16; q += 4) checkWord(q);
         }
       }
