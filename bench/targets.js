@@ -1,0 +1,79 @@
+// === The project's performance targets, evaluated on measured results (reported, never enforced) ===
+//
+//   1. unchecked allocator time <= 0.5x the best peer's, on both random-action mixes
+//   2. peak pages <= 1.25x dlmalloc's
+//   3. checked allocator time <= 1.5x unchecked's
+//   4. get+put (checked) <= 3x unchecked's
+//   5. binding call <= 1.2x raw export call
+// "Allocator time" is the replay's own time (total minus floor). Each check carries its measured
+// ratio; `met` is null when an input is missing (a skipped peer, the bindings not built) or an
+// own time is not above zero (the allocator is within noise of the floor).
+
+const find = (list, id) => list?.find((x) => x.id === id);
+
+export function evaluateTargets({ replay = [], ops = [], boundary }) {
+  const checks = [];
+  const add = (target, scope, ratio, limit, detail) =>
+    checks.push({ target, scope, ratio, limit, met: ratio == null || !Number.isFinite(ratio) ? null : ratio <= limit, detail });
+  // An own time at or below zero is within noise of the floor: no meaningful ratio against it.
+  const ownRatio = (a, b) => (a > 0 && b > 0 ? a / b : null);
+
+  // 1. unchecked vs the best peer (TLSF, dlmalloc), on both random-action mixes.
+  for (const w of replay.filter((x) => x.id.startsWith("random"))) {
+    const un = find(w.results, "unchecked");
+    const peers = w.results.filter((r) => r.peer && r.ownNs);
+    if (!un?.ownNs || !peers.length) {
+      add("unchecked time <= 0.5x best peer", w.label, null, 0.5, "no peer measured");
+      continue;
+    }
+    const best = peers.reduce((a, p) => (p.ownNs.median < a.ownNs.median ? p : a));
+    add("unchecked time <= 0.5x best peer", w.label, ownRatio(un.ownNs.median, best.ownNs.median), 0.5,
+      `${un.ownNs.median.toFixed(1)} vs ${best.label} ${best.ownNs.median.toFixed(1)} ns/op`);
+  }
+
+  // 2. peak pages vs dlmalloc, every workload, both builds.
+  for (const w of replay) {
+    const dl = find(w.results, "dlmalloc");
+    for (const id of ["unchecked", "checked"]) {
+      const r = find(w.results, id);
+      if (!r) continue;
+      if (!dl) {
+        add(`peak pages (${id}) <= 1.25x dlmalloc`, w.label, null, 1.25, "dlmalloc not measured");
+        continue;
+      }
+      add(`peak pages (${id}) <= 1.25x dlmalloc`, w.label, r.pages.peak / dl.pages.peak, 1.25,
+        `${r.pages.peak} vs ${dl.pages.peak} pages`);
+    }
+  }
+
+  // 3. checked vs unchecked own time, every workload.
+  for (const w of replay) {
+    const un = find(w.results, "unchecked");
+    const ch = find(w.results, "checked");
+    if (!un?.ownNs || !ch?.ownNs) continue;
+    add("checked time <= 1.5x unchecked", w.label, ownRatio(ch.ownNs.median, un.ownNs.median), 1.5,
+      `${ch.ownNs.median.toFixed(1)} vs ${un.ownNs.median.toFixed(1)} ns/op`);
+  }
+
+  // 4. get+put, per operation (benny): checked vs unchecked, whole loop time.
+  const gp = find(ops, "getPut");
+  if (gp) {
+    const un = find(gp.results, "unchecked");
+    const ch = find(gp.results, "checked");
+    if (un && ch) {
+      add("get+put checked <= 3x unchecked", "benny getPut", ch.nsPerOp / un.nsPerOp, 3,
+        `${ch.nsPerOp.toFixed(2)} vs ${un.nsPerOp.toFixed(2)} ns/op`);
+    }
+  }
+
+  // 5. binding call vs raw export call.
+  if (boundary?.pairs) {
+    for (const p of boundary.pairs) {
+      add("binding call <= 1.2x raw export", `${p.op} (${p.build})`, p.ratio, 1.2,
+        `${p.bindingNs.toFixed(2)} vs ${p.rawNs.toFixed(2)} ns/call`);
+    }
+  } else {
+    add("binding call <= 1.2x raw export", "bindings", null, 1.2, boundary?.skipped ?? "not run (--no-ops)");
+  }
+  return checks;
+}
