@@ -10,6 +10,8 @@ import { BUILD } from "./build.js";
 export const ALLOCATORS = [
   { id: "unchecked", label: "rcalloc unchecked", file: "rcalloc.unchecked.wasm" },
   { id: "checked", label: "rcalloc checked", file: "rcalloc.checked.wasm" },
+  // The same checked build with its quarantine off: what poisoning and holding freed blocks cost.
+  { id: "checked-noq", label: "checked, no quarantine", file: "rcalloc.checked.wasm", init: (e) => e.setQuarantine(0, 0, 0) },
   { id: "tlsf", label: "AS TLSF", file: "tlsf.wasm", peer: true },
   { id: "dlmalloc", label: "dlmalloc", file: "dlmalloc.wasm", peer: true, wasi: true },
   { id: "floor", label: "floor (bump)", file: "floor.wasm", floor: true },
@@ -66,6 +68,7 @@ export async function loadAllocators(skipped = {}) {
         instance = new WebAssembly.Instance(module, { env });
       }
       memory = instance.exports.memory;
+      spec.init?.(instance.exports);
       return instance.exports;
     };
     loaded.push({ ...spec, instantiate });

@@ -159,6 +159,16 @@ export class Heap {
       checkSize(options.maxPages);
       exports.setMemoryLimit(options.maxPages);
     }
+    if (!this.sites) {
+      // Nothing to add on the way in: the checked build's wasm validates every handle itself (a
+      // non-integer coerces to an invalid one), and the unchecked build checks nothing by design.
+      // Binding the raw exports makes heap.get/put/ptr/size/refs cost what a raw call costs.
+      this.get = exports.get;
+      this.put = exports.put;
+      this.ptr = exports.ptr;
+      this.size = exports.size;
+      this.refs = exports.refs;
+    }
     if (this.checked && options.quarantine !== undefined) {
       const q = options.quarantine || { blocks: 0, bytes: 0 };
       exports.setQuarantine(q.blocks ?? 256, q.bytes ?? 1 << 20, q.poison ?? 64);

@@ -19,3 +19,6 @@ import { alloc, get, ptr, put, resize } from "../../assembly/index";
 @global @inline function A_put(h: u32): void { put(h); }
 
 export * from "./workloads";
+
+// Lets the bench compare the checked build with and without its quarantine (allocators.js).
+export { setQuarantine } from "../../assembly/index";
