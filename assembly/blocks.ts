@@ -51,8 +51,7 @@ export const QUICK_HEADS: usize = memory.data(<i32>(QUICK_CLASSES << 2), 16);
   }
 }
 
-// @ts-ignore: decorator
-@inline(never) function allocFromLists(size: usize): usize {
+function allocFromLists(size: usize): usize {
   if (!tail) initHeap();
   let block = searchFree(size);
   if (!block) {

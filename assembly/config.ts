@@ -13,7 +13,11 @@
 //     - handle = payload pointer, reference count in the block header, get = increment
 //     - no table, no checks on the hot paths; misuse is undefined behaviour
 //
-// Both builds share the block layer (tlsf.ts, quicklists.ts), the heap walk and validate().
+// Both builds share the block layer (tlsf.ts, blocks.ts), the heap walk and validate().
+//
+// Inlining: hot helpers are @inline; cold paths (traps, growth, the last put) are plain
+// functions, which Binaryen keeps out of line because they are called from many places.
+// Note: AssemblyScript reads `@inline(never)` as `@inline` — never write it.
 
 // `isDefined(RC_CHECKED)` alone is true even for RC_CHECKED=0, so read the value.
 // @ts-ignore: decorator

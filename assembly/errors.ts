@@ -76,8 +76,7 @@
 export const ERROR_RECORD: usize = memory.data(24, 16);
 
 /** Records the failure and aborts. Never returns. */
-// @ts-ignore: decorator
-@inline(never) export function fail(
+export function fail(
   code: u32, message: string, handle: u32, object: usize, site: u32, putSite: u32, detail: u32
 ): void {
   store<u32>(ERROR_RECORD, code, 0);
@@ -91,7 +90,6 @@ export const ERROR_RECORD: usize = memory.data(24, 16);
 }
 
 /** A heap invariant is broken: `message` names it. Used by validate(). */
-// @ts-ignore: decorator
-@inline(never) export function corrupt(message: string, where: usize): void {
+export function corrupt(message: string, where: usize): void {
   fail(E_CORRUPT_HEAP, message, 0, where, 0, 0, 0);
 }

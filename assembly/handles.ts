@@ -132,8 +132,7 @@ export function setHeapTag(tag: u32): void {
   if (freeCount <= SLOT_QUARANTINE && tableLength == tableCapacity) growTable();
 }
 
-// @ts-ignore: decorator
-@inline(never) function growTable(): void {
+function growTable(): void {
   if (tableLength >= MAX_SLOTS) {
     if (freeCount) return; // shorten the quarantine rather than fail
     fail(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED, 0, 0, 0, 0, tableLength);
@@ -195,8 +194,7 @@ export function setHeapTag(tag: u32): void {
   return slot;
 }
 
-// @ts-ignore: decorator
-@inline(never) function badHandle(h: u32): void {
+function badHandle(h: u32): void {
   let tag = h >>> TAG_SHIFT;
   let message = MSG_FORGED_HANDLE;
   if (h == 0) message = MSG_HANDLE_ZERO;
@@ -204,8 +202,7 @@ export function setHeapTag(tag: u32): void {
   fail(E_INVALID_HANDLE, message, h, 0, 0, 0, 0);
 }
 
-// @ts-ignore: decorator
-@inline(never) function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
+function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   let state = SLOT_STATE(slot);
   let slotGen = state & GEN_MASK;
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;

@@ -4,6 +4,9 @@
 // (any u32 the caller chooses; 0 = unknown) that the checked build records with the reference
 // and names in errors and reports; the unchecked build ignores it. Owners, move and weak
 // handles: references.ts. Build: asc ... --use RC_CHECKED=1 (checked) or =0; see config.ts.
+//
+// The hot entry points are @inline: AssemblyScript code that imports them gets their fast path
+// inlined (a wasm export alone is a call Binaryen will not inline); the wasm exports remain.
 
 import { CHECKED } from "./config";
 import { ERROR_RECORD } from "./errors";
@@ -24,15 +27,18 @@ export { setQuarantine } from "./quarantine";
 export { flushQuickLists } from "./blocks";
 
 /** A new object of `size` bytes (contents undefined) and a handle holding one reference. */
-export function alloc(size: u32): u32 { return allocate(size, 0); }
+// @ts-ignore: decorator
+@inline export function alloc(size: u32): u32 { return allocate(size, 0); }
 export function allocAt(size: u32, site: u32): u32 { return allocate(size, site); }
 
 /** Takes another reference to the object of `h`: a new, distinct handle in the checked build. */
-export function get(h: u32): u32 { return take(h, 0); }
+// @ts-ignore: decorator
+@inline export function get(h: u32): u32 { return take(h, 0); }
 export function getAt(h: u32, site: u32): u32 { return take(h, site); }
 
 /** Gives back the reference `h`; the object is freed with its last reference. */
-export function put(h: u32): void { drop(h, 0); }
+// @ts-ignore: decorator
+@inline export function put(h: u32): void { drop(h, 0); }
 export function putAt(h: u32, site: u32): void { drop(h, site); }
 
 /**
@@ -70,13 +76,16 @@ export function putWeakAt(w: u32, site: u32): void { dropWeakRef(w, site); }
 export function ignore(h: u32): void { ignoreRef(h); }
 
 /** Address of the payload (16-byte aligned). Valid until the object is freed or resized. */
-export function ptr(h: u32): usize { return PAYLOAD(objectOf(h)); }
+// @ts-ignore: decorator
+@inline export function ptr(h: u32): usize { return PAYLOAD(objectOf(h)); }
 
 /** Size in bytes, as asked for at alloc or the last resize. */
-export function size(h: u32): u32 { return <u32>OBJECT_SIZE(objectOf(h)); }
+// @ts-ignore: decorator
+@inline export function size(h: u32): u32 { return <u32>OBJECT_SIZE(objectOf(h)); }
 
 /** Number of live strong references to the object of `h`. */
-export function refs(h: u32): u32 { return REFS(objectOf(h)); }
+// @ts-ignore: decorator
+@inline export function refs(h: u32): u32 { return REFS(objectOf(h)); }
 
 /** The order of the newest object or reference: leaksSince(mark) shows what came after it. */
 export function mark(): u32 { return sequence; }

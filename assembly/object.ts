@@ -100,8 +100,7 @@ export let sequence: u32 = 0;
   else freeBlock(block, <usize>(info & ~0xF));
 }
 
-// @ts-ignore: decorator
-@inline(never) function endObject(block: usize, info: u32): void {
+function endObject(block: usize, info: u32): void {
   let weak: u32 = 0;
   if (info & PAIRED) {
     pairDelete(block, TAG_IGNORED);
@@ -120,6 +119,12 @@ export let sequence: u32 = 0;
   } else {
     freeBlock(block, SIZE(block));
   }
+}
+
+/** freeObject as a real function: callers that are inlined into user code call this, so each
+ *  inlined copy of put() stays a few instructions long. */
+export function releaseObject(block: usize): void {
+  freeObject(block);
 }
 
 /** Gives a dead block (no weak handles left, out of the quarantine) back to the allocator. */

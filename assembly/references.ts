@@ -17,7 +17,7 @@ import {
   MSG_NOT_OWNER, MSG_OUT_OF_MEMORY, MSG_OWNED_MOVE, MSG_OWNED_PUT, MSG_SHARED_RESIZE, MSG_TOO_LARGE,
 } from "./errors";
 import {
-  addWeak, COUNT, DEAD, dropWeak, freeObject, ignoreObject, MAX_OBJECT, newObject, PAYLOAD, REFS,
+  addWeak, COUNT, DEAD, dropWeak, ignoreObject, releaseObject, MAX_OBJECT, newObject, PAYLOAD, REFS,
   REFS_MASK, resizeObject, SETCOUNT, SETPUTSITE, weakCount,
 } from "./object";
 import {
@@ -55,7 +55,7 @@ import { INFO, SIZE } from "./tlsf";
 @inline function unref(block: usize): void {
   let count = COUNT(block) - 1;
   if (count & REFS_MASK) SETCOUNT(block, count);
-  else freeObject(block);
+  else releaseObject(block);
 }
 
 // @ts-ignore: decorator

@@ -22,12 +22,15 @@ describe("unchecked build", () => {
     expect(code).not.toMatch(/unreachable|abort/);
   });
 
-  it("put traps on nothing and touches no table; only freeing calls out (TLSF, pairs)", () => {
+  it("put is a decrement; only the last put calls out, to one shared function", () => {
     const code = body(text, "put");
-    const calls = code.match(/\bcall \S+/g) ?? [];
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) expect(call).toMatch(/^call \$assembly\/(tlsf|pairs)\//);
+    expect(code.match(/\bcall \S+/g) ?? []).toEqual(["call $assembly/object/releaseObject"]);
     expect(code).not.toMatch(/abort|unreachable/);
+  });
+
+  it("alloc's fast path is inline; growth and traps are calls to shared functions", () => {
+    const calls = new Set(body(text, "alloc").match(/\bcall \S+/g) ?? []);
+    expect(calls).toEqual(new Set(["call $assembly/blocks/allocFromLists", "call $assembly/errors/fail"]));
   });
 
   it("has no handle table and none of the checked build's messages", () => {
@@ -41,8 +44,12 @@ describe("unchecked build", () => {
 describe("checked build", () => {
   const text = wat("checked");
 
-  it("get and put check the handle and can trap", () => {
-    for (const name of ["get", "put", "ptr"]) expect(body(text, name)).toMatch(/call \$~lib\/builtins\/abort/);
+  it("get, put and ptr check the handle inline and trap through out-of-line functions", () => {
+    for (const name of ["get", "put", "ptr"]) {
+      const calls = body(text, name).match(/\bcall \S+/g) ?? [];
+      expect(calls).toContain("call $assembly/handles/badHandle");
+      expect(calls).toContain("call $assembly/handles/badSlot");
+    }
   });
 
   it("carries its messages", () => {
