@@ -12,3 +12,12 @@ export type { Site } from "./sites.js";
 export function wasmFileName(checked: boolean): string {
   return checked ? "rcalloc.checked.wasm" : "rcalloc.unchecked.wasm";
 }
+export { link, inspectModule, prepareStaticLink, allocatorBytes, programReport, LinkError, ModuleAbortError, WasmSourceMap, wasmStack, USER_MEMORY_BASE, type LinkOptions, type Linked, type LinkLayout, type LinkedReport, type LoaderHelpers, type ModuleInfo, type LinkErrorCode, type WasmBytes } from "./link.js";
+export {
+  Ref, wrap, allocRef, jsLeaks, clearJsLeaks, setRefDefaults, canReportJsLeaks, type JsLeak, type RefOptions,
+} from "./ref.js";
+export {
+  reportToJSON, isReportJSON, REPORT_FORMAT, REPORT_VERSION, type ReportJSON, type ReportJSONOptions,
+  type SiteJSON, type ObjectJSON, type ReferenceJSON, type BlockJSON, type JsLeakJSON,
+} from "./report-json.js";
+export { reportToHTML, type HTMLReportOptions } from "./report-html.js";

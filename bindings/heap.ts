@@ -4,6 +4,7 @@
 import { ERROR_CLASSES, hex, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { SiteTable, type Site } from "./sites.js";
+import { allocRef, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 export type { Report };
 
 export interface HeapOptions {
@@ -388,6 +389,8 @@ export class Heap {
       if (found) Object.assign(reference, found.get(reference.handle & 0x7ffff) ?? { reachable: false });
       references.push(reference);
     }
+    const sizes = new Map(objects.map((o) => [o.ptr, o.size]));
+    for (const r of references) r.size = sizes.get(r.ptr) ?? 0;
     return makeReport(this.checked, objects, references, this.stats(), { scanned: !!found });
   }
 
@@ -416,6 +419,21 @@ export class Heap {
       out.push({ address: r[0], size: r[1], kind: BLOCK_KINDS[r[2]], ptr: r[3] || undefined });
     }
     return out;
+  }
+
+  /** A JS Ref holding `h`: `put()` or `using` gives it back; one collected without a put is reported. */
+  wrap(h: number, options?: RefOptions): Ref {
+    return wrap(this, h, options);
+  }
+
+  /** alloc(size) wrapped in a Ref. */
+  allocRef(size: number, options?: RefOptions): Ref {
+    return allocRef(this, size, options);
+  }
+
+  /** Refs of this heap garbage-collected without a put, so far. */
+  jsLeaks(): JsLeak[] {
+    return jsLeaks(this);
   }
 
   /** The site table, so AssemblyScript callers' site ids can be given labels. */

@@ -28,6 +28,8 @@ export interface ReferenceRecord {
   handle: number;
   /** Payload address of the object it holds. */
   ptr: number;
+  /** Size in bytes of that object (0 for a weak handle whose object is gone). */
+  size?: number;
   /** Order in which it was taken, shared with objects: smaller is older. */
   order: number;
   /** Where it was taken (with sites). */
@@ -165,7 +167,7 @@ export function renderReport(report: Report, options: ReportOptions = {}): strin
     out.push(`scan: ${unreachable} unreachable (no copy in memory), ${items.length - unreachable} still stored somewhere`);
   }
   const groups = report.checked
-    ? groupBy(references, (r) => r.site, (r) => [describeReference(r, sizes.get(r.ptr)), r.order, sizes.get(r.ptr) ?? 0])
+    ? groupBy(references, (r) => r.site, (r) => [describeReference(r, r.size ?? sizes.get(r.ptr)), r.order, r.size ?? sizes.get(r.ptr) ?? 0])
     : groupBy(objects, (o) => o.site, (o) => [
       `object ${hex(o.ptr)} (${o.size} bytes, ${plural(o.refs, "reference")})${whereStored(o)}`, o.order, o.size,
     ]);

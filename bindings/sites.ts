@@ -18,7 +18,7 @@ function isInternal(frame: string, internalFiles: readonly string[]): boolean {
 }
 
 /** "    at fn (file:///x/y.js:3:9)" → "file:///x/y.js:3:9"; "fn@file:3:9" → "file:3:9". */
-function location(frame: string): string {
+export function location(frame: string): string {
   const v8 = /\(?([^\s()]+:\d+:\d+)\)?\s*$/.exec(frame);
   return v8 ? v8[1] : frame.trim();
 }

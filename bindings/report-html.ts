@@ -1,0 +1,626 @@
+// The heap report as one self-contained HTML page: summary figures, a picture of the heap
+// (linear memory as rows of cells coloured by what the blocks there are), the leaks grouped by
+// the site that took them, oldest first, and the JS leaks of Ref wrappers. No external asset, no
+// network: it opens offline, from a file or an e-mail. No Node or DOM API here.
+import { isReportJSON, reportToJSON, type BlockJSON, type ObjectJSON, type ReferenceJSON, type ReportJSON, type ReportJSONOptions, type SiteJSON } from "./report-json.js";
+import type { Report } from "./report.js";
+
+export interface HTMLReportOptions extends ReportJSONOptions {
+  /** Page title (default "rcalloc heap report"). */
+  title?: string;
+  /**
+   * Payload addresses of the objects to draw as leaked. Default: the objects that the report's
+   * references hold (checked build) or its objects (unchecked), ignored ones left out. For a
+   * leaksSince(mark) report these are the leaks of the code after the mark; for a whole-heap
+   * report, everything still live, or, after report({ scan: true }), only the objects with no
+   * copy of a reference anywhere in memory (kmemleak's rule).
+   */
+  leaked?: Iterable<number>;
+  /** Leak groups listed before "N more groups" (default 200). */
+  maxGroups?: number;
+  /** References listed in a group's details before "N more" (default 20). */
+  maxPerGroup?: number;
+  /** Embed the JSON data in a <script type="application/json" id="rcalloc-report"> (default false). */
+  embedJSON?: boolean;
+}
+
+// ── What the picture shows ─────────────────────────────────────────────────────────────────────
+// A cell with any leaked byte is drawn leaked (so a small leak never disappears), any other cell
+// as the kind holding most of its bytes.
+const KINDS = ["free", "cached", "live", "leaked", "dead", "internal", "unused"] as const;
+type Kind = (typeof KINDS)[number];
+const K = Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<Kind, number>;
+const MAJORITY_ORDER = [K.live, K.dead, K.internal, K.cached, K.free, K.unused]; // ties: the first
+
+const KIND_LABEL: Record<Kind, string> = {
+  free: "Free",
+  cached: "Cached",
+  live: "Live",
+  leaked: "Leaked",
+  dead: "Dead (quarantined)",
+  internal: "Internal",
+  unused: "Unused memory",
+};
+const KIND_HELP: Record<Kind, string> = {
+  free: "free blocks in the TLSF lists",
+  cached: "freed blocks kept on the quick lists for reuse",
+  live: "live objects",
+  leaked: "objects the report counts as leaked",
+  dead: "freed objects held back: the quarantine, or weak handles still out",
+  internal: "rcalloc's own blocks (the handle table)",
+  unused: "memory past the heap's end, not used yet",
+};
+
+// Okabe–Ito colours (told apart with every common colour-vision deficiency); dead blocks also
+// hatched, unused memory dotted, so no kind depends on hue alone.
+const COLOUR: Record<Kind, string> = {
+  free: "#e3e7ec",
+  cached: "#56b4e9",
+  live: "#0072b2",
+  leaked: "#d55e00",
+  dead: "#cc79a7",
+  internal: "#3f4650",
+  unused: "#fbfcfd",
+};
+
+const COLUMNS = 256; // cells a row
+const CELL_W = 4; // SVG units a cell
+const ROW_H = 16;
+const ROW_GAP = 5;
+const LABEL_W = 92;
+const MAX_ROWS = 48;
+const MIN_ROW_BYTES = 4096; // 16-byte cells at least: the allocator's alignment
+const PAGE = 65536;
+
+/** "0x00003d80" */
+const hex = (n: number): string => "0x" + (n >>> 0).toString(16).padStart(8, "0");
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) v /= 1024, u++;
+  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[u]}`;
+}
+
+const plural = (n: number, noun: string, nouns = noun + "s"): string => `${n.toLocaleString("en-US")} ${n === 1 ? noun : nouns}`;
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+// ── Leak groups ─────────────────────────────────────────────────────────────────────────────────
+
+interface Entry {
+  handle?: number;
+  ptr: number;
+  /** Exact size, or (estimated) the payload capacity of its block when the report lacks the object. */
+  size?: number;
+  estimated?: boolean;
+  order: number;
+  owner?: number;
+  weak?: boolean;
+  storedAt?: number;
+  storedIn?: number;
+  reachable?: boolean;
+}
+
+interface Group {
+  index: number;
+  label: string;
+  stack: string[];
+  oldest: number;
+  entries: Entry[];
+  objects: Set<number>;
+  bytes: number;
+  /** Some sizes are block capacities (upper bounds): objects older than the report's mark. */
+  estimated: boolean;
+  unreachable: number;
+  stored: number;
+}
+
+/** Size of the object at `ptr`: exact from the report, else its block's payload capacity (an upper bound). */
+type SizeOf = (ptr: number) => { size?: number; estimated?: boolean };
+
+function sizesOf(data: ReportJSON, objects: Map<number, ObjectJSON>): SizeOf {
+  const capacity = new Map<number, number>();
+  for (const b of data.blocks) if (b.ptr !== undefined) capacity.set(b.ptr, b.address + b.size - b.ptr);
+  return (ptr) => {
+    const o = objects.get(ptr);
+    return o ? { size: o.size } : { size: capacity.get(ptr), estimated: true };
+  };
+}
+
+function groupLeaks(data: ReportJSON, sites: Map<number, SiteJSON>, objects: Map<number, ObjectJSON>, sizeOf: SizeOf): Group[] {
+  const groups = new Map<string, Group>();
+  const add = (siteId: number | undefined, entry: Entry): void => {
+    const site = siteId !== undefined ? sites.get(siteId) : undefined;
+    const key = site?.label ?? "";
+    let g = groups.get(key);
+    if (!g) {
+      g = {
+        index: 0, label: site?.label ?? "(site unknown)", stack: site?.stack ?? [], oldest: entry.order,
+        entries: [], objects: new Set(), bytes: 0, estimated: false, unreachable: 0, stored: 0,
+      };
+      groups.set(key, g);
+    }
+    g.entries.push(entry);
+    if (!g.objects.has(entry.ptr)) {
+      g.objects.add(entry.ptr);
+      g.bytes += entry.size ?? 0;
+      if (entry.estimated || entry.size === undefined) g.estimated = true;
+    }
+    if (entry.reachable === false) g.unreachable++;
+    else if (entry.reachable) g.stored++;
+  };
+  if (data.build === "checked") {
+    for (const r of data.references as ReferenceJSON[]) {
+      if (objects.get(r.ptr)?.ignored) continue;
+      add(r.site, { ...r, ...sizeOf(r.ptr) });
+    }
+  } else {
+    for (const o of data.objects) if (!o.ignored) add(o.site, o);
+  }
+  const list = [...groups.values()].sort((a, b) => a.oldest - b.oldest);
+  list.forEach((g, i) => (g.index = i + 1));
+  return list;
+}
+
+/** The payload addresses drawn as leaked (see HTMLReportOptions.leaked). */
+function leakedObjects(data: ReportJSON, objects: Map<number, ObjectJSON>, given?: Iterable<number>): Set<number> {
+  if (given) return new Set(given);
+  const out = new Set<number>();
+  // A leaksSince report lists leaks by definition; in a whole-heap report after a scan, only what
+  // has no copy anywhere in memory is a leak (kmemleak's rule), the rest is still in use.
+  const wholeHeapScan = data.scanned && data.since === undefined;
+  const counts = (x: { reachable?: boolean }) => !wholeHeapScan || x.reachable === false;
+  if (data.build === "checked") {
+    for (const r of data.references) if (!r.weak && counts(r) && !objects.get(r.ptr)?.ignored) out.add(r.ptr);
+  } else {
+    for (const o of data.objects) if (!o.ignored && counts(o)) out.add(o.ptr);
+  }
+  return out;
+}
+
+// ── The picture ─────────────────────────────────────────────────────────────────────────────────
+
+interface Layout {
+  base: number; // address of the first row (row-aligned)
+  start: number; // heap start (first block)
+  end: number; // end of what is drawn
+  rowBytes: number;
+  cellBytes: number;
+  rows: number;
+}
+
+function layoutOf(blocks: BlockJSON[], pages: number): Layout {
+  const start = blocks[0].address;
+  const last = blocks[blocks.length - 1];
+  const heapEnd = last.address + last.size;
+  const memoryEnd = Math.max(heapEnd, pages * PAGE);
+  const rowsFor = (rowBytes: number, end: number) => Math.ceil((end - Math.floor(start / rowBytes) * rowBytes) / rowBytes);
+  let rowBytes = MIN_ROW_BYTES;
+  while (rowsFor(rowBytes, memoryEnd) > MAX_ROWS) rowBytes *= 2;
+  // Memory past the heap's end is drawn (as unused) when it is worth a cell at least.
+  const end = memoryEnd - heapEnd >= rowBytes / COLUMNS ? memoryEnd : heapEnd;
+  const base = Math.floor(start / rowBytes) * rowBytes;
+  return { base, start, end, rowBytes, cellBytes: rowBytes / COLUMNS, rows: rowsFor(rowBytes, end) };
+}
+
+/** Kind of a block as drawn. */
+function kindOf(b: BlockJSON, leaked: Set<number>): number {
+  if (b.kind === "live") return b.ptr !== undefined && leaked.has(b.ptr) ? K.leaked : K.live;
+  return K[b.kind];
+}
+
+function renderPicture(
+  data: ReportJSON, leaked: Set<number>, objects: Map<number, ObjectJSON>, groupsOf: Map<number, number[]>,
+  labelOf: (ptr: number) => string | undefined,
+): { svg: string; totals: { bytes: number; blocks: number }[]; layout: Layout } | undefined {
+  const blocks = data.blocks;
+  if (blocks.length === 0) return undefined;
+  const L = layoutOf(blocks, data.stats.pages);
+  const cells = L.rows * COLUMNS;
+  const amount = new Float64Array(cells * KINDS.length);
+  const firstBlock = new Int32Array(cells).fill(-1);
+  const lastBlock = new Int32Array(cells).fill(-1);
+  const breakAt = new Uint8Array(cells); // a block of 2+ cells starts in this cell: start a new run
+  const totals = KINDS.map(() => ({ bytes: 0, blocks: 0 }));
+
+  const fill = (from: number, to: number, kind: number, blockIndex: number): void => {
+    for (let a = from; a < to;) {
+      const cell = Math.floor((a - L.base) / L.cellBytes);
+      const cellEnd = L.base + (cell + 1) * L.cellBytes;
+      const upto = Math.min(to, cellEnd);
+      amount[cell * KINDS.length + kind] += upto - a;
+      if (blockIndex >= 0) {
+        if (firstBlock[cell] < 0) firstBlock[cell] = blockIndex;
+        lastBlock[cell] = blockIndex;
+      }
+      a = upto;
+    }
+  };
+  blocks.forEach((b, i) => {
+    const kind = kindOf(b, leaked);
+    totals[kind].bytes += b.size;
+    totals[kind].blocks++;
+    if (b.size >= 2 * L.cellBytes) breakAt[Math.floor((b.address - L.base) / L.cellBytes)] = 1;
+    fill(b.address, b.address + b.size, kind, i);
+  });
+  const heapEnd = blocks[blocks.length - 1].address + blocks[blocks.length - 1].size;
+  if (L.end > heapEnd) {
+    totals[K.unused].bytes += L.end - heapEnd;
+    breakAt[Math.floor((heapEnd - L.base) / L.cellBytes)] = 1;
+    fill(heapEnd, L.end, K.unused, -1);
+  }
+
+  const cellKind = (cell: number): number => {
+    const at = cell * KINDS.length;
+    if (amount[at + K.leaked] > 0) return K.leaked;
+    let best = -1;
+    for (const k of MAJORITY_ORDER) if (amount[at + k] > 0 && (best < 0 || amount[at + k] > amount[at + best])) best = k;
+    return best; // -1: nothing here (before the heap start)
+  };
+
+  const parts: string[] = [];
+  const width = LABEL_W + COLUMNS * CELL_W;
+  const height = L.rows * (ROW_H + ROW_GAP) - ROW_GAP;
+  parts.push(
+    `<svg class="heap" viewBox="0 0 ${width} ${height}" role="img" aria-label="Heap picture: ${L.rows} rows of ${bytes(L.rowBytes)}">`,
+    `<defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
+      `<rect width="4" height="4" fill="${COLOUR.dead}"/><rect width="1.6" height="4" fill="#fff" fill-opacity=".55"/></pattern>` +
+      `<pattern id="dots" width="4" height="4" patternUnits="userSpaceOnUse"><rect width="4" height="4" fill="${COLOUR.unused}"/>` +
+      `<circle cx="2" cy="2" r=".6" fill="#c3cad3"/></pattern></defs>`,
+  );
+  for (let row = 0; row < L.rows; row++) {
+    const y = row * (ROW_H + ROW_GAP);
+    parts.push(`<text class="addr" x="${LABEL_W - 10}" y="${y + ROW_H / 2}">${hex(L.base + row * L.rowBytes)}</text>`);
+    let col = 0;
+    while (col < COLUMNS) {
+      const first = row * COLUMNS + col;
+      const kind = cellKind(first);
+      let n = 1;
+      while (col + n < COLUMNS && cellKind(first + n) === kind && !breakAt[first + n]) n++;
+      if (kind >= 0) parts.push(runRect(data, L, first, n, kind, y, amount, firstBlock, lastBlock, objects, leaked, groupsOf, labelOf));
+      col += n;
+    }
+  }
+  parts.push("</svg>");
+  return { svg: parts.join(""), totals, layout: L };
+}
+
+/** One run of cells of the same kind: a rect with a hover title. */
+function runRect(
+  data: ReportJSON, L: Layout, first: number, n: number, kind: number, y: number, amount: Float64Array,
+  firstBlock: Int32Array, lastBlock: Int32Array, objects: Map<number, ObjectJSON>, leaked: Set<number>,
+  groupsOf: Map<number, number[]>, labelOf: (ptr: number) => string | undefined,
+): string {
+  const from = Math.max(L.base + first * L.cellBytes, L.start);
+  const to = Math.min(L.base + (first + n) * L.cellBytes, L.end);
+  const x = LABEL_W + (first % COLUMNS) * CELL_W + (from - (L.base + first * L.cellBytes)) / L.cellBytes * CELL_W;
+  const w = Math.max(1, LABEL_W + ((first % COLUMNS) + n) * CELL_W - x - (n * CELL_W > 3 ? 1 : 0));
+  // Bytes by kind in the run, for the title.
+  const sums = new Float64Array(KINDS.length);
+  for (let c = first; c < first + n; c++) for (let k = 0; k < KINDS.length; k++) sums[k] += amount[c * KINDS.length + k];
+  const mix = KINDS.map((k, i) => [k, sums[i]] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${KIND_LABEL[k].toLowerCase()} ${bytes(v)}`).join(" · ");
+  const lines = [`${hex(from)} – ${hex(to - 1)} (${bytes(to - from)})`, mix];
+  // The blocks under the run: name the objects when there are few, the leaked ones always.
+  let lo = -1, hi = -1;
+  for (let c = first; c < first + n; c++) {
+    if (firstBlock[c] >= 0 && (lo < 0 || firstBlock[c] < lo)) lo = firstBlock[c];
+    if (lastBlock[c] > hi) hi = lastBlock[c];
+  }
+  const groups = new Set<number>();
+  if (lo >= 0) {
+    const inRun = data.blocks.slice(lo, hi + 1);
+    const leakedHere = inRun.filter((b) => b.ptr !== undefined && leaked.has(b.ptr));
+    const shown = kind === K.leaked ? leakedHere : inRun.length <= 3 ? inRun : [];
+    for (const b of shown.slice(0, 4)) lines.push(describeBlock(b, objects, leaked, labelOf));
+    if (shown.length > 4) lines.push(`… ${shown.length - 4} more leaked objects`);
+    else if (shown.length === 0 && inRun.length > 1) lines.push(plural(inRun.length, "block"));
+    for (const b of leakedHere) for (const g of groupsOf.get(b.ptr!) ?? []) groups.add(g);
+  }
+  const attrs = groups.size ? ` data-groups="${[...groups].join(" ")}"` : "";
+  const fill = KINDS[kind] === "dead" ? "url(#hatch)" : KINDS[kind] === "unused" ? "url(#dots)" : COLOUR[KINDS[kind]];
+  return `<rect class="k-${KINDS[kind]}"${attrs} x="${x.toFixed(2)}" y="${y}" width="${w.toFixed(2)}" height="${ROW_H}" rx="2" fill="${fill}">` +
+    `<title>${esc(lines.join("\n"))}</title></rect>`;
+}
+
+function describeBlock(b: BlockJSON, objects: Map<number, ObjectJSON>, leaked: Set<number>, labelOf: (ptr: number) => string | undefined): string {
+  if (b.kind !== "live" || b.ptr === undefined) return `${b.kind} block ${hex(b.address)}, ${bytes(b.size)}`;
+  const o = objects.get(b.ptr);
+  const what = leaked.has(b.ptr) ? "leaked object" : "object";
+  const site = labelOf(b.ptr);
+  return `${what} ${hex(b.ptr)}` + (o ? `, ${plural(o.size, "byte")}, ${plural(o.refs, "ref")}` : `, block ${bytes(b.size)}`) +
+    (site ? `, taken at ${site}` : "");
+}
+
+// ── The page ────────────────────────────────────────────────────────────────────────────────────
+
+const CSS = `
+:root{--fg:#1c2128;--muted:#5f6b7a;--line:#d9dee5;--panel:#f6f8fa;--bg:#fff;--accent:#0072b2;
+${KINDS.map((k) => `--${k}:${COLOUR[k]};`).join("")}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue","DejaVu Sans",Arial,sans-serif}
+main{max-width:1200px;margin:0 auto;padding:28px 28px 56px}
+code,.mono,.addr{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace}
+header{display:flex;align-items:baseline;justify-content:space-between;gap:16px;flex-wrap:wrap;border-bottom:1px solid var(--line);padding-bottom:14px}
+h1{font-size:22px;margin:0;font-weight:650;letter-spacing:-.01em}
+h1 .brand{color:var(--accent)}
+.meta{color:var(--muted);font-size:13px}
+.badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600;border:1px solid var(--line);background:var(--panel);margin-left:8px;vertical-align:2px}
+h2{font-size:16px;margin:34px 0 6px;font-weight:650}
+.sub{color:var(--muted);margin:0 0 12px;font-size:13px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px;margin-top:20px}
+.card{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
+.card .v{font-size:21px;font-weight:650;font-variant-numeric:tabular-nums;line-height:1.25}
+.card .v .u{font-size:14px;font-weight:500;color:var(--muted)}
+.card.alert .v .u{color:#a8430b}
+.card .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
+.card .d{color:var(--muted);font-size:12.5px}
+.card.alert{border-color:#efb28f;background:#fff5ef}
+.card.alert .v{color:#a8430b}
+.card.ok .v{color:#1a7f37}
+.legend{display:flex;flex-wrap:wrap;gap:8px 20px;margin:0 0 12px;padding:0;list-style:none;font-size:13px}
+.legend li{display:flex;align-items:center;gap:7px}
+.legend .sw{width:14px;height:14px;border-radius:3px;display:inline-block;border:1px solid rgba(0,0,0,.12)}
+.legend .n{color:var(--muted);font-variant-numeric:tabular-nums}
+.picture{border:1px solid var(--line);border-radius:10px;padding:14px 16px 12px 4px;background:#fff}
+svg.heap{display:block;width:100%;height:auto}
+svg.heap .addr{font-size:10px;fill:var(--muted);text-anchor:end;dominant-baseline:central}
+svg.heap rect{stroke:none}
+svg.heap rect:hover{stroke:var(--fg);stroke-width:1.2}
+svg.heap.focus rect{opacity:.25}
+svg.heap.focus rect.hl{opacity:1;stroke:var(--fg);stroke-width:1.2}
+.sw.k-dead{background:repeating-linear-gradient(45deg,var(--dead) 0 2.5px,#e8bcd4 2.5px 4px)}
+.sw.k-unused{background:var(--unused)}
+table{border-collapse:collapse;width:100%;font-size:13.5px}
+table.leaks{table-layout:fixed}
+table.leaks col.n{width:44px}table.leaks col.c{width:104px}table.leaks col.b{width:92px}table.leaks col.s{width:150px}
+th{text-align:left;font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em;border-bottom:1px solid var(--line);padding:8px 10px}
+td{border-bottom:1px solid var(--line);padding:9px 10px;vertical-align:top}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tbody.group:hover{background:#f3f8fc}
+tbody.group tr.head td{border-bottom:none;padding-bottom:2px}
+tbody.group tr.detail td{padding-top:0}
+td.site .fn{font-weight:600;margin-right:4px}
+td.site code{font-size:13px;color:var(--fg)}
+table.refs{width:auto;min-width:60%}
+table.refs td.mono{white-space:nowrap}
+details{margin-top:4px}
+summary{cursor:pointer;color:var(--accent);font-size:12.5px;user-select:none}
+pre{margin:6px 0 0;padding:10px 12px;background:var(--panel);border:1px solid var(--line);border-radius:8px;font-size:12px;line-height:1.45;overflow:auto;white-space:pre}
+table.refs{margin-top:8px;font-size:12.5px}
+table.refs tr:last-child td{border-bottom:none}
+table.refs td,table.refs th{padding:4px 8px}
+.tag{display:inline-block;padding:0 7px;border-radius:999px;font-size:11.5px;font-weight:600;white-space:nowrap;margin:1px 0}
+td.site{overflow-wrap:anywhere}
+.tag.unreach{background:#fde3d3;color:#8f3a0a}
+.tag.stored{background:#dcecf7;color:#0b4f7c}
+.tag.weak{background:#efe2ea;color:#7a2f5b}
+.empty{padding:18px;border:1px dashed var(--line);border-radius:10px;color:var(--muted);background:var(--panel)}
+.more td{color:var(--muted);font-style:italic}
+footer{margin-top:40px;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:12px}
+`;
+
+// Hovering a leak row highlights its blocks; clicking a leaked block shows its row.
+const SCRIPT = `
+(() => {
+  const svg = document.querySelector("svg.heap");
+  if (!svg) return;
+  const rows = document.querySelectorAll("tbody.group[data-group]");
+  const mark = (g) => {
+    svg.classList.toggle("focus", g !== null);
+    for (const r of svg.querySelectorAll("rect[data-groups]")) {
+      r.classList.toggle("hl", g !== null && r.dataset.groups.split(" ").includes(g));
+    }
+  };
+  for (const row of rows) {
+    row.addEventListener("mouseenter", () => mark(row.dataset.group));
+    row.addEventListener("mouseleave", () => mark(null));
+  }
+  svg.addEventListener("click", (e) => {
+    const g = e.target instanceof Element && e.target.getAttribute("data-groups");
+    if (!g) return;
+    const row = document.querySelector('tbody.group[data-group="' + g.split(" ")[0] + '"]');
+    if (!row) return;
+    row.scrollIntoView({ behavior: "smooth", block: "center" });
+    const details = row.querySelector("details");
+    if (details) details.open = true;
+  });
+})();
+`;
+
+/** A figure: `value` is "37 references" or "576 KiB"; its unit is set smaller. Detail lines under it. */
+function card(label: string, value: string, detail: string | string[], cls = ""): string {
+  const [, number, unit] = /^(\S+)\s*(.*)$/.exec(value) ?? ["", value, ""];
+  return `<div class="card${cls ? " " + cls : ""}"><div class="l">${esc(label)}</div>` +
+    `<div class="v">${esc(number)}${unit ? ` <span class="u">${esc(unit)}</span>` : ""}</div>${[detail].flat().map((d) => `<div class="d">${esc(d)}</div>`).join("")}</div>`;
+}
+
+/** "at parseNode (file:3:9)" → a label for the function name, or "". */
+function fn(frame: string | undefined): string {
+  const name = frame && /^at (?:async )?([^\s(]+) \(/.exec(frame)?.[1];
+  return name ? `<span class="fn">${esc(name)}</span> ` : "";
+}
+
+function scanTag(e: Entry): string {
+  if (e.reachable === undefined) return "";
+  if (!e.reachable) return `<span class="tag unreach">unreachable</span>`;
+  const at = e.storedAt ?? 0;
+  return e.storedIn
+    ? `<span class="tag stored" title="a copy of the handle is at ${hex(at)}">stored in object ${hex(e.storedIn)} at +${at - e.storedIn}</span>`
+    : `<span class="tag stored">stored at ${hex(at)} (static data or a root)</span>`;
+}
+
+function renderGroups(data: ReportJSON, groups: Group[], maxGroups: number, maxPerGroup: number): string {
+  const checked = data.build === "checked";
+  if (groups.length === 0) {
+    if (!checked && data.leakCount > 0) {
+      return `<div class="empty">${plural(data.leakCount, "object")} more live than at the mark. The unchecked build keeps ` +
+        `no sites or orders: run the checked build with <code>stacks: true</code> to see where they were taken.</div>`;
+    }
+    return `<div class="empty">No leaks: nothing in this report is still live.</div>`;
+  }
+  const columns = data.scanned ? 7 : 6;
+  const out = [
+    `<table class="leaks"><colgroup><col class="n"><col><col class="c"><col class="b"><col class="b"><col class="b">` +
+    `${data.scanned ? `<col class="s">` : ""}</colgroup><thead><tr><th class="num">#</th><th>Taken at</th>` +
+    `<th class="num">${checked ? "References" : "Objects"}</th><th class="num">Objects</th><th class="num">Bytes</th>` +
+    `<th class="num">Oldest</th>${data.scanned ? "<th>Scan</th>" : ""}</tr></thead>`,
+  ];
+  for (const g of groups.slice(0, maxGroups)) {
+    const scan = data.scanned
+      ? `<td>${g.unreachable ? `<span class="tag unreach">${g.unreachable} unreachable</span> ` : ""}` +
+        `${g.stored ? `<span class="tag stored">${g.stored} still stored</span>` : ""}</td>`
+      : "";
+    const entries = g.entries.slice(0, maxPerGroup).map((e) =>
+      `<tr><td class="mono">${e.handle !== undefined ? hex(e.handle) : ""}</td><td class="mono">${hex(e.ptr)}</td>` +
+      `<td class="num">${e.size === undefined ? "?" : (e.estimated ? "≤ " : "") + e.size.toLocaleString("en-US")}</td>` +
+      `<td class="num">${checked ? "#" + e.order : ""}</td>` +
+      `<td>${e.owner ? `owner <code>${hex(e.owner)}</code> ` : ""}${e.weak ? `<span class="tag weak">weak</span> ` : ""}${scanTag(e)}</td></tr>`,
+    ).join("");
+    const more = g.entries.length > maxPerGroup ? `<tr class="more"><td colspan="5">… ${g.entries.length - maxPerGroup} more</td></tr>` : "";
+    const stack = g.stack.length ? `<pre>${esc(g.stack.join("\n"))}</pre>` : "";
+    const estimate = g.estimated ? ` title="Some objects are older than the mark: their block's capacity is counted."` : "";
+    out.push(
+      `<tbody class="group" data-group="${g.index}"><tr class="head"><td class="num">${g.index}</td>` +
+      `<td class="site">${fn(g.stack[0])}<code>${esc(g.label)}</code></td>` +
+      `<td class="num">${g.entries.length.toLocaleString("en-US")}</td><td class="num">${g.objects.size.toLocaleString("en-US")}</td>` +
+      `<td class="num"${estimate}>${g.estimated ? "≤ " : ""}${bytes(g.bytes)}</td><td class="num">${checked ? "#" + g.oldest : "—"}</td>${scan}</tr>` +
+      `<tr class="detail"><td></td><td colspan="${columns - 1}"><details>` +
+      `<summary>stack and ${plural(g.entries.length, checked ? "reference" : "object")}</summary>${stack}` +
+      `<table class="refs"><thead><tr><th>${checked ? "Handle" : ""}</th><th>Object</th><th class="num">Size</th>` +
+      `<th class="num">${checked ? "Order" : ""}</th><th></th></tr></thead><tbody>${entries}${more}</tbody></table>` +
+      `</details></td></tr></tbody>`,
+    );
+  }
+  if (groups.length > maxGroups) {
+    out.push(`<tbody><tr class="more"><td></td><td colspan="${columns - 1}">… ${groups.length - maxGroups} more groups</td></tr></tbody>`);
+  }
+  out.push("</table>");
+  return out.join("");
+}
+
+function renderJsLeaks(data: ReportJSON): string {
+  const leaks = data.jsLeaks ?? [];
+  if (leaks.length === 0) return "";
+  const byLabel = new Map<string, { count: number; bytes: number; stack: string[] }>();
+  for (const l of leaks) {
+    const g = byLabel.get(l.label) ?? { count: 0, bytes: 0, stack: l.stack };
+    g.count++;
+    g.bytes += l.size;
+    byLabel.set(l.label, g);
+  }
+  const rows = [...byLabel].map(([label, g]) =>
+    `<tr><td class="site"><code>${esc(label)}</code>${g.stack.length ? `<details><summary>stack</summary><pre>${esc(g.stack.join("\n"))}</pre></details>` : ""}</td>` +
+    `<td class="num">${g.count}</td><td class="num">${bytes(g.bytes)}</td></tr>`).join("");
+  return `<h2>JS leaks</h2><p class="sub">Ref wrappers garbage-collected without a put, by where they were created.</p>` +
+    `<table><thead><tr><th>Created at</th><th class="num">Refs</th><th class="num">Bytes</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/**
+ * The report as one self-contained HTML page (a string): summary figures, a picture of the heap
+ * with a legend and hover titles, and the leak table by site. Takes a Report (with the heap's
+ * blocks in `options.blocks` unless the report carries them) or data from reportToJSON.
+ */
+export function reportToHTML(report: Report | ReportJSON, options: HTMLReportOptions = {}): string {
+  const data = isReportJSON(report) ? report : reportToJSON(report, options);
+  const sites = new Map(data.sites.map((s) => [s.id, s]));
+  const objects = new Map(data.objects.map((o) => [o.ptr, o]));
+  const sizeOf = sizesOf(data, objects);
+  const groups = groupLeaks(data, sites, objects, sizeOf);
+  const leaked = leakedObjects(data, objects, options.leaked);
+  const groupsOf = new Map<number, number[]>();
+  for (const g of groups) for (const ptr of g.objects) groupsOf.set(ptr, [...(groupsOf.get(ptr) ?? []), g.index]);
+  const labelOf = (ptr: number): string | undefined => {
+    const g = groupsOf.get(ptr);
+    return g ? groups[g[0] - 1].label : undefined;
+  };
+  const picture = renderPicture(data, leaked, objects, groupsOf, labelOf);
+  const s = data.stats;
+  const checked = data.build === "checked";
+  const title = options.title ?? "rcalloc heap report";
+
+  let leakedBytes = 0;
+  let estimated = false;
+  for (const ptr of leaked) {
+    const { size, estimated: e } = sizeOf(ptr);
+    leakedBytes += size ?? 0;
+    estimated ||= e === true || size === undefined;
+  }
+  const leakRefs = checked ? data.references.filter((r) => !objects.get(r.ptr)?.ignored).length : 0;
+  const leakValue = checked ? plural(leakRefs, "reference") : plural(Math.max(data.leakCount, leaked.size), "object");
+  const unreachable = checked
+    ? new Set(data.references.filter((r) => r.reachable === false).map((r) => r.ptr)).size
+    : data.objects.filter((o) => o.reachable === false).length;
+  const leakDetail = [(checked ? `${plural(leaked.size, "object")} · ` : "") + `${estimated ? "≤ " : ""}${bytes(leakedBytes)}`];
+  if (data.scanned) leakDetail.push(`${unreachable} unreachable (scan)`);
+  const anyLeak = checked ? leakRefs > 0 : Math.max(data.leakCount, leaked.size) > 0;
+  const scope = data.since !== undefined ? `since mark ${data.since}` : "live at the end";
+  const cards = [
+    card(data.since !== undefined ? "Leaked since mark" : "Still held", leakValue, leakDetail, anyLeak ? "alert" : "ok"),
+    card("Live objects", plural(s.liveObjects, "object"), bytes(s.liveBytes)),
+    card("Memory", bytes(s.pages * PAGE), `${plural(s.pages, "page")} · heap ${bytes(s.heapBytes)}`),
+    card("Free", bytes(s.freeBytes), `cached ${bytes(s.cachedBytes)}`),
+    checked ? card("Quarantine", bytes(s.quarantinedBytes ?? 0), `${plural(s.quarantinedBlocks ?? 0, "block")} held back`) : "",
+    checked ? card("Handle table", bytes(s.tableBytes), `${plural(s.liveReferences, "live reference")}`) : "",
+  ].join("");
+
+  let heapSection: string;
+  if (picture) {
+    const L = picture.layout;
+    const legend = KINDS.map((k, i) => {
+      const t = picture.totals[i];
+      if (t.bytes === 0 && !["free", "live", "leaked"].includes(k)) return "";
+      const count = k === "unused" ? "" : ` · ${plural(t.blocks, "block")}`;
+      const style = k === "dead" ? "" : ` style="background:var(--${k})"`;
+      return `<li title="${esc(KIND_HELP[k])}"><span class="sw k-${k}"${style}></span>${KIND_LABEL[k]} ` +
+        `<span class="n">${bytes(t.bytes)}${count}</span></li>`;
+    }).join("");
+    heapSection =
+      `<h2>Heap</h2><p class="sub">Linear memory from <code>${hex(L.base)}</code> to <code>${hex(L.end)}</code>: ` +
+      `each row ${bytes(L.rowBytes)}, each cell ${bytes(L.cellBytes)}. A cell with any leaked byte is drawn leaked. ` +
+      `Hover a block for its addresses and objects.</p>` +
+      `<ul class="legend">${legend}</ul>` +
+      `<div class="picture">${picture.svg}</div>`;
+  } else {
+    heapSection = `<h2>Heap</h2><div class="empty">No block list in this report: pass <code>{ blocks: heap.blocks() }</code> to draw the heap.</div>`;
+  }
+
+  const groupCount = groups.length;
+  const leakSub = checked
+    ? `References still live (${scope}), grouped by the site that took them, oldest group first.`
+    : `Objects still live (${scope}), grouped by allocation site (the unchecked build records none).`;
+  const json = options.embedJSON
+    ? `<script type="application/json" id="rcalloc-report">${JSON.stringify(data).replace(/</g, "\\u003c")}</script>`
+    : "";
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="rcalloc">
+<title>${esc(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+<header><h1><span class="brand">rcalloc</span> ${esc(title.replace(/^rcalloc\s*/, ""))}<span class="badge">${data.build} build</span>${data.scanned ? `<span class="badge">scanned</span>` : ""}</h1>
+<div class="meta">generated ${esc(data.generatedAt)}</div></header>
+<section class="cards">${cards}</section>
+<section>${heapSection}</section>
+<section><h2>Leaks by site${groupCount ? ` <span class="meta">(${plural(groupCount, "site")})</span>` : ""}</h2><p class="sub">${esc(leakSub)}</p>
+${renderGroups(data, groups, options.maxGroups ?? 200, options.maxPerGroup ?? 20)}</section>
+${renderJsLeaks(data)}
+<footer>Made by rcalloc's <code>reportToHTML</code>. Data shape: <code>docs/report.schema.json</code>${options.embedJSON ? " (embedded as <code>#rcalloc-report</code>)" : ""}. Colours: Okabe–Ito, safe for colour-blind readers.</footer>
+</main>
+${json}
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
