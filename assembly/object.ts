@@ -5,12 +5,13 @@
 //  1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
 // ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┼─┴─┼─┼─┤
 // │                    block size (tlsf.ts)                   │D│P│L│0│ +0  info
-// ├───────┬───────────────────────────────────────────────────┴───┴─┴─┤
-// │ slack │            references (28 bits, 0 = cached block)         │ +4  count
-// ╞═══════╧═══════════════════════════════════════════════════════════╡
+// ├───────────┬───────────────────────────────────────────────┴───┴─┴─┤
+// │   slack   │         references (26 bits, 0 = cached block)        │ +4  count
+// ╞═══════════╧═══════════════════════════════════════════════════════╡
 // │                    payload (16-byte aligned) ...                  │ +8  ◄─ handle
 // └───────────────────────────────────────────────────────────────────┘
-// slack = block size - HEADER - object size (0..15), so size() is exact in both builds.
+// slack = block size - HEADER - object size (0..63), so size() is exact in both builds and a
+// resize within 63 bytes of the block's capacity changes only this word.
 // P: PAIRED, the object has entries in pairs.ts (weak count, "ignored" mark).
 // D: DEAD, the object is gone but its block is held back: poisoned in the quarantine (checked)
 //    and/or kept for weak handles, which must never see another object in its place.
@@ -37,9 +38,11 @@ import { enqueue, poison } from "./quarantine";
 @inline export const DEAD: u32 = 1 << 3;
 
 // @ts-ignore: decorator
-@inline export const REFS_MASK: u32 = 0x0FFFFFFF;
+@inline export const REFS_MASK: u32 = 0x03FFFFFF;
 // @ts-ignore: decorator
-@inline export const SLACK_SHIFT: u32 = 28;
+@inline export const SLACK_SHIFT: u32 = 26;
+// @ts-ignore: decorator
+@inline export const MAX_SLACK: usize = 63;
 
 /** Sequence shared by objects and references: orders the report, oldest first. */
 export let sequence: u32 = 0;
@@ -184,7 +187,8 @@ export function resizeObject(block: usize, size: u32): usize {
   let have = SIZE(block);
   let count = COUNT(block) & REFS_MASK;
   if (blockSize <= have) {
-    shrinkBlock(block, blockSize); // always split: slack must stay below 16
+    // Keep the block while the slack fits; else give the tail back (slack then < 16).
+    if (have - HEADER - <usize>size > MAX_SLACK) shrinkBlock(block, blockSize);
   } else if (!growBlockInPlace(block, blockSize)) {
     let ignored = isIgnored(block);
     if (ignored && !pairsReserve()) return 0;
