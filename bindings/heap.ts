@@ -20,6 +20,9 @@ export interface HeapOptions {
    * is caught when they leave. `false` turns the holding off.
    */
   quarantine?: false | { blocks?: number; bytes?: number; poison?: number };
+  /** Extra imports for modules that need more than `env.abort` (a user module merged with the
+   *  allocator, say). `env.abort` stays rcalloc's, so traps still become typed errors. */
+  imports?: WebAssembly.Imports;
 }
 
 /** Options of report(). */
@@ -135,8 +138,11 @@ export class Heap {
   /** Instantiates `module` (a compiled rcalloc build). Prefer createHeap(). */
   static async instantiate(module: WebAssembly.Module, options: HeapOptions): Promise<Heap> {
     let heap: Heap | undefined;
+    const extra = options.imports ?? {};
     const imports = {
+      ...extra,
       env: {
+        ...(extra.env ?? {}),
         abort(message: number, file: number, line: number, column: number): never {
           throw heap ? heap.trap(message, file, line, column) : new Error("rcalloc: trap during instantiation");
         },
@@ -152,7 +158,8 @@ export class Heap {
     this.checked = exports.isChecked() === 1;
     this.siteTable = new SiteTable(bindingsLocations());
     this.sites = this.checked && options.stacks ? this.siteTable : undefined;
-    if (this.checked) {
+    // A start function that already took handles fixed the tag (1); only a fresh heap draws one.
+    if (this.checked && exports.mark() === 0) {
       nextTag = (nextTag % 3) + 1;
       exports.setHeapTag(nextTag);
     }
@@ -448,8 +455,9 @@ export class Heap {
     const r = new Uint32Array(memory.buffer, this.exports.errorRecord(), 6);
     const ErrorClass = ERROR_CLASSES[r[0]];
     if (!ErrorClass || !message.startsWith("rcalloc")) {
+      // Not one of ours: an abort of code compiled into the same module (assert, throw).
       const where = filePtr ? ` (${readString(memory, filePtr)}:${line}:${column})` : "";
-      return new RcError("CORRUPT_HEAP", `rcalloc: unexpected trap: ${message}${where}`, { handle: 0 });
+      return new Error(`abort: ${message}${where}`);
     }
     const details: RcErrorDetails = {
       handle: r[1],

@@ -1,5 +1,14 @@
-// npm run demo: a leak and a double put in the checked build, with the report and the error.
+// npm run demo: what rcalloc finds, from JavaScript and in a wasm module.
+//   1-2. a leak and a double put from JS, checked build: the report and the error
+//   3.   `rcalloc check` on a leaky AssemblyScript module: the leak report, and an HTML page
+//   4.   `rcalloc bench` on a correct module with a real workload: what checking costs
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createHeap, DoublePutError } from "rcalloc";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const run = (args) => spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" }).status;
 
 const heap = await createHeap({ checked: true, stacks: true });
 
@@ -39,3 +48,13 @@ try {
 }
 heap.validate();
 console.log("\nvalidate() passes after the caught misuse: the heap is consistent.");
+
+if (!existsSync(`${root}build/examples/leaky.wasm`)) run(["examples/build.js"]);
+mkdirSync(`${root}build/demo`, { recursive: true });
+
+console.log("\n3. rcalloc check on a leaky wasm module (examples/leaky): exit 1 means leaks found\n");
+const status = run(["bin/rcalloc.js", "check", "build/examples/leaky.wasm", "--html", "build/demo/leaky-report.html"]);
+console.log(`(exit code ${status})`);
+
+console.log("\n4. rcalloc bench on a correct module (examples/workload): checked vs unchecked\n");
+run(["bin/rcalloc.js", "bench", "build/examples/workload.wasm", "--entry", "run", "--rounds", "5"]);

@@ -1,0 +1,149 @@
+// npm run build:examples: compiles the AssemblyScript examples into build/examples/ (gitignored).
+//
+// Each example is compiled the way a user's project would be, with rcalloc "installed" in
+// examples/node_modules/rcalloc (links to this package's assembly/ and runtime/, made here), so
+// the flags below are the ones README "Use it in your module" gives:
+//
+//   cd examples
+//   asc workload/index.ts --runtime ./node_modules/rcalloc/runtime/rcalloc --importMemory \
+//     --memoryBase 65536 --exportRuntime -O3 --debug --sourceMap -o ../build/examples/workload.wasm
+//
+//   cd examples/as-library
+//   asc assembly/index.ts --target checked       (asconfig.json: --use RC_CHECKED=1, runtime)
+//
+// Usage: node examples/build.js [--force] [name ...]   (names: see EXAMPLES; default all)
+// Up-to-date outputs are skipped. Concurrent builds (parallel test files) wait on a lock.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const EXAMPLES_DIR = join(ROOT, "examples");
+export const OUT = join(ROOT, "build", "examples");
+
+/** The asc flags of a module linked against the standalone allocator (link() or wasm-merge). */
+export const LINKED_FLAGS = [
+  "--runtime", "./node_modules/rcalloc/runtime/rcalloc",
+  "--importMemory", "--memoryBase", "65536", "--exportRuntime",
+];
+/** Debug info, so `rcalloc check` names functions and source lines (--debug: names, --sourceMap). */
+export const DEBUG_FLAGS = ["--debug", "--sourceMap"];
+
+// The bug examples are debug builds (no inlining: every frame shows); the others are optimized.
+const linked = (name, optimize) => ({
+  dir: EXAMPLES_DIR,
+  inputs: [join(EXAMPLES_DIR, name)],
+  output: join(OUT, `${name}.wasm`),
+  args: [`${name}/index.ts`, ...LINKED_FLAGS, ...(optimize ? ["-O3"] : []), ...DEBUG_FLAGS,
+    "-o", relative(EXAMPLES_DIR, join(OUT, `${name}.wasm`))],
+});
+
+const library = (target) => {
+  const dir = join(EXAMPLES_DIR, "as-library");
+  const output = join(OUT, `as-library.${target}.wasm`);
+  return {
+    dir,
+    inputs: [join(dir, "assembly"), join(dir, "asconfig.json"), join(ROOT, "assembly")],
+    output,
+    args: ["assembly/index.ts", "--config", "asconfig.json", "--target", target, "-o", relative(dir, output)],
+  };
+};
+
+/** Output name → how to build it. */
+export const EXAMPLES = {
+  leaky: linked("leaky", false),
+  "double-put": linked("double-put", false),
+  workload: linked("workload", true),
+  "as-program": linked("as-program", true),
+  "as-library.checked": library("checked"),
+  "as-library.unchecked": library("unchecked"),
+};
+
+/** Path of a built example ("leaky" → build/examples/leaky.wasm). */
+export function examplePath(name) {
+  return EXAMPLES[name].output;
+}
+
+function newestMtime(path) {
+  if (!existsSync(path)) return 0;
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  let newest = s.mtimeMs;
+  for (const entry of readdirSync(path)) {
+    if (entry === "node_modules" || entry === "build") continue;
+    newest = Math.max(newest, newestMtime(join(path, entry)));
+  }
+  return newest;
+}
+
+/** examples/node_modules/rcalloc (and as-library's): this package as an install would place it. */
+function linkPackage() {
+  for (const at of [join(EXAMPLES_DIR, "node_modules", "rcalloc"), join(EXAMPLES_DIR, "as-library", "node_modules", "rcalloc")]) {
+    mkdirSync(at, { recursive: true });
+    for (const folder of ["assembly", "runtime"]) {
+      const link = join(at, folder);
+      if (existsSync(link)) continue;
+      symlinkSync(relative(at, join(ROOT, folder)), link, process.platform === "win32" ? "junction" : "dir");
+    }
+  }
+}
+
+async function withLock(body) {
+  const lock = join(OUT, ".lock");
+  mkdirSync(OUT, { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      // Another process builds: wait for it (a lock older than 5 minutes is stale).
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
+      } catch { /* gone meanwhile */ }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds the examples that are missing or older than their sources (all with `force`).
+ * Returns the names built. Throws with asc's diagnostics when a build fails.
+ */
+export async function buildExamples({ force = false, names = Object.keys(EXAMPLES), log = () => {} } = {}) {
+  return withLock(async () => {
+    linkPackage();
+    const shared = Math.max(newestMtime(join(ROOT, "runtime")), newestMtime(fileURLToPath(import.meta.url)));
+    const stale = names.filter((name) => {
+      const e = EXAMPLES[name];
+      if (!e) throw new Error(`unknown example "${name}" (known: ${Object.keys(EXAMPLES).join(", ")})`);
+      const built = existsSync(e.output) ? statSync(e.output).mtimeMs : 0;
+      return force || built < Math.max(shared, ...e.inputs.map(newestMtime));
+    });
+    if (stale.length === 0) return [];
+    const { main } = await import("assemblyscript/asc");
+    for (const name of stale) {
+      const e = EXAMPLES[name];
+      const started = Date.now();
+      const output = [];
+      const stream = { write: (chunk) => { output.push(String(chunk)); return true; } };
+      const { error } = await main([...e.args, "--baseDir", e.dir, "--noColors"], { stdout: stream, stderr: stream });
+      if (error) throw new Error(`building example ${name} failed: ${error.message}\n${output.join("")}`);
+      log(`built ${relative(ROOT, e.output)} (${Date.now() - started} ms)`);
+    }
+    return stale;
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const force = args.includes("--force");
+  const names = args.filter((a) => !a.startsWith("--"));
+  const built = await buildExamples({ force, names: names.length ? names : undefined, log: (line) => console.log(line) });
+  if (built.length === 0) console.log(`examples are up to date in ${relative(ROOT, OUT)}/`);
+}

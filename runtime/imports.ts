@@ -1,0 +1,68 @@
+// === rcalloc's contract, imported from the standalone allocator module ("rcalloc") ===
+//
+// For AssemblyScript code in a module that is linked against build/rcalloc.*.wasm at load time
+// (bindings: link()) or statically (wasm-merge, see README "Use it in your module"):
+//
+//   import { alloc, get, put, ptr } from "rcalloc/runtime/imports";
+//
+// Each function is a wasm import from module "rcalloc" with the contract's field name, so the
+// same module runs against the checked or the unchecked build without a rebuild. Only the
+// functions a module calls become imports. Semantics: see assembly/index.ts. AS code that uses
+// strings, arrays or classes also needs the runtime: --runtime ./node_modules/rcalloc/runtime/rcalloc.
+
+// @ts-ignore: decorator
+@external("rcalloc", "alloc") export declare function alloc(size: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "allocAt") export declare function allocAt(size: u32, site: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "get") export declare function get(h: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "getAt") export declare function getAt(h: u32, site: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "put") export declare function put(h: u32): void;
+// @ts-ignore: decorator
+@external("rcalloc", "putAt") export declare function putAt(h: u32, site: u32): void;
+// @ts-ignore: decorator
+@external("rcalloc", "resize") export declare function resize(h: u32, size: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "resizeAt") export declare function resizeAt(h: u32, size: u32, site: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "getFor") export declare function getFor(h: u32, owner: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "getForAt") export declare function getForAt(h: u32, owner: u32, site: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "putFor") export declare function putFor(h: u32, owner: u32): void;
+// @ts-ignore: decorator
+@external("rcalloc", "putForAt") export declare function putForAt(h: u32, owner: u32, site: u32): void;
+// @ts-ignore: decorator
+@external("rcalloc", "move") export declare function move(h: u32, owner: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "moveAt") export declare function moveAt(h: u32, owner: u32, site: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "weak") export declare function weak(h: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "weakAt") export declare function weakAt(h: u32, site: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "upgrade") export declare function upgrade(w: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "upgradeAt") export declare function upgradeAt(w: u32, site: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "putWeak") export declare function putWeak(w: u32): void;
+// @ts-ignore: decorator
+@external("rcalloc", "putWeakAt") export declare function putWeakAt(w: u32, site: u32): void;
+// @ts-ignore: decorator
+@external("rcalloc", "ignore") export declare function ignore(h: u32): void;
+// @ts-ignore: decorator
+@external("rcalloc", "ptr") export declare function ptr(h: u32): usize;
+// @ts-ignore: decorator
+@external("rcalloc", "size") export declare function size(h: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "refs") export declare function refs(h: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "validate") export declare function validate(): void;
+// @ts-ignore: decorator
+@external("rcalloc", "mark") export declare function mark(): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "isChecked") export declare function isChecked(): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "reserveBelow") export declare function reserveBelow(address: u32): u32;

@@ -1,0 +1,31 @@
+// link() in real headless Chromium (Debian's /usr/bin/chromium via playwright-core): the browser
+// bindings fetch the allocator build, link a user module built from AssemblyScript, and a double
+// put in its wasm code surfaces as DoublePutError with the wasm sites.
+import { existsSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, withPage } from "./browser-harness.js";
+// @ts-expect-error: plain JS build script
+import { buildExamples } from "../examples/build.js";
+
+beforeAll(() => buildExamples({ names: ["double-put", "workload"] }), 120_000);
+
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("link() in headless Chromium", () => {
+  it("links a user module; its double put raises DoublePutError; same bytes run on both builds", async () => {
+    const { doublePut, workload } = await withPage("/test/fixtures/link/browser.html", async (page) => {
+      await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+      type Page = { runDoublePut(): Promise<Record<string, unknown>>; runWorkload(): Promise<Record<string, unknown>> };
+      return {
+        doublePut: await page.evaluate(() => (window as unknown as Page).runDoublePut()),
+        workload: await page.evaluate(() => (window as unknown as Page).runWorkload()),
+      };
+    });
+    expect(doublePut.userAgent).toMatch(/HeadlessChrome|Chromium|Chrome/);
+    expect(doublePut).toMatchObject({ thrown: true, isDoublePut: true, isRcError: true, name: "DoublePutError", code: "DOUBLE_PUT" });
+    expect(doublePut.site).toMatch(/^double-put\/index\.ts:\d+:\d+$/);
+    expect(doublePut.putSite).toMatch(/^double-put\/index\.ts:\d+:\d+$/);
+    expect(doublePut.putStack).toMatch(/double-put\/index\/deliver/);
+    expect(doublePut.message).toMatch(/double put.*taken at double-put\/index\.ts:\d+:\d+; first put at double-put\/index\.ts:\d+:\d+/);
+    expect(workload.checked).toBe(workload.unchecked);
+    expect(workload).toMatchObject({ checkedLeaks: 0, uncheckedLeaks: 0 });
+  });
+});

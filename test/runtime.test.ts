@@ -1,0 +1,112 @@
+// rcalloc's AssemblyScript runtime (runtime/rcalloc.ts): an ordinary AS program — classes,
+// strings, arrays, a Map — whose every allocation is an rcalloc object, with AS's own collector
+// deciding when objects die. The same module runs against both builds.
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { link, type Linked } from "../bindings/node.js";
+// @ts-expect-error: plain JS build script
+import { buildExamples, examplePath } from "../examples/build.js";
+
+type Program = {
+  addPerson(name: number, age: number): number;
+  tag(name: number, label: number): number;
+  describeAll(): number;
+  churn(n: number): number;
+  oldest(): number;
+  forget(name: number): number;
+  nameAt(i: number): number;
+  rawBuffer(n: number): number;
+  __newString(text: string): number;
+  __pin(ptr: number): number;
+  __unpin(ptr: number): void;
+};
+
+beforeAll(() => buildExamples({ names: ["as-program"] }), 120_000);
+
+const BUILDS = [{ name: "unchecked", checked: false }, { name: "checked", checked: true }] as const;
+
+describe.each(BUILDS)("AS runtime on rcalloc ($name build)", ({ checked }) => {
+  let program: Linked<Program>;
+  const str = (text: string) => program.exports.__newString(text);
+
+  beforeAll(async () => {
+    program = await link<Program>(readFileSync(examplePath("as-program")), { checked });
+  });
+
+  it("runs classes, strings and arrays", () => {
+    const { exports, getString } = program;
+    expect(exports.addPerson(str("Ada"), 36)).toBe(1);
+    expect(exports.addPerson(str("Alan"), 41)).toBe(2);
+    expect(exports.addPerson(str("Grace"), 85)).toBe(3);
+    expect(exports.tag(str("Ada"), str("math"))).toBe(1);
+    expect(exports.tag(str("Ada"), str("engines"))).toBe(1);
+    expect(exports.tag(str("Nobody"), str("x"))).toBe(0);
+    expect(getString(exports.describeAll())).toBe("Ada (36): math, engines\nAlan (41)\nGrace (85)");
+    expect(getString(exports.oldest())).toBe("Grace");
+    expect(getString(exports.nameAt(1))).toBe("Alan");
+  });
+
+  it("gives AS objects 16-byte aligned addresses inside rcalloc objects", () => {
+    const { exports, heap } = program;
+    const ptr = exports.nameAt(0);
+    expect(ptr % 16).toBe(0);
+    // Static strings sit in the module's data; allocated ones in rcalloc's heap.
+    const built = exports.describeAll();
+    expect(built % 16).toBe(0);
+    expect(built).toBeGreaterThanOrEqual(program.layout.heapBase - 65536);
+    const payloads = heap.report().objects.map((o) => o.ptr);
+    expect(payloads).toContain(built - 32); // runtime header (16) + AS object header (16)
+  });
+
+  it("frees garbage through rcalloc when the collector runs", () => {
+    const { exports, heap } = program;
+    expect(exports.churn(3000)).toBeGreaterThan(0);
+    const before = heap.stats().liveObjects;
+    expect(program.collect()).toBe(true);
+    const after = heap.stats().liveObjects;
+    expect(after).toBeLessThan(before);
+    heap.validate();
+    // Only the runtime holds anything: the program took no references itself.
+    const report = program.report();
+    expect(report.leakCount).toBe(0);
+    expect(report.runtime.objects).toBe(after);
+    if (checked) expect(heap.report().references).toHaveLength(after);
+  });
+
+  it("lets objects die once unreachable, and keeps pinned ones", () => {
+    const { exports } = program;
+    program.collect();
+    const held = program.report().runtime.objects;
+    const pinned = exports.__pin(str("kept by the host"));
+    expect(exports.forget(str("Alan"))).toBe(1);
+    program.collect();
+    expect(program.report().runtime.objects).toBeLessThan(held); // the person, its name and tags went; one pinned string came
+    expect(program.getString(pinned)).toBe("kept by the host");
+    exports.__unpin(pinned);
+    expect(program.getString(exports.describeAll())).toBe("Ada (36): math, engines\nGrace (85)");
+  });
+
+  it("serves unmanaged memory (__alloc, __realloc, __free) from rcalloc too", () => {
+    const { exports, heap } = program;
+    const live = heap.stats().liveObjects;
+    let expected = 0;
+    for (let i = 0; i < 1000; i++) expected += i & 0xff;
+    expect(exports.rawBuffer(1000)).toBe(expected);
+    expect(heap.stats().liveObjects).toBe(live); // freed again
+    heap.validate();
+  });
+});
+
+it("runs the same module bytes under both builds with the same results", async () => {
+  const bytes = readFileSync(examplePath("as-program"));
+  const results: string[] = [];
+  for (const checked of [false, true]) {
+    const p = await link<Program>(bytes, { checked });
+    const s = (t: string) => p.exports.__newString(t);
+    for (let i = 0; i < 20; i++) p.exports.addPerson(s(`person ${i}`), i * 3);
+    p.exports.churn(500);
+    results.push(p.getString(p.exports.describeAll()) + p.getString(p.exports.oldest()));
+  }
+  expect(results[1]).toBe(results[0]);
+  expect(results[0]).toMatch(/^person 0 \(0\)\nperson 1 \(3\)/);
+});
