@@ -28,12 +28,15 @@ const MAIN = `
       try { heap.put(b); } catch (e) { out.error = { isDoublePut: e instanceof DoublePutError, code: e.code }; }
     }
   }
+  // the subpath for test suites resolves to the built helper (vitest itself is an optional peer)
+  out.vitestHelper = import.meta.resolve("rcalloc/vitest").endsWith("/dist/vitest.js");
   console.log(JSON.stringify(out));
 `;
 const EXPECTED = {
   unchecked: { refs: 1, size: 40 },
   checked: { refs: 1, size: 40 },
   error: { isDoublePut: true, code: "DOUBLE_PUT" },
+  vitestHelper: true,
 };
 
 /** An empty ESM project that installs `spec` and runs MAIN; returns its output. */
