@@ -24,8 +24,8 @@ const ASC = path.join(path.dirname(require.resolve("assemblyscript/package.json"
 const WASM_MERGE = path.join(path.dirname(require.resolve("binaryen/package.json")), "bin", "wasm-merge");
 const WASI_LIBC = "/usr/lib/wasm32-wasi/libc.a";
 
-// Same optimisation as the library's own asconfig.json (-O3, --noAssert).
-const AS_COMMON = ["-O3", "--noAssert", "--converge"];
+// Same optimisation and features as the library's own asconfig.json (-O3, --noAssert, SIMD).
+const AS_COMMON = ["-O3", "--noAssert", "--converge", "--enable", "simd"];
 
 // `library`: the module also depends on the rcalloc sources in assembly/.
 const AS_TARGETS = [
