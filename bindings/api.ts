@@ -12,7 +12,12 @@ export type { Site } from "./sites.js";
 export function wasmFileName(checked: boolean): string {
   return checked ? "rcalloc.checked.wasm" : "rcalloc.unchecked.wasm";
 }
-export { link, inspectModule, prepareStaticLink, allocatorBytes, programReport, LinkError, ModuleAbortError, WasmSourceMap, wasmStack, USER_MEMORY_BASE, type LinkOptions, type Linked, type LinkLayout, type LinkedReport, type LoaderHelpers, type ModuleInfo, type LinkErrorCode, type WasmBytes } from "./link.js";
+export { link, programReport, ModuleAbortError, type LinkOptions, type Linked, type LinkLayout, type LinkedReport, type LoaderHelpers } from "./link.js";
+export { LinkError, USER_MEMORY_BASE, type LinkErrorCode } from "./linkable.js";
+export { inspectModule, type ModuleInfo, type WasmBytes } from "./wasm-reader.js";
+export { prepareStaticLink } from "./static-link.js";
+export { allocatorBytes } from "./allocator-builds.js";
+export { WasmSourceMap, wasmStack } from "./wasm-sites.js";
 export {
   Ref, wrap, allocRef, jsLeaks, clearJsLeaks, setRefDefaults, canReportJsLeaks, type JsLeak, type RefOptions,
 } from "./ref.js";

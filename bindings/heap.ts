@@ -16,7 +16,7 @@ export interface HeapOptions {
   maxPages?: number;
   /**
    * Checked build: freed objects are poisoned (first `poison` bytes, default 64) and held back
-   * (up to `blocks`, default 256, and `bytes`, default 1 MiB) before reuse, so a write after free
+   * (up to `blocks`, default 256, and `bytes`, default 256 KiB) before reuse, so a write after free
    * is caught when they leave. `false` turns the holding off.
    */
   quarantine?: false | { blocks?: number; bytes?: number; poison?: number };
@@ -179,7 +179,7 @@ export class Heap {
     }
     if (this.checked && options.quarantine !== undefined) {
       const q = options.quarantine || { blocks: 0, bytes: 0 };
-      exports.setQuarantine(q.blocks ?? 256, q.bytes ?? 1 << 20, q.poison ?? 64);
+      exports.setQuarantine(q.blocks ?? 256, q.bytes ?? 256 << 10, q.poison ?? 64);
     }
   }
 

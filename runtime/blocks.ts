@@ -61,6 +61,12 @@ import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";
   return <usize>load<u32>(ptr - 4);
 }
 
+/** rcalloc object size of the AS block at `ptr` (HEADER + capacity): __realloc keeps a block that fits. */
+// @ts-ignore: decorator
+@inline export function objectSizeOf(ptr: usize): usize {
+  return capacityOf(ptr) + HEADER;
+}
+
 /** Clears the mark before the block goes back (a stale block no longer looks owned). */
 // @ts-ignore: decorator
 @inline export function releaseBlock(ptr: usize): u32 {

@@ -1,8 +1,9 @@
 // === Memory manager of the linked runtime: AS blocks from the imported allocator ===
 // __alloc __realloc __free for ./rcalloc.ts; the layout is in ./blocks.ts.
+// ./builtin.ts has the same three functions over the compiled-in allocator (why twice: see there).
 
 import { alloc, ptr, put, reserveBelow, resize } from "./imports";
-import { capacityOf, handleOf, initBlock, objectSize, releaseBlock } from "./blocks";
+import { handleOf, initBlock, objectSize, objectSizeOf, releaseBlock } from "./blocks";
 
 /**
  * Keeps the shared heap above this module's static data and shadow stack (__heap_base).
@@ -28,7 +29,7 @@ export function __alloc(size: usize): usize {
 @global @unsafe
 export function __realloc(block: usize, size: usize): usize {
   let bytes = objectSize(size);
-  if (<usize>bytes == capacityOf(block) + 16) return block;
+  if (<usize>bytes == objectSizeOf(block)) return block;
   let h = resize(handleOf(block), bytes); // the runtime holds the only reference
   return initBlock(ptr(h), h, bytes);
 }

@@ -1,0 +1,49 @@
+// What makes a user module linkable against the allocator: where its data must start, the
+// checks both link() and prepareStaticLink() make, and LinkError, which names the fix when one fails.
+import type { ModuleInfo } from "./wasm-reader.js";
+
+/** Where a linked module's static data starts: the first page belongs to the allocator. */
+export const USER_MEMORY_BASE = 65536;
+
+export type LinkErrorCode =
+  | "NOT_WASM"            // not a wasm binary, or one that does not compile
+  | "NO_RCALLOC_IMPORTS"  // imports nothing from "rcalloc": not built to link against it
+  | "UNKNOWN_IMPORT"      // imports something from "rcalloc" the allocator does not export
+  | "OWN_MEMORY"          // defines its own memory instead of importing the allocator's
+  | "DATA_OVERLAP"        // its static data overlaps the allocator's (wrong --memoryBase)
+  | "EXPORT_CONFLICT"     // static link: an export name the allocator also exports
+  | "INSTANTIATE";        // WebAssembly refused to instantiate it (missing imports, ...)
+
+/** The user module cannot be linked: the message says why and what to change. */
+export class LinkError extends Error {
+  readonly code: LinkErrorCode;
+  constructor(code: LinkErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "LinkError";
+    this.code = code;
+  }
+}
+
+
+/** The checks both link() and prepareStaticLink() make; throws LinkError naming the fix. */
+export function checkLinkable(info: ModuleInfo, allocatorExports: ReadonlySet<string>, allocatorDataEnd: number): void {
+  if (info.rcallocImports.length === 0) {
+    throw new LinkError("NO_RCALLOC_IMPORTS",
+      'rcalloc: link: the module imports nothing from "rcalloc": build it against rcalloc/runtime/imports or --runtime rcalloc/runtime/rcalloc');
+  }
+  const unknown = info.imports.filter((i) => i.module === "rcalloc" &&
+    !(i.kind === "function" && allocatorExports.has(i.name)) && !(i.kind === "memory" && i.name === "memory"));
+  if (unknown.length) {
+    throw new LinkError("UNKNOWN_IMPORT",
+      `rcalloc: link: the module imports ${unknown.map((i) => `"rcalloc.${i.name}" (${i.kind})`).join(", ")}, which the allocator does not export`);
+  }
+  if (info.memory) {
+    throw new LinkError("OWN_MEMORY",
+      "rcalloc: link: the module defines its own memory; build it with --importMemory so it uses the allocator's");
+  }
+  if (info.dataStart !== undefined && info.dataStart < allocatorDataEnd) {
+    throw new LinkError("DATA_OVERLAP",
+      `rcalloc: link: the module's static data starts at ${info.dataStart}, inside the allocator's ` +
+      `(which ends at ${allocatorDataEnd}): build it with --memoryBase ${USER_MEMORY_BASE}`);
+  }
+}
