@@ -24,7 +24,7 @@ import { SIZE } from "./tlsf";
 @inline const END: u32 = 1; // mark of the last queued block (no block lives at address 1)
 
 export let maxBlocks: u32 = 256;
-export let maxBytes: usize = 1 << 20;
+export let maxBytes: usize = 256 << 10;
 export let poisonBytes: u32 = 64;
 export let queuedBlocks: u32 = 0;
 export let queuedBytes: usize = 0;
