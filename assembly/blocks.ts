@@ -3,7 +3,8 @@
 // Small blocks (whole size <= QUICK_MAX) are cached on exact-size LIFO lists when freed and
 // handed out again in O(1) with two loads and a store. The cached blocks stay "used" in TLSF's
 // eyes, so they never coalesce while cached; when TLSF cannot serve a request, every quick list
-// is flushed into TLSF (coalescing) before memory grows, so caching never grows the heap.
+// is flushed into TLSF (coalescing) before memory grows, so caching never grows the heap; the
+// checked build's quarantine is drained before an allocation would fail (reclaim below).
 //
 // ╒════════ Cached (quick-list) block ════════╕
 // +0  info    size | LEFTFREE (FREE clear: TLSF sees a used block)
@@ -12,7 +13,8 @@
 //
 // QUICK_HEADS[size / 16] is the head of the list for blocks of `size` bytes.
 
-import { QUICK_MAX } from "./config";
+import { CHECKED, QUICK_MAX } from "./config";
+import { drain, queuedBlocks } from "./quarantine";
 import { freeBlockToLists, growMemory, initHeap, searchFree, takeFree, tail } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
@@ -54,16 +56,24 @@ export const QUICK_HEADS: usize = memory.data(<i32>(QUICK_CLASSES << 2), 16);
 function allocFromLists(size: usize): usize {
   if (!tail) initHeap();
   let block = searchFree(size);
-  if (!block) {
-    flushQuickLists();
-    block = searchFree(size);
-    if (!block) {
-      if (!growMemory(size)) return 0;
-      block = searchFree(size);
-      if (!block) return 0;
-    }
-  }
+  if (!block) block = reclaim(size);
+  if (!block) return 0;
   takeFree(block, size);
+  return block;
+}
+
+/** A free block of `size` after giving back what is held, cheapest first: the quick lists, then
+ *  new pages, then (checked build) the quarantine. Neither cache ever makes an allocation fail. */
+function reclaim(size: usize): usize {
+  flushQuickLists();
+  let block = searchFree(size);
+  if (block) return block;
+  if (growMemory(size)) return searchFree(size);
+  if (CHECKED && queuedBlocks) {
+    drain(); // verifies each block's poison on the way out
+    flushQuickLists(); // small blocks went to the quick lists
+    block = searchFree(size);
+  }
   return block;
 }
 

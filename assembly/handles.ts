@@ -13,7 +13,8 @@
 // Issue and retirement: each get/alloc/resize takes a slot and issues (index, generation);
 // put frees the slot and the next issue of that slot uses generation + 1. A handle value is
 // never issued twice: a slot whose generation would wrap (after 512 issues) is retired for
-// good. Cost: 32 bytes of table per 512 references taken; one heap can issue at most
+// good. A chunk of 256 slots is freed once all its slots retired (below), so retired slots cost
+// memory only while their chunk still holds a live or reusable slot. One heap can issue at most
 // 2^19 × 512 = 2^28 references in its life, and hold at most 2^19 - 1 at once.
 //
 // ╒═════════════════ Slot (32 bytes) ═════════════════╕
@@ -34,12 +35,18 @@
 // put's site in the slot. A stale handle is recognised from its generation alone, so detection
 // does not depend on the quarantine.
 //
-// The table itself is a block from blocks.ts (an internal block the walk skips); it doubles
-// when full and moves, which is safe because handles hold indices, not addresses.
+// ╒══════════════ Table: 256-slot chunks behind a directory ══════════════╕
+// DIRECTORY[index >> 8] ─► slot 0 of that chunk (an internal 8 KiB block from blocks.ts)
+//                       ─► RETIRED_SLOTS once all 256 slots of the chunk retired: the block is
+//                          freed, and a static chunk whose slots all read RETIRED at the last
+//                          generation stands in, so stale handles into it still resolve to a
+//                          "put" slot with no extra test on the hot path.
+// Chunks are added one at a time as fresh indices are needed and never move, so the table costs
+// live slots plus partly retired chunks, not every reference ever taken.
 
 import { HEADER, SLOT_QUARANTINE } from "./config";
 import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
-import { SETCOUNT, sequence } from "./object";
+import { markInternal, sequence } from "./object";
 import { SIZE } from "./tlsf";
 import {
   E_DOUBLE_PUT, E_INVALID_HANDLE, E_OUT_OF_MEMORY, E_USE_AFTER_MOVE, E_USE_AFTER_PUT, fail,
@@ -75,6 +82,12 @@ import {
 // @ts-ignore: decorator
 @inline const MAX_SLOTS: u32 = INDEX_MASK; // index INDEX_MASK stays unused: "no next" marker
 // @ts-ignore: decorator
+@inline export const CHUNK_BITS: u32 = 8;
+// @ts-ignore: decorator
+@inline export const CHUNK_SLOTS: u32 = 1 << CHUNK_BITS;
+// @ts-ignore: decorator
+@inline export const MAX_CHUNKS: u32 = (INDEX_MASK + 1) >> CHUNK_BITS;
+// @ts-ignore: decorator
 @inline const NO_SLOT: u32 = INDEX_MASK;
 
 // Operations, for the message a stale handle gets.
@@ -86,9 +99,11 @@ import {
 @inline export const STRONG: u32 = 0;
 
 export let heapTag: u32 = 1;
-export let tableBlock: usize = 0; // internal block holding the slots (0 until the first handle)
-export let table: usize = 0; // address of slot 0
-export let tableCapacity: u32 = 0;
+export const DIRECTORY: usize = memory.data(<i32>(MAX_CHUNKS << 2), 16);
+export const RETIRED_IN_CHUNK: usize = memory.data(<i32>(MAX_CHUNKS << 1), 16); // u16 per chunk
+export const RETIRED_SLOTS: usize = memory.data(<i32>(CHUNK_SLOTS << 5), 16);
+let retiredSlotsReady = false;
+export let tableCapacity: u32 = 0; // slots in the chunks allocated so far (fresh indices below it)
 export let tableLength: u32 = 0; // slots ever issued: [0, tableLength) have state
 export let freeHead: u32 = NO_SLOT;
 export let freeTail: u32 = NO_SLOT;
@@ -97,9 +112,13 @@ export let liveCount: u32 = 0;
 export let retiredCount: u32 = 0;
 
 // @ts-ignore: decorator
-@inline export function SLOT(index: u32): usize { return table + (<usize>index << 5); }
+@inline export function CHUNK(c: u32): usize { return load<u32>(DIRECTORY + (<usize>c << 2)); }
 // @ts-ignore: decorator
-@inline export function SLOT_INDEX(slot: usize): u32 { return <u32>((slot - table) >> 5); }
+@inline export function SLOT(index: u32): usize {
+  return CHUNK(index >> CHUNK_BITS) + (<usize>(index & (CHUNK_SLOTS - 1)) << 5);
+}
+// @ts-ignore: decorator
+@inline export function RETIRED_COUNT(c: u32): u32 { return load<u16>(RETIRED_IN_CHUNK + (<usize>c << 1)); }
 // @ts-ignore: decorator
 @inline export function SLOT_OBJECT(slot: usize): usize { return load<u32>(slot); }
 // @ts-ignore: decorator
@@ -137,22 +156,25 @@ function growTable(): void {
     if (freeCount) return; // shorten the quarantine rather than fail
     fail(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED, 0, 0, 0, 0, tableLength);
   }
-  let capacity = min(max(tableCapacity << 1, 64), MAX_SLOTS);
-  let size = blockSizeFor(<usize>capacity * SLOT_SIZE, HEADER);
-  let block = allocBlock(size);
+  let block = allocBlock(blockSizeFor(<usize>CHUNK_SLOTS * SLOT_SIZE, HEADER));
   if (!block) {
     if (freeCount) return;
     fail(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED, 0, 0, 0, 0, tableLength);
   }
-  SETCOUNT(block, 1); // internal: nonzero so it never looks cached
-  let slots = block + HEADER;
-  if (tableBlock) {
-    memory.copy(slots, table, <usize>tableLength * SLOT_SIZE);
-    freeBlock(tableBlock, SIZE(tableBlock));
+  markInternal(block);
+  store<u32>(DIRECTORY + (<usize>(tableCapacity >> CHUNK_BITS) << 2), <u32>(block + HEADER));
+  tableCapacity = min(tableCapacity + CHUNK_SLOTS, MAX_SLOTS);
+}
+
+/** Frees chunk `c` once all its slots retired; RETIRED_SLOTS stands in for it from then on. */
+function retireChunk(c: u32): void {
+  if (!retiredSlotsReady) {
+    for (let i: usize = 0; i < CHUNK_SLOTS; i++) store<u32>(RETIRED_SLOTS + (i << 5), RETIRED | GEN_MASK, 4);
+    retiredSlotsReady = true;
   }
-  tableBlock = block;
-  table = slots;
-  tableCapacity = capacity;
+  let slots = CHUNK(c);
+  freeBlock(slots - HEADER, SIZE(slots - HEADER));
+  store<u32>(DIRECTORY + (<usize>c << 2), <u32>RETIRED_SLOTS);
 }
 
 /** Issues a fresh handle for `object` (a block); reserveSlot() must have run. */
@@ -222,21 +244,25 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   fail(E_USE_AFTER_PUT, MSG_USE_AFTER_PUT, h, object, site, endSite, 0);
 }
 
-/** Ends the reference in `slot`: records where, how (`flags`: 0, MOVED or RESIZED), and
- *  queues the slot for reuse or retires it. */
+/** Ends the reference in slot `index`: records where, how (`flags`: 0, MOVED or RESIZED),
+ *  and queues the slot for reuse or retires it (and its chunk, once all its slots retired). */
 // @ts-ignore: decorator
-@inline export function release(slot: usize, site: u32, flags: u32): void {
+@inline export function release(index: u32, site: u32, flags: u32): void {
+  let slot = SLOT(index);
   let gen = SLOT_STATE(slot) & GEN_MASK;
   store<u32>(slot, site, 20);
   liveCount--;
   if (gen == GEN_MASK) {
     store<u32>(slot, gen | RETIRED | flags, 4);
     retiredCount++;
+    let c = index >> CHUNK_BITS;
+    let retired = RETIRED_COUNT(c) + 1;
+    store<u16>(RETIRED_IN_CHUNK + (<usize>c << 1), <u16>retired);
+    if (retired == CHUNK_SLOTS) retireChunk(c); // `slot` is gone after this
     return;
   }
   store<u32>(slot, gen | flags, 4);
   store<u32>(slot, NO_SLOT, 24);
-  let index = SLOT_INDEX(slot);
   if (freeCount) store<u32>(SLOT(freeTail), index, 24);
   else freeHead = index;
   freeTail = index;

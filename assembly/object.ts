@@ -18,7 +18,8 @@
 //
 // ╒════════════ Object header, checked build (HEADER = 24) ════════════╕
 // +0  info      as above
-// +4  count     as above (references = live table slots that point here)
+// +4  count     as above (references = live table slots that point here);
+//               INTERNAL_COUNT on the allocator's own blocks
 // +8  order     sequence number of the allocation (shared with references)
 // +12 site      site of the alloc
 // +16 putSite   site of the most recent put
@@ -43,6 +44,15 @@ import { enqueue, poison } from "./quarantine";
 @inline export const SLACK_SHIFT: u32 = 26;
 // @ts-ignore: decorator
 @inline export const MAX_SLACK: usize = 63;
+
+/** The count word of the allocator's own blocks (table chunks, pairs, scan results): never a
+ *  live object's (that would need 2^26 - 1 references and 63 bytes of slack). */
+// @ts-ignore: decorator
+@inline export const INTERNAL_COUNT: u32 = 0xFFFFFFFF;
+// @ts-ignore: decorator
+@inline export function isInternal(block: usize): bool { return load<u32>(block, 4) == INTERNAL_COUNT; }
+// @ts-ignore: decorator
+@inline export function markInternal(block: usize): void { store<u32>(block, INTERNAL_COUNT, 4); }
 
 /** Sequence shared by objects and references: orders the report, oldest first. */
 export let sequence: u32 = 0;

@@ -14,7 +14,7 @@
 
 import { HEADER } from "./config";
 import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
-import { SETCOUNT } from "./object";
+import { markInternal } from "./object";
 import { SIZE } from "./tlsf";
 
 // @ts-ignore: decorator
@@ -63,7 +63,7 @@ export function pairsReserve(): bool {
   let newCapacity = capacity ? capacity << 1 : 16;
   let block = allocBlock(blockSizeFor(<usize>newCapacity << 4, HEADER));
   if (!block) return false;
-  SETCOUNT(block, 1); // internal: nonzero so it never looks cached
+  markInternal(block);
   let oldEntries = entries, oldCapacity = capacity, oldBlock = pairsBlock;
   entries = block + HEADER;
   capacity = newCapacity;

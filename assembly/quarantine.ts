@@ -87,17 +87,24 @@ export function checkPoison(block: usize, repair: bool): void {
 
 /** Evicts the oldest blocks until one more block of `size` bytes fits. */
 export function makeRoom(size: usize): void {
-  while (queuedBlocks && (queuedBlocks >= maxBlocks || queuedBytes + size > maxBytes)) {
-    let block = head;
-    checkPoison(block, true);
-    let next = <usize>MARK(block);
-    head = next == END ? 0 : next;
-    if (!head) tail = 0;
-    queuedBlocks--;
-    queuedBytes -= SIZE(block);
-    SETMARK(block, 0);
-    freeDeadBlock(block);
-  }
+  while (queuedBlocks && (queuedBlocks >= maxBlocks || queuedBytes + size > maxBytes)) evictOldest();
+}
+
+/** Evicts every block: memory ran out, and the quarantine must never be why an allocation fails. */
+export function drain(): void {
+  while (queuedBlocks) evictOldest();
+}
+
+function evictOldest(): void {
+  let block = head;
+  checkPoison(block, true);
+  let next = <usize>MARK(block);
+  head = next == END ? 0 : next;
+  if (!head) tail = 0;
+  queuedBlocks--;
+  queuedBytes -= SIZE(block);
+  SETMARK(block, 0);
+  freeDeadBlock(block);
 }
 
 /** Queues a dead, poisoned block; makeRoom(SIZE(block)) must have run. */

@@ -21,8 +21,8 @@ import {
   REFS_MASK, resizeObject, SETCOUNT, SETPUTSITE, weakCount,
 } from "./object";
 import {
-  issue, OP_PUT, OP_USE, release, reserveSlot, resolve, RESIZED, MOVED, SLOT, SLOT_INDEX,
-  SLOT_OBJECT, SLOT_OWNER, SLOT_SITE, WEAK,
+  INDEX_MASK, issue, OP_PUT, OP_USE, release, reserveSlot, resolve, RESIZED, MOVED, SLOT_OBJECT,
+  SLOT_OWNER, SLOT_SITE, WEAK,
 } from "./handles";
 import { MAX_OWNER, pairDelete, pairGet, pairsReserve, pairSet } from "./pairs";
 import { makeRoom, queuedBlocks } from "./quarantine";
@@ -88,7 +88,7 @@ import { INFO, SIZE } from "./tlsf";
     block = SLOT_OBJECT(slot);
     if (SLOT_OWNER(slot)) fail(E_OWNERSHIP, MSG_OWNED_PUT, h, PAYLOAD(block), SLOT_SITE(slot), 0, SLOT_OWNER(slot));
     if (REFS(block) == 1) roomFor(block);
-    release(slot, site, 0);
+    release(h & INDEX_MASK, site, 0);
     SETPUTSITE(block, site);
   } else {
     block = <usize>h - HEADER;
@@ -111,12 +111,11 @@ export function resizeRef(h: u32, size: u32, site: u32): u32 {
   if (size > MAX_OBJECT) fail(E_OUT_OF_MEMORY, MSG_TOO_LARGE, h, PAYLOAD(block), 0, 0, size);
   let owner = SLOT_OWNER(slot);
   if (owner) reservePair(h);
-  let index = SLOT_INDEX(slot);
-  reserveSlot(); // may move the table: find the slot again by index below
+  reserveSlot();
   roomFor(block);
   let moved = resizeObject(block, size);
   if (!moved) fail(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY, h, PAYLOAD(block), 0, 0, size);
-  release(SLOT(index), site, RESIZED);
+  release(h & INDEX_MASK, site, RESIZED);
   let handle = issue(moved, site, owner, 0);
   if (owner) {
     pairDelete(block, owner);
@@ -147,7 +146,7 @@ export function dropFor(h: u32, owner: u32, site: u32): void {
   if (!held) fail(E_OWNERSHIP, MSG_NOT_OWNER, h, PAYLOAD(block), 0, 0, owner);
   if (CHECKED) {
     if (REFS(block) == 1) roomFor(block);
-    release(SLOT(held & 0x7FFFF), site, 0);
+    release(held & INDEX_MASK, site, 0);
     SETPUTSITE(block, site);
   }
   pairDelete(block, owner);
@@ -158,12 +157,10 @@ export function dropFor(h: u32, owner: u32, site: u32): void {
  *  count is unchanged and, in the checked build, `h` is dead (USE_AFTER_MOVE). */
 export function moveRef(h: u32, owner: u32, site: u32): u32 {
   let block: usize;
-  let index: u32 = 0;
   if (CHECKED) {
     let slot = resolve(h, OP_USE);
     block = SLOT_OBJECT(slot);
     if (SLOT_OWNER(slot)) fail(E_OWNERSHIP, MSG_OWNED_MOVE, h, PAYLOAD(block), SLOT_SITE(slot), 0, SLOT_OWNER(slot));
-    index = SLOT_INDEX(slot);
   } else {
     block = <usize>h - HEADER;
   }
@@ -175,7 +172,7 @@ export function moveRef(h: u32, owner: u32, site: u32): u32 {
   let handle = h;
   if (CHECKED) {
     reserveSlot();
-    release(SLOT(index), site, MOVED);
+    release(h & INDEX_MASK, site, MOVED);
     handle = issue(block, site, owner, 0);
   }
   if (owner) pairSet(block, owner, CHECKED ? handle : 1);
@@ -207,7 +204,7 @@ export function dropWeakRef(w: u32, site: u32): void {
     let slot = resolve(w, OP_PUT, WEAK);
     block = SLOT_OBJECT(slot);
     if (weakCount(block) == 1 && (INFO(block) & DEAD)) roomFor(block);
-    release(slot, site, 0);
+    release(w & INDEX_MASK, site, 0);
   } else {
     block = <usize>w - HEADER;
   }

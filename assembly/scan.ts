@@ -19,7 +19,7 @@
 import { CHECKED, HEADER } from "./config";
 import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
 import { E_OUT_OF_MEMORY, ERROR_RECORD, fail, MSG_OUT_OF_MEMORY } from "./errors";
-import { OBJECT_SIZE, PAYLOAD, SETCOUNT } from "./object";
+import { markInternal, OBJECT_SIZE, PAYLOAD } from "./object";
 import {
   GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength, TAG_SHIFT,
 } from "./handles";
@@ -42,7 +42,7 @@ export function scan(): u32 {
   let bytes = <usize>resultCount << (CHECKED ? 3 : 4);
   let block = allocBlock(blockSizeFor(max(bytes, 16), HEADER));
   if (!block) fail(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY, 0, 0, 0, 0, <u32>bytes);
-  SETCOUNT(block, 1); // internal
+  markInternal(block);
   resultsBlock = block;
   results = block + HEADER;
   memory.fill(results, 0, bytes);

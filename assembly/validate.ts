@@ -18,13 +18,15 @@ import {
 } from "./tlsf";
 import {
   freeCount, freeHead, freeTail, HANDLE, GEN_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
-  SLOT_NEXT, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, tableBlock, tableCapacity, tableLength, table,
-  WEAK,
+  SLOT_NEXT, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, tableCapacity, tableLength, WEAK, CHUNK,
+  CHUNK_BITS, CHUNK_SLOTS, MAX_CHUNKS, RETIRED_COUNT, RETIRED_SLOTS,
 } from "./handles";
+import { pairsBlock } from "./pairs";
+import { resultsBlock } from "./scan";
 
 export function validate(): void {
   if (!tail) return;
-  let freeBlocks: u32 = 0, cachedBlocks: u32 = 0, deadQueued: u32 = 0;
+  let freeBlocks: u32 = 0, cachedBlocks: u32 = 0, deadQueued: u32 = 0, internalBlocks: u32 = 0;
 
   // Blocks tile the heap; LEFTFREE mirrors the left block; free blocks are coalesced.
   let block = heapStart;
@@ -47,6 +49,7 @@ export function validate(): void {
       if (queued) deadQueued++;
     } else if (isInternal(block)) {
       if (info & (PAIRED | DEAD)) corrupt("rcalloc validate: internal block carries object flags", block);
+      internalBlocks++;
     } else if (COUNT(block) == 0) {
       if (info & PAIRED) corrupt("rcalloc validate: cached block carries object flags", block);
       cachedBlocks++;
@@ -99,7 +102,10 @@ export function validate(): void {
 
   if (CHECKED) validateQuarantine(deadQueued);
   validatePairs();
-  if (CHECKED) validateTable();
+  let chunks: u32 = 0;
+  if (CHECKED) chunks = validateTable();
+  let known = chunks + (pairsBlock ? 1 : 0) + (resultsBlock ? 1 : 0);
+  if (internalBlocks != known) corrupt("rcalloc validate: an internal block belongs to nothing (or one is missing)", internalBlocks);
 }
 
 function validateQuarantine(deadQueued: u32): void {
@@ -153,14 +159,32 @@ function validatePairs(): void {
   }
 }
 
-function validateTable(): void {
-  if (!tableBlock) {
-    if (tableLength) corrupt("rcalloc validate: slots issued without a table", tableLength);
-    return;
-  }
+/** Checks the table; returns how many chunk blocks it holds. */
+function validateTable(): u32 {
   if (tableLength > tableCapacity) corrupt("rcalloc validate: table length exceeds its capacity", tableLength);
-  if (table != tableBlock + HEADER || SIZE(tableBlock) < HEADER + (<usize>tableCapacity << 5)) corrupt("rcalloc validate: table block too small", tableBlock);
-  if ((INFO(tableBlock) & FREE) || COUNT(tableBlock) == 0) corrupt("rcalloc validate: table block is not in use", tableBlock);
+  let chunkCount = (tableCapacity + CHUNK_SLOTS - 1) >> CHUNK_BITS;
+  let blocks: u32 = 0;
+  for (let c: u32 = 0; c < MAX_CHUNKS; c++) {
+    let slots = CHUNK(c);
+    if (c >= chunkCount) {
+      if (slots) corrupt("rcalloc validate: directory entry beyond the table", c);
+      continue;
+    }
+    let retired: u32 = 0;
+    let end = min((c + 1) << CHUNK_BITS, tableLength);
+    for (let index = c << CHUNK_BITS; index < end; index++) if (SLOT_STATE(SLOT(index)) & RETIRED) retired++;
+    if (retired != RETIRED_COUNT(c)) corrupt("rcalloc validate: chunk's retired count differs from its slots", c);
+    if (slots == RETIRED_SLOTS) {
+      if (retired != CHUNK_SLOTS) corrupt("rcalloc validate: chunk freed before all its slots retired", c);
+      continue;
+    }
+    let block = slots - HEADER;
+    if (block < heapStart || block >= tail || ((block + 8) & 15)) corrupt("rcalloc validate: table chunk outside the heap", c);
+    if ((INFO(block) & FREE) || !isInternal(block) || SIZE(block) < HEADER + (<usize>CHUNK_SLOTS << 5)) {
+      corrupt("rcalloc validate: table chunk is not an internal block of its size", c);
+    }
+    blocks++;
+  }
 
   // Each live slot points at a live object; count them per object in its mark word.
   let live: u32 = 0, strong: u32 = 0, retired: u32 = 0, waiting: u32 = 0;
@@ -209,4 +233,5 @@ function validateTable(): void {
     SETMARK(block, 0); // a live object's mark is 0 outside validate(): nonzero means queued
   }
   if (counted != strong) corrupt("rcalloc validate: a live handle points inside an object, not at its block", counted);
+  return blocks;
 }

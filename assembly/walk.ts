@@ -23,25 +23,19 @@
 
 import { CHECKED } from "./config";
 import {
-  BLOCK, COUNT, DEAD, isIgnored, ORDER, OBJECT_SIZE, PAYLOAD, PUT_SITE, REFS, SITE, weakCount,
+  BLOCK, COUNT, DEAD, isIgnored, isInternal, ORDER, OBJECT_SIZE, PAYLOAD, PUT_SITE, REFS, SITE, weakCount,
 } from "./object";
 import { FREE, heapStart, INFO, SIZE, tail } from "./tlsf";
 import {
   HANDLE, GEN_MASK, LIVE, liveCount, retiredCount, SLOT, SLOT_OBJECT, SLOT_ORDER, SLOT_OWNER,
-  SLOT_SITE, SLOT_STATE, tableBlock, tableLength, WEAK,
+  SLOT_SITE, SLOT_STATE, tableLength, WEAK,
 } from "./handles";
-import { pairsBlock } from "./pairs";
-import { resultsBlock } from "./scan";
 import { queuedBlocks, queuedBytes } from "./quarantine";
 
 export const WALK_RECORD: usize = memory.data(32, 16);
 export const STATS_RECORD: usize = memory.data(64, 16);
 
-/** The allocator's own bookkeeping blocks: the handle table, pairs, scan results. */
-// @ts-ignore: decorator
-@inline export function isInternal(block: usize): bool {
-  return block == tableBlock || block == pairsBlock || block == resultsBlock;
-}
+export { isInternal };
 
 /** A block that holds a live object (not free, not cached, not the handle table). */
 // @ts-ignore: decorator

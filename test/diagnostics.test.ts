@@ -2,7 +2,7 @@
 // conservative scan — each in both builds for correct programs, plus misuse on purpose.
 import { describe, expect, it } from "vitest";
 import {
-  DoublePutError, InvalidHandleError, OwnershipError, SharedResizeError, UseAfterMoveError,
+  DoublePutError, InvalidHandleError, OwnershipError, SharedResizeError, UseAfterMoveError, UseAfterPutError,
   WriteAfterFreeError, type Heap,
 } from "../bindings/node.js";
 import { BUILDS, hasCookie, heapOf, writeCookie } from "./heap.js";
@@ -245,6 +245,45 @@ describe("misuse, checked build", () => {
     intact();
     for (let i = 0; i < 20; i++) heap.put(heap.alloc(24));
     intact();
+  });
+
+  it("the handle table frees chunks whose slots all retired; their stale handles stay dead", async () => {
+    const heap = await heapOf(true);
+    const owner = heap.alloc(8);
+    const early: number[] = [];
+    const { get, put } = heap.exports; // 2 million get/put pairs: the raw exports, for speed
+    for (let i = 0; i < 2_000_000; i++) {
+      const h = get(owner);
+      if (i < 300) early.push(h);
+      put(h);
+    }
+    const stats = heap.stats();
+    expect(stats.retiredSlots).toBeGreaterThan(3500); // 2M references / 512 issues per slot
+    // a design that kept every retired slot would hold 3500 × 32 bytes and more here
+    expect(stats.tableBytes).toBeLessThanOrEqual(4 * (8192 + 32));
+    for (const h of early) {
+      expect(() => heap.ptr(h)).toThrow(UseAfterPutError);
+      expect(() => heap.put(h)).toThrow(DoublePutError);
+    }
+    heap.validate();
+    expect(heap.refs(owner)).toBe(1);
+  });
+
+  it("a full heap drains the quarantine rather than fail an allocation", async () => {
+    const heap = await heapOf(true, { maxPages: 3, quarantine: { blocks: 256, bytes: 1 << 20 } });
+    const handles: number[] = [];
+    try {
+      for (;;) handles.push(heap.alloc(200));
+    } catch (e) {
+      expect(e).toBeInstanceOf(Error);
+    }
+    for (const h of handles.splice(0, 50)) heap.put(h); // all 50 wait in the quarantine
+    expect(heap.stats().quarantinedBlocks).toBe(50);
+    const again = Array.from({ length: 50 }, () => heap.alloc(200)); // served by draining it
+    expect(heap.stats().quarantinedBlocks).toBe(0);
+    heap.validate();
+    again.forEach((h) => heap.put(h));
+    heap.validate();
   });
 
   it("quarantine holds freed blocks back, bounded, and can be switched off", async () => {
