@@ -54,7 +54,7 @@ export const QUICK_HEADS: usize = memory.data(<i32>(QUICK_CLASSES << 2), 16);
 }
 
 function allocFromLists(size: usize): usize {
-  if (!tail) initHeap();
+  if (!tail && !initHeap()) return 0;
   let block = searchFree(size);
   if (!block) block = reclaim(size);
   if (!block) return 0;

@@ -15,7 +15,8 @@
 // never issued twice: a slot whose generation would wrap (after 512 issues) is retired for
 // good. A chunk of 256 slots is freed once all its slots retired (below), so retired slots cost
 // memory only while their chunk still holds a live or reusable slot. One heap can issue at most
-// 2^19 × 512 = 2^28 references in its life, and hold at most 2^19 - 1 at once.
+// 2^19 × 512 = 2^28 references in its life, and hold at most 2^19 - 1 at once (fewer once
+// slots retired: a retired index is never handed out again).
 //
 // ╒═════════════════ Slot (32 bytes) ═════════════════╕
 // +0  object   block address of the referenced object (kept after the end, for messages)
@@ -154,12 +155,12 @@ export function setHeapTag(tag: u32): void {
 function growTable(): void {
   if (tableLength >= MAX_SLOTS) {
     if (freeCount) return; // shorten the quarantine rather than fail
-    fail(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED, 0, 0, 0, 0, tableLength);
+    fail(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED, 0, 0, 0, 0, 0);
   }
   let block = allocBlock(blockSizeFor(<usize>CHUNK_SLOTS * SLOT_SIZE, HEADER));
   if (!block) {
     if (freeCount) return;
-    fail(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED, 0, 0, 0, 0, tableLength);
+    fail(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED, 0, 0, 0, 0, 0);
   }
   markInternal(block);
   store<u32>(DIRECTORY + (<usize>(tableCapacity >> CHUNK_BITS) << 2), <u32>(block + HEADER));
@@ -231,7 +232,7 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   if (gen > slotGen) fail(E_INVALID_HANDLE, MSG_FORGED_HANDLE, h, 0, 0, 0, 0);
   // gen < slotGen: the slot was issued again since; its record belongs to a newer handle.
   let own = gen == slotGen;
-  let object = own ? SLOT_OBJECT(slot) + HEADER : 0;
+  let object = own && SLOT_OBJECT(slot) ? SLOT_OBJECT(slot) + HEADER : 0; // 0 in a freed chunk
   let site = own ? SLOT_SITE(slot) : 0;
   if (own && (state & LIVE)) {
     // live, but the other kind: a weak handle where a strong one is needed, or the reverse
@@ -244,11 +245,11 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   fail(E_USE_AFTER_PUT, MSG_USE_AFTER_PUT, h, object, site, endSite, 0);
 }
 
-/** Ends the reference in slot `index`: records where, how (`flags`: 0, MOVED or RESIZED),
- *  and queues the slot for reuse or retires it (and its chunk, once all its slots retired). */
+/** Ends the reference in `slot` (number `index`; chunks never move, so the address resolve()
+ *  gave stays good): records where, how (`flags`: 0, MOVED or RESIZED), and queues the slot for
+ *  reuse or retires it (and its chunk, once all its slots retired). */
 // @ts-ignore: decorator
-@inline export function release(index: u32, site: u32, flags: u32): void {
-  let slot = SLOT(index);
+@inline export function release(slot: usize, index: u32, site: u32, flags: u32): void {
   let gen = SLOT_STATE(slot) & GEN_MASK;
   store<u32>(slot, site, 20);
   liveCount--;

@@ -30,7 +30,7 @@
 import { CHECKED, HEADER } from "./config";
 import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
 import { INFO, SETINFO, growBlockInPlace, shrinkBlock, SIZE } from "./tlsf";
-import { pairDelete, pairGet, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
+import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
 import { enqueue, poison } from "./quarantine";
 
 // @ts-ignore: decorator
@@ -200,18 +200,16 @@ export function resizeObject(block: usize, size: u32): usize {
     // Keep the block while the slack fits; else give the tail back (slack then < 16).
     if (have - HEADER - <usize>size > MAX_SLACK) shrinkBlock(block, blockSize);
   } else if (!growBlockInPlace(block, blockSize)) {
-    let ignored = isIgnored(block);
-    if (ignored && !pairsReserve()) return 0;
     let moved = allocBlock(blockSize);
     if (!moved) return 0;
     let oldSize = OBJECT_SIZE(block);
     memory.copy(PAYLOAD(moved), PAYLOAD(block), <usize>min(oldSize, <usize>size));
     if (CHECKED) memory.copy(moved + 8, block + 8, HEADER - 8); // order, sites
-    if (ignored) { // the mark follows the object (callers refuse objects with weak handles)
-      pairDelete(block, TAG_IGNORED);
-      SETINFO(block, INFO(block) & ~PAIRED);
-      ignoreObject(moved);
-    }
+    // Owners, marks (and weak counts, which callers refuse) are keyed by block: they follow.
+    if (pairCount) pairsRekey(block, moved);
+    let flags = INFO(block) & PAIRED;
+    SETINFO(block, INFO(block) & ~PAIRED);
+    SETINFO(moved, INFO(moved) | flags);
     // The old block's bytes live on in `moved`; checked: poison and quarantine it like a freed
     // object, so a write through a stale pointer is still caught (caller made room).
     if (CHECKED) {

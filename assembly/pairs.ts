@@ -121,6 +121,21 @@ export function pairDelete(object: usize, tag: u32): void {
   store<u32>(ENTRY(i), 0);
 }
 
+/** Moves every entry of `from` to `to` (a resize moved the object). Needs no room: the count
+ *  stays the same. Returns how many moved. */
+export function pairsRekey(from: usize, to: usize): u32 {
+  let moved: u32 = 0;
+  for (let i: u32 = 0; i < capacity; ) {
+    let e = ENTRY(i);
+    if (<usize>load<u32>(e) != from) { i++; continue; }
+    let tag = load<u32>(e, 4), value = load<u32>(e, 8);
+    pairDelete(from, tag); // may shift a later entry into slot i: look at i again
+    pairSet(to, tag, value);
+    moved++;
+  }
+  return moved;
+}
+
 /** Entries whose tag is an owner, for validate(): counted per object by the caller. */
 export function pairAt(i: u32): usize { return i < capacity && load<u32>(ENTRY(i)) ? ENTRY(i) : 0; }
 export function pairCapacity(): u32 { return capacity; }

@@ -15,8 +15,8 @@
 
 import { HEADER } from "./config";
 import { E_WRITE_AFTER_FREE, fail, MSG_WRITE_AFTER_FREE } from "./errors";
-import { MARK, PAYLOAD, PUT_SITE, SETMARK, SITE, freeDeadBlock } from "./object";
-import { SIZE } from "./tlsf";
+import { DEAD, MARK, PAYLOAD, PUT_SITE, SETMARK, SITE, freeDeadBlock } from "./object";
+import { FREE, heapStart, INFO, SIZE, tail as heapTail } from "./tlsf";
 
 // @ts-ignore: decorator
 @inline export const POISON: u8 = 0xDF;
@@ -32,12 +32,26 @@ export let head: usize = 0;
 let tail: usize = 0;
 
 /** Sets the limits; 0 blocks turns the quarantine off (poison is still written and checked
- *  while weak handles hold a dead block). Shrinking evicts (and verifies) at once. */
-export function setQuarantine(blocks: u32, bytes: u32, poison: u32): void {
+ *  while weak handles hold a dead block). Every queued block is evicted first, verified against
+ *  the poison it was given (a trap here changes no setting); blocks that weak handles hold are
+ *  poisoned again at the new length. */
+export function setQuarantine(blocks: u32, bytes: u32, poisonLength: u32): void {
+  drain();
+  let held = heldByWeak(0);
+  while (held) { checkPoison(held, false); held = heldByWeak(held); }
   maxBlocks = blocks;
   maxBytes = bytes;
-  poisonBytes = poison;
-  makeRoom(0);
+  poisonBytes = poisonLength;
+  for (held = heldByWeak(0); held; held = heldByWeak(held)) poison(held);
+}
+
+/** The next dead block after `after` (0: the first) that only weak handles hold. */
+function heldByWeak(after: usize): usize {
+  if (!heapTail) return 0;
+  for (let b = after ? after + SIZE(after) : heapStart; b < heapTail; b += SIZE(b)) {
+    if ((INFO(b) & (DEAD | FREE)) == DEAD && !isQueued(b)) return b;
+  }
+  return 0;
 }
 
 /** Bytes of `block`'s payload that carry poison. */

@@ -21,11 +21,11 @@ import {
   REFS_MASK, resizeObject, SETCOUNT, SETPUTSITE, weakCount,
 } from "./object";
 import {
-  INDEX_MASK, issue, OP_PUT, OP_USE, release, reserveSlot, resolve, RESIZED, MOVED, SLOT_OBJECT,
-  SLOT_OWNER, SLOT_SITE, WEAK,
+  INDEX_MASK, issue, OP_PUT, OP_USE, release, reserveSlot, resolve, RESIZED, MOVED, SLOT,
+  SLOT_OBJECT, SLOT_OWNER, SLOT_SITE, WEAK,
 } from "./handles";
 import { MAX_OWNER, pairDelete, pairGet, pairsReserve, pairSet } from "./pairs";
-import { makeRoom, queuedBlocks } from "./quarantine";
+import { makeRoom, maxBlocks, maxBytes, queuedBlocks, queuedBytes } from "./quarantine";
 import { INFO, SIZE } from "./tlsf";
 
 /** The block of a strong handle; in the checked build a trap unless `h` is live and strong. */
@@ -34,10 +34,13 @@ import { INFO, SIZE } from "./tlsf";
   return CHECKED ? SLOT_OBJECT(resolve(h, OP_USE)) : <usize>h - HEADER;
 }
 
-/** Checked build: room in the quarantine for `block` if the coming change may end it. */
+/** Checked build: room in the quarantine for `block` if the coming change may end it (the
+ *  test inline, the eviction out of line). */
 // @ts-ignore: decorator
 @inline function roomFor(block: usize): void {
-  if (CHECKED && queuedBlocks) makeRoom(SIZE(block));
+  if (CHECKED && queuedBlocks && (queuedBlocks >= maxBlocks || queuedBytes + SIZE(block) > maxBytes)) {
+    makeRoom(SIZE(block));
+  }
 }
 
 // @ts-ignore: decorator
@@ -88,7 +91,7 @@ import { INFO, SIZE } from "./tlsf";
     block = SLOT_OBJECT(slot);
     if (SLOT_OWNER(slot)) fail(E_OWNERSHIP, MSG_OWNED_PUT, h, PAYLOAD(block), SLOT_SITE(slot), 0, SLOT_OWNER(slot));
     if (REFS(block) == 1) roomFor(block);
-    release(h & INDEX_MASK, site, 0);
+    release(slot, h & INDEX_MASK, site, 0);
     SETPUTSITE(block, site);
   } else {
     block = <usize>h - HEADER;
@@ -110,17 +113,13 @@ export function resizeRef(h: u32, size: u32, site: u32): u32 {
   if (refs != 1 || weak) fail(E_SHARED_RESIZE, MSG_SHARED_RESIZE, h, PAYLOAD(block), SLOT_SITE(slot), 0, refs + weak);
   if (size > MAX_OBJECT) fail(E_OUT_OF_MEMORY, MSG_TOO_LARGE, h, PAYLOAD(block), 0, 0, size);
   let owner = SLOT_OWNER(slot);
-  if (owner) reservePair(h);
   reserveSlot();
   roomFor(block);
   let moved = resizeObject(block, size);
   if (!moved) fail(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY, h, PAYLOAD(block), 0, 0, size);
-  release(h & INDEX_MASK, site, RESIZED);
+  release(slot, h & INDEX_MASK, site, RESIZED);
   let handle = issue(moved, site, owner, 0);
-  if (owner) {
-    pairDelete(block, owner);
-    pairSet(moved, owner, handle);
-  }
+  if (owner) pairSet(moved, owner, handle); // resizeObject moved the pair; it names the new handle
   return handle;
 }
 
@@ -146,7 +145,7 @@ export function dropFor(h: u32, owner: u32, site: u32): void {
   if (!held) fail(E_OWNERSHIP, MSG_NOT_OWNER, h, PAYLOAD(block), 0, 0, owner);
   if (CHECKED) {
     if (REFS(block) == 1) roomFor(block);
-    release(held & INDEX_MASK, site, 0);
+    release(SLOT(held & INDEX_MASK), held & INDEX_MASK, site, 0);
     SETPUTSITE(block, site);
   }
   pairDelete(block, owner);
@@ -157,8 +156,9 @@ export function dropFor(h: u32, owner: u32, site: u32): void {
  *  count is unchanged and, in the checked build, `h` is dead (USE_AFTER_MOVE). */
 export function moveRef(h: u32, owner: u32, site: u32): u32 {
   let block: usize;
+  let slot: usize = 0;
   if (CHECKED) {
-    let slot = resolve(h, OP_USE);
+    slot = resolve(h, OP_USE);
     block = SLOT_OBJECT(slot);
     if (SLOT_OWNER(slot)) fail(E_OWNERSHIP, MSG_OWNED_MOVE, h, PAYLOAD(block), SLOT_SITE(slot), 0, SLOT_OWNER(slot));
   } else {
@@ -172,7 +172,7 @@ export function moveRef(h: u32, owner: u32, site: u32): u32 {
   let handle = h;
   if (CHECKED) {
     reserveSlot();
-    release(h & INDEX_MASK, site, MOVED);
+    release(slot, h & INDEX_MASK, site, MOVED);
     handle = issue(block, site, owner, 0);
   }
   if (owner) pairSet(block, owner, CHECKED ? handle : 1);
@@ -204,7 +204,7 @@ export function dropWeakRef(w: u32, site: u32): void {
     let slot = resolve(w, OP_PUT, WEAK);
     block = SLOT_OBJECT(slot);
     if (weakCount(block) == 1 && (INFO(block) & DEAD)) roomFor(block);
-    release(w & INDEX_MASK, site, 0);
+    release(slot, w & INDEX_MASK, site, 0);
   } else {
     block = <usize>w - HEADER;
   }

@@ -144,7 +144,8 @@ function checkWord(p: usize): void {
   let entry: usize;
   if (CHECKED) {
     let index = w & INDEX_MASK;
-    if ((w >>> TAG_SHIFT) != heapTag || index >= tableLength) return;
+    // resultCount, not tableLength: handles issued after scan() have no entry to fill
+    if ((w >>> TAG_SHIFT) != heapTag || index >= resultCount) return;
     let state = SLOT_STATE(SLOT(index));
     if ((state & (LIVE | GEN_MASK)) != (LIVE | ((w >>> GEN_SHIFT) & GEN_MASK))) return;
     if (currentObject == PAYLOAD(SLOT_OBJECT(SLOT(index)))) return; // self-reference

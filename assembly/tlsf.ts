@@ -31,6 +31,7 @@
 //   slMap[fl] bit sl == (head[fl][sl] != 0); flMap bit fl == (slMap[fl] != 0).
 
 import { AL_BITS, AL_MASK, MAX_PAGES } from "./config";
+import { markInternal } from "./object";
 
 // @ts-ignore: decorator
 @inline export const FREE: u32 = 1 << 0;
@@ -66,6 +67,8 @@ export let flMap: u32 = 0;
 
 export let heapStart: usize = 0;
 export let tail: usize = 0;
+/** Used internal blocks covering pages someone else grew (addMemory). */
+export let fillerBlocks: u32 = 0;
 /** Pages the heap may use in all; memory.grow is never asked for more. */
 export let pageLimit: u32 = MAX_PAGES;
 /** Lowest address the heap may use: __heap_base, or higher when a linked module's data sits there. */
@@ -230,13 +233,22 @@ export function growBlockInPlace(block: usize, size: usize): bool {
   return true;
 }
 
-/** Turns [start, end) after the current tail into heap: one free block and a new tail. */
+/**
+ * Turns [start, end) into heap after the current tail. When someone else grew the memory in
+ * between (a linked module, the host), their pages stay theirs: [tail, start + 8) becomes a used
+ * internal filler block, so the heap stays one walkable range of blocks.
+ */
 function addMemory(start: usize, end: usize): void {
-  let block = start;
+  let block = start; // the first memory: start is already 8 mod 16
   let leftFree: u32 = 0;
   if (tail && tail + 8 == start) {
-    block = tail; // the old tail becomes the head of the new free block
+    block = tail; // contiguous: the old tail becomes the head of the new free block
     leftFree = INFO(tail) & LEFTFREE;
+  } else if (tail) {
+    block = start + 8;
+    SETINFO(tail, <u32>(block - tail) | (INFO(tail) & LEFTFREE));
+    markInternal(tail);
+    fillerBlocks++;
   }
   let newTail = end - 8;
   SETINFO(block, <u32>(newTail - block) | FREE | leftFree);
@@ -248,13 +260,13 @@ function addMemory(start: usize, end: usize): void {
 /** Grows memory so a block of `size` fits; false when the page limit or the engine says no. */
 export function growMemory(size: usize): bool {
   let need = roundRequest(size);
-  // A free block just before the tail merges with the new memory, so it counts.
+  let pagesBefore = <u32>memory.size();
+  // A free block just before the tail merges with new memory that follows the tail directly.
   let tailInfo = INFO(tail);
-  if (tailInfo & LEFTFREE) {
+  if ((tailInfo & LEFTFREE) && tail + 8 == <usize>pagesBefore << 16) {
     let lastFree = SIZE(BACK(tail));
     need = need > lastFree ? need - lastFree : 0;
   }
-  let pagesBefore = <u32>memory.size();
   let pages = <u32>((need + MIN_BLOCK + 0xFFFF) >>> 16);
   if (<u64>pagesBefore + pages > <u64>pageLimit) return false;
   if (memory.grow(<i32>pages) < 0) return false;
@@ -262,25 +274,26 @@ export function growMemory(size: usize): bool {
   return true;
 }
 
-/** Sets up an empty heap above the static data. Called once, at instantiation. */
-export function initHeap(): void {
+/** Sets up an empty heap above the static data, at the first allocation; false when the memory
+ *  it needs is past the page limit. */
+export function initHeap(): bool {
   // first block at 8 mod 16 so payloads after 8- or 24-byte headers are 16-aligned
   let start = ((heapBase + 8 + AL_MASK) & ~AL_MASK) - 8;
   let end = <usize>memory.size() << 16;
   if (end < start + MIN_BLOCK + 8) {
-    let pages = <i32>((start + MIN_BLOCK + 8 + 0xFFFF - end) >>> 16);
-    if (memory.grow(pages) < 0) unreachable();
+    let pages = <u32>((start + MIN_BLOCK + 8 + 0xFFFF - end) >>> 16);
+    if (<u64>memory.size() + pages > <u64>pageLimit || memory.grow(<i32>pages) < 0) return false;
     end = <usize>memory.size() << 16;
   }
   heapStart = start;
-  // Mark an imaginary used block before the first one: the first block's LEFTFREE stays 0.
-  tail = 0;
+  // The first block's LEFTFREE stays 0: nothing to its left is ever merged.
   addMemory(start, end);
+  return true;
 }
 
 /** Moves the heap's start up to `base` (only before the first allocation); false if too late. */
 export function setHeapBase(base: usize): bool {
-  if (tail) return false;
+  if (tail || base > (<usize>MAX_PAGES << 16) - 0x10000) return false; // too late, or no room left
   heapBase = max(base, __heap_base);
   return true;
 }

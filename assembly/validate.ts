@@ -13,7 +13,7 @@ import { checkPoison, isQueued, nextQueued, queuedBlocks, queuedBytes } from "./
 import { pairAt, pairCapacity, pairCount, pairGet, TAG_IGNORED, TAG_WEAK } from "./pairs";
 import { isInternal, isObject } from "./walk";
 import {
-  BACK, flMap, FL_BITS, FREE, HEAD, heapStart, INFO, LEFTFREE, listIndex, MIN_BLOCK, NEXT, PREV,
+  BACK, fillerBlocks, flMap, FL_BITS, FREE, HEAD, heapStart, INFO, LEFTFREE, listIndex, MIN_BLOCK, NEXT, PREV,
   SIZE, SLMAP, tail, TAGS_MASK,
 } from "./tlsf";
 import {
@@ -104,7 +104,7 @@ export function validate(): void {
   validatePairs();
   let chunks: u32 = 0;
   if (CHECKED) chunks = validateTable();
-  let known = chunks + (pairsBlock ? 1 : 0) + (resultsBlock ? 1 : 0);
+  let known = chunks + (pairsBlock ? 1 : 0) + (resultsBlock ? 1 : 0) + fillerBlocks;
   if (internalBlocks != known) corrupt("rcalloc validate: an internal block belongs to nothing (or one is missing)", internalBlocks);
 }
 
