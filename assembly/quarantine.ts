@@ -71,6 +71,12 @@ export function poison(block: usize): void {
     v128.store(p, v, 48);
     return;
   }
+  if (n <= 64) { // small objects: 8, 24, 40 or 56 bytes; a few word stores beat a memset call
+    let p = PAYLOAD(block);
+    for (let i: usize = 0; i + 8 <= n; i += 8) store<u64>(p + i, 0xDFDFDFDFDFDFDFDF);
+    for (let i = n & ~7; i < n; i++) store<u8>(p + i, POISON);
+    return;
+  }
   memory.fill(PAYLOAD(block), POISON, n);
 }
 
