@@ -31,7 +31,7 @@ import { CHECKED, HEADER } from "./config";
 import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
 import { INFO, SETINFO, growBlockInPlace, shrinkBlock, SIZE } from "./tlsf";
 import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
-import { enqueue, poison } from "./quarantine";
+import { enqueue, maxBlocks, poison } from "./quarantine";
 
 // @ts-ignore: decorator
 @inline export const PAIRED: u32 = 1 << 2;
@@ -120,17 +120,21 @@ function endObject(block: usize, info: u32): void {
     weak = pairGet(block, TAG_WEAK);
     if (!weak) SETINFO(block, info &= ~PAIRED);
   }
-  if (CHECKED) {
-    poison(block);
-    SETMARK(block, 0);
-  }
-  if (weak) {
-    SETINFO(block, info | DEAD); // weak handles keep the block; upgrade() now returns 0
-  } else if (CHECKED) {
-    SETINFO(block, info | DEAD);
-    enqueue(block);
-  } else {
+  if (!weak && !(CHECKED && maxBlocks)) { // nothing holds it back: free it whole
     freeBlock(block, SIZE(block));
+    return;
+  }
+  // Dead but held: by weak handles (upgrade() now returns 0) and/or, checked, the quarantine.
+  SETINFO(block, info | DEAD);
+  killObject(block);
+  if (!weak) enqueue(block);
+}
+
+/** Marks a held dead block: out of the quarantine FIFO for now, poisoned (checked build). */
+function killObject(block: usize): void {
+  if (CHECKED) {
+    SETMARK(block, 0);
+    poison(block);
   }
 }
 
@@ -212,10 +216,9 @@ export function resizeObject(block: usize, size: u32): usize {
     SETINFO(moved, INFO(moved) | flags);
     // The old block's bytes live on in `moved`; checked: poison and quarantine it like a freed
     // object, so a write through a stale pointer is still caught (caller made room).
-    if (CHECKED) {
-      poison(block);
-      SETMARK(block, 0);
+    if (CHECKED && maxBlocks) {
       SETINFO(block, INFO(block) | DEAD);
+      killObject(block);
       enqueue(block);
     } else {
       freeBlock(block, SIZE(block));

@@ -57,7 +57,7 @@ describe.each(BUILDS)("$name build", ({ checked }) => {
   it("reuses freed memory instead of growing", async () => {
     const heap = await heapOf(checked);
     // warm up past the checked build's quarantine (256 blocks), which holds freed blocks back
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < 50; round++) {
       const warm = Array.from({ length: 64 }, (_, i) => heap.alloc(100 + ((i + round) % 64) * 100));
       warm.forEach((h) => heap.put(h));
     }
