@@ -183,6 +183,11 @@ export class Heap {
     }
   }
 
+  /** The site id of the caller (0, "unknown", without `stacks`): the *At exports take it. */
+  private siteHere(): number {
+    return this.sites ? this.sites.capture() : 0;
+  }
+
   /** The wasm memory. Its buffer is replaced when memory grows: re-read views after any call. */
   get memory(): WebAssembly.Memory {
     return this.exports.memory;
@@ -191,20 +196,19 @@ export class Heap {
   /** A new object of `size` bytes (contents undefined); the handle holds one reference. */
   alloc(size: number): number {
     checkSize(size);
-    return this.sites ? this.exports.allocAt(size, this.sites.capture()) : this.exports.alloc(size);
+    return this.exports.allocAt(size, this.siteHere());
   }
 
   /** Another reference to the object of `h`. Checked build: a new, distinct handle. */
   get(h: number): number {
     checkHandle(h);
-    return this.sites ? this.exports.getAt(h, this.sites.capture()) : this.exports.get(h);
+    return this.exports.getAt(h, this.siteHere());
   }
 
   /** Gives back the reference `h`; the object is freed with its last reference. */
   put(h: number): void {
     checkHandle(h);
-    if (this.sites) this.exports.putAt(h, this.sites.capture());
-    else this.exports.put(h);
+    this.exports.putAt(h, this.siteHere());
   }
 
   /**
@@ -214,7 +218,7 @@ export class Heap {
   resize(h: number, size: number): number {
     checkHandle(h);
     checkSize(size);
-    return this.sites ? this.exports.resizeAt(h, size, this.sites.capture()) : this.exports.resize(h, size);
+    return this.exports.resizeAt(h, size, this.siteHere());
   }
 
   /**
@@ -225,15 +229,14 @@ export class Heap {
   getFor(h: number, owner: number): number {
     checkHandle(h);
     checkSize(owner);
-    return this.sites ? this.exports.getForAt(h, owner, this.sites.capture()) : this.exports.getFor(h, owner);
+    return this.exports.getForAt(h, owner, this.siteHere());
   }
 
   /** Releases the reference `owner` holds on the object of `h` (`h`: any strong handle to it). */
   putFor(h: number, owner: number): void {
     checkHandle(h);
     checkSize(owner);
-    if (this.sites) this.exports.putForAt(h, owner, this.sites.capture());
-    else this.exports.putFor(h, owner);
+    this.exports.putForAt(h, owner, this.siteHere());
   }
 
   /**
@@ -243,26 +246,25 @@ export class Heap {
   move(h: number, owner = 0): number {
     checkHandle(h);
     checkSize(owner);
-    return this.sites ? this.exports.moveAt(h, owner, this.sites.capture()) : this.exports.move(h, owner);
+    return this.exports.moveAt(h, owner, this.siteHere());
   }
 
   /** A weak handle to the object of `h`: it does not keep the object alive. Release with putWeak. */
   weak(h: number): number {
     checkHandle(h);
-    return this.sites ? this.exports.weakAt(h, this.sites.capture()) : this.exports.weak(h);
+    return this.exports.weakAt(h, this.siteHere());
   }
 
   /** A new strong reference from weak handle `w`, or 0 once its object is gone. */
   upgrade(w: number): number {
     checkHandle(w);
-    return this.sites ? this.exports.upgradeAt(w, this.sites.capture()) : this.exports.upgrade(w);
+    return this.exports.upgradeAt(w, this.siteHere());
   }
 
   /** Releases weak handle `w`. */
   putWeak(w: number): void {
     checkHandle(w);
-    if (this.sites) this.exports.putWeakAt(w, this.sites.capture());
-    else this.exports.putWeak(w);
+    this.exports.putWeakAt(w, this.siteHere());
   }
 
   /** Marks the object of `h` as not a leak: leaksSince() and the report text leave it out. */
