@@ -3,8 +3,9 @@
 // Small blocks (whole size <= QUICK_MAX) are cached on exact-size LIFO lists when freed and
 // handed out again in O(1) with two loads and a store. The cached blocks stay "used" in TLSF's
 // eyes, so they never coalesce while cached; when TLSF cannot serve a request, every quick list
-// is flushed into TLSF (coalescing) before memory grows, so caching never grows the heap; the
-// checked build's quarantine is drained before an allocation would fail (reclaim below).
+// is flushed into TLSF (coalescing) before memory grows, so caching never grows the heap.
+// This layer has no policy about objects: when it returns 0, the lifecycle layer above decides
+// what else to give back (the checked build's quarantine) and asks again (lifecycle.ts).
 //
 // ╒════════ Cached (quick-list) block ════════╕
 // +0  info    size | LEFTFREE (FREE clear: TLSF sees a used block)
@@ -13,8 +14,8 @@
 //
 // QUICK_HEADS[size / 16] is the head of the list for blocks of `size` bytes.
 
-import { CHECKED, QUICK_MAX } from "./config";
-import { drain, queuedBlocks } from "./quarantine";
+import { HEADER, QUICK_MAX } from "./config";
+import { DEAD, INFO, markInternal, PAIRED, SETINFO, SIZE } from "./layout";
 import { freeBlockToLists, growMemory, initHeap, searchFree, takeFree, tail } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
@@ -62,19 +63,33 @@ function allocFromLists(size: usize): usize {
   return block;
 }
 
-/** A free block of `size` after giving back what is held, cheapest first: the quick lists, then
- *  new pages, then (checked build) the quarantine. Neither cache ever makes an allocation fail. */
+/** A free block of `size` after giving back the quick lists, then growing memory. The cache
+ *  never makes an allocation fail. */
 function reclaim(size: usize): usize {
   flushQuickLists();
   let block = searchFree(size);
   if (block) return block;
-  if (growMemory(size)) return searchFree(size);
-  if (CHECKED && queuedBlocks) {
-    drain(); // verifies each block's poison on the way out
-    flushQuickLists(); // small blocks went to the quick lists
-    block = searchFree(size);
-  }
+  return growMemory(size) ? searchFree(size) : 0;
+}
+
+/** A block with room for `bytes` after the header, for the allocator's own use (table chunk,
+ *  pairs, scan results), marked internal so the walk and validate() tell it from objects; 0 when
+ *  memory is exhausted. */
+export function allocInternal(bytes: usize): usize {
+  let block = allocBlock(blockSizeFor(bytes, HEADER));
+  if (block) markInternal(block);
   return block;
+}
+
+/** Gives back a block of allocInternal(). */
+export function freeInternal(block: usize): void {
+  freeBlock(block, SIZE(block));
+}
+
+/** Gives back a dead block (its object's flags cleared) once nothing holds it any more. */
+export function freeDeadBlock(block: usize): void {
+  SETINFO(block, INFO(block) & ~(PAIRED | DEAD));
+  freeBlock(block, SIZE(block));
 }
 
 /** Returns every cached block to TLSF, where it coalesces with its neighbours. */

@@ -1,6 +1,14 @@
 // === rcalloc build configuration: the checked-build ladder, in one place ===
 //
-// One compile-time flag picks the build; every other switch in assembly/ derives from it here.
+// Compile-time flags pick a rung of the ladder; every other switch in assembly/ derives from
+// these two constants (CHECKED, DEBUG) here. Each rung includes everything below it.
+//
+//   asc ... --use RC_DEBUG=1     debug build (implies checked; for tests, never for speed)
+//     - every exported operation runs validate() before and after itself, so the first
+//       operation that breaks an invariant is the one that traps (CORRUPT_HEAP)
+//     - internal preconditions that are only comments in the other builds are checked
+//       (`if (DEBUG) check(…)`: "reserve, then mutate" — a slot, a pair entry or quarantine
+//       room is reserved before anything changes)
 //
 //   asc ... --use RC_CHECKED=1   checked build
 //     - handles are table slots (index + generation + heap tag), see handles.ts
@@ -13,7 +21,8 @@
 //     - handle = payload pointer, reference count in the block header, get = increment
 //     - no table, no checks on the hot paths; misuse is undefined behaviour
 //
-// Both builds share the block layer (tlsf.ts, blocks.ts), the heap walk and validate().
+// All builds share the block layer (tlsf.ts, blocks.ts), the heap walk and validate().
+// Internal preconditions use check() (errors.ts), never assert(): asconfig sets --noAssert.
 //
 // Inlining: hot helpers are @inline; cold paths (traps, growth, the last put) are plain
 // functions, which Binaryen keeps out of line because they are called from many places.
@@ -21,7 +30,9 @@
 
 // `isDefined(RC_CHECKED)` alone is true even for RC_CHECKED=0, so read the value.
 // @ts-ignore: decorator
-@inline export const CHECKED: bool = isDefined(RC_CHECKED) ? <bool>RC_CHECKED : false;
+@inline export const DEBUG: bool = isDefined(RC_DEBUG) ? <bool>RC_DEBUG : false;
+// @ts-ignore: decorator
+@inline export const CHECKED: bool = DEBUG || (isDefined(RC_CHECKED) ? <bool>RC_CHECKED : false);
 
 // Payload alignment. 16 bytes matches AssemblyScript's runtime and SIMD (v128) loads.
 // @ts-ignore: decorator

@@ -1,3 +1,4 @@
-// Editor-only: the compiler defines RC_CHECKED through `--use RC_CHECKED=0|1` (config.ts).
-// A `declare const` in an .ts source would become a wasm import, so it lives here.
+// Editor-only: the compiler defines RC_CHECKED and RC_DEBUG through `--use NAME=0|1` (config.ts).
+// A `declare const` in an .ts source would become a wasm import, so they live here.
 declare const RC_CHECKED: i32;
+declare const RC_DEBUG: i32;

@@ -1,9 +1,10 @@
 // === Errors: codes, messages and the one path every failure takes ===
 //
-// A failure fills ERROR_RECORD and calls `abort(message)` (the `env.abort` import). It is
-// raised before the failing operation has changed anything, so a host that catches it can
-// carry on with a consistent heap. The TypeScript bindings read the record in their
-// `env.abort` and throw the matching typed error (bindings/errors.ts mirrors these codes).
+// A failure fills ERROR_RECORD (failure(h)…raise) and calls `abort(message)`, the `env.abort`
+// import. It is raised before the failing operation has changed anything, so a host that
+// catches it can carry on with a consistent heap. The TypeScript bindings read the record in
+// their `env.abort` and throw the matching typed error; codes and offsets reach them through
+// bindings/records.ts, generated from assembly/records.ts.
 //
 // ╒════════ ERROR_RECORD (6 × u32) ════════╕
 // +0  code      one of the E_* codes below
@@ -73,23 +74,60 @@
 // @ts-ignore: decorator
 @lazy export const MSG_TAG_IN_USE = "rcalloc: the heap tag cannot change once handles exist";
 
-export const ERROR_RECORD: usize = memory.data(24, 16);
+/** The record the host reads after a trap (diagram above; offsets exported via records.ts). */
+@unmanaged export class ErrorRecord {
+  code: u32;
+  handle: u32;
+  object: u32;
+  site: u32;
+  putSite: u32;
+  detail: u32;
 
-/** Records the failure and aborts. Never returns. */
-export function fail(
-  code: u32, message: string, handle: u32, object: usize, site: u32, putSite: u32, detail: u32
-): void {
-  store<u32>(ERROR_RECORD, code, 0);
-  store<u32>(ERROR_RECORD, handle, 4);
-  store<u32>(ERROR_RECORD, <u32>object, 8);
-  store<u32>(ERROR_RECORD, site, 12);
-  store<u32>(ERROR_RECORD, putSite, 16);
-  store<u32>(ERROR_RECORD, detail, 20);
-  abort(message);
-  unreachable();
+  /** The object involved, by payload address. */
+  // @ts-ignore: decorator
+  @inline of(payload: usize): ErrorRecord { this.object = <u32>payload; return this; }
+  /** Where the reference was taken. */
+  // @ts-ignore: decorator
+  @inline taken(site: u32): ErrorRecord { this.site = site; return this; }
+  /** Where the reference was put, moved or resized away. */
+  // @ts-ignore: decorator
+  @inline ended(site: u32): ErrorRecord { this.putSite = site; return this; }
+  /** The code-specific number. */
+  // @ts-ignore: decorator
+  @inline with(detail: u32): ErrorRecord { this.detail = detail; return this; }
+
+  /** Records `code` and aborts with `message`. Never returns. */
+  raise(code: u32, message: string): void {
+    this.code = code;
+    abort(message);
+    unreachable();
+  }
 }
 
-/** A heap invariant is broken: `message` names it. Used by validate(). */
+export const ERROR_RECORD: usize = memory.data(offsetof<ErrorRecord>(), 16);
+
+/**
+ * Starts a failure about handle `h` (0 if none): fill in what is known, then raise, e.g.
+ *   failure(h).of(payload).taken(site).ended(putSite).raise(E_DOUBLE_PUT, MSG_DOUBLE_PUT);
+ * Fields not given read 0 ("unknown").
+ */
+export function failure(h: u32): ErrorRecord {
+  let r = changetype<ErrorRecord>(ERROR_RECORD);
+  r.handle = h;
+  r.object = 0;
+  r.site = 0;
+  r.putSite = 0;
+  r.detail = 0;
+  return r;
+}
+
+/** A heap invariant is broken: `message` names it. Used by validate() and the debug checks. */
 export function corrupt(message: string, where: usize): void {
-  fail(E_CORRUPT_HEAP, message, 0, where, 0, 0, 0);
+  failure(0).of(where).raise(E_CORRUPT_HEAP, message);
+}
+
+/** Debug build: an internal precondition. Written `if (DEBUG) check(…)` so other builds pay
+ *  nothing (not assert(): --noAssert keeps only its operand). */
+export function check(ok: bool, message: string): void {
+  if (!ok) corrupt(message, 0);
 }

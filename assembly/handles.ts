@@ -45,15 +45,12 @@
 // Chunks are added one at a time as fresh indices are needed and never move, so the table costs
 // live slots plus partly retired chunks, not every reference ever taken.
 
-import { HEADER, SLOT_QUARANTINE } from "./config";
-import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
-import { markInternal, sequence } from "./object";
-import { SIZE } from "./tlsf";
+import { DEBUG, HEADER, SLOT_QUARANTINE } from "./config";
+import { allocInternal, freeInternal } from "./blocks";
 import {
-  E_DOUBLE_PUT, E_INVALID_HANDLE, E_OUT_OF_MEMORY, E_USE_AFTER_MOVE, E_USE_AFTER_PUT, fail,
-  MSG_DOUBLE_PUT, MSG_FOREIGN_HANDLE, MSG_FORGED_HANDLE, MSG_HANDLE_ZERO, MSG_HANDLES_EXHAUSTED,
-  MSG_NOT_WEAK, MSG_TAG_IN_USE, MSG_USE_AFTER_MOVE, MSG_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE,
-  MSG_WEAK_HANDLE,
+  check, E_DOUBLE_PUT, E_INVALID_HANDLE, E_USE_AFTER_MOVE, E_USE_AFTER_PUT, failure, MSG_DOUBLE_PUT,
+  MSG_FOREIGN_HANDLE, MSG_FORGED_HANDLE, MSG_HANDLE_ZERO, MSG_NOT_WEAK, MSG_TAG_IN_USE, MSG_USE_AFTER_MOVE,
+  MSG_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE, MSG_WEAK_HANDLE,
 } from "./errors";
 
 // @ts-ignore: decorator
@@ -99,6 +96,11 @@ import {
 // @ts-ignore: decorator
 @inline export const STRONG: u32 = 0;
 
+/** Sequence shared by objects (lifecycle.ts) and references: orders the report, oldest first. */
+export let sequence: u32 = 0;
+// @ts-ignore: decorator
+@inline export function nextOrder(): u32 { return ++sequence; }
+
 export let heapTag: u32 = 1;
 export const DIRECTORY: usize = memory.data(<i32>(MAX_CHUNKS << 2), 16);
 export const RETIRED_IN_CHUNK: usize = memory.data(<i32>(MAX_CHUNKS << 1), 16); // u16 per chunk
@@ -141,30 +143,27 @@ export let retiredCount: u32 = 0;
 
 /** Sets the tag that marks this heap's handles (1..3); only before any handle exists. */
 export function setHeapTag(tag: u32): void {
-  if (tag < 1 || tag > MAX_TAG) fail(E_INVALID_HANDLE, MSG_FORGED_HANDLE, tag, 0, 0, 0, 0);
-  if (tableLength && tag != heapTag) fail(E_INVALID_HANDLE, MSG_TAG_IN_USE, 0, 0, 0, 0, tag);
+  if (tag < 1 || tag > MAX_TAG) failure(tag).raise(E_INVALID_HANDLE, MSG_FORGED_HANDLE);
+  if (tableLength && tag != heapTag) failure(0).with(tag).raise(E_INVALID_HANDLE, MSG_TAG_IN_USE);
   heapTag = tag;
 }
 
-/** Makes sure the next issue() finds a slot; traps with OUT_OF_MEMORY before any change. */
+/** True when the next issue() finds a slot without adding a chunk. */
 // @ts-ignore: decorator
-@inline export function reserveSlot(): void {
-  if (freeCount <= SLOT_QUARANTINE && tableLength == tableCapacity) growTable();
+@inline export function slotReady(): bool {
+  return freeCount > SLOT_QUARANTINE || tableLength < tableCapacity;
 }
 
-function growTable(): void {
-  if (tableLength >= MAX_SLOTS) {
-    if (freeCount) return; // shorten the quarantine rather than fail
-    fail(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED, 0, 0, 0, 0, 0);
-  }
-  let block = allocBlock(blockSizeFor(<usize>CHUNK_SLOTS * SLOT_SIZE, HEADER));
-  if (!block) {
-    if (freeCount) return;
-    fail(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED, 0, 0, 0, 0, 0);
-  }
-  markInternal(block);
+/** Adds a chunk of fresh slots; false at the index limit or when memory is exhausted. Whether
+ *  to give memory back and try again, or to reuse quarantined slots early, is the caller's
+ *  decision (lifecycle.ts reserveSlot). */
+export function growTable(): bool {
+  if (tableLength >= MAX_SLOTS) return false;
+  let block = allocInternal(<usize>CHUNK_SLOTS * SLOT_SIZE);
+  if (!block) return false;
   store<u32>(DIRECTORY + (<usize>(tableCapacity >> CHUNK_BITS) << 2), <u32>(block + HEADER));
   tableCapacity = min(tableCapacity + CHUNK_SLOTS, MAX_SLOTS);
+  return true;
 }
 
 /** Frees chunk `c` once all its slots retired; RETIRED_SLOTS stands in for it from then on. */
@@ -173,14 +172,14 @@ function retireChunk(c: u32): void {
     for (let i: usize = 0; i < CHUNK_SLOTS; i++) store<u32>(RETIRED_SLOTS + (i << 5), RETIRED | GEN_MASK, 4);
     retiredSlotsReady = true;
   }
-  let slots = CHUNK(c);
-  freeBlock(slots - HEADER, SIZE(slots - HEADER));
+  freeInternal(CHUNK(c) - HEADER);
   store<u32>(DIRECTORY + (<usize>c << 2), <u32>RETIRED_SLOTS);
 }
 
 /** Issues a fresh handle for `object` (a block); reserveSlot() must have run. */
 // @ts-ignore: decorator
 @inline export function issue(object: usize, site: u32, owner: u32, weak: u32): u32 {
+  if (DEBUG) check(slotReady() || freeCount != 0, "rcalloc debug: issue() without a reserved slot");
   let index: u32;
   let gen: u32 = 0;
   if (freeCount > SLOT_QUARANTINE || (tableLength == tableCapacity && freeCount)) {
@@ -196,7 +195,7 @@ function retireChunk(c: u32): void {
   store<u32>(slot, object);
   store<u32>(slot, LIVE | weak | gen, 4);
   store<u32>(slot, site, 8);
-  store<u32>(slot, ++sequence, 12);
+  store<u32>(slot, nextOrder(), 12);
   store<u32>(slot, owner, 16);
   liveCount++;
   return HANDLE(index, gen);
@@ -222,27 +221,25 @@ function badHandle(h: u32): void {
   let message = MSG_FORGED_HANDLE;
   if (h == 0) message = MSG_HANDLE_ZERO;
   else if (tag >= 1 && tag <= MAX_TAG && tag != heapTag) message = MSG_FOREIGN_HANDLE;
-  fail(E_INVALID_HANDLE, message, h, 0, 0, 0, 0);
+  failure(h).raise(E_INVALID_HANDLE, message);
 }
 
 function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   let state = SLOT_STATE(slot);
   let slotGen = state & GEN_MASK;
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
-  if (gen > slotGen) fail(E_INVALID_HANDLE, MSG_FORGED_HANDLE, h, 0, 0, 0, 0);
+  if (gen > slotGen) failure(h).raise(E_INVALID_HANDLE, MSG_FORGED_HANDLE);
   // gen < slotGen: the slot was issued again since; its record belongs to a newer handle.
   let own = gen == slotGen;
   let object = own && SLOT_OBJECT(slot) ? SLOT_OBJECT(slot) + HEADER : 0; // 0 in a freed chunk
   let site = own ? SLOT_SITE(slot) : 0;
-  if (own && (state & LIVE)) {
-    // live, but the other kind: a weak handle where a strong one is needed, or the reverse
-    fail(E_INVALID_HANDLE, kind ? MSG_NOT_WEAK : MSG_WEAK_HANDLE, h, object, site, 0, 0);
-  }
-  let endSite = own ? SLOT_END_SITE(slot) : 0;
-  if (own && (state & MOVED)) fail(E_USE_AFTER_MOVE, MSG_USE_AFTER_MOVE, h, object, site, endSite, 0);
-  if (own && (state & RESIZED)) fail(E_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE, h, object, site, endSite, 0);
-  if (op == OP_PUT) fail(E_DOUBLE_PUT, MSG_DOUBLE_PUT, h, object, site, endSite, 0);
-  fail(E_USE_AFTER_PUT, MSG_USE_AFTER_PUT, h, object, site, endSite, 0);
+  let record = failure(h).of(object).taken(site);
+  // live, but the other kind: a weak handle where a strong one is needed, or the reverse
+  if (own && (state & LIVE)) record.raise(E_INVALID_HANDLE, kind ? MSG_NOT_WEAK : MSG_WEAK_HANDLE);
+  record.ended(own ? SLOT_END_SITE(slot) : 0);
+  if (own && (state & MOVED)) record.raise(E_USE_AFTER_MOVE, MSG_USE_AFTER_MOVE);
+  if (own && (state & RESIZED)) record.raise(E_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE);
+  record.raise(op == OP_PUT ? E_DOUBLE_PUT : E_USE_AFTER_PUT, op == OP_PUT ? MSG_DOUBLE_PUT : MSG_USE_AFTER_PUT);
 }
 
 /** Ends the reference in `slot` (number `index`; chunks never move, so the address resolve()

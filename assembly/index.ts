@@ -8,15 +8,16 @@
 // The hot entry points are @inline: AssemblyScript code that imports them gets their fast path
 // inlined (a wasm export alone is a call Binaryen will not inline); the wasm exports remain.
 
-import { CHECKED } from "./config";
+import { CHECKED, DEBUG } from "./config";
 import { ERROR_RECORD } from "./errors";
-import { OBJECT_SIZE, PAYLOAD, REFS } from "./object";
+import { sequence } from "./handles";
+import { OBJECT_SIZE, PAYLOAD, REFS } from "./layout";
 import {
   allocate, drop, dropFor, dropWeakRef, ignoreRef, makeWeak, moveRef, objectOf, resizeRef, take,
   takeFor, upgradeWeak,
 } from "./references";
-import { sequence } from "./object";
 import { setHeapBase, setPageLimit } from "./tlsf";
+import { validate } from "./validate";
 import { STATS_RECORD, WALK_RECORD } from "./walk";
 
 export { validate } from "./validate";
@@ -26,54 +27,63 @@ export { setHeapTag } from "./handles";
 export { setQuarantine } from "./quarantine";
 export { flushQuickLists } from "./blocks";
 
+// Debug build: validate() before and after every operation that changes the heap (config.ts),
+// so the first operation that breaks an invariant is the one that traps. Free elsewhere.
+// @ts-ignore: decorator
+@inline function enter(): void { if (DEBUG) validate(); }
+// @ts-ignore: decorator
+@inline function leave<T>(result: T): T { if (DEBUG) validate(); return result; }
+// @ts-ignore: decorator
+@inline function done(): void { if (DEBUG) validate(); }
+
 /** A new object of `size` bytes (contents undefined) and a handle holding one reference. */
 // @ts-ignore: decorator
-@inline export function alloc(size: u32): u32 { return allocate(size, 0); }
-export function allocAt(size: u32, site: u32): u32 { return allocate(size, site); }
+@inline export function alloc(size: u32): u32 { enter(); return leave(allocate(size, 0)); }
+export function allocAt(size: u32, site: u32): u32 { enter(); return leave(allocate(size, site)); }
 
 /** Takes another reference to the object of `h`: a new, distinct handle in the checked build. */
 // @ts-ignore: decorator
-@inline export function get(h: u32): u32 { return take(h, 0); }
-export function getAt(h: u32, site: u32): u32 { return take(h, site); }
+@inline export function get(h: u32): u32 { enter(); return leave(take(h, 0)); }
+export function getAt(h: u32, site: u32): u32 { enter(); return leave(take(h, site)); }
 
 /** Gives back the reference `h`; the object is freed with its last reference. */
 // @ts-ignore: decorator
-@inline export function put(h: u32): void { drop(h, 0); }
-export function putAt(h: u32, site: u32): void { drop(h, site); }
+@inline export function put(h: u32): void { enter(); drop(h, 0); done(); }
+export function putAt(h: u32, site: u32): void { enter(); drop(h, site); done(); }
 
 /**
  * Resizes the object of `h`, which must hold its only reference (and no weak handles), keeping
  * its contents up to the smaller size. Returns the handle that replaces `h`.
  */
-export function resize(h: u32, size: u32): u32 { return resizeRef(h, size, 0); }
-export function resizeAt(h: u32, size: u32, site: u32): u32 { return resizeRef(h, size, site); }
+export function resize(h: u32, size: u32): u32 { enter(); return leave(resizeRef(h, size, 0)); }
+export function resizeAt(h: u32, size: u32, site: u32): u32 { enter(); return leave(resizeRef(h, size, site)); }
 
 /** The one reference `owner` (1 .. 0xFFFFFFFD) holds on the object of `h`; taken if none yet. */
-export function getFor(h: u32, owner: u32): u32 { return takeFor(h, owner, 0); }
-export function getForAt(h: u32, owner: u32, site: u32): u32 { return takeFor(h, owner, site); }
+export function getFor(h: u32, owner: u32): u32 { enter(); return leave(takeFor(h, owner, 0)); }
+export function getForAt(h: u32, owner: u32, site: u32): u32 { enter(); return leave(takeFor(h, owner, site)); }
 
 /** Releases the reference `owner` holds on the object of `h` (any strong handle to it). */
-export function putFor(h: u32, owner: u32): void { dropFor(h, owner, 0); }
-export function putForAt(h: u32, owner: u32, site: u32): void { dropFor(h, owner, site); }
+export function putFor(h: u32, owner: u32): void { enter(); dropFor(h, owner, 0); done(); }
+export function putForAt(h: u32, owner: u32, site: u32): void { enter(); dropFor(h, owner, site); done(); }
 
 /** Hands reference `h` to a new handle (owned by `owner` unless 0); `h` is dead after. */
-export function move(h: u32, owner: u32): u32 { return moveRef(h, owner, 0); }
-export function moveAt(h: u32, owner: u32, site: u32): u32 { return moveRef(h, owner, site); }
+export function move(h: u32, owner: u32): u32 { enter(); return leave(moveRef(h, owner, 0)); }
+export function moveAt(h: u32, owner: u32, site: u32): u32 { enter(); return leave(moveRef(h, owner, site)); }
 
 /** A weak handle: does not keep the object alive; release it with putWeak. */
-export function weak(h: u32): u32 { return makeWeak(h, 0); }
-export function weakAt(h: u32, site: u32): u32 { return makeWeak(h, site); }
+export function weak(h: u32): u32 { enter(); return leave(makeWeak(h, 0)); }
+export function weakAt(h: u32, site: u32): u32 { enter(); return leave(makeWeak(h, site)); }
 
 /** A new strong reference from weak handle `w`, or 0 when the object is gone. */
-export function upgrade(w: u32): u32 { return upgradeWeak(w, 0); }
-export function upgradeAt(w: u32, site: u32): u32 { return upgradeWeak(w, site); }
+export function upgrade(w: u32): u32 { enter(); return leave(upgradeWeak(w, 0)); }
+export function upgradeAt(w: u32, site: u32): u32 { enter(); return leave(upgradeWeak(w, site)); }
 
 /** Releases weak handle `w`. */
-export function putWeak(w: u32): void { dropWeakRef(w, 0); }
-export function putWeakAt(w: u32, site: u32): void { dropWeakRef(w, site); }
+export function putWeak(w: u32): void { enter(); dropWeakRef(w, 0); done(); }
+export function putWeakAt(w: u32, site: u32): void { enter(); dropWeakRef(w, site); done(); }
 
 /** Marks the object of `h` as not a leak: reports and leaksSince leave it out. */
-export function ignore(h: u32): void { ignoreRef(h); }
+export function ignore(h: u32): void { enter(); ignoreRef(h); done(); }
 
 /** Address of the payload (16-byte aligned). Valid until the object is freed or resized. */
 // @ts-ignore: decorator

@@ -6,16 +6,15 @@
 //
 // ╒════ Entry (16 bytes) ════╕   open addressing, linear probing, backward-shift deletion;
 // +0  object block (0 = empty)   capacity a power of two, at most half full;
-// +4  tag                        the array is an internal block from blocks.ts.
+// +4  tag                        the array is an internal block (blocks.ts allocInternal).
 // +8  value (never 0)
 // +12 unused
 //
 // Tags: an owner (1 .. 0xFFFFFFFD), TAG_WEAK (value = weak handles held), TAG_IGNORED (value 1).
 
-import { HEADER } from "./config";
-import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
-import { markInternal } from "./object";
-import { SIZE } from "./tlsf";
+import { DEBUG, HEADER } from "./config";
+import { allocInternal, freeInternal } from "./blocks";
+import { check } from "./errors";
 
 // @ts-ignore: decorator
 @inline export const TAG_WEAK: u32 = 0xFFFFFFFF;
@@ -61,9 +60,8 @@ export function pairGet(object: usize, tag: u32): u32 {
 export function pairsReserve(): bool {
   if ((pairCount + 1) << 1 <= capacity) return true;
   let newCapacity = capacity ? capacity << 1 : 16;
-  let block = allocBlock(blockSizeFor(<usize>newCapacity << 4, HEADER));
+  let block = allocInternal(<usize>newCapacity << 4);
   if (!block) return false;
-  markInternal(block);
   let oldEntries = entries, oldCapacity = capacity, oldBlock = pairsBlock;
   entries = block + HEADER;
   capacity = newCapacity;
@@ -79,14 +77,16 @@ export function pairsReserve(): bool {
       store<u32>(to, load<u32>(e, 8), 8);
     }
   }
-  if (oldBlock) freeBlock(oldBlock, SIZE(oldBlock));
+  if (oldBlock) freeInternal(oldBlock);
   return true;
 }
 
 /** Sets (object, tag) to `value` (nonzero); pairsReserve() must have succeeded first. */
 export function pairSet(object: usize, tag: u32, value: u32): void {
+  if (DEBUG) check(capacity != 0 && value != 0, "rcalloc debug: pairSet() before pairsReserve(), or a 0 value");
   let e = ENTRY(find(object, tag));
   if (!load<u32>(e)) {
+    if (DEBUG) check((pairCount + 1) << 1 <= capacity, "rcalloc debug: pairSet() of a new entry without pairsReserve()");
     pairCount++;
     store<u32>(e, <u32>object);
     store<u32>(e, tag, 4);

@@ -6,17 +6,18 @@
 // object's allocation site and the site of its last put (WRITE_AFTER_FREE). validate() verifies
 // every quarantined block.
 //
-// A dead block (DEAD in its info word, see object.ts) is in the FIFO when its mark word (+20,
+// A dead block (DEAD in its info word, see layout.ts) is in the FIFO when its mark word (+20,
 // the header's scratch word) is nonzero: the next block, or END for the last one. A dead block
 // with mark 0 is held only by weak handles and joins the FIFO when the last one is put.
 //
 // The eviction check runs before the operation that needs the room changes anything: on a
 // violation the block is re-poisoned (so the next call gets past it) and the call traps.
 
-import { HEADER } from "./config";
-import { E_WRITE_AFTER_FREE, fail, MSG_WRITE_AFTER_FREE } from "./errors";
-import { DEAD, MARK, PAYLOAD, PUT_SITE, SETMARK, SITE, freeDeadBlock } from "./object";
-import { FREE, heapStart, INFO, SIZE, tail as heapTail } from "./tlsf";
+import { DEBUG, HEADER } from "./config";
+import { freeDeadBlock } from "./blocks";
+import { check, E_WRITE_AFTER_FREE, failure, MSG_WRITE_AFTER_FREE } from "./errors";
+import { DEAD, FREE, INFO, MARK, PAYLOAD, PUT_SITE, SETMARK, SITE, SIZE } from "./layout";
+import { heapStart, tail as heapTail } from "./tlsf";
 
 // @ts-ignore: decorator
 @inline export const POISON: u8 = 0xDF;
@@ -102,7 +103,8 @@ export function checkPoison(block: usize, repair: bool): void {
   let at = poisonDamage(block);
   if (at < 0) return;
   if (repair) poison(block);
-  fail(E_WRITE_AFTER_FREE, MSG_WRITE_AFTER_FREE, 0, PAYLOAD(block), SITE(block), PUT_SITE(block), <u32>at);
+  failure(0).of(PAYLOAD(block)).taken(SITE(block)).ended(PUT_SITE(block)).with(<u32>at)
+    .raise(E_WRITE_AFTER_FREE, MSG_WRITE_AFTER_FREE);
 }
 
 /** Evicts the oldest blocks until one more block of `size` bytes fits. */
@@ -133,6 +135,7 @@ export function enqueue(block: usize): void {
     freeDeadBlock(block);
     return;
   }
+  if (DEBUG) check(!queuedBlocks || (queuedBlocks < maxBlocks && queuedBytes + SIZE(block) <= maxBytes), "rcalloc debug: enqueue() without makeRoom()");
   SETMARK(block, END);
   if (tail) SETMARK(tail, <u32>block);
   else head = block;

@@ -17,14 +17,15 @@
 // storedIn: payload of the object containing that word (0 = static data or a root range).
 
 import { CHECKED, HEADER } from "./config";
-import { allocBlock, blockSizeFor, freeBlock } from "./blocks";
-import { E_OUT_OF_MEMORY, ERROR_RECORD, fail, MSG_OUT_OF_MEMORY } from "./errors";
-import { markInternal, OBJECT_SIZE, PAYLOAD } from "./object";
+import { allocInternal, freeInternal } from "./blocks";
+import { E_OUT_OF_MEMORY, ERROR_RECORD, ErrorRecord, failure, MSG_OUT_OF_MEMORY } from "./errors";
+import { isObject, OBJECT_SIZE, PAYLOAD, SIZE } from "./layout";
+import { reclaim } from "./lifecycle";
 import {
   GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength, TAG_SHIFT,
 } from "./handles";
-import { heapStart, SIZE, tail } from "./tlsf";
-import { isObject, STATS_RECORD, WALK_RECORD } from "./walk";
+import { heapStart, tail } from "./tlsf";
+import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
 
 export let resultsBlock: usize = 0;
 let results: usize = 0;
@@ -40,9 +41,9 @@ export function scan(): u32 {
   if (!CHECKED) for (let b = heapStart; b < tail; b += SIZE(b)) if (isObject(b)) objects++;
   resultCount = CHECKED ? tableLength : objects;
   let bytes = <usize>resultCount << (CHECKED ? 3 : 4);
-  let block = allocBlock(blockSizeFor(max(bytes, 16), HEADER));
-  if (!block) fail(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY, 0, 0, 0, 0, <u32>bytes);
-  markInternal(block);
+  let block = allocInternal(bytes);
+  if (!block && reclaim()) block = allocInternal(bytes);
+  if (!block) failure(0).with(<u32>bytes).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
   resultsBlock = block;
   results = block + HEADER;
   memory.fill(results, 0, bytes);
@@ -84,7 +85,7 @@ export function scanResultCount(): u32 { return resultCount; }
 
 /** Frees the results block. */
 export function scanClear(): void {
-  if (resultsBlock) freeBlock(resultsBlock, SIZE(resultsBlock));
+  if (resultsBlock) freeInternal(resultsBlock);
   resultsBlock = 0;
   results = 0;
   resultCount = 0;
@@ -93,9 +94,9 @@ export function scanClear(): void {
 /** Scans [start, end) but not the records, which hold handles and payload addresses of their
  *  own (no arrays here: a literal would allocate through AssemblyScript's runtime). */
 function scanStatic(start: usize, end: usize): void {
-  start = skipRecord(start, end, ERROR_RECORD, 24);
-  start = skipRecord(start, end, WALK_RECORD, 32);
-  start = skipRecord(start, end, STATS_RECORD, 64);
+  start = skipRecord(start, end, ERROR_RECORD, offsetof<ErrorRecord>());
+  start = skipRecord(start, end, WALK_RECORD, WALK_RECORD_SIZE);
+  start = skipRecord(start, end, STATS_RECORD, offsetof<HeapStats>());
   scanRange(start, end);
 }
 

@@ -2,7 +2,8 @@
 // see: http://www.gii.upv.es/tlsf/ (structure follows AssemblyScript's std/assembly/rt/tlsf.ts)
 //
 // This file knows blocks, not objects: a block is `size` bytes starting at 8 mod 16, size a
-// multiple of 16. Free blocks live here; used blocks belong to blocks.ts and object.ts.
+// multiple of 16. Free blocks live here; used blocks belong to blocks.ts and the layers above it. The info
+// word and its flags are defined in layout.ts.
 //
 // ╒═════════════════ Block layout (whole-block size, 32-bit) ═════════════════╕
 //    3                   2                   1
@@ -10,7 +11,7 @@
 // ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┼─┴─┼─┼─┤
 // │              size of the whole block (multiple of 16)         │D│P│L│F│ +0  info
 // ├───────────────────────────────────────────────────────────────┴───┴─┴─┤
-// │ if free: ◄ prev free block        (used: object header, object.ts)    │ +4
+// │ if free: ◄ prev free block        (used: block header, layout.ts)     │ +4
 // ├───────────────────────────────────────────────────────────────────────┤
 // │ if free: next free block ►                                            │ +8
 // ├───────────────────────────────────────────────────────────────────────┤
@@ -19,7 +20,7 @@
 // │ if free: back ▲ (address of this block, read by the right neighbour)  │ +size-4
 // └───────────────────────────────────────────────────────────────────────┘
 // F: FREE (in a TLSF list)   L: LEFTFREE (the block to the left is FREE)
-// P, D: PAIRED and DEAD, flags of the object in a used block (object.ts); clear when free
+// P, D: PAIRED and DEAD, flags of the object in a used block (layout.ts); clear when free
 //
 // Heap: [heapStart ............................................ tail][8-byte tail]
 // The tail is a zero-size used block at the very end of memory; growing memory turns the
@@ -31,14 +32,8 @@
 //   slMap[fl] bit sl == (head[fl][sl] != 0); flMap bit fl == (slMap[fl] != 0).
 
 import { AL_BITS, AL_MASK, MAX_PAGES } from "./config";
-import { markInternal } from "./object";
+import { FREE, INFO, LEFTFREE, markInternal, SETINFO, SIZE, TAGS_MASK } from "./layout";
 
-// @ts-ignore: decorator
-@inline export const FREE: u32 = 1 << 0;
-// @ts-ignore: decorator
-@inline export const LEFTFREE: u32 = 1 << 1;
-// @ts-ignore: decorator
-@inline export const TAGS_MASK: u32 = 0xF;
 // @ts-ignore: decorator
 @inline export const MIN_BLOCK: usize = 16; // info + prev + next + back
 // Largest block a request may ask for: rounding it up (roundRequest) stays below 2^32.
@@ -74,12 +69,6 @@ export let pageLimit: u32 = MAX_PAGES;
 /** Lowest address the heap may use: __heap_base, or higher when a linked module's data sits there. */
 export let heapBase: usize = __heap_base;
 
-// @ts-ignore: decorator
-@inline export function INFO(block: usize): u32 { return load<u32>(block); }
-// @ts-ignore: decorator
-@inline export function SETINFO(block: usize, info: u32): void { store<u32>(block, info); }
-// @ts-ignore: decorator
-@inline export function SIZE(block: usize): usize { return <usize>(load<u32>(block) & ~TAGS_MASK); }
 // @ts-ignore: decorator
 @inline export function RIGHT(block: usize): usize { return block + SIZE(block); }
 // @ts-ignore: decorator

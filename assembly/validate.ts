@@ -8,16 +8,17 @@
 import { CHECKED, HEADER, QUICK_MAX } from "./config";
 import { corrupt } from "./errors";
 import { QUICK_HEADS } from "./blocks";
-import { COUNT, DEAD, MARK, PAIRED, PAYLOAD, REFS, SETMARK, weakCount } from "./object";
+import {
+  COUNT, DEAD, FREE, INFO, isInternal, isObject, LEFTFREE, MARK, PAIRED, REFS, SETMARK, SIZE,
+} from "./layout";
+import { weakCount } from "./lifecycle";
 import { checkPoison, isQueued, nextQueued, queuedBlocks, queuedBytes } from "./quarantine";
 import { pairAt, pairCapacity, pairCount, pairGet, TAG_IGNORED, TAG_WEAK } from "./pairs";
-import { isInternal, isObject } from "./walk";
 import {
-  BACK, fillerBlocks, flMap, FL_BITS, FREE, HEAD, heapStart, INFO, LEFTFREE, listIndex, MIN_BLOCK, NEXT, PREV,
-  SIZE, SLMAP, tail, TAGS_MASK,
+  BACK, fillerBlocks, flMap, FL_BITS, HEAD, heapStart, listIndex, MIN_BLOCK, NEXT, PREV, SLMAP, tail,
 } from "./tlsf";
 import {
-  freeCount, freeHead, freeTail, HANDLE, GEN_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
+  freeCount, freeHead, freeTail, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
   SLOT_NEXT, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, tableCapacity, tableLength, WEAK, CHUNK,
   CHUNK_BITS, CHUNK_SLOTS, MAX_CHUNKS, RETIRED_COUNT, RETIRED_SLOTS,
 } from "./handles";
@@ -140,7 +141,7 @@ function validatePairs(): void {
     } else {
       if (info & DEAD) corrupt("rcalloc validate: an owner holds a dead object", object);
       if (CHECKED) {
-        let index = value & 0x7FFFF;
+        let index = value & INDEX_MASK;
         let state = index < tableLength ? SLOT_STATE(SLOT(index)) : 0;
         if (!(state & LIVE) || HANDLE(index, state & GEN_MASK) != value || SLOT_OBJECT(SLOT(index)) != object || SLOT_OWNER(SLOT(index)) != tag) {
           corrupt("rcalloc validate: owner pair does not name the owner's live handle", object);

@@ -13,67 +13,60 @@
 // +28 weak handles held                   │
 //
 // ╒════ WALK_RECORD after nextBlock ════╕
-// +0  block address   +4  block size   +8  kind (BLOCK_* below)   +12 payload address (0 if none)
+// +0  block address   +4  block size   +8  kind (BLOCK_*, layout.ts)   +12 payload address (0 if none)
 //
 // ╒════ STATS_RECORD after heapStats ════╕
 // +0  pages of memory     +4  heap bytes (start to tail)   +8  live objects
 // +12 live payload bytes  +16 free bytes (TLSF)            +20 cached bytes (quick lists)
-// +24 internal bytes      +28 live references              +32 retired slots
+// +24 internal bytes (handle table, pairs, scan results, fillers)
+// +28 live references              +32 retired slots
 // +36 quarantined blocks  +40 quarantined bytes            +44 dead bytes held by weak handles
 
 import { CHECKED } from "./config";
 import {
-  BLOCK, COUNT, DEAD, isIgnored, isInternal, ORDER, OBJECT_SIZE, PAYLOAD, PUT_SITE, REFS, SITE, weakCount,
-} from "./object";
-import { FREE, heapStart, INFO, SIZE, tail } from "./tlsf";
+  BLOCK, BLOCK_LIVE, blockKind, COUNT, DEAD, FREE, INFO, isInternal, isObject, ORDER, OBJECT_SIZE, PAYLOAD,
+  PUT_SITE, REFS, SITE, SIZE,
+} from "./layout";
+import { isIgnored, weakCount } from "./lifecycle";
+import { heapStart, tail } from "./tlsf";
 import {
   HANDLE, GEN_MASK, LIVE, liveCount, retiredCount, SLOT, SLOT_OBJECT, SLOT_ORDER, SLOT_OWNER,
   SLOT_SITE, SLOT_STATE, tableLength, WEAK,
 } from "./handles";
 import { queuedBlocks, queuedBytes } from "./quarantine";
 
-export const WALK_RECORD: usize = memory.data(32, 16);
-export const STATS_RECORD: usize = memory.data(64, 16);
-
-export { isInternal };
-
-/** A block that holds a live object (not free, not cached, not the handle table). */
-// @ts-ignore: decorator
-@inline export function isObject(block: usize): bool {
-  return !(INFO(block) & (FREE | DEAD)) && COUNT(block) != 0 && !isInternal(block);
+// The records, as the host reads them (offsets reach bindings/records.ts through records.ts).
+@unmanaged export class ObjectWalk {
+  payload: u32; size: u32; refs: u32; order: u32; site: u32; putSite: u32; ignored: u32; weak: u32;
+}
+@unmanaged export class ReferenceWalk {
+  handle: u32; payload: u32; site: u32; order: u32; owner: u32; weak: u32;
+}
+@unmanaged export class BlockWalk {
+  block: u32; size: u32; kind: u32; payload: u32;
+}
+@unmanaged export class HeapStats {
+  pages: u32; heapBytes: u32; liveObjects: u32; liveBytes: u32; freeBytes: u32; cachedBytes: u32;
+  internalBytes: u32; liveReferences: u32; retiredSlots: u32; quarantinedBlocks: u32;
+  quarantinedBytes: u32; weakHeldBytes: u32;
 }
 
-// Kinds of block, for pictures of the heap.
+// ObjectWalk is the largest of the three (test/records.test.ts checks it).
 // @ts-ignore: decorator
-@inline export const BLOCK_FREE: u32 = 1;
-// @ts-ignore: decorator
-@inline export const BLOCK_CACHED: u32 = 2;
-// @ts-ignore: decorator
-@inline export const BLOCK_LIVE: u32 = 3;
-// @ts-ignore: decorator
-@inline export const BLOCK_INTERNAL: u32 = 4;
-// @ts-ignore: decorator
-@inline export const BLOCK_DEAD: u32 = 5; // freed object still held back (quarantine, weak handles)
-
-/** The kind of a block (BLOCK_*). */
-export function blockKind(block: usize): u32 {
-  if (INFO(block) & FREE) return BLOCK_FREE;
-  if (INFO(block) & DEAD) return BLOCK_DEAD;
-  if (isInternal(block)) return BLOCK_INTERNAL;
-  if (COUNT(block) == 0) return BLOCK_CACHED;
-  return BLOCK_LIVE;
-}
+@inline export const WALK_RECORD_SIZE: usize = offsetof<ObjectWalk>();
+export const WALK_RECORD: usize = memory.data(<i32>WALK_RECORD_SIZE, 16);
+export const STATS_RECORD: usize = memory.data(offsetof<HeapStats>(), 16);
 
 /** The block after `after` (0: the first) in address order, described in WALK_RECORD; 0 when done. */
 export function nextBlock(after: usize): usize {
   if (!tail) return 0;
   let block = after ? after + SIZE(after) : heapStart;
   if (block >= tail) return 0;
-  let kind = blockKind(block);
-  store<u32>(WALK_RECORD, <u32>block, 0);
-  store<u32>(WALK_RECORD, <u32>SIZE(block), 4);
-  store<u32>(WALK_RECORD, kind, 8);
-  store<u32>(WALK_RECORD, kind == BLOCK_LIVE ? <u32>PAYLOAD(block) : 0, 12);
+  let r = changetype<BlockWalk>(WALK_RECORD);
+  r.block = <u32>block;
+  r.size = <u32>SIZE(block);
+  r.kind = blockKind(block);
+  r.payload = r.kind == BLOCK_LIVE ? <u32>PAYLOAD(block) : 0;
   return block;
 }
 
@@ -83,14 +76,15 @@ export function nextObject(after: usize): usize {
   let block = after ? BLOCK(after) + SIZE(BLOCK(after)) : heapStart;
   while (block < tail) {
     if (isObject(block)) {
-      store<u32>(WALK_RECORD, <u32>PAYLOAD(block), 0);
-      store<u32>(WALK_RECORD, <u32>OBJECT_SIZE(block), 4);
-      store<u32>(WALK_RECORD, REFS(block), 8);
-      store<u32>(WALK_RECORD, ORDER(block), 12);
-      store<u32>(WALK_RECORD, SITE(block), 16);
-      store<u32>(WALK_RECORD, PUT_SITE(block), 20);
-      store<u32>(WALK_RECORD, isIgnored(block) ? 1 : 0, 24);
-      store<u32>(WALK_RECORD, weakCount(block), 28);
+      let r = changetype<ObjectWalk>(WALK_RECORD);
+      r.payload = <u32>PAYLOAD(block);
+      r.size = <u32>OBJECT_SIZE(block);
+      r.refs = REFS(block);
+      r.order = ORDER(block);
+      r.site = SITE(block);
+      r.putSite = PUT_SITE(block);
+      r.ignored = isIgnored(block) ? 1 : 0;
+      r.weak = weakCount(block);
       return PAYLOAD(block);
     }
     block += SIZE(block);
@@ -106,12 +100,13 @@ export function nextReference(cursor: u32): u32 {
     let slot = SLOT(index);
     let state = SLOT_STATE(slot);
     if (state & LIVE) {
-      store<u32>(WALK_RECORD, HANDLE(index, state & GEN_MASK), 0);
-      store<u32>(WALK_RECORD, <u32>PAYLOAD(SLOT_OBJECT(slot)), 4);
-      store<u32>(WALK_RECORD, SLOT_SITE(slot), 8);
-      store<u32>(WALK_RECORD, SLOT_ORDER(slot), 12);
-      store<u32>(WALK_RECORD, SLOT_OWNER(slot), 16);
-      store<u32>(WALK_RECORD, state & WEAK ? 1 : 0, 20);
+      let r = changetype<ReferenceWalk>(WALK_RECORD);
+      r.handle = HANDLE(index, state & GEN_MASK);
+      r.payload = <u32>PAYLOAD(SLOT_OBJECT(slot));
+      r.site = SLOT_SITE(slot);
+      r.order = SLOT_ORDER(slot);
+      r.owner = SLOT_OWNER(slot);
+      r.weak = state & WEAK ? 1 : 0;
       return index + 2;
     }
   }
@@ -132,16 +127,17 @@ export function heapStats(): void {
       else { objects++; liveBytes += <u32>OBJECT_SIZE(block); }
     }
   }
-  store<u32>(STATS_RECORD, <u32>memory.size(), 0);
-  store<u32>(STATS_RECORD, tail ? <u32>(tail - heapStart) : 0, 4);
-  store<u32>(STATS_RECORD, objects, 8);
-  store<u32>(STATS_RECORD, liveBytes, 12);
-  store<u32>(STATS_RECORD, freeBytes, 16);
-  store<u32>(STATS_RECORD, cachedBytes, 20);
-  store<u32>(STATS_RECORD, internalBytes, 24);
-  store<u32>(STATS_RECORD, CHECKED ? liveCount : 0, 28);
-  store<u32>(STATS_RECORD, CHECKED ? retiredCount : 0, 32);
-  store<u32>(STATS_RECORD, CHECKED ? queuedBlocks : 0, 36);
-  store<u32>(STATS_RECORD, CHECKED ? <u32>queuedBytes : 0, 40);
-  store<u32>(STATS_RECORD, deadBytes - (CHECKED ? <u32>queuedBytes : 0), 44);
+  let r = changetype<HeapStats>(STATS_RECORD);
+  r.pages = <u32>memory.size();
+  r.heapBytes = tail ? <u32>(tail - heapStart) : 0;
+  r.liveObjects = objects;
+  r.liveBytes = liveBytes;
+  r.freeBytes = freeBytes;
+  r.cachedBytes = cachedBytes;
+  r.internalBytes = internalBytes;
+  r.liveReferences = CHECKED ? liveCount : 0;
+  r.retiredSlots = CHECKED ? retiredCount : 0;
+  r.quarantinedBlocks = CHECKED ? queuedBlocks : 0;
+  r.quarantinedBytes = CHECKED ? <u32>queuedBytes : 0;
+  r.weakHeldBytes = deadBytes - (CHECKED ? <u32>queuedBytes : 0);
 }

@@ -1,0 +1,135 @@
+// === Layouts: the block header every layer reads, and the one table of block states ===
+//
+// A leaf file, like AssemblyScript's std/assembly/rt/common.ts: it imports only config.ts, and
+// every other layer (tlsf → blocks → pairs/quarantine/handles → lifecycle → references) reads
+// blocks through the accessors here, so no layer needs another one's internals.
+//
+// ╒════════════ Block header, unchecked build (HEADER = 8) ════════════╕
+//    3                   2                   1
+//  1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
+// ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┼─┴─┼─┼─┤
+// │           size of the whole block (multiple of 16)        │D│P│L│F│ +0  info
+// ├───────────┬───────────────────────────────────────────────┴───┴─┴─┤
+// │   slack   │         references (26 bits, 0 = cached block)        │ +4  count
+// ╞═══════════╧═══════════════════════════════════════════════════════╡
+// │                    payload (16-byte aligned) ...                  │ +8  ◄─ handle
+// └───────────────────────────────────────────────────────────────────┘
+// F: FREE, in a TLSF list (tlsf.ts; a free block's +4/+8 are its list links).
+// L: LEFTFREE, the block to the left is FREE (its address is in the 4 bytes before this block).
+// P: PAIRED, the object has entries in pairs.ts (weak count, "ignored" mark).
+// D: DEAD, the object is gone but its block is held back: poisoned in the quarantine (checked)
+//    and/or kept for weak handles, which must never see another object in its place.
+// slack = block size - HEADER - object size (0..63), so size() is exact in both builds and a
+// resize within 63 bytes of the block's capacity changes only the count word.
+//
+// ╒════════════ Block header, checked build (HEADER = 24) ════════════╕
+// +0  info      as above
+// +4  count     as above (references = live table slots that point here)
+// +8  order     sequence number of the allocation (shared with references, handles.ts)
+// +12 site      site of the alloc
+// +16 putSite   site of the most recent put
+// +20 mark      live: scratch for validate() (references counted from the table);
+//               dead: the quarantine FIFO link (quarantine.ts)
+// +24 payload   (16-byte aligned)
+//
+// ╒═══════════════════════════ Block states ═══════════════════════════╕
+// state     F  D  count word            held by                     walk kind (BLOCK_*)
+// free      1  0  (list link)           a TLSF list (tlsf.ts)       BLOCK_FREE
+// cached    0  0  0                     a quick list (blocks.ts)    BLOCK_CACHED
+// internal  0  0  INTERNAL_COUNT        the allocator: table chunk, BLOCK_INTERNAL
+//                                       pairs, scan results, filler
+// live      0  0  slack | refs ≥ 1      its references              BLOCK_LIVE
+// dead      0  1  slack | refs (stale)  the quarantine FIFO and/or  BLOCK_DEAD
+//                                       weak handles (lifecycle.ts)
+// Transitions (lifecycle.ts names the verbs): free ⇄ cached/internal/live via blocks.ts;
+// live → dead → free when something holds it back, live → cached/free when nothing does.
+
+import { CHECKED, HEADER } from "./config";
+
+// @ts-ignore: decorator
+@inline export const FREE: u32 = 1 << 0;
+// @ts-ignore: decorator
+@inline export const LEFTFREE: u32 = 1 << 1;
+// @ts-ignore: decorator
+@inline export const PAIRED: u32 = 1 << 2;
+// @ts-ignore: decorator
+@inline export const DEAD: u32 = 1 << 3;
+// @ts-ignore: decorator
+@inline export const TAGS_MASK: u32 = 0xF;
+
+// @ts-ignore: decorator
+@inline export const REFS_MASK: u32 = 0x03FFFFFF;
+// @ts-ignore: decorator
+@inline export const SLACK_SHIFT: u32 = 26;
+// @ts-ignore: decorator
+@inline export const MAX_SLACK: usize = 63;
+
+/** The count word of the allocator's own blocks: never a live object's (that would need
+ *  2^26 - 1 references and 63 bytes of slack). */
+// @ts-ignore: decorator
+@inline export const INTERNAL_COUNT: u32 = 0xFFFFFFFF;
+
+// Kinds of block (the table above), for the heap walk and pictures of the heap.
+// @ts-ignore: decorator
+@inline export const BLOCK_FREE: u32 = 1;
+// @ts-ignore: decorator
+@inline export const BLOCK_CACHED: u32 = 2;
+// @ts-ignore: decorator
+@inline export const BLOCK_LIVE: u32 = 3;
+// @ts-ignore: decorator
+@inline export const BLOCK_INTERNAL: u32 = 4;
+// @ts-ignore: decorator
+@inline export const BLOCK_DEAD: u32 = 5;
+
+// @ts-ignore: decorator
+@inline export function INFO(block: usize): u32 { return load<u32>(block); }
+// @ts-ignore: decorator
+@inline export function SETINFO(block: usize, info: u32): void { store<u32>(block, info); }
+// @ts-ignore: decorator
+@inline export function SIZE(block: usize): usize { return <usize>(load<u32>(block) & ~TAGS_MASK); }
+// @ts-ignore: decorator
+@inline export function COUNT(block: usize): u32 { return load<u32>(block, 4); }
+// @ts-ignore: decorator
+@inline export function SETCOUNT(block: usize, v: u32): void { store<u32>(block, v, 4); }
+// @ts-ignore: decorator
+@inline export function REFS(block: usize): u32 { return load<u32>(block, 4) & REFS_MASK; }
+// @ts-ignore: decorator
+@inline export function OBJECT_SIZE(block: usize): usize {
+  return SIZE(block) - HEADER - <usize>(load<u32>(block, 4) >>> SLACK_SHIFT);
+}
+// @ts-ignore: decorator
+@inline export function ORDER(block: usize): u32 { return CHECKED ? load<u32>(block, 8) : 0; }
+// @ts-ignore: decorator
+@inline export function SITE(block: usize): u32 { return CHECKED ? load<u32>(block, 12) : 0; }
+// @ts-ignore: decorator
+@inline export function PUT_SITE(block: usize): u32 { return CHECKED ? load<u32>(block, 16) : 0; }
+// @ts-ignore: decorator
+@inline export function SETPUTSITE(block: usize, site: u32): void { if (CHECKED) store<u32>(block, site, 16); }
+// @ts-ignore: decorator
+@inline export function MARK(block: usize): u32 { return load<u32>(block, 20); }
+// @ts-ignore: decorator
+@inline export function SETMARK(block: usize, v: u32): void { store<u32>(block, v, 20); }
+// @ts-ignore: decorator
+@inline export function PAYLOAD(block: usize): usize { return block + HEADER; }
+// @ts-ignore: decorator
+@inline export function BLOCK(payload: usize): usize { return payload - HEADER; }
+
+// @ts-ignore: decorator
+@inline export function isInternal(block: usize): bool { return COUNT(block) == INTERNAL_COUNT; }
+// @ts-ignore: decorator
+@inline export function markInternal(block: usize): void { SETCOUNT(block, INTERNAL_COUNT); }
+
+/** A block that holds a live object (not free, cached, dead or internal). */
+// @ts-ignore: decorator
+@inline export function isObject(block: usize): bool {
+  return !(INFO(block) & (FREE | DEAD)) && COUNT(block) != 0 && !isInternal(block);
+}
+
+/** The state of a block (BLOCK_*), per the table above. */
+export function blockKind(block: usize): u32 {
+  if (INFO(block) & FREE) return BLOCK_FREE;
+  if (INFO(block) & DEAD) return BLOCK_DEAD;
+  if (isInternal(block)) return BLOCK_INTERNAL;
+  if (COUNT(block) == 0) return BLOCK_CACHED;
+  return BLOCK_LIVE;
+}

@@ -1,0 +1,214 @@
+// === Object lifecycle: how objects are born, referenced, held back and freed (the policy layer) ===
+//
+// The layers below are mechanisms: blocks.ts hands out and takes back blocks, handles.ts issues
+// and releases table slots, pairs.ts stores per-object facts, quarantine.ts holds dead blocks.
+// This file decides *when* each is used, so no lower layer ever calls up: like AssemblyScript's
+// collector, it gives memory back (drains the quarantine) before it asks blocks.ts again, rather
+// than blocks.ts reaching up into the quarantine. Block states: the table in layout.ts.
+//
+// Glossary of the lifecycle verbs (each is a function here or in the layer named):
+//   reserve   make sure a later step cannot fail: a table slot (reserveSlot), a pair entry
+//             (reservePair), quarantine room (roomFor). Every operation reserves, then mutates,
+//             so a trap leaves the heap as it was (the debug build checks each reservation).
+//   issue     hand out a new handle for an object (handles.ts); release ends one.
+//   end       the last strong reference was put (freeObject → endObject).
+//   kill      mark an ended object DEAD and poison it (checked): its block is held, not reused.
+//   hold      a dead block is kept by the quarantine FIFO and/or weak handles.
+//   evict     a held block leaves the quarantine after its poison is verified (quarantine.ts).
+//   free      the block goes back to blocks.ts (quick list or TLSF) for reuse.
+//   reclaim   memory ran out: give back every held block (drain), then try once more.
+
+import { CHECKED, HEADER } from "./config";
+import { allocBlock, blockSizeFor, freeBlock, freeDeadBlock } from "./blocks";
+import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
+import { freeCount, growTable, nextOrder, slotReady } from "./handles";
+import {
+  COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETCOUNT, SETINFO, SETMARK, SIZE, SLACK_SHIFT,
+  MAX_SLACK, REFS_MASK, TAGS_MASK,
+} from "./layout";
+import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
+import { drain, enqueue, makeRoom, maxBlocks, maxBytes, poison, queuedBlocks, queuedBytes } from "./quarantine";
+import { growBlockInPlace, shrinkBlock } from "./tlsf";
+
+/** Reclaim: memory ran out, so give back every block the quarantine holds (verifying its poison
+ *  on the way out). True when that freed something worth another try. Never makes an allocation
+ *  fail that would succeed without the quarantine. */
+export function reclaim(): bool {
+  if (!CHECKED || !queuedBlocks) return false;
+  drain();
+  return true;
+}
+
+/** Reserve a table slot for the next issue(); traps with OUT_OF_MEMORY before any change. */
+// @ts-ignore: decorator
+@inline export function reserveSlot(): void {
+  if (!slotReady()) reserveSlotSlow();
+}
+
+function reserveSlotSlow(): void {
+  if (growTable() || (reclaim() && growTable())) return;
+  // No chunk to be had: reuse a quarantined slot early rather than fail.
+  if (!freeCount) failure(0).raise(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED);
+}
+
+/** Reserve an entry in the pair map; traps with OUT_OF_MEMORY (naming `h`) before any change. */
+export function reservePair(h: u32): void {
+  if (!pairsReserve() && !(reclaim() && pairsReserve())) failure(h).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
+}
+
+/** Checked build: reserve quarantine room for `block` if the coming change may end it (the test
+ *  inline, the eviction out of line). */
+// @ts-ignore: decorator
+@inline export function roomFor(block: usize): void {
+  if (CHECKED && queuedBlocks && (queuedBlocks >= maxBlocks || queuedBytes + SIZE(block) > maxBytes)) {
+    makeRoom(SIZE(block));
+  }
+}
+
+/** A block of `size` bytes, reclaiming once when memory is exhausted; 0 if still none. */
+// @ts-ignore: decorator
+@inline function allocOrReclaim(size: usize): usize {
+  let block = allocBlock(size);
+  return block ? block : allocAfterReclaim(size);
+}
+
+function allocAfterReclaim(size: usize): usize {
+  return reclaim() ? allocBlock(size) : 0;
+}
+
+/** Largest object size: its block must stay within MAX_BLOCK (tlsf.ts). */
+// @ts-ignore: decorator
+@inline export const MAX_OBJECT: u32 = <u32>((<usize>1 << 31) - 16 - HEADER);
+
+/** A new object of `size` bytes holding one reference, or 0 when memory is exhausted. */
+// @ts-ignore: decorator
+@inline export function newObject(size: u32, site: u32): usize {
+  let blockSize = blockSizeFor(<usize>size, HEADER);
+  let block = allocOrReclaim(blockSize);
+  if (!block) return 0;
+  SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  if (CHECKED) {
+    store<u32>(block, nextOrder(), 8);
+    store<u32>(block, site, 12);
+    store<u32>(block, 0, 16);
+    store<u32>(block, 0, 20);
+  }
+  return block;
+}
+
+/** Ends an object whose last strong reference was put. Room in the quarantine must have been
+ *  reserved (roomFor) in the checked build. */
+// @ts-ignore: decorator
+@inline export function freeObject(block: usize): void {
+  let info = INFO(block);
+  if (CHECKED || (info & (PAIRED | DEAD))) endObject(block, info);
+  else freeBlock(block, <usize>(info & ~TAGS_MASK));
+}
+
+function endObject(block: usize, info: u32): void {
+  let weak: u32 = 0;
+  if (info & PAIRED) {
+    pairDelete(block, TAG_IGNORED);
+    weak = pairGet(block, TAG_WEAK);
+    if (!weak) SETINFO(block, info &= ~PAIRED);
+  }
+  if (!weak && !(CHECKED && maxBlocks)) { // nothing holds it back: free it whole
+    freeBlock(block, SIZE(block));
+    return;
+  }
+  // Dead but held: by weak handles (upgrade() now returns 0) and/or, checked, the quarantine.
+  SETINFO(block, info | DEAD);
+  killObject(block);
+  if (!weak) enqueue(block);
+}
+
+/** Marks a held dead block: out of the quarantine FIFO for now, poisoned (checked build). */
+function killObject(block: usize): void {
+  if (CHECKED) {
+    SETMARK(block, 0);
+    poison(block);
+  }
+}
+
+/** freeObject as a real function: callers that are inlined into user code call this, so each
+ *  inlined copy of put() stays a few instructions long. */
+export function releaseObject(block: usize): void {
+  freeObject(block);
+}
+
+/** Weak handles held on the object of `block`. */
+// @ts-ignore: decorator
+@inline export function weakCount(block: usize): u32 {
+  return INFO(block) & PAIRED ? pairGet(block, TAG_WEAK) : 0;
+}
+
+/** One more weak handle on `block`; reservePair() must have run. */
+export function addWeak(block: usize): void {
+  pairSet(block, TAG_WEAK, weakCount(block) + 1);
+  SETINFO(block, INFO(block) | PAIRED);
+}
+
+/** One weak handle fewer; returns true when that freed a dead object's block for good. */
+export function dropWeak(block: usize): bool {
+  let n = pairGet(block, TAG_WEAK) - 1;
+  if (n) {
+    pairSet(block, TAG_WEAK, n);
+    return false;
+  }
+  pairDelete(block, TAG_WEAK);
+  let info = INFO(block);
+  if (!pairGet(block, TAG_IGNORED)) SETINFO(block, info &= ~PAIRED);
+  if (!(info & DEAD)) return false;
+  if (CHECKED) enqueue(block); // poisoned at death; now it waits its turn like any other
+  else freeDeadBlock(block);
+  return true;
+}
+
+/** Marks the object "not a leak"; reservePair() must have run. */
+export function ignoreObject(block: usize): void {
+  pairSet(block, TAG_IGNORED, 1);
+  SETINFO(block, INFO(block) | PAIRED);
+}
+
+// @ts-ignore: decorator
+@inline export function isIgnored(block: usize): bool {
+  return (INFO(block) & PAIRED) != 0 && pairGet(block, TAG_IGNORED) != 0;
+}
+
+/**
+ * The object's block after resizing it to `size` bytes: the same block when it could shrink or
+ * grow in place, else a new block holding a copy (the old block is freed). 0 when memory is
+ * exhausted; the object is then untouched.
+ */
+export function resizeObject(block: usize, size: u32): usize {
+  let blockSize = blockSizeFor(<usize>size, HEADER);
+  let have = SIZE(block);
+  let count = COUNT(block) & REFS_MASK;
+  if (blockSize <= have) {
+    // Keep the block while the slack fits; else give the tail back (slack then < 16).
+    if (have - HEADER - <usize>size > MAX_SLACK) shrinkBlock(block, blockSize);
+  } else if (!growBlockInPlace(block, blockSize)) {
+    let moved = allocOrReclaim(blockSize);
+    if (!moved) return 0;
+    let oldSize = OBJECT_SIZE(block);
+    memory.copy(PAYLOAD(moved), PAYLOAD(block), <usize>min(oldSize, <usize>size));
+    if (CHECKED) memory.copy(moved + 8, block + 8, HEADER - 8); // order, sites
+    // Owners, marks (and weak counts, which callers refuse) are keyed by block: they follow.
+    if (pairCount) pairsRekey(block, moved);
+    let flags = INFO(block) & PAIRED;
+    SETINFO(block, INFO(block) & ~PAIRED);
+    SETINFO(moved, INFO(moved) | flags);
+    // The old block's bytes live on in `moved`; checked: poison and quarantine it like a freed
+    // object, so a write through a stale pointer is still caught (caller made room).
+    if (CHECKED && maxBlocks) {
+      SETINFO(block, INFO(block) | DEAD);
+      killObject(block);
+      enqueue(block);
+    } else {
+      freeBlock(block, SIZE(block));
+    }
+    block = moved;
+  }
+  SETCOUNT(block, (<u32>(SIZE(block) - HEADER - size) << SLACK_SHIFT) | count);
+  return block;
+}
