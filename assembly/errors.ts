@@ -72,6 +72,12 @@
 // @ts-ignore: decorator
 @lazy export const MSG_BAD_OWNER = "rcalloc: ownership: owner tags are 1 .. 0xFFFFFFFD";
 // @ts-ignore: decorator
+@lazy export const MSG_DOUBLE_FREE = "rcalloc: double free: this block was already freed";
+// @ts-ignore: decorator
+@lazy export const MSG_FREE_UNKNOWN = "rcalloc: invalid pointer: free of a pointer malloc never returned (or freed long ago)";
+// @ts-ignore: decorator
+@lazy export const MSG_FREE_HANDLE_OBJECT = "rcalloc: invalid pointer: free of an object held by handles; put its handle instead";
+// @ts-ignore: decorator
 @lazy export const MSG_TAG_IN_USE = "rcalloc: the heap tag cannot change once handles exist";
 
 /** The record the host reads after a trap (diagram above; offsets exported via records.ts). */

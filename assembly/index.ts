@@ -16,6 +16,7 @@ import {
   allocate, drop, dropFor, dropWeakRef, ignoreRef, makeWeak, moveRef, objectOf, resizeRef, take,
   takeFor, upgradeWeak,
 } from "./references";
+import { freeRaw, mallocRaw, reallocRaw } from "./pointers";
 import { setHeapBase, setPageLimit } from "./tlsf";
 import { validate } from "./validate";
 import { STATS_RECORD, WALK_RECORD } from "./walk";
@@ -84,6 +85,15 @@ export function putWeakAt(w: u32, site: u32): void { enter(); dropWeakRef(w, sit
 
 /** Marks the object of `h` as not a leak: reports and leaksSince leave it out. */
 export function ignore(h: u32): void { enter(); ignoreRef(h); done(); }
+
+/**
+ * malloc/free/realloc for code that holds blocks by pointer (C's malloc shim, AS's heap.alloc):
+ * a raw block has no handles; the checked build traps on a double or foreign free, naming the
+ * malloc site and the first free's site, and lists live raw blocks as leaks. See pointers.ts.
+ */
+export function mallocAt(size: u32, site: u32): usize { enter(); return leave(mallocRaw(size, site)); }
+export function freeAt(ptr: usize, site: u32): void { enter(); freeRaw(ptr, site); done(); }
+export function reallocAt(ptr: usize, size: u32, site: u32): usize { enter(); return leave(reallocRaw(ptr, size, site)); }
 
 /** Address of the payload (16-byte aligned). Valid until the object is freed or resized. */
 // @ts-ignore: decorator

@@ -29,6 +29,7 @@
 // +12 site      site of the alloc
 // +16 putSite   site of the most recent put
 // +20 mark      live: scratch for validate() (references counted from the table);
+//               raw: RAW_COOKIE(block), so free() can tell a block start from any pointer;
 //               dead: the quarantine FIFO link (quarantine.ts)
 // +24 payload   (16-byte aligned)
 //
@@ -39,6 +40,7 @@
 // internal  0  0  INTERNAL_COUNT        the allocator: table chunk, BLOCK_INTERNAL
 //                                       pairs, scan results, filler
 // live      0  0  slack | refs ≥ 1      its references              BLOCK_LIVE
+// raw       0  0  slack | RAW_REFS      its pointer (malloc, free)  BLOCK_LIVE
 // dead      0  1  slack | refs (stale)  the quarantine FIFO and/or  BLOCK_DEAD
 //                                       weak handles (lifecycle.ts)
 // Transitions (lifecycle.ts names the verbs): free ⇄ cached/internal/live via blocks.ts;
@@ -64,10 +66,14 @@ import { CHECKED, HEADER } from "./config";
 // @ts-ignore: decorator
 @inline export const MAX_SLACK: usize = 63;
 
-/** The count word of the allocator's own blocks: never a live object's (that would need
- *  2^26 - 1 references and 63 bytes of slack). */
+/** The count word of the allocator's own blocks: 63 bytes of slack and no reference, which is
+ *  never a live object's (≥ 1 reference) nor a cached block's (0). */
 // @ts-ignore: decorator
-@inline export const INTERNAL_COUNT: u32 = 0xFFFFFFFF;
+@inline export const INTERNAL_COUNT: u32 = 0xFC000000;
+/** The references field of a raw block (pointers.ts: malloc/free), owned by its pointer, not by
+ *  handles. */
+// @ts-ignore: decorator
+@inline export const RAW_REFS: u32 = REFS_MASK;
 
 // Kinds of block (the table above), for the heap walk and pictures of the heap.
 // @ts-ignore: decorator
@@ -118,6 +124,13 @@ import { CHECKED, HEADER } from "./config";
 @inline export function isInternal(block: usize): bool { return COUNT(block) == INTERNAL_COUNT; }
 // @ts-ignore: decorator
 @inline export function markInternal(block: usize): void { SETCOUNT(block, INTERNAL_COUNT); }
+
+/** A live object owned by its pointer (malloc) rather than by handles. */
+// @ts-ignore: decorator
+@inline export function isRaw(block: usize): bool { return REFS(block) == RAW_REFS; }
+/** Checked build: the mark word of a live raw block. */
+// @ts-ignore: decorator
+@inline export function RAW_COOKIE(block: usize): u32 { return (<u32>block * 0x9E3779B1) ^ 0x52415721; }
 
 /** A block that holds a live object (not free, cached, dead or internal). */
 // @ts-ignore: decorator

@@ -9,7 +9,7 @@ import { CHECKED, HEADER, QUICK_MAX } from "./config";
 import { corrupt } from "./errors";
 import { QUICK_HEADS } from "./blocks";
 import {
-  COUNT, DEAD, FREE, INFO, isInternal, isObject, LEFTFREE, MARK, PAIRED, REFS, SETMARK, SIZE,
+  COUNT, DEAD, FREE, INFO, isInternal, isObject, isRaw, LEFTFREE, MARK, PAIRED, RAW_COOKIE, REFS, SETMARK, SIZE,
 } from "./layout";
 import { weakCount } from "./lifecycle";
 import { checkPoison, isQueued, nextQueued, queuedBlocks, queuedBytes } from "./quarantine";
@@ -56,10 +56,11 @@ export function validate(): void {
       cachedBlocks++;
     } else {
       if (REFS(block) == 0) corrupt("rcalloc validate: live object with no references", block);
+      if (CHECKED && isRaw(block) && MARK(block) != RAW_COOKIE(block)) corrupt("rcalloc validate: raw block lost its cookie", block);
       if ((info & PAIRED) && !pairGet(block, TAG_WEAK) && !pairGet(block, TAG_IGNORED)) {
         corrupt("rcalloc validate: PAIRED object has no weak handles or mark", block);
       }
-      if (CHECKED) SETMARK(block, 0);
+      if (CHECKED && !isRaw(block)) SETMARK(block, 0);
     }
     leftFree = (info & FREE) != 0;
     block += size;
@@ -197,7 +198,7 @@ function validateTable(): u32 {
       if (state & WEAK) {
         if ((INFO(object) & FREE) || !weakCount(object)) corrupt("rcalloc validate: weak handle's block is not held for it", index);
       } else {
-        if (!isObject(object)) corrupt("rcalloc validate: live handle points at a freed object", index);
+        if (!isObject(object) || isRaw(object)) corrupt("rcalloc validate: live handle points at a freed object", index);
         SETMARK(object, MARK(object) + 1);
         strong++;
       }
@@ -228,7 +229,7 @@ function validateTable(): u32 {
   // Each object's count equals the live handles that point at it, and none point elsewhere.
   let counted: u32 = 0;
   for (let block = heapStart; block < tail; block += SIZE(block)) {
-    if (!isObject(block)) continue;
+    if (!isObject(block) || isRaw(block)) continue; // raw blocks have no handles
     if (MARK(block) != REFS(block)) corrupt("rcalloc validate: object's reference count differs from its live handles", block);
     counted += MARK(block);
     SETMARK(block, 0); // a live object's mark is 0 outside validate(): nonzero means queued

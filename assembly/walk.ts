@@ -11,6 +11,7 @@
 // +20 last put site (checked, else 0)     │   +20 1 if weak
 // +24 1 if ignored (not a leak)           │
 // +28 weak handles held                   │
+// +32 1 if raw (malloc, pointers.ts; refs reads 1)
 //
 // ╒════ WALK_RECORD after nextBlock ════╕
 // +0  block address   +4  block size   +8  kind (BLOCK_*, layout.ts)   +12 payload address (0 if none)
@@ -24,7 +25,7 @@
 
 import { CHECKED } from "./config";
 import {
-  BLOCK, BLOCK_LIVE, blockKind, COUNT, DEAD, FREE, INFO, isInternal, isObject, ORDER, OBJECT_SIZE, PAYLOAD,
+  BLOCK, BLOCK_LIVE, blockKind, COUNT, DEAD, FREE, INFO, isInternal, isObject, isRaw, ORDER, OBJECT_SIZE, PAYLOAD,
   PUT_SITE, REFS, SITE, SIZE,
 } from "./layout";
 import { isIgnored, weakCount } from "./lifecycle";
@@ -38,6 +39,7 @@ import { queuedBlocks, queuedBytes } from "./quarantine";
 // The records, as the host reads them (offsets reach bindings/records.ts through records.ts).
 @unmanaged export class ObjectWalk {
   payload: u32; size: u32; refs: u32; order: u32; site: u32; putSite: u32; ignored: u32; weak: u32;
+  raw: u32;
 }
 @unmanaged export class ReferenceWalk {
   handle: u32; payload: u32; site: u32; order: u32; owner: u32; weak: u32;
@@ -79,12 +81,14 @@ export function nextObject(after: usize): usize {
       let r = changetype<ObjectWalk>(WALK_RECORD);
       r.payload = <u32>PAYLOAD(block);
       r.size = <u32>OBJECT_SIZE(block);
-      r.refs = REFS(block);
+      let raw = isRaw(block);
+      r.refs = raw ? 1 : REFS(block);
       r.order = ORDER(block);
       r.site = SITE(block);
       r.putSite = PUT_SITE(block);
       r.ignored = isIgnored(block) ? 1 : 0;
       r.weak = weakCount(block);
+      r.raw = raw ? 1 : 0;
       return PAYLOAD(block);
     }
     block += SIZE(block);

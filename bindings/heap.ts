@@ -46,6 +46,9 @@ export interface RcallocExports {
   resizeAt(h: number, size: number, site: number): number;
   ptr(h: number): number;
   size(h: number): number;
+  mallocAt(size: number, site: number): number;
+  freeAt(ptr: number, site: number): void;
+  reallocAt(ptr: number, size: number, site: number): number;
   refs(h: number): number;
   validate(): void;
   nextObject(after: number): number;
@@ -297,6 +300,29 @@ export class Heap {
     return makeReport(true, objects, references, all.stats, { since: mark, scanned: all.scanned });
   }
 
+  /**
+   * malloc: a raw block of `size` bytes held by its address (no handle), or 0 when memory is
+   * exhausted (C semantics). Checked build: free() of anything else throws, a double free names
+   * where the block was allocated and first freed, and a live block is reported as a leak.
+   */
+  malloc(size: number): number {
+    checkSize(size);
+    return this.exports.mallocAt(size, this.siteHere()) >>> 0;
+  }
+
+  /** free: gives back a block of malloc()/realloc() (0: nothing). */
+  free(ptr: number): void {
+    checkSize(ptr);
+    this.exports.freeAt(ptr, this.siteHere());
+  }
+
+  /** realloc: the block at `ptr` (0: a new one) resized, contents kept; 0 when memory is exhausted. */
+  realloc(ptr: number, size: number): number {
+    checkSize(ptr);
+    checkSize(size);
+    return this.exports.reallocAt(ptr, size, this.siteHere()) >>> 0;
+  }
+
   /** Payload address in `memory`. Valid until the reference is put or the object resized. */
   ptr(h: number): number {
     checkHandle(h);
@@ -379,11 +405,11 @@ export class Heap {
     const record = e.walkRecord();
     const objects: ObjectRecord[] = [];
     for (let p = e.nextObject(0); p; p = e.nextObject(p)) {
-      const r = new Uint32Array(e.memory.buffer, record, 8);
+      const r = new Uint32Array(e.memory.buffer, record, 9);
       const object: ObjectRecord = {
         ptr: r[0], size: r[1], refs: r[2], order: r[3],
         site: this.siteTable.get(r[4]), lastPutSite: this.siteTable.get(r[5]),
-        ignored: r[6] === 1, weakHandles: r[7],
+        ignored: r[6] === 1, weakHandles: r[7], raw: r[8] === 1 || undefined,
       };
       if (found && !this.checked) Object.assign(object, found.get(object.ptr) ?? { reachable: false });
       objects.push(object);
@@ -400,6 +426,13 @@ export class Heap {
     }
     const sizes = new Map(objects.map((o) => [o.ptr, o.size]));
     for (const r of references) r.size = sizes.get(r.ptr) ?? 0;
+    // Checked build: a raw block (malloc) is held by its pointer, so it stands as one reference,
+    // taken where it was allocated; a leaked malloc is then reported like a leaked handle.
+    if (this.checked) {
+      for (const o of objects) {
+        if (o.raw) references.push({ handle: 0, ptr: o.ptr, size: o.size, order: o.order, site: o.site, weak: false, raw: true });
+      }
+    }
     return makeReport(this.checked, objects, references, this.stats(), { scanned: !!found });
   }
 

@@ -18,6 +18,8 @@ export interface ObjectRecord {
   ignored: boolean;
   /** Weak handles held on it. */
   weakHandles: number;
+  /** A raw block (malloc/free, held by its pointer, not by handles); `refs` reads 1. */
+  raw?: boolean;
   /** Unchecked build, after report({ scan: true }): where a copy of its address was found. */
   storedAt?: number;
   storedIn?: number;
@@ -25,6 +27,7 @@ export interface ObjectRecord {
 }
 
 export interface ReferenceRecord {
+  /** The handle; 0 for a raw block (malloc), which its pointer holds. */
   handle: number;
   /** Payload address of the object it holds. */
   ptr: number;
@@ -38,6 +41,8 @@ export interface ReferenceRecord {
   owner?: number;
   /** A weak handle (does not keep its object alive). */
   weak: boolean;
+  /** The block of a malloc (pointers.ts), held by its pointer: it counts as one reference. */
+  raw?: boolean;
   /** After report({ scan: true }): address of a word in linear memory holding this handle. */
   storedAt?: number;
   /** ... and the payload of the object containing that word (undefined: static data or a root). */
@@ -127,7 +132,9 @@ function groupBy<T>(items: T[], site: (t: T) => Site | undefined, describe: (t: 
 
 /** One reference, as a line: handle, object, order, owner, weak, and where the scan found it. */
 function describeReference(r: ReferenceRecord, size: number | undefined): string {
-  let line = `handle ${hex(r.handle)} -> object ${hex(r.ptr)} (${size ?? "?"} bytes), #${r.order}`;
+  let line = r.raw
+    ? `malloc block ${hex(r.ptr)} (${size ?? "?"} bytes), #${r.order}`
+    : `handle ${hex(r.handle)} -> object ${hex(r.ptr)} (${size ?? "?"} bytes), #${r.order}`;
   if (r.owner) line += `, owner ${hex(r.owner)}`;
   if (r.weak) line += ", weak";
   return line + whereStored(r);

@@ -1,0 +1,85 @@
+// === Pointers: malloc/free/realloc over rcalloc objects, for code that owns blocks by address ===
+//
+// C's malloc shim (include/rcalloc-malloc.c) and AssemblyScript's raw `heap.alloc` blocks hold
+// memory by pointer, not by handle. A raw block is an ordinary object whose references field
+// reads RAW_REFS (layout.ts): it has no handles, one owner (its pointer), and is freed whole.
+// Both builds mark raw blocks, so the heap walk and the leak report list a live one with its
+// malloc site. The checked build also writes RAW_COOKIE in the header's mark word, so free() can
+// tell a block it handed out from any other address before it changes anything:
+//   a live raw block            → freed (poisoned and quarantined like any object)
+//   a raw block already freed   → DOUBLE_PUT naming the malloc site and the first free's site
+//                                 (while the block waits in the quarantine)
+//   anything else               → INVALID_HANDLE: a pointer malloc never returned, an object owned
+//                                 by handles, or a block freed long ago
+// The unchecked build checks nothing, like C's own allocators.
+
+import { AL_MASK, CHECKED } from "./config";
+import {
+  E_DOUBLE_PUT, E_INVALID_HANDLE, failure, MSG_DOUBLE_FREE, MSG_FREE_HANDLE_OBJECT, MSG_FREE_UNKNOWN,
+} from "./errors";
+import {
+  BLOCK, COUNT, DEAD, INFO, isObject, isRaw, MARK, PAYLOAD, PUT_SITE, RAW_COOKIE, RAW_REFS, SETCOUNT,
+  SETMARK, SETPUTSITE, SITE, SIZE,
+} from "./layout";
+import { MAX_OBJECT, newObject, releaseObject, resizeObject, roomFor } from "./lifecycle";
+import { nextQueued } from "./quarantine";
+import { heapStart, tail } from "./tlsf";
+
+/** malloc: a raw block of `size` bytes (16-byte aligned), or 0 when memory is exhausted. */
+export function mallocRaw(size: u32, site: u32): usize {
+  if (size > MAX_OBJECT) return 0;
+  let block = newObject(size, site);
+  if (!block) return 0;
+  SETCOUNT(block, COUNT(block) | RAW_REFS);
+  if (CHECKED) SETMARK(block, RAW_COOKIE(block));
+  return PAYLOAD(block);
+}
+
+/** free: gives back the raw block at `ptr` (0: nothing). */
+export function freeRaw(ptr: usize, site: u32): void {
+  if (!ptr) return;
+  let block = BLOCK(ptr);
+  if (CHECKED) {
+    if (!isLiveRaw(ptr)) badPointer(ptr);
+    roomFor(block);
+    SETPUTSITE(block, site);
+  }
+  releaseObject(block);
+}
+
+/** realloc: the raw block at `ptr` resized to `size` bytes, contents kept up to the smaller size
+ *  (moved when it cannot change in place); 0 when memory is exhausted, the block then intact. */
+export function reallocRaw(ptr: usize, size: u32, site: u32): usize {
+  if (!ptr) return mallocRaw(size, site);
+  let block = BLOCK(ptr);
+  if (CHECKED && !isLiveRaw(ptr)) badPointer(ptr);
+  if (size > MAX_OBJECT) return 0;
+  if (CHECKED) {
+    roomFor(block);
+    SETPUTSITE(block, site); // where the old block ended, should it move
+  }
+  let moved = resizeObject(block, size);
+  if (!moved) return 0;
+  if (CHECKED) SETMARK(moved, RAW_COOKIE(moved));
+  return PAYLOAD(moved);
+}
+
+/** Checked build: true when `ptr` is the payload of a live raw block. Reads only heap memory. */
+function isLiveRaw(ptr: usize): bool {
+  if ((ptr & AL_MASK) || ptr < PAYLOAD(heapStart) || ptr >= tail) return false;
+  let block = BLOCK(ptr);
+  return isObject(block) && isRaw(block) && MARK(block) == RAW_COOKIE(block) && block + SIZE(block) <= tail;
+}
+
+/** Traps with the most specific error for a pointer free/realloc does not accept. */
+function badPointer(ptr: usize): void {
+  let block = BLOCK(ptr);
+  for (let b = nextQueued(0); b; b = nextQueued(b)) {
+    if (b == block && isRaw(b) && (INFO(b) & DEAD)) {
+      failure(0).of(ptr).taken(SITE(b)).ended(PUT_SITE(b)).raise(E_DOUBLE_PUT, MSG_DOUBLE_FREE);
+    }
+  }
+  let inHeap = !(ptr & AL_MASK) && ptr >= PAYLOAD(heapStart) && ptr < tail;
+  if (inHeap && isObject(block) && !isRaw(block)) failure(0).of(ptr).taken(SITE(block)).raise(E_INVALID_HANDLE, MSG_FREE_HANDLE_OBJECT);
+  failure(0).of(ptr).raise(E_INVALID_HANDLE, MSG_FREE_UNKNOWN);
+}
