@@ -27,6 +27,14 @@ import {
 import { heapStart, tail } from "./tlsf";
 import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
 
+// Words per result entry in each build (the diagram above); the host reads them via records.ts.
+// @ts-ignore: decorator
+@inline export const CHECKED_RESULT_WORDS: u32 = 2;
+// @ts-ignore: decorator
+@inline export const UNCHECKED_RESULT_WORDS: u32 = 4;
+// @ts-ignore: decorator
+@inline const RESULT_SHIFT: u32 = CHECKED ? 3 : 4; // log2 of an entry's bytes
+
 export let resultsBlock: usize = 0;
 let results: usize = 0;
 let resultCount: u32 = 0;
@@ -40,7 +48,7 @@ export function scan(): u32 {
   let objects: u32 = 0;
   if (!CHECKED) for (let b = heapStart; b < tail; b += SIZE(b)) if (isObject(b)) objects++;
   resultCount = CHECKED ? tableLength : objects;
-  let bytes = <usize>resultCount << (CHECKED ? 3 : 4);
+  let bytes = <usize>resultCount << RESULT_SHIFT;
   let block = allocInternal(bytes);
   if (!block && reclaim()) block = allocInternal(bytes);
   if (!block) failure(0).with(<u32>bytes).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
@@ -51,7 +59,7 @@ export function scan(): u32 {
     let i: u32 = 0;
     for (let b = heapStart; b < tail; b += SIZE(b)) {
       if (isObject(b)) {
-        store<u32>(results + (<usize>i << 4), <u32>PAYLOAD(b));
+        store<u32>(results + (<usize>i << RESULT_SHIFT), <u32>PAYLOAD(b));
         i++;
       }
     }
@@ -150,20 +158,20 @@ function checkWord(p: usize): void {
     let state = SLOT_STATE(SLOT(index));
     if ((state & (LIVE | GEN_MASK)) != (LIVE | ((w >>> GEN_SHIFT) & GEN_MASK))) return;
     if (currentObject == PAYLOAD(SLOT_OBJECT(SLOT(index)))) return; // self-reference
-    entry = results + (<usize>index << 3);
+    entry = results + (<usize>index << RESULT_SHIFT);
   } else {
     if ((w & 15) || <usize>w < PAYLOAD(heapStart) || <usize>w >= tail) return;
     // binary search the payload addresses (ascending)
     let lo: u32 = 0, hi = resultCount;
     while (lo < hi) {
       let mid = (lo + hi) >>> 1;
-      let at = load<u32>(results + (<usize>mid << 4));
+      let at = load<u32>(results + (<usize>mid << RESULT_SHIFT));
       if (at < w) lo = mid + 1;
       else hi = mid;
     }
-    if (lo >= resultCount || load<u32>(results + (<usize>lo << 4)) != w) return;
+    if (lo >= resultCount || load<u32>(results + (<usize>lo << RESULT_SHIFT)) != w) return;
     if (<usize>w == currentObject) return; // an object pointing at itself keeps nothing alive
-    entry = results + (<usize>lo << 4) + 4;
+    entry = results + (<usize>lo << RESULT_SHIFT) + 4;
   }
   if (load<u32>(entry)) return;
   store<u32>(entry, <u32>p);

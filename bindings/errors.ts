@@ -1,16 +1,9 @@
-// Typed errors for the traps of the wasm allocator. Codes mirror assembly/errors.ts.
+// Typed errors for the traps of the wasm allocator. Numeric codes come from records.ts.
+import { ErrorCode } from "./records.js";
 import type { Site } from "./sites.js";
 
-export type RcErrorCode =
-  | "DOUBLE_PUT"
-  | "USE_AFTER_PUT"
-  | "INVALID_HANDLE"
-  | "OUT_OF_MEMORY"
-  | "CORRUPT_HEAP"
-  | "SHARED_RESIZE"
-  | "USE_AFTER_MOVE"
-  | "WRITE_AFTER_FREE"
-  | "OWNERSHIP";
+/** The stable codes: the names of the allocator's numeric codes (assembly/errors.ts E_*). */
+export type RcErrorCode = keyof typeof ErrorCode;
 
 /** What the allocator recorded about a failure (assembly/errors.ts, ERROR_RECORD). */
 export interface RcErrorDetails {
@@ -88,19 +81,24 @@ export class OwnershipError extends RcError {
 
 type ErrorClass = new (message: string, d: RcErrorDetails) => RcError;
 
+const CLASS_OF_CODE: { readonly [code in RcErrorCode]: ErrorClass } = {
+  DOUBLE_PUT: DoublePutError,
+  USE_AFTER_PUT: UseAfterPutError,
+  INVALID_HANDLE: InvalidHandleError,
+  OUT_OF_MEMORY: OutOfMemoryError,
+  CORRUPT_HEAP: CorruptHeapError,
+  SHARED_RESIZE: SharedResizeError,
+  USE_AFTER_MOVE: UseAfterMoveError,
+  WRITE_AFTER_FREE: WriteAfterFreeError,
+  OWNERSHIP: OwnershipError,
+};
+
 /** Error classes by the numeric code the wasm module records (index = code). */
-export const ERROR_CLASSES: readonly (ErrorClass | undefined)[] = [
-  undefined,
-  DoublePutError,
-  UseAfterPutError,
-  InvalidHandleError,
-  OutOfMemoryError,
-  CorruptHeapError,
-  SharedResizeError,
-  UseAfterMoveError,
-  WriteAfterFreeError,
-  OwnershipError,
-];
+export const ERROR_CLASSES: readonly (ErrorClass | undefined)[] = (() => {
+  const classes: (ErrorClass | undefined)[] = [];
+  for (const [name, code] of Object.entries(ErrorCode)) classes[code] = CLASS_OF_CODE[name as RcErrorCode];
+  return classes;
+})();
 
 /** "0x1008002a": handles and addresses read best in hex. */
 export function hex(n: number): string {

@@ -2,6 +2,9 @@
 // JS stacks captured as sites, the report decoded. Loading the module is the loaders' job
 // (node.ts, browser.ts); this file uses no Node or DOM API.
 import { ERROR_CLASSES, hex, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
+import {
+  BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
+} from "./records.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { SiteTable, type Site } from "./sites.js";
 import { allocRef, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
@@ -115,10 +118,15 @@ function checkSize(size: number): void {
   }
 }
 
-/** Kinds of block (assembly/walk.ts BLOCK_*): free (in TLSF), cached (quick list), live object,
- *  internal (the handle table and other bookkeeping), dead (a freed object held back). */
-export type BlockKind = "free" | "cached" | "live" | "internal" | "dead";
-const BLOCK_KINDS: readonly BlockKind[] = ["free", "free", "cached", "live", "internal", "dead"];
+/** Kinds of block (assembly/layout.ts, the table of block states): free (in TLSF), cached (quick
+ *  list), live object, internal (the handle table and other bookkeeping), dead (a freed object
+ *  held back). */
+export type BlockKind = keyof typeof BLOCK;
+const BLOCK_KINDS: readonly BlockKind[] = (() => {
+  const kinds: BlockKind[] = [];
+  for (const [name, code] of Object.entries(BLOCK)) kinds[code] = name as BlockKind;
+  return kinds;
+})();
 
 export interface BlockRecord {
   /** Block address (the header starts here). */
@@ -387,11 +395,13 @@ export class Heap {
   /** Memory and table statistics from a walk of every block. */
   stats(): HeapStats {
     this.exports.heapStats();
-    const r = new Uint32Array(this.exports.memory.buffer, this.exports.statsRecord(), 12);
+    const r = new Uint32Array(this.exports.memory.buffer, this.exports.statsRecord() >>> 0, STATS.WORDS);
     return {
-      pages: r[0], heapBytes: r[1], liveObjects: r[2], liveBytes: r[3], freeBytes: r[4],
-      cachedBytes: r[5], tableBytes: r[6], liveReferences: r[7], retiredSlots: r[8],
-      quarantinedBlocks: r[9], quarantinedBytes: r[10], weakHeldBytes: r[11],
+      pages: r[STATS.pages], heapBytes: r[STATS.heapBytes], liveObjects: r[STATS.liveObjects],
+      liveBytes: r[STATS.liveBytes], freeBytes: r[STATS.freeBytes], cachedBytes: r[STATS.cachedBytes],
+      internalBytes: r[STATS.internalBytes], liveReferences: r[STATS.liveReferences],
+      retiredSlots: r[STATS.retiredSlots], quarantinedBlocks: r[STATS.quarantinedBlocks],
+      quarantinedBytes: r[STATS.quarantinedBytes], weakHeldBytes: r[STATS.weakHeldBytes],
     };
   }
 
@@ -402,26 +412,26 @@ export class Heap {
   report(request: ReportRequest = {}): Report {
     const e = this.exports;
     const found = request.scan ? this.scanMemory(request.roots ?? []) : undefined;
-    const record = e.walkRecord();
+    const record = e.walkRecord() >>> 0;
     const objects: ObjectRecord[] = [];
     for (let p = e.nextObject(0); p; p = e.nextObject(p)) {
-      const r = new Uint32Array(e.memory.buffer, record, 9);
+      const r = new Uint32Array(e.memory.buffer, record, ObjectWalk.WORDS);
       const object: ObjectRecord = {
-        ptr: r[0], size: r[1], refs: r[2], order: r[3],
-        site: this.siteTable.get(r[4]), lastPutSite: this.siteTable.get(r[5]),
-        ignored: r[6] === 1, weakHandles: r[7], raw: r[8] === 1 || undefined,
+        ptr: r[ObjectWalk.payload], size: r[ObjectWalk.size], refs: r[ObjectWalk.refs], order: r[ObjectWalk.order],
+        site: this.siteTable.get(r[ObjectWalk.site]), lastPutSite: this.siteTable.get(r[ObjectWalk.putSite]),
+        ignored: r[ObjectWalk.ignored] === 1, weakHandles: r[ObjectWalk.weak], raw: r[ObjectWalk.raw] === 1 || undefined,
       };
       if (found && !this.checked) Object.assign(object, found.get(object.ptr) ?? { reachable: false });
       objects.push(object);
     }
     const references: ReferenceRecord[] = [];
     for (let c = e.nextReference(0); c; c = e.nextReference(c)) {
-      const r = new Uint32Array(e.memory.buffer, record, 6);
+      const r = new Uint32Array(e.memory.buffer, record, ReferenceWalk.WORDS);
       const reference: ReferenceRecord = {
-        handle: r[0], ptr: r[1], site: this.siteTable.get(r[2]), order: r[3],
-        owner: r[4] || undefined, weak: r[5] === 1,
+        handle: r[ReferenceWalk.handle], ptr: r[ReferenceWalk.payload], site: this.siteTable.get(r[ReferenceWalk.site]),
+        order: r[ReferenceWalk.order], owner: r[ReferenceWalk.owner] || undefined, weak: r[ReferenceWalk.weak] === 1,
       };
-      if (found) Object.assign(reference, found.get(reference.handle & 0x7ffff) ?? { reachable: false });
+      if (found) Object.assign(reference, found.get(reference.handle & Handle.INDEX_MASK) ?? { reachable: false });
       references.push(reference);
     }
     const sizes = new Map(objects.map((o) => [o.ptr, o.size]));
@@ -441,12 +451,15 @@ export class Heap {
     const e = this.exports;
     e.scan();
     for (const [start, end] of roots) e.scanRoot(start, end);
-    const count = e.scanResultCount();
-    const words = new Uint32Array(e.memory.buffer, e.scanResults(), count * (this.checked ? 2 : 4));
+    const count = e.scanResultCount() >>> 0;
+    const size = this.checked ? ScanEntry.WORDS_CHECKED : ScanEntry.WORDS_UNCHECKED;
+    const words = new Uint32Array(e.memory.buffer, e.scanResults() >>> 0, count * size);
     const found = new Map<number, { storedAt?: number; storedIn?: number; reachable: boolean }>();
     for (let i = 0; i < count; i++) {
-      const [key, at, inside] = this.checked ? [i, words[2 * i], words[2 * i + 1]] : [words[4 * i], words[4 * i + 1], words[4 * i + 2]];
-      found.set(key, at ? { storedAt: at, storedIn: inside || undefined, reachable: true } : { reachable: false });
+      const at = size * i;
+      // checked: [storedAt, storedIn] per slot index; unchecked: [payload, storedAt, storedIn, 0]
+      const [key, storedAt, inside] = this.checked ? [i, words[at], words[at + 1]] : [words[at], words[at + 1], words[at + 2]];
+      found.set(key, storedAt ? { storedAt, storedIn: inside || undefined, reachable: true } : { reachable: false });
     }
     e.scanClear();
     return found;
@@ -457,8 +470,11 @@ export class Heap {
     const e = this.exports;
     const out: BlockRecord[] = [];
     for (let b = e.nextBlock(0); b; b = e.nextBlock(b)) {
-      const r = new Uint32Array(e.memory.buffer, e.walkRecord(), 4);
-      out.push({ address: r[0], size: r[1], kind: BLOCK_KINDS[r[2]], ptr: r[3] || undefined });
+      const r = new Uint32Array(e.memory.buffer, e.walkRecord() >>> 0, BlockWalk.WORDS);
+      out.push({
+        address: r[BlockWalk.block], size: r[BlockWalk.size], kind: BLOCK_KINDS[r[BlockWalk.kind]],
+        ptr: r[BlockWalk.payload] || undefined,
+      });
     }
     return out;
   }
@@ -487,21 +503,22 @@ export class Heap {
   private trap(messagePtr: number, filePtr: number, line: number, column: number): Error {
     const memory = this.exports.memory;
     const message = readString(memory, messagePtr);
-    const r = new Uint32Array(memory.buffer, this.exports.errorRecord(), 6);
-    const ErrorClass = ERROR_CLASSES[r[0]];
+    const r = new Uint32Array(memory.buffer, this.exports.errorRecord() >>> 0, ErrorRecord.WORDS);
+    const code = r[ErrorRecord.code];
+    const ErrorClass = ERROR_CLASSES[code];
     if (!ErrorClass || !message.startsWith("rcalloc")) {
       // Not one of ours: an abort of code compiled into the same module (assert, throw).
       const where = filePtr ? ` (${readString(memory, filePtr)}:${line}:${column})` : "";
       return new Error(`abort: ${message}${where}`);
     }
     const details: RcErrorDetails = {
-      handle: r[1],
-      object: r[2] || undefined,
-      site: this.siteTable.get(r[3]),
-      putSite: this.siteTable.get(r[4]),
-      detail: r[5],
+      handle: r[ErrorRecord.handle],
+      object: r[ErrorRecord.object] || undefined,
+      site: this.siteTable.get(r[ErrorRecord.site]),
+      putSite: this.siteTable.get(r[ErrorRecord.putSite]),
+      detail: r[ErrorRecord.detail],
     };
-    return new ErrorClass(message + describe(details, r[0]), details);
+    return new ErrorClass(message + describe(details, code), details);
   }
 }
 
@@ -510,10 +527,10 @@ function describe(d: RcErrorDetails, code: number): string {
   if (d.handle) parts.push(`handle ${hex(d.handle)}`);
   if (d.object) parts.push(`object ${hex(d.object)}`);
   if (d.site) parts.push(`taken at ${d.site.label}`);
-  if (d.putSite) parts.push(`${code === 1 ? "first put" : "put"} at ${d.putSite.label}`);
-  if (code === 4 && d.detail) parts.push(`${d.detail} bytes asked for`);
-  if (code === 6 && d.detail) parts.push(`${d.detail} references held`);
-  if (code === 5 && d.object) parts.length = 0, parts.push(`at ${hex(d.object)}`);
+  if (d.putSite) parts.push(`${code === ErrorCode.DOUBLE_PUT ? "first put" : "put"} at ${d.putSite.label}`);
+  if (code === ErrorCode.OUT_OF_MEMORY && d.detail) parts.push(`${d.detail} bytes asked for`);
+  if (code === ErrorCode.SHARED_RESIZE && d.detail) parts.push(`${d.detail} references held`);
+  if (code === ErrorCode.CORRUPT_HEAP && d.object) parts.length = 0, parts.push(`at ${hex(d.object)}`);
   return parts.length ? ` (${parts.join("; ")})` : "";
 }
 

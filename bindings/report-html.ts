@@ -566,7 +566,7 @@ export function reportToHTML(report: Report | ReportJSON, options: HTMLReportOpt
     card("Memory", bytes(s.pages * PAGE), `${plural(s.pages, "page")} · heap ${bytes(s.heapBytes)}`),
     card("Free", bytes(s.freeBytes), `cached ${bytes(s.cachedBytes)}`),
     checked ? card("Quarantine", bytes(s.quarantinedBytes ?? 0), `${plural(s.quarantinedBlocks ?? 0, "block")} held back`) : "",
-    checked ? card("Handle table", bytes(s.tableBytes), `${plural(s.liveReferences, "live reference")}`) : "",
+    checked ? card("Allocator's own", bytes(s.internalBytes), `handle table and bookkeeping · ${plural(s.liveReferences, "live reference")}`) : "",
   ].join("");
 
   let heapSection: string;

@@ -58,7 +58,9 @@ export interface HeapStats {
   liveBytes: number;
   freeBytes: number;
   cachedBytes: number;
-  tableBytes: number;
+  /** Bytes of the allocator's own blocks: handle-table chunks, the pair map, scan results and
+   *  fillers over memory grown by others. */
+  internalBytes: number;
   liveReferences: number;
   retiredSlots: number;
   /** Checked build: freed objects poisoned and held back before reuse. */

@@ -260,7 +260,7 @@ describe("misuse, checked build", () => {
     const stats = heap.stats();
     expect(stats.retiredSlots).toBeGreaterThan(3500); // 2M references / 512 issues per slot
     // a design that kept every retired slot would hold 3500 × 32 bytes and more here
-    expect(stats.tableBytes).toBeLessThanOrEqual(4 * (8192 + 32));
+    expect(stats.internalBytes).toBeLessThanOrEqual(4 * (8192 + 32));
     for (const h of early) {
       expect(() => heap.ptr(h)).toThrow(UseAfterPutError);
       expect(() => heap.put(h)).toThrow(DoublePutError);

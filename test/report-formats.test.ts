@@ -86,7 +86,7 @@ describe("reportToJSON", () => {
 
   it("keeps sites apart that reuse an id, and includes JS leaks when given", () => {
     const site = (id: number, label: string) => ({ id, label, stack: `at f (${label})\nat g (main.js:1:1)` });
-    const stats = { pages: 1, heapBytes: 0, liveObjects: 0, liveBytes: 0, freeBytes: 0, cachedBytes: 0, tableBytes: 0, liveReferences: 2, retiredSlots: 0 };
+    const stats = { pages: 1, heapBytes: 0, liveObjects: 0, liveBytes: 0, freeBytes: 0, cachedBytes: 0, internalBytes: 0, liveReferences: 2, retiredSlots: 0 };
     const report = {
       checked: true, scanned: false, leakCount: 2, objects: [], stats,
       references: [

@@ -42,7 +42,7 @@ function bigReport(megabytes: number, count: number): ReportJSON {
   return {
     format: "rcalloc-report", version: 1, generatedAt: FIXED_TIME, build: "checked", scanned: false,
     leakCount: references.length,
-    stats: { pages: Math.ceil(end / 65536), heapBytes: end, liveObjects: 0, liveBytes: 0, freeBytes: 0, cachedBytes: 0, tableBytes: 0, liveReferences: references.length, retiredSlots: 0 },
+    stats: { pages: Math.ceil(end / 65536), heapBytes: end, liveObjects: 0, liveBytes: 0, freeBytes: 0, cachedBytes: 0, internalBytes: 0, liveReferences: references.length, retiredSlots: 0 },
     sites: [1, 2, 3].map((id) => ({ id, label: `app.js:${id}:1`, stack: [`at f${id} (app.js:${id}:1)`] })),
     objects: [], references, blocks,
   };
