@@ -8,9 +8,10 @@ export {
 export type { Report, ReportOptions, ObjectRecord, ReferenceRecord, HeapStats } from "./report.js";
 export type { Site } from "./sites.js";
 
-/** File name of a build inside the package's build/ folder. */
-export function wasmFileName(checked: boolean): string {
-  return checked ? "rcalloc.checked.wasm" : "rcalloc.unchecked.wasm";
+/** File name of a build inside the package's build/ folder (`debug`: the checked build that
+ *  validates around every operation, assembly/config.ts). */
+export function wasmFileName(checked: boolean, debug = false): string {
+  return debug ? "rcalloc.debug.wasm" : checked ? "rcalloc.checked.wasm" : "rcalloc.unchecked.wasm";
 }
 export { link, programReport, ModuleAbortError, type LinkOptions, type Linked, type LinkLayout, type LinkedReport, type LoaderHelpers } from "./link.js";
 export { LinkError, USER_MEMORY_BASE, type LinkErrorCode } from "./linkable.js";

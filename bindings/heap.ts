@@ -13,6 +13,9 @@ export type { Report };
 export interface HeapOptions {
   /** The checked build: handles through a table, misuse traps, references tracked. Default false. */
   checked?: boolean;
+  /** The debug build (Node): the checked build plus validate() before and after every operation
+   *  and checks of the allocator's internal preconditions; for tests, far slower. Default false. */
+  debug?: boolean;
   /** Checked build: record the JS stack of every alloc/get/put/resize as its site. Default false. */
   stacks?: boolean;
   /** Memory limit in 64 KiB pages (default: 65535, the wasm32 maximum we manage). */

@@ -5,20 +5,20 @@ import { wasmFileName } from "./api.js";
 
 export * from "./api.js";
 
-const modules = new Map<boolean, Promise<WebAssembly.Module>>();
+const modules = new Map<string, Promise<WebAssembly.Module>>();
 
 /** The compiled allocator module of one build (compiled once per process). */
-export function loadModule(checked: boolean): Promise<WebAssembly.Module> {
-  let module = modules.get(checked);
+export function loadModule(checked: boolean, debug = false): Promise<WebAssembly.Module> {
+  const name = wasmFileName(checked, debug);
+  let module = modules.get(name);
   if (!module) {
-    const url = new URL(`../build/${wasmFileName(checked)}`, import.meta.url);
-    module = readFile(url).then((bytes) => WebAssembly.compile(bytes));
-    modules.set(checked, module);
+    module = readFile(new URL(`../build/${name}`, import.meta.url)).then((bytes) => WebAssembly.compile(bytes));
+    modules.set(name, module);
   }
   return module;
 }
 
 /** A new, empty heap of the build asked for (unchecked by default). */
 export async function createHeap(options: HeapOptions = {}): Promise<Heap> {
-  return Heap.instantiate(await loadModule(options.checked ?? false), options);
+  return Heap.instantiate(await loadModule(options.checked ?? false, options.debug ?? false), options);
 }

@@ -249,3 +249,26 @@ describe.each(BUILDS)("model, $name build", ({ checked }) => {
     });
   }
 });
+
+// The debug build (assembly/config.ts) runs validate() before and after every operation and
+// checks each reserve-then-mutate precondition, so an operation that breaks an invariant traps
+// on the spot (CORRUPT_HEAP) instead of surfacing later. Fewer runs: each step walks the heap.
+describe("model, debug build (validate around every operation)", () => {
+  it("random sequences with owners, move and weak handles match the model", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op(false), { minLength: 1, maxLength: 200 }), async (ops) => {
+        replay(await heapOf(true, { debug: true }), ops);
+      }),
+      { seed: 314159, numRuns: 60 },
+    );
+  });
+
+  it("misuse mixed in raises the right error and leaves every invariant intact", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op(true), { minLength: 1, maxLength: 200 }), async (ops) => {
+        replay(await heapOf(true, { debug: true }), ops);
+      }),
+      { seed: 271828, numRuns: 60 },
+    );
+  });
+});

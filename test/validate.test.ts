@@ -1,84 +1,126 @@
-// validate() on a heap corrupted on purpose: each broken invariant traps with its own name.
+// validate() on a heap corrupted on purpose: each corruption must be reported as the invariant it
+// breaks, at the block it broke (CorruptHeapError: the message names the invariant, `object` the
+// address validate() stopped at).
 import { describe, expect, it } from "vitest";
-import { CorruptHeapError } from "../bindings/node.js";
+import { CorruptHeapError, type Heap } from "../bindings/node.js";
 import { BUILDS, heapOf } from "./heap.js";
 
 const HEADER = { checked: 24, unchecked: 8 };
 
-describe.each(BUILDS)("validate, $name build", ({ name, checked }) => {
-  const setup = async () => {
-    // no quarantine: freed blocks go straight back to the free and quick lists
-    const heap = await heapOf(checked, { quarantine: false });
-    const hs = [heap.alloc(100), heap.alloc(5000), heap.alloc(100)];
-    const words = () => new Uint32Array(heap.memory.buffer);
-    const block = (h: number) => heap.ptr(h) - HEADER[name];
-    heap.validate();
-    return { heap, hs, words, block };
-  };
-  const expectCorrupt = (heap: { validate(): void }, message: RegExp) => {
-    let error: unknown;
-    try {
+interface Setup {
+  heap: Heap;
+  hs: number[];
+  words: () => Uint32Array;
+  block: (h: number) => number;
+}
+
+/** One corruption: what it does, the invariant validate() must name, and where (or undefined
+ *  when the address is not a block, e.g. a count). */
+interface Case {
+  corruption: string;
+  corrupt: (s: Setup) => number | undefined;
+  invariant: RegExp;
+  checkedOnly?: boolean;
+}
+
+const CASES: Case[] = [
+  {
+    corruption: "an object flagged PAIRED with no pair entries",
+    corrupt: ({ hs, words, block }) => (words()[block(hs[0]) >> 2] |= 4, block(hs[0])),
+    invariant: /PAIRED object has no weak handles or mark/,
+  },
+  {
+    corruption: "a live object flagged DEAD",
+    corrupt: ({ hs, words, block }) => (words()[block(hs[0]) >> 2] |= 8, block(hs[0])),
+    invariant: /dead block neither quarantined nor held by weak handles/,
+  },
+  {
+    corruption: "a block size below the minimum",
+    corrupt: ({ hs, words, block }) => (words()[block(hs[0]) >> 2] &= 0xf, block(hs[0])),
+    invariant: /block smaller than the 16-byte minimum/,
+  },
+  {
+    corruption: "a block size that runs past the heap's end",
+    corrupt: ({ hs, words, block }) => (words()[block(hs[2]) >> 2] += 1 << 24, block(hs[2])),
+    invariant: /block runs past the heap tail/,
+  },
+  {
+    corruption: "a LEFTFREE bit that disagrees with the left block",
+    corrupt: ({ hs, words, block }) => (words()[block(hs[1]) >> 2] |= 2, block(hs[1])),
+    invariant: /LEFTFREE differs from the left block's FREE/,
+  },
+  {
+    corruption: "a free block whose list link points outside the heap",
+    corrupt: ({ heap, hs, words, block }) => {
+      const free = block(hs[1]);
+      heap.put(hs[1]); // 5000 bytes: goes to the TLSF lists, between two used blocks
       heap.validate();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(CorruptHeapError);
-    expect((error as CorruptHeapError).code).toBe("CORRUPT_HEAP");
-    expect((error as Error).message).toMatch(message);
-  };
+      words()[(free + 8) >> 2] = 0x7ffffff8;
+      return 0x7ffffff8; // validate() names the bad link it followed
+    },
+    invariant: /free list points outside the heap/,
+  },
+  {
+    corruption: "a freed small block handed back twice (what an unchecked double put does)",
+    corrupt: ({ heap, hs, words, block }) => {
+      const b = block(hs[0]);
+      heap.put(hs[0]); // cached on its quick list
+      words()[(b + 4) >> 2] = 1; // looks live again, but is still on the list
+      return b;
+    },
+    invariant: /quick list holds a block that is not cached/,
+  },
+  {
+    corruption: "an object count that differs from its live handles",
+    corrupt: ({ hs, words, block }) => (words()[(block(hs[2]) + 4) >> 2] += 1, block(hs[2])),
+    invariant: /reference count differs from its live handles/,
+    checkedOnly: true,
+  },
+];
 
-  it("an object flagged PAIRED with no pair entries", async () => {
-    const { heap, hs, words, block } = await setup();
-    words()[block(hs[0]) >> 2] |= 4;
-    expectCorrupt(heap, /PAIRED object has no weak handles or mark/);
-  });
+async function setup(checked: boolean, options = {}): Promise<Setup> {
+  // no quarantine: freed blocks go straight back to the free and quick lists
+  const heap = await heapOf(checked, { quarantine: false, ...options });
+  const hs = [heap.alloc(100), heap.alloc(5000), heap.alloc(100)];
+  const words = () => new Uint32Array(heap.memory.buffer);
+  const block = (h: number) => heap.ptr(h) - HEADER[checked ? "checked" : "unchecked"];
+  heap.validate();
+  return { heap, hs, words, block };
+}
 
-  it("a live object flagged DEAD", async () => {
-    const { heap, hs, words, block } = await setup();
-    words()[block(hs[0]) >> 2] |= 8;
-    expectCorrupt(heap, /dead block neither quarantined nor held by weak handles/);
-  });
-
-  it("a block size below the minimum", async () => {
-    const { heap, hs, words, block } = await setup();
-    words()[block(hs[0]) >> 2] &= 0xf;
-    expectCorrupt(heap, /block smaller than the 16-byte minimum/);
-  });
-
-  it("a block size that runs into the next block", async () => {
-    const { heap, hs, words, block } = await setup();
-    words()[block(hs[2]) >> 2] += 1 << 24;
-    expectCorrupt(heap, /block runs past the heap tail/);
-  });
-
-  it("a LEFTFREE bit that disagrees with the left block", async () => {
-    const { heap, hs, words, block } = await setup();
-    words()[block(hs[1]) >> 2] |= 2;
-    expectCorrupt(heap, /LEFTFREE differs from the left block's FREE/);
-  });
-
-  it("a free block whose list link points outside the heap", async () => {
-    const { heap, hs, words, block } = await setup();
-    const free = block(hs[1]);
-    heap.put(hs[1]); // 5000 bytes: goes to the TLSF lists, between two used blocks
-    heap.validate();
-    words()[(free + 8) >> 2] = 0x7ffffff8;
-    expectCorrupt(heap, /free list points outside the heap/);
-  });
-
-  it("a freed small block handed back twice (what an unchecked double put does)", async () => {
-    const { heap, hs, words, block } = await setup();
-    const b = block(hs[0]);
-    heap.put(hs[0]); // cached on its quick list
-    words()[(b + 4) >> 2] = 1; // looks live again, but is still on the list
-    expectCorrupt(heap, /quick list holds a block that is not cached/);
-  });
-
-  if (checked) {
-    it("an object count that differs from its live handles", async () => {
-      const { heap, hs, words, block } = await setup();
-      words()[(block(hs[2]) + 4) >> 2] += 1;
-      expectCorrupt(heap, /reference count differs from its live handles/);
-    });
+function corruptError(call: () => void): CorruptHeapError {
+  let error: unknown;
+  try {
+    call();
+  } catch (e) {
+    error = e;
   }
+  expect(error).toBeInstanceOf(CorruptHeapError);
+  expect((error as CorruptHeapError).code).toBe("CORRUPT_HEAP");
+  return error as CorruptHeapError;
+}
+
+describe.each(BUILDS)("validate, $name build", ({ checked }) => {
+  it.each(CASES.filter((c) => checked || !c.checkedOnly))("$corruption → reports $invariant at that block", async (c) => {
+    const s = await setup(checked);
+    const where = c.corrupt(s);
+    const error = corruptError(() => s.heap.validate());
+    expect(error.message).toMatch(c.invariant);
+    expect(error.object).toBe(where);
+  });
+});
+
+describe("debug build: the first operation after a corruption traps", () => {
+  it.each(CASES)("$corruption → the next alloc reports $invariant", async (c) => {
+    const s = await setup(true, { debug: true });
+    c.corrupt(s);
+    const error = corruptError(() => s.heap.alloc(16));
+    expect(error.message).toMatch(c.invariant);
+  });
+
+  it("the checked build, by contrast, does not look until validate() is called", async () => {
+    const s = await setup(true);
+    CASES[0].corrupt(s);
+    expect(() => s.heap.alloc(16)).not.toThrow();
+  });
 });
