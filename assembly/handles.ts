@@ -3,24 +3,26 @@
 // ╒══════════════════ Handle (checked build, u32) ══════════════════╕
 //    3                   2                   1
 //  1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
-// ├─┴─┼─┴─┼─┴─┴─┴─┴─┴─┴─┴─┴─┼─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┤
-// │0 0│tag│   generation    │               slot index                │
-// └───┴───┴─────────────────┴─────────────────────────────────────────┘
-//  tag 1..3 names the heap (set by the host, so handles of two heaps differ); generation 0..511
-//  counts how often the slot was issued before; index < 2^19.
-//  Every handle is in [2^28, 2^30): never 0, never mistaken for a small pointer, and a V8 Smi.
+// ├─┴─┴─┴─┼─┴─┴─┴─┼─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┤
+// │  tag  │  gen  │                   slot index                      │
+// └───────┴───────┴───────────────────────────────────────────────────┘
+//  tag 1..15 names the heap: the host gives each live heap its own (bindings/heap.ts), so a
+//  handle of one heap is refused by every other; gen 0..15 counts how often the slot was
+//  issued before; index < 2^24. Every handle is in [2^28, 2^32): never 0, never a small pointer.
+//  The host reads handles as unsigned (`>>> 0`): tags 8..15 set the top bit.
 //
 // Issue and retirement: each get/alloc/resize takes a slot and issues (index, generation);
 // put frees the slot and the next issue of that slot uses generation + 1. A handle value is
-// never issued twice: a slot whose generation would wrap (after 512 issues) is retired for
-// good. A chunk of 256 slots is freed once all its slots retired (below), so retired slots cost
-// memory only while their chunk still holds a live or reusable slot. One heap can issue at most
-// 2^19 × 512 = 2^28 references in its life, and hold at most 2^19 - 1 at once (fewer once
-// slots retired: a retired index is never handed out again).
+// never issued twice: a slot whose generation would wrap (after 16 issues) is retired for good.
+// A chunk of 256 slots is freed once all its slots retired (below), so retired slots cost
+// memory only while their chunk still holds a live or reusable slot.
+// Limits: one heap holds at most 2^24 - 1 = 16,777,215 live references at once (fewer once
+// slots retired: a retired index is never handed out again) and issues at most
+// 2^24 × 16 = 2^28 references in its life; then OUT_OF_MEMORY ("no handle-table slot left").
 //
 // ╒═════════════════ Slot (32 bytes) ═════════════════╕
 // +0  object   block address of the referenced object (kept after the end, for messages)
-// +4  state    WEAK 13 | MOVED 12 | RESIZED 11 | RETIRED 10 | LIVE 9 | generation 0..8
+// +4  state    WEAK 13 | MOVED 12 | RESIZED 11 | RETIRED 10 | LIVE 9 | generation (bits 0..3)
 // +8  site     where the reference was taken
 // +12 order    sequence number of the reference (shared with objects: smaller is older)
 // +16 owner    owner tag of getFor/move (0 = none); the pair (object, owner) names this handle
@@ -37,13 +39,16 @@
 // does not depend on the quarantine.
 //
 // ╒══════════════ Table: 256-slot chunks behind a directory ══════════════╕
-// DIRECTORY[index >> 8] ─► slot 0 of that chunk (an internal 8 KiB block from blocks.ts)
-//                       ─► RETIRED_SLOTS once all 256 slots of the chunk retired: the block is
-//                          freed, and a static chunk whose slots all read RETIRED at the last
-//                          generation stands in, so stale handles into it still resolve to a
-//                          "put" slot with no extra test on the hot path.
+// directory ─► [ chunk address × directoryChunks │ retired slots (u16) × directoryChunks ]
+//               an internal block, doubled (copied) as the table grows
+// chunk address of chunk c = slot 0 of slots [c × 256, c × 256 + 256): an internal 8 KiB block,
+//                or RETIRED_SLOTS once all 256 of its slots retired: the block is then freed and
+//                a static chunk whose slots all read RETIRED at the last generation stands in,
+//                so stale handles into it still resolve to a "put" slot with no extra test on
+//                the hot path.
 // Chunks are added one at a time as fresh indices are needed and never move, so the table costs
-// live slots plus partly retired chunks, not every reference ever taken.
+// live slots plus partly retired chunks (and 6 bytes of directory per chunk), not every
+// reference ever taken.
 
 import { DEBUG, HEADER, SLOT_QUARANTINE } from "./config";
 import { allocInternal, freeInternal } from "./blocks";
@@ -54,17 +59,17 @@ import {
 } from "./errors";
 
 // @ts-ignore: decorator
-@inline export const INDEX_BITS: u32 = 19;
+@inline export const INDEX_BITS: u32 = 24;
 // @ts-ignore: decorator
 @inline export const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 // @ts-ignore: decorator
 @inline export const GEN_SHIFT: u32 = INDEX_BITS;
 // @ts-ignore: decorator
-@inline export const GEN_MASK: u32 = 0x1FF;
+@inline export const GEN_MASK: u32 = 0xF;
 // @ts-ignore: decorator
 @inline export const TAG_SHIFT: u32 = 28;
 // @ts-ignore: decorator
-@inline export const MAX_TAG: u32 = 3;
+@inline export const MAX_TAG: u32 = 15;
 // @ts-ignore: decorator
 @inline export const LIVE: u32 = 1 << 9;
 // @ts-ignore: decorator
@@ -84,8 +89,6 @@ import {
 // @ts-ignore: decorator
 @inline export const CHUNK_SLOTS: u32 = 1 << CHUNK_BITS;
 // @ts-ignore: decorator
-@inline export const MAX_CHUNKS: u32 = (INDEX_MASK + 1) >> CHUNK_BITS;
-// @ts-ignore: decorator
 @inline const NO_SLOT: u32 = INDEX_MASK;
 
 // Operations, for the message a stale handle gets.
@@ -102,8 +105,8 @@ export let sequence: u32 = 0;
 @inline export function nextOrder(): u32 { return ++sequence; }
 
 export let heapTag: u32 = 1;
-export const DIRECTORY: usize = memory.data(<i32>(MAX_CHUNKS << 2), 16);
-export const RETIRED_IN_CHUNK: usize = memory.data(<i32>(MAX_CHUNKS << 1), 16); // u16 per chunk
+export let directory: usize = 0; // payload of the directory block (0 until the first chunk)
+export let directoryChunks: u32 = 0; // entries the directory block has room for
 export const RETIRED_SLOTS: usize = memory.data(<i32>(CHUNK_SLOTS << 5), 16);
 let retiredSlotsReady = false;
 export let tableCapacity: u32 = 0; // slots in the chunks allocated so far (fresh indices below it)
@@ -115,13 +118,15 @@ export let liveCount: u32 = 0;
 export let retiredCount: u32 = 0;
 
 // @ts-ignore: decorator
-@inline export function CHUNK(c: u32): usize { return load<u32>(DIRECTORY + (<usize>c << 2)); }
+@inline export function CHUNK(c: u32): usize { return load<u32>(directory + (<usize>c << 2)); }
 // @ts-ignore: decorator
 @inline export function SLOT(index: u32): usize {
   return CHUNK(index >> CHUNK_BITS) + (<usize>(index & (CHUNK_SLOTS - 1)) << 5);
 }
 // @ts-ignore: decorator
-@inline export function RETIRED_COUNT(c: u32): u32 { return load<u16>(RETIRED_IN_CHUNK + (<usize>c << 1)); }
+@inline export function RETIRED_COUNT(c: u32): u32 { return load<u16>(RETIRED_AT(c)); }
+// @ts-ignore: decorator
+@inline function RETIRED_AT(c: u32): usize { return directory + (<usize>directoryChunks << 2) + (<usize>c << 1); }
 // @ts-ignore: decorator
 @inline export function SLOT_OBJECT(slot: usize): usize { return load<u32>(slot); }
 // @ts-ignore: decorator
@@ -141,7 +146,14 @@ export let retiredCount: u32 = 0;
   return (heapTag << TAG_SHIFT) | (gen << GEN_SHIFT) | index;
 }
 
-/** Sets the tag that marks this heap's handles (1..3); only before any handle exists. */
+/** The host disposed of this heap: from now on every handle it issued is refused as another
+ *  heap's, and its tag may go to a new heap. Handles issued later carry tag 0, which no live
+ *  heap accepts. */
+export function retireHeapTag(): void {
+  heapTag = 0;
+}
+
+/** Sets the tag that marks this heap's handles (1..MAX_TAG); only before any handle exists. */
 export function setHeapTag(tag: u32): void {
   if (tag < 1 || tag > MAX_TAG) failure(tag).raise(E_INVALID_HANDLE, MSG_FORGED_HANDLE);
   if (tableLength && tag != heapTag) failure(0).with(tag).raise(E_INVALID_HANDLE, MSG_TAG_IN_USE);
@@ -159,10 +171,29 @@ export function setHeapTag(tag: u32): void {
  *  decision (lifecycle.ts reserveSlot). */
 export function growTable(): bool {
   if (tableLength >= MAX_SLOTS) return false;
+  let c = tableCapacity >> CHUNK_BITS;
+  if (c == directoryChunks && !growDirectory()) return false;
   let block = allocInternal(<usize>CHUNK_SLOTS * SLOT_SIZE);
   if (!block) return false;
-  store<u32>(DIRECTORY + (<usize>(tableCapacity >> CHUNK_BITS) << 2), <u32>(block + HEADER));
+  store<u32>(directory + (<usize>c << 2), <u32>(block + HEADER));
   tableCapacity = min(tableCapacity + CHUNK_SLOTS, MAX_SLOTS);
+  return true;
+}
+
+/** Doubles the directory (at least 16 chunks); false when memory is exhausted. */
+function growDirectory(): bool {
+  let chunks = max(directoryChunks << 1, 16);
+  let block = allocInternal(<usize>chunks * 6);
+  if (!block) return false;
+  let to = block + HEADER;
+  memory.fill(to, 0, <usize>chunks * 6);
+  if (directory) {
+    memory.copy(to, directory, <usize>directoryChunks << 2);
+    memory.copy(to + (<usize>chunks << 2), directory + (<usize>directoryChunks << 2), <usize>directoryChunks << 1);
+    freeInternal(directory - HEADER);
+  }
+  directory = to;
+  directoryChunks = chunks;
   return true;
 }
 
@@ -173,7 +204,7 @@ function retireChunk(c: u32): void {
     retiredSlotsReady = true;
   }
   freeInternal(CHUNK(c) - HEADER);
-  store<u32>(DIRECTORY + (<usize>c << 2), <u32>RETIRED_SLOTS);
+  store<u32>(directory + (<usize>c << 2), <u32>RETIRED_SLOTS);
 }
 
 /** Issues a fresh handle for `object` (a block); reserveSlot() must have run. */
@@ -255,7 +286,7 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
     retiredCount++;
     let c = index >> CHUNK_BITS;
     let retired = RETIRED_COUNT(c) + 1;
-    store<u16>(RETIRED_IN_CHUNK + (<usize>c << 1), <u16>retired);
+    store<u16>(RETIRED_AT(c), <u16>retired);
     if (retired == CHUNK_SLOTS) retireChunk(c); // `slot` is gone after this
     return;
   }

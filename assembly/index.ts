@@ -24,7 +24,7 @@ import { STATS_RECORD, WALK_RECORD } from "./walk";
 export { validate } from "./validate";
 export { nextObject, nextReference, nextBlock, heapStats } from "./walk";
 export { scan, scanRoot, scanResults, scanResultCount, scanClear } from "./scan";
-export { setHeapTag } from "./handles";
+export { retireHeapTag, setHeapTag } from "./handles";
 export { setQuarantine } from "./quarantine";
 export { flushQuickLists } from "./blocks";
 

@@ -20,7 +20,7 @@ import {
 import {
   freeCount, freeHead, freeTail, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
   SLOT_NEXT, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, tableCapacity, tableLength, WEAK, CHUNK,
-  CHUNK_BITS, CHUNK_SLOTS, MAX_CHUNKS, RETIRED_COUNT, RETIRED_SLOTS,
+  CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, RETIRED_COUNT, RETIRED_SLOTS,
 } from "./handles";
 import { pairsBlock } from "./pairs";
 import { resultsBlock } from "./scan";
@@ -166,26 +166,35 @@ function validateTable(): u32 {
   if (tableLength > tableCapacity) corrupt("rcalloc validate: table length exceeds its capacity", tableLength);
   let chunkCount = (tableCapacity + CHUNK_SLOTS - 1) >> CHUNK_BITS;
   let blocks: u32 = 0;
-  for (let c: u32 = 0; c < MAX_CHUNKS; c++) {
+  if (chunkCount > directoryChunks || (chunkCount && !directory)) corrupt("rcalloc validate: table has more chunks than its directory", chunkCount);
+  if (directory) {
+    let block = directory - HEADER;
+    if (block < heapStart || block >= tail || ((block + 8) & 15)) corrupt("rcalloc validate: table directory outside the heap", directory);
+    if ((INFO(block) & FREE) || !isInternal(block) || SIZE(block) < HEADER + <usize>directoryChunks * 6) {
+      corrupt("rcalloc validate: table directory is not an internal block of its size", directory);
+    }
+    blocks++;
+  }
+  for (let c: u32 = 0; c < directoryChunks; c++) {
     let slots = CHUNK(c);
     if (c >= chunkCount) {
       if (slots) corrupt("rcalloc validate: directory entry beyond the table", c);
       continue;
     }
+    // The chunk's address first: the slots are read only through a pointer known to be good.
+    if (slots != RETIRED_SLOTS) {
+      let block = slots - HEADER;
+      if (block < heapStart || block >= tail || ((block + 8) & 15)) corrupt("rcalloc validate: table chunk outside the heap", c);
+      if ((INFO(block) & FREE) || !isInternal(block) || SIZE(block) < HEADER + (<usize>CHUNK_SLOTS << 5)) {
+        corrupt("rcalloc validate: table chunk is not an internal block of its size", c);
+      }
+      blocks++;
+    }
     let retired: u32 = 0;
     let end = min((c + 1) << CHUNK_BITS, tableLength);
     for (let index = c << CHUNK_BITS; index < end; index++) if (SLOT_STATE(SLOT(index)) & RETIRED) retired++;
     if (retired != RETIRED_COUNT(c)) corrupt("rcalloc validate: chunk's retired count differs from its slots", c);
-    if (slots == RETIRED_SLOTS) {
-      if (retired != CHUNK_SLOTS) corrupt("rcalloc validate: chunk freed before all its slots retired", c);
-      continue;
-    }
-    let block = slots - HEADER;
-    if (block < heapStart || block >= tail || ((block + 8) & 15)) corrupt("rcalloc validate: table chunk outside the heap", c);
-    if ((INFO(block) & FREE) || !isInternal(block) || SIZE(block) < HEADER + (<usize>CHUNK_SLOTS << 5)) {
-      corrupt("rcalloc validate: table chunk is not an internal block of its size", c);
-    }
-    blocks++;
+    if (slots == RETIRED_SLOTS && retired != CHUNK_SLOTS) corrupt("rcalloc validate: chunk freed before all its slots retired", c);
   }
 
   // Each live slot points at a live object; count them per object in its mark word.

@@ -79,6 +79,16 @@ export class OwnershipError extends RcError {
   constructor(message: string, d: RcErrorDetails) { super("OWNERSHIP", message, d); }
 }
 
+/** More checked heaps are alive than there are handle tags (bindings/heap-tags.ts): dispose()
+ *  heaps no longer used. Raised by createHeap()/link() before anything is instantiated. */
+export class TooManyHeapsError extends Error {
+  readonly code = "TOO_MANY_HEAPS";
+  constructor(message: string) {
+    super(message);
+    this.name = "TooManyHeapsError";
+  }
+}
+
 type ErrorClass = new (message: string, d: RcErrorDetails) => RcError;
 
 const CLASS_OF_CODE: { readonly [code in RcErrorCode]: ErrorClass } = {

@@ -2,6 +2,7 @@
 // JS stacks captured as sites, the report decoded. Loading the module is the loaders' job
 // (node.ts, browser.ts); this file uses no Node or DOM API.
 import { ERROR_CLASSES, hex, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
+import { claimTag, release as releaseTag } from "./heap-tags.js";
 import {
   BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
 } from "./records.js";
@@ -62,6 +63,7 @@ export interface RcallocExports {
   nextBlock(after: number): number;
   heapStats(): void;
   setHeapTag(tag: number): void;
+  retireHeapTag(): void;
   setMemoryLimit(pages: number): void;
   reserveBelow(address: number): number;
   flushQuickLists(): void;
@@ -91,12 +93,10 @@ export interface RcallocExports {
   statsRecord(): number;
 }
 
-// Heaps of the checked build get tags 1, 2, 3, 1, ...: a handle passed to another live heap is
-// recognised as foreign unless both heaps drew the same tag (more than three heaps alive).
-let nextTag = 0;
 
 /** Reads an AssemblyScript string (UTF-16, byte length at ptr - 4) from memory. */
 function readString(memory: WebAssembly.Memory, ptr: number): string {
+  ptr >>>= 0;
   if (!ptr) return "";
   const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0];
   return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
@@ -164,7 +164,32 @@ export class Heap {
     };
     const instance = await WebAssembly.instantiate(module, imports);
     heap = new Heap(instance.exports as unknown as RcallocExports, options);
+    // A start function that already took handles (a statically merged module) fixed tag 1.
+    if (heap.checked && heap.exports.mark() === 0) {
+      heap.tag = await claimTag(heap, heap.tagToken);
+      heap.exports.setHeapTag(heap.tag);
+    }
     return heap;
+  }
+
+  /** Checked build: the tag in this heap's handles, unique among live heaps (0: none claimed). */
+  private tag = 0;
+  private readonly tagToken = {};
+
+  /**
+   * Gives this heap's handle tag back for a new heap (a tag also comes back when the heap is
+   * garbage-collected): from now on every handle of this heap is refused, by this heap ("another
+   * heap") and by every other. Call it when done with a checked heap; at most 15 can be alive.
+   */
+  dispose(): void {
+    if (!this.tag) return;
+    this.exports.retireHeapTag();
+    releaseTag(this.tag, this.tagToken);
+    this.tag = 0;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   private constructor(exports: RcallocExports, options: HeapOptions) {
@@ -172,24 +197,28 @@ export class Heap {
     this.checked = exports.isChecked() === 1;
     this.siteTable = new SiteTable(bindingsLocations());
     this.sites = this.checked && options.stacks ? this.siteTable : undefined;
-    // A start function that already took handles fixed the tag (1); only a fresh heap draws one.
-    if (this.checked && exports.mark() === 0) {
-      nextTag = (nextTag % 3) + 1;
-      exports.setHeapTag(nextTag);
-    }
     if (options.maxPages !== undefined) {
       checkSize(options.maxPages);
       exports.setMemoryLimit(options.maxPages);
     }
-    if (!this.sites) {
-      // Nothing to add on the way in: the checked build's wasm validates every handle itself (a
-      // non-integer coerces to an invalid one), and the unchecked build checks nothing by design.
-      // Binding the raw exports makes heap.get/put/ptr/size/refs cost what a raw call costs.
-      this.get = exports.get;
-      this.put = exports.put;
-      this.ptr = exports.ptr;
-      this.size = exports.size;
-      this.refs = exports.refs;
+    if (!this.sites && !this.checked) {
+      // The unchecked build checks nothing by design: heap.get/put/ptr/size/refs cost what a raw
+      // call costs, plus reading the result as unsigned (handles and addresses above 2 GiB).
+      const { get, put, ptr, size, refs } = exports;
+      this.get = (h: number) => get(h) >>> 0;
+      this.put = put;
+      this.ptr = (h: number) => ptr(h) >>> 0;
+      this.size = (h: number) => size(h) >>> 0;
+      this.refs = refs;
+    } else if (!this.sites) {
+      // Checked: JS would turn 1.5, "7" or 2^32 + h into some u32 before wasm saw it, so every
+      // handle is checked to be a u32 first; then the raw call.
+      const { get, put, ptr, size, refs } = exports;
+      this.get = (h: number) => (checkHandle(h), get(h) >>> 0);
+      this.put = (h: number) => (checkHandle(h), put(h));
+      this.ptr = (h: number) => (checkHandle(h), ptr(h) >>> 0);
+      this.size = (h: number) => (checkHandle(h), size(h) >>> 0);
+      this.refs = (h: number) => (checkHandle(h), refs(h));
     }
     if (this.checked && options.quarantine !== undefined) {
       const q = options.quarantine || { blocks: 0, bytes: 0 };
@@ -210,13 +239,13 @@ export class Heap {
   /** A new object of `size` bytes (contents undefined); the handle holds one reference. */
   alloc(size: number): number {
     checkSize(size);
-    return this.exports.allocAt(size, this.siteHere());
+    return this.exports.allocAt(size, this.siteHere()) >>> 0;
   }
 
   /** Another reference to the object of `h`. Checked build: a new, distinct handle. */
   get(h: number): number {
     checkHandle(h);
-    return this.exports.getAt(h, this.siteHere());
+    return this.exports.getAt(h, this.siteHere()) >>> 0;
   }
 
   /** Gives back the reference `h`; the object is freed with its last reference. */
@@ -232,7 +261,7 @@ export class Heap {
   resize(h: number, size: number): number {
     checkHandle(h);
     checkSize(size);
-    return this.exports.resizeAt(h, size, this.siteHere());
+    return this.exports.resizeAt(h, size, this.siteHere()) >>> 0;
   }
 
   /**
@@ -243,7 +272,7 @@ export class Heap {
   getFor(h: number, owner: number): number {
     checkHandle(h);
     checkSize(owner);
-    return this.exports.getForAt(h, owner, this.siteHere());
+    return this.exports.getForAt(h, owner, this.siteHere()) >>> 0;
   }
 
   /** Releases the reference `owner` holds on the object of `h` (`h`: any strong handle to it). */
@@ -260,19 +289,19 @@ export class Heap {
   move(h: number, owner = 0): number {
     checkHandle(h);
     checkSize(owner);
-    return this.exports.moveAt(h, owner, this.siteHere());
+    return this.exports.moveAt(h, owner, this.siteHere()) >>> 0;
   }
 
   /** A weak handle to the object of `h`: it does not keep the object alive. Release with putWeak. */
   weak(h: number): number {
     checkHandle(h);
-    return this.exports.weakAt(h, this.siteHere());
+    return this.exports.weakAt(h, this.siteHere()) >>> 0;
   }
 
   /** A new strong reference from weak handle `w`, or 0 once its object is gone. */
   upgrade(w: number): number {
     checkHandle(w);
-    return this.exports.upgradeAt(w, this.siteHere());
+    return this.exports.upgradeAt(w, this.siteHere()) >>> 0;
   }
 
   /** Releases weak handle `w`. */
@@ -292,7 +321,7 @@ export class Heap {
    * Unchecked build (no orders): the number of live objects not ignored, so leaks degrade to a count.
    */
   mark(): number {
-    return this.checked ? this.exports.mark() : this.report().objects.filter((o) => !o.ignored).length;
+    return this.checked ? this.exports.mark() >>> 0 : this.report().objects.filter((o) => !o.ignored).length;
   }
 
   /**
@@ -337,13 +366,13 @@ export class Heap {
   /** Payload address in `memory`. Valid until the reference is put or the object resized. */
   ptr(h: number): number {
     checkHandle(h);
-    return this.exports.ptr(h);
+    return this.exports.ptr(h) >>> 0;
   }
 
   /** Size in bytes, as asked for. */
   size(h: number): number {
     checkHandle(h);
-    return this.exports.size(h);
+    return this.exports.size(h) >>> 0;
   }
 
   /** Live references to the object of `h`. */
@@ -362,10 +391,10 @@ export class Heap {
   bytes(h: number): Uint8Array {
     checkHandle(h);
     const exports = this.exports;
-    let view = new Uint8Array(exports.memory.buffer, exports.ptr(h), exports.size(h));
+    let view = new Uint8Array(exports.memory.buffer, exports.ptr(h) >>> 0, exports.size(h) >>> 0);
     const current = (): Uint8Array => {
       if (view.buffer !== exports.memory.buffer) {
-        view = new Uint8Array(exports.memory.buffer, exports.ptr(h), exports.size(h));
+        view = new Uint8Array(exports.memory.buffer, exports.ptr(h) >>> 0, exports.size(h) >>> 0);
       }
       return view;
     };
@@ -417,7 +446,7 @@ export class Heap {
     const found = request.scan ? this.scanMemory(request.roots ?? []) : undefined;
     const record = e.walkRecord() >>> 0;
     const objects: ObjectRecord[] = [];
-    for (let p = e.nextObject(0); p; p = e.nextObject(p)) {
+    for (let p = e.nextObject(0) >>> 0; p; p = e.nextObject(p) >>> 0) {
       const r = new Uint32Array(e.memory.buffer, record, ObjectWalk.WORDS);
       const object: ObjectRecord = {
         ptr: r[ObjectWalk.payload], size: r[ObjectWalk.size], refs: r[ObjectWalk.refs], order: r[ObjectWalk.order],
@@ -428,7 +457,7 @@ export class Heap {
       objects.push(object);
     }
     const references: ReferenceRecord[] = [];
-    for (let c = e.nextReference(0); c; c = e.nextReference(c)) {
+    for (let c = e.nextReference(0) >>> 0; c; c = e.nextReference(c) >>> 0) {
       const r = new Uint32Array(e.memory.buffer, record, ReferenceWalk.WORDS);
       const reference: ReferenceRecord = {
         handle: r[ReferenceWalk.handle], ptr: r[ReferenceWalk.payload], site: this.siteTable.get(r[ReferenceWalk.site]),
@@ -472,7 +501,7 @@ export class Heap {
   blocks(): BlockRecord[] {
     const e = this.exports;
     const out: BlockRecord[] = [];
-    for (let b = e.nextBlock(0); b; b = e.nextBlock(b)) {
+    for (let b = e.nextBlock(0) >>> 0; b; b = e.nextBlock(b) >>> 0) {
       const r = new Uint32Array(e.memory.buffer, e.walkRecord() >>> 0, BlockWalk.WORDS);
       out.push({
         address: r[BlockWalk.block], size: r[BlockWalk.size], kind: BLOCK_KINDS[r[BlockWalk.kind]],

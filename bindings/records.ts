@@ -80,11 +80,11 @@ export const BlockKind = {
 } as const;
 
 export const Handle = {
-  INDEX_MASK: 0x7ffff,
-  GEN_SHIFT: 19,
-  GEN_MASK: 0x1ff,
+  INDEX_MASK: 0xffffff,
+  GEN_SHIFT: 24,
+  GEN_MASK: 0xf,
   TAG_SHIFT: 28,
-  MAX_TAG: 3,
+  MAX_TAG: 15,
 } as const;
 
 export const ScanEntry = {
