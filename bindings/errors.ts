@@ -88,6 +88,12 @@ export class OwnershipError extends RcError {
 
 type ErrorClass = new (message: string, d: RcErrorDetails) => RcError;
 
+/** The codes of misuse: the program broke the API's rules (the rest are OUT_OF_MEMORY, a limit). */
+export const MISUSE_CODES: ReadonlySet<RcErrorCode> = new Set<RcErrorCode>([
+  "DOUBLE_PUT", "USE_AFTER_PUT", "INVALID_HANDLE", "SHARED_RESIZE", "CORRUPT_HEAP",
+  "USE_AFTER_MOVE", "WRITE_AFTER_FREE", "OWNERSHIP",
+]);
+
 /** Error classes by the numeric code the wasm module records (index = code). */
 export const ERROR_CLASSES: readonly (ErrorClass | undefined)[] = [
   undefined,
@@ -102,7 +108,4 @@ export const ERROR_CLASSES: readonly (ErrorClass | undefined)[] = [
   OwnershipError,
 ];
 
-/** "0x1008002a": handles and addresses read best in hex. */
-export function hex(n: number): string {
-  return "0x" + (n >>> 0).toString(16).padStart(8, "0");
-}
+export { hex } from "./format.js"; // messages name handles and addresses in hex

@@ -24,7 +24,8 @@ import { loadBuild } from "./allocator-builds.js";
 import { RcError } from "./errors.js";
 import { Heap, type HeapOptions } from "./heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
-import { renderReport, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
+import { plural } from "./format.js";
+import { renderReport, reportLeaks, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
 import { inspectModule, type ModuleInfo } from "./wasm-reader.js";
 import { WasmSites, WasmSourceMap } from "./wasm-sites.js";
 
@@ -257,15 +258,17 @@ export function programReport(heap: Heap, report: Report): LinkedReport {
     liveBytes: objects.reduce((n, o) => n + o.size, 0),
     liveReferences: references.filter((r) => !r.weak).length,
   };
-  const leakCount = report.checked ? references.filter((r) => !r.weak).length : objects.length;
   const runtime = { objects: runtimeObjects, bytes: runtimeBytes };
-  return {
-    ...report, objects, references, stats, leakCount, runtime,
+  const program: LinkedReport = {
+    ...report, objects, references, stats, leakCount: 0, runtime,
     toString(options?: ReportOptions) {
       const note = runtime.objects
-        ? `\n\n(not counted: ${runtime.objects} block${runtime.objects === 1 ? "" : "s"} of ${runtime.bytes} bytes held by the AssemblyScript runtime)`
+        ? `\n\n(not counted: ${plural(runtime.objects, "block")} of ${runtime.bytes} bytes held by the AssemblyScript runtime)`
         : "";
       return renderReport(this, options) + note;
     },
   };
+  // The same leaks every output states: ignored objects and their references are none.
+  program.leakCount = report.since !== undefined && !report.checked ? report.leakCount : reportLeaks(program).count;
+  return program;
 }
