@@ -8,8 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Heap, link, programReport } from "../bindings/node.js";
-// @ts-expect-error: plain JS
-import { main } from "../bin/rcalloc.js";
+import { main } from "../bindings/cli.js";
 // @ts-expect-error: plain JS build script
 import { buildExamples, examplePath } from "../examples/build.js";
 
