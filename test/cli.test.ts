@@ -17,8 +17,9 @@ const work = mkdtempSync(join(tmpdir(), "rcalloc-cli-"));
 const leaky = () => examplePath("leaky") as string;
 const doublePut = () => examplePath("double-put") as string;
 const workload = () => examplePath("workload") as string;
+const cache = () => examplePath("cache") as string;
 
-beforeAll(() => buildExamples({ names: ["leaky", "double-put", "workload"] }), 120_000);
+beforeAll(() => buildExamples({ names: ["leaky", "double-put", "workload", "cache"] }), 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Runs the CLI in-process: exit status, stdout and stderr. */
@@ -84,6 +85,38 @@ describe("rcalloc check", () => {
     const misuseFile = join(work, "double-put.html");
     await rcalloc("check", doublePut(), "--html", misuseFile);
     expect(readFileSync(misuseFile, "utf8")).toMatch(/Misuse: DoublePutError <code>DOUBLE_PUT<\/code>/);
+  });
+});
+
+describe("ignore(h): an object kept on purpose is never a leak", () => {
+  // examples/cache keeps a glyph cache for good and marks it with ignore(); everything else is put.
+  it("rcalloc check exits 0 and says so in text, JSON and HTML", async () => {
+    const text = await rcalloc("check", cache());
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/CLEAN {2}no references left after main returned \d+ \(1 ignored object: not leaks\)/);
+    const json = JSON.parse((await rcalloc("check", cache(), "--json")).stdout);
+    expect(json).toMatchObject({ status: "clean", exitCode: 0, leaks: { count: 0, objects: [], references: [], bytes: 0, ignored: 1 } });
+    const file = join(work, "cache.html");
+    expect((await rcalloc("check", cache(), "--html", file)).status).toBe(0);
+    const html = readFileSync(file, "utf8");
+    expect(html).toMatch(/<div class="card ok"><div class="l">Still held<\/div><div class="v">0 <span class="u">references<\/span>/);
+    expect(html).toContain("1 ignored object not counted");
+    expect(html).toContain("No leaks: nothing in this report is still live.");
+  });
+
+  it("programReport and heap.report() agree with leaksSince, in both builds", async () => {
+    for (const checked of [true, false]) {
+      const linked = await link<{ main(): bigint }>(readFileSync(cache()), { checked });
+      const mark = linked.heap.mark();
+      linked.exports.main();
+      linked.collect();
+      expect(linked.heap.leaksSince(mark).leakCount).toBe(0);
+      const report = linked.report({ scan: true });
+      expect(report.leakCount).toBe(0);
+      expect(report.objects.filter((o) => o.ignored)).toHaveLength(1);
+      expect(report.toString()).toMatch(/1 ignored object not shown/);
+      expect(linked.heap.report().leakCount).toBe(report.runtime.objects);
+    }
   });
 });
 
