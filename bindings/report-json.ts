@@ -238,7 +238,15 @@ const u32 = (v: unknown): number => {
   return Number.isFinite(n) && n >= 0 ? Math.min(Math.floor(n), 0xffffffff) : 0;
 };
 const optionalU32 = (v: unknown): number | undefined => (v === undefined || v === null ? undefined : u32(v));
-const text = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
+function text(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  try {
+    return JSON.stringify(v) ?? ""; // an object or array where text belongs: shown as data
+  } catch {
+    return "";
+  }
+}
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const record = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null ? v as Record<string, unknown> : {});
 const BLOCK_KINDS: readonly BlockKind[] = ["free", "cached", "live", "internal", "dead"];
