@@ -197,6 +197,8 @@ describe("exit statuses, exactly as documented (rcalloc --help)", () => {
     ["a memory minimum of 65,535 pages", ["check", "{pages65535}"], 3, "stderr", /asks for 65535 pages before the heap starts, which leaves no room .*less static data or a smaller --stackSize/],
     ["--html into a missing folder", ["check", "{leaky}", "--html", "{noFolder}/r.html"], 3, "stderr", /--html .*r\.html: folder .*no-such-folder\/out does not exist \(create it first/],
     ["--html onto a folder", ["check", "{leaky}", "--html", "{folder}"], 3, "stderr", /--html .*a-folder is a folder: give a file name, such as .*a-folder\/report\.html/],
+    ["bench of a misuse", ["bench", "{doublePut}", "--entry", "main"], 2, "stderr", /^rcalloc: misuse: DoublePutError: rcalloc: double put/],
+    ["bench of a trapping program", ["bench", "{trap}", "--entry", "main"], 4, "stderr", /^rcalloc: failed: RuntimeError: unreachable/],
     ["bench without --entry", ["bench", "{workload}"], 3, "stderr", /bench needs --entry NAME/],
     ["bench with a bad --rounds", ["bench", "{workload}", "--entry", "run", "--rounds", "0"], 3, "stderr", /--rounds must be a positive integer/],
     ["bench of a missing entry", ["bench", "{workload}", "--entry", "nope"], 3, "stderr", /has no exported function "nope"/],
@@ -213,7 +215,7 @@ describe("exit statuses, exactly as documented (rcalloc --help)", () => {
     const r = await rcalloc(...args.map((a) => a.replace(/\{(\w+)\}/g, (__, name: string) => files[name] ?? examples[name])));
     expect(r.status, r.stderr || r.stdout).toBe(exit);
     expect(r[stream].trimEnd()).toMatch(message);
-    if (exit === 3) {
+    if (stream === "stderr") {
       expect(r.stderr.trimEnd().split("\n")).toHaveLength(1); // one line, never a stack trace
       expect(r.stdout).toBe("");
     } else {
