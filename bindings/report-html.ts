@@ -3,7 +3,7 @@
 // the site that took them, oldest first, and the JS leaks of Ref wrappers. No external asset, no
 // network: it opens offline, from a file or an e-mail. No Node or DOM API here.
 import { byteSize as bytes, hex, plural } from "./format.js";
-import { findLeaks, type LeakGroup, type Leaks } from "./leaks.js";
+import { findLeaks, type Leaks } from "./leaks.js";
 import { isReportJSON, readReportJSON, reportToJSON, type BlockJSON, type ObjectJSON, type ReferenceJSON, type ReportJSON, type ReportJSONOptions } from "./report-json.js";
 import type { Report } from "./report.js";
 
@@ -11,11 +11,11 @@ export interface HTMLReportOptions extends ReportJSONOptions {
   /** Page title (default "rcalloc heap report"). */
   title?: string;
   /**
-   * Payload addresses of the objects to draw as leaked. Default: the objects that the report's
-   * references hold (checked build) or its objects (unchecked), ignored ones left out. For a
-   * leaksSince(mark) report these are the leaks of the code after the mark; for a whole-heap
-   * report, everything still live, or, after report({ scan: true }), only the objects with no
-   * copy of a reference anywhere in memory (kmemleak's rule).
+   * Payload addresses of the objects to draw as leaked. Default: the leaked objects of the one
+   * leak model (bindings/leaks.ts) that the cards, the table, the text and the JSON state: the
+   * objects the report's references hold (checked build) or its objects (unchecked), ignored ones
+   * left out. For a leaksSince(mark) report these are the leaks of the code after the mark; for a
+   * whole-heap report, everything still live (the scan's verdicts are shown per leak).
    */
   leaked?: Iterable<number>;
   /** Leak groups listed before "N more groups" (default 200). */
@@ -47,7 +47,7 @@ const KIND_HELP: Record<Kind, string> = {
   free: "free blocks in the TLSF lists",
   cached: "freed blocks kept on the quick lists for reuse",
   live: "live objects",
-  leaked: "objects the report counts as leaked",
+  leaked: "objects the report counts as leaked (the figure: their payload bytes)",
   dead: "freed objects held back: the quarantine, or weak handles still out",
   internal: "rcalloc's own blocks (the handle table)",
   unused: "memory past the heap's end, not used yet",
@@ -82,7 +82,6 @@ function esc(value: unknown): string {
 // ── Leaks (the one model, bindings/leaks.ts) ───────────────────────────────────────────────────
 
 type HtmlLeaks = Leaks<ObjectJSON, ReferenceJSON>;
-type Group = LeakGroup<ObjectJSON | ReferenceJSON>;
 
 /** The leaks of the data; sizes of objects older than a mark come from their blocks (upper bounds). */
 function leaksOf(data: ReportJSON): HtmlLeaks {
