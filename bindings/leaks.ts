@@ -126,28 +126,38 @@ function count<T>(totals: LeakTotals, seen: Set<number>, leak: Leak<T>, weak: bo
   if (leak.estimated || leak.size === undefined) totals.estimated = true;
 }
 
+/** The records that are leaks (the rule at the top of this file), in the report's order. */
+function leakRecords<O extends LeakObjectInput, R extends LeakReferenceInput>(source: LeakSource<O, R>): { records: (O | R)[]; ignored: Set<number> } {
+  const ignored = new Set<number>();
+  for (const o of source.objects) if (o.ignored) ignored.add(o.ptr);
+  const records: (O | R)[] = source.checked
+    ? source.references.filter((r) => !ignored.has(r.ptr))
+    : source.objects.filter((o) => !o.ignored);
+  return { records, ignored };
+}
+
+/** How many leaks a report holds: findLeaks(source).count, without sizes or groups. */
+export function countLeaks<O extends LeakObjectInput, R extends LeakReferenceInput>(source: LeakSource<O, R>): number {
+  return !source.checked && source.since !== undefined ? Math.max(0, source.leakCount) : leakRecords(source).records.length;
+}
+
 /** The leaks of a report (see the top of this file). */
 export function findLeaks<O extends LeakObjectInput, R extends LeakReferenceInput>(source: LeakSource<O, R>): Leaks<O, R> {
-  const ignoredPtrs = new Set<number>();
-  for (const o of source.objects) if (o.ignored) ignoredPtrs.add(o.ptr);
+  const { records, ignored: ignoredPtrs } = leakRecords(source);
   const sizes = new Map<number, number>();
   for (const o of source.objects) sizes.set(o.ptr, o.size);
 
-  const leaks: Leak<O | R>[] = [];
-  if (source.checked) {
-    for (const r of source.references) {
-      if (ignoredPtrs.has(r.ptr)) continue;
-      let size = typeof r.size === "number" ? r.size : sizes.get(r.ptr);
-      let estimated = false;
-      if (size === undefined) {
-        size = source.capacityOf?.(r.ptr);
-        estimated = true;
-      }
-      leaks.push({ record: r, ptr: r.ptr, order: r.order, size, estimated });
+  const leaks: Leak<O | R>[] = records.map((record) => {
+    if (!source.checked) return { record, ptr: record.ptr, order: record.order, size: (record as O).size, estimated: false };
+    const r = record as R;
+    let size = typeof r.size === "number" ? r.size : sizes.get(r.ptr);
+    let estimated = false;
+    if (size === undefined) {
+      size = source.capacityOf?.(r.ptr);
+      estimated = true;
     }
-  } else {
-    for (const o of source.objects) if (!o.ignored) leaks.push({ record: o, ptr: o.ptr, order: o.order, size: o.size, estimated: false });
-  }
+    return { record, ptr: r.ptr, order: r.order, size, estimated };
+  });
   leaks.sort((a, b) => a.order - b.order);
 
   const countOnly = !source.checked && source.since !== undefined;

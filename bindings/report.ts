@@ -1,7 +1,7 @@
 // The heap-walk report: live objects and (checked build) live references, read from the wasm
 // walk (assembly/walk.ts), and its text rendering grouped by site, oldest first, capped.
 import { hex, plural, printable } from "./format.js";
-import { findLeaks, type LeakTotals, type Leaks } from "./leaks.js";
+import { countLeaks, findLeaks, type LeakSite, type LeakTotals, type Leaks } from "./leaks.js";
 import type { Site } from "./sites.js";
 
 export interface ObjectRecord {
@@ -101,7 +101,7 @@ export function makeReport(
     checked, objects, references, stats, since: extra.since, scanned: extra.scanned ?? false, leakCount: 0,
     toString(options?: ReportOptions) { return renderReport(this, options); },
   };
-  report.leakCount = extra.leakCount ?? reportLeaks(report).count;
+  report.leakCount = extra.leakCount ?? countLeaks({ ...report, siteOf: () => undefined });
   return report;
 }
 
@@ -109,10 +109,16 @@ const frames = (stack: string | undefined): string[] => (stack ? stack.split("\n
 
 /** The leaks of a report, as every output states them (bindings/leaks.ts). */
 export function reportLeaks(report: Report): Leaks<ObjectRecord, ReferenceRecord> {
+  const sites = new Map<Site, LeakSite>(); // many references share a site: split its stack once
   return findLeaks<ObjectRecord, ReferenceRecord>({
     checked: report.checked, leakCount: report.leakCount, since: report.since,
     objects: report.objects, references: report.references,
-    siteOf: (record) => record.site ? { label: record.site.label, stack: frames(record.site.stack) } : undefined,
+    siteOf: (record) => {
+      if (!record.site) return undefined;
+      let site = sites.get(record.site);
+      if (!site) sites.set(record.site, site = { label: record.site.label, stack: frames(record.site.stack) });
+      return site;
+    },
   });
 }
 
