@@ -85,6 +85,25 @@ describe("text output escapes control characters", () => {
       return { status, stdout: out.join("\n"), stderr: err.join("") };
     };
 
+    it("a wasm function name full of escapes, shown escaped", async () => {
+      // The name section names the function that takes the leaked reference after escapes.
+      const { default: binaryen } = await import("binaryen");
+      binaryen.setDebugInfo(true);
+      const evil = `$"evil\\1b]0;pwned\\07\\1b[2J\\0d"`;
+      const module = binaryen.parseText(`(module
+        (import "rcalloc" "alloc" (func $alloc (param i32) (result i32))) (import "env" "memory" (memory 2))
+        (func ${evil} (result i32) (call $alloc (i32.const 16)))
+        (func (export "main") (result i32) (call ${evil})))`);
+      const file = join(dir, "evil-name.wasm");
+      writeFileSync(file, module.emitBinary());
+      module.dispose();
+      binaryen.setDebugInfo(false);
+      const r = await run("check", file);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain("evil\\x1b]0;pwned\\x07\\x1b[2J\\x0d");
+      expect(r.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    });
+
     it.each([["leaky", 1], ["double-put", 2]])("%s: the labels are shown escaped, exit %i", async (name, exit) => {
       const r = await run("check", join(dir, `${name}.wasm`));
       expect(r.status).toBe(exit);
