@@ -103,6 +103,12 @@ const CLASS_OF_CODE: { readonly [code in RcErrorCode]: ErrorClass } = {
   OWNERSHIP: OwnershipError,
 };
 
+/** The codes of misuse: the program broke the API's rules (the rest are OUT_OF_MEMORY, a limit). */
+export const MISUSE_CODES: ReadonlySet<RcErrorCode> = new Set<RcErrorCode>([
+  "DOUBLE_PUT", "USE_AFTER_PUT", "INVALID_HANDLE", "SHARED_RESIZE", "CORRUPT_HEAP",
+  "USE_AFTER_MOVE", "WRITE_AFTER_FREE", "OWNERSHIP",
+]);
+
 /** Error classes by the numeric code the wasm module records (index = code). */
 export const ERROR_CLASSES: readonly (ErrorClass | undefined)[] = (() => {
   const classes: (ErrorClass | undefined)[] = [];
@@ -110,7 +116,4 @@ export const ERROR_CLASSES: readonly (ErrorClass | undefined)[] = (() => {
   return classes;
 })();
 
-/** "0x1008002a": handles and addresses read best in hex. */
-export function hex(n: number): string {
-  return "0x" + (n >>> 0).toString(16).padStart(8, "0");
-}
+export { hex } from "./format.js"; // messages name handles and addresses in hex

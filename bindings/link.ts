@@ -24,7 +24,8 @@ import { loadBuild } from "./allocator-builds.js";
 import { RcError } from "./errors.js";
 import { Heap, type HeapOptions } from "./heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
-import { renderReport, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
+import { plural } from "./format.js";
+import { renderReport, reportLeaks, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
 import { inspectModule, type ModuleInfo } from "./wasm-reader.js";
 import { WasmSites, WasmSourceMap } from "./wasm-sites.js";
 
@@ -32,6 +33,8 @@ import { WasmSites, WasmSourceMap } from "./wasm-sites.js";
 const RUNTIME_MARK = 0x52435254;
 
 const PAGE = 65536;
+/** The heap's page limit when `maxPages` is not given (MAX_PAGES in assembly/config.ts). */
+const DEFAULT_MAX_PAGES = 65535;
 
 /** The user module called `abort` (an AssemblyScript `assert`, `throw`, bounds check, ...). */
 export class ModuleAbortError extends Error {
@@ -152,9 +155,17 @@ export async function link<T = Record<string, unknown>>(
 
   // Layout: grow to the pages the module asks for, keep the heap above its data and stack.
   const pages = info.memoryImport?.limits?.min ?? 0;
+  const heapBase = Math.max(info.heapBase ?? pages * PAGE, info.dataEnd);
+  const limit = options.maxPages ?? DEFAULT_MAX_PAGES;
+  const below = Math.max(pages, Math.ceil(heapBase / PAGE)); // pages the heap starts above
+  if (below >= limit) {
+    throw new LinkError("MEMORY_LIMIT",
+      `rcalloc: link: the module's memory asks for ${below} pages before the heap starts, which leaves no room ` +
+      `below the heap's limit of ${limit} pages: build it with less static data or a smaller --stackSize` +
+      `${options.maxPages !== undefined ? ", or raise maxPages" : ""} (its memory import's minimum is ${pages} pages)`);
+  }
   const have = memory.buffer.byteLength / PAGE;
   if (pages > have) memory.grow(pages - have);
-  const heapBase = Math.max(info.heapBase ?? pages * PAGE, info.dataEnd);
   if (heapBase > 0 && !e.reserveBelow(heapBase)) {
     throw new LinkError("INSTANTIATE", "rcalloc: link: the heap has already started");
   }
@@ -182,7 +193,8 @@ export async function link<T = Record<string, unknown>>(
     result = await loader.instantiate(module, imports as never) as unknown as typeof result;
   } catch (err) {
     if (err instanceof RcError || err instanceof ModuleAbortError) throw err;
-    if (err instanceof WebAssembly.LinkError) {
+    // An import missing or of the wrong kind: a LinkError, or a TypeError naming the import.
+    if (err instanceof WebAssembly.LinkError || (err instanceof TypeError && /\bImport #\d+/.test(err.message))) {
       throw new LinkError("INSTANTIATE", `rcalloc: link: ${err.message}`, { cause: err });
     }
     throw err;
@@ -257,15 +269,17 @@ export function programReport(heap: Heap, report: Report): LinkedReport {
     liveBytes: objects.reduce((n, o) => n + o.size, 0),
     liveReferences: references.filter((r) => !r.weak).length,
   };
-  const leakCount = report.checked ? references.filter((r) => !r.weak).length : objects.length;
   const runtime = { objects: runtimeObjects, bytes: runtimeBytes };
-  return {
-    ...report, objects, references, stats, leakCount, runtime,
+  const program: LinkedReport = {
+    ...report, objects, references, stats, leakCount: 0, runtime,
     toString(options?: ReportOptions) {
       const note = runtime.objects
-        ? `\n\n(not counted: ${runtime.objects} block${runtime.objects === 1 ? "" : "s"} of ${runtime.bytes} bytes held by the AssemblyScript runtime)`
+        ? `\n\n(not counted: ${plural(runtime.objects, "block")} of ${runtime.bytes} bytes held by the AssemblyScript runtime)`
         : "";
       return renderReport(this, options) + note;
     },
   };
+  // The same leaks every output states: ignored objects and their references are none.
+  program.leakCount = report.since !== undefined && !report.checked ? report.leakCount : reportLeaks(program).count;
+  return program;
 }

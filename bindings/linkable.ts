@@ -12,6 +12,7 @@ export type LinkErrorCode =
   | "OWN_MEMORY"          // defines its own memory instead of importing the allocator's
   | "DATA_OVERLAP"        // its static data overlaps the allocator's (wrong --memoryBase)
   | "EXPORT_CONFLICT"     // static link: an export name the allocator also exports
+  | "MEMORY_LIMIT"        // its memory (data and stack) leaves the heap no room below the page limit
   | "INSTANTIATE";        // WebAssembly refused to instantiate it (missing imports, ...)
 
 /** The user module cannot be linked: the message says why and what to change. */

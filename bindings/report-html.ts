@@ -2,18 +2,20 @@
 // (linear memory as rows of cells coloured by what the blocks there are), the leaks grouped by
 // the site that took them, oldest first, and the JS leaks of Ref wrappers. No external asset, no
 // network: it opens offline, from a file or an e-mail. No Node or DOM API here.
-import { isReportJSON, reportToJSON, type BlockJSON, type ObjectJSON, type ReferenceJSON, type ReportJSON, type ReportJSONOptions, type SiteJSON } from "./report-json.js";
+import { byteSize as bytes, hex, plural } from "./format.js";
+import { findLeaks, type Leaks } from "./leaks.js";
+import { isReportJSON, readReportJSON, reportToJSON, type BlockJSON, type ObjectJSON, type ReferenceJSON, type ReportJSON, type ReportJSONOptions } from "./report-json.js";
 import type { Report } from "./report.js";
 
 export interface HTMLReportOptions extends ReportJSONOptions {
   /** Page title (default "rcalloc heap report"). */
   title?: string;
   /**
-   * Payload addresses of the objects to draw as leaked. Default: the objects that the report's
-   * references hold (checked build) or its objects (unchecked), ignored ones left out. For a
-   * leaksSince(mark) report these are the leaks of the code after the mark; for a whole-heap
-   * report, everything still live, or, after report({ scan: true }), only the objects with no
-   * copy of a reference anywhere in memory (kmemleak's rule).
+   * Payload addresses of the objects to draw as leaked. Default: the leaked objects of the one
+   * leak model (bindings/leaks.ts) that the cards, the table, the text and the JSON state: the
+   * objects the report's references hold (checked build) or its objects (unchecked), ignored ones
+   * left out. For a leaksSince(mark) report these are the leaks of the code after the mark; for a
+   * whole-heap report, everything still live (the scan's verdicts are shown per leak).
    */
   leaked?: Iterable<number>;
   /** Leak groups listed before "N more groups" (default 200). */
@@ -45,7 +47,7 @@ const KIND_HELP: Record<Kind, string> = {
   free: "free blocks in the TLSF lists",
   cached: "freed blocks kept on the quick lists for reuse",
   live: "live objects",
-  leaked: "objects the report counts as leaked",
+  leaked: "objects the report counts as leaked (the figure: their payload bytes)",
   dead: "freed objects held back: the quarantine, or weak handles still out",
   internal: "rcalloc's own blocks (the handle table)",
   unused: "memory past the heap's end, not used yet",
@@ -72,115 +74,26 @@ const MAX_ROWS = 48;
 const MIN_ROW_BYTES = 4096; // 16-byte cells at least: the allocator's alignment
 const PAGE = 65536;
 
-/** "0x00003d80" */
-const hex = (n: number): string => "0x" + (n >>> 0).toString(16).padStart(8, "0");
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB"];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) v /= 1024, u++;
-  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[u]}`;
+/** Any value as HTML text: every character that could open markup or an attribute is escaped. */
+function esc(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-const plural = (n: number, noun: string, nouns = noun + "s"): string => `${n.toLocaleString("en-US")} ${n === 1 ? noun : nouns}`;
+// ── Leaks (the one model, bindings/leaks.ts) ───────────────────────────────────────────────────
 
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
+type HtmlLeaks = Leaks<ObjectJSON, ReferenceJSON>;
 
-// ── Leak groups ─────────────────────────────────────────────────────────────────────────────────
-
-interface Entry {
-  handle?: number;
-  ptr: number;
-  /** Exact size, or (estimated) the payload capacity of its block when the report lacks the object. */
-  size?: number;
-  estimated?: boolean;
-  order: number;
-  owner?: number;
-  weak?: boolean;
-  storedAt?: number;
-  storedIn?: number;
-  reachable?: boolean;
-}
-
-interface Group {
-  index: number;
-  label: string;
-  stack: string[];
-  oldest: number;
-  entries: Entry[];
-  objects: Set<number>;
-  bytes: number;
-  /** Some sizes are block capacities (upper bounds): objects older than the report's mark. */
-  estimated: boolean;
-  unreachable: number;
-  stored: number;
-}
-
-/** Size of the object at `ptr`: exact from the report, else its block's payload capacity (an upper bound). */
-type SizeOf = (ptr: number) => { size?: number; estimated?: boolean };
-
-function sizesOf(data: ReportJSON, objects: Map<number, ObjectJSON>): SizeOf {
+/** The leaks of the data; sizes of objects older than a mark come from their blocks (upper bounds). */
+function leaksOf(data: ReportJSON): HtmlLeaks {
+  const sites = new Map(data.sites.map((s) => [s.id, s]));
   const capacity = new Map<number, number>();
   for (const b of data.blocks) if (b.ptr !== undefined) capacity.set(b.ptr, b.address + b.size - b.ptr);
-  return (ptr) => {
-    const o = objects.get(ptr);
-    return o ? { size: o.size } : { size: capacity.get(ptr), estimated: true };
-  };
-}
-
-function groupLeaks(data: ReportJSON, sites: Map<number, SiteJSON>, objects: Map<number, ObjectJSON>, sizeOf: SizeOf): Group[] {
-  const groups = new Map<string, Group>();
-  const add = (siteId: number | undefined, entry: Entry): void => {
-    const site = siteId !== undefined ? sites.get(siteId) : undefined;
-    const key = site?.label ?? "";
-    let g = groups.get(key);
-    if (!g) {
-      g = {
-        index: 0, label: site?.label ?? "(site unknown)", stack: site?.stack ?? [], oldest: entry.order,
-        entries: [], objects: new Set(), bytes: 0, estimated: false, unreachable: 0, stored: 0,
-      };
-      groups.set(key, g);
-    }
-    g.entries.push(entry);
-    if (!g.objects.has(entry.ptr)) {
-      g.objects.add(entry.ptr);
-      g.bytes += entry.size ?? 0;
-      if (entry.estimated || entry.size === undefined) g.estimated = true;
-    }
-    if (entry.reachable === false) g.unreachable++;
-    else if (entry.reachable) g.stored++;
-  };
-  if (data.build === "checked") {
-    for (const r of data.references as ReferenceJSON[]) {
-      if (objects.get(r.ptr)?.ignored) continue;
-      add(r.site, { ...r, ...sizeOf(r.ptr) });
-    }
-  } else {
-    for (const o of data.objects) if (!o.ignored) add(o.site, o);
-  }
-  const list = [...groups.values()].sort((a, b) => a.oldest - b.oldest);
-  list.forEach((g, i) => (g.index = i + 1));
-  return list;
-}
-
-/** The payload addresses drawn as leaked (see HTMLReportOptions.leaked). */
-function leakedObjects(data: ReportJSON, objects: Map<number, ObjectJSON>, given?: Iterable<number>): Set<number> {
-  if (given) return new Set(given);
-  const out = new Set<number>();
-  // A leaksSince report lists leaks by definition; in a whole-heap report after a scan, only what
-  // has no copy anywhere in memory is a leak (kmemleak's rule), the rest is still in use.
-  const wholeHeapScan = data.scanned && data.since === undefined;
-  const counts = (x: { reachable?: boolean }) => !wholeHeapScan || x.reachable === false;
-  if (data.build === "checked") {
-    for (const r of data.references) if (!r.weak && counts(r) && !objects.get(r.ptr)?.ignored) out.add(r.ptr);
-  } else {
-    for (const o of data.objects) if (!o.ignored && counts(o)) out.add(o.ptr);
-  }
-  return out;
+  return findLeaks<ObjectJSON, ReferenceJSON>({
+    checked: data.build === "checked", leakCount: data.leakCount, since: data.since,
+    objects: data.objects, references: data.references,
+    siteOf: (record) => (record.site !== undefined ? sites.get(record.site) : undefined),
+    capacityOf: (ptr) => capacity.get(ptr),
+  });
 }
 
 // ── The picture ─────────────────────────────────────────────────────────────────────────────────
@@ -446,20 +359,23 @@ function fn(frame: string | undefined): string {
   return name ? `<span class="fn">${esc(name)}</span> ` : "";
 }
 
-function scanTag(e: Entry): string {
-  if (e.reachable === undefined) return "";
-  if (!e.reachable) return `<span class="tag unreach">unreachable</span>`;
-  const at = e.storedAt ?? 0;
-  return e.storedIn
-    ? `<span class="tag stored" title="a copy of the handle is at ${hex(at)}">stored in object ${hex(e.storedIn)} at +${at - e.storedIn}</span>`
+function scanTag(r: { reachable?: boolean; storedAt?: number; storedIn?: number }): string {
+  if (r.reachable === undefined) return "";
+  if (!r.reachable) return `<span class="tag unreach">unreachable</span>`;
+  const at = r.storedAt ?? 0;
+  return r.storedIn
+    ? `<span class="tag stored" title="a copy of the handle is at ${hex(at)}">stored in object ${hex(r.storedIn)} at +${at - r.storedIn}</span>`
     : `<span class="tag stored">stored at ${hex(at)} (static data or a root)</span>`;
 }
 
-function renderGroups(data: ReportJSON, groups: Group[], maxGroups: number, maxPerGroup: number): string {
-  const checked = data.build === "checked";
+const count = (n: number): string => n.toLocaleString("en-US");
+
+function renderGroups(data: ReportJSON, leaks: HtmlLeaks, maxGroups: number, maxPerGroup: number): string {
+  const checked = leaks.checked;
+  const groups = leaks.groups;
   if (groups.length === 0) {
-    if (!checked && data.leakCount > 0) {
-      return `<div class="empty">${plural(data.leakCount, "object")} more live than at the mark. The unchecked build keeps ` +
+    if (leaks.countOnly && leaks.count > 0) {
+      return `<div class="empty">${plural(leaks.count, "object")} more live than at the mark. The unchecked build keeps ` +
         `no sites or orders: run the checked build with <code>stacks: true</code> to see where they were taken.</div>`;
     }
     return `<div class="empty">No leaks: nothing in this report is still live.</div>`;
@@ -476,29 +392,30 @@ function renderGroups(data: ReportJSON, groups: Group[], maxGroups: number, maxP
       ? `<td>${g.unreachable ? `<span class="tag unreach">${g.unreachable} unreachable</span> ` : ""}` +
         `${g.stored ? `<span class="tag stored">${g.stored} still stored</span>` : ""}</td>`
       : "";
-    const entries = g.entries.slice(0, maxPerGroup).map((e) =>
-      `<tr><td class="mono">${e.handle !== undefined ? hex(e.handle) : ""}</td><td class="mono">${hex(e.ptr)}</td>` +
-      `<td class="num">${e.size === undefined ? "?" : (e.estimated ? "≤ " : "") + e.size.toLocaleString("en-US")}</td>` +
-      `<td class="num">${checked ? "#" + e.order : ""}</td>` +
-      `<td>${e.owner ? `owner <code>${hex(e.owner)}</code> ` : ""}${e.weak ? `<span class="tag weak">weak</span> ` : ""}${scanTag(e)}</td></tr>`,
-    ).join("");
-    const more = g.entries.length > maxPerGroup ? `<tr class="more"><td colspan="5">… ${g.entries.length - maxPerGroup} more</td></tr>` : "";
+    const entries = g.leaks.slice(0, maxPerGroup).map((leak) => {
+      const r = leak.record as Partial<ReferenceJSON> & Partial<ObjectJSON>;
+      return `<tr><td class="mono">${checked ? hex(r.handle ?? 0) : ""}</td><td class="mono">${hex(leak.ptr)}</td>` +
+        `<td class="num">${leak.size === undefined ? "?" : (leak.estimated ? "≤ " : "") + count(leak.size)}</td>` +
+        `<td class="num">${checked ? "#" + count(leak.order) : ""}</td>` +
+        `<td>${r.owner ? `owner <code>${hex(r.owner)}</code> ` : ""}${r.weak ? `<span class="tag weak">weak</span> ` : ""}${scanTag(r)}</td></tr>`;
+    }).join("");
+    const more = g.leaks.length > maxPerGroup ? `<tr class="more"><td colspan="5">… ${count(g.leaks.length - maxPerGroup)} more</td></tr>` : "";
     const stack = g.stack.length ? `<pre>${esc(g.stack.join("\n"))}</pre>` : "";
     const estimate = g.estimated ? ` title="Some objects are older than the mark: their block's capacity is counted."` : "";
     out.push(
       `<tbody class="group" data-group="${g.index}"><tr class="head"><td class="num">${g.index}</td>` +
       `<td class="site">${fn(g.stack[0])}<code>${esc(g.label)}</code></td>` +
-      `<td class="num">${g.entries.length.toLocaleString("en-US")}</td><td class="num">${g.objects.size.toLocaleString("en-US")}</td>` +
-      `<td class="num"${estimate}>${g.estimated ? "≤ " : ""}${bytes(g.bytes)}</td><td class="num">${checked ? "#" + g.oldest : "—"}</td>${scan}</tr>` +
+      `<td class="num">${count(g.count)}</td><td class="num">${count(g.objects)}</td>` +
+      `<td class="num"${estimate}>${g.estimated ? "≤ " : ""}${bytes(g.bytes)}</td><td class="num">${checked ? "#" + count(g.oldest) : "—"}</td>${scan}</tr>` +
       `<tr class="detail"><td></td><td colspan="${columns - 1}"><details>` +
-      `<summary>stack and ${plural(g.entries.length, checked ? "reference" : "object")}</summary>${stack}` +
+      `<summary>stack and ${plural(g.count, checked ? "reference" : "object")}</summary>${stack}` +
       `<table class="refs"><thead><tr><th>${checked ? "Handle" : ""}</th><th>Object</th><th class="num">Size</th>` +
       `<th class="num">${checked ? "Order" : ""}</th><th></th></tr></thead><tbody>${entries}${more}</tbody></table>` +
       `</details></td></tr></tbody>`,
     );
   }
   if (groups.length > maxGroups) {
-    out.push(`<tbody><tr class="more"><td></td><td colspan="${columns - 1}">… ${groups.length - maxGroups} more groups</td></tr></tbody>`);
+    out.push(`<tbody><tr class="more"><td></td><td colspan="${columns - 1}">… ${count(groups.length - maxGroups)} more groups</td></tr></tbody>`);
   }
   out.push("</table>");
   return out.join("");
@@ -521,47 +438,67 @@ function renderJsLeaks(data: ReportJSON): string {
     `<table><thead><tr><th>Created at</th><th class="num">Refs</th><th class="num">Bytes</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+/** The page around a body: title, badges, styles, the footer; no external asset. */
+function page(title: string, badges: string[], meta: string, body: string, footer: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="rcalloc">
+<title>${esc(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+<header><h1><span class="brand">rcalloc</span> ${esc(title.replace(/^rcalloc\s*/, ""))}${badges.map((b) => `<span class="badge">${esc(b)}</span>`).join("")}</h1>
+<div class="meta">${meta}</div></header>
+${body}
+<footer>${footer}</footer>
+</main>
+</body>
+</html>
+`;
+}
+
 /**
  * The report as one self-contained HTML page (a string): summary figures, a picture of the heap
  * with a legend and hover titles, and the leak table by site. Takes a Report (with the heap's
- * blocks in `options.blocks` unless the report carries them) or data from reportToJSON.
+ * blocks in `options.blocks` unless the report carries them) or data from reportToJSON; data
+ * from elsewhere is read defensively (readReportJSON), and every value is escaped.
  */
 export function reportToHTML(report: Report | ReportJSON, options: HTMLReportOptions = {}): string {
-  const data = isReportJSON(report) ? report : reportToJSON(report, options);
-  const sites = new Map(data.sites.map((s) => [s.id, s]));
+  const data = isReportJSON(report) ? readReportJSON(report) : reportToJSON(report, options);
   const objects = new Map(data.objects.map((o) => [o.ptr, o]));
-  const sizeOf = sizesOf(data, objects);
-  const groups = groupLeaks(data, sites, objects, sizeOf);
-  const leaked = leakedObjects(data, objects, options.leaked);
+  const leaks = leaksOf(data);
+  const groups = leaks.groups;
+  const leaked = options.leaked ? new Set(options.leaked) : leaks.objectSet;
   const groupsOf = new Map<number, number[]>();
-  for (const g of groups) for (const ptr of g.objects) groupsOf.set(ptr, [...(groupsOf.get(ptr) ?? []), g.index]);
+  for (const g of groups) for (const leak of g.leaks) {
+    const of = groupsOf.get(leak.ptr) ?? [];
+    if (!of.includes(g.index)) of.push(g.index);
+    groupsOf.set(leak.ptr, of);
+  }
   const labelOf = (ptr: number): string | undefined => {
     const g = groupsOf.get(ptr);
     return g ? groups[g[0] - 1].label : undefined;
   };
   const picture = renderPicture(data, leaked, objects, groupsOf, labelOf);
   const s = data.stats;
-  const checked = data.build === "checked";
+  const checked = leaks.checked;
   const title = options.title ?? "rcalloc heap report";
 
-  let leakedBytes = 0;
-  let estimated = false;
-  for (const ptr of leaked) {
-    const { size, estimated: e } = sizeOf(ptr);
-    leakedBytes += size ?? 0;
-    estimated ||= e === true || size === undefined;
-  }
-  const leakRefs = checked ? data.references.filter((r) => !objects.get(r.ptr)?.ignored).length : 0;
-  const leakValue = checked ? plural(leakRefs, "reference") : plural(Math.max(data.leakCount, leaked.size), "object");
-  const unreachable = checked
-    ? new Set(data.references.filter((r) => r.reachable === false).map((r) => r.ptr)).size
-    : data.objects.filter((o) => o.reachable === false).length;
-  const leakDetail = [(checked ? `${plural(leaked.size, "object")} · ` : "") + `${estimated ? "≤ " : ""}${bytes(leakedBytes)}`];
-  if (data.scanned) leakDetail.push(`${unreachable} unreachable (scan)`);
-  const anyLeak = checked ? leakRefs > 0 : Math.max(data.leakCount, leaked.size) > 0;
-  const scope = data.since !== undefined ? `since mark ${data.since}` : "live at the end";
+  // The leak figures: the same model as the text and the JSON (bindings/leaks.ts).
+  const approx = leaks.estimated ? "≤ " : "";
+  const leakValue = plural(leaks.count, leaks.unit);
+  const leakDetail = leaks.countOnly
+    ? ["counts only (unchecked build)"]
+    : [(checked ? `${plural(leaks.objects, "object")} · ` : "") + `${approx}${bytes(leaks.bytes)}` + (leaks.weak ? ` · ${leaks.weak} weak` : "")];
+  if (data.scanned && !leaks.countOnly) leakDetail.push(`${leaks.unreachable} unreachable (scan)`);
+  if (leaks.ignored) leakDetail.push(`${plural(leaks.ignored, "ignored object")} not counted`);
+  const scope = data.since !== undefined ? `since mark ${count(data.since)}` : "live at the end";
   const cards = [
-    card(data.since !== undefined ? "Leaked since mark" : "Still held", leakValue, leakDetail, anyLeak ? "alert" : "ok"),
+    card(data.since !== undefined ? "Leaked since mark" : "Still held", leakValue, leakDetail, leaks.count ? "alert" : "ok"),
     card("Live objects", plural(s.liveObjects, "object"), bytes(s.liveBytes)),
     card("Memory", bytes(s.pages * PAGE), `${plural(s.pages, "page")} · heap ${bytes(s.heapBytes)}`),
     card("Free", bytes(s.freeBytes), `cached ${bytes(s.cachedBytes)}`),
@@ -575,52 +512,75 @@ export function reportToHTML(report: Report | ReportJSON, options: HTMLReportOpt
     const legend = KINDS.map((k, i) => {
       const t = picture.totals[i];
       if (t.bytes === 0 && !["free", "live", "leaked"].includes(k)) return "";
-      const count = k === "unused" ? "" : ` · ${plural(t.blocks, "block")}`;
+      // Leaked: the leak figures (payload bytes of the leaked objects), as in the card and the table;
+      // every other kind: its blocks, headers included.
+      const figure = k === "leaked" && !options.leaked
+        ? `${approx}${bytes(leaks.bytes)} · ${plural(leaks.objects, "object")}`
+        : `${bytes(t.bytes)}${k === "unused" ? "" : ` · ${plural(t.blocks, "block")}`}`;
       const style = k === "dead" ? "" : ` style="background:var(--${k})"`;
       return `<li title="${esc(KIND_HELP[k])}"><span class="sw k-${k}"${style}></span>${KIND_LABEL[k]} ` +
-        `<span class="n">${bytes(t.bytes)}${count}</span></li>`;
+        `<span class="n">${figure}</span></li>`;
     }).join("");
     heapSection =
       `<h2>Heap</h2><p class="sub">Linear memory from <code>${hex(L.base)}</code> to <code>${hex(L.end)}</code>: ` +
       `each row ${bytes(L.rowBytes)}, each cell ${bytes(L.cellBytes)}. A cell with any leaked byte is drawn leaked. ` +
-      `Hover a block for its addresses and objects.</p>` +
+      `Leaked: payload bytes of the leaked objects; other kinds: whole blocks. Hover a block for its addresses and objects.</p>` +
       `<ul class="legend">${legend}</ul>` +
       `<div class="picture">${picture.svg}</div>`;
   } else {
     heapSection = `<h2>Heap</h2><div class="empty">No block list in this report: pass <code>{ blocks: heap.blocks() }</code> to draw the heap.</div>`;
   }
 
-  const groupCount = groups.length;
   const leakSub = checked
     ? `References still live (${scope}), grouped by the site that took them, oldest group first.`
     : `Objects still live (${scope}), grouped by allocation site (the unchecked build records none).`;
   const json = options.embedJSON
-    ? `<script type="application/json" id="rcalloc-report">${JSON.stringify(data).replace(/</g, "\\u003c")}</script>`
+    ? `<script type="application/json" id="rcalloc-report">${JSON.stringify(data).replace(/</g, "\\u003c")}</script>\n`
     : "";
+  const body =
+    `<section class="cards">${cards}</section>\n` +
+    `<section>${heapSection}</section>\n` +
+    `<section><h2>Leaks by site${groups.length ? ` <span class="meta">(${plural(groups.length, "site")})</span>` : ""}</h2><p class="sub">${esc(leakSub)}</p>\n` +
+    `${renderGroups(data, leaks, options.maxGroups ?? 200, options.maxPerGroup ?? 20)}</section>\n` +
+    `${renderJsLeaks(data)}\n` + json + `<script>${SCRIPT}</script>`;
+  const footer = `Made by rcalloc's <code>reportToHTML</code>. Data shape: <code>docs/report.schema.json</code>` +
+    `${options.embedJSON ? " (embedded as <code>#rcalloc-report</code>)" : ""}. Colours: Okabe–Ito, safe for colour-blind readers.`;
+  const badges = [`${checked ? "checked" : "unchecked"} build`, ...(data.scanned ? ["scanned"] : [])];
+  return page(title, badges, `generated ${esc(data.generatedAt)}`, body, footer);
+}
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="rcalloc">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-<header><h1><span class="brand">rcalloc</span> ${esc(title.replace(/^rcalloc\s*/, ""))}<span class="badge">${data.build} build</span>${data.scanned ? `<span class="badge">scanned</span>` : ""}</h1>
-<div class="meta">generated ${esc(data.generatedAt)}</div></header>
-<section class="cards">${cards}</section>
-<section>${heapSection}</section>
-<section><h2>Leaks by site${groupCount ? ` <span class="meta">(${plural(groupCount, "site")})</span>` : ""}</h2><p class="sub">${esc(leakSub)}</p>
-${renderGroups(data, groups, options.maxGroups ?? 200, options.maxPerGroup ?? 20)}</section>
-${renderJsLeaks(data)}
-<footer>Made by rcalloc's <code>reportToHTML</code>. Data shape: <code>docs/report.schema.json</code>${options.embedJSON ? " (embedded as <code>#rcalloc-report</code>)" : ""}. Colours: Okabe–Ito, safe for colour-blind readers.</footer>
-</main>
-${json}
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
+/** A run that stopped on an error (`rcalloc check`): what happened, where, and which reference. */
+export interface FailureHTML {
+  title: string;
+  /** "Instantiation only" or the entry called. */
+  subtitle: string;
+  /** true: a misuse of the API (RcError); false: the program failed otherwise. */
+  misuse: boolean;
+  name: string;
+  code?: string | null;
+  message: string;
+  handle?: number | null;
+  object?: number | null;
+  /** Where the reference was taken, and where it was put (or first put: `putTitle`). */
+  site?: { label: string; stack: string[] } | null;
+  putSite?: { label: string; stack: string[] } | null;
+  putTitle: string;
+  /** The wasm frames where it trapped. */
+  trappedAt: string[];
+}
+
+/** The page for a run that stopped on a misuse or a failure, in the same style as the report. */
+export function failureToHTML(f: FailureHTML): string {
+  const stack = (frames: string[] | undefined) => frames && frames.length ? `<pre>${esc(frames.join("\n"))}</pre>` : "";
+  const rows: string[] = [];
+  if (f.handle) rows.push(`<tr><th>handle</th><td><code>${hex(f.handle)}</code>${f.object ? ` (object <code>${hex(f.object)}</code>)` : ""}</td></tr>`);
+  if (f.site) rows.push(`<tr><th>taken at</th><td><code>${esc(f.site.label)}</code>${stack(f.site.stack)}</td></tr>`);
+  if (f.putSite) rows.push(`<tr><th>${esc(f.putTitle)}</th><td><code>${esc(f.putSite.label)}</code>${stack(f.putSite.stack)}</td></tr>`);
+  if (f.trappedAt.length) rows.push(`<tr><th>trapped in</th><td>${stack(f.trappedAt)}</td></tr>`);
+  const status = `${f.misuse ? "Misuse" : "Failed"}: ${esc(f.name)}${f.code ? ` <code>${esc(f.code)}</code>` : ""}`;
+  const body =
+    `<section class="cards">${card(f.misuse ? "Misuse" : "Failed", f.code ?? f.name, [f.name], "alert")}</section>\n` +
+    `<section><h2 class="status">${status}</h2><p>${esc(f.message)}</p>` +
+    (rows.length ? `<table class="failure"><tbody>${rows.join("")}</tbody></table>` : "") + `</section>`;
+  return page(f.title, ["checked build"], esc(f.subtitle), body, "Made by rcalloc check.");
 }

@@ -3,7 +3,7 @@
 // references name them by id. No Node or DOM API here.
 import type { BlockKind, BlockRecord } from "./heap.js";
 import type { JsLeak } from "./ref.js";
-import type { HeapStats, ObjectRecord, ReferenceRecord, Report } from "./report.js";
+import { reportLeaks, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import type { Site } from "./sites.js";
 
 /** The value of `format` in every report file. */
@@ -39,6 +39,8 @@ export interface ObjectJSON {
 export interface ReferenceJSON {
   handle: number;
   ptr: number;
+  /** Size in bytes of its object (0 for a weak handle whose object is gone). */
+  size?: number;
   order: number;
   /** Id in `sites` of where it was taken. */
   site?: number;
@@ -64,6 +66,36 @@ export interface JsLeakJSON {
   stack: string[];
 }
 
+/** Leak figures, as the text and HTML reports state them (bindings/leaks.ts). */
+export interface LeakTotalsJSON {
+  /** Leaks: references (checked, weak ones included) or objects (unchecked). */
+  count: number;
+  weak: number;
+  /** Distinct objects the leaks hold, and their payload bytes (each object once). */
+  objects: number;
+  bytes: number;
+  unreachable: number;
+  stored: number;
+}
+
+export interface LeakGroupJSON extends LeakTotalsJSON {
+  /** Id in `sites` of the site that took the group's leaks (absent: unknown). */
+  site?: number;
+  label: string;
+  /** Order of its oldest leak. */
+  oldest: number;
+}
+
+export interface LeaksJSON extends LeakTotalsJSON {
+  unit: "reference" | "object";
+  /** Unchecked leaksSince: `count` only. */
+  countOnly: boolean;
+  /** Objects marked with heap.ignore(), left out of every figure. */
+  ignored: number;
+  /** By the site that took them, oldest group first. */
+  groups: LeakGroupJSON[];
+}
+
 /** A report as JSON data (docs/report.schema.json). */
 export interface ReportJSON {
   format: typeof REPORT_FORMAT;
@@ -78,6 +110,8 @@ export interface ReportJSON {
   /** References (checked) or objects (unchecked) counted as leaked or live in this report. */
   leakCount: number;
   stats: HeapStats;
+  /** The leak figures (the same in text and HTML). */
+  leaks?: LeaksJSON;
   sites: SiteJSON[];
   objects: ObjectJSON[];
   references: ReferenceJSON[];
@@ -153,11 +187,20 @@ export function reportToJSON(report: Report, options: ReportJSONOptions = {}): R
   ));
   const references = report.references.map((x: ReferenceRecord): ReferenceJSON => withDefined(
     { handle: x.handle, ptr: x.ptr, order: x.order } as ReferenceJSON,
-    { site: index.id(x.site), owner: x.owner, weak: x.weak ?? false, storedAt: x.storedAt, storedIn: x.storedIn, reachable: x.reachable },
-    ["site", "owner", "weak", "storedAt", "storedIn", "reachable"],
+    { size: x.size, site: index.id(x.site), owner: x.owner, weak: x.weak ?? false, storedAt: x.storedAt, storedIn: x.storedIn, reachable: x.reachable },
+    ["size", "site", "owner", "weak", "storedAt", "storedIn", "reachable"],
   ));
   const blocks = (options.blocks ?? r.blocks ?? []).map((b): BlockJSON =>
     b.ptr ? { address: b.address, size: b.size, kind: b.kind, ptr: b.ptr } : { address: b.address, size: b.size, kind: b.kind });
+  const leaks = reportLeaks(report);
+  const totals = (t: LeakTotalsJSON): LeakTotalsJSON =>
+    ({ count: t.count, weak: t.weak, objects: t.objects, bytes: t.bytes, unreachable: t.unreachable, stored: t.stored });
+  const leaksJSON: LeaksJSON = {
+    unit: leaks.unit, countOnly: leaks.countOnly, ignored: leaks.ignored, ...totals(leaks),
+    groups: leaks.groups.map((g) => withDefined(
+      { label: g.label, oldest: g.oldest, ...totals(g) } as LeakGroupJSON,
+      { site: index.id(g.leaks[0].record.site) }, ["site"])),
+  };
   const at = options.generatedAt ?? new Date();
   const json: ReportJSON = {
     format: REPORT_FORMAT,
@@ -165,8 +208,9 @@ export function reportToJSON(report: Report, options: ReportJSONOptions = {}): R
     generatedAt: typeof at === "string" ? at : at.toISOString(),
     build: report.checked ? "checked" : "unchecked",
     scanned: report.scanned ?? false,
-    leakCount: report.leakCount ?? (report.checked ? report.references.length : report.objects.length),
+    leakCount: report.leakCount ?? leaks.count,
     stats: { ...report.stats },
+    leaks: leaksJSON,
     sites: index.sites.sort((a, b) => a.id - b.id),
     objects,
     references,
@@ -183,4 +227,71 @@ export function reportToJSON(report: Report, options: ReportJSONOptions = {}): R
 export function isReportJSON(value: unknown): value is ReportJSON {
   return typeof value === "object" && value !== null &&
     (value as { format?: unknown }).format === REPORT_FORMAT && (value as { version?: unknown }).version === REPORT_VERSION;
+}
+
+// ── Reading report data from outside (a file, a page, another process) ─────────────────────────
+// Data that claims to be a report may be anything: every field is coerced to the type the schema
+// gives it, so code that renders it never meets a string where it adds numbers or writes markup.
+
+const u32 = (v: unknown): number => {
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? Math.min(Math.floor(n), 0xffffffff) : 0;
+};
+const optionalU32 = (v: unknown): number | undefined => (v === undefined || v === null ? undefined : u32(v));
+function text(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  try {
+    return JSON.stringify(v) ?? ""; // an object or array where text belongs: shown as data
+  } catch {
+    return "";
+  }
+}
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const record = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null ? v as Record<string, unknown> : {});
+const BLOCK_KINDS: readonly BlockKind[] = ["free", "cached", "live", "internal", "dead"];
+
+/**
+ * `value` as well-typed ReportJSON, whatever it holds: numbers as unsigned 32-bit integers
+ * (anything else as 0), strings as strings, unknown enum values replaced, unknown fields dropped.
+ * For data that does not come from this process's reportToJSON (reportToHTML runs it on any JSON).
+ */
+export function readReportJSON(value: unknown): ReportJSON {
+  const v = record(value);
+  const stats = record(v.stats);
+  const site = (x: unknown): number | undefined => (x === undefined || x === null ? undefined : u32(x) || undefined);
+  const scan = (x: Record<string, unknown>) =>
+    ({ storedAt: optionalU32(x.storedAt), storedIn: optionalU32(x.storedIn), reachable: x.reachable === undefined ? undefined : x.reachable === true });
+  const data: ReportJSON = {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    generatedAt: text(v.generatedAt),
+    build: v.build === "unchecked" ? "unchecked" : "checked",
+    scanned: v.scanned === true,
+    leakCount: u32(v.leakCount),
+    stats: Object.fromEntries(Object.entries(stats).map(([k, x]) => [k, u32(x)])) as unknown as HeapStats,
+    sites: list(v.sites).map(record).map((s) => ({ id: u32(s.id), label: text(s.label), stack: list(s.stack).map(text) })),
+    objects: list(v.objects).map(record).map((o) => withDefined(
+      { ptr: u32(o.ptr), size: u32(o.size), refs: u32(o.refs), order: u32(o.order), ignored: o.ignored === true, weakHandles: u32(o.weakHandles) },
+      { site: site(o.site), lastPutSite: site(o.lastPutSite), ...scan(o) },
+      ["site", "lastPutSite", "storedAt", "storedIn", "reachable"])),
+    references: list(v.references).map(record).map((r) => withDefined(
+      { handle: u32(r.handle), ptr: u32(r.ptr), order: u32(r.order), weak: r.weak === true } as ReferenceJSON,
+      { size: optionalU32(r.size), site: site(r.site), owner: optionalU32(r.owner), ...scan(r) },
+      ["size", "site", "owner", "storedAt", "storedIn", "reachable"])),
+    blocks: list(v.blocks).map(record).map((b) => withDefined(
+      { address: u32(b.address), size: u32(b.size), kind: BLOCK_KINDS.includes(b.kind as BlockKind) ? b.kind as BlockKind : "internal" } as BlockJSON,
+      { ptr: optionalU32(b.ptr) || undefined }, ["ptr"])),
+  };
+  for (const key of ["pages", "heapBytes", "liveObjects", "liveBytes", "freeBytes", "cachedBytes", "internalBytes", "liveReferences", "retiredSlots"] as const) {
+    data.stats[key] = u32(stats[key]);
+  }
+  if (v.since !== undefined && v.since !== null) data.since = u32(v.since);
+  if (v.jsLeaks !== undefined) {
+    data.jsLeaks = list(v.jsLeaks).map(record).map((l) =>
+      ({ handle: u32(l.handle), ptr: u32(l.ptr), size: u32(l.size), label: text(l.label), stack: list(l.stack).map(text) }));
+  }
+  // Blocks drawn in address order without overlaps: the picture's layout relies on it.
+  data.blocks.sort((a, b) => a.address - b.address);
+  return data;
 }

@@ -1,6 +1,7 @@
 // The heap-walk report: live objects and (checked build) live references, read from the wasm
 // walk (assembly/walk.ts), and its text rendering grouped by site, oldest first, capped.
-import { hex } from "./errors.js";
+import { hex, plural, printable } from "./format.js";
+import { countLeaks, findLeaks, type LeakSite, type LeakTotals, type Leaks } from "./leaks.js";
 import type { Site } from "./sites.js";
 
 export interface ObjectRecord {
@@ -83,7 +84,10 @@ export interface Report {
   since?: number;
   /** Whether a conservative scan ran (report({ scan: true })). */
   scanned: boolean;
-  /** References (checked) or objects (unchecked) listed; for unchecked leaksSince, the count only. */
+  /**
+   * Leaks (bindings/leaks.ts): references not to ignored objects (checked) or objects not ignored
+   * (unchecked) listed; for unchecked leaksSince, the count only.
+   */
   leakCount: number;
   /** Live objects, oldest first (checked) or in address order (unchecked). */
   objects: ObjectRecord[];
@@ -94,42 +98,35 @@ export interface Report {
   toString(options?: ReportOptions): string;
 }
 
-interface Group {
-  label: string;
-  stack: string;
-  oldest: number;
-  lines: string[];
-  bytes: number;
-}
-
 export function makeReport(
   checked: boolean, objects: ObjectRecord[], references: ReferenceRecord[], stats: HeapStats,
   extra: { since?: number; scanned?: boolean; leakCount?: number } = {},
 ): Report {
   if (checked) objects.sort((a, b) => a.order - b.order);
   references.sort((a, b) => a.order - b.order);
-  return {
-    checked, objects, references, stats, since: extra.since, scanned: extra.scanned ?? false,
-    leakCount: extra.leakCount ?? (checked ? references.length : objects.length),
+  const report: Report = {
+    checked, objects, references, stats, since: extra.since, scanned: extra.scanned ?? false, leakCount: 0,
     toString(options?: ReportOptions) { return renderReport(this, options); },
   };
+  report.leakCount = extra.leakCount ?? countLeaks({ ...report, siteOf: () => undefined });
+  return report;
 }
 
-function groupBy<T>(items: T[], site: (t: T) => Site | undefined, describe: (t: T) => [string, number, number]): Group[] {
-  const groups = new Map<string, Group>();
-  for (const item of items) {
-    const s = site(item);
-    const key = s?.label ?? ""; // one group per call site; its first stack is shown
-    let g = groups.get(key);
-    const [line, order, bytes] = describe(item);
-    if (!g) {
-      g = { label: s?.label ?? "(site unknown)", stack: s?.stack ?? "", oldest: order, lines: [], bytes: 0 };
-      groups.set(key, g);
-    }
-    g.lines.push(line);
-    g.bytes += bytes;
-  }
-  return [...groups.values()].sort((a, b) => a.oldest - b.oldest);
+const frames = (stack: string | undefined): string[] => (stack ? stack.split("\n").map((f) => f.trim()).filter(Boolean) : []);
+
+/** The leaks of a report, as every output states them (bindings/leaks.ts). */
+export function reportLeaks(report: Report): Leaks<ObjectRecord, ReferenceRecord> {
+  const sites = new Map<Site, LeakSite>(); // many references share a site: split its stack once
+  return findLeaks<ObjectRecord, ReferenceRecord>({
+    checked: report.checked, leakCount: report.leakCount, since: report.since,
+    objects: report.objects, references: report.references,
+    siteOf: (record) => {
+      if (!record.site) return undefined;
+      let site = sites.get(record.site);
+      if (!site) sites.set(record.site, site = { label: record.site.label, stack: frames(record.site.stack) });
+      return site;
+    },
+  });
 }
 
 /** One reference, as a line: handle, object, order, owner, weak, and where the scan found it. */
@@ -150,55 +147,60 @@ function whereStored(r: { reachable?: boolean; storedAt?: number; storedIn?: num
     : ` — still stored at ${hex(r.storedAt!)} (static data or a root)`;
 }
 
+/** "3 references to 2 objects (48 bytes)", "2 objects (30 bytes)": a leak figure in words. */
+export function describeLeakTotals(totals: LeakTotals, unit: "reference" | "object", noun: string = unit): string {
+  const weak = totals.weak ? ` (${totals.weak} weak)` : "";
+  const bytes = `${totals.estimated ? "at most " : ""}${totals.bytes} bytes`;
+  return unit === "reference"
+    ? `${plural(totals.count, noun)}${weak} to ${plural(totals.objects, "object")} (${bytes})`
+    : `${plural(totals.count, noun)} (${bytes})`;
+}
+
+/**
+ * The report as text: a summary line, then the leaks grouped by the site that took them
+ * (checked) or allocated them (unchecked), oldest group first, capped. Text from the module or
+ * the caller (site labels, stack frames) is made printable: no terminal escape gets through.
+ */
 export function renderReport(report: Report, options: ReportOptions = {}): string {
   const maxGroups = options.maxGroups ?? 20;
   const maxPerGroup = options.maxPerGroup ?? 5;
-  const { stats } = report;
-  const ignoredPtrs = new Set(report.objects.filter((o) => o.ignored).map((o) => o.ptr));
-  const objects = report.objects.filter((o) => !o.ignored);
-  const references = report.references.filter((r) => !ignoredPtrs.has(r.ptr));
+  const leaks = reportLeaks(report);
   const out: string[] = [];
-  const sizes = new Map(report.objects.map((o) => [o.ptr, o.size]));
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   const title = report.since === undefined ? "rcalloc heap report" : `rcalloc leaks since mark ${report.since}`;
   out.push(
     `${title} (${report.checked ? "checked" : "unchecked"} build): ` +
-    (report.checked || report.since === undefined
-      ? `${plural(objects.length, "live object")} (${objects.reduce((n, o) => n + o.size, 0)} bytes)` +
-        (report.checked ? `, ${plural(references.length, "live reference")}` : "")
-      : `${plural(report.leakCount, "object")} more than at the mark (unchecked: counts only)`) +
-    `, ${plural(stats.pages, "page")} of memory`,
+    (leaks.countOnly
+      ? `${plural(leaks.count, "object")} more than at the mark (unchecked: counts only)`
+      : describeLeakTotals(leaks, leaks.unit, `live ${leaks.unit}`)) +
+    `, ${plural(report.stats.pages, "page")} of memory`,
   );
-  if (ignoredPtrs.size) out.push(`(${plural(ignoredPtrs.size, "ignored object")} not shown)`);
-  if (report.scanned) {
-    const items: { reachable?: boolean }[] = report.checked ? references : objects;
-    const unreachable = items.filter((r) => r.reachable === false).length;
-    out.push(`scan: ${unreachable} unreachable (no copy in memory), ${items.length - unreachable} still stored somewhere`);
+  if (leaks.ignored) out.push(`(${plural(leaks.ignored, "ignored object")} not shown)`);
+  if (report.scanned && !leaks.countOnly) {
+    out.push(`scan: ${leaks.unreachable} unreachable (no copy in memory), ${leaks.stored} still stored somewhere`);
   }
-  const groups = report.checked
-    ? groupBy(references, (r) => r.site, (r) => [describeReference(r, r.size ?? sizes.get(r.ptr)), r.order, r.size ?? sizes.get(r.ptr) ?? 0])
-    : groupBy(objects, (o) => o.site, (o) => [
-      `object ${hex(o.ptr)} (${o.size} bytes, ${plural(o.refs, "reference")})${whereStored(o)}`, o.order, o.size,
-    ]);
-  const noun = report.checked ? "reference" : "object";
-  for (const g of groups.slice(0, maxGroups)) {
+  for (const g of leaks.groups.slice(0, maxGroups)) {
     out.push("");
-    out.push(`${plural(g.lines.length, noun)} taken at ${g.label} (${g.bytes} bytes):`);
-    for (const line of g.lines.slice(0, maxPerGroup)) out.push(`  ${line}`);
-    if (g.lines.length > maxPerGroup) out.push(`  ... ${g.lines.length - maxPerGroup} more`);
-    if (g.stack) {
+    out.push(`${plural(g.count, leaks.unit)} taken at ${printable(g.label)} (${report.checked ? `${plural(g.objects, "object")}, ` : ""}${g.estimated ? "at most " : ""}${g.bytes} bytes):`);
+    for (const leak of g.leaks.slice(0, maxPerGroup)) {
+      const line = report.checked
+        ? describeReference(leak.record as ReferenceRecord, leak.size)
+        : describeObject(leak.record as ObjectRecord);
+      out.push(`  ${line}`);
+    }
+    if (g.leaks.length > maxPerGroup) out.push(`  ... ${g.leaks.length - maxPerGroup} more`);
+    if (g.stack.length) {
       out.push("  backtrace:");
-      for (const frame of g.stack.split("\n").slice(0, 6)) out.push(`    ${frame}`);
+      for (const frame of g.stack.slice(0, 6)) out.push(`    ${printable(frame)}`);
     }
   }
-  if (groups.length > maxGroups) out.push("", `... ${groups.length - maxGroups} more groups`);
-  const owners = new Map<number, number>();
-  for (const r of references) if (r.owner) owners.set(r.owner, (owners.get(r.owner) ?? 0) + 1);
-  if (owners.size) {
+  if (leaks.groups.length > maxGroups) out.push("", `... ${leaks.groups.length - maxGroups} more groups`);
+  if (leaks.owners.length) {
     out.push("", "by owner:");
-    for (const [owner, n] of [...owners].sort((a, b) => b[1] - a[1]).slice(0, maxGroups)) {
-      out.push(`  owner ${hex(owner)} holds ${plural(n, "reference")}`);
-    }
+    for (const [owner, n] of leaks.owners.slice(0, maxGroups)) out.push(`  owner ${hex(owner)} holds ${plural(n, "reference")}`);
   }
   return out.join("\n");
+}
+
+function describeObject(o: ObjectRecord): string {
+  return `object ${hex(o.ptr)} (${o.size} bytes, ${plural(o.refs, "reference")})${whereStored(o)}`;
 }

@@ -4,7 +4,8 @@
 // which names where each leaked reference was taken (checked build with `stacks: true`).
 // Only this entry point imports vitest; `rcalloc` itself never does.
 import { afterEach, beforeEach } from "vitest";
-import type { Report, ReportOptions } from "./report.js";
+import { plural } from "./format.js";
+import { describeLeakTotals, reportLeaks, type Report, type ReportOptions } from "./report.js";
 
 /** What the checks need of a heap (a Heap has it). */
 export interface LeakCheckHeap {
@@ -30,7 +31,6 @@ export class LeakError extends Error {
   }
 }
 
-const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 /**
  * Throws LeakError if anything taken on `heap` after `mark` is still live. `what` names the
@@ -38,13 +38,12 @@ const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" 
  */
 export function checkLeaksSince(heap: LeakCheckHeap, mark: number, what = "the code checked", options: LeakCheckOptions = {}): Report {
   const report = heap.leaksSince(mark);
-  const count = Math.max(report.leakCount, report.references.length, report.objects.length);
+  const leaks = reportLeaks(report); // the figures every report states (bindings/leaks.ts)
+  const count = leaks.count;
   if (count === 0) return report;
   let summary: string;
   if (report.checked) {
-    const bytes = report.objects.reduce((sum, o) => sum + o.size, 0);
-    summary = `${plural(report.references.length, "reference")} still live after it ` +
-      `(${plural(report.objects.length, "new object")}, ${bytes} bytes)`;
+    summary = `${describeLeakTotals(leaks, "reference")} still live after it`;
   } else {
     summary = `${plural(count, "object")}: ${count} more live than before it ` +
       `(the unchecked build has no sites: run the checked build with stacks: true to see where)`;

@@ -53,6 +53,7 @@ const library = (target) => {
 export const EXAMPLES = {
   leaky: linked("leaky", false),
   "double-put": linked("double-put", false),
+  cache: linked("cache", false),
   workload: linked("workload", true),
   "as-program": linked("as-program", true),
   "as-library.checked": library("checked"),

@@ -21,8 +21,8 @@
 // └───────────────────────────────────────────────────────────────────────────────┘
 // The rcalloc object is exactly HEADER + capacity bytes, so AS's collector (which reads
 // mmInfo for its accounting and for in-place __renew) never writes past it.
-// The leak checker (bin/rcalloc.js, bindings/link.ts) reads MARK and handle to tell blocks
-// of the runtime (reachable GC objects) from references the program took itself.
+// The leak checker (programReport in bindings/link.ts, which `rcalloc check` uses) reads MARK and
+// handle to tell blocks of the runtime (reachable GC objects) from references the program took.
 
 import { BLOCK_MAXSIZE } from "~lib/rt/common";
 import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";

@@ -1,11 +1,13 @@
 // The package as users get it: install it into an empty project (from its tarball, and from the
 // repository folder) and import `rcalloc` from plain Node JS (ESM), both builds, typed errors.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: plain JS build script
+import { buildExamples, examplePath } from "../examples/build.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "rcalloc-package-"));
@@ -50,11 +52,19 @@ function runInstalled(dir: string, spec: string, extra: string[] = []): unknown 
 }
 
 describe("npm package", () => {
-  it("installs from its tarball and imports from plain Node JS", () => {
+  beforeAll(() => buildExamples({ names: ["leaky"] }), 120_000);
+
+  it("installs from its tarball and imports from plain Node JS; its rcalloc command runs", () => {
     npm(["pack", "--ignore-scripts", "--pack-destination", work, ROOT], work);
     const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"))!;
     expect(tarball).toMatch(/^rcalloc-.*\.tgz$/);
     expect(runInstalled("from-tarball", join(work, tarball))).toEqual(EXPECTED);
+    // The bin npm linked, as a user runs it (`npx rcalloc check ...`): exit 1 on a leaky module.
+    const bin = join(work, "from-tarball", "node_modules", ".bin", "rcalloc");
+    const run = spawnSync(bin, ["check", examplePath("leaky")], { encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toMatch(/LEAKS {2}3 references to 3 objects \(138 bytes\) still live/);
+    expect(run.status).toBe(1);
   });
 
   it("installs from the repository folder (npm install <path>) and imports the same way", () => {

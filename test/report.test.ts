@@ -13,7 +13,7 @@ describe("report text", () => {
     const text = heap.report().toString({ maxPerGroup: 3 });
     const headers = text.split("\n").filter((l) => / taken at /.test(l));
     expect(headers).toHaveLength(3);
-    expect(headers[0]).toMatch(/^1 reference taken at .*report\.test\.ts:\d+:\d+ \(8 bytes\):$/); // the alloc, oldest
+    expect(headers[0]).toMatch(/^1 reference taken at .*report\.test\.ts:\d+:\d+ \(1 object, 8 bytes\):$/); // the alloc, oldest
     expect(headers[1]).toMatch(/^7 references taken at .*report\.test\.ts:\d+/);
     expect(headers[2]).toMatch(/^2 references taken at .*report\.test\.ts:\d+/);
     expect(text).toContain("  ... 4 more");
@@ -27,7 +27,7 @@ describe("report text", () => {
     const text = heap.report().toString({ maxGroups: 25 });
     expect(text.split("\n").filter((l) => / taken at app\.ts:/.test(l))).toHaveLength(25);
     expect(text).toMatch(/\.\.\. 5 more groups$/);
-    expect(text).toMatch(/taken at app\.ts:1 \(16 bytes\)[\s\S]*taken at app\.ts:2 /); // oldest first
+    expect(text).toMatch(/taken at app\.ts:1 \(1 object, 16 bytes\)[\s\S]*taken at app\.ts:2 /); // oldest first
   });
 
   it("names AssemblyScript callers' site ids given labels with heap.site()", async () => {

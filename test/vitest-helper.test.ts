@@ -51,7 +51,7 @@ describe("expectNoLeaks", () => {
     expect(error).toBeInstanceOf(LeakError);
     const leak = error as LeakError;
     expect(leak.code).toBe("LEAK");
-    expect(leak.message).toMatch(/^rcalloc: the body leaked 2 references still live after it \(1 new object, 24 bytes\)\n/);
+    expect(leak.message).toMatch(/^rcalloc: the body leaked 2 references to 2 objects \(40 bytes\) still live after it\n/);
     expect(leak.message).toMatch(/taken at .*vitest-helper\.test\.ts:\d+:\d+/);
     expect(leak.message).toMatch(/at cacheFirst /);
     expect(leak.report.references).toHaveLength(2);
@@ -87,7 +87,7 @@ describe("a leaking test under leakCheck", () => {
     const message = byTitle["leaks a reference"].failureMessages.join("\n");
     const source = readFileSync(new URL("fixtures/leaks/helper-leaks.fixture.ts", import.meta.url), "utf8");
     const line = source.split("\n").findIndex((l) => l.includes("LEAK SITE")) + 1;
-    expect(message).toMatch(/rcalloc: test "leaks a reference" leaked 1 reference still live after it/);
+    expect(message).toMatch(/rcalloc: test "leaks a reference" leaked 1 reference to 1 object \(48 bytes\) still live after it/);
     expect(message).toMatch(new RegExp(`taken at .*helper-leaks\\.fixture\\.ts:${line}:\\d+`));
     // A test that already failed is not checked: its own error is the one reported.
     const own = byTitle["fails on its own and leaks on the way out"];

@@ -1,0 +1,201 @@
+// `rcalloc check`: links a module against the checked allocator, runs it, and reports the misuse
+// that trapped or the references still live at the end (text, JSON, HTML). Exit 0 clean, 1 leaks,
+// 2 misuse, 3 usage error, 4 the program failed otherwise.
+import { basename } from "node:path";
+import { MISUSE_CODES, RcError } from "./errors.js";
+import { hex, plural, printableLines } from "./format.js";
+import { link, type Linked, type LinkedReport } from "./link.js";
+import type { Leaks } from "./leaks.js";
+import { LinkError } from "./linkable.js";
+import { failureToHTML, reportToHTML } from "./report-html.js";
+import { describeLeakTotals, reportLeaks, type ObjectRecord, type ReferenceRecord } from "./report.js";
+import type { Site } from "./sites.js";
+import { WasmSourceMap, wasmStack } from "./wasm-sites.js";
+import { checkOutputFile, EXIT, fail, parseArgs, writeOutputFile, type ExitStatus, type Output, type ParsedArgs } from "./cli-usage.js";
+import { readApp, requireEntry } from "./cli-module.js";
+
+interface SiteResult {
+  label: string;
+  stack: string[];
+}
+
+interface LeakTotalsResult {
+  count: number;
+  weak: number;
+  objects: number;
+  bytes: number;
+  unreachable: number;
+  stored: number;
+}
+
+/** What `rcalloc check --json` prints. */
+export interface CheckResult {
+  tool: "rcalloc check";
+  file: string;
+  entry: string | null;
+  build: "checked";
+  status?: "clean" | "leaks" | "misuse" | "failed";
+  exitCode?: ExitStatus;
+  /** What the entry returned (a bigint is printed as a string). */
+  returned?: unknown;
+  error?: {
+    name: string; code: string | null; message: string; handle: number | null; object: number | null;
+    site: SiteResult | null; putSite: SiteResult | null; trappedAt: string[];
+  };
+  /** The leaks (bindings/leaks.ts: the same figures as the text and the HTML). */
+  leaks?: LeakTotalsResult & {
+    /** Objects marked with ignore(): never leaks. */
+    ignored: number;
+    references: {
+      handle: number; object: number; order: number; owner: number | null; weak: boolean;
+      site: SiteResult | null; reachable: boolean | null; storedAt: number | null;
+    }[];
+    objects: { ptr: number; size: number; refs: number; order: number; site: SiteResult | null }[];
+    groups: (LeakTotalsResult & { label: string; oldest: number })[];
+  };
+  runtime?: { objects: number; bytes: number };
+  stats?: LinkedReport["stats"];
+}
+
+/** The exit status an exception means. */
+export function exitStatusOf(error: unknown): ExitStatus {
+  if (error instanceof LinkError) return EXIT.USAGE;
+  if (error instanceof RcError) return MISUSE_CODES.has(error.code) ? EXIT.MISUSE : EXIT.FAILED;
+  return EXIT.FAILED;
+}
+
+function siteResult(site: Site | undefined): SiteResult | null {
+  return site ? { label: site.label, stack: site.stack ? site.stack.split("\n") : [] } : null;
+}
+
+function show(value: unknown): string {
+  return typeof value === "bigint" ? value.toString() : value === undefined ? "nothing" : JSON.stringify(value);
+}
+
+const totals = (t: LeakTotalsResult): LeakTotalsResult =>
+  ({ count: t.count, weak: t.weak, objects: t.objects, bytes: t.bytes, unreachable: t.unreachable, stored: t.stored });
+
+export async function check(argv: readonly string[], out: Output): Promise<ExitStatus> {
+  const opts = parseArgs(argv, { flags: ["json"], values: ["entry", "html"] });
+  if (opts.files.length > 1) fail(`check takes one module, got ${opts.files.length}`);
+  const html = opts.html as string | undefined;
+  if (html) checkOutputFile(html, "--html");
+  const file = opts.files[0];
+  const { bytes, info, sourceMap } = readApp(file);
+  let entry = opts.entry as string | undefined;
+  if (entry !== undefined) requireEntry(file, info, entry);
+  else if (info.exports.some((e) => e.name === "main" && e.kind === "function")) entry = "main";
+  const hasStart = entry !== "_start" && info.exports.some((e) => e.name === "_start" && e.kind === "function");
+
+  const result: CheckResult = { tool: "rcalloc check", file, entry: entry ?? null, build: "checked" };
+  let linked: Linked;
+  try {
+    linked = await link(bytes, { checked: true, stacks: true, sourceMap });
+    const exports = linked.instance.exports as Record<string, () => unknown>;
+    if (hasStart) exports._start();
+    if (entry) result.returned = exports[entry]();
+  } catch (caught) {
+    const error = caught as Error & Partial<RcError>;
+    const exit = exitStatusOf(error);
+    if (exit === EXIT.USAGE) fail(error.message);
+    const map = sourceMap ? new WasmSourceMap(sourceMap) : undefined;
+    Object.assign(result, {
+      status: exit === EXIT.MISUSE ? "misuse" : "failed", exitCode: exit,
+      error: {
+        name: error.name, code: error.code ?? null, message: error.message,
+        handle: error.handle ?? null, object: error.object ?? null,
+        site: siteResult(error.site), putSite: siteResult(error.putSite), trappedAt: wasmStack(error.stack ?? "", map),
+      },
+    });
+    return finish(out, opts, result, () => describeFailure(result), () => failurePage(result));
+  }
+  linked.collect();
+  const report = linked.report({ scan: true }); // also: is a copy of each leaked handle left anywhere?
+  const leaks = reportLeaks(report);
+  Object.assign(result, {
+    status: leaks.count ? "leaks" : "clean",
+    exitCode: leaks.count ? EXIT.LEAKS : EXIT.CLEAN,
+    leaks: {
+      ...totals(leaks),
+      ignored: leaks.ignored,
+      references: leaks.items.map(({ record }) => {
+        const r = record as ReferenceRecord;
+        return {
+          handle: r.handle, object: r.ptr, order: r.order, owner: r.owner ?? null, weak: r.weak, site: siteResult(r.site),
+          reachable: r.reachable ?? null, storedAt: r.storedAt ?? null,
+        };
+      }),
+      objects: report.objects.filter((o: ObjectRecord) => leaks.objectSet.has(o.ptr))
+        .map((o) => ({ ptr: o.ptr, size: o.size, refs: o.refs, order: o.order, site: siteResult(o.site) })),
+      groups: leaks.groups.map((g) => ({ label: g.label, oldest: g.oldest, ...totals(g) })),
+    },
+    runtime: report.runtime,
+    stats: report.stats,
+  });
+  // HTML: the heap picture and the leak table by site (bindings/report-html.ts)
+  const page = () => reportToHTML(report, { blocks: linked.heap.blocks(), title: `rcalloc check: ${basename(file)}` });
+  return finish(out, opts, result, () => describeReport(result, report, leaks), page);
+}
+
+function heading(result: CheckResult): string {
+  return `rcalloc check: ${result.file}, ${result.entry ? `entry ${result.entry}` : "instantiation only"} (checked build)`;
+}
+
+function describeReport(result: CheckResult, report: LinkedReport, leaks: Leaks<ObjectRecord, ReferenceRecord>): string {
+  const lines = [heading(result), ""];
+  const returned = result.entry ? ` after ${result.entry} returned ${show(result.returned)}` : " after instantiation";
+  const runtime = report.runtime.objects
+    ? ` (the AssemblyScript runtime holds ${plural(report.runtime.objects, "block")}, ${report.runtime.bytes} bytes: not leaks)`
+    : "";
+  const ignored = leaks.ignored ? ` (${plural(leaks.ignored, "ignored object")}: not leaks)` : "";
+  if (result.status === "clean") {
+    lines.push(`CLEAN  no references left${returned}${runtime}${ignored}`);
+  } else {
+    lines.push(`LEAKS  ${describeLeakTotals(leaks, "reference")} still live${returned}`, "");
+    lines.push(report.toString());
+  }
+  return lines.join("\n");
+}
+
+const putTitle = (code: string | null): string => (code === "DOUBLE_PUT" ? "first put" : "put at");
+
+function describeFailure(result: CheckResult): string {
+  const e = result.error!;
+  const lines = [heading(result), ""];
+  lines.push(result.status === "misuse" ? `MISUSE  ${e.name} [${e.code}]` : `FAILED  ${e.name}${e.code ? ` [${e.code}]` : ""}`);
+  lines.push(e.message);
+  if (e.handle) lines.push(`  handle      ${hex(e.handle)}${e.object ? ` (object ${hex(e.object)})` : ""}`);
+  const site = (title: string, s: SiteResult | null) => {
+    if (!s) return;
+    lines.push(`  ${title.padEnd(11)} ${s.label}`);
+    for (const frame of s.stack.slice(0, 6)) lines.push(`                ${frame}`);
+  };
+  site("taken at", e.site);
+  site(putTitle(e.code), e.putSite);
+  if (e.trappedAt.length) {
+    lines.push(`  ${"trapped in".padEnd(11)} ${e.trappedAt[0]}`);
+    for (const frame of e.trappedAt.slice(1, 6)) lines.push(`                ${frame}`);
+  }
+  return lines.join("\n");
+}
+
+function failurePage(result: CheckResult): string {
+  const e = result.error!;
+  return failureToHTML({
+    title: `rcalloc check: ${basename(result.file)}`,
+    subtitle: result.entry ? `Entry ${result.entry}, checked build.` : "Instantiation only, checked build.",
+    misuse: result.status === "misuse", name: e.name, code: e.code, message: e.message, handle: e.handle, object: e.object,
+    site: e.site, putSite: e.putSite, putTitle: putTitle(e.code), trappedAt: e.trappedAt,
+  });
+}
+
+/** Prints the result (text made printable: no terminal escapes from the module), writes the HTML. */
+function finish(out: Output, opts: ParsedArgs, result: CheckResult, text: () => string, html: () => string): ExitStatus {
+  if (opts.json) out.log(JSON.stringify(result, (_, v) => typeof v === "bigint" ? v.toString() : v, 2));
+  else out.log(printableLines(text()));
+  if (typeof opts.html === "string") {
+    writeOutputFile(opts.html, "--html", html());
+    if (!opts.json) out.log(`\nHTML report written to ${opts.html}`);
+  }
+  return result.exitCode!;
+}

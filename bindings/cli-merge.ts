@@ -1,0 +1,63 @@
+// `rcalloc merge`: one module with the allocator build fused in, by binaryen's wasm-merge (and
+// wasm-opt -O3 with --optimize), from the rewrites of static-link.ts.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { allocatorBytes } from "./allocator-builds.js";
+import { LinkError } from "./linkable.js";
+import { prepareStaticLink } from "./static-link.js";
+import { checkOutputFile, EXIT, fail, parseArgs, type ExitStatus, type Output } from "./cli-usage.js";
+import { readApp } from "./cli-module.js";
+
+/** A binaryen tool from the user's node_modules, else from the one rcalloc's own install has. */
+function binaryenTool(name: string): string {
+  for (const from of [join(process.cwd(), "package.json"), import.meta.url]) {
+    try {
+      const pkg = createRequire(from).resolve("binaryen/package.json");
+      const tool = join(dirname(pkg), "bin", name);
+      if (existsSync(tool)) return tool;
+    } catch { /* not there */ }
+  }
+  throw new Error(`${name} not found: install binaryen (npm install --save-dev binaryen)`);
+}
+
+function runTool(tool: string, args: string[]): void {
+  const r = spawnSync(process.execPath, [tool, ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${basename(tool)} failed: ${(r.stderr || r.stdout || "").trim().split("\n")[0]}`);
+}
+
+export async function merge(argv: readonly string[], out: Output): Promise<ExitStatus> {
+  const opts = parseArgs(argv, { flags: ["checked", "unchecked", "optimize"], values: ["output"], aliases: { "-o": "--output" } });
+  if (opts.files.length > 1) fail(`merge takes one module, got ${opts.files.length}`);
+  if (opts.checked === opts.unchecked) fail("merge needs exactly one of --checked and --unchecked");
+  const output = opts.output as string | undefined;
+  if (!output) fail("merge needs -o OUT.wasm");
+  checkOutputFile(output, "-o");
+  const file = opts.files[0];
+  const { bytes } = readApp(file);
+  let prepared: ReturnType<typeof prepareStaticLink>;
+  try {
+    prepared = prepareStaticLink(await allocatorBytes(!!opts.checked), bytes);
+  } catch (e) {
+    if (e instanceof LinkError) fail(e.message);
+    throw e;
+  }
+  const work = mkdtempSync(join(tmpdir(), "rcalloc-merge-"));
+  try {
+    const allocator = join(work, "rcalloc.wasm");
+    const user = join(work, "app.wasm");
+    writeFileSync(allocator, prepared.allocator);
+    writeFileSync(user, prepared.user);
+    // Order matters: the allocator first, so its exports resolve the app's "rcalloc" imports.
+    runTool(binaryenTool("wasm-merge"), [allocator, "rcalloc", user, "app", "-o", resolve(output), "-all", "-g"]);
+    if (opts.optimize) runTool(binaryenTool("wasm-opt"), [resolve(output), "-O3", "-all", "-g", "-o", resolve(output)]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const size = statSync(output).size;
+  out.log(`${output}: ${file} with the ${opts.checked ? "checked" : "unchecked"} allocator merged in ` +
+    `(${size} bytes${opts.optimize ? ", wasm-opt -O3" : ""}); wrap it with Heap.instantiate(module, { checked: ${!!opts.checked} }), then call its _start export`);
+  return EXIT.CLEAN;
+}

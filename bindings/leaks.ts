@@ -1,0 +1,196 @@
+// The leaks of a report, computed once: which handles (checked build) or objects (unchecked) are
+// leaks, their objects and bytes, the scan's verdicts, and the groups by the site that took them,
+// oldest group first. The text report (report.ts), the JSON data (report-json.ts), the HTML page
+// (report-html.ts), programReport (link.ts) and `rcalloc check` all state these figures, so they
+// always agree.
+//
+// What a leak is:
+//   - checked build: every handle still held (strong or weak: a weak handle never put keeps its
+//     dead object's block reserved) whose object is not ignored (heap.ignore);
+//   - unchecked build: every live object not ignored (no handles exist there);
+//   - in a leaksSince(mark) report only what came after the mark (the report holds nothing else);
+//     in the unchecked build that is a count only (`countOnly`).
+// An object's bytes are its payload size as asked for, counted once however many handles hold it.
+
+/** The fields of an object record the model reads (ObjectRecord and ObjectJSON both have them). */
+export interface LeakObjectInput {
+  ptr: number;
+  size: number;
+  order: number;
+  ignored?: boolean;
+  reachable?: boolean;
+}
+
+/** The fields of a reference record the model reads (ReferenceRecord and ReferenceJSON). */
+export interface LeakReferenceInput {
+  ptr: number;
+  order: number;
+  /** Size of its object, when the record carries it. */
+  size?: number;
+  owner?: number;
+  weak?: boolean;
+  reachable?: boolean;
+}
+
+export interface LeakSite {
+  label: string;
+  /** One frame an entry. */
+  stack: string[];
+}
+
+/** A report in the shape the model needs; `siteOf` resolves the site of a record. */
+export interface LeakSource<O extends LeakObjectInput, R extends LeakReferenceInput> {
+  checked: boolean;
+  /** The report's own count; used only for an unchecked leaksSince report (counts only). */
+  leakCount: number;
+  since?: number;
+  objects: readonly O[];
+  references: readonly R[];
+  siteOf(record: O | R): LeakSite | undefined;
+  /**
+   * Size of an object the report does not list (older than a mark), e.g. its block's payload
+   * capacity: an upper bound, so the figures say "≤". Default: unknown (0 bytes, estimated).
+   */
+  capacityOf?(ptr: number): number | undefined;
+}
+
+/** One leak: a reference (checked) or an object (unchecked), with its object's size. */
+export interface Leak<T> {
+  record: T;
+  ptr: number;
+  order: number;
+  /** Payload bytes of its object (an upper bound when `estimated`; undefined when unknown). */
+  size?: number;
+  estimated: boolean;
+}
+
+export interface LeakTotals {
+  /** Leaks: references (checked, weak ones included) or objects (unchecked). */
+  count: number;
+  /** Of those, weak handles (checked build). */
+  weak: number;
+  /** Distinct objects they hold, and those objects' payload bytes (each object once). */
+  objects: number;
+  bytes: number;
+  /** Some sizes are upper bounds or unknown (objects older than a mark, from JSON data). */
+  estimated: boolean;
+  /** After a scan: leaks with no copy anywhere in memory, and leaks still stored somewhere. */
+  unreachable: number;
+  stored: number;
+}
+
+export interface LeakGroup<T> extends LeakTotals {
+  /** 1, 2, ... in order, oldest group first. */
+  index: number;
+  /** The site's label, or "(site unknown)". */
+  label: string;
+  stack: string[];
+  /** Order of the oldest leak in the group. */
+  oldest: number;
+  leaks: Leak<T>[];
+}
+
+export interface Leaks<O, R> extends LeakTotals {
+  checked: boolean;
+  /** What is counted: "reference" (checked) or "object" (unchecked). */
+  unit: "reference" | "object";
+  /** Unchecked leaksSince: only `count` is known (no sites, no objects). */
+  countOnly: boolean;
+  /** Objects marked with heap.ignore() (in the report), left out of everything above. */
+  ignored: number;
+  /** Every leak, oldest first. */
+  items: Leak<O | R>[];
+  /** Payload addresses of the leaked objects. */
+  objectSet: Set<number>;
+  groups: LeakGroup<O | R>[];
+  /** Checked build: owner tag → leaks held under it, most first. */
+  owners: [owner: number, count: number][];
+}
+
+export const UNKNOWN_SITE = "(site unknown)";
+
+function emptyTotals(): LeakTotals {
+  return { count: 0, weak: 0, objects: 0, bytes: 0, estimated: false, unreachable: 0, stored: 0 };
+}
+
+/** Adds `leak` to `totals`; `seen` holds the objects already counted there. */
+function count<T>(totals: LeakTotals, seen: Set<number>, leak: Leak<T>, weak: boolean, reachable: boolean | undefined): void {
+  totals.count++;
+  if (weak) totals.weak++;
+  if (reachable === false) totals.unreachable++;
+  else if (reachable === true) totals.stored++;
+  if (seen.has(leak.ptr)) return;
+  seen.add(leak.ptr);
+  totals.objects++;
+  totals.bytes += leak.size ?? 0;
+  if (leak.estimated || leak.size === undefined) totals.estimated = true;
+}
+
+/** The records that are leaks (the rule at the top of this file), in the report's order. */
+function leakRecords<O extends LeakObjectInput, R extends LeakReferenceInput>(source: LeakSource<O, R>): { records: (O | R)[]; ignored: Set<number> } {
+  const ignored = new Set<number>();
+  for (const o of source.objects) if (o.ignored) ignored.add(o.ptr);
+  const records: (O | R)[] = source.checked
+    ? source.references.filter((r) => !ignored.has(r.ptr))
+    : source.objects.filter((o) => !o.ignored);
+  return { records, ignored };
+}
+
+/** How many leaks a report holds: findLeaks(source).count, without sizes or groups. */
+export function countLeaks<O extends LeakObjectInput, R extends LeakReferenceInput>(source: LeakSource<O, R>): number {
+  return !source.checked && source.since !== undefined ? Math.max(0, source.leakCount) : leakRecords(source).records.length;
+}
+
+/** The leaks of a report (see the top of this file). */
+export function findLeaks<O extends LeakObjectInput, R extends LeakReferenceInput>(source: LeakSource<O, R>): Leaks<O, R> {
+  const { records, ignored: ignoredPtrs } = leakRecords(source);
+  const sizes = new Map<number, number>();
+  for (const o of source.objects) sizes.set(o.ptr, o.size);
+
+  const leaks: Leak<O | R>[] = records.map((record) => {
+    if (!source.checked) return { record, ptr: record.ptr, order: record.order, size: (record as O).size, estimated: false };
+    const r = record as R;
+    let size = typeof r.size === "number" ? r.size : sizes.get(r.ptr);
+    let estimated = false;
+    if (size === undefined) {
+      size = source.capacityOf?.(r.ptr);
+      estimated = true;
+    }
+    return { record, ptr: r.ptr, order: r.order, size, estimated };
+  });
+  leaks.sort((a, b) => a.order - b.order);
+
+  const countOnly = !source.checked && source.since !== undefined;
+  const totals = emptyTotals();
+  const seen = new Set<number>();
+  const groups = new Map<string, LeakGroup<O | R> & { seen: Set<number> }>();
+  const owners = new Map<number, number>();
+  for (const leak of leaks) {
+    const record = leak.record as LeakReferenceInput & LeakObjectInput;
+    const weak = source.checked && record.weak === true;
+    count(totals, seen, leak, weak, record.reachable);
+    const site = source.siteOf(leak.record);
+    const key = site?.label ?? ""; // one group per call site; its first stack is shown
+    let g = groups.get(key);
+    if (!g) {
+      g = { ...emptyTotals(), index: 0, label: site?.label ?? UNKNOWN_SITE, stack: site?.stack ?? [], oldest: leak.order, leaks: [], seen: new Set() };
+      groups.set(key, g);
+    }
+    g.leaks.push(leak);
+    count(g, g.seen, leak, weak, record.reachable);
+    if (source.checked && record.owner) owners.set(record.owner, (owners.get(record.owner) ?? 0) + 1);
+  }
+  const list = [...groups.values()].sort((a, b) => a.oldest - b.oldest).map(({ seen: _, ...g }, i) => ({ ...g, index: i + 1 }));
+  if (countOnly) totals.count = Math.max(0, source.leakCount);
+  return {
+    ...totals,
+    checked: source.checked,
+    unit: source.checked ? "reference" : "object",
+    countOnly,
+    ignored: ignoredPtrs.size,
+    items: leaks,
+    objectSet: seen,
+    groups: list,
+    owners: [...owners].sort((a, b) => b[1] - a[1]),
+  };
+}
