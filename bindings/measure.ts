@@ -4,13 +4,14 @@
 // Method (the one `rcalloc bench` and bench/replay.js use, plus fresh instances per round):
 //   1. the timer's resolution is measured (browsers clamp performance.now(): 0.1 ms in Chromium
 //      without cross-origin isolation, 1 ms in some Firefox settings);
-//   2. warm-up: one instance per build, calls alternating between the builds for `warmup` ms, so
-//      both reach the optimizing tier; the mean time of the second half of each build's calls
-//      sizes the batch (the slower build's, so a round stays near `batchMs`);
+//   2. warm-up: one instance per build, calls alternating between the builds for `warmup` ms and
+//      on while either still gets faster, so both reach the optimizing tier; the slower build's
+//      time per call at the end sizes the batch (so one build's batch takes about `batchMs`);
 //   3. rounds: each round links a fresh instance of each build (before timing), then times one
 //      batch of calls per build, the builds' order alternating from round to round so drift hits
 //      both alike. A batch is never shorter than TIMER_TICKS_PER_BATCH ticks of the timer: with a
-//      coarse timer the calls are timed together and the result says so.
+//      coarse timer the calls are timed together (a round timed too short is timed again with
+//      more calls), and the result says so.
 // Per-call times are batch time / calls; the ratio is checked / unchecked within each round.
 import { loadBuild } from "./allocator-builds.js";
 import { Heap, type HeapOptions } from "./heap.js";
@@ -22,6 +23,12 @@ export const OVERHEAD_VERSION = 1;
 
 /** A timed batch spans at least this many timer ticks: quantization costs at most 0.5%. */
 export const TIMER_TICKS_PER_BATCH = 200;
+
+/** A warm-up step spans at least this many ticks, or its next step has twice the calls. */
+const WARM_STEP_TICKS = 20;
+
+/** How many rounds may be timed again because their batch was too short for the timer. */
+const MAX_RETIMED_ROUNDS = 8;
 
 const PAGE = 65536;
 const BUILDS = ["unchecked", "checked"] as const;
@@ -133,7 +140,7 @@ export interface OverheadResult {
     resolutionMs: number;
     /** The shortest batch timed: TIMER_TICKS_PER_BATCH ticks. */
     minBatchMs: number;
-    /** One call is shorter than minBatchMs: calls are timed in batches. */
+    /** One call is shorter than minBatchMs (or a round was timed again): calls are timed in batches. */
     coarse: boolean;
     /** callsPerRound was raised above the one asked for, to make a batch minBatchMs long. */
     raised: boolean;
@@ -222,50 +229,68 @@ async function measure(
   const resolutionMs = timerResolution(clock);
   const minBatchMs = resolutionMs * TIMER_TICKS_PER_BATCH;
 
-  // Warm-up: one instance per build, calls alternating.
+  // Warm-up: one instance per build, steps alternating between the builds. A step is k calls, k
+  // doubling while a step spans under WARM_STEP_TICKS ticks (so a coarse timer still sees it);
+  // past `warmup` ms it goes on while a build is still getting faster (tiering up), up to a cap.
   const warm = { unchecked: await open(false), checked: await open(true) };
-  const warmTimes: Record<BuildName, number[]> = { unchecked: [], checked: [] };
-  const minCalls = warmup > 0 ? 3 : 1;
+  const warmPerCall: Record<BuildName, number[]> = { unchecked: [], checked: [] };
+  const warmCalls: Record<BuildName, number> = { unchecked: 0, checked: 0 };
+  const stepCalls: Record<BuildName, number> = { unchecked: 1, checked: 1 };
+  const minSteps = warmup > 0 ? 3 : 1;
   const warmStart = clock();
   const warmCap = Math.max(10 * warmup, 3000);
-  for (let i = 0; i < minCalls || clock() - warmStart < warmup; i++) {
-    for (const build of BUILDS) warmTimes[build].push((await timeBatch(warm[build].call, 1, clock)).ms);
-    if (clock() - warmStart > warmCap) break;
+  const improving = (b: BuildName) => {
+    const t = warmPerCall[b];
+    return t.length < 6 || median(t.slice(-3)) < 0.9 * median(t.slice(-6, -3));
+  };
+  for (let step = 0; ; step++) {
+    const elapsed = clock() - warmStart;
+    if (step >= minSteps && elapsed >= warmup && (warmup === 0 || !BUILDS.some(improving))) break;
+    if (step >= 1 && elapsed > warmCap) break;
+    for (const build of BUILDS) {
+      const k = stepCalls[build];
+      const { ms } = await timeBatch(warm[build].call, k, clock);
+      warmPerCall[build].push(ms / k);
+      warmCalls[build] += k;
+      if (ms < WARM_STEP_TICKS * resolutionMs) stepCalls[build] = k * 2;
+    }
   }
   const warmMs = clock() - warmStart;
-  const estimatedCallMs = Math.max(...BUILDS.map((b) => mean(warmTimes[b].slice(warmTimes[b].length >> 1))));
+  const estimatedCallMs = Math.max(...BUILDS.map((b) => median(warmPerCall[b].slice(-3))));
   onProgress?.({ phase: "warmup", round: 0, rounds, fraction: 0 });
   await yieldToEventLoop();
 
   // Batch size: asked for or sized to batchMs, and never under minBatchMs.
   const perCall = Math.max(estimatedCallMs, resolutionMs / 1000); // a call the clock did not see
   let calls = requested ?? Math.max(1, Math.round(batchMs / perCall));
-  const coarse = perCall < minBatchMs;
-  let raised = false;
-  if (calls * perCall < minBatchMs) {
-    const needed = Math.ceil(minBatchMs / perCall);
-    raised = requested !== undefined;
-    calls = needed;
-  }
-  if (coarse) {
-    notes.push(`The timer ticks every ${fmt(resolutionMs)} ms and one call takes about ${fmt(estimatedCallMs)} ms: ` +
-      `calls are timed in batches of ${calls} (at least ${TIMER_TICKS_PER_BATCH} ticks).`);
-  }
-  if (raised) notes.push(`callsPerRound was raised from ${requested} to ${calls} so that a batch spans ${TIMER_TICKS_PER_BATCH} timer ticks.`);
+  if (calls * perCall < minBatchMs) calls = Math.ceil(minBatchMs / perCall);
 
-  // Rounds: fresh instances of both builds, linked before timing; the order alternates.
+  // Rounds: fresh instances of both builds, linked before timing; the order alternates. A round
+  // whose shorter batch spanned under minBatchMs (the warm-up misjudged a call) is timed again
+  // with more calls.
   const perRound: Record<BuildName, number[]> = { unchecked: [], checked: [] };
   const peak: Record<BuildName, number> = { unchecked: 0, checked: 0 };
   const sums: Record<BuildName, (string | null)[]> = { unchecked: [], checked: [] };
   const ratios: number[] = [];
-  for (let round = 0; round < rounds; round++) {
+  const plannedCalls = calls;
+  let retries = 0;
+  let shortestRetimed = Infinity;
+  for (let round = 0; round < rounds;) {
     const sessions = { unchecked: await open(false), checked: await open(true) };
     const order = round % 2 ? [...BUILDS].reverse() : BUILDS;
-    for (const build of order) {
-      const { ms, first } = await timeBatch(sessions[build].call, calls, clock);
-      perRound[build].push(ms / calls);
+    const timed = {} as Record<BuildName, { ms: number; first: unknown }>;
+    for (const build of order) timed[build] = await timeBatch(sessions[build].call, calls, clock);
+    const shortest = Math.min(timed.unchecked.ms, timed.checked.ms);
+    if (shortest < minBatchMs && retries < MAX_RETIMED_ROUNDS) {
+      retries++;
+      shortestRetimed = Math.min(shortestRetimed, shortest);
+      calls = Math.ceil(calls * 1.5 * minBatchMs / Math.max(shortest, resolutionMs));
+      continue;
+    }
+    for (const build of BUILDS) {
+      perRound[build].push(timed[build].ms / calls);
       peak[build] = Math.max(peak[build], sessions[build].pages());
-      sums[build].push(checksumOf(first));
+      sums[build].push(checksumOf(timed[build].first));
     }
     const ratio = perRound.checked[round] / perRound.unchecked[round];
     ratios.push(ratio);
@@ -274,7 +299,21 @@ async function measure(
       perCallMs: { unchecked: perRound.unchecked[round], checked: perRound.checked[round] },
     });
     await yieldToEventLoop(); // a browser repaints its progress bar
+    round++;
   }
+  // Coarse: a call (of the faster build, as measured) is shorter than a batch must be.
+  const fastestCallMs = Math.min(median(perRound.unchecked), median(perRound.checked));
+  const coarse = retries > 0 || fastestCallMs < minBatchMs;
+  if (coarse) {
+    notes.push(`The timer ticks every ${fmt(resolutionMs)} ms, too coarse to time one call (${fmt(fastestCallMs)} ms): ` +
+      `calls were timed in batches of ${calls} per build, at least ${TIMER_TICKS_PER_BATCH} ticks (${fmt(minBatchMs)} ms) each.`);
+  }
+  if (retries) {
+    notes.push(`${retries} round${retries === 1 ? " was" : "s were"} timed again with more calls: a batch took ${fmt(shortestRetimed)} ms, ` +
+      `under ${TIMER_TICKS_PER_BATCH} timer ticks (${fmt(minBatchMs)} ms); calls per round went from ${plannedCalls} to ${calls}.`);
+  }
+  const raised = requested !== undefined && calls > requested;
+  if (raised) notes.push(`callsPerRound was raised from ${requested} to ${calls} so that a batch spans ${TIMER_TICKS_PER_BATCH} timer ticks.`);
 
   const builds = {} as OverheadResult["builds"];
   for (const build of BUILDS) {
@@ -295,7 +334,7 @@ async function measure(
     format: OVERHEAD_FORMAT, version: OVERHEAD_VERSION, kind, entry,
     args: args.map((a) => typeof a === "bigint" ? a.toString() : a),
     date, rounds, callsPerRound: calls, requestedCallsPerRound: requested ?? null,
-    warmup: { ms: warmMs, calls: warmTimes.unchecked.length, estimatedCallMs },
+    warmup: { ms: warmMs, calls: Math.min(warmCalls.unchecked, warmCalls.checked), estimatedCallMs },
     timer: { resolutionMs, minBatchMs, coarse, raised },
     builds, ratio: { ...spread(ratios), rounds: ratios }, checksumsEqual,
     environment: describeEnvironment(), notes,
@@ -378,10 +417,6 @@ function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 function spread(values: number[]): Spread {

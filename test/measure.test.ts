@@ -2,7 +2,6 @@
 // checksums match, a coarse clock makes the calls time in batches, and the result validates
 // against docs/overhead.schema.json (Ajv, strict). No timing thresholds: figures are only sane.
 import { readFileSync } from "node:fs";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import binaryen from "binaryen";
 import { beforeAll, describe, expect, it } from "vitest";
 import { link } from "../bindings/link.js";
@@ -10,20 +9,9 @@ import type { Heap } from "../bindings/heap.js";
 import { measureHeapOverhead, measureOverhead, timerResolution, TIMER_TICKS_PER_BATCH, type OverheadResult } from "../bindings/measure.js";
 import { overheadToSVG } from "../bindings/measure-svg.js";
 import { overheadToText } from "../bindings/measure-text.js";
+import { expectValidOverhead, validateOverhead } from "./overhead-schema.js";
 // @ts-expect-error: plain JS build script
 import { buildExamples } from "../examples/build.js";
-
-const schema = JSON.parse(readFileSync(new URL("../docs/overhead.schema.json", import.meta.url), "utf8"));
-const ajv = new Ajv2020({ strict: true, allErrors: true });
-ajv.addFormat("date-time", (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)));
-const validate = ajv.compile(schema);
-
-export function expectValidOverhead(result: unknown): void {
-  const json = JSON.parse(JSON.stringify(result)); // what a CI job would store
-  const ok = validate(json);
-  expect(validate.errors ?? [], ajv.errorsText(validate.errors)).toEqual([]);
-  expect(ok).toBe(true);
-}
 
 /** Figures every result must have, whatever the machine's speed. */
 function expectSane(result: OverheadResult, rounds: number): void {
@@ -80,6 +68,10 @@ describe("measureOverhead (a wasm module's export, linked against both builds)",
     expect(result.builds.checked.checksum).toBe(expected);
     expect(result.ratio.median).toBeGreaterThan(1); // the checked build does strictly more work per reference
     expect(progress).toEqual(["warmup 0/3 0", "round 1/3 0.3333333333333333", "round 2/3 0.6666666666666666", "round 3/3 1"]);
+    const json = JSON.parse(JSON.stringify(result));
+    expect(validateOverhead({ ...json, kind: "wasm" })).toBe(false); // the schema is not vacuous
+    expect(validateOverhead({ ...json, ratio: { ...json.ratio, rounds: [] } })).toBe(false);
+    expect(validateOverhead({ ...json, builds: { ...json.builds, checked: { ...json.builds.checked, peakPages: -1 } } })).toBe(false);
     expect(overheadToText(result)).toMatch(/^overhead {3}checked\/unchecked: median \d+\.\d\dx {3}min \d+\.\d\dx {3}max \d+\.\d\dx$/m);
   });
 
@@ -149,8 +141,34 @@ describe("measureHeapOverhead (a JS workload on createHeap)", () => {
     expect(result.timer.resolutionMs).toBeCloseTo(0.1, 5);
     expect(result.requestedCallsPerRound).toBe(1);
     expect(result.callsPerRound).toBeGreaterThan(1);
-    expect(result.notes.join("\n")).toMatch(new RegExp(`timed in batches of ${result.callsPerRound} .*raised from 1 to ${result.callsPerRound}`, "s"));
+    expect(result.notes.join("\n")).toMatch(new RegExp(`timed in batches of \\d+ .*raised from 1 to ${result.callsPerRound}`, "s"));
     expectValidOverhead(result);
+  });
+});
+
+describe("batches under the timer's resolution", () => {
+  it("times a round again with more calls when its batch was shorter than 200 ticks (a call got faster after the warm-up)", async () => {
+    // A virtual clock: 0.1 ms ticks, 0.1 µs per read; a call costs 1 ms until the warm-up ends
+    // (as if tiering up happened then), 0.01 ms after.
+    let now = 0;
+    let fast = false;
+    const clock = () => Math.floor((now += 0.0001) * 10) / 10;
+    const result = await measureHeapOverhead(() => {
+      now += fast ? 0.01 : 1;
+      return 7;
+    }, { rounds: 3, warmup: 5, clock, onProgress: (p) => { if (p.phase === "warmup") fast = true; } });
+    expect(result.timer.resolutionMs).toBeCloseTo(0.1, 5);
+    expect(result.warmup.estimatedCallMs).toBeCloseTo(1, 5);
+    expect(result.timer).toMatchObject({ coarse: true, raised: false });
+    // Planned: 40 ms / 1 ms = 40 calls; they took 0.4 ms, so 40 × 1.5 × 20 / 0.4 = 3000 calls.
+    // (3001 when the clock's float steps round the other way)
+    expect([3000, 3001]).toContain(result.callsPerRound);
+    expect(result.notes.join("\n")).toContain("1 round was timed again with more calls: a batch took 0.40 ms, under 200 timer ticks " +
+      `(20.0 ms); calls per round went from 40 to ${result.callsPerRound}.`);
+    for (const build of ["unchecked", "checked"] as const) {
+      for (const ms of result.builds[build].rounds) expect(ms * result.callsPerRound).toBeGreaterThanOrEqual(result.timer.minBatchMs);
+    }
+    expect(result.checksumsEqual).toBe(true);
   });
 });
 
