@@ -6,7 +6,8 @@
 //      without cross-origin isolation, 1 ms in some Firefox settings);
 //   2. warm-up: one instance per build, calls alternating between the builds for `warmup` ms and
 //      on while either still gets faster, so both reach the optimizing tier; the slower build's
-//      time per call at the end sizes the batch (so one build's batch takes about `batchMs`);
+//      time per call at the end (the least of its last three steps) sizes the batch, so one
+//      build's batch takes about `batchMs`;
 //   3. rounds: each round links a fresh instance of each build (before timing), then times one
 //      batch of calls per build, the builds' order alternating from round to round so drift hits
 //      both alike. A batch is never shorter than TIMER_TICKS_PER_BATCH ticks of the timer: with a
@@ -256,7 +257,8 @@ async function measure(
     }
   }
   const warmMs = clock() - warmStart;
-  const estimatedCallMs = Math.max(...BUILDS.map((b) => median(warmPerCall[b].slice(-3))));
+  // The least disturbed of the last three steps (another process can stretch any one of them).
+  const estimatedCallMs = Math.max(...BUILDS.map((b) => Math.min(...warmPerCall[b].slice(-3))));
   onProgress?.({ phase: "warmup", round: 0, rounds, fraction: 0 });
   await yieldToEventLoop();
 
