@@ -85,6 +85,20 @@ describe("measureOverhead (a wasm module's export, linked against both builds)",
     expectValidOverhead(result);
   });
 
+  it("passes the module's own imports through to link()", async () => {
+    const module = watToWasm(`(module
+      (import "env" "memory" (memory 2))
+      (import "rcalloc" "alloc" (func $alloc (param i32) (result i32)))
+      (import "rcalloc" "put" (func $put (param i32)))
+      (import "host" "answer" (func $answer (result i32)))
+      (func (export "ask") (result i32)
+        (call $put (call $alloc (i32.const 8)))
+        (call $answer)))`);
+    const result = await measureOverhead(module, { entry: "ask", rounds: 1, callsPerRound: 2, warmup: 0, imports: { host: { answer: () => 42 } } });
+    expect(result.builds.unchecked.checksum).toBe("42");
+    expect(result.checksumsEqual).toBe(true);
+  });
+
   it("refuses an entry the module does not export, and bad rounds", async () => {
     const bytes = readFileSync(workloadPath);
     await expect(measureOverhead(bytes, { entry: "nope", rounds: 1 })).rejects.toThrow(/no exported function "nope" \(exported functions: .*run/);
