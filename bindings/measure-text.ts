@@ -2,7 +2,7 @@
 import type { OverheadResult } from "./measure.js";
 
 /**
- * The result as text: one line per build (ms per call, median / min / max, peak pages), the
+ * The result as text: one line per build (ms per call, median / min / max), peak pages, the
  * ratio, the checksums, and the notes. `title` is the first line (the CLI names the file there).
  */
 export function overheadToText(result: OverheadResult, title?: string): string {
@@ -14,9 +14,10 @@ export function overheadToText(result: OverheadResult, title?: string): string {
   ];
   for (const build of ["unchecked", "checked"] as const) {
     const b = result.builds[build];
-    lines.push(`${build.padEnd(10)} ${ms(b.perCallMs.median).padStart(9)} ms/call   min ${ms(b.perCallMs.min)}   ` +
-      `max ${ms(b.perCallMs.max)}   peak ${b.peakPages} page${b.peakPages === 1 ? "" : "s"}`);
+    lines.push(`${build.padEnd(10)} ${ms(b.perCallMs.median).padStart(9)} ms/call   min ${ms(b.perCallMs.min)}   max ${ms(b.perCallMs.max)}`);
   }
+  const { unchecked, checked } = result.builds;
+  lines.push(`pages      peak ${unchecked.peakPages} unchecked, ${checked.peakPages} checked (64 KiB each)`);
   const r = result.ratio;
   lines.push(`overhead   checked/unchecked: median ${r.median.toFixed(2)}x   min ${r.min.toFixed(2)}x   max ${r.max.toFixed(2)}x`);
   if (result.checksumsEqual !== null) {
@@ -31,5 +32,5 @@ export function overheadToText(result: OverheadResult, title?: string): string {
 }
 
 function ms(value: number): string {
-  return value >= 0.001 ? value.toFixed(3) : value.toPrecision(2);
+  return value >= 0.001 ? value.toFixed(3) : value.toPrecision(3);
 }

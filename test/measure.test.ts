@@ -72,7 +72,14 @@ describe("measureOverhead (a wasm module's export, linked against both builds)",
     expect(validateOverhead({ ...json, kind: "wasm" })).toBe(false); // the schema is not vacuous
     expect(validateOverhead({ ...json, ratio: { ...json.ratio, rounds: [] } })).toBe(false);
     expect(validateOverhead({ ...json, builds: { ...json.builds, checked: { ...json.builds.checked, peakPages: -1 } } })).toBe(false);
-    expect(overheadToText(result)).toMatch(/^overhead {3}checked\/unchecked: median \d+\.\d\dx {3}min \d+\.\d\dx {3}max \d+\.\d\dx$/m);
+    // The lines `rcalloc bench` prints today, so it can print this table as it is.
+    const text = overheadToText(result, "rcalloc bench: workload.wasm, entry run");
+    expect(text).toMatch(/^rcalloc bench: workload\.wasm, entry run\n3 rounds, \d+ calls? per build per round, builds interleaved/);
+    expect(text).toMatch(/^unchecked +[\d.]+ ms\/call +min [\d.]+ +max [\d.]+$/m);
+    expect(text).toMatch(/^checked +[\d.]+ ms\/call +min [\d.]+ +max [\d.]+$/m);
+    expect(text).toMatch(/^overhead {3}checked\/unchecked: median \d+\.\d\dx {3}min \d+\.\d\dx {3}max \d+\.\d\dx$/m);
+    expect(text).toContain(`pages      peak ${result.builds.unchecked.peakPages} unchecked, ${result.builds.checked.peakPages} checked`);
+    expect(text).toContain(`checksum   ${expected} (both builds)`);
   });
 
   it("passes args and says when the builds disagree", async () => {
