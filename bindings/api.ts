@@ -27,3 +27,10 @@ export {
   type SiteJSON, type ObjectJSON, type ReferenceJSON, type BlockJSON, type JsLeakJSON,
 } from "./report-json.js";
 export { reportToHTML, type HTMLReportOptions } from "./report-html.js";
+export {
+  measureOverhead, measureHeapOverhead, timerResolution, OVERHEAD_FORMAT, OVERHEAD_VERSION, TIMER_TICKS_PER_BATCH,
+  type OverheadOptions, type ModuleOverheadOptions, type HeapOverheadOptions, type OverheadResult,
+  type OverheadProgress, type BuildOverhead, type OverheadEnvironment, type Spread,
+} from "./measure.js";
+export { overheadToText } from "./measure-text.js";
+export { overheadToSVG } from "./measure-svg.js";

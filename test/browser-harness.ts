@@ -1,34 +1,15 @@
 // Real headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core) on a page served
 // from the repository over loopback, for tests of the browser bindings.
-import { createReadStream, existsSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { extname, join, normalize } from "node:path";
-import { fileURLToPath } from "node:url";
+import type { Server } from "node:http";
 import { chromium, type Browser, type Page } from "playwright-core";
+// @ts-expect-error: plain JS example script
+import { serveDirectory } from "../examples/serve.js";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TYPES: Record<string, string> = {
-  ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
-  ".wasm": "application/wasm", ".json": "application/json", ".map": "application/json",
-};
 
 /** Serves the repository read-only on 127.0.0.1 at a free port. */
-export async function serveRepository(): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
-    const file = join(ROOT, path);
-    if (!file.startsWith(ROOT) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end("not found");
-      return;
-    }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (!address || typeof address === "string") throw new Error("no address");
-  return { url: `http://127.0.0.1:${address.port}`, server };
+export function serveRepository(): Promise<{ url: string; server: Server }> {
+  return serveDirectory();
 }
 
 /** Launches headless Chromium with the flags this machine's closed network needs. */
