@@ -15,7 +15,7 @@ export const HELP = `rcalloc — find reference-counting bugs in a wasm module, 
 
 Usage:
   rcalloc check app.wasm [--entry NAME] [--json] [--html FILE]
-  rcalloc bench app.wasm --entry NAME [--rounds N]
+  rcalloc bench app.wasm --entry NAME [--rounds N] [--json]
   rcalloc merge app.wasm --checked|--unchecked -o OUT.wasm [--optimize]
   rcalloc --help
 
@@ -28,11 +28,13 @@ check   Links app.wasm against the checked allocator (sites from wasm stack fram
           --entry NAME   exported function to call (no arguments)
           --json         print the result as JSON instead of text
           --html FILE    also write a self-contained HTML report to FILE
-bench   Runs the entry under the unchecked and the checked build, interleaved round by round
-        (the module is compiled once), and prints the time per call of each and the overhead
-        ratio checked/unchecked: median, min and max over the rounds.
+bench   Runs the entry under the unchecked and the checked build (measureOverhead: fresh
+        instances each round, builds interleaved, warm-up not counted), and prints the time per
+        call of each, peak pages and the overhead ratio checked/unchecked: median, min and max
+        over the rounds.
           --entry NAME   exported function to time (required; no arguments)
           --rounds N     timed rounds (default 10); each round runs both builds
+          --json         print the measurement as JSON (docs/overhead.schema.json)
 merge   Writes one module with the allocator build fused in (binaryen's wasm-merge, from the
         binaryen package). It exports the allocator's API too: Heap.instantiate() wraps it.
           --checked, --unchecked   which allocator build to merge in (one is required)

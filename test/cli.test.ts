@@ -244,6 +244,16 @@ describe("rcalloc bench", () => {
     expect(r.stderr).toMatch(/round 1\/3: unchecked [\d.]+ ms, checked [\d.]+ ms, ratio [\d.]+/);
     expect(r.stderr).toMatch(/round 3\/3/);
   }, 30_000);
+
+  it("--json prints the measurement in the documented shape (docs/overhead.schema.json)", async () => {
+    const r = await rcalloc("bench", workload(), "--entry", "run", "--rounds", "2", "--json");
+    expect(r.status).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ kind: "module", entry: "run", rounds: 2 });
+    expect(result.builds.unchecked.perCallMs.median).toBeGreaterThan(0);
+    expect(result.builds.checked.perCallMs.median).toBeGreaterThan(0);
+    expect(result.ratio.median).toBeGreaterThan(0);
+  }, 30_000);
 });
 
 describe("rcalloc merge", () => {
