@@ -6,7 +6,7 @@ export {
   type RcErrorCode, type RcErrorDetails,
 } from "./errors.js";
 export type { Report, ReportOptions, ObjectRecord, ReferenceRecord, HeapStats } from "./report.js";
-export type { Site } from "./sites.js";
+export { type Site, cStringSite, asStringSite, readSiteString, SITE_STRING, SITE_AS_STRING } from "./sites.js";
 
 /** File name of a build inside the package's build/ folder (`debug`: the checked build that
  *  validates around every operation, assembly/config.ts). */

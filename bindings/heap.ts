@@ -170,7 +170,7 @@ export class Heap {
   private constructor(exports: RcallocExports, options: HeapOptions) {
     this.exports = exports;
     this.checked = exports.isChecked() === 1;
-    this.siteTable = new SiteTable(bindingsLocations());
+    this.siteTable = new SiteTable(bindingsLocations(), () => exports.memory);
     this.sites = this.checked && options.stacks ? this.siteTable : undefined;
     // A start function that already took handles fixed the tag (1); only a fresh heap draws one.
     if (this.checked && exports.mark() === 0) {
