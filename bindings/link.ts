@@ -20,6 +20,8 @@
 //                exact __heap_base at instantiation (runtime/linked.ts).
 // The heap base link() reserves: the module's exported `__heap_base` global if it has one, else
 // the end of the pages its memory import asks for (asc sizes that import to hold data + stack).
+// A C, C++ or Rust module (wasm-ld) gets the same layout from -Wl,--import-memory,
+// --global-base=65536 (its data, then its stack) and --export=__heap_base (include/rcalloc.h).
 import { loadBuild } from "./allocator-builds.js";
 import { RcError } from "./errors.js";
 import { Heap, type HeapOptions } from "./heap.js";
@@ -180,6 +182,10 @@ export async function link<T = Record<string, unknown>>(
   let result: { instance: WebAssembly.Instance; exports: Record<string, unknown> };
   try {
     result = await loader.instantiate(module, imports as never) as unknown as typeof result;
+    // A reactor (clang -mexec-model=reactor: C, C++, Rust) runs its static constructors in
+    // _initialize, which the host calls once, before any other export.
+    const initialize = result.instance.exports._initialize;
+    if (typeof initialize === "function") initialize();
   } catch (err) {
     if (err instanceof RcError || err instanceof ModuleAbortError) throw err;
     if (err instanceof WebAssembly.LinkError) {
