@@ -1,0 +1,159 @@
+// C, C++ and Rust modules linked against rcalloc (examples/c, examples/cpp, examples/rust built
+// with Debian's clang and rustc by examples/build-native.js): linked at load with link(), and run
+// through `rcalloc check` / `rcalloc bench`, with the exact source lines in the reports. Each
+// language is skipped, with the reason, only where its compiler is missing.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DoublePutError, link, UseAfterPutError } from "../bindings/node.js";
+// @ts-expect-error: plain JS build script
+import { buildNativeExamples, nativeExamplePath, nativeMissing } from "../examples/build-native.js";
+
+const BIN = fileURLToPath(new URL("../bin/rcalloc.js", import.meta.url));
+const EXAMPLES = fileURLToPath(new URL("../examples", import.meta.url));
+
+const missing = {
+  c: nativeMissing("clang") as string | null,
+  cpp: nativeMissing("clang++") as string | null,
+  rust: nativeMissing("rustc") as string | null,
+};
+for (const reason of Object.values(missing)) if (reason) console.warn(`native examples: skipped: ${reason}`);
+
+beforeAll(() => {
+  buildNativeExamples({ names: ["c-strings", "cpp-list", "rust-handles"] });
+}, 120_000);
+
+/** "file:N" of the line of examples/<path> holding `marker` (so the tests follow edits). */
+function lineOf(path: string, marker: string): string {
+  const lines = readFileSync(join(EXAMPLES, path), "utf8").split("\n");
+  const found = lines.findIndex((line) => line.includes(marker));
+  if (found < 0) throw new Error(`${path} has no line with "${marker}"`);
+  return `${path.split("/").pop()}:${found + 1}`;
+}
+
+/** Runs the rcalloc executable: exit status and stdout. */
+async function rcalloc(...args: string[]): Promise<{ status: number; stdout: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, ...args]);
+    return { status: 0, stdout };
+  } catch (e) {
+    const failed = e as { code?: number; stdout?: string };
+    if (typeof failed.code !== "number") throw e;
+    return { status: failed.code, stdout: failed.stdout ?? "" };
+  }
+}
+
+const wasm = (name: string) => readFileSync(nativeExamplePath(name) as string);
+
+type Entries = Record<string, () => number>;
+
+describe.skipIf(missing.c)("C: examples/c/strings.c", () => {
+  const path = "c/strings.c";
+  const file = () => nativeExamplePath("c-strings") as string;
+
+  it("links at load against either build; a correct program leaves nothing", async () => {
+    for (const checked of [true, false]) {
+      const linked = await link<Entries>(wasm("c-strings"), { checked });
+      expect(linked.exports.run_clean()).toBe("hello world".length * 2);
+      expect(linked.report().leakCount).toBe(0);
+      expect(linked.layout.dataStart).toBeGreaterThanOrEqual(65536);
+    }
+  });
+
+  it("the checked build names the C line of each leaked reference", async () => {
+    const linked = await link<Entries>(wasm("c-strings"), { checked: true });
+    expect(linked.exports.run_leak()).toBe(3 * "hello world".length);
+    const report = linked.report();
+    expect(report.leakCount).toBe(3);
+    expect(new Set(report.references.map((r) => r.site?.label))).toEqual(new Set([lineOf(path, "seeded leak")]));
+  });
+
+  it("a double unref throws DoublePutError naming where it was taken and first put", async () => {
+    const linked = await link<Entries>(wasm("c-strings"), { checked: true });
+    let error: unknown;
+    try { linked.exports.run_double_unref(); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(DoublePutError);
+    expect((error as DoublePutError).site?.label).toBe(lineOf(path, "double unref: taken here"));
+    expect((error as DoublePutError).putSite?.label).toBe(lineOf(path, "double unref: first put here"));
+    expect(linked.heap.validate()).toBeUndefined(); // refused before any change
+  });
+
+  it("rcalloc check exits 0, 1 and 2 naming the C lines", async () => {
+    const [clean, leak, twice] = await Promise.all([
+      rcalloc("check", file(), "--entry", "run_clean"),
+      rcalloc("check", file(), "--entry", "run_leak"),
+      rcalloc("check", file(), "--entry", "run_double_unref"),
+    ]);
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toMatch(/CLEAN {2}no references left after run_clean returned 22/);
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toContain(`3 references taken at ${lineOf(path, "seeded leak")} (48 bytes)`);
+    expect(twice.status).toBe(2);
+    expect(twice.stdout).toMatch(/MISUSE {2}DoublePutError \[DOUBLE_PUT\]/);
+    expect(twice.stdout).toContain(`taken at    ${lineOf(path, "double unref: taken here")}\n`);
+    expect(twice.stdout).toContain(`first put   ${lineOf(path, "double unref: first put here")}\n`);
+  });
+
+  it("rcalloc bench times the C entry under both builds", async () => {
+    const r = await rcalloc("bench", file(), "--entry", "run_clean", "--rounds", "2");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/overhead {3}checked\/unchecked: median \d+\.\d+x/);
+  });
+});
+
+describe.skipIf(missing.cpp)("C++: examples/cpp/list.cpp (rcalloc::Rc)", () => {
+  const path = "cpp/list.cpp";
+  const file = () => nativeExamplePath("cpp-list") as string;
+
+  it("copies and destructors balance in a correct program, in both builds", async () => {
+    for (const checked of [true, false]) {
+      const linked = await link<Entries>(wasm("cpp-list"), { checked });
+      expect(linked.exports.run_clean()).toBe(10 + 6 + 20 + 6);
+      expect(linked.report().leakCount).toBe(0);
+    }
+  });
+
+  it("rcalloc check exits 1 on a released handle nobody adopts, naming its C++ line", async () => {
+    const r = await rcalloc("check", file(), "--entry", "run_leak");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`1 reference taken at ${lineOf(path, "seeded leak")} \\(8 bytes\\):\\n.*unreachable`));
+  });
+
+  it("adopting one handle twice is a use after put naming where it was taken", async () => {
+    const linked = await link<Entries>(wasm("cpp-list"), { checked: true });
+    expect(() => linked.exports.run_double_adopt()).toThrow(UseAfterPutError);
+    const r = await rcalloc("check", file(), "--entry", "run_double_adopt");
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain(`taken at    ${lineOf(path, "double adopt: taken here")}\n`);
+    expect(r.stdout).toMatch(/put at {6}run_double_adopt/);
+  });
+});
+
+describe.skipIf(missing.rust)("Rust: examples/rust/lib.rs (RcHandle: Clone = get, Drop = put)", () => {
+  const path = "rust/lib.rs";
+  const file = () => nativeExamplePath("rust-handles") as string;
+
+  it("clones and drops balance in a correct program, in both builds", async () => {
+    for (const checked of [true, false]) {
+      const linked = await link<Entries>(wasm("rust-handles"), { checked });
+      expect(linked.exports.run_clean()).toBe(3 * 16 + 4);
+      expect(linked.report().leakCount).toBe(0);
+    }
+  });
+
+  it("rcalloc check exits 1 on a forgotten clone and 2 on a double drop, naming the Rust lines", async () => {
+    const [leak, twice] = await Promise.all([
+      rcalloc("check", file(), "--entry", "run_leak"),
+      rcalloc("check", file(), "--entry", "run_double_drop"),
+    ]);
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toContain(`1 reference taken at ${lineOf(path, "seeded leak")} (16 bytes)`);
+    expect(twice.status).toBe(2);
+    expect(twice.stdout).toMatch(/MISUSE {2}DoublePutError \[DOUBLE_PUT\]/);
+    expect(twice.stdout).toContain(`taken at    ${lineOf(path, "double drop: taken here")}\n`);
+    expect(twice.stdout).toContain(`first put   ${lineOf(path, "double drop: first put here")}\n`);
+  });
+});
