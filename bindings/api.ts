@@ -15,6 +15,7 @@ export function wasmFileName(checked: boolean, debug = false): string {
 }
 export { link, programReport, ModuleAbortError, type LinkOptions, type Linked, type LinkLayout, type LinkedReport, type LoaderHelpers } from "./link.js";
 export { LinkError, USER_MEMORY_BASE, type LinkErrorCode } from "./linkable.js";
+export { minimalWasi, WasiExitError, WASI_MODULE } from "./wasi.js";
 export { inspectModule, type ModuleInfo, type WasmBytes } from "./wasm-reader.js";
 export { prepareStaticLink } from "./static-link.js";
 export { allocatorBytes } from "./allocator-builds.js";

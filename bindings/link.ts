@@ -28,6 +28,7 @@ import { Heap, type HeapOptions } from "./heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
 import { renderReport, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
 import { inspectModule, type ModuleInfo } from "./wasm-reader.js";
+import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
 import { WasmSites, WasmSourceMap } from "./wasm-sites.js";
 
 /** Marks a block of rcalloc's AS runtime (runtime/blocks.ts MARK, at payload + 4). */
@@ -57,7 +58,11 @@ export class ModuleAbortError extends Error {
  * allocator's exports directly.
  */
 export interface LinkOptions extends Omit<HeapOptions, "imports"> {
-  /** Imports of the user module besides "rcalloc" and env.memory / env.abort (merged over them). */
+  /**
+   * Imports of the user module besides "rcalloc" and env.memory / env.abort (merged over them).
+   * A module importing "wasi_snapshot_preview1" gets a minimal WASI (bindings/wasi.ts) unless
+   * this supplies one (node:wasi's `wasiImport`, say).
+   */
   imports?: Record<string, Record<string, unknown>>;
   /** Where the allocator builds are (default: the package's build/ folder). */
   baseUrl?: string | URL;
@@ -177,6 +182,10 @@ export async function link<T = Record<string, unknown>>(
   const imports: Record<string, Record<string, unknown>> = { ...extra };
   imports.env = { abort, memory, ...extra.env };
   imports.rcalloc = { ...rcalloc, ...extra.rcalloc };
+  // A C, C++ or Rust module that prints or reads the clock imports WASI: a minimal one unless given.
+  if (!extra[WASI_MODULE] && info.imports.some((i) => i.module === WASI_MODULE)) {
+    imports[WASI_MODULE] = minimalWasi(() => memory);
+  }
 
   const loader = await import("@assemblyscript/loader");
   let result: { instance: WebAssembly.Instance; exports: Record<string, unknown> };
@@ -187,7 +196,7 @@ export async function link<T = Record<string, unknown>>(
     const initialize = result.instance.exports._initialize;
     if (typeof initialize === "function") initialize();
   } catch (err) {
-    if (err instanceof RcError || err instanceof ModuleAbortError) throw err;
+    if (err instanceof RcError || err instanceof ModuleAbortError || err instanceof WasiExitError) throw err;
     if (err instanceof WebAssembly.LinkError) {
       throw new LinkError("INSTANTIATE", `rcalloc: link: ${err.message}`, { cause: err });
     }
