@@ -40,6 +40,7 @@ const c = (name, dir, sources, extra = []) => ({
 /** Output name → how to build it. */
 export const NATIVE_EXAMPLES = {
   "c-strings": c("c-strings", "c", ["strings.c"]),
+  "c-cache": c("c-cache", "c", ["cache.c", "../node_modules/rcalloc/include/rcalloc-malloc.c"]),
   "cpp-list": {
     ...c("cpp-list", "cpp", ["list.cpp"]), tool: "clang++",
     args: [...CLANGXX_FLAGS, "-I", INCLUDE, "list.cpp", "-o", relative(join(EXAMPLES_DIR, "cpp"), join(OUT, "cpp-list.wasm"))],
@@ -120,7 +121,7 @@ export function nativeExamplePath(name) {
  * (binaryen's, under npm scripts and vitest) after an optimized link, and wasm-opt drops the name
  * section that gives function names to the frames of `rcalloc check`. Same output as from a shell.
  */
-function compilerEnv() {
+export function compilerEnv() {
   const path = (process.env.PATH ?? "").split(":").filter((dir) => !/node_modules[\\/]\.bin/.test(dir)).join(":");
   return { ...process.env, PATH: path };
 }
