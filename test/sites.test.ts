@@ -1,7 +1,13 @@
 // Site ids (bindings/sites.ts): label numbers, C strings and AssemblyScript strings in linear
 // memory, decoded when a report or an error names the site.
-import { describe, expect, it } from "vitest";
-import { asStringSite, cStringSite, DoublePutError, readSiteString, SITE_STRING } from "../bindings/node.js";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { asStringSite, cStringSite, DoublePutError, link, readSiteString, SITE_STRING } from "../bindings/node.js";
+// @ts-expect-error: plain JS build scripts
+import { LINKED_FLAGS } from "../examples/build.js";
 import { heapOf } from "./heap.js";
 
 /** Writes `text` as a NUL-terminated UTF-8 string into a new object; returns its address. */
@@ -54,5 +60,25 @@ describe("site ids", () => {
     expect(error).toBeInstanceOf(DoublePutError);
     expect((error as DoublePutError).site?.label).toBe("index.ts:9");
     expect((error as DoublePutError).putSite?.label).toBe("strings.c:120");
+  });
+});
+
+describe("siteOf() in AssemblyScript (runtime/imports)", () => {
+  it("names a reference with a string literal of the module", async () => {
+    const { main } = await import("assemblyscript/asc");
+    const dir = fileURLToPath(new URL("fixtures/sites/", import.meta.url));
+    const work = mkdtempSync(join(tmpdir(), "rcalloc-sites-"));
+    onTestFinished(() => rmSync(work, { recursive: true, force: true }));
+    const out = join(work, "sites.wasm");
+    const output: string[] = [];
+    const stream = { write: (chunk: unknown) => { output.push(String(chunk)); return true; } };
+    const flags = LINKED_FLAGS.map((f: string) => f.replace("./node_modules/rcalloc/", "../../../"));
+    const { error } = await main(["index.ts", ...flags, "--baseDir", dir, "-o", out, "--noColors"], { stdout: stream, stderr: stream });
+    expect(error, output.join("")).toBeFalsy();
+    const linked = await link<{ leak(): number }>(readFileSync(out), { checked: true });
+    linked.exports.leak();
+    const report = linked.report();
+    expect(report.references.map((r) => r.site?.label)).toEqual(["fixture.ts:get ✓"]);
+    expect(report.objects.map((o) => [o.site?.label, o.lastPutSite?.label])).toEqual([["fixture.ts:alloc", "fixture.ts:put"]]);
   });
 });
