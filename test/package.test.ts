@@ -1,7 +1,7 @@
 // The package as users get it: install it into an empty project (from its tarball, and from the
 // repository folder) and import `rcalloc` from plain Node JS (ESM), both builds, typed errors.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,6 +55,10 @@ describe("npm package", () => {
     const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"))!;
     expect(tarball).toMatch(/^rcalloc-.*\.tgz$/);
     expect(runInstalled("from-tarball", join(work, tarball))).toEqual(EXPECTED);
+    // C, C++ and Rust modules build against the installed headers (README "From C / C++").
+    for (const file of ["rcalloc.h", "rcalloc-malloc.c", "rcalloc.hpp", "rcalloc.rs"]) {
+      expect(existsSync(join(work, "from-tarball", "node_modules", "rcalloc", "include", file)), file).toBe(true);
+    }
   });
 
   it("installs from the repository folder (npm install <path>) and imports the same way", () => {
