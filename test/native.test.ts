@@ -105,12 +105,7 @@ describe.skipIf(missing.c)("C: examples/c/strings.c", () => {
   });
 });
 
-// Until the allocator exports the pointer API (mallocAt/freeAt/reallocAt), the shim cannot link.
-const pointerApi = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(fileURLToPath(new URL("../build/rcalloc.checked.wasm", import.meta.url)))))
-  .some((e) => e.name === "mallocAt");
-if (!pointerApi) console.warn("native examples: the malloc shim tests skipped: the allocator has no mallocAt export yet");
-
-describe.skipIf(missing.c || !pointerApi)("C malloc on rcalloc: examples/c/cache.c with include/rcalloc-malloc.c", () => {
+describe.skipIf(missing.c)("C malloc on rcalloc: examples/c/cache.c with include/rcalloc-malloc.c", () => {
   const path = "c/cache.c";
   const file = () => nativeExamplePath("c-cache") as string;
 
