@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DoublePutError, InvalidHandleError, link, UseAfterPutError, WASI_MODULE, WasiExitError } from "../bindings/node.js";
 // @ts-expect-error: plain JS build script
 import { buildNativeExamples, CLANG_FLAGS, compilerEnv, nativeExamplePath, nativeMissing } from "../examples/build-native.js";
@@ -45,6 +45,20 @@ async function rcalloc(...args: string[]): Promise<{ status: number; stdout: str
     if (typeof failed.code !== "number") throw e;
     return { status: failed.code, stdout: failed.stdout ?? "" };
   }
+}
+
+const work = mkdtempSync(join(tmpdir(), "rcalloc-native-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const INCLUDE = fileURLToPath(new URL("../include", import.meta.url));
+const SHIM = join(INCLUDE, "rcalloc-malloc.c");
+
+/** Compiles test/fixtures/c/<name> (and `more` sources) with the README's flags; the output path. */
+function compileFixture(name: string, more: string[] = []): string {
+  const out = join(work, name.replace(/\.c$/, ".wasm"));
+  const source = fileURLToPath(new URL(`fixtures/c/${name}`, import.meta.url));
+  const r = spawnSync("clang", [...CLANG_FLAGS, "-I", INCLUDE, source, ...more, "-o", out], { encoding: "utf8", env: compilerEnv() });
+  if (r.status !== 0) throw new Error(`clang ${name}: ${r.stderr}`);
+  return out;
 }
 
 const wasm = (name: string) => readFileSync(nativeExamplePath(name) as string);
@@ -119,6 +133,16 @@ describe.skipIf(missing.c)("C malloc on rcalloc: examples/c/cache.c with include
     }
     expect(sums[0]).not.toBe(0); // 0: an alignment or zero-fill check inside failed
     expect(sums[1]).toBe(sums[0]);
+  });
+
+  it("over-aligned blocks (posix_memalign, aligned_alloc) are aligned, keep their bytes, and are freed whole", async () => {
+    const out = compileFixture("aligned.c", [SHIM]);
+    for (const checked of [true, false]) {
+      const linked = await link<{ run(): number }>(readFileSync(out), { checked });
+      expect(linked.exports.run()).toBe(0);
+      expect(linked.report().objects).toEqual([]); // the shim's table of aligned blocks too
+      linked.heap.validate();
+    }
   });
 
   it("rcalloc check exits 1 on a block never freed, naming the malloc line", async () => {
@@ -202,13 +226,8 @@ describe.skipIf(missing.rust)("Rust: examples/rust/lib.rs (RcHandle: Clone = get
 
 describe.skipIf(missing.c)("C with WASI: printf, the clock and exit through link()'s minimal WASI", () => {
   it("prints a line at a time, reads the clock, and turns exit() into WasiExitError", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "rcalloc-wasi-"));
-    try {
-      const out = join(dir, "printf.wasm");
-      const source = fileURLToPath(new URL("fixtures/c/printf.c", import.meta.url));
-      const r = spawnSync("clang", [...CLANG_FLAGS, "-I", fileURLToPath(new URL("../include", import.meta.url)), source, "-o", out],
-        { encoding: "utf8", env: compilerEnv() });
-      expect(r.stderr).toBe("");
+    {
+      const out = compileFixture("printf.c");
       expect(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(out))).map((i) => i.module)).toContain(WASI_MODULE);
       const log = vi.spyOn(console, "log").mockImplementation(() => {});
       const error = vi.spyOn(console, "error").mockImplementation(() => {});
@@ -226,8 +245,6 @@ describe.skipIf(missing.c)("C with WASI: printf, the clock and exit through link
         log.mockRestore();
         error.mockRestore();
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
