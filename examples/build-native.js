@@ -46,8 +46,12 @@ export const NATIVE_EXAMPLES = {
     args: [...CLANGXX_FLAGS, "-I", INCLUDE, "list.cpp", "-o", relative(join(EXAMPLES_DIR, "cpp"), join(OUT, "cpp-list.wasm"))],
   },
   "rust-handles": {
-    tool: "rustc", dir: join(EXAMPLES_DIR, "rust"), sources: ["lib.rs", "rcalloc.rs"], output: join(OUT, "rust-handles.wasm"),
+    tool: "rustc", dir: join(EXAMPLES_DIR, "rust"), sources: ["lib.rs"], output: join(OUT, "rust-handles.wasm"),
     args: [...RUSTC_FLAGS, "lib.rs", "-o", relative(join(EXAMPLES_DIR, "rust"), join(OUT, "rust-handles.wasm"))],
+  },
+  "rust-std": {
+    tool: "rustc", dir: join(EXAMPLES_DIR, "rust-std"), sources: ["lib.rs"], output: join(OUT, "rust-std.wasm"),
+    args: [...RUSTC_FLAGS, "lib.rs", "-o", relative(join(EXAMPLES_DIR, "rust-std"), join(OUT, "rust-std.wasm"))],
   },
 };
 

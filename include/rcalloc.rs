@@ -1,11 +1,13 @@
 //! rcalloc's contract for Rust modules linked against the allocator at load time (README "From
-//! Rust"): the imports from wasm module "rcalloc", the `site!()` macro, and `RcHandle`, one
-//! reference whose `Clone` is a get and whose `Drop` is a put. Include it as a module:
+//! Rust"): the imports from wasm module "rcalloc", the `site!()` macro, `RcHandle` (one
+//! reference whose `Clone` is a get and whose `Drop` is a put) and `Malloc` (std's heap on
+//! rcalloc, as a `#[global_allocator]`). Include it as a module:
 //!
 //!     #[path = "../node_modules/rcalloc/include/rcalloc.rs"]
 //!     mod rcalloc;
 //!
-//! and build a `no_std` cdylib (std's own allocator would start a second heap in the memory):
+//! and build a cdylib: `no_std`, or std with `Malloc` as its global allocator (std's own would
+//! start a second heap in the memory):
 //!
 //!     /usr/bin/rustc --target wasm32-unknown-unknown --crate-type cdylib -O --edition 2021 \
 //!       -C link-arg=--import-memory -C link-arg=--global-base=65536 \
@@ -128,5 +130,39 @@ impl Clone for RcHandle {
 impl Drop for RcHandle {
     fn drop(&mut self) {
         unsafe { put_at(self.handle, 0) }
+    }
+}
+
+/// Rust's heap (Box, Vec, String, ...) on rcalloc's raw blocks: in a crate with std, declare
+///
+///     #[global_allocator]
+///     static HEAP: rcalloc::Malloc = rcalloc::Malloc;
+///
+/// and std uses it instead of its own dlmalloc (which would grow the same memory as a second
+/// heap). The checked build then reports leaked Boxes and Vecs with the wasm functions that made
+/// them (site 0: Rust's allocator API carries no caller line). Alignments above 16 are refused
+/// (null: Rust reports an allocation failure).
+pub struct Malloc;
+
+/// rcalloc's payload alignment.
+const MALLOC_ALIGNMENT: usize = 16;
+
+unsafe impl core::alloc::GlobalAlloc for Malloc {
+    unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
+        if layout.align() > MALLOC_ALIGNMENT {
+            return core::ptr::null_mut();
+        }
+        malloc_at(layout.size() as u32, 0)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: core::alloc::Layout) {
+        free_at(ptr, 0)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: core::alloc::Layout, new_size: usize) -> *mut u8 {
+        if layout.align() > MALLOC_ALIGNMENT {
+            return core::ptr::null_mut();
+        }
+        realloc_at(ptr, new_size as u32, 0)
     }
 }

@@ -24,7 +24,7 @@ const missing = {
 for (const reason of Object.values(missing)) if (reason) console.warn(`native examples: skipped: ${reason}`);
 
 beforeAll(() => {
-  buildNativeExamples({ names: ["c-strings", "c-cache", "cpp-list", "rust-handles"] });
+  buildNativeExamples({ names: ["c-strings", "c-cache", "cpp-list", "rust-handles", "rust-std"] });
 }, 120_000);
 
 /** "file:N" of the line of examples/<path> holding `marker` (so the tests follow edits). */
@@ -221,6 +221,33 @@ describe.skipIf(missing.rust)("Rust: examples/rust/lib.rs (RcHandle: Clone = get
     expect(twice.stdout).toMatch(/MISUSE {2}DoublePutError \[DOUBLE_PUT\]/);
     expect(twice.stdout).toContain(`taken at    ${lineOf(path, "double drop: taken here")}\n`);
     expect(twice.stdout).toContain(`first put   ${lineOf(path, "double drop: first put here")}\n`);
+  });
+});
+
+describe.skipIf(missing.rust)("Rust with std: examples/rust-std/lib.rs (#[global_allocator] rcalloc::Malloc)", () => {
+  const file = () => nativeExamplePath("rust-std") as string;
+
+  it("Vec, String and Box live on rcalloc's malloc in both builds, and are all freed", async () => {
+    const module = readFileSync(file());
+    expect(WebAssembly.Module.imports(new WebAssembly.Module(module)).map((i) => i.name)).toContain("mallocAt");
+    for (const checked of [true, false]) {
+      const linked = await link<Entries>(module, { checked });
+      expect(linked.exports.run_clean()).toBe(10 * 6 + 90 * 7 + 7); // "word 0".."word 99", boxed[3]
+      expect(linked.report().objects).toEqual([]);
+    }
+  });
+
+  it("rcalloc check exits 1 on a leaked Box (named by the Rust function) and 2 on a double free", async () => {
+    const [leak, twice] = await Promise.all([
+      rcalloc("check", file(), "--entry", "run_leak"),
+      rcalloc("check", file(), "--entry", "run_double_free"),
+    ]);
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toMatch(/LEAKS {2}2 references to 2 objects/); // the Box and the Vec's buffer
+    expect(leak.stdout).toMatch(/__rust_alloc[^\n]*\n\s+run_leak/);
+    expect(twice.status).toBe(2);
+    expect(twice.stdout).toMatch(/DoublePutError \[DOUBLE_PUT\]/);
+    expect(twice.stdout).toMatch(/first put {3}__rg_dealloc/);
   });
 });
 
