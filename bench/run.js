@@ -3,7 +3,7 @@
 //
 //   node bench/run.js              full run (a few minutes on 2 cores)
 //   node bench/run.js --quick      seconds-long smoke run: same code paths, fewer/shorter rounds
-//   options: --no-ops (skip benny)  --no-replay
+//   options: --no-ops (skip benny)  --no-replay  --no-c (skip the C program, bench/c-program.js)
 //            --bindings <module path> (default: the package itself, i.e. dist/node.js; then dist/index.js)
 //            --out <dir> (default bench/results)
 //
@@ -17,6 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadAllocators } from "./allocators.js";
 import { build } from "./build.js";
+import * as cProgram from "./c-program.js";
 import * as ops from "./ops.js";
 import { createProgress } from "./progress.js";
 import * as replay from "./replay.js";
@@ -27,12 +28,13 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
 
 function parseArgs(argv) {
-  const opt = { quick: false, ops: true, replay: true, bindings: null, out: path.join(BENCH, "results") };
+  const opt = { quick: false, ops: true, replay: true, c: true, bindings: null, out: path.join(BENCH, "results") };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") opt.quick = true;
     else if (a === "--no-ops") opt.ops = false;
     else if (a === "--no-replay") opt.replay = false;
+    else if (a === "--no-c") opt.c = false;
     else if (a === "--bindings") opt.bindings = argv[++i];
     else if (a === "--out") opt.out = argv[++i];
     else throw new Error(`unknown option ${a} (see the header of bench/run.js)`);
@@ -60,8 +62,9 @@ async function main() {
   for (const reason of Object.values(skipped)) progress.log(reason);
   if (built.length) progress.log(`built: ${built.join(", ")}`);
 
-  // Progress weights: the replay and the benny suites take about the same time.
-  const replayShare = opt.replay ? (opt.ops ? 0.5 : 1) : 0;
+  // Progress weights: the replay and the benny suites take about the same time, the C program a tenth.
+  const cShare = opt.c ? (opt.replay || opt.ops ? 0.1 : 1) : 0;
+  const replayShare = (1 - cShare) * (opt.replay ? (opt.ops ? 0.5 : 1) : 0);
   const results = {
     meta: {
       date: new Date().toISOString(),
@@ -98,12 +101,19 @@ async function main() {
 
   if (opt.ops) {
     const settings = opt.quick ? ops.QUICK : ops.FULL;
-    const share = 1 - replayShare;
+    const share = 1 - cShare - replayShare;
     results.ops = await ops.runOpSuites(allocators, settings,
       (f, text) => progress.update(replayShare + share * 0.85 * f, text, text));
     results.boundary = await ops.runBoundarySuite(opt.bindings, settings,
       (f, text) => progress.update(replayShare + share * (0.85 + 0.15 * f), text, text));
     if (results.boundary.skipped) progress.log(results.boundary.skipped);
+  }
+
+  if (opt.c) {
+    const settings = opt.quick ? cProgram.QUICK : cProgram.FULL;
+    results.cProgram = await cProgram.runCProgram(settings,
+      (f, text) => progress.update(1 - cShare + cShare * f, text, "C program"), (line) => progress.log(line));
+    if (results.cProgram.skipped) progress.log(results.cProgram.skipped);
   }
 
   results.targets = evaluateTargets(results);
@@ -115,6 +125,7 @@ async function main() {
   if (results.replay.length) out.push(replayTable(results.replay));
   if (results.ops.length) out.push(opsTable(results.ops));
   if (results.boundary) out.push(boundaryTable(results.boundary));
+  if (results.cProgram) out.push(cProgram.cProgramTable(results.cProgram));
   out.push(targetsTable(results.targets));
   for (const reason of Object.values(skipped)) out.push(reason);
   out.push(`wrote ${path.relative(process.cwd(), files.json)} and ${path.relative(process.cwd(), files.page)} ` +

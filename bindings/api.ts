@@ -6,7 +6,7 @@ export {
   type RcErrorCode, type RcErrorDetails,
 } from "./errors.js";
 export type { Report, ReportOptions, ObjectRecord, ReferenceRecord, HeapStats } from "./report.js";
-export type { Site } from "./sites.js";
+export { type Site, cStringSite, asStringSite, readSiteString, SITE_STRING, SITE_AS_STRING } from "./sites.js";
 
 /** File name of a build inside the package's build/ folder (`debug`: the checked build that
  *  validates around every operation, assembly/config.ts). */
@@ -15,6 +15,7 @@ export function wasmFileName(checked: boolean, debug = false): string {
 }
 export { link, programReport, ModuleAbortError, type LinkOptions, type Linked, type LinkLayout, type LinkedReport, type LoaderHelpers } from "./link.js";
 export { LinkError, USER_MEMORY_BASE, type LinkErrorCode } from "./linkable.js";
+export { minimalWasi, WasiExitError, WASI_MODULE } from "./wasi.js";
 export { inspectModule, type ModuleInfo, type WasmBytes } from "./wasm-reader.js";
 export { prepareStaticLink } from "./static-link.js";
 export { allocatorBytes } from "./allocator-builds.js";

@@ -195,7 +195,7 @@ export class Heap {
   private constructor(exports: RcallocExports, options: HeapOptions) {
     this.exports = exports;
     this.checked = exports.isChecked() === 1;
-    this.siteTable = new SiteTable(bindingsLocations());
+    this.siteTable = new SiteTable(bindingsLocations(), () => exports.memory);
     this.sites = this.checked && options.stacks ? this.siteTable : undefined;
     if (options.maxPages !== undefined) {
       checkSize(options.maxPages);

@@ -20,6 +20,8 @@
 //                exact __heap_base at instantiation (runtime/linked.ts).
 // The heap base link() reserves: the module's exported `__heap_base` global if it has one, else
 // the end of the pages its memory import asks for (asc sizes that import to hold data + stack).
+// A C, C++ or Rust module (wasm-ld) gets the same layout from -Wl,--import-memory,
+// --global-base=65536 (its data, then its stack) and --export=__heap_base (include/rcalloc.h).
 import { loadBuild } from "./allocator-builds.js";
 import { RcError } from "./errors.js";
 import { Heap, type HeapOptions } from "./heap.js";
@@ -27,6 +29,7 @@ import { checkLinkable, LinkError } from "./linkable.js";
 import { plural } from "./format.js";
 import { renderReport, reportLeaks, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
 import { inspectModule, type ModuleInfo } from "./wasm-reader.js";
+import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
 import { WasmSites, WasmSourceMap } from "./wasm-sites.js";
 
 /** Marks a block of rcalloc's AS runtime (runtime/blocks.ts MARK, at payload + 4). */
@@ -58,7 +61,11 @@ export class ModuleAbortError extends Error {
  * allocator's exports directly.
  */
 export interface LinkOptions extends Omit<HeapOptions, "imports"> {
-  /** Imports of the user module besides "rcalloc" and env.memory / env.abort (merged over them). */
+  /**
+   * Imports of the user module besides "rcalloc" and env.memory / env.abort (merged over them).
+   * A module importing "wasi_snapshot_preview1" gets a minimal WASI (bindings/wasi.ts) unless
+   * this supplies one (node:wasi's `wasiImport`, say).
+   */
   imports?: Record<string, Record<string, unknown>>;
   /** Where the allocator builds are (default: the package's build/ folder). */
   baseUrl?: string | URL;
@@ -186,13 +193,21 @@ export async function link<T = Record<string, unknown>>(
   const imports: Record<string, Record<string, unknown>> = { ...extra };
   imports.env = { abort, memory, ...extra.env };
   imports.rcalloc = { ...rcalloc, ...extra.rcalloc };
+  // A C, C++ or Rust module that prints or reads the clock imports WASI: a minimal one unless given.
+  if (!extra[WASI_MODULE] && info.imports.some((i) => i.module === WASI_MODULE)) {
+    imports[WASI_MODULE] = minimalWasi(() => memory);
+  }
 
   const loader = await import("@assemblyscript/loader");
   let result: { instance: WebAssembly.Instance; exports: Record<string, unknown> };
   try {
     result = await loader.instantiate(module, imports as never) as unknown as typeof result;
+    // A reactor (clang -mexec-model=reactor: C, C++, Rust) runs its static constructors in
+    // _initialize, which the host calls once, before any other export.
+    const initialize = result.instance.exports._initialize;
+    if (typeof initialize === "function") initialize();
   } catch (err) {
-    if (err instanceof RcError || err instanceof ModuleAbortError) throw err;
+    if (err instanceof RcError || err instanceof ModuleAbortError || err instanceof WasiExitError) throw err;
     // An import missing or of the wrong kind: a LinkError, or a TypeError naming the import.
     if (err instanceof WebAssembly.LinkError || (err instanceof TypeError && /\bImport #\d+/.test(err.message))) {
       throw new LinkError("INSTANTIATE", `rcalloc: link: ${err.message}`, { cause: err });

@@ -1,5 +1,19 @@
 // Sites: where a reference was taken or put. JS stacks are captured per call and deduplicated
-// into small integer ids that the wasm module stores with each reference (0 = unknown).
+// into small integer ids that the wasm module stores with each reference (0 = unknown). Code in
+// wasm can also name its own sites with a string in its static data (C's RC_SITE()).
+//
+// ╒════════════════════ A site id (u32), as stored with each reference ════════════════════╕
+//    3 3 2                                                                             0
+//    1 0 9                                                                             0
+//   ┌─┬─┬─────────────────────────────────────────────────────────────────────────────────┐
+//   │0│     label number (1, 2, ... from SiteTable.intern / heap.site(label)); 0 = unknown │
+//   ├─┼─┼─────────────────────────────────────────────────────────────────────────────────┤
+//   │1│0│ address of a NUL-terminated UTF-8 string "file.c:42" in linear memory          │
+//   ├─┼─┼─────────────────────────────────────────────────────────────────────────────────┤
+//   │1│1│ address of an AssemblyScript string (UTF-16LE, its byte length in the u32 at -4)│
+//   └─┴─┴─────────────────────────────────────────────────────────────────────────────────┘
+// A string site's address is below 2^30: static data of the module (include/rcalloc.h RC_SITE(),
+// runtime/imports.ts siteOf()). The host reads the string when it formats the site.
 
 export interface Site {
   /** The id stored in wasm (1, 2, ...). */
@@ -11,6 +25,45 @@ export interface Site {
 }
 
 const FRAME_LIMIT = 12;
+
+/** Bit 31: the site id is the address of a string in linear memory. */
+export const SITE_STRING = 0x80000000;
+/** Bit 30 with bit 31: the string is an AssemblyScript string (UTF-16LE), not a C string (UTF-8). */
+export const SITE_AS_STRING = 0x40000000;
+/** The address bits of a string site. */
+export const SITE_ADDRESS_MASK = 0x3fffffff;
+/** Longest C site string read (a runaway pointer stops here). */
+const MAX_SITE_BYTES = 1024;
+
+/** The site id naming the NUL-terminated UTF-8 string at `address` (C's RC_SITE()). */
+export function cStringSite(address: number): number {
+  return (SITE_STRING | (address & SITE_ADDRESS_MASK)) >>> 0;
+}
+
+/** The site id naming the AssemblyScript string at `address`. */
+export function asStringSite(address: number): number {
+  return (SITE_STRING | SITE_AS_STRING | (address & SITE_ADDRESS_MASK)) >>> 0;
+}
+
+/** The text of a string site id read from `memory`, or undefined when `id` is not one. */
+export function readSiteString(memory: WebAssembly.Memory, id: number): string | undefined {
+  id >>>= 0;
+  if (!(id & SITE_STRING)) return undefined;
+  const address = id & SITE_ADDRESS_MASK;
+  const buffer = memory.buffer;
+  if (id & SITE_AS_STRING) {
+    if (address < 4 || address > buffer.byteLength) return undefined;
+    const bytes = new DataView(buffer).getUint32(address - 4, true);
+    if (address + bytes > buffer.byteLength) return undefined;
+    const units = new Uint16Array(buffer.slice(address, address + (bytes & ~1)));
+    return String.fromCharCode(...units.subarray(0, MAX_SITE_BYTES));
+  }
+  const all = new Uint8Array(buffer);
+  let end = address;
+  const limit = Math.min(all.length, address + MAX_SITE_BYTES);
+  while (end < limit && all[end] !== 0) end++;
+  return new TextDecoder().decode(all.subarray(address, end));
+}
 
 /** Frames that belong to rcalloc itself; everything above them is the caller. */
 function isInternal(frame: string, internalFiles: readonly string[]): boolean {
@@ -27,7 +80,14 @@ export class SiteTable {
   private readonly byKey = new Map<string, Site>();
   private readonly byId: Site[] = [];
 
-  constructor(private readonly internalFiles: readonly string[]) {}
+  /** Sites read from strings in memory, by id (static data does not change). */
+  private readonly strings = new Map<number, Site>();
+
+  /**
+   * `internalFiles`: frames of rcalloc itself; `memory`: where string site ids point (without
+   * it they read as unknown).
+   */
+  constructor(private readonly internalFiles: readonly string[], private readonly memory?: () => WebAssembly.Memory) {}
 
   /** The id of the current JS call site (deduplicated by its stack). */
   capture(): number {
@@ -54,8 +114,17 @@ export class SiteTable {
     return site.id;
   }
 
-  /** The site for an id from wasm, or undefined for 0 / unknown ids. */
+  /** The site for an id from wasm (a label number or a string site), or undefined for 0 / unknown ids. */
   get(id: number): Site | undefined {
-    return id > 0 ? this.byId[id - 1] : undefined;
+    id >>>= 0;
+    if (!(id & SITE_STRING)) return id > 0 ? this.byId[id - 1] : undefined;
+    let site = this.strings.get(id);
+    if (!site) {
+      const label = this.memory ? readSiteString(this.memory(), id) : undefined;
+      if (label === undefined) return undefined;
+      site = { id, label, stack: "" };
+      this.strings.set(id, site);
+    }
+    return site;
   }
 }

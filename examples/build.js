@@ -12,14 +12,15 @@
 //   asc assembly/index.ts --target checked       (asconfig.json: --use RC_CHECKED=1, runtime)
 //
 // Usage: node examples/build.js [--force] [name ...]   (names: see EXAMPLES; default all)
+// It also builds the C, C++ and Rust examples (build-native.js; skipped when a compiler is missing).
 // Up-to-date outputs are skipped. Concurrent builds (parallel test files) wait on a lock.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = fileURLToPath(new URL("..", import.meta.url));
-export const EXAMPLES_DIR = join(ROOT, "examples");
-export const OUT = join(ROOT, "build", "examples");
+import { EXAMPLES_DIR, linkPackage, OUT, ROOT } from "./paths.js";
+
+export { EXAMPLES_DIR, OUT, ROOT };
 
 /** The asc flags of a module linked against the standalone allocator (link() or wasm-merge). */
 export const LINKED_FLAGS = [
@@ -75,18 +76,6 @@ function newestMtime(path) {
     newest = Math.max(newest, newestMtime(join(path, entry)));
   }
   return newest;
-}
-
-/** examples/node_modules/rcalloc (and as-library's): this package as an install would place it. */
-function linkPackage() {
-  for (const at of [join(EXAMPLES_DIR, "node_modules", "rcalloc"), join(EXAMPLES_DIR, "as-library", "node_modules", "rcalloc")]) {
-    mkdirSync(at, { recursive: true });
-    for (const folder of ["assembly", "runtime"]) {
-      const link = join(at, folder);
-      if (existsSync(link)) continue;
-      symlinkSync(relative(at, join(ROOT, folder)), link, process.platform === "win32" ? "junction" : "dir");
-    }
-  }
 }
 
 async function withLock(body) {
@@ -145,6 +134,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
   const force = args.includes("--force");
   const names = args.filter((a) => !a.startsWith("--"));
-  const built = await buildExamples({ force, names: names.length ? names : undefined, log: (line) => console.log(line) });
-  if (built.length === 0) console.log(`examples are up to date in ${relative(ROOT, OUT)}/`);
+  const log = (line) => console.log(line);
+  const asNames = names.filter((n) => n in EXAMPLES);
+  const { NATIVE_EXAMPLES, buildNativeExamples } = await import("./build-native.js");
+  const nativeNames = names.filter((n) => n in NATIVE_EXAMPLES);
+  const built = !names.length || asNames.length ? await buildExamples({ force, names: asNames.length ? asNames : undefined, log }) : [];
+  const native = !names.length || nativeNames.length
+    ? buildNativeExamples({ force, names: nativeNames.length ? nativeNames : undefined, log })
+    : { built: [], skipped: {} };
+  for (const reason of Object.values(native.skipped)) console.log(reason);
+  if (built.length + native.built.length === 0) console.log(`examples are up to date in ${relative(ROOT, OUT)}/`);
 }

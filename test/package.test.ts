@@ -1,7 +1,7 @@
 // The package as users get it: install it into an empty project (from its tarball, and from the
 // repository folder) and import `rcalloc` from plain Node JS (ESM), both builds, typed errors.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,6 +65,10 @@ describe("npm package", () => {
     expect(run.stderr).toBe("");
     expect(run.stdout).toMatch(/LEAKS {2}3 references to 3 objects \(138 bytes\) still live/);
     expect(run.status).toBe(1);
+    // C, C++ and Rust modules build against the installed headers (README "From C / C++").
+    for (const file of ["rcalloc.h", "rcalloc-malloc.c", "rcalloc.hpp", "rcalloc.rs"]) {
+      expect(existsSync(join(work, "from-tarball", "node_modules", "rcalloc", "include", file)), file).toBe(true);
+    }
   });
 
   it("installs from the repository folder (npm install <path>) and imports the same way", () => {

@@ -1,0 +1,98 @@
+// A minimal WASI (preview 1) for linked C, C++ and Rust modules: enough for printf debugging,
+// clocks, random numbers and exit, in Node and in browsers. link() supplies it to a module that
+// imports from "wasi_snapshot_preview1" when the caller passes no WASI of its own (node:wasi's
+// `wasi.wasiImport` via `imports`, say). There is no file system: every other call fails with
+// ENOSYS (or EBADF for a file descriptor other than stdout and stderr).
+
+export const WASI_MODULE = "wasi_snapshot_preview1";
+
+const ESUCCESS = 0;
+const EBADF = 8;
+const EINVAL = 28;
+const ENOSYS = 52;
+
+/** The module called proc_exit (C's exit()): `code` is its status. */
+export class WasiExitError extends Error {
+  readonly code: number;
+  constructor(code: number) {
+    super(`the module exited with status ${code}`);
+    this.name = "WasiExitError";
+    this.code = code;
+  }
+}
+
+/**
+ * The WASI imports for a module that uses `memory()`. Output to fd 1 and 2 goes, a line at a
+ * time, to `write(fd, line)` (default: console.log and console.error).
+ */
+export function minimalWasi(
+  memory: () => WebAssembly.Memory,
+  write: (fd: number, line: string) => void = (fd, line) => (fd === 2 ? console.error(line) : console.log(line)),
+): Record<string, (...args: number[]) => number> {
+  const pending: Record<number, string> = { 1: "", 2: "" };
+  const decoder = new TextDecoder();
+  const view = () => new DataView(memory().buffer);
+  const zeroCounts = (countPtr: number, sizePtr: number) => {
+    view().setUint32(countPtr, 0, true);
+    view().setUint32(sizePtr, 0, true);
+    return ESUCCESS;
+  };
+  const wasi: Record<string, (...args: number[]) => number> = {
+    fd_write(fd, iovs, count, writtenPtr) {
+      if (fd !== 1 && fd !== 2) return EBADF;
+      const v = view();
+      let written = 0;
+      let text = "";
+      for (let i = 0; i < count; i++) {
+        const base = v.getUint32(iovs + i * 8, true);
+        const length = v.getUint32(iovs + i * 8 + 4, true);
+        text += decoder.decode(new Uint8Array(memory().buffer, base, length), { stream: true });
+        written += length;
+      }
+      const lines = (pending[fd] + text).split("\n");
+      pending[fd] = lines.pop() ?? "";
+      for (const line of lines) write(fd, line);
+      v.setUint32(writtenPtr, written, true);
+      return ESUCCESS;
+    },
+    fd_fdstat_get(fd, statPtr) {
+      if (fd !== 1 && fd !== 2) return EBADF;
+      new Uint8Array(memory().buffer, statPtr, 24).fill(0);
+      view().setUint8(statPtr, 2); // a character device: libc line-buffers it
+      return ESUCCESS;
+    },
+    fd_close: () => EBADF,
+    fd_seek: () => EBADF,
+    fd_read: () => EBADF,
+    fd_prestat_get: () => EBADF,
+    fd_prestat_dir_name: () => EBADF,
+    environ_sizes_get: zeroCounts,
+    args_sizes_get: zeroCounts,
+    environ_get: () => ESUCCESS,
+    args_get: () => ESUCCESS,
+    clock_time_get(clock, _precision, timePtr) {
+      if (clock > 3) return EINVAL;
+      const ns = clock === 0 ? BigInt(Date.now()) * 1_000_000n : BigInt(Math.round(performance.now() * 1e6));
+      view().setBigUint64(timePtr, ns, true);
+      return ESUCCESS;
+    },
+    clock_res_get(_clock, resPtr) {
+      view().setBigUint64(resPtr, 1000n, true);
+      return ESUCCESS;
+    },
+    random_get(buf, length) {
+      const bytes = new Uint8Array(memory().buffer, buf, length);
+      for (let at = 0; at < length; at += 65536) crypto.getRandomValues(bytes.subarray(at, Math.min(length, at + 65536)));
+      return ESUCCESS;
+    },
+    sched_yield: () => ESUCCESS,
+    proc_exit(code) {
+      for (const fd of [1, 2]) if (pending[fd]) write(fd, pending[fd]);
+      throw new WasiExitError(code);
+    },
+  };
+  return new Proxy(wasi, {
+    // Any other WASI function: "not supported", so libc reports an error instead of a link failure.
+    get: (target, name) => (typeof name === "string" && !(name in target) ? () => ENOSYS : target[name as string]),
+  });
+}

@@ -1,0 +1,277 @@
+// C, C++ and Rust modules linked against rcalloc (examples/c, examples/cpp, examples/rust built
+// with Debian's clang and rustc by examples/build-native.js): linked at load with link(), and run
+// through `rcalloc check` / `rcalloc bench`, with the exact source lines in the reports. Each
+// language is skipped, with the reason, only where its compiler is missing.
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { DoublePutError, InvalidHandleError, link, UseAfterPutError, WASI_MODULE, WasiExitError } from "../bindings/node.js";
+// @ts-expect-error: plain JS build script
+import { buildNativeExamples, CLANG_FLAGS, compilerEnv, nativeExamplePath, nativeMissing } from "../examples/build-native.js";
+
+const BIN = fileURLToPath(new URL("../bin/rcalloc.js", import.meta.url));
+const EXAMPLES = fileURLToPath(new URL("../examples", import.meta.url));
+
+const missing = {
+  c: nativeMissing("clang") as string | null,
+  cpp: nativeMissing("clang++") as string | null,
+  rust: nativeMissing("rustc") as string | null,
+};
+for (const reason of Object.values(missing)) if (reason) console.warn(`native examples: skipped: ${reason}`);
+
+beforeAll(() => {
+  buildNativeExamples({ names: ["c-strings", "c-cache", "cpp-list", "rust-handles", "rust-std"] });
+}, 120_000);
+
+/** "file:N" of the line of examples/<path> holding `marker` (so the tests follow edits). */
+function lineOf(path: string, marker: string): string {
+  const lines = readFileSync(join(EXAMPLES, path), "utf8").split("\n");
+  const found = lines.findIndex((line) => line.includes(marker));
+  if (found < 0) throw new Error(`${path} has no line with "${marker}"`);
+  return `${path.split("/").pop()}:${found + 1}`;
+}
+
+/** Runs the rcalloc executable: exit status and stdout. */
+async function rcalloc(...args: string[]): Promise<{ status: number; stdout: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, ...args]);
+    return { status: 0, stdout };
+  } catch (e) {
+    const failed = e as { code?: number; stdout?: string };
+    if (typeof failed.code !== "number") throw e;
+    return { status: failed.code, stdout: failed.stdout ?? "" };
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), "rcalloc-native-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const INCLUDE = fileURLToPath(new URL("../include", import.meta.url));
+const SHIM = join(INCLUDE, "rcalloc-malloc.c");
+
+/** Compiles test/fixtures/c/<name> (and `more` sources) with the README's flags; the output path. */
+function compileFixture(name: string, more: string[] = []): string {
+  const out = join(work, name.replace(/\.c$/, ".wasm"));
+  const source = fileURLToPath(new URL(`fixtures/c/${name}`, import.meta.url));
+  const r = spawnSync("clang", [...CLANG_FLAGS, "-I", INCLUDE, source, ...more, "-o", out], { encoding: "utf8", env: compilerEnv() });
+  if (r.status !== 0) throw new Error(`clang ${name}: ${r.stderr}`);
+  return out;
+}
+
+const wasm = (name: string) => readFileSync(nativeExamplePath(name) as string);
+
+type Entries = Record<string, () => number>;
+
+describe.skipIf(missing.c)("C: examples/c/strings.c", () => {
+  const path = "c/strings.c";
+  const file = () => nativeExamplePath("c-strings") as string;
+
+  it("links at load against either build; a correct program leaves nothing", async () => {
+    for (const checked of [true, false]) {
+      const linked = await link<Entries>(wasm("c-strings"), { checked });
+      expect(linked.exports.run_clean()).toBe("hello world".length * 2);
+      expect(linked.report().leakCount).toBe(0);
+      expect(linked.layout.dataStart).toBeGreaterThanOrEqual(65536);
+    }
+  });
+
+  it("the checked build names the C line of each leaked reference", async () => {
+    const linked = await link<Entries>(wasm("c-strings"), { checked: true });
+    expect(linked.exports.run_leak()).toBe(3 * "hello world".length);
+    const report = linked.report();
+    expect(report.leakCount).toBe(3);
+    expect(new Set(report.references.map((r) => r.site?.label))).toEqual(new Set([lineOf(path, "seeded leak")]));
+  });
+
+  it("a double unref throws DoublePutError naming where it was taken and first put", async () => {
+    const linked = await link<Entries>(wasm("c-strings"), { checked: true });
+    let error: unknown;
+    try { linked.exports.run_double_unref(); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(DoublePutError);
+    expect((error as DoublePutError).site?.label).toBe(lineOf(path, "double unref: taken here"));
+    expect((error as DoublePutError).putSite?.label).toBe(lineOf(path, "double unref: first put here"));
+    expect(linked.heap.validate()).toBeUndefined(); // refused before any change
+  });
+
+  it("rcalloc check exits 0, 1 and 2 naming the C lines", async () => {
+    const [clean, leak, twice] = await Promise.all([
+      rcalloc("check", file(), "--entry", "run_clean"),
+      rcalloc("check", file(), "--entry", "run_leak"),
+      rcalloc("check", file(), "--entry", "run_double_unref"),
+    ]);
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toMatch(/CLEAN {2}no references left after run_clean returned 22/);
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toContain(`3 references taken at ${lineOf(path, "seeded leak")} (48 bytes)`);
+    expect(twice.status).toBe(2);
+    expect(twice.stdout).toMatch(/MISUSE {2}DoublePutError \[DOUBLE_PUT\]/);
+    expect(twice.stdout).toContain(`taken at    ${lineOf(path, "double unref: taken here")}\n`);
+    expect(twice.stdout).toContain(`first put   ${lineOf(path, "double unref: first put here")}\n`);
+  });
+
+  it("rcalloc bench times the C entry under both builds", async () => {
+    const r = await rcalloc("bench", file(), "--entry", "run_clean", "--rounds", "2");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/overhead {3}checked\/unchecked: median \d+\.\d+x/);
+  });
+});
+
+describe.skipIf(missing.c)("C malloc on rcalloc: examples/c/cache.c with include/rcalloc-malloc.c", () => {
+  const path = "c/cache.c";
+  const file = () => nativeExamplePath("c-cache") as string;
+
+  it("malloc, calloc, realloc, strdup and posix_memalign work in both builds and free everything", async () => {
+    const sums = [];
+    for (const checked of [true, false]) {
+      const linked = await link<Entries>(wasm("c-cache"), { checked });
+      sums.push(linked.exports.run_clean() >>> 0);
+      expect(linked.report().objects).toEqual([]);
+      linked.heap.validate();
+    }
+    expect(sums[0]).not.toBe(0); // 0: an alignment or zero-fill check inside failed
+    expect(sums[1]).toBe(sums[0]);
+  });
+
+  it("over-aligned blocks (posix_memalign, aligned_alloc) are aligned, keep their bytes, and are freed whole", async () => {
+    const out = compileFixture("aligned.c", [SHIM]);
+    for (const checked of [true, false]) {
+      const linked = await link<{ run(): number }>(readFileSync(out), { checked });
+      expect(linked.exports.run()).toBe(0);
+      expect(linked.report().objects).toEqual([]); // the shim's table of aligned blocks too
+      linked.heap.validate();
+    }
+  });
+
+  it("rcalloc check exits 1 on a block never freed, naming the malloc line", async () => {
+    const r = await rcalloc("check", file(), "--entry", "run_leak");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/LEAKS {2}.*1 object \(32 bytes\)/);
+    expect(r.stdout).toContain(`taken at ${lineOf(path, "value: allocated here")}`);
+  });
+
+  it("a double free is a DoublePutError naming the malloc line and the first free", async () => {
+    const r = await rcalloc("check", file(), "--entry", "run_double_free");
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/MISUSE {2}DoublePutError \[DOUBLE_PUT\]/);
+    expect(r.stdout).toContain(`taken at    ${lineOf(path, "value: allocated here")}\n`);
+    expect(r.stdout).toContain(`first put   ${lineOf(path, "double free: first free here")}\n`);
+  });
+
+  it("free of a pointer malloc never returned is an InvalidHandleError, before any change", async () => {
+    const linked = await link<Entries>(wasm("c-cache"), { checked: true });
+    expect(() => linked.exports.run_bad_free()).toThrow(InvalidHandleError);
+    linked.heap.validate();
+    const r = await rcalloc("check", file(), "--entry", "run_bad_free");
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/INVALID_HANDLE/);
+  });
+});
+
+describe.skipIf(missing.cpp)("C++: examples/cpp/list.cpp (rcalloc::Rc)", () => {
+  const path = "cpp/list.cpp";
+  const file = () => nativeExamplePath("cpp-list") as string;
+
+  it("copies and destructors balance in a correct program, in both builds", async () => {
+    for (const checked of [true, false]) {
+      const linked = await link<Entries>(wasm("cpp-list"), { checked });
+      expect(linked.exports.run_clean()).toBe(10 + 6 + 20 + 6);
+      expect(linked.report().leakCount).toBe(0);
+    }
+  });
+
+  it("rcalloc check exits 1 on a released handle nobody adopts, naming its C++ line", async () => {
+    const r = await rcalloc("check", file(), "--entry", "run_leak");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`1 reference taken at ${lineOf(path, "seeded leak")} \\(8 bytes\\):\\n.*unreachable`));
+  });
+
+  it("adopting one handle twice is a use after put naming where it was taken", async () => {
+    const linked = await link<Entries>(wasm("cpp-list"), { checked: true });
+    expect(() => linked.exports.run_double_adopt()).toThrow(UseAfterPutError);
+    const r = await rcalloc("check", file(), "--entry", "run_double_adopt");
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain(`taken at    ${lineOf(path, "double adopt: taken here")}\n`);
+    expect(r.stdout).toMatch(/put at {6}run_double_adopt/);
+  });
+});
+
+describe.skipIf(missing.rust)("Rust: examples/rust/lib.rs (RcHandle: Clone = get, Drop = put)", () => {
+  const path = "rust/lib.rs";
+  const file = () => nativeExamplePath("rust-handles") as string;
+
+  it("clones and drops balance in a correct program, in both builds", async () => {
+    for (const checked of [true, false]) {
+      const linked = await link<Entries>(wasm("rust-handles"), { checked });
+      expect(linked.exports.run_clean()).toBe(3 * 16 + 4);
+      expect(linked.report().leakCount).toBe(0);
+    }
+  });
+
+  it("rcalloc check exits 1 on a forgotten clone and 2 on a double drop, naming the Rust lines", async () => {
+    const [leak, twice] = await Promise.all([
+      rcalloc("check", file(), "--entry", "run_leak"),
+      rcalloc("check", file(), "--entry", "run_double_drop"),
+    ]);
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toContain(`1 reference taken at ${lineOf(path, "seeded leak")} (16 bytes)`);
+    expect(twice.status).toBe(2);
+    expect(twice.stdout).toMatch(/MISUSE {2}DoublePutError \[DOUBLE_PUT\]/);
+    expect(twice.stdout).toContain(`taken at    ${lineOf(path, "double drop: taken here")}\n`);
+    expect(twice.stdout).toContain(`first put   ${lineOf(path, "double drop: first put here")}\n`);
+  });
+});
+
+describe.skipIf(missing.rust)("Rust with std: examples/rust-std/lib.rs (#[global_allocator] rcalloc::Malloc)", () => {
+  const file = () => nativeExamplePath("rust-std") as string;
+
+  it("Vec, String and Box live on rcalloc's malloc in both builds, and are all freed", async () => {
+    const module = readFileSync(file());
+    expect(WebAssembly.Module.imports(new WebAssembly.Module(module)).map((i) => i.name)).toContain("mallocAt");
+    for (const checked of [true, false]) {
+      const linked = await link<Entries>(module, { checked });
+      expect(linked.exports.run_clean()).toBe(10 * 6 + 90 * 7 + 7); // "word 0".."word 99", boxed[3]
+      expect(linked.report().objects).toEqual([]);
+    }
+  });
+
+  it("rcalloc check exits 1 on a leaked Box (named by the Rust function) and 2 on a double free", async () => {
+    const [leak, twice] = await Promise.all([
+      rcalloc("check", file(), "--entry", "run_leak"),
+      rcalloc("check", file(), "--entry", "run_double_free"),
+    ]);
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toMatch(/LEAKS {2}2 references to 2 objects/); // the Box and the Vec's buffer
+    expect(leak.stdout).toMatch(/__rust_alloc[^\n]*\n\s+run_leak/);
+    expect(twice.status).toBe(2);
+    expect(twice.stdout).toMatch(/DoublePutError \[DOUBLE_PUT\]/);
+    expect(twice.stdout).toMatch(/first put {3}__rg_dealloc/);
+  });
+});
+
+describe.skipIf(missing.c)("C with WASI: printf, the clock and exit through link()'s minimal WASI", () => {
+  it("prints a line at a time, reads the clock, and turns exit() into WasiExitError", async () => {
+    {
+      const out = compileFixture("printf.c");
+      expect(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(out))).map((i) => i.module)).toContain(WASI_MODULE);
+      const log = vi.spyOn(console, "log").mockImplementation(() => {});
+      const error = vi.spyOn(console, "error").mockImplementation(() => {});
+      try {
+        const linked = await link<{ greet(n: number): number; quit(status: number): void }>(readFileSync(out), { checked: true });
+        expect(linked.exports.greet(41)).toBe(42);
+        expect(log.mock.calls).toEqual([["hello 41 from C, 1 refs"]]);
+        expect(error.mock.calls).toEqual([["clock set"]]);
+        let exit: unknown;
+        try { linked.exports.quit(3); } catch (e) { exit = e; }
+        expect(exit).toBeInstanceOf(WasiExitError);
+        expect((exit as WasiExitError).code).toBe(3);
+        expect(log.mock.calls.at(-1)).toEqual(["bye"]); // the unfinished line is flushed at exit
+      } finally {
+        log.mockRestore();
+        error.mockRestore();
+      }
+    }
+  });
+});

@@ -1,0 +1,84 @@
+// Site ids (bindings/sites.ts): label numbers, C strings and AssemblyScript strings in linear
+// memory, decoded when a report or an error names the site.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { asStringSite, cStringSite, DoublePutError, link, readSiteString, SITE_STRING } from "../bindings/node.js";
+// @ts-expect-error: plain JS build scripts
+import { LINKED_FLAGS } from "../examples/build.js";
+import { heapOf } from "./heap.js";
+
+/** Writes `text` as a NUL-terminated UTF-8 string into a new object; returns its address. */
+function writeCString(heap: Awaited<ReturnType<typeof heapOf>>, text: string): number {
+  const bytes = new TextEncoder().encode(text + "\0");
+  const h = heap.alloc(bytes.length);
+  heap.bytes(h).set(bytes);
+  return heap.ptr(h);
+}
+
+/** Writes `text` as an AssemblyScript string (u32 byte length, then UTF-16LE); returns its address. */
+function writeAsString(heap: Awaited<ReturnType<typeof heapOf>>, text: string): number {
+  const h = heap.alloc(4 + text.length * 2);
+  const at = heap.ptr(h);
+  const view = new DataView(heap.memory.buffer);
+  view.setUint32(at, text.length * 2, true);
+  for (let i = 0; i < text.length; i++) view.setUint16(at + 4 + i * 2, text.charCodeAt(i), true);
+  return at + 4;
+}
+
+describe("site ids", () => {
+  it("encode a C string's address with bit 31 and an AssemblyScript string's with bits 31 and 30", () => {
+    expect(cStringSite(0x12340)).toBe(0x80012340);
+    expect(asStringSite(0x12340)).toBe(0xc0012340);
+    expect(cStringSite(0x12340) & SITE_STRING).toBeTruthy();
+    expect(readSiteString(new WebAssembly.Memory({ initial: 1 }), 7)).toBeUndefined(); // a label number
+  });
+
+  it("read C strings (UTF-8) and AssemblyScript strings (UTF-16) from memory", async () => {
+    const heap = await heapOf(false);
+    const c = writeCString(heap, "parser.c:42 ✓");
+    const as = writeAsString(heap, "parser.ts:7 ✓");
+    expect(readSiteString(heap.memory, cStringSite(c))).toBe("parser.c:42 ✓");
+    expect(readSiteString(heap.memory, asStringSite(as))).toBe("parser.ts:7 ✓");
+  });
+
+  it("name references and errors in the checked build, next to label sites", async () => {
+    const heap = await heapOf(true);
+    const file = writeCString(heap, "strings.c:120");
+    const as = writeAsString(heap, "index.ts:9");
+    const labelled = heap.site("by label");
+    const a = heap.exports.allocAt(8, cStringSite(file));
+    const b = heap.exports.getAt(a, asStringSite(as));
+    heap.exports.getAt(a, labelled);
+    const labels = heap.report().references.map((r) => r.site?.label);
+    expect(labels).toEqual(expect.arrayContaining(["strings.c:120", "index.ts:9", "by label"]));
+    heap.exports.putAt(b, cStringSite(file));
+    let error: unknown;
+    try { heap.exports.putAt(b, 0); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(DoublePutError);
+    expect((error as DoublePutError).site?.label).toBe("index.ts:9");
+    expect((error as DoublePutError).putSite?.label).toBe("strings.c:120");
+  });
+});
+
+describe("siteOf() in AssemblyScript (runtime/imports)", () => {
+  it("names a reference with a string literal of the module", async () => {
+    const { main } = await import("assemblyscript/asc");
+    const dir = fileURLToPath(new URL("fixtures/sites/", import.meta.url));
+    const work = mkdtempSync(join(tmpdir(), "rcalloc-sites-"));
+    onTestFinished(() => rmSync(work, { recursive: true, force: true }));
+    const out = join(work, "sites.wasm");
+    const output: string[] = [];
+    const stream = { write: (chunk: unknown) => { output.push(String(chunk)); return true; } };
+    const flags = LINKED_FLAGS.map((f: string) => f.replace("./node_modules/rcalloc/", "../../../"));
+    const { error } = await main(["index.ts", ...flags, "--baseDir", dir, "-o", out, "--noColors"], { stdout: stream, stderr: stream });
+    expect(error, output.join("")).toBeFalsy();
+    const linked = await link<{ leak(): number }>(readFileSync(out), { checked: true });
+    linked.exports.leak();
+    const report = linked.report();
+    expect(report.references.map((r) => r.site?.label)).toEqual(["fixture.ts:get ✓"]);
+    expect(report.objects.map((o) => [o.site?.label, o.lastPutSite?.label])).toEqual([["fixture.ts:alloc", "fixture.ts:put"]]);
+  });
+});
