@@ -22,6 +22,7 @@ import {
   SETMARK, SETPUTSITE, SITE, SIZE,
 } from "./layout";
 import { MAX_OBJECT, newObject, releaseObject, resizeObject, roomFor } from "./lifecycle";
+import { LIVE, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength } from "./handles";
 import { nextQueued } from "./quarantine";
 import { heapStart, tail } from "./tlsf";
 
@@ -71,6 +72,15 @@ function isLiveRaw(ptr: usize): bool {
   return isObject(block) && isRaw(block) && MARK(block) == RAW_COOKIE(block) && block + SIZE(block) <= tail;
 }
 
+/** True when a live table slot names `block` (an error path: a walk of the table). */
+function heldByHandle(block: usize): bool {
+  for (let index: u32 = 0; index < tableLength; index++) {
+    let slot = SLOT(index);
+    if ((SLOT_STATE(slot) & LIVE) && SLOT_OBJECT(slot) == block) return true;
+  }
+  return false;
+}
+
 /** Traps with the most specific error for a pointer free/realloc does not accept. */
 function badPointer(ptr: usize): void {
   let block = BLOCK(ptr);
@@ -80,6 +90,8 @@ function badPointer(ptr: usize): void {
     }
   }
   let inHeap = !(ptr & AL_MASK) && ptr >= PAYLOAD(heapStart) && ptr < tail;
-  if (inHeap && isObject(block) && !isRaw(block)) failure(0).of(ptr).taken(SITE(block)).raise(E_INVALID_HANDLE, MSG_FREE_HANDLE_OBJECT);
+  if (inHeap && isObject(block) && !isRaw(block) && heldByHandle(block)) {
+    failure(0).of(ptr).taken(SITE(block)).raise(E_INVALID_HANDLE, MSG_FREE_HANDLE_OBJECT);
+  }
   failure(0).of(ptr).raise(E_INVALID_HANDLE, MSG_FREE_UNKNOWN);
 }

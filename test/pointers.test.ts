@@ -152,6 +152,12 @@ describe("checked build: misuse of free", () => {
     intact();
   });
 
+  it("free of an address inside a block says malloc never returned it", async () => {
+    const { heap, blocks, intact } = await populated();
+    expect(() => heap.free(blocks[5] + 32)).toThrow(/free of a pointer malloc never returned/);
+    intact();
+  });
+
   it.each([
     ["an address inside a block", (b: number[]) => b[3] + 16],
     ["an unaligned address", (b: number[]) => b[2] + 4],
