@@ -105,7 +105,7 @@ describe.skipIf(missing.c)("C: examples/c/strings.c", () => {
     expect(clean.status).toBe(0);
     expect(clean.stdout).toMatch(/CLEAN {2}no references left after run_clean returned 22/);
     expect(leak.status).toBe(1);
-    expect(leak.stdout).toContain(`3 references taken at ${lineOf(path, "seeded leak")} (48 bytes)`);
+    expect(leak.stdout).toContain(`3 references taken at ${lineOf(path, "seeded leak")} (3 objects, 48 bytes)`);
     expect(twice.status).toBe(2);
     expect(twice.stdout).toMatch(/MISUSE {2}DoublePutError \[DOUBLE_PUT\]/);
     expect(twice.stdout).toContain(`taken at    ${lineOf(path, "double unref: taken here")}\n`);
@@ -185,7 +185,7 @@ describe.skipIf(missing.cpp)("C++: examples/cpp/list.cpp (rcalloc::Rc)", () => {
   it("rcalloc check exits 1 on a released handle nobody adopts, naming its C++ line", async () => {
     const r = await rcalloc("check", file(), "--entry", "run_leak");
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(new RegExp(`1 reference taken at ${lineOf(path, "seeded leak")} \\(8 bytes\\):\\n.*unreachable`));
+    expect(r.stdout).toMatch(new RegExp(`1 reference taken at ${lineOf(path, "seeded leak")} \\(1 object, 8 bytes\\):\\n.*unreachable`));
   });
 
   it("adopting one handle twice is a use after put naming where it was taken", async () => {
@@ -216,7 +216,7 @@ describe.skipIf(missing.rust)("Rust: examples/rust/lib.rs (RcHandle: Clone = get
       rcalloc("check", file(), "--entry", "run_double_drop"),
     ]);
     expect(leak.status).toBe(1);
-    expect(leak.stdout).toContain(`1 reference taken at ${lineOf(path, "seeded leak")} (16 bytes)`);
+    expect(leak.stdout).toContain(`1 reference taken at ${lineOf(path, "seeded leak")} (1 object, 16 bytes)`);
     expect(twice.status).toBe(2);
     expect(twice.stdout).toMatch(/MISUSE {2}DoublePutError \[DOUBLE_PUT\]/);
     expect(twice.stdout).toContain(`taken at    ${lineOf(path, "double drop: taken here")}\n`);
