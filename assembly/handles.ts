@@ -27,8 +27,10 @@
 // +12 order    sequence number of the reference (shared with objects: smaller is older)
 // +16 owner    owner tag of getFor/move (0 = none); the pair (object, owner) names this handle
 // +20 endSite  where it was put, moved or resized away
-// +24 free: next free slot index │ live, after scan(): address of a word holding the handle
-// +28 live, after scan(): payload of the object holding that word (0 = static data, root)
+// +24 free: next free slot index (NO_SLOT for the last)
+// +28 story: 2 bits per generation g at bits 2g..2g+1, how that generation's reference ended
+//     (0 put, 1 moved, 2 resized): once the slot is issued again its own record is gone, but a
+//     stale handle of an older generation is still named right (USE_AFTER_MOVE, ...).
 //
 // A WEAK slot does not count in its object's references; it keeps the object's block (not the
 // object) until it is put, so it can never upgrade to another object (references.ts).
@@ -142,6 +144,15 @@ export let retiredCount: u32 = 0;
 // @ts-ignore: decorator
 @inline export function SLOT_NEXT(slot: usize): u32 { return load<u32>(slot, 24); }
 // @ts-ignore: decorator
+@inline export function SLOT_STORY(slot: usize): u32 { return load<u32>(slot, 28); }
+// @ts-ignore: decorator
+@inline const STORY_MOVED: u32 = 1;
+// @ts-ignore: decorator
+@inline const STORY_RESIZED: u32 = 2;
+/** ErrorRecord detail of a stale handle whose slot was reused: its sites are no longer known. */
+// @ts-ignore: decorator
+@inline export const RECORD_GONE: u32 = 1;
+// @ts-ignore: decorator
 @inline export function HANDLE(index: u32, gen: u32): u32 {
   return (heapTag << TAG_SHIFT) | (gen << GEN_SHIFT) | index;
 }
@@ -209,7 +220,7 @@ function retireChunk(c: u32): void {
 
 /** Issues a fresh handle for `object` (a block); reserveSlot() must have run. */
 // @ts-ignore: decorator
-@inline export function issue(object: usize, site: u32, owner: u32, weak: u32): u32 {
+@inline export function issue(object: usize, site: u32, owner: u32, weak: u32, order: u32 = 0): u32 {
   if (DEBUG) check(slotReady() || freeCount != 0, "rcalloc debug: issue() without a reserved slot");
   let index: u32;
   let gen: u32 = 0;
@@ -221,12 +232,13 @@ function retireChunk(c: u32): void {
     gen = (SLOT_STATE(slot) & GEN_MASK) + 1;
   } else {
     index = tableLength++;
+    store<u32>(SLOT(index), 0, 28); // no story yet
   }
   let slot = SLOT(index);
   store<u32>(slot, object);
   store<u32>(slot, LIVE | weak | gen, 4);
   store<u32>(slot, site, 8);
-  store<u32>(slot, nextOrder(), 12);
+  store<u32>(slot, order ? order : nextOrder(), 12); // a moved or resized reference keeps its order
   store<u32>(slot, owner, 16);
   liveCount++;
   return HANDLE(index, gen);
@@ -260,8 +272,16 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   let slotGen = state & GEN_MASK;
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
   if (gen > slotGen) failure(h).raise(E_INVALID_HANDLE, MSG_FORGED_HANDLE);
-  // gen < slotGen: the slot was issued again since; its record belongs to a newer handle.
+  // gen < slotGen: the slot was issued again since; its record belongs to a newer handle, and
+  // only the story word still says how this one ended.
   let own = gen == slotGen;
+  if (!own) {
+    let ended = (SLOT_STORY(slot) >>> (gen << 1)) & 3;
+    let stale = failure(h).with(RECORD_GONE);
+    if (ended == STORY_MOVED) stale.raise(E_USE_AFTER_MOVE, MSG_USE_AFTER_MOVE);
+    if (ended == STORY_RESIZED) stale.raise(E_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE);
+    stale.raise(op == OP_PUT ? E_DOUBLE_PUT : E_USE_AFTER_PUT, op == OP_PUT ? MSG_DOUBLE_PUT : MSG_USE_AFTER_PUT);
+  }
   let object = own && SLOT_OBJECT(slot) ? SLOT_OBJECT(slot) + HEADER : 0; // 0 in a freed chunk
   let site = own ? SLOT_SITE(slot) : 0;
   let record = failure(h).of(object).taken(site);
@@ -280,6 +300,10 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
 @inline export function release(slot: usize, index: u32, site: u32, flags: u32): void {
   let gen = SLOT_STATE(slot) & GEN_MASK;
   store<u32>(slot, site, 20);
+  if (flags) { // a put leaves the story's 0; moves and resizes say so for later generations
+    let ended = flags == MOVED ? STORY_MOVED : STORY_RESIZED;
+    store<u32>(slot, SLOT_STORY(slot) | (ended << (gen << 1)), 28);
+  }
   liveCount--;
   if (gen == GEN_MASK) {
     store<u32>(slot, gen | RETIRED | flags, 4);

@@ -7,7 +7,7 @@
 
 import { ErrorRecord, E_CORRUPT_HEAP, E_DOUBLE_PUT, E_INVALID_HANDLE, E_OUT_OF_MEMORY, E_OWNERSHIP,
   E_SHARED_RESIZE, E_USE_AFTER_MOVE, E_USE_AFTER_PUT, E_WRITE_AFTER_FREE } from "./errors";
-import { GEN_MASK, GEN_SHIFT, INDEX_MASK, MAX_TAG, TAG_SHIFT } from "./handles";
+import { GEN_MASK, GEN_SHIFT, INDEX_MASK, MAX_TAG, RECORD_GONE, TAG_SHIFT } from "./handles";
 import { BLOCK_CACHED, BLOCK_DEAD, BLOCK_FREE, BLOCK_INTERNAL, BLOCK_LIVE } from "./layout";
 import { CHECKED_RESULT_WORDS, UNCHECKED_RESULT_WORDS } from "./scan";
 import { BlockWalk, HeapStats, ObjectWalk, ReferenceWalk } from "./walk";
@@ -28,6 +28,7 @@ export const ErrorRecord__object: u32 = offsetof<ErrorRecord>("object") >> 2;
 export const ErrorRecord__site: u32 = offsetof<ErrorRecord>("site") >> 2;
 export const ErrorRecord__putSite: u32 = offsetof<ErrorRecord>("putSite") >> 2;
 export const ErrorRecord__detail: u32 = offsetof<ErrorRecord>("detail") >> 2;
+export const ErrorDetail__RECORD_GONE: u32 = RECORD_GONE;
 export const ErrorRecord__WORDS: u32 = offsetof<ErrorRecord>() >> 2;
 
 export const ObjectWalk__payload: u32 = offsetof<ObjectWalk>("payload") >> 2;

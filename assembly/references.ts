@@ -18,8 +18,8 @@ import {
   MSG_NOT_OWNER, MSG_OUT_OF_MEMORY, MSG_OWNED_MOVE, MSG_OWNED_PUT, MSG_SHARED_RESIZE, MSG_TOO_LARGE,
 } from "./errors";
 import {
-  INDEX_MASK, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_OWNER,
-  SLOT_SITE, WEAK,
+  INDEX_MASK, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
+  SLOT_OWNER, SLOT_SITE, WEAK,
 } from "./handles";
 import { BLOCK, COUNT, DEAD, INFO, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
 import {
@@ -114,8 +114,9 @@ export function resizeRef(h: u32, size: u32, site: u32): u32 {
   if (!moved) failure(h).of(PAYLOAD(block)).with(size).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
   if (!CHECKED) return <u32>PAYLOAD(moved);
   let owner = SLOT_OWNER(slot);
+  let order = SLOT_ORDER(slot); // the same reference, resized: leaksSince must not call it new
   release(slot, h & INDEX_MASK, site, RESIZED);
-  let handle = issue(moved, site, owner, 0);
+  let handle = issue(moved, site, owner, 0, order);
   if (owner) pairSet(moved, owner, handle); // resizeObject moved the pair; it names the new handle
   return handle;
 }
@@ -165,8 +166,9 @@ export function moveRef(h: u32, owner: u32, site: u32): u32 {
   let handle = h; // unchecked: the same pointer, now (maybe) owned
   if (CHECKED) {
     reserveSlot();
+    let order = SLOT_ORDER(slot); // the same reference, moved: leaksSince must not call it new
     release(slot, h & INDEX_MASK, site, MOVED);
-    handle = issue(block, site, owner, 0);
+    handle = issue(block, site, owner, 0, order);
   }
   if (owner) pairSet(block, owner, CHECKED ? handle : 1);
   return handle;

@@ -46,7 +46,7 @@ export function validate(): void {
     } else if (info & DEAD) {
       let queued = CHECKED && isQueued(block);
       if (!queued && !weakCount(block)) corrupt("rcalloc validate: dead block neither quarantined nor held by weak handles", block);
-      if (CHECKED) checkPoison(block, false);
+      if (CHECKED) checkPoison(block, true); // reported once: re-poisoned, so the next validate() passes
       if (queued) deadQueued++;
     } else if (isInternal(block)) {
       if (info & (PAIRED | DEAD)) corrupt("rcalloc validate: internal block carries object flags", block);

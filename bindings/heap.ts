@@ -4,7 +4,7 @@
 import { ERROR_CLASSES, hex, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { claimTag, release as releaseTag } from "./heap-tags.js";
 import {
-  BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
+  BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorDetail, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
 } from "./records.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { SiteTable, type Site } from "./sites.js";
@@ -563,6 +563,10 @@ function describe(d: RcErrorDetails, code: number): string {
   if (code === ErrorCode.OUT_OF_MEMORY && d.detail) parts.push(`${d.detail} bytes asked for`);
   if (code === ErrorCode.SHARED_RESIZE && d.detail) parts.push(`${d.detail} references held`);
   if (code === ErrorCode.CORRUPT_HEAP && d.object) parts.length = 0, parts.push(`at ${hex(d.object)}`);
+  const stale = code === ErrorCode.DOUBLE_PUT || code === ErrorCode.USE_AFTER_PUT || code === ErrorCode.USE_AFTER_MOVE;
+  if (stale && d.detail === ErrorDetail.RECORD_GONE) {
+    parts.push("a stale handle: its slot was issued again since, so where it was taken and ended is no longer known");
+  }
   return parts.length ? ` (${parts.join("; ")})` : "";
 }
 

@@ -24,6 +24,10 @@ export const ErrorRecord = {
   WORDS: 6,
 } as const;
 
+export const ErrorDetail = {
+  RECORD_GONE: 1,
+} as const;
+
 export const ObjectWalk = {
   payload: 0,
   size: 1,

@@ -1,0 +1,86 @@
+// Findings of the adversarial review (issue 14), each pinned by a test that failed before its fix.
+import { describe, expect, it } from "vitest";
+import {
+  DoublePutError, UseAfterMoveError, UseAfterPutError, WriteAfterFreeError,
+} from "../bindings/node.js";
+import { BUILDS, heapOf } from "./heap.js";
+
+/** Puts and takes other references until every slot freed so far has been issued again. */
+function churn(heap: Awaited<ReturnType<typeof heapOf>>, n = 600): void {
+  const other = heap.alloc(8);
+  for (let i = 0; i < n; i++) heap.put(heap.get(other));
+  heap.put(other);
+}
+
+describe.each(BUILDS)("leaksSince, $name build: a reference taken before the mark is not new", ({ checked }) => {
+  it("after a resize that moves it", async () => {
+    const heap = await heapOf(checked);
+    let h = heap.alloc(16);
+    const blocker = heap.alloc(16); // the resize cannot grow in place
+    const mark = heap.mark();
+    h = heap.resize(h, 5000);
+    expect(heap.leaksSince(mark).leakCount).toBe(0);
+    heap.put(h);
+    heap.put(blocker);
+  });
+
+  it("after a move to an owner", async () => {
+    const heap = await heapOf(checked);
+    const h = heap.alloc(16);
+    const mark = heap.mark();
+    const owned = heap.move(h, 7);
+    expect(heap.leaksSince(mark).leakCount).toBe(0);
+    heap.putFor(owned, 7);
+  });
+});
+
+describe("checked build: a stale handle is named right after its slot was issued again", () => {
+  it("a moved handle: UseAfterMoveError, saying its record is gone", async () => {
+    const heap = await heapOf(true);
+    const h = heap.alloc(16);
+    const moved = heap.move(h);
+    heap.put(moved);
+    churn(heap);
+    for (const use of [() => heap.ptr(h), () => heap.put(h), () => heap.get(h)]) {
+      expect(use).toThrow(UseAfterMoveError);
+      expect(use).toThrow(/slot was issued again since/);
+    }
+    heap.validate();
+  });
+
+  it("a resized handle: UseAfterPutError (use after resize), for put too", async () => {
+    const heap = await heapOf(true);
+    const h = heap.alloc(16);
+    heap.alloc(16); // forces the resize to move
+    const r = heap.resize(h, 5000);
+    heap.put(r);
+    churn(heap);
+    expect(() => heap.put(h)).toThrow(UseAfterPutError);
+    expect(() => heap.put(h)).toThrow(/use after resize/);
+    heap.validate();
+  });
+
+  it("a put handle: DoublePutError on put, UseAfterPutError on use", async () => {
+    const heap = await heapOf(true);
+    const h = heap.alloc(16);
+    heap.put(h);
+    churn(heap);
+    expect(() => heap.put(h)).toThrow(DoublePutError);
+    expect(() => heap.refs(h)).toThrow(UseAfterPutError);
+    heap.validate();
+  });
+});
+
+describe("checked build: a write after free that validate() finds is reported once, then repaired", () => {
+  it("validate() throws WriteAfterFreeError once, then passes", async () => {
+    const heap = await heapOf(true);
+    const h = heap.alloc(64);
+    const p = heap.ptr(h);
+    heap.put(h); // poisoned and quarantined
+    new Uint8Array(heap.memory.buffer)[p + 5] = 42;
+    expect(() => heap.validate()).toThrow(WriteAfterFreeError);
+    expect(() => heap.validate()).not.toThrow();
+    churn(heap, 10);
+    heap.validate();
+  });
+});
