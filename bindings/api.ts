@@ -2,7 +2,7 @@
 export { Heap, type HeapOptions, type ReportRequest, type RcallocExports, type BlockKind, type BlockRecord } from "./heap.js";
 export {
   RcError, DoublePutError, UseAfterPutError, InvalidHandleError, OutOfMemoryError,
-  CorruptHeapError, SharedResizeError, UseAfterMoveError, WriteAfterFreeError, OwnershipError, TooManyHeapsError,
+  CorruptHeapError, SharedResizeError, UseAfterMoveError, WriteAfterFreeError, OwnershipError, TooManyHeapsError, InvalidArgumentError,
   type RcErrorCode, type RcErrorDetails,
 } from "./errors.js";
 export type { Report, ReportOptions, ObjectRecord, ReferenceRecord, HeapStats } from "./report.js";

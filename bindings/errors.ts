@@ -2,8 +2,9 @@
 import { ErrorCode } from "./records.js";
 import type { Site } from "./sites.js";
 
-/** The stable codes: the names of the allocator's numeric codes (assembly/errors.ts E_*). */
-export type RcErrorCode = keyof typeof ErrorCode;
+/** The stable codes: the names of the allocator's numeric codes (assembly/errors.ts E_*), and
+ *  the bindings' own checks made before any call reaches wasm. */
+export type RcErrorCode = keyof typeof ErrorCode | "INVALID_ARGUMENT" | "TOO_MANY_HEAPS";
 
 /** What the allocator recorded about a failure (assembly/errors.ts, ERROR_RECORD). */
 export interface RcErrorDetails {
@@ -81,17 +82,18 @@ export class OwnershipError extends RcError {
 
 /** More checked heaps are alive than there are handle tags (bindings/heap-tags.ts): dispose()
  *  heaps no longer used. Raised by createHeap()/link() before anything is instantiated. */
-export class TooManyHeapsError extends Error {
-  readonly code = "TOO_MANY_HEAPS";
-  constructor(message: string) {
-    super(message);
-    this.name = "TooManyHeapsError";
-  }
+export class TooManyHeapsError extends RcError {
+  constructor(message: string) { super("TOO_MANY_HEAPS", message, { handle: 0 }); }
+}
+/** A size, owner or page count that is not an integer in 0 .. 2^32 - 1 (a NaN, -1, 1.5, "8"):
+ *  refused before the call reaches wasm, so nothing changed. `detail` is unset. */
+export class InvalidArgumentError extends RcError {
+  constructor(message: string) { super("INVALID_ARGUMENT", message, { handle: 0 }); }
 }
 
 type ErrorClass = new (message: string, d: RcErrorDetails) => RcError;
 
-const CLASS_OF_CODE: { readonly [code in RcErrorCode]: ErrorClass } = {
+const CLASS_OF_CODE: { readonly [code in keyof typeof ErrorCode]: ErrorClass } = {
   DOUBLE_PUT: DoublePutError,
   USE_AFTER_PUT: UseAfterPutError,
   INVALID_HANDLE: InvalidHandleError,
@@ -112,7 +114,7 @@ export const MISUSE_CODES: ReadonlySet<RcErrorCode> = new Set<RcErrorCode>([
 /** Error classes by the numeric code the wasm module records (index = code). */
 export const ERROR_CLASSES: readonly (ErrorClass | undefined)[] = (() => {
   const classes: (ErrorClass | undefined)[] = [];
-  for (const [name, code] of Object.entries(ErrorCode)) classes[code] = CLASS_OF_CODE[name as RcErrorCode];
+  for (const [name, code] of Object.entries(ErrorCode)) classes[code] = CLASS_OF_CODE[name as keyof typeof ErrorCode];
   return classes;
 })();
 

@@ -1,7 +1,8 @@
 // The typed heap: one instance of the allocator module, its traps turned into typed errors,
 // JS stacks captured as sites, the report decoded. Loading the module is the loaders' job
 // (node.ts, browser.ts); this file uses no Node or DOM API.
-import { ERROR_CLASSES, hex, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
+import { ERROR_CLASSES, hex, InvalidArgumentError, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
+import { printable } from "./format.js";
 import { claimTag, release as releaseTag } from "./heap-tags.js";
 import {
   BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorDetail, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
@@ -111,13 +112,13 @@ function bindingsLocations(): string[] {
 
 function checkHandle(h: number): void {
   if ((h >>> 0) !== h) {
-    throw new InvalidHandleError(`rcalloc: invalid handle: ${String(h)} is not a u32`, { handle: 0 });
+    throw new InvalidHandleError(`rcalloc: invalid handle: ${printable(String(h))} is not a u32`, { handle: 0 });
   }
 }
 
 function checkSize(size: number): void {
   if ((size >>> 0) !== size) {
-    throw new RangeError(`rcalloc: size must be an integer in 0..2^32-1, got ${String(size)}`);
+    throw new InvalidArgumentError(`rcalloc: invalid argument: sizes, owners and page counts are integers in 0 .. 2^32 - 1, got ${printable(String(size))}`);
   }
 }
 

@@ -1,7 +1,7 @@
 // Findings of the adversarial review (issue 14), each pinned by a test that failed before its fix.
 import { describe, expect, it } from "vitest";
 import {
-  DoublePutError, UseAfterMoveError, UseAfterPutError, WriteAfterFreeError,
+  DoublePutError, InvalidArgumentError, RcError, UseAfterMoveError, UseAfterPutError, WriteAfterFreeError,
 } from "../bindings/node.js";
 import { BUILDS, heapOf } from "./heap.js";
 
@@ -81,6 +81,31 @@ describe("checked build: a write after free that validate() finds is reported on
     expect(() => heap.validate()).toThrow(WriteAfterFreeError);
     expect(() => heap.validate()).not.toThrow();
     churn(heap, 10);
+    heap.validate();
+  });
+});
+
+describe.each(BUILDS)("$name build: a bad size is an RcError with a code, and changes nothing", ({ checked }) => {
+  it.each([
+    ["alloc(-1)", (heap: Awaited<ReturnType<typeof heapOf>>) => heap.alloc(-1)],
+    ["alloc(1.5)", (heap: Awaited<ReturnType<typeof heapOf>>) => heap.alloc(1.5)],
+    ["alloc(NaN)", (heap: Awaited<ReturnType<typeof heapOf>>) => heap.alloc(NaN)],
+    ["resize(h, NaN)", (heap: Awaited<ReturnType<typeof heapOf>>, h: number) => heap.resize(h, NaN)],
+    ["getFor(h, 2.5)", (heap: Awaited<ReturnType<typeof heapOf>>, h: number) => heap.getFor(h, 2.5)],
+    ["malloc('8')", (heap: Awaited<ReturnType<typeof heapOf>>) => heap.malloc("8" as unknown as number)],
+  ])("%s", async (_name, call) => {
+    const heap = await heapOf(checked);
+    const h = heap.alloc(16);
+    let error: unknown;
+    try {
+      call(heap, h);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error).toBeInstanceOf(RcError);
+    expect((error as RcError).code).toBe("INVALID_ARGUMENT");
+    expect(heap.refs(h)).toBe(1);
     heap.validate();
   });
 });
