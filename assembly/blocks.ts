@@ -19,7 +19,9 @@ import { DEAD, INFO, markInternal, PAIRED, SETINFO, SIZE } from "./layout";
 import { freeBlockToLists, growMemory, initHeap, searchFree, takeFree, tail } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
-export const QUICK_HEADS: usize = memory.data(<i32>(QUICK_CLASSES << 2), 16);
+// @ts-ignore: decorator
+@inline export const QUICK_HEADS_BYTES: usize = QUICK_CLASSES << 2;
+export const QUICK_HEADS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 
 /** Whole-block size for a payload of `size` bytes behind a `header`-byte header. */
 // @ts-ignore: decorator

@@ -109,7 +109,9 @@ export let sequence: u32 = 0;
 export let heapTag: u32 = 1;
 export let directory: usize = 0; // payload of the directory block (0 until the first chunk)
 export let directoryChunks: u32 = 0; // entries the directory block has room for
-export const RETIRED_SLOTS: usize = memory.data(<i32>(CHUNK_SLOTS << 5), 16);
+// @ts-ignore: decorator
+@inline export const RETIRED_SLOTS_BYTES: usize = <usize>CHUNK_SLOTS << 5;
+export const RETIRED_SLOTS: usize = memory.data(<i32>RETIRED_SLOTS_BYTES, 16);
 let retiredSlotsReady = false;
 export let tableCapacity: u32 = 0; // slots in the chunks allocated so far (fresh indices below it)
 export let tableLength: u32 = 0; // slots ever issued: [0, tableLength) have state

@@ -2,7 +2,7 @@
 //
 // kmemleak's idea, for wasm: scan static data [0, heapStart), every live object's payload and
 // any root ranges the host adds, for 32-bit words equal to a live reference — a live handle in
-// the checked build (handles sit in [2^28, 2^30) and carry the heap's tag, so plain data
+// the checked build (handles sit in [2^28, 2^32) and carry the heap's tag, so plain data
 // rarely looks like one), a live object's payload address in the unchecked build. A reference
 // with no copy anywhere is unreachable: a true leak. The scan loop tests 16 bytes at a time
 // (v128) and only looks closer at candidate words.
@@ -22,9 +22,10 @@ import { E_OUT_OF_MEMORY, ERROR_RECORD, ErrorRecord, failure, MSG_OUT_OF_MEMORY 
 import { isObject, OBJECT_SIZE, PAYLOAD, SIZE } from "./layout";
 import { reclaim } from "./lifecycle";
 import {
-  GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength, TAG_SHIFT,
+  GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, RETIRED_SLOTS, RETIRED_SLOTS_BYTES, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength, TAG_SHIFT,
 } from "./handles";
-import { heapStart, tail } from "./tlsf";
+import { HEADS, HEADS_BYTES, heapStart, SL_MAPS, SL_MAPS_BYTES, tail } from "./tlsf";
+import { QUICK_HEADS, QUICK_HEADS_BYTES } from "./blocks";
 import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
 
 // Words per result entry in each build (the diagram above); the host reads them via records.ts.
@@ -99,20 +100,23 @@ export function scanClear(): void {
   resultCount = 0;
 }
 
-/** Scans [start, end) but not the records, which hold handles and payload addresses of their
- *  own (no arrays here: a literal would allocate through AssemblyScript's runtime). */
+/** Scans static data [start, end); checkWord leaves out the allocator's own state there. */
 function scanStatic(start: usize, end: usize): void {
-  start = skipRecord(start, end, ERROR_RECORD, offsetof<ErrorRecord>());
-  start = skipRecord(start, end, WALK_RECORD, WALK_RECORD_SIZE);
-  start = skipRecord(start, end, STATS_RECORD, offsetof<HeapStats>());
   scanRange(start, end);
 }
 
-// Scans up to the record at `at` (if it lies ahead) and returns where to go on after it.
-function skipRecord(from: usize, end: usize, at: usize, size: usize): usize {
-  if (at < from || at >= end) return from;
-  scanRange(from, at);
-  return at + size;
+// @ts-ignore: decorator
+@inline function within(p: usize, start: usize, bytes: usize): bool { return p - start < bytes; }
+
+/** True for a word of the allocator's own static state: the records it fills for the host (which
+ *  hold handles and payload addresses of their own), the free-list bitmaps and heads, the quick
+ *  lists and the retired chunk. Their words can equal a live reference by chance; they are
+ *  never the program's. */
+function isAllocatorState(p: usize): bool {
+  return within(p, ERROR_RECORD, offsetof<ErrorRecord>()) || within(p, WALK_RECORD, WALK_RECORD_SIZE) ||
+    within(p, STATS_RECORD, offsetof<HeapStats>()) || within(p, SL_MAPS, SL_MAPS_BYTES) ||
+    within(p, HEADS, HEADS_BYTES) || within(p, QUICK_HEADS, QUICK_HEADS_BYTES) ||
+    within(p, RETIRED_SLOTS, RETIRED_SLOTS_BYTES);
 }
 
 /** Scans the words of [start, end) (start rounded up, end down, to 4 bytes). */
@@ -150,6 +154,7 @@ function scanRange(start: usize, end: usize): void {
 /** Records the word at `p` if it names a live reference not seen yet. */
 function checkWord(p: usize): void {
   let w = load<u32>(p);
+  if (!currentObject && p < heapStart && isAllocatorState(p)) return;
   let entry: usize;
   if (CHECKED) {
     let index = w & INDEX_MASK;

@@ -56,8 +56,12 @@ import { FREE, INFO, LEFTFREE, markInternal, SETINFO, SIZE, TAGS_MASK } from "./
 
 // Root: the bitmaps and list heads, in static memory so their addresses are constants.
 // flMap (global) ─► slMap[fl] (u32 each) ─► head[fl * 16 + sl] (block address or 0)
-export const SL_MAPS: usize = memory.data(<i32>(FL_BITS << 2), 16);
-export const HEADS: usize = memory.data(<i32>((FL_BITS << SL_BITS) << 2), 16);
+// @ts-ignore: decorator
+@inline export const SL_MAPS_BYTES: usize = <usize>FL_BITS << 2;
+// @ts-ignore: decorator
+@inline export const HEADS_BYTES: usize = <usize>(FL_BITS << SL_BITS) << 2;
+export const SL_MAPS: usize = memory.data(<i32>SL_MAPS_BYTES, 16);
+export const HEADS: usize = memory.data(<i32>HEADS_BYTES, 16);
 export let flMap: u32 = 0;
 
 export let heapStart: usize = 0;

@@ -109,3 +109,26 @@ describe.each(BUILDS)("$name build: a bad size is an RcError with a code, and ch
     heap.validate();
   });
 });
+
+describe("unchecked scan: the allocator's own state is not a root", () => {
+  it("a free-list bitmap that equals a leaked object's address does not make it 'still stored'", async () => {
+    const heap = await heapOf(false);
+    // Objects of 8 bytes sit 16 apart: take them until one has the payload 0x8200 ...
+    const leaked: number[] = [];
+    while (!leaked.includes(0x8200)) leaked.push(heap.alloc(8));
+    // ... then leave exactly two free blocks in TLSF's first level, of 144 and 240 bytes, so its
+    // bitmap reads (1 << 9) | (1 << 15) = 0x8200.
+    const a = heap.alloc(128);
+    leaked.push(heap.alloc(8));
+    const b = heap.alloc(224);
+    leaked.push(heap.alloc(8));
+    heap.put(a);
+    heap.put(b);
+    heap.exports.flushQuickLists();
+    const report = heap.report({ scan: true });
+    const object = report.objects.find((o) => o.ptr === 0x8200);
+    expect(object?.reachable).toBe(false); // no copy anywhere: JS holds it
+    expect(report.objects.every((o) => o.reachable === false)).toBe(true);
+    heap.validate();
+  });
+});
