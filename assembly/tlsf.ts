@@ -272,14 +272,24 @@ export function growMemory(size: usize): bool {
   return true;
 }
 
-/** Sets up an empty heap above the static data, at the first allocation; false when the memory
- *  it needs is past the page limit. */
+/** Pages of memory when this module was instantiated: the memory the allocator was given. Pages
+ *  someone else grows before the first allocation stay theirs (a linked module's start function
+ *  may grow memory and use the new page itself). */
+const startPages: u32 = <u32>memory.size();
+
+/** Sets up an empty heap above the static data, at the first allocation, in the memory the
+ *  allocator was given (growing it if that has no room); false when the memory it needs is past
+ *  the page limit. */
 export function initHeap(): bool {
   // first block at 8 mod 16 so payloads after 8- or 24-byte headers are 16-aligned
   let start = ((heapBase + 8 + AL_MASK) & ~AL_MASK) - 8;
-  let end = <usize>memory.size() << 16;
+  let end = <usize>min(<u32>memory.size(), startPages) << 16;
   if (end < start + MIN_BLOCK + 8) {
-    let pages = <u32>((start + MIN_BLOCK + 8 + 0xFFFF - end) >>> 16);
+    // No room in what we were given: grow, and start in the new pages if others grew memory
+    // since (theirs stay theirs).
+    let before = <usize>memory.size() << 16;
+    if (before > end) start = max(start, before + 8);
+    let pages = <u32>((start + MIN_BLOCK + 8 + 0xFFFF - before) >>> 16);
     if (<u64>memory.size() + pages > <u64>pageLimit || memory.grow(<i32>pages) < 0) return false;
     end = <usize>memory.size() << 16;
   }

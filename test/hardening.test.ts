@@ -1,5 +1,7 @@
 // Findings of the adversarial review (issue 14), each pinned by a test that failed before its fix.
+import binaryen from "binaryen";
 import { describe, expect, it } from "vitest";
+import { link } from "../bindings/node.js";
 import {
   DoublePutError, InvalidArgumentError, RcError, UseAfterMoveError, UseAfterPutError, WriteAfterFreeError,
 } from "../bindings/node.js";
@@ -130,5 +132,39 @@ describe("unchecked scan: the allocator's own state is not a root", () => {
     expect(object?.reachable).toBe(false); // no copy anywhere: JS holds it
     expect(report.objects.every((o) => o.reachable === false)).toBe(true);
     heap.validate();
+  });
+});
+
+function watToWasm(text: string): Uint8Array {
+  const module = binaryen.parseText(text);
+  try {
+    return module.emitBinary();
+  } finally {
+    module.dispose();
+  }
+}
+
+describe.each(BUILDS)("$name build: memory grown by a linked module before the first allocation", ({ checked }) => {
+  it("stays the module's: the heap never places an object in it", async () => {
+    // The module's start grows memory by a page and fills it; then it allocates.
+    const bytes = watToWasm(`(module
+      (import "env" "memory" (memory 2))
+      (import "rcalloc" "alloc" (func $alloc (param i32) (result i32)))
+      (import "rcalloc" "ptr" (func $ptr (param i32) (result i32)))
+      (global $page (mut i32) (i32.const 0))
+      (func $start
+        (global.set $page (i32.shl (memory.grow (i32.const 1)) (i32.const 16)))
+        (memory.fill (global.get $page) (i32.const 0xAB) (i32.const 65536)))
+      (start $start)
+      (func (export "page") (result i32) (global.get $page))
+      (func (export "take") (param $n i32) (result i32) (call $ptr (call $alloc (local.get $n)))))`);
+    const linked = await link<{ page(): number; take(n: number): number }>(bytes, { checked });
+    const page = linked.exports.page() >>> 0;
+    expect(page).toBeGreaterThan(0);
+    const ptrs = Array.from({ length: 200 }, () => linked.exports.take(100) >>> 0);
+    for (const p of ptrs) expect(p < page || p >= page + 65536, `object at ${p} inside the module's page`).toBe(true);
+    const mine = new Uint8Array(linked.heap.memory.buffer, page, 65536);
+    expect(mine.every((b) => b === 0xab)).toBe(true);
+    linked.heap.validate();
   });
 });
