@@ -11,6 +11,7 @@ export type LinkErrorCode =
   | "UNKNOWN_IMPORT"      // imports something from "rcalloc" the allocator does not export
   | "OWN_MEMORY"          // defines its own memory instead of importing the allocator's
   | "DATA_OVERLAP"        // its static data overlaps the allocator's (wrong --memoryBase)
+  | "DATA_UNPLACED"       // a data segment at a non-constant offset (position-independent code)
   | "EXPORT_CONFLICT"     // static link: an export name the allocator also exports
   | "MEMORY_LIMIT"        // its memory (data and stack) leaves the heap no room below the page limit
   | "INSTANTIATE";        // WebAssembly refused to instantiate it (missing imports, ...)
@@ -41,6 +42,13 @@ export function checkLinkable(info: ModuleInfo, allocatorExports: ReadonlySet<st
   if (info.memory) {
     throw new LinkError("OWN_MEMORY",
       "rcalloc: link: the module defines its own memory; build it with --importMemory so it uses the allocator's");
+  }
+  if (info.unplacedSegments) {
+    throw new LinkError("DATA_UNPLACED",
+      `rcalloc: link: ${info.unplacedSegments} of the module's data segments sit at a non-constant offset ` +
+      "(global.get of an imported global such as __memory_base), so link() cannot check that they stay clear " +
+      `of the allocator's data: build it at a fixed address (AssemblyScript: --memoryBase ${USER_MEMORY_BASE}; ` +
+      `clang: without -fPIC, with -Wl,--global-base=${USER_MEMORY_BASE})`);
   }
   if (info.dataStart !== undefined && info.dataStart < allocatorDataEnd) {
     throw new LinkError("DATA_OVERLAP",

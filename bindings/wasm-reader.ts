@@ -39,6 +39,9 @@ export interface ModuleInfo {
   dataStart?: number;
   /** End of the highest active data segment (0: none). */
   dataEnd: number;
+  /** Active data segments whose offset is not a constant (e.g. `global.get $__memory_base` of an
+   *  imported global): where they land cannot be known before instantiation. */
+  unplacedSegments: number;
   /** Value of an exported constant global `__heap_base`, when the module has one. */
   heapBase?: number;
   /** The `sourceMappingURL` custom section (asc --sourceMap), if any. */
@@ -70,7 +73,7 @@ export interface ParsedWasm {
   importedGlobals: number;
   /** The start function's index, if any. */
   start?: number;
-  data: { offset?: number; length: number }[];
+  data: { offset?: number; length: number; active: boolean }[];
   sourceMappingURL?: string;
 }
 
@@ -235,13 +238,14 @@ export function parseWasm(bytes: Uint8Array): ParsedWasm {
           for (let n = s.u32(); n > 0; n--) {
             const flags = s.u32();
             let offset: number | undefined;
-            if (flags === 0 || flags === 2) {
+            const active = flags === 0 || flags === 2;
+            if (active) {
               if (flags === 2) s.u32();
               offset = s.constExpr(out.globals);
             }
             const length = s.u32();
             s.pos += length;
-            out.data.push({ offset: offset === undefined ? undefined : offset >>> 0, length });
+            out.data.push({ offset: offset === undefined ? undefined : offset >>> 0, length, active });
           }
           break;
         }
@@ -260,7 +264,9 @@ export function inspectModule(source: WasmBytes): ModuleInfo {
   const p = parseWasm(toBytes(source));
   let dataStart: number | undefined;
   let dataEnd = 0;
+  let unplacedSegments = 0;
   for (const d of p.data) {
+    if (d.active && d.offset === undefined) unplacedSegments++;
     if (d.offset === undefined || d.length === 0) continue;
     dataStart = dataStart === undefined ? d.offset : Math.min(dataStart, d.offset);
     dataEnd = Math.max(dataEnd, d.offset + d.length);
@@ -277,7 +283,7 @@ export function inspectModule(source: WasmBytes): ModuleInfo {
     rcallocImports: p.imports.filter((i) => i.module === "rcalloc" && i.kind === "function").map((i) => i.name),
     memoryImport: p.imports.find((i) => i.kind === "memory"),
     memory: p.memory,
-    dataStart, dataEnd, heapBase,
+    dataStart, dataEnd, unplacedSegments, heapBase,
     sourceMappingURL: p.sourceMappingURL,
   };
 }

@@ -168,3 +168,18 @@ describe.each(BUILDS)("$name build: memory grown by a linked module before the f
     linked.heap.validate();
   });
 });
+
+describe("link(): a data segment placed by an imported global is refused", () => {
+  it("refuses the position-independent __memory_base pattern before anything runs", async () => {
+    const bytes = watToWasm(`(module
+      (import "env" "memory" (memory 2))
+      (import "env" "__memory_base" (global $base i32))
+      (import "rcalloc" "alloc" (func $alloc (param i32) (result i32)))
+      (data (global.get $base) "overwrites whatever sits at __memory_base")
+      (func (export "run") (result i32) (call $alloc (i32.const 8))))`);
+    for (const checked of [true, false]) {
+      await expect(link(bytes, { checked, imports: { env: { __memory_base: 0x400 } } }))
+        .rejects.toMatchObject({ code: "DATA_UNPLACED", message: expect.stringMatching(/non-constant offset.*--memoryBase 65536/) });
+    }
+  });
+});
