@@ -112,7 +112,7 @@ export let directoryChunks: u32 = 0; // entries the directory block has room for
 // @ts-ignore: decorator
 @inline export const RETIRED_SLOTS_BYTES: usize = <usize>CHUNK_SLOTS << 5;
 export const RETIRED_SLOTS: usize = memory.data(<i32>RETIRED_SLOTS_BYTES, 16);
-let retiredSlotsReady = false;
+export let retiredSlotsReady = false;
 export let tableCapacity: u32 = 0; // slots in the chunks allocated so far (fresh indices below it)
 export let tableLength: u32 = 0; // slots ever issued: [0, tableLength) have state
 export let freeHead: u32 = NO_SLOT;

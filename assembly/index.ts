@@ -22,6 +22,7 @@ import { validate } from "./validate";
 import { STATS_RECORD, WALK_RECORD } from "./walk";
 
 export { validate } from "./validate";
+export { sealStaticData } from "./statics";
 export { nextObject, nextReference, nextBlock, heapStats } from "./walk";
 export { scan, scanRoot, scanResults, scanResultCount, scanClear } from "./scan";
 export { retireHeapTag, setHeapTag } from "./handles";

@@ -18,15 +18,14 @@
 
 import { CHECKED, HEADER } from "./config";
 import { allocInternal, freeInternal } from "./blocks";
-import { E_OUT_OF_MEMORY, ERROR_RECORD, ErrorRecord, failure, MSG_OUT_OF_MEMORY } from "./errors";
+import { E_OUT_OF_MEMORY, failure, MSG_OUT_OF_MEMORY } from "./errors";
 import { isObject, OBJECT_SIZE, PAYLOAD, SIZE } from "./layout";
 import { reclaim } from "./lifecycle";
 import {
-  GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, RETIRED_SLOTS, RETIRED_SLOTS_BYTES, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength, TAG_SHIFT,
+  GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength, TAG_SHIFT,
 } from "./handles";
-import { HEADS, HEADS_BYTES, heapStart, SL_MAPS, SL_MAPS_BYTES, tail } from "./tlsf";
-import { QUICK_HEADS, QUICK_HEADS_BYTES } from "./blocks";
-import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
+import { heapStart, tail } from "./tlsf";
+import { isAllocatorState } from "./statics";
 
 // Words per result entry in each build (the diagram above); the host reads them via records.ts.
 // @ts-ignore: decorator
@@ -103,20 +102,6 @@ export function scanClear(): void {
 /** Scans static data [start, end); checkWord leaves out the allocator's own state there. */
 function scanStatic(start: usize, end: usize): void {
   scanRange(start, end);
-}
-
-// @ts-ignore: decorator
-@inline function within(p: usize, start: usize, bytes: usize): bool { return p - start < bytes; }
-
-/** True for a word of the allocator's own static state: the records it fills for the host (which
- *  hold handles and payload addresses of their own), the free-list bitmaps and heads, the quick
- *  lists and the retired chunk. Their words can equal a live reference by chance; they are
- *  never the program's. */
-function isAllocatorState(p: usize): bool {
-  return within(p, ERROR_RECORD, offsetof<ErrorRecord>()) || within(p, WALK_RECORD, WALK_RECORD_SIZE) ||
-    within(p, STATS_RECORD, offsetof<HeapStats>()) || within(p, SL_MAPS, SL_MAPS_BYTES) ||
-    within(p, HEADS, HEADS_BYTES) || within(p, QUICK_HEADS, QUICK_HEADS_BYTES) ||
-    within(p, RETIRED_SLOTS, RETIRED_SLOTS_BYTES);
 }
 
 /** Scans the words of [start, end) (start rounded up, end down, to 4 bytes). */

@@ -20,12 +20,16 @@ import {
 import {
   freeCount, freeHead, freeTail, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
   SLOT_NEXT, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, tableCapacity, tableLength, WEAK, CHUNK,
-  CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, RETIRED_COUNT, RETIRED_SLOTS,
+  CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
+  retiredSlotsReady,
 } from "./handles";
 import { pairsBlock } from "./pairs";
 import { resultsBlock } from "./scan";
+import { staticDataIntact } from "./statics";
 
 export function validate(): void {
+  if (!staticDataIntact()) corrupt("rcalloc validate: the allocator's static data changed (its messages or constants)", 0);
+  validateRetiredChunk();
   if (!tail) return;
   let freeBlocks: u32 = 0, cachedBlocks: u32 = 0, deadQueued: u32 = 0, internalBlocks: u32 = 0;
 
@@ -92,6 +96,7 @@ export function validate(): void {
 
   // Every cached block sits in the quick list of its exact size.
   let cached: u32 = 0;
+  if (load<u32>(QUICK_HEADS)) corrupt("rcalloc validate: the quick list of size 0 is not empty", QUICK_HEADS);
   for (let size: usize = 16; size <= QUICK_MAX; size += 16) {
     for (let b = <usize>load<u32>(QUICK_HEADS + (size >> 2)); b; b = load<u32>(b, 8)) {
       if (b < heapStart || b >= tail || ((b + 8) & 15)) corrupt("rcalloc validate: quick list points outside the heap", b);
@@ -108,6 +113,16 @@ export function validate(): void {
   if (CHECKED) chunks = validateTable();
   let known = chunks + (pairsBlock ? 1 : 0) + (resultsBlock ? 1 : 0) + fillerBlocks;
   if (internalBlocks != known) corrupt("rcalloc validate: an internal block belongs to nothing (or one is missing)", internalBlocks);
+}
+
+/** The static chunk that stands in for fully retired chunks: once in use, every slot RETIRED at
+ *  the last generation and every other word 0 (handles.ts); all 0 before. */
+function validateRetiredChunk(): void {
+  for (let p = RETIRED_SLOTS; p < RETIRED_SLOTS + RETIRED_SLOTS_BYTES; p += 4) {
+    // all zero until the first chunk retires (and always in the unchecked build)
+    let expected: u32 = retiredSlotsReady && ((p - RETIRED_SLOTS) & 31) == 4 ? RETIRED | GEN_MASK : 0;
+    if (load<u32>(p) != expected) corrupt("rcalloc validate: the retired chunk changed (a stale handle could resolve)", p);
+  }
 }
 
 function validateQuarantine(deadQueued: u32): void {

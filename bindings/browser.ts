@@ -24,5 +24,5 @@ export function loadModule(checked: boolean, baseUrl: string | URL = new URL("..
 
 /** A new, empty heap of the build asked for (unchecked by default). */
 export async function createHeap(options: HeapOptions = {}): Promise<Heap> {
-  return Heap.instantiate(await loadModule(options.checked ?? false), options);
+  return Heap.instantiateBuild(await loadModule(options.checked ?? false), options);
 }

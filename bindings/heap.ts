@@ -64,6 +64,7 @@ export interface RcallocExports {
   nextBlock(after: number): number;
   heapStats(): void;
   setHeapTag(tag: number): void;
+  sealStaticData(): void;
   retireHeapTag(): void;
   setMemoryLimit(pages: number): void;
   reserveBelow(address: number): number;
@@ -98,8 +99,9 @@ export interface RcallocExports {
 /** Reads an AssemblyScript string (UTF-16, byte length at ptr - 4) from memory. */
 function readString(memory: WebAssembly.Memory, ptr: number): string {
   ptr >>>= 0;
-  if (!ptr) return "";
-  const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0];
+  if (!ptr || ptr < 4 || ptr + 4 > memory.buffer.byteLength) return "";
+  // The length word may itself be what a corruption hit: read at most what memory holds.
+  const bytes = Math.min(new Uint32Array(memory.buffer, ptr - 4, 1)[0], memory.buffer.byteLength - ptr, 1 << 16);
   return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
 }
 
@@ -170,6 +172,17 @@ export class Heap {
       heap.tag = await claimTag(heap, heap.tagToken);
       heap.exports.setHeapTag(heap.tag);
     }
+    return heap;
+  }
+
+  /**
+   * Instantiates one of the package's own allocator builds (createHeap, link): as instantiate(),
+   * and seals the allocator's static data, so validate() also reports a stray write into its
+   * messages or constants. Not for modules that hold user code too (merged, library path).
+   */
+  static async instantiateBuild(module: WebAssembly.Module, options: HeapOptions): Promise<Heap> {
+    const heap = await Heap.instantiate(module, options);
+    heap.exports.sealStaticData();
     return heap;
   }
 
@@ -538,8 +551,9 @@ export class Heap {
     const message = readString(memory, messagePtr);
     const r = new Uint32Array(memory.buffer, this.exports.errorRecord() >>> 0, ErrorRecord.WORDS);
     const code = r[ErrorRecord.code];
+    r[ErrorRecord.code] = 0; // read once: a later abort of user code (assert, throw) leaves it 0
     const ErrorClass = ERROR_CLASSES[code];
-    if (!ErrorClass || !message.startsWith("rcalloc")) {
+    if (!ErrorClass) {
       // Not one of ours: an abort of code compiled into the same module (assert, throw).
       const where = filePtr ? ` (${readString(memory, filePtr)}:${line}:${column})` : "";
       return new Error(`abort: ${message}${where}`);

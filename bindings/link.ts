@@ -156,7 +156,7 @@ export async function link<T = Record<string, unknown>>(
   }
   checkLinkable(info, build.exports, build.dataEnd);
 
-  const heap = await Heap.instantiate(build.module, { ...options, imports: undefined }); // options.imports are the user module's
+  const heap = await Heap.instantiateBuild(build.module, { ...options, imports: undefined }); // options.imports are the user module's
   const e = heap.exports as unknown as Record<string, Fn> & { memory: WebAssembly.Memory };
   const memory = heap.memory;
 

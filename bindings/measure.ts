@@ -206,7 +206,7 @@ export async function measureHeapOverhead(
   if (typeof workload !== "function") throw new TypeError("rcalloc: measureHeapOverhead: the workload must be a function of a heap");
   const open = async (checked: boolean): Promise<Session> => {
     const build = await loadBuild(checked, options.baseUrl);
-    const heap = await Heap.instantiate(build.module, { ...options.heap, checked });
+    const heap = await Heap.instantiateBuild(build.module, { ...options.heap, checked });
     return { call: () => workload(heap), pages: () => heap.memory.buffer.byteLength / PAGE };
   };
   return measure("heap", null, [], open, options);

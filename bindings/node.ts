@@ -20,5 +20,5 @@ export function loadModule(checked: boolean, debug = false): Promise<WebAssembly
 
 /** A new, empty heap of the build asked for (unchecked by default). */
 export async function createHeap(options: HeapOptions = {}): Promise<Heap> {
-  return Heap.instantiate(await loadModule(options.checked ?? false, options.debug ?? false), options);
+  return Heap.instantiateBuild(await loadModule(options.checked ?? false, options.debug ?? false), options);
 }

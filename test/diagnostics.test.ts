@@ -225,7 +225,7 @@ describe("misuse, checked build", () => {
     const stale = heap.ptr(victim);
     heap.put(victim); // last put site
     new Uint8Array(heap.memory.buffer)[stale + 5] = 42; // the bug: a write through a stale pointer
-    expect(thrown(() => heap.validate())).toBeInstanceOf(WriteAfterFreeError); // validate sees it too
+    // (validate() would see it too, report it once and repair it: test/hardening.test.ts)
     let error: WriteAfterFreeError | undefined;
     for (let i = 0; i < 20 && !error; i++) {
       try {

@@ -183,3 +183,34 @@ describe("link(): a data segment placed by an imported global is refused", () =>
     }
   });
 });
+
+describe.each(BUILDS)("$name build: validate() against every one-word corruption of the allocator's static data", ({ checked }) => {
+  it("detects all but the host's scratch records, and never escapes as a raw wasm trap", async () => {
+    const heap = await heapOf(checked);
+    const hs = Array.from({ length: 300 }, (_, i) => heap.alloc(8 + ((i * 37) % 2000)));
+    for (let i = 0; i < 300; i += 3) heap.put(hs[i]);
+    heap.validate();
+    const end = heap.blocks()[0].address; // static data ends where the heap starts
+    const words = () => new Uint32Array(heap.memory.buffer);
+    let detected = 0, silent = 0;
+    const escaped: string[] = [];
+    for (let w = 0; w < end >>> 2; w++) {
+      const old = words()[w];
+      words()[w] = old ^ 0x10204081;
+      try {
+        heap.validate();
+        silent++;
+      } catch (e) {
+        if (e instanceof RcError) detected++;
+        else escaped.push(`${(w * 4).toString(16)}: ${(e as Error).message}`);
+      }
+      words()[w] = old;
+    }
+    heap.validate();
+    expect(escaped).toEqual([]);
+    // Silent: the error, walk and stats records (27 words the allocator rewrites before the host
+    // reads them) and the padding between static data and the heap.
+    expect(silent).toBeLessThanOrEqual(32);
+    expect(detected).toBeGreaterThan(4000);
+  }, 60_000);
+});

@@ -1,0 +1,52 @@
+// === Static data: the allocator's own state in linear memory, and a seal over the rest ===
+//
+// Below the heap lie the allocator's static data: its messages (read-only strings) and a few
+// regions it writes — the records it fills for the host, TLSF's bitmaps and list heads, the
+// quick-list heads and the retired chunk. The scan never counts a word of those regions as a
+// reference (scan.ts); validate() checks the regions by their structure (validate.ts) and the
+// read-only rest against a checksum taken when the host seals it (sealStaticData), so a stray
+// write into the allocator's messages or constants is a CORRUPT_HEAP, not a garbled error later.
+// Only the host that instantiated a standalone build seals: in a module that holds user code too
+// (the library path, a static merge) the rest of static data is not all the allocator's.
+
+import { QUICK_HEADS, QUICK_HEADS_BYTES } from "./blocks";
+import { ERROR_RECORD, ErrorRecord } from "./errors";
+import { RETIRED_SLOTS, RETIRED_SLOTS_BYTES } from "./handles";
+import { HEADS, HEADS_BYTES, SL_MAPS, SL_MAPS_BYTES } from "./tlsf";
+import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
+
+// @ts-ignore: decorator
+@inline function within(p: usize, start: usize, bytes: usize): bool { return p - start < bytes; }
+
+/** True for a word of a region the allocator writes (above); its words can equal a live
+ *  reference by chance and are never the program's. */
+export function isAllocatorState(p: usize): bool {
+  return within(p, ERROR_RECORD, offsetof<ErrorRecord>()) || within(p, WALK_RECORD, WALK_RECORD_SIZE) ||
+    within(p, STATS_RECORD, offsetof<HeapStats>()) || within(p, SL_MAPS, SL_MAPS_BYTES) ||
+    within(p, HEADS, HEADS_BYTES) || within(p, QUICK_HEADS, QUICK_HEADS_BYTES) ||
+    within(p, RETIRED_SLOTS, RETIRED_SLOTS_BYTES);
+}
+
+/** Checksum of the sealed static data (0: not sealed). */
+let sealed: u32 = 0;
+
+/** FNV-1a over the words of [0, __data_end) outside the allocator's own state. */
+function staticChecksum(): u32 {
+  let h: u32 = 0x811C9DC5;
+  for (let p: usize = 0; p + 4 <= __data_end; p += 4) {
+    if (isAllocatorState(p)) continue;
+    h = (h ^ load<u32>(p)) * 0x01000193;
+  }
+  return h | 1; // never 0, which means "not sealed"
+}
+
+/** The host instantiated a standalone build: from now on validate() checks the read-only static
+ *  data against its state now. */
+export function sealStaticData(): void {
+  sealed = staticChecksum();
+}
+
+/** True unless sealed static data changed since. */
+export function staticDataIntact(): bool {
+  return !sealed || staticChecksum() == sealed;
+}
