@@ -7,6 +7,7 @@ export {
 } from "./errors.js";
 export type { Report, ReportOptions, ObjectRecord, ReferenceRecord, HeapStats } from "./report.js";
 export type { Site } from "./sites.js";
+export { HeapView, type StringEncoding, type TypedArrayConstructor } from "./views.js";
 
 /** File name of a build inside the package's build/ folder. */
 export function wasmFileName(checked: boolean): string {
@@ -16,7 +17,7 @@ export { link, programReport, ModuleAbortError, type LinkOptions, type Linked, t
 export { LinkError, USER_MEMORY_BASE, type LinkErrorCode } from "./linkable.js";
 export { inspectModule, type ModuleInfo, type WasmBytes } from "./wasm-reader.js";
 export { prepareStaticLink } from "./static-link.js";
-export { allocatorBytes } from "./allocator-builds.js";
+export { allocatorBytes, type WasmSource } from "./allocator-builds.js";
 export { WasmSourceMap, wasmStack } from "./wasm-sites.js";
 export {
   Ref, wrap, allocRef, jsLeaks, clearJsLeaks, setRefDefaults, canReportJsLeaks, type JsLeak, type RefOptions,

@@ -1,10 +1,14 @@
 // The typed heap: one instance of the allocator module, its traps turned into typed errors,
 // JS stacks captured as sites, the report decoded. Loading the module is the loaders' job
 // (node.ts, browser.ts); this file uses no Node or DOM API.
+import type { WasmSource } from "./allocator-builds.js";
 import { ERROR_CLASSES, hex, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { SiteTable, type Site } from "./sites.js";
 import { allocRef, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
+import {
+  decode, encodedLength, encodeInto, HeapView, makeResizable, MemoryBytes, type StringEncoding, type TypedArrayConstructor,
+} from "./views.js";
 export type { Report };
 
 export interface HeapOptions {
@@ -23,6 +27,18 @@ export interface HeapOptions {
   /** Extra imports for modules that need more than `env.abort` (a user module merged with the
    *  allocator, say). `env.abort` stays rcalloc's, so traps still become typed errors. */
   imports?: WebAssembly.Imports;
+  /**
+   * Make memory's buffer resizable (WebAssembly.Memory.prototype.toResizableBuffer, where the
+   * engine has it and the memory declares a maximum), so plain views survive growth. Off by
+   * default: Web APIs such as TextDecoder and Blob refuse views of a resizable buffer.
+   */
+  resizable?: boolean;
+  /**
+   * Where the allocator build comes from, for setups that do not serve the package's build/
+   * folder: a URL, a Response (or a promise of one, e.g. fetch(url)), the bytes, or a compiled
+   * WebAssembly.Module. Default: the package's build/rcalloc.{checked,unchecked}.wasm.
+   */
+  wasm?: WasmSource;
 }
 
 /** Options of report(). */
@@ -106,6 +122,12 @@ function checkHandle(h: number): void {
   }
 }
 
+function checkRange(offset: number, length: number, size: number): void {
+  if ((offset >>> 0) !== offset || (length >>> 0) !== length || offset + length > size) {
+    throw new RangeError(`rcalloc: ${String(length)} bytes at offset ${String(offset)} do not fit in a payload of ${size} bytes`);
+  }
+}
+
 function checkSize(size: number): void {
   if ((size >>> 0) !== size) {
     throw new RangeError(`rcalloc: size must be an integer in 0..2^32-1, got ${String(size)}`);
@@ -134,6 +156,7 @@ export class Heap {
   readonly exports: RcallocExports;
   private readonly sites: SiteTable | undefined;
   private readonly siteTable: SiteTable;
+  private readonly memoryBytes: MemoryBytes;
 
   /** Instantiates `module` (a compiled rcalloc build). Prefer createHeap(). */
   static async instantiate(module: WebAssembly.Module, options: HeapOptions): Promise<Heap> {
@@ -157,6 +180,8 @@ export class Heap {
     this.exports = exports;
     this.checked = exports.isChecked() === 1;
     this.siteTable = new SiteTable(bindingsLocations());
+    if (options.resizable) makeResizable(exports.memory);
+    this.memoryBytes = new MemoryBytes(exports.memory);
     this.sites = this.checked && options.stacks ? this.siteTable : undefined;
     // A start function that already took handles fixed the tag (1); only a fresh heap draws one.
     if (this.checked && exports.mark() === 0) {
@@ -316,41 +341,68 @@ export class Heap {
   }
 
   /**
-   * A live view of the payload of `h`: reads and writes go to wasm memory, and the view follows
-   * the memory when it grows (it re-resolves `h` then, so in the checked build using it after
-   * the reference was put throws). For APIs that need a plain Uint8Array, pass `view.slice()`
-   * (a copy) or build `new Uint8Array(heap.memory.buffer, heap.ptr(h), heap.size(h))` right
-   * before the call.
+   * The payload of `h` as a plain Uint8Array over wasm memory (not a copy). Valid until the next
+   * call that can grow memory (alloc, get, getFor, move, weak, upgrade, resize, copy,
+   * allocString: see views.ts) — after one, take it again, or hold a view(h) instead.
    */
   bytes(h: number): Uint8Array {
     checkHandle(h);
-    const exports = this.exports;
-    let view = new Uint8Array(exports.memory.buffer, exports.ptr(h), exports.size(h));
-    const current = (): Uint8Array => {
-      if (view.buffer !== exports.memory.buffer) {
-        view = new Uint8Array(exports.memory.buffer, exports.ptr(h), exports.size(h));
-      }
-      return view;
-    };
-    return new Proxy(view, {
-      get(_target, key) {
-        const v = current();
-        const value = Reflect.get(v, key, v);
-        return typeof value === "function" ? value.bind(v) : value;
-      },
-      set(_target, key, value) {
-        return Reflect.set(current(), key, value);
-      },
-      has(_target, key) {
-        return Reflect.has(current(), key);
-      },
-      ownKeys() {
-        return Reflect.ownKeys(current());
-      },
-      getOwnPropertyDescriptor(_target, key) {
-        return Reflect.getOwnPropertyDescriptor(current(), key);
-      },
-    });
+    const p = this.exports.ptr(h) >>> 0;
+    return this.memoryBytes.u8.subarray(p, p + (this.exports.size(h) >>> 0));
+  }
+
+  /**
+   * A view of the payload of `h` whose `.array` is a plain typed array of `Type` (default
+   * Uint8Array), rebuilt when memory has grown. The checked build resolves `h` on every `.array`,
+   * so a view of a put reference throws like the handle does.
+   */
+  view<C extends TypedArrayConstructor = Uint8ArrayConstructor>(h: number, Type?: C): HeapView<InstanceType<C>> {
+    checkHandle(h);
+    return new HeapView(this, h, Type ?? Uint8Array, this.checked);
+  }
+
+  /** A copy of the payload of `h` (or `length` bytes from `offset`), owned by JS: safe across growth. */
+  read(h: number, offset = 0, length?: number): Uint8Array {
+    const payload = this.bytes(h);
+    checkRange(offset, length ?? payload.length - offset, payload.length);
+    return payload.slice(offset, length === undefined ? undefined : offset + length);
+  }
+
+  /** Copies `data` into the payload of `h` at `offset` (RangeError past its end). */
+  write(h: number, data: ArrayLike<number> | ArrayBufferView | ArrayBuffer, offset = 0): void {
+    const payload = this.bytes(h);
+    const source = data instanceof ArrayBuffer ? new Uint8Array(data)
+      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : data;
+    checkRange(offset, source.length, payload.length);
+    payload.set(source, offset);
+  }
+
+  /** A new object with the size and contents of the object of `h`; returns its handle. */
+  copy(h: number): number {
+    const size = this.size(h) >>> 0;
+    const to = this.alloc(size);
+    const u8 = this.memoryBytes.u8; // after the alloc, which may have grown memory
+    const from = this.exports.ptr(h) >>> 0;
+    u8.copyWithin(this.exports.ptr(to) >>> 0, from, from + size);
+    return to;
+  }
+
+  /** A new object holding `text` (UTF-8 bytes, or UTF-16 code units), exactly its encoded size. */
+  allocString(text: string, encoding: StringEncoding = "utf-8"): number {
+    const h = this.alloc(encodedLength(text, encoding));
+    encodeInto(text, encoding, this.bytes(h));
+    return h;
+  }
+
+  /** The text the payload of `h` holds (see allocString), decoded. */
+  readString(h: number, encoding: StringEncoding = "utf-8"): string {
+    return decode(this.bytes(h), encoding);
+  }
+
+  /** True when plain views survive memory growth (HeapOptions.resizable, where the engine can). */
+  get resizable(): boolean {
+    return this.memoryBytes.resizable;
   }
 
   /** Walks every block, free list and table slot; throws CorruptHeapError naming a broken invariant. */

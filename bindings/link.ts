@@ -21,6 +21,7 @@
 // The heap base link() reserves: the module's exported `__heap_base` global if it has one, else
 // the end of the pages its memory import asks for (asc sizes that import to hold data + stack).
 import { loadBuild } from "./allocator-builds.js";
+import { wasmFileName } from "./api.js";
 import { RcError } from "./errors.js";
 import { Heap, type HeapOptions } from "./heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
@@ -57,7 +58,7 @@ export class ModuleAbortError extends Error {
 export interface LinkOptions extends Omit<HeapOptions, "imports"> {
   /** Imports of the user module besides "rcalloc" and env.memory / env.abort (merged over them). */
   imports?: Record<string, Record<string, unknown>>;
-  /** Where the allocator builds are (default: the package's build/ folder). */
+  /** The folder of the allocator builds (default: the package's build/ folder); `wasm` wins. */
   baseUrl?: string | URL;
   /** The user module's source map (asc --sourceMap), so sites read file:line:column. */
   sourceMap?: string | { sources: string[]; mappings: string };
@@ -124,7 +125,9 @@ type Fn = (...args: number[]) => number | void;
 export async function link<T = Record<string, unknown>>(
   userWasm: BufferSource | WebAssembly.Module, options: LinkOptions = {},
 ): Promise<Linked<T>> {
-  const build = await loadBuild(options.checked ?? false, options.baseUrl);
+  const checked = options.checked ?? false;
+  const build = await loadBuild(checked, options.wasm ??
+    (options.baseUrl === undefined ? undefined : new URL(wasmFileName(checked), options.baseUrl)));
   let module: WebAssembly.Module;
   let info: ModuleInfo;
   if (userWasm instanceof WebAssembly.Module) {
@@ -146,7 +149,7 @@ export async function link<T = Record<string, unknown>>(
   }
   checkLinkable(info, build.exports, build.dataEnd);
 
-  const heap = await Heap.instantiate(build.module, { ...options, imports: undefined }); // options.imports are the user module's
+  const heap = await Heap.instantiate(build.module, { ...options, imports: undefined, wasm: undefined }); // options.imports are the user module's
   const e = heap.exports as unknown as Record<string, Fn> & { memory: WebAssembly.Memory };
   const memory = heap.memory;
 

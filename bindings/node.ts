@@ -1,24 +1,11 @@
-// Node entry point: loads the wasm builds from the package's own build/ folder.
-import { readFile } from "node:fs/promises";
+// Node entry point: the builds are read from the package's own build/ folder (allocator-builds.ts),
+// or from the `wasm` option.
+import { loadBuild } from "./allocator-builds.js";
 import { Heap, type HeapOptions } from "./heap.js";
-import { wasmFileName } from "./api.js";
 
 export * from "./api.js";
 
-const modules = new Map<boolean, Promise<WebAssembly.Module>>();
-
-/** The compiled allocator module of one build (compiled once per process). */
-export function loadModule(checked: boolean): Promise<WebAssembly.Module> {
-  let module = modules.get(checked);
-  if (!module) {
-    const url = new URL(`../build/${wasmFileName(checked)}`, import.meta.url);
-    module = readFile(url).then((bytes) => WebAssembly.compile(bytes));
-    modules.set(checked, module);
-  }
-  return module;
-}
-
 /** A new, empty heap of the build asked for (unchecked by default). */
 export async function createHeap(options: HeapOptions = {}): Promise<Heap> {
-  return Heap.instantiate(await loadModule(options.checked ?? false), options);
+  return Heap.instantiate((await loadBuild(options.checked ?? false, options.wasm)).module, options);
 }

@@ -149,7 +149,7 @@ export class Ref {
     return this.heap.refs(this.h);
   }
 
-  /** A live view of the payload (see Heap.bytes: it follows memory growth). */
+  /** The payload as a plain Uint8Array, valid until memory grows (see Heap.bytes). */
   bytes(): Uint8Array {
     this.live();
     return this.heap.bytes(this.h);
