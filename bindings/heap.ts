@@ -112,7 +112,8 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
 /** Every frame from the bindings folder (heap.js, sites.js, ...) is rcalloc, not the caller.
  *  Stacks name it by URL, or by path for file: URLs under some runners. */
 function bindingsLocations(): string[] {
-  const folder = new URL(".", import.meta.url);
+  // The folder cut from the string: a `new URL(".", import.meta.url)` reads to bundlers as an asset.
+  const folder = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1));
   return folder.protocol === "file:" ? [folder.href, decodeURIComponent(folder.pathname)] : [folder.href];
 }
 

@@ -13,12 +13,12 @@ const TYPES: Record<string, string> = {
   ".wasm": "application/wasm", ".json": "application/json", ".map": "application/json",
 };
 
-/** Serves the repository read-only on 127.0.0.1 at a free port. */
-export async function serveRepository(): Promise<{ url: string; server: Server }> {
+/** Serves `root` (default: the repository) read-only on 127.0.0.1 at a free port. */
+export async function serveRepository(root = ROOT): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
-    const file = join(ROOT, path);
-    if (!file.startsWith(ROOT) || !existsSync(file) || !statSync(file).isFile()) {
+    const file = join(root, path.endsWith("/") ? path + "index.html" : path);
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end("not found");
       return;
     }
