@@ -533,6 +533,7 @@ function describe(d: RcErrorDetails, code: number): string {
   if (d.putSite) parts.push(`${code === 1 ? "first put" : "put"} at ${d.putSite.label}`);
   if (code === 4 && d.detail) parts.push(`${d.detail} bytes asked for`);
   if (code === 6 && d.detail) parts.push(`${d.detail} references held`);
+  if (code === 8) parts.push(`byte ${d.detail ?? 0} of the payload changed`);
   if (code === 5 && d.object) parts.length = 0, parts.push(`at ${hex(d.object)}`);
   return parts.length ? ` (${parts.join("; ")})` : "";
 }
