@@ -20,7 +20,7 @@ export { prepareStaticLink } from "./static-link.js";
 export { allocatorBytes, type WasmSource } from "./allocator-builds.js";
 export { WasmSourceMap, wasmStack } from "./wasm-sites.js";
 export {
-  Ref, wrap, allocRef, jsLeaks, clearJsLeaks, setRefDefaults, canReportJsLeaks, type JsLeak, type RefOptions,
+  Ref, wrap, allocRef, jsLeaks, collectJsLeaks, clearJsLeaks, setRefDefaults, canReportJsLeaks, type JsLeak, type RefOptions,
 } from "./ref.js";
 export {
   reportToJSON, isReportJSON, REPORT_FORMAT, REPORT_VERSION, type ReportJSON, type ReportJSONOptions,

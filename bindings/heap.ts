@@ -5,7 +5,7 @@ import type { WasmSource } from "./allocator-builds.js";
 import { ERROR_CLASSES, hex, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { SiteTable, type Site } from "./sites.js";
-import { allocRef, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
+import { allocRef, collectJsLeaks, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 import {
   decode, encodedLength, encodeInto, HeapView, makeResizable, MemoryBytes, type StringEncoding, type TypedArrayConstructor,
 } from "./views.js";
@@ -493,9 +493,15 @@ export class Heap {
     return allocRef(this, size, options);
   }
 
-  /** Refs of this heap garbage-collected without a put, so far. */
-  jsLeaks(): JsLeak[] {
-    return jsLeaks(this);
+  /**
+   * Refs of this heap garbage-collected without a put, so far: the engine collects when it
+   * chooses, so a short program may see none. `{ collect: true }` (needs `gc`, node --expose-gc)
+   * forces full collections first and resolves to the list.
+   */
+  jsLeaks(): JsLeak[];
+  jsLeaks(options: { collect: true }): Promise<JsLeak[]>;
+  jsLeaks(options?: { collect?: boolean }): JsLeak[] | Promise<JsLeak[]> {
+    return options?.collect ? collectJsLeaks(this) : jsLeaks(this);
   }
 
   /** The site table, so AssemblyScript callers' site ids can be given labels. */

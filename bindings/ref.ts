@@ -232,6 +232,28 @@ export function jsLeaks(heap: Heap): JsLeak[] {
   return [...(leaksByHeap.get(heap) ?? [])];
 }
 
+/**
+ * Runs full garbage collections (the `gc` Node exposes with --expose-gc) and lets the
+ * finalization tasks run, until a round reports no new leak; then returns jsLeaks(heap).
+ * Deterministic where jsLeaks() alone depends on when the engine chooses to collect.
+ */
+export async function collectJsLeaks(heap: Heap): Promise<JsLeak[]> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== "function") {
+    throw new Error("rcalloc: jsLeaks({ collect: true }) needs gc(): run node with --expose-gc " +
+      "(NODE_OPTIONS=--expose-gc, or vitest's poolOptions execArgv); without it use jsLeaks(), which reports what the engine has collected so far");
+  }
+  let seen = -1;
+  for (let round = 0; round < 20; round++) {
+    const now = leaksByHeap.get(heap)?.length ?? 0;
+    if (round >= 3 && now === seen) break; // a few rounds at least: finalizers run in later tasks
+    seen = now;
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return jsLeaks(heap);
+}
+
 /** Forgets the JS leaks recorded for `heap` (for per-test checks). */
 export function clearJsLeaks(heap: Heap): void {
   leaksByHeap.delete(heap);
