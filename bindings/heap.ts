@@ -7,7 +7,7 @@ import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, ty
 import { SiteTable, type Site } from "./sites.js";
 import { allocRef, collectJsLeaks, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 import {
-  decode, encodedLength, encodeInto, HeapView, makeResizable, MemoryBytes, type StringEncoding, type TypedArrayConstructor,
+  allocEncoded, decode, HeapView, makeResizable, MemoryBytes, type StringEncoding, type TypedArrayConstructor,
 } from "./views.js";
 export type { Report };
 
@@ -349,7 +349,8 @@ export class Heap {
   bytes(h: number): Uint8Array {
     checkHandle(h);
     const p = this.exports.ptr(h) >>> 0;
-    return this.memoryBytes.u8.subarray(p, p + (this.exports.size(h) >>> 0));
+    // The constructor, not u8.subarray(): the same view, made in about half the time.
+    return new Uint8Array(this.memoryBytes.u8.buffer, p, this.exports.size(h) >>> 0);
   }
 
   /**
@@ -391,9 +392,7 @@ export class Heap {
 
   /** A new object holding `text` (UTF-8 bytes, or UTF-16 code units), exactly its encoded size. */
   allocString(text: string, encoding: StringEncoding = "utf-8"): number {
-    const h = this.alloc(encodedLength(text, encoding));
-    encodeInto(text, encoding, this.bytes(h));
-    return h;
+    return allocEncoded(this, text, encoding);
   }
 
   /** The text the payload of `h` holds (see allocString), decoded. */

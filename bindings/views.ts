@@ -86,6 +86,7 @@ export class HeapView<T extends ArrayBufferView = Uint8Array> {
   private readonly recheck: boolean;
   private current: T;
   private ptr: number;
+  private length = 0;
 
   constructor(heap: PayloadResolver, h: number, Type: TypedArrayConstructor, recheck: boolean) {
     this.heap = heap;
@@ -99,8 +100,10 @@ export class HeapView<T extends ArrayBufferView = Uint8Array> {
   /** The payload as a plain typed array (length: whole elements that fit in the payload). */
   get array(): T {
     // Checked: resolve on every access, so a put, moved or resized-away handle throws here.
+    // A view of a detached buffer has length 0: cheaper to test than memory.buffer (an API call)
+    // or byteLength (not inlined by V8 11.3).
     const p = this.recheck ? this.heap.ptr(this.handle) >>> 0 : this.ptr;
-    if (p !== this.ptr || this.current.buffer !== this.heap.memory.buffer) {
+    if (p !== this.ptr || (this.current as unknown as { length: number }).length !== this.length) {
       this.ptr = this.recheck ? p : this.heap.ptr(this.handle) >>> 0;
       this.current = this.build(this.ptr);
     }
@@ -113,6 +116,7 @@ export class HeapView<T extends ArrayBufferView = Uint8Array> {
 
   private build(p: number): T {
     const length = Math.floor(this.byteSize() / this.Type.BYTES_PER_ELEMENT);
+    this.length = length;
     return new this.Type(this.heap.memory.buffer, p, length) as unknown as T;
   }
 }
@@ -120,33 +124,44 @@ export class HeapView<T extends ArrayBufferView = Uint8Array> {
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8");
 
-/** The number of bytes `text` takes in `encoding`. */
-export function encodedLength(text: string, encoding: StringEncoding): number {
-  if (encoding === "utf-16") return text.length * 2;
-  let n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 2; // a surrogate pair: 2 units, 4 bytes
-      i++;
-    } else n += 2; // 3 bytes (a lone surrogate becomes U+FFFD, also 3)
-  }
-  return n;
+/** What allocString needs of a heap. */
+export interface StringAllocator {
+  alloc(size: number): number;
+  resize(h: number, size: number): number;
+  bytes(h: number): Uint8Array;
 }
 
-/** Writes `text` into `target` (exactly encodedLength bytes long). */
-export function encodeInto(text: string, encoding: StringEncoding, target: Uint8Array): void {
+/**
+ * A new object holding `text` in `encoding`, exactly its encoded size. UTF-8 the way
+ * wasm-bindgen passes strings: an object of one byte a character first (right for ASCII), and
+ * only when a wider character turns up, resized to the worst case for the rest, then down to
+ * what was written — no separate pass to measure the text.
+ */
+export function allocEncoded(heap: StringAllocator, text: string, encoding: StringEncoding): number {
   if (encoding === "utf-16") {
     // Code units in the engine's byte order (little-endian, as wasm), the order decode() reads.
+    const h = heap.alloc(text.length * 2);
     const units = new Uint16Array(text.length);
     for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
-    target.set(new Uint8Array(units.buffer));
-    return;
+    heap.bytes(h).set(new Uint8Array(units.buffer));
+    return h;
   }
-  if (isResizable(target.buffer)) target.set(utf8Encoder.encode(text)); // encodeInto refuses resizable buffers
-  else utf8Encoder.encodeInto(text, target);
+  let h = heap.alloc(text.length);
+  const target = heap.bytes(h);
+  if (isResizable(target.buffer)) {
+    // encodeInto refuses resizable buffers: encode, then copy.
+    const encoded = utf8Encoder.encode(text);
+    h = heap.resize(h, encoded.length);
+    heap.bytes(h).set(encoded);
+    return h;
+  }
+  const first = utf8Encoder.encodeInto(text, target);
+  if (first.read === text.length) return h;
+  // Not all ASCII: room for 3 bytes a remaining UTF-16 unit (a surrogate pair takes 4 for 2).
+  const written = first.written;
+  h = heap.resize(h, written + (text.length - first.read) * 3);
+  const rest = utf8Encoder.encodeInto(text.slice(first.read), heap.bytes(h).subarray(written));
+  return heap.resize(h, written + rest.written);
 }
 
 /** Decodes `bytes` as `encoding`. UTF-16 keeps every code unit, lone surrogates included, as JS does. */
