@@ -1,8 +1,9 @@
 // rcalloc through bundlers, with no bundler configuration: a small page (test/fixtures/bundler)
-// in a project that installed the packed package, built with `vite build` and served by the
-// Vite dev server, each opened in headless Chromium: both builds load, a double put is caught,
-// bytes() goes through TextDecoder, link() runs a small module.
-import { copyFileSync, existsSync, rmSync } from "node:fs";
+// in a project that installed the packed package, built with `vite build`, served by the Vite dev
+// server, and bundled by webpack 5 (its defaults, an entry and nothing else), each opened in
+// headless Chromium: both builds load, a double put is caught, bytes() goes through TextDecoder,
+// link() runs a small module.
+import { copyFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,6 +79,27 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("bundlers", () => {
       expect(await runPage(url!)).toMatchObject(EXPECTED);
     } finally {
       await server.close();
+    }
+  });
+
+  it("webpack 5: the wasm builds are emitted as assets and load in Chromium", async () => {
+    const { default: webpack } = await import("webpack");
+    const out = join(app, "dist-webpack");
+    const stats = await new Promise<import("webpack").Stats>((resolve, reject) => {
+      webpack({
+        mode: "production", context: app, entry: "./main.js", output: { path: out },
+        infrastructureLogging: { level: "none" },
+      }, (err, result) => (err || !result ? reject(err) : resolve(result)));
+    });
+    expect(stats.toJson({ all: false, errors: true, warnings: true }).errors ?? []).toEqual([]);
+    const assets = Object.keys(stats.compilation.assets);
+    expect(assets.filter((a) => a.endsWith(".wasm")).length).toBeGreaterThanOrEqual(3); // both builds, the app
+    writeFileSync(join(out, "index.html"), '<!doctype html><meta charset="utf-8"><script src="main.js"></script>');
+    const { url, server } = await serveRepository(out);
+    try {
+      expect(await runPage(url + "/")).toMatchObject(EXPECTED);
+    } finally {
+      server.close();
     }
   });
 });
