@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectWithPackedRcalloc, ROOT } from "./packed-install.js";
+import { npm, projectWithPackedRcalloc, ROOT } from "./packed-install.js";
 import { extractSnippets, shellCommands, shellScript, type Snippet } from "./readme-snippets.js";
 
 const READMES = ["README.md", "examples/README.md"];
@@ -31,6 +31,9 @@ beforeAll(() => {
   cpSync(join(ROOT, "examples"), join(app, "examples"), {
     recursive: true, filter: (src) => !src.split(/[\\/]/).includes("node_modules"),
   });
+  // ... and the repository's AssemblyScript compiler, which examples/README.md uses.
+  const asc = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).devDependencies.assemblyscript;
+  npm(["install", "--prefer-offline", "-D", `assemblyscript@${asc}`], app);
   for (const [folder, up] of [["examples", "../.."], ["examples/as-library", "../../.."]]) {
     mkdirSync(join(app, folder, "node_modules"), { recursive: true });
     symlinkSync(`${up}/node_modules/rcalloc`, join(app, folder, "node_modules", "rcalloc"), "dir");
@@ -82,23 +85,30 @@ describe("README snippets", () => {
   });
 
   // The two READMEs run at the same time, each one's blocks in order (a block waits for the one
-  // before it in its file; a failed block fails the ones after it too).
+  // before it in its file; a failed block fails the ones after it too). A block that runs
+  // `npm install` changes node_modules under everyone: it runs alone, after every block
+  // defined before it, and every block defined after it waits for it.
   // Defined round-robin across the files, so vitest's concurrency limit starts both early.
   const byFile = READMES.map((file) => snippets.filter((s) => s.where.startsWith(file + ":")));
   const interleaved = Array.from({ length: Math.max(...byFile.map((l) => l.length)) }, (_, i) => byFile.map((l) => l[i]))
     .flat().filter((s): s is Snippet => s !== undefined);
   const previous = new Map<string, Promise<void>>();
+  let barrier: Promise<void> = Promise.resolve();
   interleaved.forEach((s) => {
     const index = snippets.indexOf(s);
     const title = `${s.where} (${s.action === "file" ? `file ${s.path}` : s.lang})`;
     if (s.action === "skip") return it.skip(`${title}: ${s.reason}`, () => {});
     const file = s.where.split(":")[0];
-    const before = previous.get(file) ?? Promise.resolve();
+    const installs = s.action === "run" && /^\s*npm (install|i|add)\b/m.test(s.code);
+    const before = installs
+      ? Promise.all([...previous.values(), barrier]).then(() => {})
+      : Promise.all([previous.get(file) ?? Promise.resolve(), barrier]).then(() => {});
     let done!: () => void;
     let failed!: (e: unknown) => void;
     const step = new Promise<void>((resolve, reject) => { done = resolve; failed = reject; });
     step.catch(() => {}); // reported by its own test
     previous.set(file, step);
+    if (installs) barrier = step;
     it.concurrent(title, async () => {
       try {
         await before.catch(() => { throw new Error(`an earlier block of ${file} failed`); });
