@@ -59,13 +59,24 @@ export function extractSnippets(markdown: string, file: string): Snippet[] {
   return snippets;
 }
 
-/** The commands of a shell block: continuation lines joined, comments kept apart. */
+/** The commands of a shell block: continuation lines joined, here-documents kept whole, comments apart. */
 export function shellCommands(code: string): { command: string; exit: number }[] {
   const out: { command: string; exit: number }[] = [];
   let pending = "";
-  for (const raw of code.split("\n")) {
-    const line = raw.trimEnd();
+  const lines = code.split("\n");
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n].trimEnd();
     if (!pending && (line.trim() === "" || line.trim().startsWith("#"))) continue;
+    const heredoc = /<<-?\s*(['"]?)(\w+)\1/.exec(line);
+    if (heredoc) {
+      // The command is its first line; the document's lines up to the terminator go with it.
+      const end = lines.findIndex((l, j) => j > n && l.trim() === heredoc[2]);
+      if (end < 0) throw new Error(`unterminated here-document ${heredoc[2]}`);
+      out.push({ command: pending + lines.slice(n, end + 1).join("\n"), exit: 0 });
+      pending = "";
+      n = end;
+      continue;
+    }
     if (line.endsWith("\\")) {
       pending += line.slice(0, -1) + " ";
       continue;
@@ -82,7 +93,8 @@ export function shellCommands(code: string): { command: string; exit: number }[]
 /** A bash script that runs `commands` in order (cd carries over) and stops at the first wrong exit. */
 export function shellScript(commands: { command: string; exit: number }[]): string {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return commands.map(({ command, exit }) =>
-    `${command.trim()}\ns=$?; if [ $s -ne ${exit} ]; then echo "readme-test: "${quote(command.trim())}" exited $s, expected ${exit}" >&2; exit 99; fi`,
-  ).join("\n") + "\n";
+  return commands.map(({ command, exit }) => {
+    const shown = command.trim().split("\n")[0];
+    return `${command.trim()}\ns=$?; if [ $s -ne ${exit} ]; then echo "readme-test: "${quote(shown)}" exited $s, expected ${exit}" >&2; exit 99; fi`;
+  }).join("\n") + "\n";
 }
