@@ -25,16 +25,19 @@ export function replayTable(replay) {
     "(total − floor) in ns/op; pages = peak (grown since instantiation); ratios = own time ÷ peer's own time",
     "(below 1: faster), pages ÷ dlmalloc's.",
   ];
-  const ratioHead = ids.map((id) => pad(short(id), 10)).join("");
+  // Each ratio column as wide as its label plus a gap, so labels never run together.
+  const ratioWidths = ids.map((id) => Math.max(short(id).length, 5) + 2);
+  const ratioHead = ids.map((id, i) => pad(short(id), ratioWidths[i])).join("");
+  const labelWidth = Math.max(...replay[0].results.map((r) => r.label.length), "allocator".length) + 2;
   for (const w of replay) {
     lines.push("");
     lines.push(`${w.label} — ${w.about}; ${w.opsPerCall} ops/call × ${w.callsPerRound} calls/round × ${w.rounds} rounds`);
-    lines.push(`  ${padr("allocator", 18)}${pad("ops/µs", 8)}${pad("min–max", 14)}${pad("own ns/op", 11)}${pad("pages", 13)}  │ own ÷${ratioHead} │ pages ÷ dl`);
+    lines.push(`  ${padr("allocator", labelWidth)}${pad("ops/µs", 8)}${pad("min–max", 14)}${pad("own ns/op", 11)}${pad("pages", 13)}  │ own ÷${ratioHead} │ pages ÷ dl`);
     for (const r of w.results) {
       const pages = r.floor ? `${r.pages.peak} (arena)` : `${r.pages.peak} (+${r.pages.grown})`;
-      const ratios = ids.map((id) => pad(r.floor || id === r.id ? "·" : fr(r.ownRatio?.[id]), 10)).join("");
+      const ratios = ids.map((id, i) => pad(r.floor || id === r.id ? "·" : fr(r.ownRatio?.[id]), ratioWidths[i])).join("");
       const pagesDl = r.floor || r.id === "dlmalloc" || !r.pagesRatio?.dlmalloc ? "·" : fr(r.pagesRatio.dlmalloc);
-      lines.push(`  ${padr(r.label, 18)}${pad(f1(r.opsPerUs.median), 8)}${pad(`${f1(r.opsPerUs.min)}–${f1(r.opsPerUs.max)}`, 14)}` +
+      lines.push(`  ${padr(r.label, labelWidth)}${pad(f1(r.opsPerUs.median), 8)}${pad(`${f1(r.opsPerUs.min)}–${f1(r.opsPerUs.max)}`, 14)}` +
         `${pad(r.floor ? "(floor)" : fns(r.ownNs?.median), 11)}${pad(pages, 13)}  │      ${ratios} │ ${pad(pagesDl, 9)}`);
     }
   }
@@ -44,14 +47,16 @@ export function replayTable(replay) {
 export function opsTable(suites) {
   if (!suites.length) return "";
   const cols = suites[0].results;
+  // Each column as wide as its label plus a gap (cells fit in 16), so labels never run together.
+  const widths = cols.map((c) => Math.max(c.label.length, 16) + 2);
   const lines = [
     `Per operation (benny; ${suites[0].opsPerCall} operations per wasm call): ns/op, median sample; [own] = minus the floor's loop`,
-    `  ${padr("operation", 26)}${cols.map((c) => pad(c.label, 20)).join("")}${pad("checked ÷ unchecked", 21)}`,
+    `  ${padr("operation", 26)}${cols.map((c, i) => pad(c.label, widths[i])).join("")}${pad("checked ÷ unchecked", 21)}`,
   ];
   for (const s of suites) {
-    const cells = cols.map((c) => {
+    const cells = cols.map((c, i) => {
       const r = s.results.find((x) => x.id === c.id);
-      return pad(r.floor ? fns(r.nsPerOp) : `${fns(r.nsPerOp)} [${fns(r.ownNs)}]`, 20);
+      return pad(r.floor ? fns(r.nsPerOp) : `${fns(r.nsPerOp)} [${fns(r.ownNs)}]`, widths[i]);
     });
     const un = s.results.find((x) => x.id === "unchecked");
     const ch = s.results.find((x) => x.id === "checked");

@@ -1,52 +1,138 @@
-// The allocator builds link() instantiates: read from the package's build/ folder (or a baseUrl),
-// compiled once per URL, on Node (file: URLs, without importing node:fs) and in browsers (fetch).
-import { wasmFileName } from "./api.js";
+// The allocator builds createHeap() and link() instantiate: from the package's build/ folder by
+// default, or from what the caller passes as the `wasm` option (a URL, a Response, bytes, or a
+// WebAssembly.Module). Works on Node (file: URLs, without importing node:fs) and in browsers
+// (fetch), and with bundlers: each build's URL is one literal `new URL("…", import.meta.url)`,
+// the pattern Vite, webpack 5 and esbuild-based tools recognise, copy and rewrite.
 import { inspectModule } from "./wasm-reader.js";
+
+/** Where an allocator build can come from: the `wasm` option of createHeap() and link(). */
+export type WasmSource =
+  | string | URL | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module;
 
 /** A compiled allocator build and what link() checks a user module against. */
 export interface AllocatorBuild {
   module: WebAssembly.Module;
   exports: Set<string>;
+  /** End of the build's static data (0 when only a compiled module was given: unknown). */
   dataEnd: number;
-  bytes: Uint8Array<ArrayBuffer>;
+  /** The bytes, when the build was loaded from bytes (not from a Module or a streamed Response). */
+  bytes?: Uint8Array<ArrayBuffer>;
 }
 
-const builds = new Map<string, Promise<AllocatorBuild>>();
+/** The package's own file of a build. Literal URLs only: bundlers do not follow computed ones. */
+export function defaultBuildUrl(checked: boolean): URL {
+  return checked
+    ? new URL("../build/rcalloc.checked.wasm", import.meta.url)
+    : new URL("../build/rcalloc.unchecked.wasm", import.meta.url);
+}
 
-async function readUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
-  if (url.protocol === "file:") {
-    // Node: no `import "node:fs"` here, so browser bundles of this file stay free of it.
-    type ReadFile = (u: URL) => Promise<Uint8Array>;
-    const proc = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
-    let fs = proc?.getBuiltinModule?.("node:fs/promises") as { readFile: ReadFile } | undefined;
-    if (!fs) {
-      const id = "node:fs/promises";
-      fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ id)) as { readFile: ReadFile };
-    }
-    return new Uint8Array(await fs.readFile(url));
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/** What to tell a user whose build could not be loaded from `where`. */
+function loadFailure(checked: boolean, where: string, why: string, cause?: unknown): Error {
+  const file = checked ? "rcalloc.checked.wasm" : "rcalloc.unchecked.wasm";
+  return new Error(
+    `rcalloc: cannot load the ${checked ? "checked" : "unchecked"} allocator build from ${where}: ${why}. ` +
+    `Serve the package's build/${file} (a bundler that did not copy it, or a server that rewrites ` +
+    `unknown paths, causes this) and pass where it is as the \`wasm\` option: ` +
+    `createHeap({ checked: ${checked}, wasm: url }) or link(module, { checked: ${checked}, wasm: url }) ` +
+    `(a URL, a Response, the bytes, or a WebAssembly.Module).`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  // Node: no `import "node:fs"` here, so browser bundles of this file stay free of it.
+  type ReadFile = (u: URL) => Promise<Uint8Array>;
+  const proc = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
+  let fs = proc?.getBuiltinModule?.("node:fs/promises") as { readFile: ReadFile } | undefined;
+  if (!fs) {
+    const id = "node:fs/promises";
+    fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ id)) as { readFile: ReadFile };
   }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`rcalloc: cannot fetch ${url.href}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+  return new Uint8Array(await fs.readFile(url));
 }
 
-/** The bytes of an allocator build, from the package's build/ folder (or `baseUrl`). */
-export function allocatorBytes(checked: boolean, baseUrl?: string | URL): Promise<Uint8Array<ArrayBuffer>> {
-  return loadBuild(checked, baseUrl).then((b) => b.bytes);
+/** The bytes of a Response, checked: a 404 page or an HTML fallback is not wasm. */
+async function responseBytes(response: Response, checked: boolean, where: string): Promise<Uint8Array<ArrayBuffer>> {
+  if (!response.ok) throw loadFailure(checked, where, `HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (!WASM_MAGIC.every((b, i) => bytes[i] === b)) {
+    const type = response.headers.get("content-type") ?? "no content type";
+    throw loadFailure(checked, where, `the response is not wasm (${type}, starts ${JSON.stringify(new TextDecoder().decode(bytes.subarray(0, 16)))})`);
+  }
+  return bytes;
 }
 
-/** The allocator build asked for, compiled (cached per URL; a failed load is retried next time). */
-export function loadBuild(checked: boolean, baseUrl?: string | URL): Promise<AllocatorBuild> {
-  const url = new URL(wasmFileName(checked), baseUrl ?? new URL("../build/", import.meta.url));
-  let build = builds.get(url.href);
+async function fetchBytes(url: URL, checked: boolean): Promise<Uint8Array<ArrayBuffer>> {
+  if (url.protocol === "file:") {
+    try {
+      return await readFileUrl(url);
+    } catch (e) {
+      throw loadFailure(checked, url.href, (e as Error).message, e);
+    }
+  }
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw loadFailure(checked, url.href, `fetch failed (${(e as Error).message})`, e);
+  }
+  return responseBytes(response, checked, url.href);
+}
+
+function isResponse(source: unknown): source is Response | PromiseLike<Response> {
+  return (typeof Response === "function" && source instanceof Response) ||
+    typeof (source as PromiseLike<unknown>)?.then === "function";
+}
+
+/** Compiles `source` (default: the package's file of the build) into an AllocatorBuild. */
+async function compileBuild(checked: boolean, source: WasmSource | undefined): Promise<AllocatorBuild> {
+  if (source instanceof WebAssembly.Module) {
+    const exports = new Set(WebAssembly.Module.exports(source).map((e) => e.name));
+    return { module: source, exports, dataEnd: 0 };
+  }
+  let bytes: Uint8Array<ArrayBuffer>;
+  if (isResponse(source)) {
+    const response = await source;
+    bytes = await responseBytes(response, checked, response.url || "the Response passed as `wasm`");
+  } else if (source === undefined || typeof source === "string" || source instanceof URL) {
+    const base = typeof location === "object" && location ? location.href : undefined;
+    bytes = await fetchBytes(source === undefined ? defaultBuildUrl(checked) : new URL(source, base), checked);
+  } else {
+    const view = ArrayBuffer.isView(source)
+      ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
+      : new Uint8Array(source);
+    bytes = new Uint8Array(view) as Uint8Array<ArrayBuffer>; // a copy: the caller may reuse theirs
+  }
+  const info = inspectModule(bytes);
+  const module = await WebAssembly.compile(bytes);
+  return { module, bytes, dataEnd: info.dataEnd, exports: new Set(info.exports.map((e) => e.name)) };
+}
+
+// Builds loaded by URL are compiled once per page or process; a failed load is retried next time.
+const byUrl = new Map<string, Promise<AllocatorBuild>>();
+
+/**
+ * The allocator build asked for, compiled: from `source` (the `wasm` option) or the package's
+ * build/ folder. Builds loaded by URL are cached per URL; bytes, Responses and Modules are not.
+ */
+export function loadBuild(checked: boolean, source?: WasmSource): Promise<AllocatorBuild> {
+  const byLocation = source === undefined || typeof source === "string" || source instanceof URL;
+  if (!byLocation) return compileBuild(checked, source);
+  const key = `${checked}:${source === undefined ? "package" : String(source)}`;
+  let build = byUrl.get(key);
   if (!build) {
-    build = readUrl(url).then(async (bytes) => {
-      const module = await WebAssembly.compile(bytes);
-      const info = inspectModule(bytes);
-      return { module, bytes, dataEnd: info.dataEnd, exports: new Set(info.exports.map((e) => e.name)) };
-    });
-    build.catch(() => builds.delete(url.href));
-    builds.set(url.href, build);
+    build = compileBuild(checked, source);
+    build.catch(() => byUrl.delete(key));
+    byUrl.set(key, build);
   }
   return build;
+}
+
+/** The bytes of an allocator build, from the package's build/ folder (or `source`). */
+export async function allocatorBytes(checked: boolean, source?: WasmSource): Promise<Uint8Array<ArrayBuffer>> {
+  const build = await loadBuild(checked, source);
+  if (!build.bytes) throw new TypeError("rcalloc: allocatorBytes: a WebAssembly.Module has no bytes to give; pass a URL or the bytes");
+  return build.bytes;
 }

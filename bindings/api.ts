@@ -7,6 +7,7 @@ export {
 } from "./errors.js";
 export type { Report, ReportOptions, ObjectRecord, ReferenceRecord, HeapStats } from "./report.js";
 export { type Site, cStringSite, asStringSite, readSiteString, SITE_STRING, SITE_AS_STRING } from "./sites.js";
+export { HeapView, type StringEncoding, type TypedArrayConstructor } from "./views.js";
 
 /** File name of a build inside the package's build/ folder (`debug`: the checked build that
  *  validates around every operation, assembly/config.ts). */
@@ -18,10 +19,10 @@ export { LinkError, USER_MEMORY_BASE, type LinkErrorCode } from "./linkable.js";
 export { minimalWasi, WasiExitError, WASI_MODULE } from "./wasi.js";
 export { inspectModule, type ModuleInfo, type WasmBytes } from "./wasm-reader.js";
 export { prepareStaticLink } from "./static-link.js";
-export { allocatorBytes } from "./allocator-builds.js";
+export { allocatorBytes, type WasmSource } from "./allocator-builds.js";
 export { WasmSourceMap, wasmStack } from "./wasm-sites.js";
 export {
-  Ref, wrap, allocRef, jsLeaks, clearJsLeaks, setRefDefaults, canReportJsLeaks, type JsLeak, type RefOptions,
+  Ref, wrap, allocRef, jsLeaks, collectJsLeaks, clearJsLeaks, setRefDefaults, canReportJsLeaks, type JsLeak, type RefOptions,
 } from "./ref.js";
 export {
   reportToJSON, isReportJSON, REPORT_FORMAT, REPORT_VERSION, type ReportJSON, type ReportJSONOptions,

@@ -1,6 +1,7 @@
 // The typed heap: one instance of the allocator module, its traps turned into typed errors,
 // JS stacks captured as sites, the report decoded. Loading the module is the loaders' job
 // (node.ts, browser.ts); this file uses no Node or DOM API.
+import type { WasmSource } from "./allocator-builds.js";
 import { ERROR_CLASSES, hex, InvalidArgumentError, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { printable } from "./format.js";
 import { claimTag, release as releaseTag } from "./heap-tags.js";
@@ -9,7 +10,10 @@ import {
 } from "./records.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { SiteTable, type Site } from "./sites.js";
-import { allocRef, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
+import { allocRef, collectJsLeaks, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
+import {
+  allocEncoded, decode, HeapView, makeResizable, MemoryBytes, type StringEncoding, type TypedArrayConstructor,
+} from "./views.js";
 export type { Report };
 
 export interface HeapOptions {
@@ -31,6 +35,18 @@ export interface HeapOptions {
   /** Extra imports for modules that need more than `env.abort` (a user module merged with the
    *  allocator, say). `env.abort` stays rcalloc's, so traps still become typed errors. */
   imports?: WebAssembly.Imports;
+  /**
+   * Make memory's buffer resizable (WebAssembly.Memory.prototype.toResizableBuffer, where the
+   * engine has it and the memory declares a maximum), so plain views survive growth. Off by
+   * default: Web APIs such as TextDecoder and Blob refuse views of a resizable buffer.
+   */
+  resizable?: boolean;
+  /**
+   * Where the allocator build comes from, for setups that do not serve the package's build/
+   * folder: a URL, a Response (or a promise of one, e.g. fetch(url)), the bytes, or a compiled
+   * WebAssembly.Module. Default: the package's build/rcalloc.{checked,unchecked}.wasm.
+   */
+  wasm?: WasmSource;
 }
 
 /** Options of report(). */
@@ -108,13 +124,20 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
 /** Every frame from the bindings folder (heap.js, sites.js, ...) is rcalloc, not the caller.
  *  Stacks name it by URL, or by path for file: URLs under some runners. */
 function bindingsLocations(): string[] {
-  const folder = new URL(".", import.meta.url);
+  // The folder cut from the string: a `new URL(".", import.meta.url)` reads to bundlers as an asset.
+  const folder = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1));
   return folder.protocol === "file:" ? [folder.href, decodeURIComponent(folder.pathname)] : [folder.href];
 }
 
 function checkHandle(h: number): void {
   if ((h >>> 0) !== h) {
     throw new InvalidHandleError(`rcalloc: invalid handle: ${printable(String(h))} is not a u32`, { handle: 0 });
+  }
+}
+
+function checkRange(offset: number, length: number, size: number): void {
+  if ((offset >>> 0) !== offset || (length >>> 0) !== length || offset + length > size) {
+    throw new RangeError(`rcalloc: ${String(length)} bytes at offset ${String(offset)} do not fit in a payload of ${size} bytes`);
   }
 }
 
@@ -151,6 +174,7 @@ export class Heap {
   readonly exports: RcallocExports;
   private readonly sites: SiteTable | undefined;
   private readonly siteTable: SiteTable;
+  private readonly memoryBytes: MemoryBytes;
 
   /** Instantiates `module` (a compiled rcalloc build). Prefer createHeap(). */
   static async instantiate(module: WebAssembly.Module, options: HeapOptions): Promise<Heap> {
@@ -210,6 +234,8 @@ export class Heap {
     this.exports = exports;
     this.checked = exports.isChecked() === 1;
     this.siteTable = new SiteTable(bindingsLocations(), () => exports.memory);
+    if (options.resizable) makeResizable(exports.memory);
+    this.memoryBytes = new MemoryBytes(exports.memory);
     this.sites = this.checked && options.stacks ? this.siteTable : undefined;
     if (options.maxPages !== undefined) {
       checkSize(options.maxPages);
@@ -396,41 +422,67 @@ export class Heap {
   }
 
   /**
-   * A live view of the payload of `h`: reads and writes go to wasm memory, and the view follows
-   * the memory when it grows (it re-resolves `h` then, so in the checked build using it after
-   * the reference was put throws). For APIs that need a plain Uint8Array, pass `view.slice()`
-   * (a copy) or build `new Uint8Array(heap.memory.buffer, heap.ptr(h), heap.size(h))` right
-   * before the call.
+   * The payload of `h` as a plain Uint8Array over wasm memory (not a copy). Valid until the next
+   * call that can grow memory (alloc, get, getFor, move, weak, upgrade, resize, copy,
+   * allocString: see views.ts) — after one, take it again, or hold a view(h) instead.
    */
   bytes(h: number): Uint8Array {
     checkHandle(h);
-    const exports = this.exports;
-    let view = new Uint8Array(exports.memory.buffer, exports.ptr(h) >>> 0, exports.size(h) >>> 0);
-    const current = (): Uint8Array => {
-      if (view.buffer !== exports.memory.buffer) {
-        view = new Uint8Array(exports.memory.buffer, exports.ptr(h) >>> 0, exports.size(h) >>> 0);
-      }
-      return view;
-    };
-    return new Proxy(view, {
-      get(_target, key) {
-        const v = current();
-        const value = Reflect.get(v, key, v);
-        return typeof value === "function" ? value.bind(v) : value;
-      },
-      set(_target, key, value) {
-        return Reflect.set(current(), key, value);
-      },
-      has(_target, key) {
-        return Reflect.has(current(), key);
-      },
-      ownKeys() {
-        return Reflect.ownKeys(current());
-      },
-      getOwnPropertyDescriptor(_target, key) {
-        return Reflect.getOwnPropertyDescriptor(current(), key);
-      },
-    });
+    const p = this.exports.ptr(h) >>> 0;
+    // The constructor, not u8.subarray(): the same view, made in about half the time.
+    return new Uint8Array(this.memoryBytes.u8.buffer, p, this.exports.size(h) >>> 0);
+  }
+
+  /**
+   * A view of the payload of `h` whose `.array` is a plain typed array of `Type` (default
+   * Uint8Array), rebuilt when memory has grown. The checked build resolves `h` on every `.array`,
+   * so a view of a put reference throws like the handle does.
+   */
+  view<C extends TypedArrayConstructor = Uint8ArrayConstructor>(h: number, Type?: C): HeapView<InstanceType<C>> {
+    checkHandle(h);
+    return new HeapView(this, h, Type ?? Uint8Array, this.checked);
+  }
+
+  /** A copy of the payload of `h` (or `length` bytes from `offset`), owned by JS: safe across growth. */
+  read(h: number, offset = 0, length?: number): Uint8Array {
+    const payload = this.bytes(h);
+    checkRange(offset, length ?? payload.length - offset, payload.length);
+    return payload.slice(offset, length === undefined ? undefined : offset + length);
+  }
+
+  /** Copies `data` into the payload of `h` at `offset` (RangeError past its end). */
+  write(h: number, data: ArrayLike<number> | ArrayBufferView | ArrayBuffer, offset = 0): void {
+    const payload = this.bytes(h);
+    const source = data instanceof ArrayBuffer ? new Uint8Array(data)
+      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : data;
+    checkRange(offset, source.length, payload.length);
+    payload.set(source, offset);
+  }
+
+  /** A new object with the size and contents of the object of `h`; returns its handle. */
+  copy(h: number): number {
+    const size = this.size(h) >>> 0;
+    const to = this.alloc(size);
+    const u8 = this.memoryBytes.u8; // after the alloc, which may have grown memory
+    const from = this.exports.ptr(h) >>> 0;
+    u8.copyWithin(this.exports.ptr(to) >>> 0, from, from + size);
+    return to;
+  }
+
+  /** A new object holding `text` (UTF-8 bytes, or UTF-16 code units), exactly its encoded size. */
+  allocString(text: string, encoding: StringEncoding = "utf-8"): number {
+    return allocEncoded(this, text, encoding);
+  }
+
+  /** The text the payload of `h` holds (see allocString), decoded. */
+  readString(h: number, encoding: StringEncoding = "utf-8"): string {
+    return decode(this.bytes(h), encoding);
+  }
+
+  /** True when plain views survive memory growth (HeapOptions.resizable, where the engine can). */
+  get resizable(): boolean {
+    return this.memoryBytes.resizable;
   }
 
   /** Walks every block, free list and table slot; throws CorruptHeapError naming a broken invariant. */
@@ -535,9 +587,15 @@ export class Heap {
     return allocRef(this, size, options);
   }
 
-  /** Refs of this heap garbage-collected without a put, so far. */
-  jsLeaks(): JsLeak[] {
-    return jsLeaks(this);
+  /**
+   * Refs of this heap garbage-collected without a put, so far: the engine collects when it
+   * chooses, so a short program may see none. `{ collect: true }` (needs `gc`, node --expose-gc)
+   * forces full collections first and resolves to the list.
+   */
+  jsLeaks(): JsLeak[];
+  jsLeaks(options: { collect: true }): Promise<JsLeak[]>;
+  jsLeaks(options?: { collect?: boolean }): JsLeak[] | Promise<JsLeak[]> {
+    return options?.collect ? collectJsLeaks(this) : jsLeaks(this);
   }
 
   /** The site table, so AssemblyScript callers' site ids can be given labels. */
@@ -577,6 +635,7 @@ function describe(d: RcErrorDetails, code: number): string {
   if (d.putSite) parts.push(`${code === ErrorCode.DOUBLE_PUT ? "first put" : "put"} at ${d.putSite.label}`);
   if (code === ErrorCode.OUT_OF_MEMORY && d.detail) parts.push(`${d.detail} bytes asked for`);
   if (code === ErrorCode.SHARED_RESIZE && d.detail) parts.push(`${d.detail} references held`);
+  if (code === ErrorCode.WRITE_AFTER_FREE) parts.push(`byte ${d.detail ?? 0} of the payload changed`);
   if (code === ErrorCode.CORRUPT_HEAP && d.object) parts.length = 0, parts.push(`at ${hex(d.object)}`);
   const stale = code === ErrorCode.DOUBLE_PUT || code === ErrorCode.USE_AFTER_PUT || code === ErrorCode.USE_AFTER_MOVE;
   if (stale && d.detail === ErrorDetail.RECORD_GONE) {

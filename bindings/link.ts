@@ -23,6 +23,7 @@
 // A C, C++ or Rust module (wasm-ld) gets the same layout from -Wl,--import-memory,
 // --global-base=65536 (its data, then its stack) and --export=__heap_base (include/rcalloc.h).
 import { loadBuild } from "./allocator-builds.js";
+import { wasmFileName } from "./api.js";
 import { RcError } from "./errors.js";
 import { Heap, type HeapOptions } from "./heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
@@ -67,7 +68,7 @@ export interface LinkOptions extends Omit<HeapOptions, "imports"> {
    * this supplies one (node:wasi's `wasiImport`, say).
    */
   imports?: Record<string, Record<string, unknown>>;
-  /** Where the allocator builds are (default: the package's build/ folder). */
+  /** The folder of the allocator builds (default: the package's build/ folder); `wasm` wins. */
   baseUrl?: string | URL;
   /** The user module's source map (asc --sourceMap), so sites read file:line:column. */
   sourceMap?: string | { sources: string[]; mappings: string };
@@ -134,7 +135,9 @@ type Fn = (...args: number[]) => number | void;
 export async function link<T = Record<string, unknown>>(
   userWasm: BufferSource | WebAssembly.Module, options: LinkOptions = {},
 ): Promise<Linked<T>> {
-  const build = await loadBuild(options.checked ?? false, options.baseUrl);
+  const checked = options.checked ?? false;
+  const build = await loadBuild(checked, options.wasm ??
+    (options.baseUrl === undefined ? undefined : new URL(wasmFileName(checked), options.baseUrl)));
   let module: WebAssembly.Module;
   let info: ModuleInfo;
   if (userWasm instanceof WebAssembly.Module) {
@@ -156,7 +159,7 @@ export async function link<T = Record<string, unknown>>(
   }
   checkLinkable(info, build.exports, build.dataEnd);
 
-  const heap = await Heap.instantiateBuild(build.module, { ...options, imports: undefined }); // options.imports are the user module's
+  const heap = await Heap.instantiateBuild(build.module, { ...options, imports: undefined, wasm: undefined }); // options.imports are the user module's
   const e = heap.exports as unknown as Record<string, Fn> & { memory: WebAssembly.Memory };
   const memory = heap.memory;
 

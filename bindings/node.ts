@@ -1,24 +1,14 @@
-// Node entry point: loads the wasm builds from the package's own build/ folder.
-import { readFile } from "node:fs/promises";
+// Node entry point: the builds are read from the package's own build/ folder (allocator-builds.ts),
+// or from the `wasm` option.
+import { loadBuild } from "./allocator-builds.js";
 import { Heap, type HeapOptions } from "./heap.js";
-import { wasmFileName } from "./api.js";
 
 export * from "./api.js";
 
-const modules = new Map<string, Promise<WebAssembly.Module>>();
-
-/** The compiled allocator module of one build (compiled once per process). */
-export function loadModule(checked: boolean, debug = false): Promise<WebAssembly.Module> {
-  const name = wasmFileName(checked, debug);
-  let module = modules.get(name);
-  if (!module) {
-    module = readFile(new URL(`../build/${name}`, import.meta.url)).then((bytes) => WebAssembly.compile(bytes));
-    modules.set(name, module);
-  }
-  return module;
-}
-
 /** A new, empty heap of the build asked for (unchecked by default). */
 export async function createHeap(options: HeapOptions = {}): Promise<Heap> {
-  return Heap.instantiateBuild(await loadModule(options.checked ?? false, options.debug ?? false), options);
+  // The debug build is Node's only: its literal URL stays out of the browser entry's bundles.
+  const debug = options.debug ? new URL("../build/rcalloc.debug.wasm", import.meta.url) : undefined;
+  const build = await loadBuild(options.checked ?? options.debug ?? false, options.wasm ?? debug);
+  return Heap.instantiateBuild(build.module, options);
 }

@@ -149,7 +149,7 @@ export class Ref {
     return this.heap.refs(this.h);
   }
 
-  /** A live view of the payload (see Heap.bytes: it follows memory growth). */
+  /** The payload as a plain Uint8Array, valid until memory grows (see Heap.bytes). */
   bytes(): Uint8Array {
     this.live();
     return this.heap.bytes(this.h);
@@ -230,6 +230,28 @@ export function setRefDefaults(heap: Heap, options: RefOptions): void {
 /** Refs of `heap` reported as garbage-collected without a put so far, oldest first (a copy). */
 export function jsLeaks(heap: Heap): JsLeak[] {
   return [...(leaksByHeap.get(heap) ?? [])];
+}
+
+/**
+ * Runs full garbage collections (the `gc` Node exposes with --expose-gc) and lets the
+ * finalization tasks run, until a round reports no new leak; then returns jsLeaks(heap).
+ * Deterministic where jsLeaks() alone depends on when the engine chooses to collect.
+ */
+export async function collectJsLeaks(heap: Heap): Promise<JsLeak[]> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== "function") {
+    throw new Error("rcalloc: jsLeaks({ collect: true }) needs gc(): run node with --expose-gc " +
+      "(NODE_OPTIONS=--expose-gc, or vitest's poolOptions execArgv); without it use jsLeaks(), which reports what the engine has collected so far");
+  }
+  let seen = -1;
+  for (let round = 0; round < 20; round++) {
+    const now = leaksByHeap.get(heap)?.length ?? 0;
+    if (round >= 3 && now === seen) break; // a few rounds at least: finalizers run in later tasks
+    seen = now;
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return jsLeaks(heap);
 }
 
 /** Forgets the JS leaks recorded for `heap` (for per-test checks). */

@@ -7,9 +7,9 @@ import { serveDirectory } from "../examples/serve.js";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-/** Serves the repository read-only on 127.0.0.1 at a free port. */
-export function serveRepository(): Promise<{ url: string; server: Server }> {
-  return serveDirectory();
+/** Serves `root` (default: the repository) read-only on 127.0.0.1 at a free port. */
+export function serveRepository(root?: string): Promise<{ url: string; server: Server }> {
+  return serveDirectory(root);
 }
 
 /** Launches headless Chromium with the flags this machine's closed network needs. */

@@ -240,7 +240,7 @@ describe("misuse, checked build", () => {
     expect(error!.detail).toBe(5); // offset of the first changed byte
     expect(error!.site?.label).toMatch(/diagnostics\.test\.ts:\d+/);
     expect(error!.putSite?.label).toMatch(/diagnostics\.test\.ts:\d+/);
-    expect(error!.message).toMatch(/write after free.*taken at .*put at /);
+    expect(error!.message).toMatch(/write after free.*taken at .*put at .*; byte 5 of the payload changed\)/);
     // the failing call changed nothing; the poison was restored, so work goes on
     intact();
     for (let i = 0; i < 20; i++) heap.put(heap.alloc(24));

@@ -127,24 +127,6 @@ describe.each(BUILDS)("$name build", ({ checked }) => {
     heap.validate();
   });
 
-  it("bytes() is a live view that survives memory growth", async () => {
-    const heap = await heapOf(checked);
-    const h = heap.alloc(10);
-    const view = heap.bytes(h);
-    expect(view.length).toBe(10);
-    view[3] = 77;
-    view.set([1, 2], 0);
-    const buffer = heap.memory.buffer;
-    const big = heap.alloc(8 << 20); // grows memory: the old buffer is detached
-    expect(heap.memory.buffer).not.toBe(buffer);
-    expect(view[3]).toBe(77);
-    expect(Array.from(view.subarray(0, 2))).toEqual([1, 2]);
-    view[4] = 5;
-    expect(new Uint8Array(heap.memory.buffer, heap.ptr(h), 10)[4]).toBe(5);
-    heap.put(big);
-    heap.put(h);
-  });
-
   it("report lists live objects (and references in the checked build)", async () => {
     const heap = await heapOf(checked, { stacks: true });
     const a = heap.alloc(24);

@@ -71,6 +71,14 @@ describe("npm package", () => {
     }
   });
 
+  it("ships the LICENSE, the report's JSON Schema, the bin and both builds", () => {
+    const [pack] = JSON.parse(npm(["pack", "--dry-run", "--json", "--ignore-scripts", ROOT], work)) as [{ files: { path: string }[] }];
+    const files = pack.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining([
+      "LICENSE", "docs/report.schema.json", "bin/rcalloc.js", "build/rcalloc.checked.wasm", "build/rcalloc.unchecked.wasm",
+    ]));
+  });
+
   it("installs from the repository folder (npm install <path>) and imports the same way", () => {
     // --ignore-scripts: the folder is already built; its `prepare` would rebuild build/ while
     // other test files read it.

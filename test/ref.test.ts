@@ -1,7 +1,7 @@
 // The JS Ref wrapper: put, get, using / Symbol.dispose, double put and use after put in both
 // builds, and (in a nested vitest with --expose-gc) the FinalizationRegistry safety net.
 import { describe, expect, it } from "vitest";
-import { DoublePutError, UseAfterPutError } from "../bindings/node.js";
+import { createHeap, DoublePutError, UseAfterPutError } from "../bindings/node.js";
 import { allocRef, canReportJsLeaks, Ref, wrap } from "../bindings/ref.js";
 import { runFixture } from "./fixtures/leaks/run.js";
 import { BUILDS, heapOf } from "./heap.js";
@@ -102,11 +102,16 @@ describe("FinalizationRegistry safety net", () => {
     expect(canReportJsLeaks).toBe(true);
   });
 
+  it.skipIf(typeof (globalThis as { gc?: unknown }).gc === "function")("jsLeaks({ collect: true }) without gc says how to get it", async () => {
+    const heap = await createHeap({ checked: true });
+    await expect(heap.jsLeaks({ collect: true })).rejects.toThrow(/--expose-gc/);
+  });
+
   it("reports Refs garbage-collected without a put (real GC, nested vitest with --expose-gc)", () => {
     const run = runFixture("ref-gc.fixture");
     const failed = run.tests.filter((t) => t.status !== "passed");
     expect(failed.map((t) => `${t.title}: ${t.failureMessages.join("\n")}`)).toEqual([]);
-    expect(run.tests.length).toBe(5);
+    expect(run.tests.length).toBe(6);
     expect(run.status, run.output).toBe(0);
   });
 });

@@ -1,0 +1,52 @@
+// Where the allocator builds come from: the package's files by default, or the `wasm` option of
+// createHeap() and link() (a URL, a Response, bytes, a WebAssembly.Module); a failed load says
+// which URL failed and which option to use.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { createHeap, link } from "../bindings/node.js";
+// @ts-expect-error: plain JS build script
+import { buildExamples, examplePath } from "../examples/build.js";
+
+const checkedUrl = new URL("../build/rcalloc.checked.wasm", import.meta.url);
+const checkedBytes = readFileSync(checkedUrl);
+
+describe("the wasm option", () => {
+  const sources: [string, () => unknown][] = [
+    ["a file: URL", () => checkedUrl],
+    ["a URL string", () => checkedUrl.href],
+    ["the bytes", () => new Uint8Array(checkedBytes)],
+    ["an ArrayBuffer", () => checkedBytes.buffer.slice(checkedBytes.byteOffset, checkedBytes.byteOffset + checkedBytes.length)],
+    ["a Response", () => new Response(checkedBytes, { headers: { "content-type": "application/wasm" } })],
+    ["a promise of a Response", () => Promise.resolve(new Response(checkedBytes))],
+    ["a WebAssembly.Module", () => new WebAssembly.Module(checkedBytes)],
+  ];
+  it.each(sources)("createHeap takes %s", async (_name, source) => {
+    const heap = await createHeap({ checked: true, wasm: source() as never });
+    expect(heap.checked).toBe(true);
+    const a = heap.alloc(8);
+    heap.put(a);
+    expect(() => heap.put(a)).toThrow(/double put/);
+  });
+
+  it("link takes it too (the allocator build; the first argument stays the user module)", async () => {
+    await buildExamples({ names: ["double-put"] });
+    const linked = await link(readFileSync(examplePath("double-put")), { checked: true, wasm: new WebAssembly.Module(checkedBytes) });
+    expect(linked.heap.checked).toBe(true);
+    expect(() => (linked.exports.main as () => void)()).toThrow(/double put/);
+  });
+
+  it("a missing file names the URL and the option", async () => {
+    const missing = new URL("../build/no-such.wasm", import.meta.url);
+    await expect(createHeap({ checked: true, wasm: missing })).rejects.toThrow(
+      /cannot load the checked allocator build from file:.*no-such\.wasm.*`wasm` option: createHeap\(\{ checked: true, wasm: url \}\)/s);
+  });
+
+  it("an HTML page where wasm was expected (a dev server's fallback) says so", async () => {
+    const page = new Response("<!doctype html><title>app</title>", { headers: { "content-type": "text/html" } });
+    await expect(createHeap({ wasm: page })).rejects.toThrow(/the response is not wasm \(text\/html, starts "<!doctype html>/);
+  });
+
+  it("an HTTP error names the status", async () => {
+    await expect(createHeap({ wasm: new Response("no", { status: 404 }) })).rejects.toThrow(/HTTP 404.*`wasm` option/s);
+  });
+});
