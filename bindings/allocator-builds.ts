@@ -5,6 +5,12 @@
 // the pattern Vite, webpack 5 and esbuild-based tools recognise, copy and rewrite.
 import { inspectModule } from "./wasm-reader.js";
 
+/** File name of a build inside the package's build/ folder (`debug`: the checked build that
+ *  validates around every operation, assembly/config.ts). */
+export function wasmFileName(checked: boolean, debug = false): string {
+  return debug ? "rcalloc.debug.wasm" : checked ? "rcalloc.checked.wasm" : "rcalloc.unchecked.wasm";
+}
+
 /** Where an allocator build can come from: the `wasm` option of createHeap() and link(). */
 export type WasmSource =
   | string | URL | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module;

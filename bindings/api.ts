@@ -9,11 +9,7 @@ export type { Report, ReportOptions, ObjectRecord, ReferenceRecord, HeapStats } 
 export { type Site, cStringSite, asStringSite, readSiteString, SITE_STRING, SITE_AS_STRING } from "./sites.js";
 export { HeapView, type StringEncoding, type TypedArrayConstructor } from "./views.js";
 
-/** File name of a build inside the package's build/ folder (`debug`: the checked build that
- *  validates around every operation, assembly/config.ts). */
-export function wasmFileName(checked: boolean, debug = false): string {
-  return debug ? "rcalloc.debug.wasm" : checked ? "rcalloc.checked.wasm" : "rcalloc.unchecked.wasm";
-}
+export { wasmFileName } from "./allocator-builds.js";
 export { link, programReport, ModuleAbortError, type LinkOptions, type Linked, type LinkLayout, type LinkedReport, type LoaderHelpers } from "./link.js";
 export { LinkError, USER_MEMORY_BASE, type LinkErrorCode } from "./linkable.js";
 export { minimalWasi, WasiExitError, WASI_MODULE } from "./wasi.js";

@@ -22,8 +22,7 @@
 // the end of the pages its memory import asks for (asc sizes that import to hold data + stack).
 // A C, C++ or Rust module (wasm-ld) gets the same layout from -Wl,--import-memory,
 // --global-base=65536 (its data, then its stack) and --export=__heap_base (include/rcalloc.h).
-import { loadBuild } from "./allocator-builds.js";
-import { wasmFileName } from "./api.js";
+import { loadBuild, wasmFileName } from "./allocator-builds.js";
 import { RcError } from "./errors.js";
 import { Heap, type HeapOptions } from "./heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";

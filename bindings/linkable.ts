@@ -1,31 +1,12 @@
 // What makes a user module linkable against the allocator: where its data must start, the
 // checks both link() and prepareStaticLink() make, and LinkError, which names the fix when one fails.
+import { LinkError } from "./link-error.js";
 import type { ModuleInfo } from "./wasm-reader.js";
 
 /** Where a linked module's static data starts: the first page belongs to the allocator. */
 export const USER_MEMORY_BASE = 65536;
 
-export type LinkErrorCode =
-  | "NOT_WASM"            // not a wasm binary, or one that does not compile
-  | "NO_RCALLOC_IMPORTS"  // imports nothing from "rcalloc": not built to link against it
-  | "UNKNOWN_IMPORT"      // imports something from "rcalloc" the allocator does not export
-  | "OWN_MEMORY"          // defines its own memory instead of importing the allocator's
-  | "DATA_OVERLAP"        // its static data overlaps the allocator's (wrong --memoryBase)
-  | "DATA_UNPLACED"       // a data segment at a non-constant offset (position-independent code)
-  | "EXPORT_CONFLICT"     // static link: an export name the allocator also exports
-  | "MEMORY_LIMIT"        // its memory (data and stack) leaves the heap no room below the page limit
-  | "INSTANTIATE";        // WebAssembly refused to instantiate it (missing imports, ...)
-
-/** The user module cannot be linked: the message says why and what to change. */
-export class LinkError extends Error {
-  readonly code: LinkErrorCode;
-  constructor(code: LinkErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "LinkError";
-    this.code = code;
-  }
-}
-
+export { LinkError, type LinkErrorCode } from "./link-error.js";
 
 /** The checks both link() and prepareStaticLink() make; throws LinkError naming the fix. */
 export function checkLinkable(info: ModuleInfo, allocatorExports: ReadonlySet<string>, allocatorDataEnd: number): void {

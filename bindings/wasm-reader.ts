@@ -1,6 +1,6 @@
 // Reading wasm binaries: the imports, exports, memory, globals, start function, data segments and
 // sourceMappingURL section of a module, for link() and prepareStaticLink() (no Node APIs).
-import { LinkError } from "./linkable.js";
+import { LinkError } from "./link-error.js";
 
 export type ExternKind = "function" | "table" | "memory" | "global" | "tag";
 /** Extern kinds by their byte in the binary (import and export descriptors). */
