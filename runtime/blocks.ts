@@ -30,6 +30,12 @@
 // AS's `mmInfo` (the block's capacity, at P-4 under TLSF) does not exist here: P-4 is rcalloc's
 // header. Nothing reads it: ./itcms.ts, the one reader, takes sizes from rtSize instead.
 // A binary-trees node is 32 bytes on this runtime (unchecked), as on AS's own TLSF.
+//
+// Locality: rcalloc caches freed small blocks on LIFO quick lists (assembly/blocks.ts), which
+// hand a sweep's garbage back in list order, scattered over memory: new objects, and the
+// collector's walks of its lists, then miss the cache at every step (binary-trees depth 14: 3×
+// slower). So when a sweep ends (__swept) the runtime flushes the quick lists into TLSF, where
+// the garbage coalesces and later objects are carved from it in address order, as on stock.
 
 import { BLOCK_MAXSIZE } from "~lib/rt/common";
 import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";

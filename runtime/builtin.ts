@@ -1,10 +1,10 @@
 // === Memory manager of the library runtime: AS blocks from the compiled-in allocator ===
-// __alloc __realloc __free (heap.*) and __alloc_object __free_object (the collector, ./itcms.ts)
-// for ./library.ts; the blocks and their sites are in ./blocks.ts. The import below is the
+// __alloc __realloc __free (heap.*), __alloc_object __free_object __swept (the collector,
+// ./itcms.ts) for ./library.ts; the blocks and their sites are in ./blocks.ts. The import below is the
 // package's own `rcalloc/assembly`, the same file the program imports, so there is one heap.
 // ./linked.ts has the same functions over the imported allocator (why twice: see there).
 
-import { freeAt, mallocAt, reallocAt } from "rcalloc/assembly";
+import { flushQuickLists, freeAt, mallocAt, reallocAt } from "rcalloc/assembly";
 import { allocated, blockSize, GC_ALLOC_SITE, GC_FREE_SITE } from "./blocks";
 
 // @ts-ignore: decorator
@@ -35,4 +35,10 @@ export function __alloc_object(size: usize): usize {
 @global @unsafe
 export function __free_object(block: usize): void {
   freeAt(block, GC_FREE_SITE());
+}
+
+// @ts-ignore: decorator
+@global @unsafe
+export function __swept(): void {
+  flushQuickLists();
 }

@@ -57,6 +57,8 @@
 // @ts-ignore: decorator
 @external("rcalloc", "reallocAt") export declare function reallocAt(ptr: usize, size: u32, site: u32): usize;
 // @ts-ignore: decorator
+@external("rcalloc", "flushQuickLists") export declare function flushQuickLists(): void;
+// @ts-ignore: decorator
 @external("rcalloc", "ignore") export declare function ignore(h: u32): void;
 // @ts-ignore: decorator
 @external("rcalloc", "ptr") export declare function ptr(h: u32): usize;

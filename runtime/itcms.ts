@@ -1,15 +1,16 @@
 // === AssemblyScript's incremental collector (ITCMS), over rcalloc's raw blocks ===
 //
 // A copy of ~lib/rt/itcms.ts from assemblyscript 0.28.20 (Apache-2.0, (c) the AssemblyScript
-// authors), changed in three places, each marked "rcalloc:". Why a copy: stock ITCMS reads the
+// authors), changed in four places, each marked "rcalloc:". Why a copy: stock ITCMS reads the
 // capacity of an object's block from TLSF's header word in front of it (`mmInfo`, BLOCK in
 // ~lib/rt/common). rcalloc's runtime puts every object straight on a raw rcalloc block (no header
 // of its own: 32 bytes a binary-trees node, as on stock), and the word in front of the payload is
-// rcalloc's own header, not a capacity. So the collector here
+// rcalloc's own header, not a capacity (./blocks.ts). So the collector here
 //   1. counts an object's size (its pacing) from rtSize, rounded like a block: `Object#size`;
 //   2. allocates and frees through __alloc_object / __free_object (./linked.ts, ./builtin.ts):
-//      raw blocks with the collector's own site, so heap.alloc blocks stay apart (runtime/README);
-//   3. renews in place only when shrinking (__renew), as it cannot read the block's capacity.
+//      raw blocks with the collector's own sites, so heap.alloc blocks stay apart;
+//   3. renews in place only when shrinking (__renew), as it cannot read the block's capacity;
+//   4. tells the memory manager when a sweep ends (__swept), which restores locality.
 // Everything else — colors, spaces, the write barrier, pacing constants — is AS's, unchanged.
 
 import { BLOCK, BLOCK_OVERHEAD, OBJECT_OVERHEAD, OBJECT_MAXSIZE, TOTAL_OVERHEAD, DEBUG, TRACE, RTRACE, PROFILE, AL_MASK } from "~lib/rt/common";
@@ -248,6 +249,7 @@ function step(): usize {
       toSpace.nextWithColor = changetype<usize>(toSpace);
       toSpace.prev = toSpace;
       state = STATE_IDLE;
+      __swept(); // rcalloc: the sweep is over
       break;
     }
   }

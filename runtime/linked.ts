@@ -1,10 +1,10 @@
 // === Memory manager of the linked runtime: AS blocks from the imported allocator ===
-// __alloc __realloc __free (heap.*) and __alloc_object __free_object (the collector, ./itcms.ts)
-// for ./rcalloc.ts; the blocks and their sites are in ./blocks.ts. ./builtin.ts has the same
+// __alloc __realloc __free (heap.*), __alloc_object __free_object __swept (the collector,
+// ./itcms.ts) for ./rcalloc.ts; the blocks and their sites are in ./blocks.ts. ./builtin.ts has the same
 // functions over the compiled-in allocator: AS binds a call to an import path at compile time,
 // and passing the allocator in as a function would make every call indirect.
 
-import { freeAt, mallocAt, reallocAt, reserveBelow } from "./imports";
+import { flushQuickLists, freeAt, mallocAt, reallocAt, reserveBelow } from "./imports";
 import { allocated, blockSize, GC_ALLOC_SITE, GC_FREE_SITE } from "./blocks";
 
 /**
@@ -47,4 +47,10 @@ export function __alloc_object(size: usize): usize {
 @global @unsafe
 export function __free_object(block: usize): void {
   freeAt(block, GC_FREE_SITE());
+}
+
+// @ts-ignore: decorator
+@global @unsafe
+export function __swept(): void {
+  flushQuickLists();
 }
