@@ -4,7 +4,7 @@
 // package's own `rcalloc/assembly`, the same file the program imports, so there is one heap.
 // ./linked.ts has the same functions over the imported allocator (why twice: see there).
 
-import { flushQuickLists, freeAt, mallocAt, reallocAt } from "rcalloc/assembly";
+import { sortQuickLists, freeAt, mallocAt, reallocAt } from "rcalloc/assembly";
 import { allocated, blockSize, GC_ALLOC_SITE, GC_FREE_SITE } from "./blocks";
 
 // @ts-ignore: decorator
@@ -40,5 +40,5 @@ export function __free_object(block: usize): void {
 // @ts-ignore: decorator
 @global @unsafe
 export function __swept(): void {
-  flushQuickLists();
+  sortQuickLists();
 }

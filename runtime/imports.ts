@@ -57,7 +57,7 @@
 // @ts-ignore: decorator
 @external("rcalloc", "reallocAt") export declare function reallocAt(ptr: usize, size: u32, site: u32): usize;
 // @ts-ignore: decorator
-@external("rcalloc", "flushQuickLists") export declare function flushQuickLists(): void;
+@external("rcalloc", "sortQuickLists") export declare function sortQuickLists(): void;
 // @ts-ignore: decorator
 @external("rcalloc", "ignore") export declare function ignore(h: u32): void;
 // @ts-ignore: decorator

@@ -4,7 +4,7 @@
 // functions over the compiled-in allocator: AS binds a call to an import path at compile time,
 // and passing the allocator in as a function would make every call indirect.
 
-import { flushQuickLists, freeAt, mallocAt, reallocAt, reserveBelow } from "./imports";
+import { sortQuickLists, freeAt, mallocAt, reallocAt, reserveBelow } from "./imports";
 import { allocated, blockSize, GC_ALLOC_SITE, GC_FREE_SITE } from "./blocks";
 
 /**
@@ -52,5 +52,5 @@ export function __free_object(block: usize): void {
 // @ts-ignore: decorator
 @global @unsafe
 export function __swept(): void {
-  flushQuickLists();
+  sortQuickLists();
 }
