@@ -15,13 +15,15 @@
 // QUICK_HEADS[size / 16] is the head of the list for blocks of `size` bytes.
 
 import { HEADER, QUICK_MAX } from "./config";
-import { DEAD, INFO, markInternal, PAIRED, SETINFO, SIZE } from "./layout";
-import { freeBlockToLists, growMemory, initHeap, searchFree, takeFree, tail } from "./tlsf";
+import { DEAD, FREE, INFO, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
+import { freeBlockToLists, growMemory, heapStart, initHeap, searchFree, takeFree, tail } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
 // @ts-ignore: decorator
 @inline export const QUICK_HEADS_BYTES: usize = QUICK_CLASSES << 2;
 export const QUICK_HEADS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
+/** Scratch for sortQuickLists: the last block threaded onto each list so far. */
+const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 
 /** Whole-block size for a payload of `size` bytes behind a `header`-byte header. */
 // @ts-ignore: decorator
@@ -105,5 +107,31 @@ export function flushQuickLists(): void {
       freeBlockToLists(block);
       block = next;
     }
+  }
+}
+
+/**
+ * Rethreads every quick list in address order, lowest first, with one walk of the heap: nothing
+ * moves or coalesces. For a caller that has just freed many small blocks in an order unrelated
+ * to their addresses (rcalloc's AS runtime, when the collector's sweep ends: runtime/blocks.ts),
+ * so the blocks come back in address order and new objects sit next to each other, as carving
+ * them from one free block would give, without TLSF's coalescing per block.
+ */
+export function sortQuickLists(): void {
+  if (!tail) return;
+  memory.fill(QUICK_HEADS, 0, QUICK_CLASSES << 2);
+  memory.fill(QUICK_TAILS, 0, QUICK_CLASSES << 2);
+  for (let block = heapStart; block < tail; ) {
+    let info = INFO(block);
+    let size = <usize>(info & ~TAGS_MASK);
+    // Cached: used in TLSF's eyes (not FREE), not DEAD, count word 0 (layout.ts, block states).
+    if (!(info & (FREE | DEAD)) && size <= QUICK_MAX && load<u32>(block, 4) == 0) {
+      let at = size >> 2;
+      let last = <usize>load<u32>(QUICK_TAILS + at);
+      store<u32>(last ? last + 8 : QUICK_HEADS + at, <u32>block);
+      store<u32>(QUICK_TAILS + at, <u32>block);
+      store<u32>(block, 0, 8);
+    }
+    block += size;
   }
 }

@@ -27,7 +27,7 @@ export { nextObject, nextReference, nextBlock, heapStats } from "./walk";
 export { scan, scanRoot, scanResults, scanResultCount, scanClear } from "./scan";
 export { retireHeapTag, setHeapTag } from "./handles";
 export { setQuarantine } from "./quarantine";
-export { flushQuickLists } from "./blocks";
+export { flushQuickLists, sortQuickLists } from "./blocks";
 
 // Debug build: validate() before and after every operation that changes the heap (config.ts),
 // so the first operation that breaks an invariant is the one that traps. Free elsewhere.

@@ -4,6 +4,7 @@
 //   node bench/run.js              full run (a few minutes on 2 cores)
 //   node bench/run.js --quick      seconds-long smoke run: same code paths, fewer/shorter rounds
 //   options: --no-ops (skip benny)  --no-replay  --no-c (skip the C program, bench/c-program.js)
+//            --no-programs (skip the AssemblyScript programs, bench/as-programs.js)
 //            --bindings <module path> (default: the package itself, i.e. dist/node.js; then dist/index.js)
 //            --out <dir> (default bench/results)
 //
@@ -17,6 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadAllocators } from "./allocators.js";
 import { build } from "./build.js";
+import * as asPrograms from "./as-programs.js";
 import * as cProgram from "./c-program.js";
 import * as ops from "./ops.js";
 import { createProgress } from "./progress.js";
@@ -28,13 +30,14 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
 
 function parseArgs(argv) {
-  const opt = { quick: false, ops: true, replay: true, c: true, bindings: null, out: path.join(BENCH, "results") };
+  const opt = { quick: false, ops: true, replay: true, c: true, programs: true, bindings: null, out: path.join(BENCH, "results") };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") opt.quick = true;
     else if (a === "--no-ops") opt.ops = false;
     else if (a === "--no-replay") opt.replay = false;
     else if (a === "--no-c") opt.c = false;
+    else if (a === "--no-programs") opt.programs = false;
     else if (a === "--bindings") opt.bindings = argv[++i];
     else if (a === "--out") opt.out = argv[++i];
     else throw new Error(`unknown option ${a} (see the header of bench/run.js)`);
@@ -62,7 +65,11 @@ async function main() {
   for (const reason of Object.values(skipped)) progress.log(reason);
   if (built.length) progress.log(`built: ${built.join(", ")}`);
 
-  // Progress weights: the replay and the benny suites take about the same time, the C program a tenth.
+  // Progress weights: the AS programs a third (after the rest); of the rest, the replay and the
+  // benny suites take about the same time, the C program a tenth.
+  const programsShare = opt.programs ? (opt.replay || opt.ops || opt.c ? 1 / 3 : 1) : 0;
+  const rest = 1 - programsShare;
+  const update = (f, text, phase) => progress.update(rest * f, text, phase);
   const cShare = opt.c ? (opt.replay || opt.ops ? 0.1 : 1) : 0;
   const replayShare = (1 - cShare) * (opt.replay ? (opt.ops ? 0.5 : 1) : 0);
   const results = {
@@ -92,7 +99,7 @@ async function main() {
     const n = replay.WORKLOADS.length;
     for (const [i, w] of replay.WORKLOADS.entries()) {
       const result = replay.replayWorkload(w, allocators, settings,
-        (f, text) => progress.update(replayShare * ((i + f) / n), text, `replay: ${w.label}`));
+        (f, text) => update(replayShare * ((i + f) / n), text, `replay: ${w.label}`));
       results.replay.push(result);
       const un = result.results.find((r) => r.id === "unchecked");
       if (un) progress.log(`${w.label}: rcalloc unchecked ${un.opsPerUs.median.toFixed(1)} ops/µs, own ${un.ownNs?.median.toFixed(1)} ns/op`);
@@ -103,17 +110,22 @@ async function main() {
     const settings = opt.quick ? ops.QUICK : ops.FULL;
     const share = 1 - cShare - replayShare;
     results.ops = await ops.runOpSuites(allocators, settings,
-      (f, text) => progress.update(replayShare + share * 0.85 * f, text, text));
+      (f, text) => update(replayShare + share * 0.85 * f, text, text));
     results.boundary = await ops.runBoundarySuite(opt.bindings, settings,
-      (f, text) => progress.update(replayShare + share * (0.85 + 0.15 * f), text, text));
+      (f, text) => update(replayShare + share * (0.85 + 0.15 * f), text, text));
     if (results.boundary.skipped) progress.log(results.boundary.skipped);
   }
 
   if (opt.c) {
     const settings = opt.quick ? cProgram.QUICK : cProgram.FULL;
     results.cProgram = await cProgram.runCProgram(settings,
-      (f, text) => progress.update(1 - cShare + cShare * f, text, "C program"), (line) => progress.log(line));
+      (f, text) => update(1 - cShare + cShare * f, text, "C program"), (line) => progress.log(line));
     if (results.cProgram.skipped) progress.log(results.cProgram.skipped);
+  }
+
+  if (opt.programs) {
+    results.programs = (await asPrograms.runPrograms({ quick: opt.quick },
+      (f, text) => progress.update(rest + programsShare * f, text, "AS programs"), (line) => progress.log(line))).programs;
   }
 
   results.targets = evaluateTargets(results);
@@ -126,6 +138,7 @@ async function main() {
   if (results.ops.length) out.push(opsTable(results.ops));
   if (results.boundary) out.push(boundaryTable(results.boundary));
   if (results.cProgram) out.push(cProgram.cProgramTable(results.cProgram));
+  if (results.programs) out.push(asPrograms.programsTable({ programs: results.programs }));
   out.push(targetsTable(results.targets));
   for (const reason of Object.values(skipped)) out.push(reason);
   out.push(`wrote ${path.relative(process.cwd(), files.json)} and ${path.relative(process.cwd(), files.page)} ` +

@@ -5,13 +5,15 @@
 //   3. checked allocator time <= 1.5x unchecked's
 //   4. get+put (checked) <= 3x unchecked's
 //   5. binding call <= 1.2x raw export call
+//   6. AS programs (bench/as-programs.js): rcalloc's runtime linked unchecked <= 0.8x AS
+//      incremental in time and <= 1.1x in peak pages; linked checked <= 1.5x linked unchecked
 // "Allocator time" is the replay's own time (total minus floor). Each check carries its measured
 // ratio; `met` is null when an input is missing (a skipped peer, the bindings not built) or an
 // own time is not above zero (the allocator is within noise of the floor).
 
 const find = (list, id) => list?.find((x) => x.id === id);
 
-export function evaluateTargets({ replay = [], ops = [], boundary }) {
+export function evaluateTargets({ replay = [], ops = [], boundary, programs = [] }) {
   const checks = [];
   const add = (target, scope, ratio, limit, detail) =>
     checks.push({ target, scope, ratio, limit, met: ratio == null || !Number.isFinite(ratio) ? null : ratio <= limit, detail });
@@ -74,6 +76,20 @@ export function evaluateTargets({ replay = [], ops = [], boundary }) {
     }
   } else {
     add("binding call <= 1.2x raw export", "bindings", null, 1.2, boundary?.skipped ?? "not run (--no-ops)");
+  }
+
+  // 6. AS programs: every program and size, medians of the interleaved rounds.
+  for (const p of programs) {
+    const scope = `${p.label}, ${p.size}`;
+    const inc = find(p.rows, "incremental");
+    const un = find(p.rows, "linked-unchecked");
+    const ch = find(p.rows, "linked-checked");
+    if (!inc || !un || !ch) continue;
+    add("AS program: unchecked <= 0.8x AS incremental", scope, un.ratio.median, 0.8,
+      `${un.ms.median.toFixed(2)} vs ${inc.ms.median.toFixed(2)} ms`);
+    add("AS program: pages <= 1.1x AS incremental", scope, un.pages / inc.pages, 1.1, `${un.pages} vs ${inc.pages} pages`);
+    add("AS program: checked <= 1.5x unchecked", scope, ch.ms.median / un.ms.median, 1.5,
+      `${ch.ms.median.toFixed(2)} vs ${un.ms.median.toFixed(2)} ms`);
   }
   return checks;
 }

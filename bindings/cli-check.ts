@@ -85,15 +85,14 @@ export async function check(argv: readonly string[], out: Output): Promise<ExitS
   let entry = opts.entry as string | undefined;
   if (entry !== undefined) requireEntry(file, info, entry);
   else if (info.exports.some((e) => e.name === "main" && e.kind === "function")) entry = "main";
-  const hasStart = entry !== "_start" && info.exports.some((e) => e.name === "_start" && e.kind === "function");
 
   const result: CheckResult = { tool: "rcalloc check", file, entry: entry ?? null, build: "checked" };
   let linked: Linked;
   try {
     linked = await link(bytes, { checked: true, stacks: true, sourceMap });
     const exports = linked.instance.exports as Record<string, () => unknown>;
-    if (hasStart) exports._start();
-    if (entry) result.returned = exports[entry]();
+    if (entry && entry !== "_start") result.returned = exports[entry](); // link() ran _start
+
   } catch (caught) {
     const error = caught as Error & Partial<RcError>;
     const exit = exitStatusOf(error);

@@ -85,6 +85,7 @@ export interface RcallocExports {
   setMemoryLimit(pages: number): void;
   reserveBelow(address: number): number;
   flushQuickLists(): void;
+  sortQuickLists(): void;
   getFor(h: number, owner: number): number;
   getForAt(h: number, owner: number, site: number): number;
   putFor(h: number, owner: number): void;

@@ -4,7 +4,7 @@
 // imports from "rcalloc" get the allocator's exports of the same names, `env.memory` (or
 // `rcalloc.memory`) the allocator's memory. The user module is compiled once; the same bytes run
 // against either build. Also the leak report of a linked module (programReport), which leaves out
-// the blocks rcalloc's AS runtime holds (runtime/blocks.ts).
+// the live GC objects of rcalloc's AS runtime (runtime/blocks.ts).
 //
 // Elsewhere: reading binaries (wasm-reader.ts), the link checks and LinkError (linkable.ts), the
 // allocator builds (allocator-builds.ts), wasm stack sites (wasm-sites.ts), wasm-merge (static-link.ts).
@@ -31,9 +31,6 @@ import { renderReport, reportLeaks, type ObjectRecord, type ReferenceRecord, typ
 import { inspectModule, type ModuleInfo } from "./wasm-reader.js";
 import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
 import { WasmSites, WasmSourceMap } from "./wasm-sites.js";
-
-/** Marks a block of rcalloc's AS runtime (runtime/blocks.ts MARK, at payload + 4). */
-const RUNTIME_MARK = 0x52435254;
 
 const PAGE = 65536;
 /** The heap's page limit when `maxPages` is not given (MAX_PAGES in assembly/config.ts). */
@@ -208,6 +205,10 @@ export async function link<T = Record<string, unknown>>(
     // _initialize, which the host calls once, before any other export.
     const initialize = result.instance.exports._initialize;
     if (typeof initialize === "function") initialize();
+    // A module built with --exportStart runs its top level when the host calls _start (as after
+    // `rcalloc merge`): once, here, before any other export.
+    const start = result.instance.exports._start;
+    if (typeof start === "function") start();
   } catch (err) {
     if (err instanceof RcError || err instanceof ModuleAbortError || err instanceof WasiExitError) throw err;
     // An import missing or of the wrong kind: a LinkError, or a TypeError naming the import.
@@ -263,22 +264,30 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
   return out;
 }
 
-/** `report` without what rcalloc's AS runtime holds (runtime/blocks.ts: handle at +0, MARK at +4). */
+/**
+ * True when the raw block at `ptr` is a live GC object of rcalloc's AS runtime (runtime/blocks.ts):
+ * AS's collector keeps every object it owns in a doubly linked list through its first two words
+ * (next | color, prev), so its neighbours point back at it. A `heap.alloc` block is in no list.
+ */
+function isCollectorObject(words: Uint32Array, ptr: number): boolean {
+  if (ptr & 3 || ptr < 4) return false;
+  const object = (ptr - 4) >>> 0; // the collector's Object starts at AS's BLOCK, 4 bytes before
+  const next = (words[ptr >>> 2] & ~3) >>> 0;
+  const prev = words[(ptr >>> 2) + 1];
+  const points = (at: number) => at !== 0 && !(at & 3) && (at >>> 2) + 2 < words.length;
+  return points(next) && points(prev) && words[(next >>> 2) + 2] === object && ((words[(prev >>> 2) + 1] & ~3) >>> 0) === object;
+}
+
+/** `report` without the live GC objects of rcalloc's AS runtime (raw blocks the collector links). */
 export function programReport(heap: Heap, report: Report): LinkedReport {
   const words = new Uint32Array(heap.memory.buffer);
-  const held = (ptr: number, handle: number) => (ptr & 3) === 0 && words[(ptr >>> 2) + 1] === RUNTIME_MARK && words[ptr >>> 2] === handle >>> 0;
-  const runtimeRefs = new Set<number>();
-  const references: ReferenceRecord[] = [];
-  for (const r of report.references) {
-    if (!r.weak && held(r.ptr, r.handle)) runtimeRefs.add(r.ptr);
-    else references.push(r);
-  }
+  const collected = (ptr: number) => isCollectorObject(words, ptr);
+  const references = report.references.filter((r) => !(r.raw && collected(r.ptr)));
   const objects: ObjectRecord[] = [];
   let runtimeBytes = 0;
   let runtimeObjects = 0;
   for (const o of report.objects) {
-    const runtime = report.checked ? runtimeRefs.has(o.ptr) && o.refs === 1 : held(o.ptr, o.ptr);
-    if (runtime) { runtimeObjects++; runtimeBytes += o.size; } else objects.push(o);
+    if (o.raw && collected(o.ptr)) { runtimeObjects++; runtimeBytes += o.size; } else objects.push(o);
   }
   const stats = {
     ...report.stats,

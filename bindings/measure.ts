@@ -186,8 +186,6 @@ export async function measureOverhead(
   const open = async (checked: boolean): Promise<Session> => {
     const linked = !checked && reuse ? reuse : await link(first.module, { ...linkOptions, checked });
     reuse = undefined;
-    const start = linked.instance.exports._start;
-    if (entry !== "_start" && typeof start === "function") start(); // as rcalloc check does
     const f = linked.instance.exports[entry] as (...a: unknown[]) => unknown;
     const memory = linked.heap.memory;
     return { call: args.length ? () => f(...args) : f, pages: () => memory.buffer.byteLength / PAGE };

@@ -31,11 +31,11 @@ export const LINKED_FLAGS = [
 export const DEBUG_FLAGS = ["--debug", "--sourceMap"];
 
 // The bug examples are debug builds (no inlining: every frame shows); the others are optimized.
-const linked = (name, optimize) => ({
+const linked = (name, optimize, extra = []) => ({
   dir: EXAMPLES_DIR,
   inputs: [join(EXAMPLES_DIR, name)],
   output: join(OUT, `${name}.wasm`),
-  args: [`${name}/index.ts`, ...LINKED_FLAGS, ...(optimize ? ["-O3"] : []), ...DEBUG_FLAGS,
+  args: [`${name}/index.ts`, ...LINKED_FLAGS, ...(optimize ? ["-O3"] : []), ...DEBUG_FLAGS, ...extra,
     "-o", relative(EXAMPLES_DIR, join(OUT, `${name}.wasm`))],
 });
 
@@ -56,7 +56,8 @@ export const EXAMPLES = {
   "double-put": linked("double-put", false),
   cache: linked("cache", false),
   workload: linked("workload", true),
-  "as-program": linked("as-program", true),
+  // --exportStart: its top level (globals, the runtime's setup) runs when link() calls _start.
+  "as-program": linked("as-program", true, ["--exportStart", "_start"]),
   "as-library.checked": library("checked"),
   "as-library.unchecked": library("unchecked"),
 };

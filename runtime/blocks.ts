@@ -1,76 +1,72 @@
-// === The AS runtime's blocks inside rcalloc objects: layout and helpers ===
+// === The AS runtime's blocks on rcalloc: raw blocks, and the sites that tell who holds them ===
 //
-// Every block AssemblyScript asks for (__alloc: buffers, and through AS's collector every
-// `new`, string and array) is one rcalloc object holding one reference, owned by the runtime.
-// AS code addresses blocks by pointer, so the handle that owns the block is kept in front of it.
+// Every block AssemblyScript asks for is one raw rcalloc block (assembly/pointers.ts: mallocAt,
+// freeAt, reallocAt), held by its address, with no handle and no header of the runtime's own:
+//   - GC objects (`new`, strings, arrays, buffers), through the collector (./itcms.ts), which owns
+//     their lifetimes: allocated with GC_ALLOC_SITE, freed by its sweep with GC_FREE_SITE;
+//   - unmanaged blocks (`heap.alloc`, `heap.realloc`, `heap.free`), with site 0: a linked module
+//     run with `stacks` (as `rcalloc check` does) gets the caller's wasm frame as the site.
+// So the checked build checks AS memory at the block level: a second `heap.free` is a DOUBLE_PUT
+// naming the alloc and the first free, a write to a freed block a WRITE_AFTER_FREE (quarantine),
+// and a `heap.alloc` block never freed a leak with its site. A live GC object is a raw block too;
+// the leak report leaves it out because the collector links it (bindings/link.ts programReport).
 //
-// ╒═══════════ Runtime block inside an rcalloc payload (P: 16-byte aligned) ════════════╕
+// ╒═══════════ A GC object on a raw rcalloc block (P: payload, 16-byte aligned) ══════════╕
 //    3                   2                   1
 //  1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
 // ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┤
-// │                handle: the rcalloc reference that owns the block            │ P+0
-// ├───────────────────────────────────────────────────────────────────────────────┤
-// │                MARK (0x52435254): "held by the AS runtime"                   │ P+4
-// ├───────────────────────────────────────────────────────────────────────────────┤
-// │                0 (spare)                                                     │ P+8
-// ├───────────────────────────────────────────────────────────────────────────────┤
-// │ mmInfo: capacity (multiple of 16)           = ~lib/rt/common BLOCK     │ 0 0 │ P+12
-// ╞═══════════════════════════════════════════════════════════════════════════════╡
-// │ __alloc's result (16-byte aligned). For GC objects: gcInfo, gcInfo2, rtId,   │ P+16
-// │ rtSize (~lib/rt/common OBJECT), then the object itself at P+32 (aligned)     │
-// └───────────────────────────────────────────────────────────────────────────────┘
-// The rcalloc object is exactly HEADER + capacity bytes, so AS's collector (which reads
-// mmInfo for its accounting and for in-place __renew) never writes past it.
-// The leak checker (programReport in bindings/link.ts, which `rcalloc check` uses) reads MARK and
-// handle to tell blocks of the runtime (reachable GC objects) from references the program took.
+// │    rcalloc's block header (8 bytes unchecked, 24 checked: assembly/layout.ts)    │ P-8 / P-24
+// ╞═══════════════════════════════════════════════════════════════════════════════════╡
+// │ next | color   (~lib/rt/common OBJECT, as the collector keeps it)          │ C │ P+0  = __alloc's result
+// ├───────────────────────────────────────────────────────────────────────────────────┤
+// │ prev                                                                              │ P+4
+// ├───────────────────────────────────────────────────────────────────────────────────┤
+// │ rtId                                                                              │ P+8
+// ├───────────────────────────────────────────────────────────────────────────────────┤
+// │ rtSize                                                                            │ P+12
+// ╞═══════════════════════════════════════════════════════════════════════════════════╡
+// │ the object (16-byte aligned)                                                      │ P+16
+// └───────────────────────────────────────────────────────────────────────────────────┘
+// AS's `mmInfo` (the block's capacity, at P-4 under TLSF) does not exist here: P-4 is rcalloc's
+// header. Nothing reads it: ./itcms.ts, the one reader, takes sizes from rtSize instead.
+// A binary-trees node is 32 bytes on this runtime (unchecked), as on AS's own TLSF.
+//
+// Locality: rcalloc caches freed small blocks on LIFO quick lists (assembly/blocks.ts), which
+// hand a sweep's garbage back in the order it was freed, scattered over memory: new objects, and
+// the collector's walks of its lists, then miss the cache at every step (binary-trees depth 14:
+// 3× slower). So when a sweep ends (__swept) the runtime has the allocator rethread its quick
+// lists in address order (sortQuickLists): later objects are handed out side by side, as carving
+// them from one free block would, without coalescing each block in TLSF.
 
 import { BLOCK_MAXSIZE } from "~lib/rt/common";
 import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";
 
+/** Site of every GC object's allocation: an AS string in static data (bindings/sites.ts). */
 // @ts-ignore: decorator
-@inline export const HEADER: usize = 16;
-// @ts-ignore: decorator
-@inline export const MARK: u32 = 0x52435254;
+@inline export function GC_ALLOC_SITE(): u32 {
+  return 0xC0000000 | <u32>changetype<usize>("AssemblyScript GC object (collector)");
+}
 
-/** rcalloc object size for an AS block of `size` bytes: header + capacity, 16-byte multiple. */
+/** Site of the collector's frees (its sweep). */
 // @ts-ignore: decorator
-@inline export function objectSize(size: usize): u32 {
+@inline export function GC_FREE_SITE(): u32 {
+  return 0xC0000000 | <u32>changetype<usize>("AssemblyScript collector sweep");
+}
+
+/** The size as rcalloc's u32, refusing what AS refuses too (blocks up to BLOCK_MAXSIZE). */
+// @ts-ignore: decorator
+@inline export function blockSize(size: usize): u32 {
   if (size > BLOCK_MAXSIZE) throw new Error(E_ALLOCATION_TOO_LARGE);
-  return <u32>((size + HEADER + 15) & ~15);
+  return <u32>size;
 }
 
-/** Writes the header into the payload `p` of handle `h`; returns the AS block pointer. */
+/** `block` unless 0 (rcalloc's memory is exhausted): then abort, as AS's own runtime does. */
 // @ts-ignore: decorator
-@inline export function initBlock(p: usize, h: u32, objectSize: u32): usize {
-  store<u32>(p, h, 0);
-  store<u32>(p, MARK, 4);
-  store<u32>(p, 0, 8);
-  store<u32>(p, objectSize - <u32>HEADER, 12);
-  return p + HEADER;
+@inline export function allocated(block: usize): usize {
+  if (!block) outOfMemory();
+  return block;
 }
 
-/** The handle that owns the AS block at `ptr`. */
-// @ts-ignore: decorator
-@inline export function handleOf(ptr: usize): u32 {
-  return load<u32>(ptr - HEADER);
-}
-
-/** Capacity of the AS block at `ptr` in bytes (mmInfo). */
-// @ts-ignore: decorator
-@inline export function capacityOf(ptr: usize): usize {
-  return <usize>load<u32>(ptr - 4);
-}
-
-/** rcalloc object size of the AS block at `ptr` (HEADER + capacity): __realloc keeps a block that fits. */
-// @ts-ignore: decorator
-@inline export function objectSizeOf(ptr: usize): usize {
-  return capacityOf(ptr) + HEADER;
-}
-
-/** Clears the mark before the block goes back (a stale block no longer looks owned). */
-// @ts-ignore: decorator
-@inline export function releaseBlock(ptr: usize): u32 {
-  let h = load<u32>(ptr - HEADER);
-  store<u64>(ptr - HEADER, 0);
-  return h;
+function outOfMemory(): void {
+  throw new Error("rcalloc runtime: out of memory");
 }

@@ -1,31 +1,44 @@
 // === Memory manager of the library runtime: AS blocks from the compiled-in allocator ===
-// __alloc __realloc __free for ./library.ts; the layout is in ./blocks.ts. The import below is
-// the package's own `rcalloc/assembly`, the same file the program imports, so there is one heap.
-// ./linked.ts has the same three functions over the imported allocator: AS binds a call to an
-// import path at compile time, and passing the allocator in as a function would make it indirect.
+// __alloc __realloc __free (heap.*), __alloc_object __free_object __swept (the collector,
+// ./itcms.ts) for ./library.ts; the blocks and their sites are in ./blocks.ts. The import below is the
+// package's own `rcalloc/assembly`, the same file the program imports, so there is one heap.
+// ./linked.ts has the same functions over the imported allocator (why twice: see there).
 
-import { alloc, ptr, put, resize } from "rcalloc/assembly";
-import { handleOf, initBlock, objectSize, objectSizeOf, releaseBlock } from "./blocks";
+import { sortQuickLists, freeAt, mallocAt, reallocAt } from "rcalloc/assembly";
+import { allocated, blockSize, GC_ALLOC_SITE, GC_FREE_SITE } from "./blocks";
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __alloc(size: usize): usize {
-  let bytes = objectSize(size);
-  let h = alloc(bytes);
-  return initBlock(ptr(h), h, bytes);
+  return allocated(mallocAt(blockSize(size), 0));
 }
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __realloc(block: usize, size: usize): usize {
-  let bytes = objectSize(size);
-  if (<usize>bytes == objectSizeOf(block)) return block;
-  let h = resize(handleOf(block), bytes); // the runtime holds the only reference
-  return initBlock(ptr(h), h, bytes);
+  return allocated(reallocAt(block, blockSize(size), 0));
 }
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __free(block: usize): void {
-  put(releaseBlock(block));
+  freeAt(block, 0);
+}
+
+// @ts-ignore: decorator
+@global @unsafe
+export function __alloc_object(size: usize): usize {
+  return allocated(mallocAt(blockSize(size), GC_ALLOC_SITE()));
+}
+
+// @ts-ignore: decorator
+@global @unsafe
+export function __free_object(block: usize): void {
+  freeAt(block, GC_FREE_SITE());
+}
+
+// @ts-ignore: decorator
+@global @unsafe
+export function __swept(): void {
+  sortQuickLists();
 }

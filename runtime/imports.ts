@@ -51,6 +51,14 @@
 // @ts-ignore: decorator
 @external("rcalloc", "putWeakAt") export declare function putWeakAt(w: u32, site: u32): void;
 // @ts-ignore: decorator
+@external("rcalloc", "mallocAt") export declare function mallocAt(size: u32, site: u32): usize;
+// @ts-ignore: decorator
+@external("rcalloc", "freeAt") export declare function freeAt(ptr: usize, site: u32): void;
+// @ts-ignore: decorator
+@external("rcalloc", "reallocAt") export declare function reallocAt(ptr: usize, size: u32, site: u32): usize;
+// @ts-ignore: decorator
+@external("rcalloc", "sortQuickLists") export declare function sortQuickLists(): void;
+// @ts-ignore: decorator
 @external("rcalloc", "ignore") export declare function ignore(h: u32): void;
 // @ts-ignore: decorator
 @external("rcalloc", "ptr") export declare function ptr(h: u32): usize;

@@ -5,7 +5,8 @@
 // The library path (`import { alloc, get, put } from "rcalloc/assembly"`): the allocator is part
 // of the module and owns the memory above __heap_base. AssemblyScript's default runtimes would
 // start a second heap there; this runtime routes `new`, strings and arrays through the compiled-in
-// allocator instead (./builtin.ts) and keeps AS's incremental collector on top, like ./rcalloc.ts.
+// allocator instead (./builtin.ts) and keeps AS's incremental collector (./itcms.ts) on top, like
+// ./rcalloc.ts.
 
 import "./builtin";
-import "~lib/rt/itcms";
+import "./itcms";

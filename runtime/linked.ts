@@ -1,9 +1,11 @@
 // === Memory manager of the linked runtime: AS blocks from the imported allocator ===
-// __alloc __realloc __free for ./rcalloc.ts; the layout is in ./blocks.ts.
-// ./builtin.ts has the same three functions over the compiled-in allocator (why twice: see there).
+// __alloc __realloc __free (heap.*), __alloc_object __free_object __swept (the collector,
+// ./itcms.ts) for ./rcalloc.ts; the blocks and their sites are in ./blocks.ts. ./builtin.ts has the same
+// functions over the compiled-in allocator: AS binds a call to an import path at compile time,
+// and passing the allocator in as a function would make every call indirect.
 
-import { alloc, ptr, put, reserveBelow, resize } from "./imports";
-import { handleOf, initBlock, objectSize, objectSizeOf, releaseBlock } from "./blocks";
+import { sortQuickLists, freeAt, mallocAt, reallocAt, reserveBelow } from "./imports";
+import { allocated, blockSize, GC_ALLOC_SITE, GC_FREE_SITE } from "./blocks";
 
 /**
  * Keeps the shared heap above this module's static data and shadow stack (__heap_base).
@@ -20,22 +22,35 @@ export function reserveHeap(): void {
 // @ts-ignore: decorator
 @global @unsafe
 export function __alloc(size: usize): usize {
-  let bytes = objectSize(size);
-  let h = alloc(bytes);
-  return initBlock(ptr(h), h, bytes);
+  return allocated(mallocAt(blockSize(size), 0));
 }
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __realloc(block: usize, size: usize): usize {
-  let bytes = objectSize(size);
-  if (<usize>bytes == objectSizeOf(block)) return block;
-  let h = resize(handleOf(block), bytes); // the runtime holds the only reference
-  return initBlock(ptr(h), h, bytes);
+  return allocated(reallocAt(block, blockSize(size), 0));
 }
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __free(block: usize): void {
-  put(releaseBlock(block));
+  freeAt(block, 0);
+}
+
+// @ts-ignore: decorator
+@global @unsafe
+export function __alloc_object(size: usize): usize {
+  return allocated(mallocAt(blockSize(size), GC_ALLOC_SITE()));
+}
+
+// @ts-ignore: decorator
+@global @unsafe
+export function __free_object(block: usize): void {
+  freeAt(block, GC_FREE_SITE());
+}
+
+// @ts-ignore: decorator
+@global @unsafe
+export function __swept(): void {
+  sortQuickLists();
 }

@@ -1,9 +1,9 @@
 // rcalloc's AssemblyScript runtime (runtime/rcalloc.ts): an ordinary AS program — classes,
-// strings, arrays, a Map — whose every allocation is an rcalloc object, with AS's own collector
+// strings, arrays, a Map — whose every allocation is a raw rcalloc block, with AS's own collector
 // deciding when objects die. The same module runs against both builds.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { link, type Linked } from "../bindings/node.js";
+import { DoublePutError, link, type Linked } from "../bindings/node.js";
 // @ts-expect-error: plain JS build script
 import { buildExamples, examplePath } from "../examples/build.js";
 
@@ -16,6 +16,9 @@ type Program = {
   forget(name: number): number;
   nameAt(i: number): number;
   rawBuffer(n: number): number;
+  leakBuffer(n: number): number;
+  freeTwice(): void;
+  manyObjects(n: number): number;
   __newString(text: string): number;
   __pin(ptr: number): number;
   __unpin(ptr: number): void;
@@ -46,7 +49,7 @@ describe.each(BUILDS)("AS runtime on rcalloc ($name build)", ({ checked }) => {
     expect(getString(exports.nameAt(1))).toBe("Alan");
   });
 
-  it("gives AS objects 16-byte aligned addresses inside rcalloc objects", () => {
+  it("gives AS objects 16-byte aligned addresses on raw rcalloc blocks, with no header of its own", () => {
     const { exports, heap } = program;
     const ptr = exports.nameAt(0);
     expect(ptr % 16).toBe(0);
@@ -54,8 +57,9 @@ describe.each(BUILDS)("AS runtime on rcalloc ($name build)", ({ checked }) => {
     const built = exports.describeAll();
     expect(built % 16).toBe(0);
     expect(built).toBeGreaterThanOrEqual(program.layout.heapBase - 65536);
-    const payloads = heap.report().objects.map((o) => o.ptr);
-    expect(payloads).toContain(built - 32); // runtime header (16) + AS object header (16)
+    const block = heap.report().objects.find((o) => o.ptr === built - 16); // AS's object header (16)
+    expect(block?.raw).toBe(true);
+    expect(block?.size).toBe(16 + program.exports.__getString(built).length * 2);
   });
 
   it("frees garbage through rcalloc when the collector runs", () => {
@@ -70,7 +74,7 @@ describe.each(BUILDS)("AS runtime on rcalloc ($name build)", ({ checked }) => {
     const report = program.report();
     expect(report.leakCount).toBe(0);
     expect(report.runtime.objects).toBe(after);
-    if (checked) expect(heap.report().references).toHaveLength(after);
+    if (checked) expect(heap.report().references).toHaveLength(after); // raw blocks: one each
   });
 
   it("lets objects die once unreachable, and keeps pinned ones", () => {
@@ -95,6 +99,62 @@ describe.each(BUILDS)("AS runtime on rcalloc ($name build)", ({ checked }) => {
     expect(heap.stats().liveObjects).toBe(live); // freed again
     heap.validate();
   });
+
+  it("reports a heap.alloc block never freed as a leak, and no live GC object", () => {
+    const { exports } = program;
+    program.collect();
+    expect(program.report().leakCount).toBe(0);
+    const ptr = exports.leakBuffer(40) >>> 0;
+    program.collect();
+    const report = program.report();
+    expect(report.leakCount).toBe(1);
+    expect(report.objects.map((o) => o.ptr)).toEqual([ptr]);
+    expect(report.objects[0].size).toBe(40);
+    expect(report.runtime.objects).toBeGreaterThan(0); // the people, their names and tags: not leaks
+  });
+
+  it("holds 600,000 live objects at once", () => {
+    expect(program.exports.manyObjects(600_000)).toBe(300_000);
+    program.heap.validate();
+  });
+});
+
+describe("AS runtime on rcalloc, checked build with sites", () => {
+  let program: Linked<Program>;
+  beforeAll(async () => {
+    program = await link<Program>(readFileSync(examplePath("as-program")), { checked: true, stacks: true });
+  });
+
+  it("names the function that called heap.alloc as a leak's site", () => {
+    program.exports.leakBuffer(24);
+    program.collect();
+    const report = program.report();
+    expect(report.leakCount).toBe(1);
+    expect(report.references[0].site?.label).toMatch(/leakBuffer/);
+    expect(report.toString()).toMatch(/leakBuffer/);
+  });
+
+  it("throws DOUBLE_PUT at a second heap.free, naming the alloc and the first free", () => {
+    let error: unknown;
+    try {
+      program.exports.freeTwice();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DoublePutError);
+    const e = error as DoublePutError;
+    expect(e.site?.label).toMatch(/freeTwice/);
+    expect(e.putSite?.label).toMatch(/freeTwice/);
+    expect(e.site?.label).not.toBe(e.putSite?.label); // heap.alloc's line, then the first heap.free's
+    program.heap.validate();
+  });
+});
+
+it("link() runs the module's exported _start once (--exportStart), before any other export", async () => {
+  const p = await link<Program & { _start(): void }>(readFileSync(examplePath("as-program")), { checked: false });
+  expect(typeof p.exports._start).toBe("function");
+  // Its globals were set up by _start: the program works without the host calling it.
+  expect(p.exports.addPerson(p.exports.__newString("Ada"), 36)).toBe(1);
 });
 
 it("runs the same module bytes under both builds with the same results", async () => {

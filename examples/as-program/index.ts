@@ -73,3 +73,26 @@ export function rawBuffer(n: i32): u32 {
   heap.free(p);
   return sum;
 }
+
+/** A `heap.alloc` block never freed: a leak, reported with this function as its site. */
+export function leakBuffer(n: i32): usize {
+  let p = heap.alloc(<usize>n);
+  memory.fill(p, 7, <usize>n);
+  return p;
+}
+
+/** Frees an unmanaged block twice: the checked build throws DOUBLE_PUT at the second free. */
+export function freeTwice(): void {
+  let p = heap.alloc(32);
+  heap.free(p);
+  heap.free(p);
+}
+
+/** `n` small objects alive at once in one array (a handle each would not scale; raw blocks do). */
+export function manyObjects(n: i32): i32 {
+  let all = new Array<Person>(n);
+  for (let i = 0; i < n; i++) all[i] = new Person("", i);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += all[i].age & 1;
+  return sum;
+}
