@@ -526,9 +526,17 @@ export class Heap {
     return jsLeaks(this);
   }
 
-  /** The site table, so AssemblyScript callers' site ids can be given labels. */
+  /** A site id for `label` (1, 2, 3, ...), for AssemblyScript callers that pass site ids. */
   site(label: string, stack = ""): number {
     return this.siteTable.intern(stack, label);
+  }
+
+  /**
+   * Labels a site id of the caller's choosing (1 .. 2^31-1), e.g. a constant AssemblyScript code
+   * passes to allocAt: reports then print `label` for it instead of "site #id".
+   */
+  labelSite(id: number, label: string): void {
+    this.siteTable.label(id, label);
   }
 
   /** Builds the typed error for a trap (called from env.abort). */
@@ -550,16 +558,42 @@ export class Heap {
       putSite: this.siteTable.get(r[ErrorRecord.putSite]),
       detail: r[ErrorRecord.detail],
     };
-    return new ErrorClass(message + describe(details, code), details);
+    const holders = () => details.object ? this.report().references.filter((r) => r.ptr === details.object) : [];
+    return new ErrorClass(message + describe(details, code, message, holders), details);
   }
 }
 
-function describe(d: RcErrorDetails, code: number): string {
+/** What the message of a trap adds: which reference (taken at), where it ended, and for moves and
+ *  owners the reference that holds the object now (`holders`: the object's live references). */
+function describe(d: RcErrorDetails, code: number, message: string, holders: () => ReferenceRecord[]): string {
   const parts: string[] = [];
   if (d.handle) parts.push(`handle ${hex(d.handle)}`);
   if (d.object) parts.push(`object ${hex(d.object)}`);
   if (d.site) parts.push(`taken at ${d.site.label}`);
-  if (d.putSite) parts.push(`${code === ErrorCode.DOUBLE_PUT ? "first put" : "put"} at ${d.putSite.label}`);
+  const ownerOf = (r: ReferenceRecord) => r.owner ? `owner ${r.owner}` : "no owner";
+  const taken = (r: ReferenceRecord) => r.site ? `, taken at ${r.site.label}` : "";
+  if (code === ErrorCode.USE_AFTER_MOVE) {
+    // The move issued the new handle with the move's site: that is where the reference went.
+    const to = d.putSite ? holders().find((r) => !r.weak && r.site?.id === d.putSite!.id) : undefined;
+    if (d.putSite) parts.push(`moved at ${d.putSite.label}${to ? ` to handle ${hex(to.handle)} (${ownerOf(to)})` : ""}`);
+  } else if (d.putSite) {
+    parts.push(`${code === ErrorCode.DOUBLE_PUT ? "first put" : "put"} at ${d.putSite.label}`);
+  }
+  if (code === ErrorCode.OWNERSHIP && d.detail) {
+    const owned = holders().filter((r) => r.owner);
+    const list = (rs: ReferenceRecord[]) => rs.map((r) => `${ownerOf(r)} (handle ${hex(r.handle)}${taken(r)})`).join(", ");
+    if (/holds no reference/.test(message)) {
+      parts.push(`owner ${d.detail} holds none`);
+      parts.push(owned.length ? `held by ${list(owned)}` : "no owner holds it");
+    } else if (/already holds/.test(message)) {
+      const mine = owned.filter((r) => r.owner === d.detail);
+      parts.push(`owner ${d.detail} holds ${mine.length ? list(mine) : "one"}`);
+    } else if (/belongs to an owner/.test(message)) {
+      parts.push(`held by owner ${d.detail}: release it with putFor(h, ${d.detail})`);
+    } else {
+      parts.push(`owner ${d.detail}`);
+    }
+  }
   if (code === ErrorCode.OUT_OF_MEMORY && d.detail) parts.push(`${d.detail} bytes asked for`);
   if (code === ErrorCode.SHARED_RESIZE && d.detail) parts.push(`${d.detail} references held`);
   if (code === ErrorCode.CORRUPT_HEAP && d.object) parts.length = 0, parts.push(`at ${hex(d.object)}`);

@@ -30,7 +30,7 @@ import { plural } from "./format.js";
 import { renderReport, reportLeaks, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
 import { inspectModule, type ModuleInfo } from "./wasm-reader.js";
 import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
-import { WasmSites, WasmSourceMap } from "./wasm-sites.js";
+import { ModuleCode, WasmSites, WasmSourceMap } from "./wasm-sites.js";
 
 /** Marks a block of rcalloc's AS runtime (runtime/blocks.ts MARK, at payload + 4). */
 const RUNTIME_MARK = 0x52435254;
@@ -110,6 +110,8 @@ export interface Linked<T = Record<string, unknown>> {
   /** The user module's exports, through @assemblyscript/loader (demangled, string helpers). */
   exports: T & LoaderHelpers;
   layout: LinkLayout;
+  /** The user module's code: tells its wasm frames from the allocator's (wasmStack(error.stack, code)). */
+  code: ModuleCode;
   /** An AssemblyScript string of the user module (by pointer). */
   getString(ptr: number): string;
   /** Runs the module's garbage collector if it exports one (__collect, --exportRuntime). */
@@ -181,9 +183,8 @@ export async function link<T = Record<string, unknown>>(
   };
 
   // Imports: "rcalloc" from the allocator (with sites from wasm frames when asked), env.
-  const sites = heap.checked && options.stacks
-    ? new WasmSites(heap, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined)
-    : undefined;
+  const code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined);
+  const sites = heap.checked && options.stacks ? new WasmSites(heap, code) : undefined;
   const rcalloc: Record<string, unknown> = { memory };
   for (const name of info.rcallocImports) rcalloc[name] = sites ? withSite(e, name, sites) : e[name];
   const abort = (message: number, file: number, line: number, column: number): never => {
@@ -220,7 +221,7 @@ export async function link<T = Record<string, unknown>>(
   if (!exportsMemory) exports.__getString = getString; // the loader reads strings via exported memory only
 
   return {
-    heap, instance: result.instance, module, exports, layout, getString,
+    heap, instance: result.instance, module, exports, layout, code, getString,
     collect() {
       const collect = result.instance.exports.__collect;
       if (typeof collect !== "function") return false;

@@ -1,6 +1,9 @@
 // Sites from wasm call stacks: the wasm frames of a stack (V8 call sites or stack text), decoded
 // through the module's source map (WasmSourceMap) to file:line:column, interned as heap sites.
+// Only frames of the module the map belongs to are decoded with it (ModuleCode): a stack also
+// holds the allocator module's frames, whose offsets mean nothing in the user's map.
 import type { Heap } from "./heap.js";
+import type { ModuleInfo } from "./wasm-reader.js";
 
 /** A decoded source map of a wasm module (generated "column" = byte offset in the module). */
 export class WasmSourceMap {
@@ -24,14 +27,17 @@ export class WasmSourceMap {
     }
   }
 
-  /** "file:line:column" of the code at byte `offset` of the module, or undefined. */
-  locate(offset: number): { source: string; line: number; column: number } | undefined {
+  /**
+   * "file:line:column" of the code at byte `offset` of the module, or undefined. A mapping before
+   * `from` (the start of the function holding `offset`) is another function's: then undefined too.
+   */
+  locate(offset: number, from = 0): { source: string; line: number; column: number } | undefined {
     let lo = 0, hi = this.offsets.length - 1, found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       if (this.offsets[mid] <= offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
     }
-    if (found < 0) return undefined;
+    if (found < 0 || this.offsets[found] < from) return undefined;
     const [s, line, column] = this.positions[found];
     return { source: this.sources[s], line: line + 1, column: column + 1 };
   }
@@ -52,24 +58,82 @@ function decodeVlq(segment: string): number[] {
   return out;
 }
 
-interface WasmFrame {
+export interface WasmFrame {
   name?: string;
+  /** Byte offset in the module's binary. */
   offset: number;
+  /** The engine's URL of the module ("wasm://wasm/3c1f0b2e"), when the stack gives it. */
+  url?: string;
+  /** Function index, when the stack gives it (stack text). */
+  index?: number;
   text: string;
 }
 
 // V8:      "    at examples/leaky/index/remember (wasm://wasm/3c1f0b2e:wasm-function[12]:0x4a1)"
 //          "    at wasm://wasm/3c1f0b2e:wasm-function[12]:0x4a1"
 // Firefox: "examples/leaky/index/remember@wasm://... line 1 > WebAssembly.instantiate:wasm-function[12]:0x4a1"
-const WASM_FRAME = /(?:at (?:(.+?) \()?|^(.*?)@)?(?:wasm:\/\/|[^\s@]*WebAssembly\.\w+:)[^\s]*?wasm-function\[\d+\]:0x([0-9a-f]+)/;
+const WASM_FRAME = /(?:at (?:(.+?) \()?|^(.*?)@)?((?:wasm:\/\/|[^\s@]*WebAssembly\.\w+:)[^\s]*?):?wasm-function\[(\d+)\]:0x([0-9a-f]+)/;
 
 function wasmFrames(stack: string): WasmFrame[] {
   const frames: WasmFrame[] = [];
   for (const line of stack.split("\n")) {
     const m = WASM_FRAME.exec(line);
-    if (m) frames.push({ name: m[1] ?? (m[2] || undefined), offset: parseInt(m[3], 16), text: line.trim() });
+    if (!m) continue;
+    const url = m[3].startsWith("wasm://") ? m[3] : undefined;
+    frames.push({ name: m[1] ?? (m[2] || undefined), url, index: Number(m[4]), offset: parseInt(m[5], 16), text: line.trim() });
   }
   return frames;
+}
+
+/**
+ * The code of one wasm module, to tell its frames from another module's (the allocator's, in a
+ * linked program): a frame is its own when the offset lies in one of its function bodies (the
+ * function the stack names, when it names one) and, once the engine's URL for the module is known
+ * (learn()), the URL is that one. Only its own frames are decoded with its source map, and only
+ * with a mapping inside the same function body.
+ */
+export class ModuleCode {
+  private url?: string;
+  private readonly starts: number[];
+  private readonly ends: number[];
+  private readonly indexes: number[];
+
+  constructor(info: Pick<ModuleInfo, "functionBodies">, readonly map?: WasmSourceMap) {
+    const bodies = [...info.functionBodies].sort((a, b) => a[1][0] - b[1][0]);
+    this.indexes = bodies.map(([index]) => index);
+    this.starts = bodies.map(([, range]) => range[0]);
+    this.ends = bodies.map(([, range]) => range[1]);
+  }
+
+  /** The engine's URL for this module, from a frame known to be its own. */
+  learn(url: string | undefined): void {
+    if (url && !this.url) this.url = url;
+  }
+
+  /** Start of the function body of this module holding `frame`, or -1 when the frame is not its own. */
+  bodyStart(frame: WasmFrame): number {
+    if (this.url && frame.url && frame.url !== this.url) return -1;
+    let lo = 0, hi = this.starts.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.starts[mid] <= frame.offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (found < 0 || frame.offset >= this.ends[found]) return -1;
+    if (frame.index !== undefined && frame.index !== this.indexes[found]) return -1;
+    return this.starts[found];
+  }
+
+  /** file:line:column of one of this module's frames; undefined for other modules' frames. */
+  locate(frame: WasmFrame): { source: string; line: number; column: number } | undefined {
+    if (!this.map) return undefined;
+    const start = this.bodyStart(frame);
+    return start < 0 ? undefined : this.map.locate(frame.offset, start);
+  }
+}
+
+/** A source map alone (no module to bound it) decodes every frame, as before ModuleCode. */
+function locateWith(code: ModuleCode | WasmSourceMap | undefined, frame: WasmFrame) {
+  return code instanceof ModuleCode ? code.locate(frame) : code?.locate(frame.offset);
 }
 
 interface CallSite {
@@ -103,9 +167,10 @@ function currentWasmFrames(): WasmFrame[] {
       if (Array.isArray(sites)) {
         const frames: WasmFrame[] = [];
         for (const site of sites as CallSite[]) {
-          if (!site.getFileName()?.startsWith("wasm:")) continue;
+          const url = site.getFileName();
+          if (!url?.startsWith("wasm:")) continue;
           const name = site.getFunctionName() ?? undefined;
-          frames.push({ name, offset: (site.getColumnNumber() ?? 1) - 1, text: name ?? "" });
+          frames.push({ name, url, offset: (site.getColumnNumber() ?? 1) - 1, text: name ?? "" });
         }
         return frames;
       }
@@ -120,10 +185,10 @@ function currentWasmFrames(): WasmFrame[] {
  * The wasm frames of a stack (an Error's `stack`) outside AssemblyScript's library and rcalloc's
  * runtime, one line each ("name (file:line:column)" with a source map, else the wasm offset).
  */
-export function wasmStack(stack: string, map?: WasmSourceMap): string[] {
+export function wasmStack(stack: string, code?: ModuleCode | WasmSourceMap): string[] {
   const lines: string[] = [];
   for (const f of wasmFrames(stack)) {
-    const at = map?.locate(f.offset);
+    const at = locateWith(code, f);
     if (isLibraryFrame(f.name, at?.source)) continue;
     lines.push(`${f.name ?? "(wasm)"} (${at ? `${at.source}:${at.line}:${at.column}` : `wasm 0x${f.offset.toString(16)}`})`);
   }
@@ -139,10 +204,12 @@ function isLibraryFrame(name: string | undefined, source: string | undefined): b
 /** Turns wasm stack frames into site ids of `heap` (deduplicated by the frames). */
 export class WasmSites {
   private readonly byStack = new Map<string, number>();
-  constructor(private readonly heap: Heap, private readonly map?: WasmSourceMap) {}
+  constructor(private readonly heap: Heap, private readonly code?: ModuleCode) {}
 
   capture(): number {
     const frames = currentWasmFrames();
+    // Called from an import of the module: its own frames are on top, so its URL is the first one.
+    if (frames.length && this.code && this.code.bodyStart(frames[0]) >= 0) this.code.learn(frames[0].url);
     const key = frames.map((f) => f.offset).join(",");
     let id = this.byStack.get(key);
     if (id === undefined) {
@@ -154,7 +221,7 @@ export class WasmSites {
 
   private intern(frames: WasmFrame[]): number {
     const described = frames.map((f) => {
-      const at = this.map?.locate(f.offset);
+      const at = this.code?.locate(f);
       const where = at ? `${at.source}:${at.line}:${at.column}` : `wasm 0x${f.offset.toString(16)}`;
       return { frame: f, at, where, line: `${f.name ?? "(wasm)"} (${where})` };
     });
