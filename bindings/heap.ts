@@ -8,6 +8,7 @@ import {
 } from "./records.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { SiteTable, type Site } from "./sites.js";
+import { globalRoots } from "./module-globals.js";
 import { allocRef, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 export type { Report };
 
@@ -465,6 +466,12 @@ export class Heap {
       };
       if (found) Object.assign(reference, found.get(reference.handle & Handle.INDEX_MASK) ?? { reachable: false });
       references.push(reference);
+    }
+    // A module with the allocator merged in exports its globals for the scan (module-globals.ts).
+    const roots = globalRoots(e as unknown as WebAssembly.Exports);
+    if (roots.size) {
+      for (const r of references) if (roots.has(r.handle)) r.heldBy = roots.get(r.handle);
+      if (!this.checked) for (const o of objects) if (roots.has(o.ptr)) o.heldBy = roots.get(o.ptr);
     }
     const sizes = new Map(objects.map((o) => [o.ptr, o.size]));
     for (const r of references) r.size = sizes.get(r.ptr) ?? 0;

@@ -28,7 +28,9 @@ import { Heap, type HeapOptions } from "./heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
 import { plural } from "./format.js";
 import { renderReport, reportLeaks, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
-import { inspectModule, type ModuleInfo } from "./wasm-reader.js";
+import { inspectModule, toBytes, type ModuleInfo } from "./wasm-reader.js";
+import { exposeGlobals, globalRoots } from "./module-globals.js";
+import { assemblyScriptImports, missingImports, type HostPrint, type StringReader } from "./host-imports.js";
 import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
 import { ModuleCode, WasmSites, WasmSourceMap } from "./wasm-sites.js";
 
@@ -67,6 +69,13 @@ export interface LinkOptions extends Omit<HeapOptions, "imports"> {
    * this supplies one (node:wasi's `wasiImport`, say).
    */
   imports?: Record<string, Record<string, unknown>>;
+  /**
+   * Imports that need the memory (a module's host functions reading its strings): called once the
+   * memory exists, its result merged like `imports` (rcalloc check/bench `--imports host.mjs`).
+   */
+  hostImports?: (memory: WebAssembly.Memory, getString: StringReader) => Record<string, Record<string, unknown>>;
+  /** Where the default AssemblyScript host imports (console.log, trace, ...) print (default console.log). */
+  print?: HostPrint;
   /** Where the allocator builds are (default: the package's build/ folder). */
   baseUrl?: string | URL;
   /** The user module's source map (asc --sourceMap), so sites read file:line:column. */
@@ -118,9 +127,11 @@ export interface Linked<T = Record<string, unknown>> {
   collect(): boolean;
   /**
    * The heap report without the blocks of rcalloc's AS runtime: what the program itself
-   * allocated and took. With `{ scan: true }`, the module's data and stack are scanned too.
+   * allocated and took. With `{ scan: true }`, the module's data and stack are scanned too. A
+   * reference a global of the module holds is marked held by it (not a leak), and so is one the
+   * `returned` value of an export is (JS got it: the caller's to put).
    */
-  report(request?: { scan?: boolean }): LinkedReport;
+  report(request?: { scan?: boolean; returned?: { entry: string; value: unknown } }): LinkedReport;
 }
 
 type Fn = (...args: number[]) => number | void;
@@ -139,6 +150,7 @@ export async function link<T = Record<string, unknown>>(
   const build = await loadBuild(options.checked ?? false, options.baseUrl);
   let module: WebAssembly.Module;
   let info: ModuleInfo;
+  let shift: number;
   if (userWasm instanceof WebAssembly.Module) {
     const known = compiledInfo.get(userWasm);
     if (!known) {
@@ -146,15 +158,18 @@ export async function link<T = Record<string, unknown>>(
         "or the `module` of an earlier link()");
     }
     module = userWasm;
-    info = known;
+    ({ info, shift } = known);
   } else {
     info = inspectModule(userWasm);
+    // Its globals exported, so the leak scan sees the handles they hold (module-globals.ts).
+    const exposed = exposeGlobals(toBytes(userWasm), info);
+    shift = exposed.shift;
     try {
-      module = await WebAssembly.compile(userWasm);
+      module = await WebAssembly.compile(exposed.bytes as BufferSource);
     } catch (e) {
       throw new LinkError("NOT_WASM", `rcalloc: link: the module does not compile: ${(e as Error).message}`, { cause: e });
     }
-    compiledInfo.set(module, info);
+    compiledInfo.set(module, { info, shift });
   }
   checkLinkable(info, build.exports, build.dataEnd);
 
@@ -183,20 +198,35 @@ export async function link<T = Record<string, unknown>>(
   };
 
   // Imports: "rcalloc" from the allocator (with sites from wasm frames when asked), env.
-  const code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined);
+  const code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, shift);
   const sites = heap.checked && options.stacks ? new WasmSites(heap, code) : undefined;
   const rcalloc: Record<string, unknown> = { memory };
   for (const name of info.rcallocImports) rcalloc[name] = sites ? withSite(e, name, sites) : e[name];
   const abort = (message: number, file: number, line: number, column: number): never => {
     throw new ModuleAbortError(readString(memory, message) || "abort", readString(memory, file), line, column);
   };
-  const extra = options.imports ?? {};
+  // Theirs first (imports, then hostImports), then AssemblyScript's defaults (host-imports.ts).
+  const given = options.imports ?? {};
+  const host = options.hostImports?.(memory, (ptr) => readString(memory, ptr >>> 0)) ?? {};
+  const extra: Record<string, Record<string, unknown>> = { ...host, ...given };
+  for (const name of Object.keys(host)) if (given[name]) extra[name] = { ...host[name], ...given[name] };
   const imports: Record<string, Record<string, unknown>> = { ...extra };
-  imports.env = { abort, memory, ...extra.env };
+  const print = options.print ?? ((line: string) => console.log(line));
+  imports.env = {
+    abort, memory,
+    ...assemblyScriptImports(info.imports, extra.env ?? {}, (ptr) => readString(memory, ptr), print),
+    ...extra.env,
+  };
   imports.rcalloc = { ...rcalloc, ...extra.rcalloc };
   // A C, C++ or Rust module that prints or reads the clock imports WASI: a minimal one unless given.
   if (!extra[WASI_MODULE] && info.imports.some((i) => i.module === WASI_MODULE)) {
     imports[WASI_MODULE] = minimalWasi(() => memory);
+  }
+
+  const missing = missingImports(info.imports, imports);
+  if (missing.length) {
+    throw new LinkError("MISSING_IMPORT", `rcalloc: link: the module imports ${missing.join(", ")}, which nothing provides: ` +
+      "pass it in link()'s `imports` (rcalloc check and bench: --imports host.mjs)");
   }
 
   const loader = await import("@assemblyscript/loader");
@@ -230,13 +260,18 @@ export async function link<T = Record<string, unknown>>(
     },
     report(request = {}) {
       const roots: [number, number][] = layout.dataEnd ? [[layout.dataStart, heapBase]] : [];
-      return programReport(heap, request.scan ? heap.report({ scan: true, roots }) : heap.report());
+      const report = request.scan ? heap.report({ scan: true, roots }) : heap.report();
+      const js = new Map<number, string>();
+      const value = request.returned?.value;
+      if (typeof value === "number" && value) js.set(value >>> 0, `JS (returned by ${request.returned!.entry})`);
+      return programReport(heap, report, { globals: globalRoots(result.instance.exports), js });
     },
   };
 }
 
-/** Module infos of modules link() compiled, so linking the same Module again needs no bytes. */
-const compiledInfo = new WeakMap<WebAssembly.Module, ModuleInfo>();
+/** Module infos of modules link() compiled (and how far their code moved when their globals were
+ *  exported), so linking the same Module again needs no bytes. */
+const compiledInfo = new WeakMap<WebAssembly.Module, { info: ModuleInfo; shift: number }>();
 
 /** The allocator export `name` with a site from the wasm stack (the *At variant when there is one). */
 function withSite(e: Record<string, Fn>, name: string, sites: WasmSites): Fn {
@@ -262,13 +297,27 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
   return out;
 }
 
-/** `report` without what rcalloc's AS runtime holds (runtime/blocks.ts: handle at +0, MARK at +4). */
-export function programReport(heap: Heap, report: Report): LinkedReport {
+/** What holds references from outside linear memory in a linked program: value (handle, or an
+ *  object address in the unchecked build) → what holds it ("global `cache`", "JS (returned by main)"). */
+export interface ProgramRoots {
+  globals?: ReadonlyMap<number, string>;
+  js?: ReadonlyMap<number, string>;
+}
+
+/**
+ * `report` without what rcalloc's AS runtime holds (runtime/blocks.ts: handle at +0, MARK at +4),
+ * as a linked module's report: a reference that a global of the module or JS holds (`roots`) is
+ * marked `heldBy` (not a leak), and "unreachable" reads "not found in wasm memory" (`linked`).
+ */
+export function programReport(heap: Heap, report: Report, roots: ProgramRoots = {}): LinkedReport {
   const words = new Uint32Array(heap.memory.buffer);
   const held = (ptr: number, handle: number) => (ptr & 3) === 0 && words[(ptr >>> 2) + 1] === RUNTIME_MARK && words[ptr >>> 2] === handle >>> 0;
   const runtimeRefs = new Set<number>();
   const references: ReferenceRecord[] = [];
+  const holder = (value: number) => roots.globals?.get(value) ?? roots.js?.get(value);
   for (const r of report.references) {
+    const by = r.raw ? undefined : holder(r.handle >>> 0);
+    if (by && !r.heldBy) r.heldBy = by;
     if (!r.weak && held(r.ptr, r.handle)) runtimeRefs.add(r.ptr);
     else references.push(r);
   }
@@ -277,7 +326,10 @@ export function programReport(heap: Heap, report: Report): LinkedReport {
   let runtimeObjects = 0;
   for (const o of report.objects) {
     const runtime = report.checked ? runtimeRefs.has(o.ptr) && o.refs === 1 : held(o.ptr, o.ptr);
-    if (runtime) { runtimeObjects++; runtimeBytes += o.size; } else objects.push(o);
+    if (runtime) { runtimeObjects++; runtimeBytes += o.size; continue; }
+    const by = report.checked ? undefined : holder(o.ptr);
+    if (by && !o.heldBy) o.heldBy = by;
+    objects.push(o);
   }
   const stats = {
     ...report.stats,
@@ -287,7 +339,7 @@ export function programReport(heap: Heap, report: Report): LinkedReport {
   };
   const runtime = { objects: runtimeObjects, bytes: runtimeBytes };
   const program: LinkedReport = {
-    ...report, objects, references, stats, leakCount: 0, runtime,
+    ...report, objects, references, stats, leakCount: 0, runtime, linked: true,
     toString(options?: ReportOptions) {
       const note = runtime.objects
         ? `\n\n(not counted: ${plural(runtime.objects, "block")} of ${runtime.bytes} bytes held by the AssemblyScript runtime)`

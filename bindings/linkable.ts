@@ -13,6 +13,8 @@ export type LinkErrorCode =
   | "DATA_OVERLAP"        // its static data overlaps the allocator's (wrong --memoryBase)
   | "EXPORT_CONFLICT"     // static link: an export name the allocator also exports
   | "MEMORY_LIMIT"        // its memory (data and stack) leaves the heap no room below the page limit
+  | "OWN_ALLOCATOR"       // runs AssemblyScript's own allocator: a second heap in the allocator's memory
+  | "MISSING_IMPORT"      // imports something nobody provides
   | "INSTANTIATE";        // WebAssembly refused to instantiate it (missing imports, ...)
 
 /** The user module cannot be linked: the message says why and what to change. */
@@ -42,9 +44,31 @@ export function checkLinkable(info: ModuleInfo, allocatorExports: ReadonlySet<st
     throw new LinkError("OWN_MEMORY",
       "rcalloc: link: the module defines its own memory; build it with --importMemory so it uses the allocator's");
   }
+  const own = ownAllocator(info);
+  if (own) {
+    throw new LinkError("OWN_ALLOCATOR",
+      `rcalloc: link: the module runs AssemblyScript's own allocator (${own}), a second heap in the allocator's memory: ` +
+      "build it with --runtime ./node_modules/rcalloc/runtime/rcalloc");
+  }
   if (info.dataStart !== undefined && info.dataStart < allocatorDataEnd) {
     throw new LinkError("DATA_OVERLAP",
       `rcalloc: link: the module's static data starts at ${info.dataStart}, inside the allocator's ` +
       `(which ends at ${allocatorDataEnd}): build it with --memoryBase ${USER_MEMORY_BASE}`);
   }
+}
+
+/**
+ * What shows that a module allocates with AssemblyScript's own runtime instead of rcalloc's
+ * (which imports rcalloc's reserveBelow at start): the functions of ~lib/rt/tlsf or ~lib/rt/stub
+ * by their names (asc --debug), or, without names, the runtime's exports (--exportRuntime)
+ * without that import. A module stripped of both is not recognised.
+ */
+function ownAllocator(info: ModuleInfo): string | undefined {
+  for (const name of info.functionNames.values()) {
+    const m = /^~lib\/rt\/(tlsf|stub)\//.exec(name);
+    if (m) return `~lib/rt/${m[1]}`;
+  }
+  const runtimeExport = info.exports.some((e) => e.name === "__new" && e.kind === "function");
+  if (runtimeExport && !info.rcallocImports.includes("reserveBelow")) return "it exports __new but does not import rcalloc's reserveBelow";
+  return undefined;
 }

@@ -1,45 +1,9 @@
 // Static linking: the two rewrites binaryen's wasm-merge needs to fuse a user module and the
 // allocator into one module (bin/rcalloc.js merge runs them, then wasm-merge).
 import { checkLinkable, LinkError } from "./linkable.js";
-import { inspectModule, KINDS, parseWasm, toBytes, type Limits, type Section, type WasmBytes } from "./wasm-reader.js";
-
-const utf8Encoder = new TextEncoder();
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
-  return out;
-}
-
-function encodeName(text: string): number[] {
-  const b = utf8Encoder.encode(text);
-  return [...uleb(b.length), ...b];
-}
-
-function encodeLimits(l: Limits): number[] {
-  const flags = (l.max !== undefined ? 1 : 0) | (l.shared ? 2 : 0);
-  return [flags, ...uleb(l.min), ...(l.max !== undefined ? uleb(l.max) : [])];
-}
-
-/** `bytes` with some sections' payloads replaced (by section id; null drops the section). */
-function replaceSections(bytes: Uint8Array, sections: Section[], bodies: Map<number, number[] | null>): Uint8Array {
-  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
-  for (const s of sections) {
-    const body = s.id === 0 ? undefined : bodies.get(s.id);
-    if (body === null) continue;
-    if (body) parts.push(new Uint8Array([s.id, ...uleb(body.length), ...body]));
-    else parts.push(bytes.subarray(s.start, s.end));
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
+import { inspectModule, KINDS, parseWasm, toBytes, type WasmBytes } from "./wasm-reader.js";
+import { encodeLimits, encodeName, replaceSections, uleb } from "./wasm-writer.js";
+import { encodeExports, withGlobalExports } from "./module-globals.js";
 
 /**
  * The two inputs for binaryen's `wasm-merge <allocator> rcalloc <user> <name>`:
@@ -80,8 +44,8 @@ export function prepareStaticLink(allocatorWasm: WasmBytes, userWasm: WasmBytes)
     }
     kept.push({ name: "_start", kind: "function", index: u.start });
   }
-  const exports: number[] = [...uleb(kept.length)];
-  for (const e of kept) exports.push(...encodeName(e.name), KINDS.indexOf(e.kind), ...uleb(e.index));
+  // Its globals exported for the leak scan (module-globals.ts): they stay exports of the merged module.
+  const exports = encodeExports(withGlobalExports(kept, info));
   // Without an export section, the new one takes the start section's place (7 comes before 8).
   const hasExports = u.sections.some((x) => x.id === 7);
   const sections = hasExports ? u.sections : u.sections.map((x) => x.id === 8 ? { ...x, id: 7 } : x);

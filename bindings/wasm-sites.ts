@@ -98,7 +98,8 @@ export class ModuleCode {
   private readonly ends: number[];
   private readonly indexes: number[];
 
-  constructor(info: Pick<ModuleInfo, "functionBodies">, readonly map?: WasmSourceMap) {
+  /** `shift`: bytes the code moved when the module was rewritten before compiling (module-globals.ts). */
+  constructor(info: Pick<ModuleInfo, "functionBodies">, readonly map?: WasmSourceMap, private readonly shift = 0) {
     const bodies = [...info.functionBodies].sort((a, b) => a[1][0] - b[1][0]);
     this.indexes = bodies.map(([index]) => index);
     this.starts = bodies.map(([, range]) => range[0]);
@@ -113,12 +114,13 @@ export class ModuleCode {
   /** Start of the function body of this module holding `frame`, or -1 when the frame is not its own. */
   bodyStart(frame: WasmFrame): number {
     if (this.url && frame.url && frame.url !== this.url) return -1;
+    const offset = frame.offset - this.shift;
     let lo = 0, hi = this.starts.length - 1, found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.starts[mid] <= frame.offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
+      if (this.starts[mid] <= offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
     }
-    if (found < 0 || frame.offset >= this.ends[found]) return -1;
+    if (found < 0 || offset >= this.ends[found]) return -1;
     if (frame.index !== undefined && frame.index !== this.indexes[found]) return -1;
     return this.starts[found];
   }
@@ -127,7 +129,7 @@ export class ModuleCode {
   locate(frame: WasmFrame): { source: string; line: number; column: number } | undefined {
     if (!this.map) return undefined;
     const start = this.bodyStart(frame);
-    return start < 0 ? undefined : this.map.locate(frame.offset, start);
+    return start < 0 ? undefined : this.map.locate(frame.offset - this.shift, start);
   }
 }
 
@@ -184,10 +186,13 @@ function currentWasmFrames(): WasmFrame[] {
 /**
  * The wasm frames of a stack (an Error's `stack`) outside AssemblyScript's library and rcalloc's
  * runtime, one line each ("name (file:line:column)" with a source map, else the wasm offset).
+ * Given the module's code, only its own frames (not the allocator module's).
  */
 export function wasmStack(stack: string, code?: ModuleCode | WasmSourceMap): string[] {
   const lines: string[] = [];
   for (const f of wasmFrames(stack)) {
+    // Another module's frame (the allocator's, under a linked module's call) is rcalloc's own.
+    if (code instanceof ModuleCode && code.bodyStart(f) < 0) continue;
     const at = locateWith(code, f);
     if (isLibraryFrame(f.name, at?.source)) continue;
     lines.push(`${f.name ?? "(wasm)"} (${at ? `${at.source}:${at.line}:${at.column}` : `wasm 0x${f.offset.toString(16)}`})`);
