@@ -50,6 +50,17 @@ const library = (target) => {
   };
 };
 
+// The corpus (examples/corpus/*.ts, test/corpus.test.ts): one module a file, debug builds.
+const CORPUS_DIR = join(EXAMPLES_DIR, "corpus");
+const corpusModule = (file) => ({
+  dir: EXAMPLES_DIR,
+  inputs: [join(CORPUS_DIR, file)],
+  output: join(OUT, "corpus", file.replace(/\.ts$/, ".wasm")),
+  args: [`corpus/${file}`, ...LINKED_FLAGS, ...DEBUG_FLAGS, "-o", relative(EXAMPLES_DIR, join(OUT, "corpus", file.replace(/\.ts$/, ".wasm")))],
+});
+/** Names of the corpus modules ("corpus/lru-cache", ...). */
+export const CORPUS = readdirSync(CORPUS_DIR).filter((f) => f.endsWith(".ts")).sort().map((f) => `corpus/${f.replace(/\.ts$/, "")}`);
+
 /** Output name → how to build it. */
 export const EXAMPLES = {
   leaky: linked("leaky", false),
@@ -59,6 +70,7 @@ export const EXAMPLES = {
   "as-program": linked("as-program", true),
   "as-library.checked": library("checked"),
   "as-library.unchecked": library("unchecked"),
+  ...Object.fromEntries(CORPUS.map((name) => [name, corpusModule(`${name.slice("corpus/".length)}.ts`)])),
 };
 
 /** Path of a built example ("leaky" → build/examples/leaky.wasm). */
