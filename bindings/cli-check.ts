@@ -15,6 +15,7 @@ import {
   checkOutputFile, EXIT, fail, parseArgs, UsageError, writeOutputFile, type ErrorOutput, type ExitStatus, type Output, type ParsedArgs,
 } from "./cli-usage.js";
 import { loadHostImports, readApp, requireEntry } from "./cli-module.js";
+import { timeoutOf } from "./cli-timeout.js";
 
 interface SiteResult {
   label: string;
@@ -81,6 +82,7 @@ const totals = (t: LeakTotalsResult): LeakTotalsResult =>
 
 export async function check(argv: readonly string[], out: Output, err?: ErrorOutput, phase: (text: string) => void = () => {}): Promise<ExitStatus> {
   const opts = parseArgs(argv, { flags: ["json"], values: ["entry", "html", "imports", "timeout"] });
+  timeoutOf(argv); // refused here too when check runs in this thread (which cannot stop it)
   phase("linking the module");
   if (opts.files.length > 1) fail(`check takes one module, got ${opts.files.length}`);
   const html = opts.html as string | undefined;

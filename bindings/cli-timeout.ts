@@ -13,8 +13,8 @@ export const DEFAULT_TIMEOUT_SECONDS = 60;
 /** The compiled worker next to this file (dist/); absent when this file runs from TypeScript sources. */
 const WORKER = new URL("./cli-worker.js", import.meta.url);
 
-/** The value of --timeout in argv (seconds), or the default. */
-function timeoutOf(argv: readonly string[]): number {
+/** The value of --timeout in argv (seconds), or the default; a usage error when it is not a positive number. */
+export function timeoutOf(argv: readonly string[]): number {
   let value: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--timeout") value = argv[i + 1];
