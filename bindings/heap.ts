@@ -8,7 +8,8 @@ import {
 } from "./records.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { SiteTable, type Site } from "./sites.js";
-import { globalRoots } from "./module-globals.js";
+import { exposeGlobals, globalRoots } from "./module-globals.js";
+import { inspectModule, toBytes } from "./wasm-reader.js";
 import { allocRef, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 export type { Report };
 
@@ -150,8 +151,17 @@ export class Heap {
   private readonly sites: SiteTable | undefined;
   private readonly siteTable: SiteTable;
 
-  /** Instantiates `module` (a compiled rcalloc build). Prefer createHeap(). */
-  static async instantiate(module: WebAssembly.Module, options: HeapOptions): Promise<Heap> {
+  /**
+   * Instantiates `module`: a compiled rcalloc build (prefer createHeap()), a module with the
+   * allocator merged in or compiled in (the library path). Given its bytes instead, the module's
+   * own globals are exported first, so the leak scan counts a reference a global holds as held by
+   * it (module-globals.ts).
+   */
+  static async instantiate(module: WebAssembly.Module | BufferSource, options: HeapOptions): Promise<Heap> {
+    if (!(module instanceof WebAssembly.Module)) {
+      const bytes = toBytes(module);
+      module = await WebAssembly.compile(exposeGlobals(bytes, inspectModule(bytes)).bytes as BufferSource);
+    }
     let heap: Heap | undefined;
     const extra = options.imports ?? {};
     const imports = {

@@ -39,14 +39,14 @@ const linked = (name, optimize) => ({
     "-o", relative(EXAMPLES_DIR, join(OUT, `${name}.wasm`))],
 });
 
-const library = (target) => {
+const library = (target, entry = "index", extra = []) => {
   const dir = join(EXAMPLES_DIR, "as-library");
-  const output = join(OUT, `as-library.${target}.wasm`);
+  const output = join(OUT, `as-library${entry === "index" ? "" : `-${entry}`}.${target}.wasm`);
   return {
     dir,
     inputs: [join(dir, "assembly"), join(dir, "asconfig.json"), join(ROOT, "assembly")],
     output,
-    args: ["assembly/index.ts", "--config", "asconfig.json", "--target", target, "-o", relative(dir, output)],
+    args: [`assembly/${entry}.ts`, "--config", "asconfig.json", "--target", target, ...extra, "-o", relative(dir, output)],
   };
 };
 
@@ -70,6 +70,8 @@ export const EXAMPLES = {
   "as-program": linked("as-program", true),
   "as-library.checked": library("checked"),
   "as-library.unchecked": library("unchecked"),
+  "as-library-registry.checked": library("checked", "registry", ["--debug"]),
+  "as-library-registry.unchecked": library("unchecked", "registry", ["--debug"]),
   ...Object.fromEntries(CORPUS.map((name) => [name, corpusModule(`${name.slice("corpus/".length)}.ts`)])),
 };
 

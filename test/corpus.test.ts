@@ -22,7 +22,8 @@ import { buildExamples, CORPUS, EXAMPLES_DIR, examplePath } from "../examples/bu
 
 const work = mkdtempSync(join(tmpdir(), "rcalloc-corpus-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-beforeAll(() => buildExamples({ names: CORPUS }), 120_000);
+const LIBRARY = ["as-library-registry.checked", "as-library-registry.unchecked"];
+beforeAll(() => buildExamples({ names: [...CORPUS, ...LIBRARY] }), 120_000);
 
 interface Expectation {
   name: string;
@@ -150,6 +151,21 @@ describe("the corpus merged with the allocator (wasm-merge): the same findings",
       if (name === "corpus/global-config") {
         expect(report.references.map((r) => r.heldBy)).toEqual(["global `corpus/global-config/config`"]);
       }
+    });
+  }
+});
+
+describe("the library path (rcalloc compiled in): globals are roots too", () => {
+  for (const checked of [true, false]) {
+    it(`a handle in a global is held by it, a StaticArray global is the runtime's: no leak (${checked ? "checked" : "unchecked"})`, async () => {
+      const bytes = readFileSync(examplePath(`as-library-registry.${checked ? "checked" : "unchecked"}`));
+      const heap = await Heap.instantiate(bytes, { checked }); // bytes: its globals exported for the scan
+      expect((heap.exports as unknown as { main(): number }).main()).toBe(3);
+      const report = programReport(heap, heap.report({ scan: true }));
+      expect(report.leakCount).toBe(0);
+      const held = checked ? report.references : report.objects;
+      expect(held.filter((r) => r.heldBy).map((r) => r.heldBy)).toEqual(["global `assembly/registry/current`"]);
+      expect(report.toString()).toContain("held from outside memory, not leaks: 1 by global `assembly/registry/current`");
     });
   }
 });
