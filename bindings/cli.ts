@@ -25,7 +25,8 @@ check   Links app.wasm against the checked allocator (sites from wasm stack fram
         (default: main, if exported), and prints the misuse that trapped or the references
         still live at the end, grouped by where they were taken, each marked unreachable when
         no copy of it is left anywhere in memory. Blocks held by rcalloc's AssemblyScript
-        runtime (live GC objects) and objects the module marked with ignore() are not leaks.
+        runtime (live GC objects), objects the module marked with ignore(), and references
+        held by the module's globals or returned by the entry (JS's to put) are not leaks.
           --entry NAME   exported function to call (no arguments)
           --json         print the result as JSON instead of text
           --html FILE    also write a self-contained HTML report to FILE
