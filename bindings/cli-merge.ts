@@ -29,9 +29,10 @@ function runTool(tool: string, args: string[]): void {
 }
 
 export async function merge(argv: readonly string[], out: Output): Promise<ExitStatus> {
-  const opts = parseArgs(argv, { flags: ["checked", "unchecked", "optimize"], values: ["output"], aliases: { "-o": "--output" } });
+  const opts = parseArgs(argv, { flags: ["checked", "unchecked", "optimize", "sites"], values: ["output"], aliases: { "-o": "--output" } });
   if (opts.files.length > 1) fail(`merge takes one module, got ${opts.files.length}`);
   if (opts.checked === opts.unchecked) fail("merge needs exactly one of --checked and --unchecked");
+  if (opts.sites && !opts.checked) fail("--sites goes with --checked (the unchecked build records no sites)");
   const output = opts.output as string | undefined;
   if (!output) fail("merge needs -o OUT.wasm");
   checkOutputFile(output, "-o");
@@ -39,7 +40,7 @@ export async function merge(argv: readonly string[], out: Output): Promise<ExitS
   const { bytes } = readApp(file);
   let prepared: ReturnType<typeof prepareStaticLink>;
   try {
-    prepared = prepareStaticLink(await allocatorBytes(!!opts.checked), bytes);
+    prepared = prepareStaticLink(await allocatorBytes(!!opts.checked), bytes, { sites: !!opts.sites });
   } catch (e) {
     if (e instanceof LinkError) fail(e.message);
     throw e;
@@ -58,6 +59,7 @@ export async function merge(argv: readonly string[], out: Output): Promise<ExitS
   }
   const size = statSync(output).size;
   out.log(`${output}: ${file} with the ${opts.checked ? "checked" : "unchecked"} allocator merged in ` +
-    `(${size} bytes${opts.optimize ? ", wasm-opt -O3" : ""}); wrap it with Heap.instantiate(module, { checked: ${!!opts.checked} }), then call its _start export`);
+    `(${size} bytes${opts.optimize ? ", wasm-opt -O3" : ""}); wrap it with Heap.instantiate(module, { checked: ${!!opts.checked} }), then call its _start export` +
+    (opts.sites ? "; with { stacks: true } each call into the allocator gets its wasm stack as its site" : ""));
   return EXIT.CLEAN;
 }

@@ -17,7 +17,7 @@ export const HELP = `rcalloc — find reference-counting bugs in a wasm module, 
 Usage:
   rcalloc check app.wasm [--entry NAME] [--json] [--html FILE] [--imports host.mjs] [--timeout S]
   rcalloc bench app.wasm --entry NAME [--rounds N] [--json] [--imports host.mjs]
-  rcalloc merge app.wasm --checked|--unchecked -o OUT.wasm [--optimize]
+  rcalloc merge app.wasm --checked|--unchecked -o OUT.wasm [--optimize] [--sites]
   rcalloc --help
 
 check   Links app.wasm against the checked allocator (sites from wasm stack frames, and source
@@ -47,6 +47,9 @@ merge   Writes one module with the allocator build fused in (binaryen's wasm-mer
           --checked, --unchecked   which allocator build to merge in (one is required)
           -o, --output FILE        where to write the merged module
           --optimize               run wasm-opt -O3 on the result (inlines across the seam)
+          --sites                  with --checked: the module's calls into the allocator stay
+                                   imports, so Heap.instantiate(bytes, { checked: true,
+                                   stacks: true }) takes each call's wasm stack as its site
 
 Exit status (check): 0 clean, 1 leaks, 2 misuse trap (double put, use after put, ...),
   3 usage or file error (bad arguments, missing file, not wasm, not linkable, no such entry,

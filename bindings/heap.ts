@@ -10,6 +10,7 @@ import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, ty
 import { SiteTable, type Site } from "./sites.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { inspectModule, toBytes } from "./wasm-reader.js";
+import { SITES_MODULE, WasmSites, withSite } from "./wasm-sites.js";
 import { allocRef, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 export type { Report };
 
@@ -166,6 +167,7 @@ export class Heap {
     const extra = options.imports ?? {};
     const imports = {
       ...extra,
+      ...siteImports(module, () => heap!, options),
       env: {
         ...(extra.env ?? {}),
         abort(message: number, file: number, line: number, column: number): never {
@@ -582,6 +584,27 @@ export class Heap {
 
 /** What the message of a trap adds: which reference (taken at), where it ended, and for moves and
  *  owners the reference that holds the object now (`holders`: the object's live references). */
+/**
+ * The "rcalloc:sites" imports of a module merged with prepareStaticLink's `sites`: its calls into
+ * the allocator, taken back through the host; with `stacks` (checked build) each call's site is
+ * its wasm stack (function names; no source map survives wasm-merge), else it goes straight on.
+ */
+function siteImports(module: WebAssembly.Module, heap: () => Heap, options: HeapOptions): WebAssembly.Imports {
+  const names = WebAssembly.Module.imports(module).filter((i) => i.module === SITES_MODULE && i.kind === "function").map((i) => i.name);
+  if (!names.length) return {};
+  type Fn = (...args: number[]) => number | void;
+  let resolved: Record<string, Fn> | undefined;
+  const resolve = (): Record<string, Fn> => {
+    if (resolved) return resolved;
+    const h = heap();
+    const e = h.exports as unknown as Record<string, Fn>;
+    const sites = h.checked && options.stacks ? new WasmSites(h) : undefined;
+    resolved = Object.fromEntries(names.map((name) => [name, sites ? withSite(e, name, sites) : e[name]]));
+    return resolved;
+  };
+  return { [SITES_MODULE]: Object.fromEntries(names.map((name) => [name, (...args: number[]) => resolve()[name](...args)])) };
+}
+
 function describe(d: RcErrorDetails, code: number, message: string, holders: () => ReferenceRecord[]): string {
   const parts: string[] = [];
   if (d.handle) parts.push(`handle ${hex(d.handle)}`);

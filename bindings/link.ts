@@ -32,7 +32,7 @@ import { inspectModule, toBytes, type ModuleInfo } from "./wasm-reader.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { assemblyScriptImports, missingImports, type HostPrint, type StringReader } from "./host-imports.js";
 import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
-import { ModuleCode, WasmSites, WasmSourceMap } from "./wasm-sites.js";
+import { ModuleCode, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 
 /** Marks a block of rcalloc's AS runtime (runtime/blocks.ts MARK, at payload + 4). */
 const RUNTIME_MARK = 0x52435254;
@@ -272,20 +272,6 @@ export async function link<T = Record<string, unknown>>(
 /** Module infos of modules link() compiled (and how far their code moved when their globals were
  *  exported), so linking the same Module again needs no bytes. */
 const compiledInfo = new WeakMap<WebAssembly.Module, { info: ModuleInfo; shift: number }>();
-
-/** The allocator export `name` with a site from the wasm stack (the *At variant when there is one). */
-function withSite(e: Record<string, Fn>, name: string, sites: WasmSites): Fn {
-  const f = e[name];
-  const at = e[`${name}At`];
-  if (typeof at === "function") return (...args: number[]) => at(...args, sites.capture());
-  if (name.endsWith("At") && typeof f === "function") {
-    return (...args: number[]) => {
-      if (!args[args.length - 1]) args[args.length - 1] = sites.capture();
-      return f(...args);
-    };
-  }
-  return f;
-}
 
 function readString(memory: WebAssembly.Memory, ptr: number): string {
   if (!ptr) return "";

@@ -4,6 +4,7 @@ import { checkLinkable, LinkError } from "./linkable.js";
 import { inspectModule, KINDS, parseWasm, toBytes, type WasmBytes } from "./wasm-reader.js";
 import { encodeLimits, encodeName, replaceSections, uleb } from "./wasm-writer.js";
 import { encodeExports, withGlobalExports } from "./module-globals.js";
+import { SITES_MODULE } from "./wasm-sites.js";
 
 /**
  * The two inputs for binaryen's `wasm-merge <allocator> rcalloc <user> <name>`:
@@ -14,9 +15,15 @@ import { encodeExports, withGlobalExports } from "./module-globals.js";
  *   nothing allocates before the heap is configured;
  * - the allocator's memory asks for at least the pages the user module's import asks for
  *   (wasm-merge refuses a memory smaller than the import's minimum).
+ * - with `sites` (checked build), the module's calls into the allocator stay imports from
+ *   "rcalloc:sites", which Heap.instantiate gives: with `stacks`, each call's wasm stack becomes
+ *   its site, as link() does; the rest of the allocator (its own calls) is fused in;
+ * - its globals are exported for the leak scan (module-globals.ts).
  * Throws LinkError for a module that cannot be linked (see link()).
  */
-export function prepareStaticLink(allocatorWasm: WasmBytes, userWasm: WasmBytes): { allocator: Uint8Array; user: Uint8Array } {
+export function prepareStaticLink(
+  allocatorWasm: WasmBytes, userWasm: WasmBytes, options: { sites?: boolean } = {},
+): { allocator: Uint8Array; user: Uint8Array } {
   const allocatorBytes = toBytes(allocatorWasm);
   const userBytes = toBytes(userWasm);
   const a = parseWasm(allocatorBytes);
@@ -33,7 +40,9 @@ export function prepareStaticLink(allocatorWasm: WasmBytes, userWasm: WasmBytes)
   // User: memory imported from "rcalloc", no memory export.
   const imports: number[] = [...uleb(u.imports.length)];
   for (const i of u.imports) {
-    const module = i.kind === "memory" ? "rcalloc" : i.module;
+    // With `sites`, calls into the allocator stay imports (of SITES_MODULE), for the host to take
+    // the wasm stack as their site (Heap.instantiate with stacks); the memory is fused either way.
+    const module = i.kind === "memory" ? "rcalloc" : options.sites && i.module === "rcalloc" && i.kind === "function" ? SITES_MODULE : i.module;
     const name = i.kind === "memory" ? "memory" : i.name;
     imports.push(...encodeName(module), ...encodeName(name), KINDS.indexOf(i.kind), ...i.desc);
   }

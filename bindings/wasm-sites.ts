@@ -133,6 +133,10 @@ export class ModuleCode {
   }
 }
 
+/** Module a merged module imports the allocator's functions from when its calls should carry
+ *  sites from the wasm stack (prepareStaticLink's `sites`, Heap.instantiate). */
+export const SITES_MODULE = "rcalloc:sites";
+
 /** A source map alone (no module to bound it) decodes every frame, as before ModuleCode. */
 function locateWith(code: ModuleCode | WasmSourceMap | undefined, frame: WasmFrame) {
   return code instanceof ModuleCode ? code.locate(frame) : code?.locate(frame.offset);
@@ -238,4 +242,20 @@ export class WasmSites {
     const label = top.at ? top.where : top.frame.name ? `${top.frame.name} (${top.where})` : top.where;
     return this.heap.site(label, user.map((d) => d.line).join("\n"));
   }
+}
+
+type Fn = (...args: number[]) => number | void;
+
+/** The allocator export `name` with a site from the wasm stack (the *At variant when there is one). */
+export function withSite(e: Record<string, Fn>, name: string, sites: WasmSites): Fn {
+  const f = e[name];
+  const at = e[`${name}At`];
+  if (typeof at === "function") return (...args: number[]) => at(...args, sites.capture());
+  if (name.endsWith("At") && typeof f === "function") {
+    return (...args: number[]) => {
+      if (!args[args.length - 1]) args[args.length - 1] = sites.capture();
+      return f(...args);
+    };
+  }
+  return f;
 }

@@ -119,35 +119,44 @@ describe("the std library and third-party AssemblyScript, unchecked build", () =
   }
 });
 
-describe("the corpus merged with the allocator (wasm-merge): the same findings", () => {
+describe("the corpus merged with the allocator (wasm-merge, --sites): the same findings, sites from the wasm stack", () => {
   const wasmMerge = join(dirname(createRequire(import.meta.url).resolve("binaryen/package.json")), "bin", "wasm-merge");
 
+  /** `rcalloc merge --checked --sites`: calls into the allocator stay host imports, so stacks give sites. */
   async function merged(name: string): Promise<Heap> {
-    const prepared = prepareStaticLink(await allocatorBytes(true), readFileSync(examplePath(name)));
+    const prepared = prepareStaticLink(await allocatorBytes(true), readFileSync(examplePath(name)), { sites: true });
     const base = join(work, name.replace("/", "-"));
     writeFileSync(`${base}.rcalloc.wasm`, prepared.allocator);
     writeFileSync(`${base}.app.wasm`, prepared.user);
-    await promisify(execFile)(process.execPath, [wasmMerge, `${base}.rcalloc.wasm`, "rcalloc", `${base}.app.wasm`, "app", "-o", `${base}.wasm`, "-all"]);
-    const heap = await Heap.instantiate(await WebAssembly.compile(readFileSync(`${base}.wasm`)), { checked: true });
+    await promisify(execFile)(process.execPath, [wasmMerge, `${base}.rcalloc.wasm`, "rcalloc", `${base}.app.wasm`, "app", "-o", `${base}.wasm`, "-all", "-g"]);
+    const heap = await Heap.instantiate(readFileSync(`${base}.wasm`), { checked: true, stacks: true });
     (heap.exports as unknown as { _start(): void })._start();
     return heap;
   }
 
-  // A sample of each outcome (wasm-merge takes a second or two a module on this machine).
+  // A sample of each outcome (wasm-merge takes a second or two a module on this machine). No
+  // source map survives wasm-merge: a site is the function (name section) and its wasm offset.
+  const functionOf: Record<string, string> = { "corpus/lru-cache": "corpus/lru-cache/render", "corpus/graph": "corpus/graph/connect" };
   for (const name of ["corpus/lru-cache", "corpus/graph", "corpus/global-config", "corpus/search-tree"]) {
     const c = corpus.find((x) => x.name === name)!;
     it(`${c.file}: ${c.exit === 2 ? c.code : c.exit === 1 ? "leaks" : "clean"}`, async () => {
       const heap = await merged(name);
       const run = () => (heap.exports as unknown as { main(): number }).main();
       if (c.exit === 2) {
-        expect(run).toThrow(RcError);
-        try { run(); } catch (e) { expect((e as RcError).code).toBe(c.code); }
+        let error: RcError | undefined;
+        try { run(); } catch (e) { error = e as RcError; }
+        expect(error).toBeInstanceOf(RcError);
+        expect(error!.code).toBe(c.code);
+        expect(error!.message).toMatch(new RegExp(`moved at ${functionOf[name]} \\(wasm 0x[0-9a-f]+\\) to handle 0x[0-9a-f]+ \\(owner 2\\)`));
         return;
       }
       run();
       (heap.exports as unknown as { __collect(): void }).__collect();
       const report = programReport(heap, heap.report({ scan: true }));
       expect(report.leakCount > 0).toBe(c.exit === 1);
+      if (c.exit === 1) {
+        for (const r of report.references) expect(r.site?.label).toMatch(new RegExp(`^${functionOf[name]} \\(wasm 0x[0-9a-f]+\\)$`));
+      }
       if (name === "corpus/global-config") {
         expect(report.references.map((r) => r.heldBy)).toEqual(["global `corpus/global-config/config`"]);
       }
