@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { allocatorBytes } from "./allocator-builds.js";
 import { LinkError } from "./linkable.js";
 import { prepareStaticLink } from "./static-link.js";
+import { shiftSourceMap } from "./wasm-sites.js";
 import { checkOutputFile, EXIT, fail, parseArgs, type ExitStatus, type Output } from "./cli-usage.js";
 import { readApp } from "./cli-module.js";
 
@@ -37,7 +38,7 @@ export async function merge(argv: readonly string[], out: Output): Promise<ExitS
   if (!output) fail("merge needs -o OUT.wasm");
   checkOutputFile(output, "-o");
   const file = opts.files[0];
-  const { bytes } = readApp(file);
+  const { bytes, sourceMap } = readApp(file);
   let prepared: ReturnType<typeof prepareStaticLink>;
   try {
     prepared = prepareStaticLink(await allocatorBytes(!!opts.checked), bytes, { sites: !!opts.sites });
@@ -51,15 +52,28 @@ export async function merge(argv: readonly string[], out: Output): Promise<ExitS
     const user = join(work, "app.wasm");
     writeFileSync(allocator, prepared.allocator);
     writeFileSync(user, prepared.user);
+    // With --sites, the app's source map goes through too (moved with its code), so sites read
+    // file:line:column: OUT.wasm.map next to OUT.wasm.
+    const maps: { in: string[]; out: string[] } = { in: [], out: [] };
+    if (opts.sites && sourceMap) {
+      const map = join(work, "app.wasm.map");
+      writeFileSync(map, JSON.stringify(shiftSourceMap(sourceMap, prepared.codeShift)));
+      maps.in = ["-ism", map];
+      maps.out = ["-osm", `${resolve(output)}.map`];
+    }
     // Order matters: the allocator first, so its exports resolve the app's "rcalloc" imports.
-    runTool(binaryenTool("wasm-merge"), [allocator, "rcalloc", user, "app", "-o", resolve(output), "-all", "-g"]);
-    if (opts.optimize) runTool(binaryenTool("wasm-opt"), [resolve(output), "-O3", "-all", "-g", "-o", resolve(output)]);
+    runTool(binaryenTool("wasm-merge"), [allocator, "rcalloc", user, "app", ...maps.in, "-o", resolve(output), ...maps.out, "-all", "-g"]);
+    if (opts.optimize) {
+      const inMap = maps.out.length ? ["-ism", `${resolve(output)}.map`] : [];
+      runTool(binaryenTool("wasm-opt"), [resolve(output), ...inMap, "-O3", "-all", "-g", "-o", resolve(output), ...maps.out]);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
   const size = statSync(output).size;
   out.log(`${output}: ${file} with the ${opts.checked ? "checked" : "unchecked"} allocator merged in ` +
     `(${size} bytes${opts.optimize ? ", wasm-opt -O3" : ""}); wrap it with Heap.instantiate(module, { checked: ${!!opts.checked} }), then call its _start export` +
-    (opts.sites ? "; with { stacks: true } each call into the allocator gets its wasm stack as its site" : ""));
+    (opts.sites ? `; with { stacks: true${sourceMap ? ", sourceMap" : ""} } each call into the allocator gets its wasm stack as its site` +
+      (sourceMap ? ` (source map: ${output}.map)` : "") : ""));
   return EXIT.CLEAN;
 }

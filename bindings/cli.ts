@@ -49,7 +49,8 @@ merge   Writes one module with the allocator build fused in (binaryen's wasm-mer
           --optimize               run wasm-opt -O3 on the result (inlines across the seam)
           --sites                  with --checked: the module's calls into the allocator stay
                                    imports, so Heap.instantiate(bytes, { checked: true,
-                                   stacks: true }) takes each call's wasm stack as its site
+                                   stacks: true, sourceMap }) takes each call's wasm stack
+                                   as its site; app.wasm.map goes through as OUT.wasm.map
 
 Exit status (check): 0 clean, 1 leaks, 2 misuse trap (double put, use after put, ...),
   3 usage or file error (bad arguments, missing file, not wasm, not linkable, no such entry,

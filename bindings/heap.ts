@@ -10,7 +10,7 @@ import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, ty
 import { SiteTable, type Site } from "./sites.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { inspectModule, toBytes } from "./wasm-reader.js";
-import { SITES_MODULE, WasmSites, withSite } from "./wasm-sites.js";
+import { ModuleCode, SITES_MODULE, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 import { allocRef, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 export type { Report };
 
@@ -30,6 +30,11 @@ export interface HeapOptions {
    * is caught when they leave. `false` turns the holding off.
    */
   quarantine?: false | { blocks?: number; bytes?: number; poison?: number };
+  /**
+   * A merged module's source map (`rcalloc merge --checked --sites` writes OUT.wasm.map): with
+   * `stacks`, its calls' sites read file:line:column. Pass the module's bytes to instantiate().
+   */
+  sourceMap?: string | { sources: string[]; mappings: string };
   /** Extra imports for modules that need more than `env.abort` (a user module merged with the
    *  allocator, say). `env.abort` stays rcalloc's, so traps still become typed errors. */
   imports?: WebAssembly.Imports;
@@ -159,15 +164,19 @@ export class Heap {
    * it (module-globals.ts).
    */
   static async instantiate(module: WebAssembly.Module | BufferSource, options: HeapOptions): Promise<Heap> {
+    let code: ModuleCode | undefined;
     if (!(module instanceof WebAssembly.Module)) {
       const bytes = toBytes(module);
-      module = await WebAssembly.compile(exposeGlobals(bytes, inspectModule(bytes)).bytes as BufferSource);
+      const info = inspectModule(bytes);
+      const exposed = exposeGlobals(bytes, info); // a merged module's are exposed already
+      code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, exposed.shift);
+      module = await WebAssembly.compile(exposed.bytes as BufferSource);
     }
     let heap: Heap | undefined;
     const extra = options.imports ?? {};
     const imports = {
       ...extra,
-      ...siteImports(module, () => heap!, options),
+      ...siteImports(module, () => heap!, options, code),
       env: {
         ...(extra.env ?? {}),
         abort(message: number, file: number, line: number, column: number): never {
@@ -587,9 +596,10 @@ export class Heap {
 /**
  * The "rcalloc:sites" imports of a module merged with prepareStaticLink's `sites`: its calls into
  * the allocator, taken back through the host; with `stacks` (checked build) each call's site is
- * its wasm stack (function names; no source map survives wasm-merge), else it goes straight on.
+ * its wasm stack (function names, and file:line:column with the merged source map), else it goes
+ * straight on.
  */
-function siteImports(module: WebAssembly.Module, heap: () => Heap, options: HeapOptions): WebAssembly.Imports {
+function siteImports(module: WebAssembly.Module, heap: () => Heap, options: HeapOptions, code?: ModuleCode): WebAssembly.Imports {
   const names = WebAssembly.Module.imports(module).filter((i) => i.module === SITES_MODULE && i.kind === "function").map((i) => i.name);
   if (!names.length) return {};
   type Fn = (...args: number[]) => number | void;
@@ -598,7 +608,7 @@ function siteImports(module: WebAssembly.Module, heap: () => Heap, options: Heap
     if (resolved) return resolved;
     const h = heap();
     const e = h.exports as unknown as Record<string, Fn>;
-    const sites = h.checked && options.stacks ? new WasmSites(h) : undefined;
+    const sites = h.checked && options.stacks ? new WasmSites(h, code) : undefined;
     resolved = Object.fromEntries(names.map((name) => [name, sites ? withSite(e, name, sites) : e[name]]));
     return resolved;
   };

@@ -25,10 +25,16 @@ function scannedGlobals(info: ModuleInfo): { index: number; name: string }[] {
   return out;
 }
 
-/** `exports` plus one export per scanned global (none already exported under the reserved names). */
-export function withGlobalExports(exports: readonly ExportEntry[], info: ModuleInfo): ExportEntry[] {
-  const kept = exports.filter((e) => !e.name.startsWith(GLOBAL_EXPORT_PREFIX));
-  return [...kept, ...scannedGlobals(info).map((g) => ({ name: GLOBAL_EXPORT_PREFIX + g.name, kind: "global" as const, index: g.index }))];
+/** An export (of memory 0) that says a module's globals are exposed already: a merged module's
+ *  globals besides its app's are the allocator's bookkeeping, never roots. */
+export const GLOBALS_EXPOSED = "rcalloc:globals-exposed";
+
+/** `exports` plus one export per scanned global (none already exported under the reserved names);
+ *  with `marked`, the GLOBALS_EXPOSED mark too (a module that imports or defines a memory). */
+export function withGlobalExports(exports: readonly ExportEntry[], info: ModuleInfo, marked = false): ExportEntry[] {
+  const kept = exports.filter((e) => !e.name.startsWith(GLOBAL_EXPORT_PREFIX) && e.name !== GLOBALS_EXPOSED);
+  const globals = scannedGlobals(info).map((g) => ({ name: GLOBAL_EXPORT_PREFIX + g.name, kind: "global" as const, index: g.index }));
+  return [...kept, ...globals, ...(marked ? [{ name: GLOBALS_EXPOSED, kind: "memory" as const, index: 0 }] : [])];
 }
 
 export function encodeExports(exports: readonly ExportEntry[]): number[] {
@@ -43,6 +49,7 @@ export function encodeExports(exports: readonly ExportEntry[]): number[] {
  * source map. The module unchanged (shift 0) when it has no export section or nothing to expose.
  */
 export function exposeGlobals(bytes: Uint8Array, info: ModuleInfo): { bytes: Uint8Array; shift: number } {
+  if (info.exports.some((e) => e.name === GLOBALS_EXPOSED)) return { bytes, shift: 0 };
   const parsed = parseWasm(bytes);
   const exports = withGlobalExports(parsed.exports, info);
   if (exports.length === parsed.exports.length || !parsed.sections.some((s) => s.id === 7)) return { bytes, shift: 0 };

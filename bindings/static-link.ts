@@ -19,11 +19,12 @@ import { SITES_MODULE } from "./wasm-sites.js";
  *   "rcalloc:sites", which Heap.instantiate gives: with `stacks`, each call's wasm stack becomes
  *   its site, as link() does; the rest of the allocator (its own calls) is fused in;
  * - its globals are exported for the leak scan (module-globals.ts).
+ * `codeShift`: how far the user module's code moved (shiftSourceMap() fits its source map).
  * Throws LinkError for a module that cannot be linked (see link()).
  */
 export function prepareStaticLink(
   allocatorWasm: WasmBytes, userWasm: WasmBytes, options: { sites?: boolean } = {},
-): { allocator: Uint8Array; user: Uint8Array } {
+): { allocator: Uint8Array; user: Uint8Array; codeShift: number } {
   const allocatorBytes = toBytes(allocatorWasm);
   const userBytes = toBytes(userWasm);
   const a = parseWasm(allocatorBytes);
@@ -54,7 +55,7 @@ export function prepareStaticLink(
     kept.push({ name: "_start", kind: "function", index: u.start });
   }
   // Its globals exported for the leak scan (module-globals.ts): they stay exports of the merged module.
-  const exports = encodeExports(withGlobalExports(kept, info));
+  const exports = encodeExports(withGlobalExports(kept, info, true));
   // Without an export section, the new one takes the start section's place (7 comes before 8).
   const hasExports = u.sections.some((x) => x.id === 7);
   const sections = hasExports ? u.sections : u.sections.map((x) => x.id === 8 ? { ...x, id: 7 } : x);
@@ -64,5 +65,7 @@ export function prepareStaticLink(
   if (!a.memory) throw new LinkError("NOT_WASM", "rcalloc: merge: the allocator module defines no memory");
   const memory = { ...a.memory, min: Math.max(a.memory.min, need) };
   const allocator = replaceSections(allocatorBytes, a.sections, new Map([[5, [1, ...encodeLimits(memory)]]]));
-  return { allocator, user };
+  // The rewritten sections come before the code: its offsets all moved by the same amount.
+  const codeStart = (b: Uint8Array) => parseWasm(b).sections.find((x) => x.id === 10)?.start ?? 0;
+  return { allocator, user, codeShift: codeStart(user) - codeStart(userBytes) };
 }

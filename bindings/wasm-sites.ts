@@ -45,6 +45,30 @@ export class WasmSourceMap {
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+function encodeVlq(value: number): string {
+  let v = value < 0 ? (-value << 1) | 1 : value << 1;
+  let out = "";
+  do {
+    let digit = v & 31;
+    v >>>= 5;
+    if (v) digit |= 32;
+    out += BASE64[digit];
+  } while (v);
+  return out;
+}
+
+/**
+ * A wasm source map for the same code moved by `delta` bytes (sections before the code were
+ * rewritten): offsets are deltas after the first, so only the first segment's offset changes.
+ */
+export function shiftSourceMap<T extends { mappings: string }>(map: T, delta: number): T {
+  if (!delta) return map;
+  const first = /^[g-z0-9+/]*[A-Za-f]/.exec(map.mappings); // a VLQ ends at its first digit below 32
+  if (!first) return map;
+  const [offset] = decodeVlq(first[0]);
+  return { ...map, mappings: encodeVlq(offset + delta) + map.mappings.slice(first[0].length) };
+}
+
 function decodeVlq(segment: string): number[] {
   const out: number[] = [];
   let value = 0, shift = 0;

@@ -2,19 +2,16 @@
 // refcount bug or none, built as users build them (examples/build.js), run through
 // `rcalloc check` (text and --json): the exit status, and the exact file:line of the bug (the
 // taking site of a leak, the misusing call of a trap) in both outputs. The same modules merged
-// with the allocator (wasm-merge) find the same bugs. Third-party AssemblyScript (as-bignum,
+// with the allocator (rcalloc merge --checked --sites) find the same bugs at the same lines. Third-party AssemblyScript (as-bignum,
 // assemblyscript-json) and std-library programs run clean in both builds.
 //
 // Each module says what to expect in its header: "// expect: exit N [CODE]", and marks the line
 // of the bug with "//!".
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allocatorBytes, Heap, link, prepareStaticLink, programReport, RcError } from "../bindings/node.js";
+import { Heap, inspectModule, link, ModuleCode, programReport, RcError, WasmSourceMap, wasmStack } from "../bindings/node.js";
 import { main } from "../bindings/cli.js";
 import type { CheckResult } from "../bindings/cli-check.js";
 // @ts-expect-error: plain JS build script
@@ -119,44 +116,41 @@ describe("the std library and third-party AssemblyScript, unchecked build", () =
   }
 });
 
-describe("the corpus merged with the allocator (wasm-merge, --sites): the same findings, sites from the wasm stack", () => {
-  const wasmMerge = join(dirname(createRequire(import.meta.url).resolve("binaryen/package.json")), "bin", "wasm-merge");
-
-  /** `rcalloc merge --checked --sites`: calls into the allocator stay host imports, so stacks give sites. */
-  async function merged(name: string): Promise<Heap> {
-    const prepared = prepareStaticLink(await allocatorBytes(true), readFileSync(examplePath(name)), { sites: true });
-    const base = join(work, name.replace("/", "-"));
-    writeFileSync(`${base}.rcalloc.wasm`, prepared.allocator);
-    writeFileSync(`${base}.app.wasm`, prepared.user);
-    await promisify(execFile)(process.execPath, [wasmMerge, `${base}.rcalloc.wasm`, "rcalloc", `${base}.app.wasm`, "app", "-o", `${base}.wasm`, "-all", "-g"]);
-    const heap = await Heap.instantiate(readFileSync(`${base}.wasm`), { checked: true, stacks: true });
+describe("the corpus merged with the allocator (rcalloc merge --checked --sites): the same findings and sites", () => {
+  /** `rcalloc merge --checked --sites`: calls into the allocator stay host imports, so stacks give
+   *  sites; the app's source map goes through wasm-merge as OUT.wasm.map. */
+  async function merged(name: string): Promise<{ heap: Heap; code: ModuleCode }> {
+    const out = join(work, `${name.replace("/", "-")}.merged.wasm`);
+    const r = await rcalloc("merge", examplePath(name), "--checked", "--sites", "-o", out);
+    expect(r.status, r.stderr).toBe(0);
+    const bytes = readFileSync(out);
+    const sourceMap = readFileSync(`${out}.map`, "utf8");
+    const heap = await Heap.instantiate(bytes, { checked: true, stacks: true, sourceMap });
     (heap.exports as unknown as { _start(): void })._start();
-    return heap;
+    return { heap, code: new ModuleCode(inspectModule(bytes), new WasmSourceMap(sourceMap)) };
   }
 
-  // A sample of each outcome (wasm-merge takes a second or two a module on this machine). No
-  // source map survives wasm-merge: a site is the function (name section) and its wasm offset.
-  const functionOf: Record<string, string> = { "corpus/lru-cache": "corpus/lru-cache/render", "corpus/graph": "corpus/graph/connect" };
+  // A sample of each outcome (wasm-merge takes a second or two a module on this machine).
   for (const name of ["corpus/lru-cache", "corpus/graph", "corpus/global-config", "corpus/search-tree"]) {
     const c = corpus.find((x) => x.name === name)!;
-    it(`${c.file}: ${c.exit === 2 ? c.code : c.exit === 1 ? "leaks" : "clean"}`, async () => {
-      const heap = await merged(name);
+    it(`${c.file}: ${c.exit === 2 ? c.code : c.exit === 1 ? "leaks" : "clean"}${c.at ? ` at ${c.at}` : ""}`, async () => {
+      const { heap, code } = await merged(name);
       const run = () => (heap.exports as unknown as { main(): number }).main();
       if (c.exit === 2) {
         let error: RcError | undefined;
         try { run(); } catch (e) { error = e as RcError; }
         expect(error).toBeInstanceOf(RcError);
         expect(error!.code).toBe(c.code);
-        expect(error!.message).toMatch(new RegExp(`moved at ${functionOf[name]} \\(wasm 0x[0-9a-f]+\\) to handle 0x[0-9a-f]+ \\(owner 2\\)`));
+        // the first frame of the program's own source is the misusing call
+        expect(wasmStack(error!.stack ?? "", code).find((line) => line.includes("(corpus/"))).toContain(`(${c.at}`);
+        expect(error!.message).toMatch(/taken at corpus\/graph\.ts:16:\d+; moved at corpus\/graph\.ts:9:\d+ to handle 0x[0-9a-f]+ \(owner 2\)/);
         return;
       }
       run();
       (heap.exports as unknown as { __collect(): void }).__collect();
       const report = programReport(heap, heap.report({ scan: true }));
       expect(report.leakCount > 0).toBe(c.exit === 1);
-      if (c.exit === 1) {
-        for (const r of report.references) expect(r.site?.label).toMatch(new RegExp(`^${functionOf[name]} \\(wasm 0x[0-9a-f]+\\)$`));
-      }
+      if (c.exit === 1) for (const r of report.references) expect(r.site?.label.startsWith(c.at!), r.site?.label).toBe(true);
       if (name === "corpus/global-config") {
         expect(report.references.map((r) => r.heldBy)).toEqual(["global `corpus/global-config/config`"]);
       }
