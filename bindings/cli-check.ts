@@ -135,13 +135,15 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
   // above): a handle found nowhere else is unreachable, not "maybe held by JS".
   report.linked = false;
   const leaks = reportLeaks(report);
+  const ignoredObjects = new Set(report.objects.filter((o) => o.ignored).map((o) => o.ptr)); // as leaks.ts: ignored comes first
   Object.assign(result, {
     status: leaks.count ? "leaks" : "clean",
     exitCode: leaks.count ? EXIT.LEAKS : EXIT.CLEAN,
     leaks: {
       ...totals(leaks),
       ignored: leaks.ignored,
-      held: report.references.filter((r) => r.heldBy && !r.raw).map((r) => ({ handle: r.handle, object: r.ptr, heldBy: r.heldBy!, site: siteResult(r.site) })),
+      held: report.references.filter((r) => r.heldBy && !r.raw && !ignoredObjects.has(r.ptr))
+        .map((r) => ({ handle: r.handle, object: r.ptr, heldBy: r.heldBy!, site: siteResult(r.site) })),
       references: leaks.items.map(({ record }) => {
         const r = record as ReferenceRecord;
         return {
