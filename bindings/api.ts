@@ -16,7 +16,7 @@ export { minimalWasi, WasiExitError, WASI_MODULE } from "./wasi.js";
 export { inspectModule, type ModuleInfo, type WasmBytes } from "./wasm-reader.js";
 export { prepareStaticLink } from "./static-link.js";
 export { allocatorBytes, type WasmSource } from "./allocator-builds.js";
-export { WasmSourceMap, wasmStack } from "./wasm-sites.js";
+export { ModuleCode, WasmSourceMap, wasmStack } from "./wasm-sites.js";
 export {
   Ref, wrap, allocRef, jsLeaks, collectJsLeaks, clearJsLeaks, setRefDefaults, canReportJsLeaks, type JsLeak, type RefOptions,
 } from "./ref.js";

@@ -5,10 +5,10 @@
 import { measureOverhead, type OverheadProgress } from "./measure.js";
 import { overheadToText } from "./measure-text.js";
 import { EXIT, fail, parseArgs, type ErrorOutput, type ExitStatus, type Output } from "./cli-usage.js";
-import { readApp, requireEntry } from "./cli-module.js";
+import { loadHostImports, readApp, requireEntry } from "./cli-module.js";
 
 export async function bench(argv: readonly string[], out: Output, err: ErrorOutput): Promise<ExitStatus> {
-  const opts = parseArgs(argv, { flags: ["json"], values: ["entry", "rounds"] });
+  const opts = parseArgs(argv, { flags: ["json"], values: ["entry", "rounds", "imports"] });
   if (opts.files.length > 1) fail(`bench takes one module, got ${opts.files.length}`);
   const file = opts.files[0];
   const { bytes, info } = readApp(file);
@@ -25,7 +25,9 @@ export async function bench(argv: readonly string[], out: Output, err: ErrorOutp
     if (err.isTTY) err.write(`\r${text}\x1b[K`);
     else err.write(`${text}\n`);
   };
-  const result = await measureOverhead(bytes, { entry, rounds, onProgress: progress });
+  const hostImports = typeof opts.imports === "string" ? await loadHostImports(opts.imports) : undefined;
+  const print = (line: string) => err.write(`${line}\n`);
+  const result = await measureOverhead(bytes, { entry, rounds, onProgress: progress, link: { hostImports, print } });
   if (err.isTTY) err.write("\n");
   if (opts.json) out.log(JSON.stringify(result, null, 2));
   else out.log(overheadToText(result, `rcalloc bench: ${file}, entry ${entry}`));

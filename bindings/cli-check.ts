@@ -10,9 +10,12 @@ import { LinkError } from "./linkable.js";
 import { failureToHTML, reportToHTML } from "./report-html.js";
 import { describeLeakTotals, reportLeaks, type ObjectRecord, type ReferenceRecord } from "./report.js";
 import type { Site } from "./sites.js";
-import { WasmSourceMap, wasmStack } from "./wasm-sites.js";
-import { checkOutputFile, EXIT, fail, parseArgs, writeOutputFile, type ExitStatus, type Output, type ParsedArgs } from "./cli-usage.js";
-import { readApp, requireEntry } from "./cli-module.js";
+import { ModuleCode, WasmSourceMap, wasmStack } from "./wasm-sites.js";
+import {
+  checkOutputFile, EXIT, fail, parseArgs, UsageError, writeOutputFile, type ErrorOutput, type ExitStatus, type Output, type ParsedArgs,
+} from "./cli-usage.js";
+import { loadHostImports, readApp, requireEntry } from "./cli-module.js";
+import { timeoutOf } from "./cli-timeout.js";
 
 interface SiteResult {
   label: string;
@@ -34,7 +37,7 @@ export interface CheckResult {
   file: string;
   entry: string | null;
   build: "checked";
-  status?: "clean" | "leaks" | "misuse" | "failed";
+  status?: "clean" | "leaks" | "misuse" | "failed" | "timeout";
   exitCode?: ExitStatus;
   /** What the entry returned (a bigint is printed as a string). */
   returned?: unknown;
@@ -46,6 +49,8 @@ export interface CheckResult {
   leaks?: LeakTotalsResult & {
     /** Objects marked with ignore(): never leaks. */
     ignored: number;
+    /** References held from outside memory (a global of the module, the entry's return value): never leaks. */
+    held: { handle: number; object: number; heldBy: string; site: SiteResult | null }[];
     references: {
       handle: number; object: number; order: number; owner: number | null; weak: boolean;
       site: SiteResult | null; reachable: boolean | null; storedAt: number | null;
@@ -75,8 +80,10 @@ function show(value: unknown): string {
 const totals = (t: LeakTotalsResult): LeakTotalsResult =>
   ({ count: t.count, weak: t.weak, objects: t.objects, bytes: t.bytes, unreachable: t.unreachable, stored: t.stored });
 
-export async function check(argv: readonly string[], out: Output): Promise<ExitStatus> {
-  const opts = parseArgs(argv, { flags: ["json"], values: ["entry", "html"] });
+export async function check(argv: readonly string[], out: Output, err?: ErrorOutput, phase: (text: string) => void = () => {}): Promise<ExitStatus> {
+  const opts = parseArgs(argv, { flags: ["json"], values: ["entry", "html", "imports", "timeout"] });
+  timeoutOf(argv); // refused here too when check runs in this thread (which cannot stop it)
+  phase("linking the module");
   if (opts.files.length > 1) fail(`check takes one module, got ${opts.files.length}`);
   const html = opts.html as string | undefined;
   if (html) checkOutputFile(html, "--html");
@@ -86,37 +93,52 @@ export async function check(argv: readonly string[], out: Output): Promise<ExitS
   if (entry !== undefined) requireEntry(file, info, entry);
   else if (info.exports.some((e) => e.name === "main" && e.kind === "function")) entry = "main";
 
-  const result: CheckResult = { tool: "rcalloc check", file, entry: entry ?? null, build: "checked" };
-  let linked: Linked;
-  try {
-    linked = await link(bytes, { checked: true, stacks: true, sourceMap });
-    const exports = linked.instance.exports as Record<string, () => unknown>;
-    if (entry && entry !== "_start") result.returned = exports[entry](); // link() ran _start
+  const hostImports = typeof opts.imports === "string" ? await loadHostImports(opts.imports) : undefined;
+  // The module's console.log, trace, ... go to stderr: stdout is the report (or its JSON).
+  const print = (line: string) => (err ?? process.stderr).write(`${line}\n`);
 
+  const result: CheckResult = { tool: "rcalloc check", file, entry: entry ?? null, build: "checked" };
+  let linked: Linked | undefined;
+  try {
+    linked = await link(bytes, { checked: true, stacks: true, sourceMap, hostImports, print });
+    const exports = linked.instance.exports as Record<string, () => unknown>;
+    if (entry && entry !== "_start") { // link() ran _start
+      phase(`running the entry ${entry}`);
+      result.returned = exports[entry]();
+    }
+    phase("collecting garbage and walking the heap");
   } catch (caught) {
+    if (caught instanceof UsageError) throw caught; // --imports' module returned no imports object
     const error = caught as Error & Partial<RcError>;
     const exit = exitStatusOf(error);
     if (exit === EXIT.USAGE) fail(error.message);
     const map = sourceMap ? new WasmSourceMap(sourceMap) : undefined;
+    const code = linked?.code ?? new ModuleCode(info, map);
     Object.assign(result, {
       status: exit === EXIT.MISUSE ? "misuse" : "failed", exitCode: exit,
       error: {
         name: error.name, code: error.code ?? null, message: error.message,
         handle: error.handle ?? null, object: error.object ?? null,
-        site: siteResult(error.site), putSite: siteResult(error.putSite), trappedAt: wasmStack(error.stack ?? "", map),
+        site: siteResult(error.site), putSite: siteResult(error.putSite), trappedAt: wasmStack(error.stack ?? "", code),
       },
     });
     return finish(out, opts, result, () => describeFailure(result), () => failurePage(result));
   }
   linked.collect();
-  const report = linked.report({ scan: true }); // also: is a copy of each leaked handle left anywhere?
+  const report = linked.report({ scan: true, returned: entry ? { entry, value: result.returned } : undefined });
+  // check is the module's only JS caller and keeps nothing but the entry's result (marked held
+  // above): a handle found nowhere else is unreachable, not "maybe held by JS".
+  report.linked = false;
   const leaks = reportLeaks(report);
+  const ignoredObjects = new Set(report.objects.filter((o) => o.ignored).map((o) => o.ptr)); // as leaks.ts: ignored comes first
   Object.assign(result, {
     status: leaks.count ? "leaks" : "clean",
     exitCode: leaks.count ? EXIT.LEAKS : EXIT.CLEAN,
     leaks: {
       ...totals(leaks),
       ignored: leaks.ignored,
+      held: report.references.filter((r) => r.heldBy && !r.raw && !ignoredObjects.has(r.ptr))
+        .map((r) => ({ handle: r.handle, object: r.ptr, heldBy: r.heldBy!, site: siteResult(r.site) })),
       references: leaks.items.map(({ record }) => {
         const r = record as ReferenceRecord;
         return {
@@ -147,8 +169,9 @@ function describeReport(result: CheckResult, report: LinkedReport, leaks: Leaks<
     ? ` (the AssemblyScript runtime holds ${plural(report.runtime.objects, "block")}, ${report.runtime.bytes} bytes: not leaks)`
     : "";
   const ignored = leaks.ignored ? ` (${plural(leaks.ignored, "ignored object")}: not leaks)` : "";
+  const held = leaks.held ? ` (${plural(leaks.held, "reference")} held by ${leaks.heldBy.map(([by]) => by).join(", ")}: not leaks)` : "";
   if (result.status === "clean") {
-    lines.push(`CLEAN  no references left${returned}${runtime}${ignored}`);
+    lines.push(`CLEAN  no references left${returned}${runtime}${ignored}${held}`);
   } else {
     lines.push(`LEAKS  ${describeLeakTotals(leaks, "reference")} still live${returned}`, "");
     lines.push(report.toString());
@@ -156,7 +179,8 @@ function describeReport(result: CheckResult, report: LinkedReport, leaks: Leaks<
   return lines.join("\n");
 }
 
-const putTitle = (code: string | null): string => (code === "DOUBLE_PUT" ? "first put" : "put at");
+const putTitle = (code: string | null): string =>
+  code === "DOUBLE_PUT" ? "first put" : code === "USE_AFTER_MOVE" ? "moved at" : "put at";
 
 function describeFailure(result: CheckResult): string {
   const e = result.error!;

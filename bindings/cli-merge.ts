@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { allocatorBytes } from "./allocator-builds.js";
 import { LinkError } from "./linkable.js";
 import { prepareStaticLink } from "./static-link.js";
+import { shiftSourceMap } from "./wasm-sites.js";
 import { checkOutputFile, EXIT, fail, parseArgs, type ExitStatus, type Output } from "./cli-usage.js";
 import { readApp } from "./cli-module.js";
 
@@ -29,17 +30,18 @@ function runTool(tool: string, args: string[]): void {
 }
 
 export async function merge(argv: readonly string[], out: Output): Promise<ExitStatus> {
-  const opts = parseArgs(argv, { flags: ["checked", "unchecked", "optimize"], values: ["output"], aliases: { "-o": "--output" } });
+  const opts = parseArgs(argv, { flags: ["checked", "unchecked", "optimize", "sites"], values: ["output"], aliases: { "-o": "--output" } });
   if (opts.files.length > 1) fail(`merge takes one module, got ${opts.files.length}`);
   if (opts.checked === opts.unchecked) fail("merge needs exactly one of --checked and --unchecked");
+  if (opts.sites && !opts.checked) fail("--sites goes with --checked (the unchecked build records no sites)");
   const output = opts.output as string | undefined;
   if (!output) fail("merge needs -o OUT.wasm");
   checkOutputFile(output, "-o");
   const file = opts.files[0];
-  const { bytes } = readApp(file);
+  const { bytes, sourceMap } = readApp(file);
   let prepared: ReturnType<typeof prepareStaticLink>;
   try {
-    prepared = prepareStaticLink(await allocatorBytes(!!opts.checked), bytes);
+    prepared = prepareStaticLink(await allocatorBytes(!!opts.checked), bytes, { sites: !!opts.sites });
   } catch (e) {
     if (e instanceof LinkError) fail(e.message);
     throw e;
@@ -50,14 +52,28 @@ export async function merge(argv: readonly string[], out: Output): Promise<ExitS
     const user = join(work, "app.wasm");
     writeFileSync(allocator, prepared.allocator);
     writeFileSync(user, prepared.user);
+    // With --sites, the app's source map goes through too (moved with its code), so sites read
+    // file:line:column: OUT.wasm.map next to OUT.wasm.
+    const maps: { in: string[]; out: string[] } = { in: [], out: [] };
+    if (opts.sites && sourceMap) {
+      const map = join(work, "app.wasm.map");
+      writeFileSync(map, JSON.stringify(shiftSourceMap(sourceMap, prepared.codeShift)));
+      maps.in = ["-ism", map];
+      maps.out = ["-osm", `${resolve(output)}.map`];
+    }
     // Order matters: the allocator first, so its exports resolve the app's "rcalloc" imports.
-    runTool(binaryenTool("wasm-merge"), [allocator, "rcalloc", user, "app", "-o", resolve(output), "-all", "-g"]);
-    if (opts.optimize) runTool(binaryenTool("wasm-opt"), [resolve(output), "-O3", "-all", "-g", "-o", resolve(output)]);
+    runTool(binaryenTool("wasm-merge"), [allocator, "rcalloc", user, "app", ...maps.in, "-o", resolve(output), ...maps.out, "-all", "-g"]);
+    if (opts.optimize) {
+      const inMap = maps.out.length ? ["-ism", `${resolve(output)}.map`] : [];
+      runTool(binaryenTool("wasm-opt"), [resolve(output), ...inMap, "-O3", "-all", "-g", "-o", resolve(output), ...maps.out]);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
   const size = statSync(output).size;
   out.log(`${output}: ${file} with the ${opts.checked ? "checked" : "unchecked"} allocator merged in ` +
-    `(${size} bytes${opts.optimize ? ", wasm-opt -O3" : ""}); wrap it with Heap.instantiate(module, { checked: ${!!opts.checked} }), then call its _start export`);
+    `(${size} bytes${opts.optimize ? ", wasm-opt -O3" : ""}); wrap it with Heap.instantiate(module, { checked: ${!!opts.checked} }), then call its _start export` +
+    (opts.sites ? `; with { stacks: true${sourceMap ? ", sourceMap" : ""} } each call into the allocator gets its wasm stack as its site` +
+      (sourceMap ? ` (source map: ${output}.map)` : "") : ""));
   return EXIT.CLEAN;
 }

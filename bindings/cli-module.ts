@@ -1,7 +1,9 @@
 // The module a command runs: read, vetted (one usage error for each way it can be unusable), its
 // source map found, its entry checked.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { LinkOptions } from "./link.js";
 import { LinkError } from "./linkable.js";
 import { inspectModule, type ModuleInfo } from "./wasm-reader.js";
 import { fail } from "./cli-usage.js";
@@ -63,4 +65,27 @@ export function requireEntry(file: string, info: ModuleInfo, entry: string): voi
   fail(found
     ? `${file}: export "${entry}" is a ${found.kind}, not a function`
     : `${file} has no exported function "${entry}" (exported functions: ${list})`);
+}
+
+/**
+ * `--imports host.mjs`: a module whose default export, given the instance's memory and a reader
+ * of its strings, returns the extra imports ({ env: { ... }, ... }) the module needs.
+ */
+export async function loadHostImports(file: string): Promise<NonNullable<LinkOptions["hostImports"]>> {
+  if (!existsSync(file)) fail(`--imports ${file}: no such file`);
+  let loaded: { default?: unknown };
+  try {
+    loaded = await import(pathToFileURL(resolve(file)).href) as { default?: unknown };
+  } catch (e) {
+    fail(`--imports ${file}: cannot load it (${(e as Error).message.split("\n")[0]})`);
+  }
+  const make = loaded.default;
+  if (typeof make !== "function") {
+    fail(`--imports ${file}: its default export must be a function (memory, getString) => imports, got ${typeof make}`);
+  }
+  return (memory, getString) => {
+    const imports = make(memory, getString) as unknown;
+    if (typeof imports !== "object" || imports === null) fail(`--imports ${file}: its default export returned ${String(imports)}, not an imports object`);
+    return imports as Record<string, Record<string, unknown>>;
+  };
 }

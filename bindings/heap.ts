@@ -10,6 +10,9 @@ import {
 } from "./records.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { SiteTable, type Site } from "./sites.js";
+import { exposeGlobals, globalRoots } from "./module-globals.js";
+import { inspectModule, toBytes } from "./wasm-reader.js";
+import { ModuleCode, SITES_MODULE, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 import { allocRef, collectJsLeaks, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 import {
   allocEncoded, decode, HeapView, makeResizable, MemoryBytes, type StringEncoding, type TypedArrayConstructor,
@@ -32,6 +35,11 @@ export interface HeapOptions {
    * is caught when they leave. `false` turns the holding off.
    */
   quarantine?: false | { blocks?: number; bytes?: number; poison?: number };
+  /**
+   * A merged module's source map (`rcalloc merge --checked --sites` writes OUT.wasm.map): with
+   * `stacks`, its calls' sites read file:line:column. Pass the module's bytes to instantiate().
+   */
+  sourceMap?: string | { sources: string[]; mappings: string };
   /** Extra imports for modules that need more than `env.abort` (a user module merged with the
    *  allocator, say). `env.abort` stays rcalloc's, so traps still become typed errors. */
   imports?: WebAssembly.Imports;
@@ -177,12 +185,26 @@ export class Heap {
   private readonly siteTable: SiteTable;
   private readonly memoryBytes: MemoryBytes;
 
-  /** Instantiates `module` (a compiled rcalloc build). Prefer createHeap(). */
-  static async instantiate(module: WebAssembly.Module, options: HeapOptions): Promise<Heap> {
+  /**
+   * Instantiates `module`: a compiled rcalloc build (prefer createHeap()), a module with the
+   * allocator merged in or compiled in (the library path). Given its bytes instead, the module's
+   * own globals are exported first, so the leak scan counts a reference a global holds as held by
+   * it (module-globals.ts).
+   */
+  static async instantiate(module: WebAssembly.Module | BufferSource, options: HeapOptions): Promise<Heap> {
+    let code: ModuleCode | undefined;
+    if (!(module instanceof WebAssembly.Module)) {
+      const bytes = toBytes(module);
+      const info = inspectModule(bytes);
+      const exposed = exposeGlobals(bytes, info); // a merged module's are exposed already
+      code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, exposed.shift);
+      module = await WebAssembly.compile(exposed.bytes as BufferSource);
+    }
     let heap: Heap | undefined;
     const extra = options.imports ?? {};
     const imports = {
       ...extra,
+      ...siteImports(module, () => heap!, options, code),
       env: {
         ...(extra.env ?? {}),
         abort(message: number, file: number, line: number, column: number): never {
@@ -533,6 +555,12 @@ export class Heap {
       if (found) Object.assign(reference, found.get(reference.handle & Handle.INDEX_MASK) ?? { reachable: false });
       references.push(reference);
     }
+    // A module with the allocator merged in exports its globals for the scan (module-globals.ts).
+    const roots = globalRoots(e as unknown as WebAssembly.Exports);
+    if (roots.size) {
+      for (const r of references) if (roots.has(r.handle)) r.heldBy = roots.get(r.handle);
+      if (!this.checked) for (const o of objects) if (roots.has(o.ptr)) o.heldBy = roots.get(o.ptr);
+    }
     const sizes = new Map(objects.map((o) => [o.ptr, o.size]));
     for (const r of references) r.size = sizes.get(r.ptr) ?? 0;
     // Checked build: a raw block (malloc) is held by its pointer, so it stands as one reference,
@@ -599,9 +627,17 @@ export class Heap {
     return options?.collect ? collectJsLeaks(this) : jsLeaks(this);
   }
 
-  /** The site table, so AssemblyScript callers' site ids can be given labels. */
+  /** A site id for `label` (1, 2, 3, ...), for AssemblyScript callers that pass site ids. */
   site(label: string, stack = ""): number {
     return this.siteTable.intern(stack, label);
+  }
+
+  /**
+   * Labels a site id of the caller's choosing (1 .. 2^31-1), e.g. a constant AssemblyScript code
+   * passes to allocAt: reports then print `label` for it instead of "site #id".
+   */
+  labelSite(id: number, label: string): void {
+    this.siteTable.label(id, label);
   }
 
   /** Builds the typed error for a trap (called from env.abort). */
@@ -624,16 +660,64 @@ export class Heap {
       putSite: this.siteTable.get(r[ErrorRecord.putSite]),
       detail: r[ErrorRecord.detail],
     };
-    return new ErrorClass(message + describe(details, code), details);
+    const holders = () => details.object ? this.report().references.filter((r) => r.ptr === details.object) : [];
+    return new ErrorClass(message + describe(details, code, message, holders), details);
   }
 }
 
-function describe(d: RcErrorDetails, code: number): string {
+/** What the message of a trap adds: which reference (taken at), where it ended, and for moves and
+ *  owners the reference that holds the object now (`holders`: the object's live references). */
+/**
+ * The "rcalloc:sites" imports of a module merged with prepareStaticLink's `sites`: its calls into
+ * the allocator, taken back through the host; with `stacks` (checked build) each call's site is
+ * its wasm stack (function names, and file:line:column with the merged source map), else it goes
+ * straight on.
+ */
+function siteImports(module: WebAssembly.Module, heap: () => Heap, options: HeapOptions, code?: ModuleCode): WebAssembly.Imports {
+  const names = WebAssembly.Module.imports(module).filter((i) => i.module === SITES_MODULE && i.kind === "function").map((i) => i.name);
+  if (!names.length) return {};
+  type Fn = (...args: number[]) => number | void;
+  let resolved: Record<string, Fn> | undefined;
+  const resolve = (): Record<string, Fn> => {
+    if (resolved) return resolved;
+    const h = heap();
+    const e = h.exports as unknown as Record<string, Fn>;
+    const sites = h.checked && options.stacks ? new WasmSites(h, code) : undefined;
+    resolved = Object.fromEntries(names.map((name) => [name, sites ? withSite(e, name, sites) : e[name]]));
+    return resolved;
+  };
+  return { [SITES_MODULE]: Object.fromEntries(names.map((name) => [name, (...args: number[]) => resolve()[name](...args)])) };
+}
+
+function describe(d: RcErrorDetails, code: number, message: string, holders: () => ReferenceRecord[]): string {
   const parts: string[] = [];
   if (d.handle) parts.push(`handle ${hex(d.handle)}`);
   if (d.object) parts.push(`object ${hex(d.object)}`);
   if (d.site) parts.push(`taken at ${d.site.label}`);
-  if (d.putSite) parts.push(`${code === ErrorCode.DOUBLE_PUT ? "first put" : "put"} at ${d.putSite.label}`);
+  const ownerOf = (r: ReferenceRecord) => r.owner ? `owner ${r.owner}` : "no owner";
+  const taken = (r: ReferenceRecord) => r.site ? `, taken at ${r.site.label}` : "";
+  if (code === ErrorCode.USE_AFTER_MOVE) {
+    // The move issued the new handle with the move's site: that is where the reference went.
+    const to = d.putSite ? holders().find((r) => !r.weak && r.site?.id === d.putSite!.id) : undefined;
+    if (d.putSite) parts.push(`moved at ${d.putSite.label}${to ? ` to handle ${hex(to.handle)} (${ownerOf(to)})` : ""}`);
+  } else if (d.putSite) {
+    parts.push(`${code === ErrorCode.DOUBLE_PUT ? "first put" : "put"} at ${d.putSite.label}`);
+  }
+  if (code === ErrorCode.OWNERSHIP && d.detail) {
+    const owned = holders().filter((r) => r.owner);
+    const list = (rs: ReferenceRecord[]) => rs.map((r) => `${ownerOf(r)} (handle ${hex(r.handle)}${taken(r)})`).join(", ");
+    if (/holds no reference/.test(message)) {
+      parts.push(`owner ${d.detail} holds none`);
+      parts.push(owned.length ? `held by ${list(owned)}` : "no owner holds it");
+    } else if (/already holds/.test(message)) {
+      const mine = owned.filter((r) => r.owner === d.detail);
+      parts.push(`owner ${d.detail} holds ${mine.length ? list(mine) : "one"}`);
+    } else if (/belongs to an owner/.test(message)) {
+      parts.push(`held by owner ${d.detail}: release it with putFor(h, ${d.detail})`);
+    } else {
+      parts.push(`owner ${d.detail}`);
+    }
+  }
   if (code === ErrorCode.OUT_OF_MEMORY && d.detail) parts.push(`${d.detail} bytes asked for`);
   if (code === ErrorCode.SHARED_RESIZE && d.detail) parts.push(`${d.detail} references held`);
   if (code === ErrorCode.WRITE_AFTER_FREE) parts.push(`byte ${d.detail ?? 0} of the payload changed`);

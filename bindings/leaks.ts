@@ -8,6 +8,8 @@
 //   - checked build: every handle still held (strong or weak: a weak handle never put keeps its
 //     dead object's block reserved) whose object is not ignored (heap.ignore);
 //   - unchecked build: every live object not ignored (no handles exist there);
+//   - never a reference (or unchecked: object) held from outside linear memory (`heldBy`: a wasm
+//     global of the module, a value returned to JS): a root, like kmemleak's;
 //   - in a leaksSince(mark) report only what came after the mark (the report holds nothing else);
 //     in the unchecked build that is a count only (`countOnly`).
 // An object's bytes are its payload size as asked for, counted once however many handles hold it.
@@ -19,6 +21,7 @@ export interface LeakObjectInput {
   order: number;
   ignored?: boolean;
   reachable?: boolean;
+  heldBy?: string;
 }
 
 /** The fields of a reference record the model reads (ReferenceRecord and ReferenceJSON). */
@@ -30,6 +33,7 @@ export interface LeakReferenceInput {
   owner?: number;
   weak?: boolean;
   reachable?: boolean;
+  heldBy?: string;
 }
 
 export interface LeakSite {
@@ -98,6 +102,10 @@ export interface Leaks<O, R> extends LeakTotals {
   countOnly: boolean;
   /** Objects marked with heap.ignore() (in the report), left out of everything above. */
   ignored: number;
+  /** References (checked) or objects held from outside memory (a global, JS): not leaks. */
+  held: number;
+  /** ... by what ("global `cache`"), most first. */
+  heldBy: [by: string, count: number][];
   /** Every leak, oldest first. */
   items: Leak<O | R>[];
   /** Payload addresses of the leaked objects. */
@@ -127,13 +135,13 @@ function count<T>(totals: LeakTotals, seen: Set<number>, leak: Leak<T>, weak: bo
 }
 
 /** The records that are leaks (the rule at the top of this file), in the report's order. */
-function leakRecords<O extends LeakObjectInput, R extends LeakReferenceInput>(source: LeakSource<O, R>): { records: (O | R)[]; ignored: Set<number> } {
+function leakRecords<O extends LeakObjectInput, R extends LeakReferenceInput>(source: LeakSource<O, R>): { records: (O | R)[]; ignored: Set<number>; held: (O | R)[] } {
   const ignored = new Set<number>();
   for (const o of source.objects) if (o.ignored) ignored.add(o.ptr);
-  const records: (O | R)[] = source.checked
+  const candidates: (O | R)[] = source.checked
     ? source.references.filter((r) => !ignored.has(r.ptr))
     : source.objects.filter((o) => !o.ignored);
-  return { records, ignored };
+  return { records: candidates.filter((r) => !r.heldBy), ignored, held: candidates.filter((r) => r.heldBy) };
 }
 
 /** How many leaks a report holds: findLeaks(source).count, without sizes or groups. */
@@ -143,7 +151,9 @@ export function countLeaks<O extends LeakObjectInput, R extends LeakReferenceInp
 
 /** The leaks of a report (see the top of this file). */
 export function findLeaks<O extends LeakObjectInput, R extends LeakReferenceInput>(source: LeakSource<O, R>): Leaks<O, R> {
-  const { records, ignored: ignoredPtrs } = leakRecords(source);
+  const { records, ignored: ignoredPtrs, held } = leakRecords(source);
+  const heldBy = new Map<string, number>();
+  for (const r of held) heldBy.set(r.heldBy!, (heldBy.get(r.heldBy!) ?? 0) + 1);
   const sizes = new Map<number, number>();
   for (const o of source.objects) sizes.set(o.ptr, o.size);
 
@@ -188,6 +198,8 @@ export function findLeaks<O extends LeakObjectInput, R extends LeakReferenceInpu
     unit: source.checked ? "reference" : "object",
     countOnly,
     ignored: ignoredPtrs.size,
+    held: held.length,
+    heldBy: [...heldBy].sort((a, b) => b[1] - a[1]),
     items: leaks,
     objectSet: seen,
     groups: list,

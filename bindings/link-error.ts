@@ -11,6 +11,8 @@ export type LinkErrorCode =
   | "DATA_UNPLACED"       // a data segment at a non-constant offset (position-independent code)
   | "EXPORT_CONFLICT"     // static link: an export name the allocator also exports
   | "MEMORY_LIMIT"        // its memory (data and stack) leaves the heap no room below the page limit
+  | "OWN_ALLOCATOR"       // runs AssemblyScript's own allocator: a second heap in the allocator's memory
+  | "MISSING_IMPORT"      // imports something nobody provides
   | "INSTANTIATE";        // WebAssembly refused to instantiate it (missing imports, ...)
 
 /** The user module cannot be linked: the message says why and what to change. */

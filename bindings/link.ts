@@ -28,9 +28,11 @@ import { Heap, type HeapOptions } from "./heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
 import { plural } from "./format.js";
 import { renderReport, reportLeaks, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
-import { inspectModule, type ModuleInfo } from "./wasm-reader.js";
+import { inspectModule, toBytes, type ModuleInfo } from "./wasm-reader.js";
+import { exposeGlobals, globalRoots } from "./module-globals.js";
+import { assemblyScriptImports, missingImports, type HostPrint, type StringReader } from "./host-imports.js";
 import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
-import { WasmSites, WasmSourceMap } from "./wasm-sites.js";
+import { ModuleCode, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 
 const PAGE = 65536;
 /** The heap's page limit when `maxPages` is not given (MAX_PAGES in assembly/config.ts). */
@@ -64,6 +66,13 @@ export interface LinkOptions extends Omit<HeapOptions, "imports"> {
    * this supplies one (node:wasi's `wasiImport`, say).
    */
   imports?: Record<string, Record<string, unknown>>;
+  /**
+   * Imports that need the memory (a module's host functions reading its strings): called once the
+   * memory exists, its result merged like `imports` (rcalloc check/bench `--imports host.mjs`).
+   */
+  hostImports?: (memory: WebAssembly.Memory, getString: StringReader) => Record<string, Record<string, unknown>>;
+  /** Where the default AssemblyScript host imports (console.log, trace, ...) print (default console.log). */
+  print?: HostPrint;
   /** The folder of the allocator builds (default: the package's build/ folder); `wasm` wins. */
   baseUrl?: string | URL;
   /** The user module's source map (asc --sourceMap), so sites read file:line:column. */
@@ -107,15 +116,19 @@ export interface Linked<T = Record<string, unknown>> {
   /** The user module's exports, through @assemblyscript/loader (demangled, string helpers). */
   exports: T & LoaderHelpers;
   layout: LinkLayout;
+  /** The user module's code: tells its wasm frames from the allocator's (wasmStack(error.stack, code)). */
+  code: ModuleCode;
   /** An AssemblyScript string of the user module (by pointer). */
   getString(ptr: number): string;
   /** Runs the module's garbage collector if it exports one (__collect, --exportRuntime). */
   collect(): boolean;
   /**
    * The heap report without the blocks of rcalloc's AS runtime: what the program itself
-   * allocated and took. With `{ scan: true }`, the module's data and stack are scanned too.
+   * allocated and took. With `{ scan: true }`, the module's data and stack are scanned too. A
+   * reference a global of the module holds is marked held by it (not a leak), and so is one the
+   * `returned` value of an export is (JS got it: the caller's to put).
    */
-  report(request?: { scan?: boolean }): LinkedReport;
+  report(request?: { scan?: boolean; returned?: { entry: string; value: unknown } }): LinkedReport;
 }
 
 type Fn = (...args: number[]) => number | void;
@@ -136,6 +149,7 @@ export async function link<T = Record<string, unknown>>(
     (options.baseUrl === undefined ? undefined : new URL(wasmFileName(checked), options.baseUrl)));
   let module: WebAssembly.Module;
   let info: ModuleInfo;
+  let shift: number;
   if (userWasm instanceof WebAssembly.Module) {
     const known = compiledInfo.get(userWasm);
     if (!known) {
@@ -143,15 +157,18 @@ export async function link<T = Record<string, unknown>>(
         "or the `module` of an earlier link()");
     }
     module = userWasm;
-    info = known;
+    ({ info, shift } = known);
   } else {
     info = inspectModule(userWasm);
+    // Its globals exported, so the leak scan sees the handles they hold (module-globals.ts).
+    const exposed = exposeGlobals(toBytes(userWasm), info);
+    shift = exposed.shift;
     try {
-      module = await WebAssembly.compile(userWasm);
+      module = await WebAssembly.compile(exposed.bytes as BufferSource);
     } catch (e) {
       throw new LinkError("NOT_WASM", `rcalloc: link: the module does not compile: ${(e as Error).message}`, { cause: e });
     }
-    compiledInfo.set(module, info);
+    compiledInfo.set(module, { info, shift });
   }
   checkLinkable(info, build.exports, build.dataEnd);
 
@@ -180,21 +197,35 @@ export async function link<T = Record<string, unknown>>(
   };
 
   // Imports: "rcalloc" from the allocator (with sites from wasm frames when asked), env.
-  const sites = heap.checked && options.stacks
-    ? new WasmSites(heap, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined)
-    : undefined;
+  const code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, shift);
+  const sites = heap.checked && options.stacks ? new WasmSites(heap, code) : undefined;
   const rcalloc: Record<string, unknown> = { memory };
   for (const name of info.rcallocImports) rcalloc[name] = sites ? withSite(e, name, sites) : e[name];
   const abort = (message: number, file: number, line: number, column: number): never => {
     throw new ModuleAbortError(readString(memory, message) || "abort", readString(memory, file), line, column);
   };
-  const extra = options.imports ?? {};
+  // Theirs first (imports, then hostImports), then AssemblyScript's defaults (host-imports.ts).
+  const given = options.imports ?? {};
+  const host = options.hostImports?.(memory, (ptr) => readString(memory, ptr >>> 0)) ?? {};
+  const extra: Record<string, Record<string, unknown>> = { ...host, ...given };
+  for (const name of Object.keys(host)) if (given[name]) extra[name] = { ...host[name], ...given[name] };
   const imports: Record<string, Record<string, unknown>> = { ...extra };
-  imports.env = { abort, memory, ...extra.env };
+  const print = options.print ?? ((line: string) => console.log(line));
+  imports.env = {
+    abort, memory,
+    ...assemblyScriptImports(info.imports, extra.env ?? {}, (ptr) => readString(memory, ptr), print),
+    ...extra.env,
+  };
   imports.rcalloc = { ...rcalloc, ...extra.rcalloc };
   // A C, C++ or Rust module that prints or reads the clock imports WASI: a minimal one unless given.
   if (!extra[WASI_MODULE] && info.imports.some((i) => i.module === WASI_MODULE)) {
     imports[WASI_MODULE] = minimalWasi(() => memory);
+  }
+
+  const missing = missingImports(info.imports, imports);
+  if (missing.length) {
+    throw new LinkError("MISSING_IMPORT", `rcalloc: link: the module imports ${missing.join(", ")}, which nothing provides: ` +
+      "pass it in link()'s `imports` (rcalloc check and bench: --imports host.mjs)");
   }
 
   const loader = await import("@assemblyscript/loader");
@@ -223,7 +254,7 @@ export async function link<T = Record<string, unknown>>(
   if (!exportsMemory) exports.__getString = getString; // the loader reads strings via exported memory only
 
   return {
-    heap, instance: result.instance, module, exports, layout, getString,
+    heap, instance: result.instance, module, exports, layout, code, getString,
     collect() {
       const collect = result.instance.exports.__collect;
       if (typeof collect !== "function") return false;
@@ -232,27 +263,18 @@ export async function link<T = Record<string, unknown>>(
     },
     report(request = {}) {
       const roots: [number, number][] = layout.dataEnd ? [[layout.dataStart, heapBase]] : [];
-      return programReport(heap, request.scan ? heap.report({ scan: true, roots }) : heap.report());
+      const report = request.scan ? heap.report({ scan: true, roots }) : heap.report();
+      const js = new Map<number, string>();
+      const value = request.returned?.value;
+      if (typeof value === "number" && value) js.set(value >>> 0, `JS (returned by ${request.returned!.entry})`);
+      return programReport(heap, report, { globals: globalRoots(result.instance.exports), js });
     },
   };
 }
 
-/** Module infos of modules link() compiled, so linking the same Module again needs no bytes. */
-const compiledInfo = new WeakMap<WebAssembly.Module, ModuleInfo>();
-
-/** The allocator export `name` with a site from the wasm stack (the *At variant when there is one). */
-function withSite(e: Record<string, Fn>, name: string, sites: WasmSites): Fn {
-  const f = e[name];
-  const at = e[`${name}At`];
-  if (typeof at === "function") return (...args: number[]) => at(...args, sites.capture());
-  if (name.endsWith("At") && typeof f === "function") {
-    return (...args: number[]) => {
-      if (!args[args.length - 1]) args[args.length - 1] = sites.capture();
-      return f(...args);
-    };
-  }
-  return f;
-}
+/** Module infos of modules link() compiled (and how far their code moved when their globals were
+ *  exported), so linking the same Module again needs no bytes. */
+const compiledInfo = new WeakMap<WebAssembly.Module, { info: ModuleInfo; shift: number }>();
 
 function readString(memory: WebAssembly.Memory, ptr: number): string {
   if (!ptr) return "";
@@ -278,16 +300,37 @@ function isCollectorObject(words: Uint32Array, ptr: number): boolean {
   return points(next) && points(prev) && words[(next >>> 2) + 2] === object && ((words[(prev >>> 2) + 1] & ~3) >>> 0) === object;
 }
 
-/** `report` without the live GC objects of rcalloc's AS runtime (raw blocks the collector links). */
-export function programReport(heap: Heap, report: Report): LinkedReport {
+/** What holds references from outside linear memory in a linked program: value (handle, or an
+ *  object address in the unchecked build) → what holds it ("global `cache`", "JS (returned by main)"). */
+export interface ProgramRoots {
+  globals?: ReadonlyMap<number, string>;
+  js?: ReadonlyMap<number, string>;
+}
+
+/**
+ * `report` without the live GC objects of rcalloc's AS runtime (raw blocks the collector links),
+ * as a linked module's report: a reference that a global of the module or JS holds (`roots`) is
+ * marked `heldBy` (not a leak), and "unreachable" reads "not found in wasm memory" (`linked`).
+ */
+export function programReport(heap: Heap, report: Report, roots: ProgramRoots = {}): LinkedReport {
   const words = new Uint32Array(heap.memory.buffer);
   const collected = (ptr: number) => isCollectorObject(words, ptr);
-  const references = report.references.filter((r) => !(r.raw && collected(r.ptr)));
+  const holder = (value: number) => roots.globals?.get(value) ?? roots.js?.get(value);
+  const references: ReferenceRecord[] = [];
+  for (const r of report.references) {
+    if (r.raw && collected(r.ptr)) continue;
+    const by = r.raw ? undefined : holder(r.handle >>> 0);
+    if (by && !r.heldBy) r.heldBy = by;
+    references.push(r);
+  }
   const objects: ObjectRecord[] = [];
   let runtimeBytes = 0;
   let runtimeObjects = 0;
   for (const o of report.objects) {
-    if (o.raw && collected(o.ptr)) { runtimeObjects++; runtimeBytes += o.size; } else objects.push(o);
+    if (o.raw && collected(o.ptr)) { runtimeObjects++; runtimeBytes += o.size; continue; }
+    const by = report.checked ? undefined : holder(o.ptr);
+    if (by && !o.heldBy) o.heldBy = by;
+    objects.push(o);
   }
   const stats = {
     ...report.stats,
@@ -297,7 +340,7 @@ export function programReport(heap: Heap, report: Report): LinkedReport {
   };
   const runtime = { objects: runtimeObjects, bytes: runtimeBytes };
   const program: LinkedReport = {
-    ...report, objects, references, stats, leakCount: 0, runtime,
+    ...report, objects, references, stats, leakCount: 0, runtime, linked: true,
     toString(options?: ReportOptions) {
       const note = runtime.objects
         ? `\n\n(not counted: ${plural(runtime.objects, "block")} of ${runtime.bytes} bytes held by the AssemblyScript runtime)`

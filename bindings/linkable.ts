@@ -31,9 +31,31 @@ export function checkLinkable(info: ModuleInfo, allocatorExports: ReadonlySet<st
       `of the allocator's data: build it at a fixed address (AssemblyScript: --memoryBase ${USER_MEMORY_BASE}; ` +
       `clang: without -fPIC, with -Wl,--global-base=${USER_MEMORY_BASE})`);
   }
+  const own = ownAllocator(info);
+  if (own) {
+    throw new LinkError("OWN_ALLOCATOR",
+      `rcalloc: link: the module runs AssemblyScript's own allocator (${own}), a second heap in the allocator's memory: ` +
+      "build it with --runtime ./node_modules/rcalloc/runtime/rcalloc");
+  }
   if (info.dataStart !== undefined && info.dataStart < allocatorDataEnd) {
     throw new LinkError("DATA_OVERLAP",
       `rcalloc: link: the module's static data starts at ${info.dataStart}, inside the allocator's ` +
       `(which ends at ${allocatorDataEnd}): build it with --memoryBase ${USER_MEMORY_BASE}`);
   }
+}
+
+/**
+ * What shows that a module allocates with AssemblyScript's own runtime instead of rcalloc's
+ * (which imports rcalloc's reserveBelow at start): the functions of ~lib/rt/tlsf or ~lib/rt/stub
+ * by their names (asc --debug), or, without names, the runtime's exports (--exportRuntime)
+ * without that import. A module stripped of both is not recognised.
+ */
+function ownAllocator(info: ModuleInfo): string | undefined {
+  for (const name of info.functionNames.values()) {
+    const m = /^~lib\/rt\/(tlsf|stub)\//.exec(name);
+    if (m) return `~lib/rt/${m[1]}`;
+  }
+  const runtimeExport = info.exports.some((e) => e.name === "__new" && e.kind === "function");
+  if (runtimeExport && !info.rcallocImports.includes("reserveBelow")) return "it exports __new but does not import rcalloc's reserveBelow";
+  return undefined;
 }

@@ -77,13 +77,14 @@ const dispose: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for("Symbol.dispose") as typeof Symbol.dispose);
 
 
-/** This file as stacks name it: by URL, or by path for file: URLs under some runners. */
+/** The library's folder (this file, heap.js's allocRef/wrap, ...) as stacks name it: by URL, or
+ *  by path for file: URLs under some runners. Its frames are never the caller's. */
 const HERE: readonly string[] = (() => {
-  const url = new URL(import.meta.url);
+  const url = new URL(".", import.meta.url);
   return url.protocol === "file:" ? [url.href, decodeURIComponent(url.pathname)] : [url.href];
 })();
 
-/** The caller's stack: frames of this file dropped, one frame a line. */
+/** The caller's stack: frames of the library dropped, one frame a line. */
 function creationStack(): string {
   const saved = Error.stackTraceLimit;
   Error.stackTraceLimit = 16;

@@ -5,7 +5,7 @@
 import { byteSize as bytes, hex, plural } from "./format.js";
 import { findLeaks, type Leaks } from "./leaks.js";
 import { isReportJSON, readReportJSON, reportToJSON, type BlockJSON, type ObjectJSON, type ReferenceJSON, type ReportJSON, type ReportJSONOptions } from "./report-json.js";
-import type { Report } from "./report.js";
+import { NOT_IN_WASM, type Report } from "./report.js";
 
 export interface HTMLReportOptions extends ReportJSONOptions {
   /** Page title (default "rcalloc heap report"). */
@@ -359,9 +359,9 @@ function fn(frame: string | undefined): string {
   return name ? `<span class="fn">${esc(name)}</span> ` : "";
 }
 
-function scanTag(r: { reachable?: boolean; storedAt?: number; storedIn?: number }): string {
+function scanTag(r: { reachable?: boolean; storedAt?: number; storedIn?: number }, linked?: boolean): string {
   if (r.reachable === undefined) return "";
-  if (!r.reachable) return `<span class="tag unreach">unreachable</span>`;
+  if (!r.reachable) return `<span class="tag unreach">${linked ? esc(NOT_IN_WASM) : "unreachable"}</span>`;
   const at = r.storedAt ?? 0;
   return r.storedIn
     ? `<span class="tag stored" title="a copy of the handle is at ${hex(at)}">stored in object ${hex(r.storedIn)} at +${at - r.storedIn}</span>`
@@ -397,7 +397,7 @@ function renderGroups(data: ReportJSON, leaks: HtmlLeaks, maxGroups: number, max
       return `<tr><td class="mono">${checked ? hex(r.handle ?? 0) : ""}</td><td class="mono">${hex(leak.ptr)}</td>` +
         `<td class="num">${leak.size === undefined ? "?" : (leak.estimated ? "≤ " : "") + count(leak.size)}</td>` +
         `<td class="num">${checked ? "#" + count(leak.order) : ""}</td>` +
-        `<td>${r.owner ? `owner <code>${hex(r.owner)}</code> ` : ""}${r.weak ? `<span class="tag weak">weak</span> ` : ""}${scanTag(r)}</td></tr>`;
+        `<td>${r.owner ? `owner <code>${hex(r.owner)}</code> ` : ""}${r.weak ? `<span class="tag weak">weak</span> ` : ""}${scanTag(r, data.linked)}</td></tr>`;
     }).join("");
     const more = g.leaks.length > maxPerGroup ? `<tr class="more"><td colspan="5">… ${count(g.leaks.length - maxPerGroup)} more</td></tr>` : "";
     const stack = g.stack.length ? `<pre>${esc(g.stack.join("\n"))}</pre>` : "";

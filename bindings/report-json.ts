@@ -34,6 +34,7 @@ export interface ObjectJSON {
   storedAt?: number;
   storedIn?: number;
   reachable?: boolean;
+  heldBy?: string;
 }
 
 export interface ReferenceJSON {
@@ -49,6 +50,7 @@ export interface ReferenceJSON {
   storedAt?: number;
   storedIn?: number;
   reachable?: boolean;
+  heldBy?: string;
 }
 
 export interface BlockJSON {
@@ -107,6 +109,8 @@ export interface ReportJSON {
   since?: number;
   /** Whether the conservative scan ran (storedAt / storedIn / reachable are set). */
   scanned: boolean;
+  /** A linked module's report: "unreachable" means "not found in wasm memory" (JS may hold it). */
+  linked?: boolean;
   /** References (checked) or objects (unchecked) counted as leaked or live in this report. */
   leakCount: number;
   stats: HeapStats;
@@ -182,13 +186,13 @@ export function reportToJSON(report: Report, options: ReportJSONOptions = {}): R
   const objects = report.objects.map((o: ObjectRecord): ObjectJSON => withDefined(
     { ptr: o.ptr, size: o.size, refs: o.refs, order: o.order } as ObjectJSON,
     { site: index.id(o.site), lastPutSite: index.id(o.lastPutSite), ignored: o.ignored ?? false,
-      weakHandles: o.weakHandles ?? 0, storedAt: o.storedAt, storedIn: o.storedIn, reachable: o.reachable },
-    ["site", "lastPutSite", "ignored", "weakHandles", "storedAt", "storedIn", "reachable"],
+      weakHandles: o.weakHandles ?? 0, storedAt: o.storedAt, storedIn: o.storedIn, reachable: o.reachable, heldBy: o.heldBy },
+    ["site", "lastPutSite", "ignored", "weakHandles", "storedAt", "storedIn", "reachable", "heldBy"],
   ));
   const references = report.references.map((x: ReferenceRecord): ReferenceJSON => withDefined(
     { handle: x.handle, ptr: x.ptr, order: x.order } as ReferenceJSON,
-    { size: x.size, site: index.id(x.site), owner: x.owner, weak: x.weak ?? false, storedAt: x.storedAt, storedIn: x.storedIn, reachable: x.reachable },
-    ["size", "site", "owner", "weak", "storedAt", "storedIn", "reachable"],
+    { size: x.size, site: index.id(x.site), owner: x.owner, weak: x.weak ?? false, storedAt: x.storedAt, storedIn: x.storedIn, reachable: x.reachable, heldBy: x.heldBy },
+    ["size", "site", "owner", "weak", "storedAt", "storedIn", "reachable", "heldBy"],
   ));
   const blocks = (options.blocks ?? r.blocks ?? []).map((b): BlockJSON =>
     b.ptr ? { address: b.address, size: b.size, kind: b.kind, ptr: b.ptr } : { address: b.address, size: b.size, kind: b.kind });
@@ -217,6 +221,7 @@ export function reportToJSON(report: Report, options: ReportJSONOptions = {}): R
     blocks,
   };
   if (report.since !== undefined) json.since = report.since;
+  if (report.linked) json.linked = true;
   if (options.jsLeaks) {
     json.jsLeaks = options.jsLeaks.map((l) => ({ handle: l.handle, ptr: l.ptr, size: l.size, label: l.label, stack: frames(l.stack) }));
   }
@@ -261,24 +266,26 @@ export function readReportJSON(value: unknown): ReportJSON {
   const stats = record(v.stats);
   const site = (x: unknown): number | undefined => (x === undefined || x === null ? undefined : u32(x) || undefined);
   const scan = (x: Record<string, unknown>) =>
-    ({ storedAt: optionalU32(x.storedAt), storedIn: optionalU32(x.storedIn), reachable: x.reachable === undefined ? undefined : x.reachable === true });
+    ({ storedAt: optionalU32(x.storedAt), storedIn: optionalU32(x.storedIn), reachable: x.reachable === undefined ? undefined : x.reachable === true,
+      heldBy: x.heldBy === undefined || x.heldBy === null ? undefined : text(x.heldBy) });
   const data: ReportJSON = {
     format: REPORT_FORMAT,
     version: REPORT_VERSION,
     generatedAt: text(v.generatedAt),
     build: v.build === "unchecked" ? "unchecked" : "checked",
     scanned: v.scanned === true,
+    ...(v.linked === true ? { linked: true } : {}),
     leakCount: u32(v.leakCount),
     stats: Object.fromEntries(Object.entries(stats).map(([k, x]) => [k, u32(x)])) as unknown as HeapStats,
     sites: list(v.sites).map(record).map((s) => ({ id: u32(s.id), label: text(s.label), stack: list(s.stack).map(text) })),
     objects: list(v.objects).map(record).map((o) => withDefined(
       { ptr: u32(o.ptr), size: u32(o.size), refs: u32(o.refs), order: u32(o.order), ignored: o.ignored === true, weakHandles: u32(o.weakHandles) },
       { site: site(o.site), lastPutSite: site(o.lastPutSite), ...scan(o) },
-      ["site", "lastPutSite", "storedAt", "storedIn", "reachable"])),
+      ["site", "lastPutSite", "storedAt", "storedIn", "reachable", "heldBy"])),
     references: list(v.references).map(record).map((r) => withDefined(
       { handle: u32(r.handle), ptr: u32(r.ptr), order: u32(r.order), weak: r.weak === true } as ReferenceJSON,
       { size: optionalU32(r.size), site: site(r.site), owner: optionalU32(r.owner), ...scan(r) },
-      ["size", "site", "owner", "storedAt", "storedIn", "reachable"])),
+      ["size", "site", "owner", "storedAt", "storedIn", "reachable", "heldBy"])),
     blocks: list(v.blocks).map(record).map((b) => withDefined(
       { address: u32(b.address), size: u32(b.size), kind: BLOCK_KINDS.includes(b.kind as BlockKind) ? b.kind as BlockKind : "internal" } as BlockJSON,
       { ptr: optionalU32(b.ptr) || undefined }, ["ptr"])),

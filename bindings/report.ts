@@ -25,6 +25,8 @@ export interface ObjectRecord {
   storedAt?: number;
   storedIn?: number;
   reachable?: boolean;
+  /** Unchecked build: held from outside linear memory (a wasm global, JS), so not a leak. */
+  heldBy?: string;
 }
 
 export interface ReferenceRecord {
@@ -50,6 +52,9 @@ export interface ReferenceRecord {
   storedIn?: number;
   /** After report({ scan: true }): false when no copy of the handle is anywhere in memory. */
   reachable?: boolean;
+  /** Held from outside linear memory: "global `cache`" (a wasm global of the module), "JS
+   *  (returned by main)". Such a reference is a root, not a leak. */
+  heldBy?: string;
 }
 
 export interface HeapStats {
@@ -84,6 +89,9 @@ export interface Report {
   since?: number;
   /** Whether a conservative scan ran (report({ scan: true })). */
   scanned: boolean;
+  /** A linked module's report: JS can hold what the module returned, so "unreachable" means
+   *  only "not found in wasm memory". */
+  linked?: boolean;
   /**
    * Leaks (bindings/leaks.ts): references not to ignored objects (checked) or objects not ignored
    * (unchecked) listed; for unchecked leaksSince, the count only.
@@ -130,22 +138,25 @@ export function reportLeaks(report: Report): Leaks<ObjectRecord, ReferenceRecord
 }
 
 /** One reference, as a line: handle, object, order, owner, weak, and where the scan found it. */
-function describeReference(r: ReferenceRecord, size: number | undefined): string {
+function describeReference(r: ReferenceRecord, size: number | undefined, linked?: boolean): string {
   let line = r.raw
     ? `malloc block ${hex(r.ptr)} (${size ?? "?"} bytes), #${r.order}`
     : `handle ${hex(r.handle)} -> object ${hex(r.ptr)} (${size ?? "?"} bytes), #${r.order}`;
   if (r.owner) line += `, owner ${hex(r.owner)}`;
   if (r.weak) line += ", weak";
-  return line + whereStored(r);
+  return line + whereStored(r, linked);
 }
 
-function whereStored(r: { reachable?: boolean; storedAt?: number; storedIn?: number }): string {
+function whereStored(r: { reachable?: boolean; storedAt?: number; storedIn?: number }, linked?: boolean): string {
   if (r.reachable === undefined) return "";
-  if (!r.reachable) return " — unreachable: no copy anywhere in memory";
+  if (!r.reachable) return linked ? ` — ${NOT_IN_WASM}` : " — unreachable: no copy anywhere in memory";
   return r.storedIn
     ? ` — still stored at ${hex(r.storedAt!)} inside object ${hex(r.storedIn)}`
     : ` — still stored at ${hex(r.storedAt!)} (static data or a root)`;
 }
+
+/** What an unreachable leak of a linked module is: JS may hold it (the module can return handles). */
+export const NOT_IN_WASM = "not found in wasm memory or globals (may be held by JS)";
 
 /** "3 references to 2 objects (48 bytes)", "2 objects (30 bytes)": a leak figure in words. */
 export function describeLeakTotals(totals: LeakTotals, unit: "reference" | "object", noun: string = unit): string {
@@ -175,6 +186,10 @@ export function renderReport(report: Report, options: ReportOptions = {}): strin
     `, ${plural(report.stats.pages, "page")} of memory`,
   );
   if (leaks.ignored) out.push(`(${plural(leaks.ignored, "ignored object")} not shown)`);
+  if (leaks.held) {
+    const held = leaks.heldBy.slice(0, 5).map(([by, n]) => `${n} by ${printable(by)}`).join(", ");
+    out.push(`(${plural(leaks.held, leaks.unit)} held from outside memory, not leaks: ${held}${leaks.heldBy.length > 5 ? ", ..." : ""})`);
+  }
   if (report.scanned && !leaks.countOnly) {
     out.push(`scan: ${leaks.unreachable} unreachable (no copy in memory), ${leaks.stored} still stored somewhere`);
   }
@@ -183,8 +198,8 @@ export function renderReport(report: Report, options: ReportOptions = {}): strin
     out.push(`${plural(g.count, leaks.unit)} taken at ${printable(g.label)} (${report.checked ? `${plural(g.objects, "object")}, ` : ""}${g.estimated ? "at most " : ""}${g.bytes} bytes):`);
     for (const leak of g.leaks.slice(0, maxPerGroup)) {
       const line = report.checked
-        ? describeReference(leak.record as ReferenceRecord, leak.size)
-        : describeObject(leak.record as ObjectRecord);
+        ? describeReference(leak.record as ReferenceRecord, leak.size, report.linked)
+        : describeObject(leak.record as ObjectRecord, report.linked);
       out.push(`  ${line}`);
     }
     if (g.leaks.length > maxPerGroup) out.push(`  ... ${g.leaks.length - maxPerGroup} more`);
@@ -201,6 +216,6 @@ export function renderReport(report: Report, options: ReportOptions = {}): strin
   return out.join("\n");
 }
 
-function describeObject(o: ObjectRecord): string {
-  return `object ${hex(o.ptr)} (${o.size} bytes, ${plural(o.refs, "reference")})${whereStored(o)}`;
+function describeObject(o: ObjectRecord, linked?: boolean): string {
+  return `object ${hex(o.ptr)} (${o.size} bytes, ${plural(o.refs, "reference")})${whereStored(o, linked)}`;
 }

@@ -22,6 +22,8 @@ export interface Site {
   label: string;
   /** The stack below the rcalloc call, one frame a line. */
   stack: string;
+  /** Labelled by the caller for a number of its choosing (heap.labelSite). */
+  chosen?: boolean;
 }
 
 const FRAME_LIMIT = 12;
@@ -78,7 +80,9 @@ export function location(frame: string): string {
 
 export class SiteTable {
   private readonly byKey = new Map<string, Site>();
-  private readonly byId: Site[] = [];
+  private readonly byId = new Map<number, Site>();
+  /** The next id intern() hands out (it skips ids labelled by the caller). */
+  private next = 1;
 
   /** Sites read from strings in memory, by id (static data does not change). */
   private readonly strings = new Map<number, Site>();
@@ -107,17 +111,36 @@ export class SiteTable {
     const key = label + "\n" + stack;
     let site = this.byKey.get(key);
     if (!site) {
-      site = { id: this.byId.length + 1, label, stack };
+      while (this.byId.has(this.next)) this.next++;
+      site = { id: this.next++, label, stack };
       this.byKey.set(key, site);
-      this.byId.push(site);
+      this.byId.set(site.id, site);
     }
     return site.id;
   }
 
-  /** The site for an id from wasm (a label number or a string site), or undefined for 0 / unknown ids. */
+  /** Gives the number `id` (1 .. 2^31-1, e.g. a constant in AssemblyScript code) a label. */
+  label(id: number, label: string, stack = ""): void {
+    if (!Number.isInteger(id) || id <= 0 || id >= SITE_STRING) {
+      throw new RangeError(`rcalloc: a site number is an integer in 1..${SITE_STRING - 1}, got ${String(id)}`);
+    }
+    const known = this.byId.get(id);
+    if (known && !known.chosen) {
+      throw new RangeError(`rcalloc: site #${id} already names ${known.label} (heap.site handed it out): choose another number`);
+    }
+    this.byId.set(id, { id, label, stack, chosen: true });
+  }
+
+  /**
+   * The site for an id from wasm (a label number or a string site), or undefined for 0. A number
+   * nobody labelled reads "site #7", so a report still tells call sites apart.
+   */
   get(id: number): Site | undefined {
     id >>>= 0;
-    if (!(id & SITE_STRING)) return id > 0 ? this.byId[id - 1] : undefined;
+    if (!id) return undefined;
+    if (!(id & SITE_STRING)) {
+      return this.byId.get(id) ?? { id, label: `site #${id}`, stack: "" };
+    }
     let site = this.strings.get(id);
     if (!site) {
       const label = this.memory ? readSiteString(this.memory(), id) : undefined;

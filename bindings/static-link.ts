@@ -1,45 +1,10 @@
 // Static linking: the two rewrites binaryen's wasm-merge needs to fuse a user module and the
 // allocator into one module (bin/rcalloc.js merge runs them, then wasm-merge).
 import { checkLinkable, LinkError } from "./linkable.js";
-import { inspectModule, KINDS, parseWasm, toBytes, type Limits, type Section, type WasmBytes } from "./wasm-reader.js";
-
-const utf8Encoder = new TextEncoder();
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
-  return out;
-}
-
-function encodeName(text: string): number[] {
-  const b = utf8Encoder.encode(text);
-  return [...uleb(b.length), ...b];
-}
-
-function encodeLimits(l: Limits): number[] {
-  const flags = (l.max !== undefined ? 1 : 0) | (l.shared ? 2 : 0);
-  return [flags, ...uleb(l.min), ...(l.max !== undefined ? uleb(l.max) : [])];
-}
-
-/** `bytes` with some sections' payloads replaced (by section id; null drops the section). */
-function replaceSections(bytes: Uint8Array, sections: Section[], bodies: Map<number, number[] | null>): Uint8Array {
-  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
-  for (const s of sections) {
-    const body = s.id === 0 ? undefined : bodies.get(s.id);
-    if (body === null) continue;
-    if (body) parts.push(new Uint8Array([s.id, ...uleb(body.length), ...body]));
-    else parts.push(bytes.subarray(s.start, s.end));
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
+import { inspectModule, KINDS, parseWasm, toBytes, type WasmBytes } from "./wasm-reader.js";
+import { encodeLimits, encodeName, replaceSections, uleb } from "./wasm-writer.js";
+import { encodeExports, withGlobalExports } from "./module-globals.js";
+import { SITES_MODULE } from "./wasm-sites.js";
 
 /**
  * The two inputs for binaryen's `wasm-merge <allocator> rcalloc <user> <name>`:
@@ -50,9 +15,16 @@ function replaceSections(bytes: Uint8Array, sections: Section[], bodies: Map<num
  *   nothing allocates before the heap is configured;
  * - the allocator's memory asks for at least the pages the user module's import asks for
  *   (wasm-merge refuses a memory smaller than the import's minimum).
+ * - with `sites` (checked build), the module's calls into the allocator stay imports from
+ *   "rcalloc:sites", which Heap.instantiate gives: with `stacks`, each call's wasm stack becomes
+ *   its site, as link() does; the rest of the allocator (its own calls) is fused in;
+ * - its globals are exported for the leak scan (module-globals.ts).
+ * `codeShift`: how far the user module's code moved (shiftSourceMap() fits its source map).
  * Throws LinkError for a module that cannot be linked (see link()).
  */
-export function prepareStaticLink(allocatorWasm: WasmBytes, userWasm: WasmBytes): { allocator: Uint8Array; user: Uint8Array } {
+export function prepareStaticLink(
+  allocatorWasm: WasmBytes, userWasm: WasmBytes, options: { sites?: boolean } = {},
+): { allocator: Uint8Array; user: Uint8Array; codeShift: number } {
   const allocatorBytes = toBytes(allocatorWasm);
   const userBytes = toBytes(userWasm);
   const a = parseWasm(allocatorBytes);
@@ -69,7 +41,9 @@ export function prepareStaticLink(allocatorWasm: WasmBytes, userWasm: WasmBytes)
   // User: memory imported from "rcalloc", no memory export.
   const imports: number[] = [...uleb(u.imports.length)];
   for (const i of u.imports) {
-    const module = i.kind === "memory" ? "rcalloc" : i.module;
+    // With `sites`, calls into the allocator stay imports (of SITES_MODULE), for the host to take
+    // the wasm stack as their site (Heap.instantiate with stacks); the memory is fused either way.
+    const module = i.kind === "memory" ? "rcalloc" : options.sites && i.module === "rcalloc" && i.kind === "function" ? SITES_MODULE : i.module;
     const name = i.kind === "memory" ? "memory" : i.name;
     imports.push(...encodeName(module), ...encodeName(name), KINDS.indexOf(i.kind), ...i.desc);
   }
@@ -80,8 +54,8 @@ export function prepareStaticLink(allocatorWasm: WasmBytes, userWasm: WasmBytes)
     }
     kept.push({ name: "_start", kind: "function", index: u.start });
   }
-  const exports: number[] = [...uleb(kept.length)];
-  for (const e of kept) exports.push(...encodeName(e.name), KINDS.indexOf(e.kind), ...uleb(e.index));
+  // Its globals exported for the leak scan (module-globals.ts): they stay exports of the merged module.
+  const exports = encodeExports(withGlobalExports(kept, info, true));
   // Without an export section, the new one takes the start section's place (7 comes before 8).
   const hasExports = u.sections.some((x) => x.id === 7);
   const sections = hasExports ? u.sections : u.sections.map((x) => x.id === 8 ? { ...x, id: 7 } : x);
@@ -91,5 +65,7 @@ export function prepareStaticLink(allocatorWasm: WasmBytes, userWasm: WasmBytes)
   if (!a.memory) throw new LinkError("NOT_WASM", "rcalloc: merge: the allocator module defines no memory");
   const memory = { ...a.memory, min: Math.max(a.memory.min, need) };
   const allocator = replaceSections(allocatorBytes, a.sections, new Map([[5, [1, ...encodeLimits(memory)]]]));
-  return { allocator, user };
+  // The rewritten sections come before the code: its offsets all moved by the same amount.
+  const codeStart = (b: Uint8Array) => parseWasm(b).sections.find((x) => x.id === 10)?.start ?? 0;
+  return { allocator, user, codeShift: codeStart(user) - codeStart(userBytes) };
 }

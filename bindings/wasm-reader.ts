@@ -46,6 +46,16 @@ export interface ModuleInfo {
   heapBase?: number;
   /** The `sourceMappingURL` custom section (asc --sourceMap), if any. */
   sourceMappingURL?: string;
+  /** Function names of the name section (asc --debug), by function index. */
+  functionNames: Map<number, string>;
+  /** Global names of the name section, by global index. */
+  globalNames: Map<number, string>;
+  /** Functions imported (the module's own functions are numbered from here). */
+  importedFunctions: number;
+  /** Byte range of each of the module's own function bodies in the binary, by function index. */
+  functionBodies: Map<number, readonly [start: number, end: number]>;
+  /** The module's own mutable i32 / i64 globals (what can hold a handle or address), by index. */
+  mutableIntGlobals: { index: number; type: "i32" | "i64" }[];
 }
 
 /** Where a section of a binary is (prepareStaticLink() rewrites some). */
@@ -69,8 +79,12 @@ export interface ParsedWasm {
   imports: RawImport[];
   exports: ExportEntry[];
   memory?: Limits;
-  globals: { init?: number; mutable: boolean }[];
+  globals: { init?: number; mutable: boolean; type?: number }[];
   importedGlobals: number;
+  importedFunctions: number;
+  functionBodies: Map<number, readonly [start: number, end: number]>;
+  functionNames: Map<number, string>;
+  globalNames: Map<number, string>;
   /** The start function's index, if any. */
   start?: number;
   data: { offset?: number; length: number; active: boolean }[];
@@ -124,9 +138,17 @@ class Reader {
     const max = flags & 1 ? this.u32() : undefined;
     return { min, max, shared: (flags & 2) !== 0 };
   }
-  valueType(): void {
+  valueType(): number {
     const t = this.byte();
     if (t === 0x63 || t === 0x64) this.s32(); // (ref null? ht)
+    return t;
+  }
+  /** A name map (index → name) of the name section. */
+  nameMap(into: Map<number, string>): void {
+    for (let n = this.u32(); n > 0; n--) {
+      const index = this.u32();
+      into.set(index, this.name());
+    }
   }
   /** A constant expression; its i32 value when it is one (i32.const and extended-const i32 ops). */
   constExpr(globals: readonly { init?: number }[]): number | undefined {
@@ -173,7 +195,10 @@ export function parseWasm(bytes: Uint8Array): ParsedWasm {
   if (!isWasm(bytes)) throw new LinkError("NOT_WASM", "rcalloc: link: not a WebAssembly module (no \\0asm header)");
   const version = bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24);
   if (version !== 1) throw new LinkError("NOT_WASM", `rcalloc: link: unsupported WebAssembly binary version ${version}`);
-  const out: ParsedWasm = { sections: [], imports: [], exports: [], globals: [], importedGlobals: 0, data: [] };
+  const out: ParsedWasm = {
+    sections: [], imports: [], exports: [], globals: [], importedGlobals: 0, importedFunctions: 0, data: [],
+    functionBodies: new Map(), functionNames: new Map(), globalNames: new Map(),
+  };
   const r = new Reader(bytes, 8);
   try {
     while (r.pos < bytes.length) {
@@ -187,7 +212,9 @@ export function parseWasm(bytes: Uint8Array): ParsedWasm {
       const s = new Reader(bytes, bodyStart);
       switch (id) {
         case 0: {
-          if (s.name() === "sourceMappingURL") out.sourceMappingURL = s.name();
+          const name = s.name();
+          if (name === "sourceMappingURL") out.sourceMappingURL = s.name();
+          else if (name === "name") readNames(s, end, out);
           break;
         }
         case 2: {
@@ -198,7 +225,7 @@ export function parseWasm(bytes: Uint8Array): ParsedWasm {
             const descStart = s.pos;
             let limits: Limits | undefined;
             switch (kindByte) {
-              case 0: s.u32(); break;
+              case 0: s.u32(); out.importedFunctions++; break;
               case 1: s.valueType(); s.limits(); break;
               case 2: limits = s.limits(); break;
               case 3: s.valueType(); s.byte(); out.globals.push({ mutable: true }); out.importedGlobals++; break;
@@ -215,10 +242,10 @@ export function parseWasm(bytes: Uint8Array): ParsedWasm {
         }
         case 6: {
           for (let n = s.u32(); n > 0; n--) {
-            s.valueType();
+            const type = s.valueType();
             const mutable = s.byte() === 1;
             const init = s.constExpr(out.globals);
-            out.globals.push({ init, mutable });
+            out.globals.push({ init, mutable, type });
           }
           break;
         }
@@ -232,6 +259,15 @@ export function parseWasm(bytes: Uint8Array): ParsedWasm {
         }
         case 8: {
           out.start = s.u32();
+          break;
+        }
+        case 10: {
+          let index = out.importedFunctions;
+          for (let n = s.u32(); n > 0; n--, index++) {
+            const size = s.u32();
+            out.functionBodies.set(index, [s.pos, s.pos + size]);
+            s.pos += size;
+          }
           break;
         }
         case 11: {
@@ -257,6 +293,23 @@ export function parseWasm(bytes: Uint8Array): ParsedWasm {
     throw new LinkError("NOT_WASM", `rcalloc: link: malformed WebAssembly binary: ${(e as Error).message}`, { cause: e });
   }
   return out;
+}
+
+/** The function (1) and global (7) names of a "name" section that ends at `end`; a malformed
+ *  name section only costs names (engines ignore it too). */
+function readNames(s: Reader, end: number, out: ParsedWasm): void {
+  try {
+    while (s.pos < end) {
+      const id = s.byte();
+      const size = s.u32();
+      const next = s.pos + size;
+      if (id === 1) s.nameMap(out.functionNames);
+      else if (id === 7) s.nameMap(out.globalNames);
+      s.pos = next;
+    }
+  } catch {
+    // keep the names read so far
+  }
 }
 
 /** What a wasm binary imports, exports and places in memory (throws LinkError NOT_WASM). */
@@ -285,5 +338,9 @@ export function inspectModule(source: WasmBytes): ModuleInfo {
     memory: p.memory,
     dataStart, dataEnd, unplacedSegments, heapBase,
     sourceMappingURL: p.sourceMappingURL,
+    functionNames: p.functionNames, globalNames: p.globalNames,
+    importedFunctions: p.importedFunctions, functionBodies: p.functionBodies,
+    mutableIntGlobals: p.globals.flatMap((g, index) => g.mutable && index >= p.importedGlobals && (g.type === 0x7f || g.type === 0x7e)
+      ? [{ index, type: g.type === 0x7f ? "i32" as const : "i64" as const }] : []),
   };
 }

@@ -39,16 +39,27 @@ const linked = (name, optimize, extra = []) => ({
     "-o", relative(EXAMPLES_DIR, join(OUT, `${name}.wasm`))],
 });
 
-const library = (target) => {
+const library = (target, entry = "index", extra = []) => {
   const dir = join(EXAMPLES_DIR, "as-library");
-  const output = join(OUT, `as-library.${target}.wasm`);
+  const output = join(OUT, `as-library${entry === "index" ? "" : `-${entry}`}.${target}.wasm`);
   return {
     dir,
     inputs: [join(dir, "assembly"), join(dir, "asconfig.json"), join(ROOT, "assembly")],
     output,
-    args: ["assembly/index.ts", "--config", "asconfig.json", "--target", target, "-o", relative(dir, output)],
+    args: [`assembly/${entry}.ts`, "--config", "asconfig.json", "--target", target, ...extra, "-o", relative(dir, output)],
   };
 };
+
+// The corpus (examples/corpus/*.ts, test/corpus.test.ts): one module a file, debug builds.
+const CORPUS_DIR = join(EXAMPLES_DIR, "corpus");
+const corpusModule = (file) => ({
+  dir: EXAMPLES_DIR,
+  inputs: [join(CORPUS_DIR, file)],
+  output: join(OUT, "corpus", file.replace(/\.ts$/, ".wasm")),
+  args: [`corpus/${file}`, ...LINKED_FLAGS, ...DEBUG_FLAGS, "-o", relative(EXAMPLES_DIR, join(OUT, "corpus", file.replace(/\.ts$/, ".wasm")))],
+});
+/** Names of the corpus modules ("corpus/lru-cache", ...). */
+export const CORPUS = readdirSync(CORPUS_DIR).filter((f) => f.endsWith(".ts")).sort().map((f) => `corpus/${f.replace(/\.ts$/, "")}`);
 
 /** Output name → how to build it. */
 export const EXAMPLES = {
@@ -60,6 +71,9 @@ export const EXAMPLES = {
   "as-program": linked("as-program", true, ["--exportStart", "_start"]),
   "as-library.checked": library("checked"),
   "as-library.unchecked": library("unchecked"),
+  "as-library-registry.checked": library("checked", "registry", ["--debug"]),
+  "as-library-registry.unchecked": library("unchecked", "registry", ["--debug"]),
+  ...Object.fromEntries(CORPUS.map((name) => [name, corpusModule(`${name.slice("corpus/".length)}.ts`)])),
 };
 
 /** Path of a built example ("leaky" → build/examples/leaky.wasm). */

@@ -190,7 +190,7 @@ describe("misuse, checked build", () => {
     expect(e).toBeInstanceOf(UseAfterMoveError);
     expect(e.code).toBe("USE_AFTER_MOVE");
     expect(e.putSite?.label).toMatch(/diagnostics\.test\.ts:\d+/);
-    expect(e.message).toMatch(/use after move.*put at .*diagnostics\.test\.ts/);
+    expect(e.message).toMatch(/use after move.*moved at .*diagnostics\.test\.ts:\d+:\d+ to handle 0x[0-9a-f]+ \(no owner\)/);
     expect(thrown(() => heap.ptr(a))).toBeInstanceOf(UseAfterMoveError);
     expect(heap.refs(b)).toBe(1);
     heap.put(b);

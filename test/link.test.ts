@@ -182,7 +182,7 @@ describe("link errors", () => {
     expect(await code(wasm({ funcs: [["rcalloc", "frobnicate"]], memoryImport: 1 }))).toBe("UNKNOWN_IMPORT");
     expect(await code(wasm({ funcs: [["rcalloc", "alloc"]], memory: 1 }))).toBe("OWN_MEMORY");
     expect(await code(wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 1, data: [16] }))).toBe("DATA_OVERLAP");
-    expect(await code(wasm({ funcs: [["rcalloc", "alloc"], ["env", "missing"]], memoryImport: 1 }))).toBe("INSTANTIATE");
+    expect(await code(wasm({ funcs: [["rcalloc", "alloc"], ["env", "missing"]], memoryImport: 1 }))).toBe("MISSING_IMPORT");
     await expect(link(wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 1, data: [16] }))).rejects.toThrow(/--memoryBase 65536/);
   });
 

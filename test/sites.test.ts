@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { asStringSite, cStringSite, DoublePutError, link, readSiteString, SITE_STRING } from "../bindings/node.js";
+import { asStringSite, cStringSite, DoublePutError, link, ModuleCode, readSiteString, SITE_STRING, WasmSourceMap, wasmStack } from "../bindings/node.js";
 // @ts-expect-error: plain JS build scripts
 import { LINKED_FLAGS } from "../examples/build.js";
 import { heapOf } from "./heap.js";
@@ -80,5 +80,49 @@ describe("siteOf() in AssemblyScript (runtime/imports)", () => {
     const report = linked.report();
     expect(report.references.map((r) => r.site?.label)).toEqual(["fixture.ts:get ✓"]);
     expect(report.objects.map((o) => [o.site?.label, o.lastPutSite?.label])).toEqual([["fixture.ts:alloc", "fixture.ts:put"]]);
+  });
+});
+
+describe("numeric site ids nobody labelled, and ids the caller chooses", () => {
+  it("print 'site #7' for an id never labelled, in reports and errors", async () => {
+    const heap = await heapOf(true);
+    const h = heap.exports.allocAt(16, 7) >>> 0;
+    expect(heap.report().references[0].site?.label).toBe("site #7");
+    expect(heap.report().toString()).toContain("1 reference taken at site #7");
+    heap.exports.putAt(h, 8);
+    expect(() => heap.put(h)).toThrow(/taken at site #7; first put at site #8/);
+  });
+
+  it("label an id of the caller's choosing (heap.labelSite), which heap.site() then never hands out", async () => {
+    const heap = await heapOf(true);
+    heap.labelSite(1, "parser.ts:42");
+    heap.exports.allocAt(8, 1);
+    expect(heap.report().references[0].site?.label).toBe("parser.ts:42");
+    expect(heap.site("other.ts:3")).toBe(2);
+    expect(() => heap.labelSite(2, "mine")).toThrow(/site #2 already names other\.ts:3/);
+    expect(() => heap.labelSite(0x80000000, "string bit")).toThrow(RangeError);
+  });
+});
+
+describe("wasm frames and source maps (ModuleCode)", () => {
+  // One function body at [10, 20) of a module, mapped at offsets 12 (line 3) and 16 (line 4).
+  const map = new WasmSourceMap({ sources: ["app.ts"], mappings: "YAEA,IACA" });
+  const code = new ModuleCode({ functionBodies: new Map([[1, [10, 20] as const]]) }, map);
+
+  it("decode only offsets inside one of the module's function bodies, with a mapping of that body", () => {
+    expect(map.locate(13)).toEqual({ source: "app.ts", line: 3, column: 1 });
+    expect(code.locate({ offset: 17, text: "" })).toEqual({ source: "app.ts", line: 4, column: 1 });
+    expect(code.locate({ offset: 400, text: "" })).toBeUndefined(); // past the map's last function: not its code
+    expect(map.locate(400, 300)).toBeUndefined(); // the nearest mapping belongs to an earlier function
+    expect(code.locate({ offset: 11, text: "" })).toBeUndefined(); // in the body, before its first mapping
+  });
+
+  it("leave another module's frames alone once the module's URL is known", () => {
+    code.learn("wasm://wasm/user");
+    expect(code.locate({ offset: 17, url: "wasm://wasm/user", text: "" })?.line).toBe(4);
+    expect(code.locate({ offset: 17, url: "wasm://wasm/allocator", text: "" })).toBeUndefined();
+    expect(code.locate({ offset: 17, index: 5, text: "" })).toBeUndefined(); // another function index
+    const stack = "Error\n    at f (wasm://wasm/allocator:wasm-function[1]:0x11)\n    at g (wasm://wasm/user:wasm-function[1]:0x11)";
+    expect(wasmStack(stack, code)).toEqual(["g (app.ts:4:1)"]);
   });
 });
