@@ -23,7 +23,7 @@ const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
 @inline export const QUICK_HEADS_BYTES: usize = QUICK_CLASSES << 2;
 export const QUICK_HEADS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 /** Scratch for sortQuickLists: the last block threaded onto each list so far. */
-const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
+export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 
 /** Whole-block size for a payload of `size` bytes behind a `header`-byte header. */
 // @ts-ignore: decorator

@@ -2,14 +2,14 @@
 //
 // Below the heap lie the allocator's static data: its messages (read-only strings) and a few
 // regions it writes — the records it fills for the host, TLSF's bitmaps and list heads, the
-// quick-list heads and the retired chunk. The scan never counts a word of those regions as a
+// quick-list heads (and sortQuickLists' scratch tails) and the retired chunk. The scan never counts a word of those regions as a
 // reference (scan.ts); validate() checks the regions by their structure (validate.ts) and the
 // read-only rest against a checksum taken when the host seals it (sealStaticData), so a stray
 // write into the allocator's messages or constants is a CORRUPT_HEAP, not a garbled error later.
 // Only the host that instantiated a standalone build seals: in a module that holds user code too
 // (the library path, a static merge) the rest of static data is not all the allocator's.
 
-import { QUICK_HEADS, QUICK_HEADS_BYTES } from "./blocks";
+import { QUICK_HEADS, QUICK_HEADS_BYTES, QUICK_TAILS } from "./blocks";
 import { ERROR_RECORD, ErrorRecord } from "./errors";
 import { RETIRED_SLOTS, RETIRED_SLOTS_BYTES } from "./handles";
 import { HEADS, HEADS_BYTES, SL_MAPS, SL_MAPS_BYTES } from "./tlsf";
@@ -24,6 +24,7 @@ export function isAllocatorState(p: usize): bool {
   return within(p, ERROR_RECORD, offsetof<ErrorRecord>()) || within(p, WALK_RECORD, WALK_RECORD_SIZE) ||
     within(p, STATS_RECORD, offsetof<HeapStats>()) || within(p, SL_MAPS, SL_MAPS_BYTES) ||
     within(p, HEADS, HEADS_BYTES) || within(p, QUICK_HEADS, QUICK_HEADS_BYTES) ||
+    within(p, QUICK_TAILS, QUICK_HEADS_BYTES) ||
     within(p, RETIRED_SLOTS, RETIRED_SLOTS_BYTES);
 }
 

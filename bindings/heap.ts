@@ -9,7 +9,7 @@ import {
   BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorDetail, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
 } from "./records.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
-import { SiteTable, type Site } from "./sites.js";
+import { LIBRARY_LOCATIONS, SiteTable, type Site } from "./sites.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { inspectModule, toBytes } from "./wasm-reader.js";
 import { ModuleCode, SITES_MODULE, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
@@ -130,14 +130,6 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
   return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
 }
 
-/** Every frame from the bindings folder (heap.js, sites.js, ...) is rcalloc, not the caller.
- *  Stacks name it by URL, or by path for file: URLs under some runners. */
-function bindingsLocations(): string[] {
-  // The folder cut from the string: a `new URL(".", import.meta.url)` reads to bundlers as an asset.
-  const folder = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1));
-  return folder.protocol === "file:" ? [folder.href, decodeURIComponent(folder.pathname)] : [folder.href];
-}
-
 function checkHandle(h: number): void {
   if ((h >>> 0) !== h) {
     throw new InvalidHandleError(`rcalloc: invalid handle: ${printable(String(h))} is not a u32`, { handle: 0 });
@@ -256,7 +248,7 @@ export class Heap {
   private constructor(exports: RcallocExports, options: HeapOptions) {
     this.exports = exports;
     this.checked = exports.isChecked() === 1;
-    this.siteTable = new SiteTable(bindingsLocations(), () => exports.memory);
+    this.siteTable = new SiteTable(LIBRARY_LOCATIONS, () => exports.memory);
     if (options.resizable) makeResizable(exports.memory);
     this.memoryBytes = new MemoryBytes(exports.memory);
     this.sites = this.checked && options.stacks ? this.siteTable : undefined;

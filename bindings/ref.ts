@@ -4,7 +4,7 @@
 // main path (collection may come late or never). No Node or DOM API here.
 import { DoublePutError, hex, UseAfterPutError } from "./errors.js";
 import type { Heap } from "./heap.js";
-import { location } from "./sites.js";
+import { LIBRARY_LOCATIONS, location } from "./sites.js";
 
 /** A Ref that was garbage-collected while still holding its reference. */
 export interface JsLeak {
@@ -77,12 +77,7 @@ const dispose: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for("Symbol.dispose") as typeof Symbol.dispose);
 
 
-/** The library's folder (this file, heap.js's allocRef/wrap, ...) as stacks name it: by URL, or
- *  by path for file: URLs under some runners. Its frames are never the caller's. */
-const HERE: readonly string[] = (() => {
-  const url = new URL(".", import.meta.url);
-  return url.protocol === "file:" ? [url.href, decodeURIComponent(url.pathname)] : [url.href];
-})();
+const HERE = LIBRARY_LOCATIONS;
 
 /** The caller's stack: frames of the library dropped, one frame a line. */
 function creationStack(): string {

@@ -15,6 +15,14 @@
 // A string site's address is below 2^30: static data of the module (include/rcalloc.h RC_SITE(),
 // runtime/imports.ts siteOf()). The host reads the string when it formats the site.
 
+/** The library's folder (sites.js, heap.js, ref.js, ...) as stacks name it: by URL, or by path for
+ *  file: URLs under some runners. Its frames are never the caller's. The folder is cut from the
+ *  string: bundlers read `new URL(".", import.meta.url)` as an asset to copy. */
+export const LIBRARY_LOCATIONS: readonly string[] = (() => {
+  const folder = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1));
+  return folder.protocol === "file:" ? [folder.href, decodeURIComponent(folder.pathname)] : [folder.href];
+})();
+
 export interface Site {
   /** The id stored in wasm (1, 2, ...). */
   id: number;

@@ -111,7 +111,7 @@ describe("FinalizationRegistry safety net", () => {
     const run = runFixture("ref-gc.fixture");
     const failed = run.tests.filter((t) => t.status !== "passed");
     expect(failed.map((t) => `${t.title}: ${t.failureMessages.join("\n")}`)).toEqual([]);
-    expect(run.tests.length).toBe(6);
+    expect(run.tests.length).toBe(7);
     expect(run.status, run.output).toBe(0);
   });
 });
