@@ -134,4 +134,5 @@ export function sortQuickLists(): void {
     }
     block += size;
   }
+  memory.fill(QUICK_TAILS, 0, QUICK_CLASSES << 2); // all 0 outside this call: validate() checks
 }

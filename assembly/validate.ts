@@ -7,7 +7,7 @@
 
 import { CHECKED, HEADER, QUICK_MAX } from "./config";
 import { corrupt } from "./errors";
-import { QUICK_HEADS } from "./blocks";
+import { QUICK_HEADS, QUICK_HEADS_BYTES, QUICK_TAILS } from "./blocks";
 import {
   COUNT, DEAD, FREE, INFO, isInternal, isObject, isRaw, LEFTFREE, MARK, PAIRED, RAW_COOKIE, REFS, SETMARK, SIZE,
 } from "./layout";
@@ -97,6 +97,9 @@ export function validate(): void {
   // Every cached block sits in the quick list of its exact size.
   let cached: u32 = 0;
   if (load<u32>(QUICK_HEADS)) corrupt("rcalloc validate: the quick list of size 0 is not empty", QUICK_HEADS);
+  for (let p = QUICK_TAILS; p < QUICK_TAILS + QUICK_HEADS_BYTES; p += 4) {
+    if (load<u32>(p)) corrupt("rcalloc validate: sortQuickLists' scratch is not clear", p);
+  }
   for (let size: usize = 16; size <= QUICK_MAX; size += 16) {
     for (let b = <usize>load<u32>(QUICK_HEADS + (size >> 2)); b; b = load<u32>(b, 8)) {
       if (b < heapStart || b >= tail || ((b + 8) & 15)) corrupt("rcalloc validate: quick list points outside the heap", b);
