@@ -10,6 +10,11 @@
 //       (`if (DEBUG) check(…)`: "reserve, then mutate" — a slot, a pair entry or quarantine
 //       room is reserved before anything changes)
 //
+//   asc ... --use RC_HOST_SITES=1   (checked, the library path) an operation given no site asks
+//     the host for one (import "rcalloc:sites" "site"), which takes it from the wasm stack, so
+//     references taken inside a module that compiles rcalloc in are named by their lines, as in
+//     link at load; other builds never import it
+//
 //   asc ... --use RC_CHECKED=1   checked build
 //     - handles are table slots (index + generation + heap tag), see handles.ts
 //     - every exported entry point validates its handle before it mutates anything
@@ -33,6 +38,8 @@
 @inline export const DEBUG: bool = isDefined(RC_DEBUG) ? <bool>RC_DEBUG : false;
 // @ts-ignore: decorator
 @inline export const CHECKED: bool = DEBUG || (isDefined(RC_CHECKED) ? <bool>RC_CHECKED : false);
+// @ts-ignore: decorator
+@inline export const HOST_SITES: bool = CHECKED && (isDefined(RC_HOST_SITES) ? <bool>RC_HOST_SITES : false);
 
 // Payload alignment. 16 bytes matches AssemblyScript's runtime and SIMD (v128) loads.
 // @ts-ignore: decorator

@@ -1,4 +1,5 @@
-// Editor-only: the compiler defines RC_CHECKED and RC_DEBUG through `--use NAME=0|1` (config.ts).
+// Editor-only: the compiler defines RC_CHECKED, RC_DEBUG and RC_HOST_SITES through `--use NAME=0|1` (config.ts).
 // A `declare const` in an .ts source would become a wasm import, so they live here.
 declare const RC_CHECKED: i32;
 declare const RC_DEBUG: i32;
+declare const RC_HOST_SITES: i32;

@@ -21,6 +21,7 @@ import {
   BLOCK, COUNT, DEAD, INFO, isObject, isRaw, MARK, PAYLOAD, PUT_SITE, RAW_COOKIE, RAW_REFS, SETCOUNT,
   SETMARK, SETPUTSITE, SITE, SIZE,
 } from "./layout";
+import { siteOr } from "./host-sites";
 import { MAX_OBJECT, newObject, releaseObject, resizeObject, roomFor } from "./lifecycle";
 import { LIVE, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength } from "./handles";
 import { nextQueued } from "./quarantine";
@@ -28,6 +29,7 @@ import { heapStart, tail } from "./tlsf";
 
 /** malloc: a raw block of `size` bytes (16-byte aligned), or 0 when memory is exhausted. */
 export function mallocRaw(size: u32, site: u32): usize {
+  site = siteOr(site);
   if (size > MAX_OBJECT) return 0;
   let block = newObject(size, site);
   if (!block) return 0;
@@ -38,6 +40,7 @@ export function mallocRaw(size: u32, site: u32): usize {
 
 /** free: gives back the raw block at `ptr` (0: nothing). */
 export function freeRaw(ptr: usize, site: u32): void {
+  site = siteOr(site);
   if (!ptr) return;
   let block = BLOCK(ptr);
   if (CHECKED) {
@@ -51,6 +54,7 @@ export function freeRaw(ptr: usize, site: u32): void {
 /** realloc: the raw block at `ptr` resized to `size` bytes, contents kept up to the smaller size
  *  (moved when it cannot change in place); 0 when memory is exhausted, the block then intact. */
 export function reallocRaw(ptr: usize, size: u32, site: u32): usize {
+  site = siteOr(site);
   if (!ptr) return mallocRaw(size, site);
   let block = BLOCK(ptr);
   if (CHECKED && !isLiveRaw(ptr)) badPointer(ptr);

@@ -26,6 +26,7 @@ import {
   addWeak, dropWeak, ignoreObject, MAX_OBJECT, newObject, releaseObject, reservePair, reserveSlot,
   resizeObject, roomFor, weakCount,
 } from "./lifecycle";
+import { siteOr } from "./host-sites";
 import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 
 /** The block of a strong handle; in the checked build a trap unless `h` is live and strong. */
@@ -67,6 +68,7 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 
 // @ts-ignore: decorator
 @inline export function allocate(size: u32, site: u32): u32 {
+  site = siteOr(site);
   checkSize(0, 0, size);
   if (CHECKED) reserveSlot();
   let block = newObject(size, site);
@@ -76,6 +78,7 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 
 // @ts-ignore: decorator
 @inline export function take(h: u32, site: u32): u32 {
+  site = siteOr(site);
   let block = objectOf(h);
   if (CHECKED) reserveSlot();
   ref(block);
@@ -84,6 +87,7 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 
 // @ts-ignore: decorator
 @inline export function drop(h: u32, site: u32): void {
+  site = siteOr(site);
   if (!CHECKED) {
     unref(BLOCK(<usize>h));
     return;
@@ -99,6 +103,7 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 }
 
 export function resizeRef(h: u32, size: u32, site: u32): u32 {
+  site = siteOr(site);
   let slot = CHECKED ? resolve(h, OP_USE) : 0;
   let block = CHECKED ? SLOT_OBJECT(slot) : BLOCK(<usize>h);
   if (CHECKED) {
@@ -123,6 +128,7 @@ export function resizeRef(h: u32, size: u32, site: u32): u32 {
 
 /** getFor: the reference `owner` holds on the object of `h`, taken now if it holds none. */
 export function takeFor(h: u32, owner: u32, site: u32): u32 {
+  site = siteOr(site);
   let block = objectOf(h);
   checkOwner(h, owner);
   let held = pairGet(block, owner);
@@ -137,6 +143,7 @@ export function takeFor(h: u32, owner: u32, site: u32): u32 {
 
 /** putFor: releases the reference `owner` holds on the object of `h` (any strong handle to it). */
 export function dropFor(h: u32, owner: u32, site: u32): void {
+  site = siteOr(site);
   let block = objectOf(h);
   checkOwner(h, owner);
   let held = pairGet(block, owner);
@@ -153,6 +160,7 @@ export function dropFor(h: u32, owner: u32, site: u32): void {
 /** move: hands the reference `h` over to a new handle (owned by `owner` if nonzero); the
  *  count is unchanged and, in the checked build, `h` is dead (USE_AFTER_MOVE). */
 export function moveRef(h: u32, owner: u32, site: u32): u32 {
+  site = siteOr(site);
   let slot = CHECKED ? resolve(h, OP_USE) : 0;
   let block = CHECKED ? SLOT_OBJECT(slot) : BLOCK(<usize>h);
   if (CHECKED && SLOT_OWNER(slot)) {
@@ -176,6 +184,7 @@ export function moveRef(h: u32, owner: u32, site: u32): u32 {
 
 /** weak: a handle that does not keep the object alive. */
 export function makeWeak(h: u32, site: u32): u32 {
+  site = siteOr(site);
   let block = objectOf(h);
   reservePair(h);
   if (CHECKED) reserveSlot();
@@ -185,6 +194,7 @@ export function makeWeak(h: u32, site: u32): u32 {
 
 /** upgrade: a new strong reference from a weak handle, or 0 when the object is gone. */
 export function upgradeWeak(w: u32, site: u32): u32 {
+  site = siteOr(site);
   let block = CHECKED ? SLOT_OBJECT(resolve(w, OP_USE, WEAK)) : BLOCK(<usize>w);
   if (INFO(block) & DEAD) return 0;
   if (CHECKED) reserveSlot();
@@ -194,6 +204,7 @@ export function upgradeWeak(w: u32, site: u32): u32 {
 
 /** putWeak: releases a weak handle. */
 export function dropWeakRef(w: u32, site: u32): void {
+  site = siteOr(site);
   if (!CHECKED) {
     dropWeak(BLOCK(<usize>w));
     return;

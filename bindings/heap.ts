@@ -660,10 +660,11 @@ export class Heap {
 /** What the message of a trap adds: which reference (taken at), where it ended, and for moves and
  *  owners the reference that holds the object now (`holders`: the object's live references). */
 /**
- * The "rcalloc:sites" imports of a module merged with prepareStaticLink's `sites`: its calls into
- * the allocator, taken back through the host; with `stacks` (checked build) each call's site is
- * its wasm stack (function names, and file:line:column with the merged source map), else it goes
- * straight on.
+ * The "rcalloc:sites" imports: of a module merged with prepareStaticLink's `sites`, its calls into
+ * the allocator, taken back through the host; of a module that compiles rcalloc in with
+ * RC_HOST_SITES, `site()`. With `stacks` (checked build) each call's site is its wasm stack
+ * (function names, and file:line:column with the source map), else calls go straight on and
+ * `site()` is 0 (unknown).
  */
 function siteImports(module: WebAssembly.Module, heap: () => Heap, options: HeapOptions, code?: ModuleCode): WebAssembly.Imports {
   const names = WebAssembly.Module.imports(module).filter((i) => i.module === SITES_MODULE && i.kind === "function").map((i) => i.name);
@@ -675,7 +676,9 @@ function siteImports(module: WebAssembly.Module, heap: () => Heap, options: Heap
     const h = heap();
     const e = h.exports as unknown as Record<string, Fn>;
     const sites = h.checked && options.stacks ? new WasmSites(h, code) : undefined;
-    resolved = Object.fromEntries(names.map((name) => [name, sites ? withSite(e, name, sites) : e[name]]));
+    // "site": the allocator compiled in with RC_HOST_SITES asks for the caller's site itself.
+    const site: Fn = () => sites ? sites.capture() : 0;
+    resolved = Object.fromEntries(names.map((name) => [name, name === "site" ? site : sites ? withSite(e, name, sites) : e[name]]));
     return resolved;
   };
   return { [SITES_MODULE]: Object.fromEntries(names.map((name) => [name, (...args: number[]) => resolve()[name](...args)])) };

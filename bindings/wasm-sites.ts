@@ -31,12 +31,15 @@ export class WasmSourceMap {
    * "file:line:column" of the code at byte `offset` of the module, or undefined. A mapping before
    * `from` (the start of the function holding `offset`) is another function's: then undefined too.
    */
-  locate(offset: number, from = 0): { source: string; line: number; column: number } | undefined {
+  locate(offset: number, from = 0, skip?: (source: string) => boolean): { source: string; line: number; column: number } | undefined {
     let lo = 0, hi = this.offsets.length - 1, found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       if (this.offsets[mid] <= offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
     }
+    // `skip`: code inlined from sources the caller does not want (rcalloc's own, inlined into a
+    // user function): the nearest mapping before it in the same function, the line that called it.
+    while (skip && found >= 0 && this.offsets[found] >= from && skip(this.sources[this.positions[found][0]])) found--;
     if (found < 0 || this.offsets[found] < from) return undefined;
     const [s, line, column] = this.positions[found];
     return { source: this.sources[s], line: line + 1, column: column + 1 };
@@ -149,11 +152,12 @@ export class ModuleCode {
     return this.starts[found];
   }
 
-  /** file:line:column of one of this module's frames; undefined for other modules' frames. */
-  locate(frame: WasmFrame): { source: string; line: number; column: number } | undefined {
+  /** file:line:column of one of this module's frames; undefined for other modules' frames.
+   *  `skip`: sources whose inlined code stands for the line that called it (WasmSourceMap.locate). */
+  locate(frame: WasmFrame, skip?: (source: string) => boolean): { source: string; line: number; column: number } | undefined {
     if (!this.map) return undefined;
     const start = this.bodyStart(frame);
-    return start < 0 ? undefined : this.map.locate(frame.offset - this.shift, start);
+    return start < 0 ? undefined : this.map.locate(frame.offset - this.shift, start, skip);
   }
 }
 
@@ -254,7 +258,9 @@ export class WasmSites {
 
   private intern(frames: WasmFrame[]): number {
     const described = frames.map((f) => {
-      const at = this.code?.locate(f);
+      // In a user function, rcalloc's inlined code (the library path) stands for the line calling it.
+      const inUserCode = !isLibraryFrame(f.name, undefined);
+      const at = this.code?.locate(f, inUserCode ? (source) => isLibraryFrame(undefined, source) : undefined);
       const where = at ? `${at.source}:${at.line}:${at.column}` : `wasm 0x${f.offset.toString(16)}`;
       return { frame: f, at, where, line: `${f.name ?? "(wasm)"} (${where})` };
     });

@@ -73,6 +73,7 @@ export const EXAMPLES = {
   "as-library.unchecked": library("unchecked"),
   "as-library-registry.checked": library("checked", "registry", ["--debug"]),
   "as-library-registry.unchecked": library("unchecked", "registry", ["--debug"]),
+  "as-library-sites.sites": library("sites", "sites"),
   ...Object.fromEntries(CORPUS.map((name) => [name, corpusModule(`${name.slice("corpus/".length)}.ts`)])),
 };
 
