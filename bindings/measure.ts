@@ -160,6 +160,8 @@ export interface OverheadResult {
 interface Session {
   call: () => unknown;
   pages(): number;
+  /** Done with it: its heap gives its handle tag back (at most 15 checked heaps live at once). */
+  close(): void;
 }
 
 /**
@@ -188,7 +190,11 @@ export async function measureOverhead(
     reuse = undefined;
     const f = linked.instance.exports[entry] as (...a: unknown[]) => unknown;
     const memory = linked.heap.memory;
-    return { call: args.length ? () => f(...args) : f, pages: () => memory.buffer.byteLength / PAGE };
+    return {
+      call: args.length ? () => f(...args) : f,
+      pages: () => memory.buffer.byteLength / PAGE,
+      close: () => linked.heap.dispose(),
+    };
   };
   return measure("module", entry, args, open, options);
 }
@@ -205,7 +211,7 @@ export async function measureHeapOverhead(
   const open = async (checked: boolean): Promise<Session> => {
     const build = await loadBuild(checked, options.baseUrl);
     const heap = await Heap.instantiateBuild(build.module, { ...options.heap, checked });
-    return { call: () => workload(heap), pages: () => heap.memory.buffer.byteLength / PAGE };
+    return { call: () => workload(heap), pages: () => heap.memory.buffer.byteLength / PAGE, close: () => heap.dispose() };
   };
   return measure("heap", null, [], open, options);
 }
@@ -255,6 +261,7 @@ async function measure(
     }
   }
   const warmMs = clock() - warmStart;
+  for (const build of BUILDS) warm[build].close();
   // The least disturbed of the last three steps (another process can stretch any one of them).
   const estimatedCallMs = Math.max(...BUILDS.map((b) => Math.min(...warmPerCall[b].slice(-3))));
   onProgress?.({ phase: "warmup", round: 0, rounds, fraction: 0 });
@@ -280,7 +287,11 @@ async function measure(
     const sessions = { unchecked: await open(false), checked: await open(true) };
     const order = round % 2 ? [...BUILDS].reverse() : BUILDS;
     const timed = {} as Record<BuildName, { ms: number; first: unknown }>;
-    for (const build of order) timed[build] = await timeBatch(sessions[build].call, calls, clock);
+    try {
+      for (const build of order) timed[build] = await timeBatch(sessions[build].call, calls, clock);
+    } finally {
+      for (const build of BUILDS) sessions[build].close();
+    }
     const shortest = Math.min(timed.unchecked.ms, timed.checked.ms);
     if (shortest < minBatchMs && retries < MAX_RETIMED_ROUNDS) {
       retries++;

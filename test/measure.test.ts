@@ -10,6 +10,7 @@ import { measureHeapOverhead, measureOverhead, timerResolution, TIMER_TICKS_PER_
 import { overheadToSVG } from "../bindings/measure-svg.js";
 import { overheadToText } from "../bindings/measure-text.js";
 import { expectValidOverhead, validateOverhead } from "./overhead-schema.js";
+import { tagsInUse } from "../bindings/heap-tags.js";
 // @ts-expect-error: plain JS build script
 import { buildExamples } from "../examples/build.js";
 
@@ -111,6 +112,19 @@ describe("measureOverhead (a wasm module's export, linked against both builds)",
     await expect(measureOverhead(bytes, { entry: "nope", rounds: 1 })).rejects.toThrow(/no exported function "nope" \(exported functions: .*run/);
     await expect(measureOverhead(bytes, { entry: "run", rounds: 0 })).rejects.toThrow(RangeError);
     await expect(measureOverhead(bytes, { entry: "run", rounds: 1, callsPerRound: 1.5 })).rejects.toThrow(/callsPerRound/);
+  });
+});
+
+describe("heaps of the rounds", () => {
+  it("are disposed after each round, so more rounds than handle tags run where no GC can be forced (browsers)", async () => {
+    const before = tagsInUse();
+    let most = 0;
+    const result = await measureHeapOverhead((heap) => heap.put(heap.alloc(16)), {
+      rounds: 20, callsPerRound: 5, warmup: 0, onProgress: () => { most = Math.max(most, tagsInUse()); },
+    });
+    expect(result.builds.checked.rounds).toHaveLength(20);
+    expect(most - before).toBeLessThanOrEqual(1); // never more than the round's own checked heap
+    expect(tagsInUse()).toBe(before);
   });
 });
 
