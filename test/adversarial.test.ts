@@ -3,9 +3,9 @@
 // bounded; `npm run fuzz` runs it FUZZ_SCALE times larger (default 25) and prints the figures.
 // Every misuse must raise an RcError before anything changes: after it, validate() passes and every
 // live object still holds its bytes; no run may end in a raw wasm trap.
-import binaryen from "binaryen";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { watToWasm } from "./wat.js";
 import {
   createHeap, link, LinkError, OutOfMemoryError, RcError, reportToHTML, reportToJSON, type Heap,
 } from "../bindings/node.js";
@@ -170,14 +170,6 @@ describe.each(BUILDS)("adversarial, $name build", ({ checked }) => {
   }, 120_000 * SCALE);
 });
 
-function watToWasm(text: string): Uint8Array {
-  const module = binaryen.parseText(text);
-  try {
-    return module.emitBinary();
-  } finally {
-    module.dispose();
-  }
-}
 
 const IMPORTS = `(import "rcalloc" "alloc" (func $alloc (param i32) (result i32)))`;
 

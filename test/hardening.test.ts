@@ -1,6 +1,6 @@
 // Findings of the adversarial review (issue 14), each pinned by a test that failed before its fix.
-import binaryen from "binaryen";
 import { describe, expect, it } from "vitest";
+import { watToWasm } from "./wat.js";
 import { link } from "../bindings/node.js";
 import {
   DoublePutError, InvalidArgumentError, RcError, UseAfterMoveError, UseAfterPutError, WriteAfterFreeError,
@@ -135,14 +135,6 @@ describe("unchecked scan: the allocator's own state is not a root", () => {
   });
 });
 
-function watToWasm(text: string): Uint8Array {
-  const module = binaryen.parseText(text);
-  try {
-    return module.emitBinary();
-  } finally {
-    module.dispose();
-  }
-}
 
 describe.each(BUILDS)("$name build: memory grown by a linked module before the first allocation", ({ checked }) => {
   it("stays the module's: the heap never places an object in it", async () => {

@@ -2,8 +2,8 @@
 // checksums match, a coarse clock makes the calls time in batches, and the result validates
 // against docs/overhead.schema.json (Ajv, strict). No timing thresholds: figures are only sane.
 import { readFileSync } from "node:fs";
-import binaryen from "binaryen";
 import { beforeAll, describe, expect, it } from "vitest";
+import { watToWasm } from "./wat.js";
 import { link } from "../bindings/link.js";
 import type { Heap } from "../bindings/heap.js";
 import { measureHeapOverhead, measureOverhead, timerResolution, TIMER_TICKS_PER_BATCH, type OverheadResult } from "../bindings/measure.js";
@@ -40,14 +40,6 @@ const HANDLE_MODULE = `(module
     (call $put (local.get $h))
     (local.get $h)))`;
 
-function watToWasm(text: string): Uint8Array {
-  const module = binaryen.parseText(text);
-  try {
-    return module.emitBinary();
-  } finally {
-    module.dispose();
-  }
-}
 
 const workloadPath = new URL("../build/examples/workload.wasm", import.meta.url);
 beforeAll(() => buildExamples({ names: ["workload"] }), 120_000);
