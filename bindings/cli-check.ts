@@ -1,6 +1,7 @@
 // `rcalloc check`: links a module against the checked allocator, runs it, and reports the misuse
 // that trapped or the references still live at the end (text, JSON, HTML). Exit 0 clean, 1 leaks,
 // 2 misuse, 3 usage error, 4 the program failed otherwise.
+import type { LeakTotalsJSON, SiteJSON } from "./report-json.js";
 import { basename } from "node:path";
 import { MISUSE_CODES, RcError } from "./errors.js";
 import { hex, plural, printableLines } from "./format.js";
@@ -17,19 +18,9 @@ import {
 import { loadHostImports, readApp, requireEntry } from "./cli-module.js";
 import { timeoutOf } from "./cli-timeout.js";
 
-interface SiteResult {
-  label: string;
-  stack: string[];
-}
-
-interface LeakTotalsResult {
-  count: number;
-  weak: number;
-  objects: number;
-  bytes: number;
-  unreachable: number;
-  stored: number;
-}
+/** A site as the JSON report shows one, without its id (the CLI's result has no site table). */
+type SiteResult = Omit<SiteJSON, "id">;
+type LeakTotalsResult = LeakTotalsJSON;
 
 /** What `rcalloc check --json` prints. */
 export interface CheckResult {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { watToWasm } from "./wat.js";
 import { main } from "../bindings/cli.js";
 // @ts-expect-error: plain JS build script
 import { EXAMPLES_DIR, LINKED_FLAGS } from "../examples/build.js";
@@ -53,12 +54,9 @@ const WAT: Record<string, string> = {
 const files: Record<string, string> = {};
 
 beforeAll(async () => {
-  const { default: binaryen } = await import("binaryen");
   for (const [name, wat] of Object.entries(WAT)) {
-    const module = binaryen.parseText(`(module ${wat})`);
     files[name] = join(work, `${name}.wasm`);
-    writeFileSync(files[name], module.emitBinary());
-    module.dispose();
+    writeFileSync(files[name], watToWasm(`(module ${wat})`));
   }
   writeFileSync(join(work, "host.mjs"),
     "export default (memory, getString) => ({ host: { greet: (ptr) => getString(ptr) === 'hi!' ? 42 : -1 } });\n");

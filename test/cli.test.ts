@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { watToWasm } from "./wat.js";
 import { Heap, link, programReport } from "../bindings/node.js";
 import { main } from "../bindings/cli.js";
 // @ts-expect-error: plain JS build script
@@ -139,12 +140,9 @@ describe("exit statuses, exactly as documented (rcalloc --help)", () => {
   };
   const files: Record<string, string> = {};
   beforeAll(async () => {
-    const { default: binaryen } = await import("binaryen");
     for (const [name, wat] of Object.entries(WAT)) {
-      const module = binaryen.parseText(`(module ${wat})`);
       files[name] = join(work, `${name}.wasm`);
-      writeFileSync(files[name], module.emitBinary());
-      module.dispose();
+      writeFileSync(files[name], watToWasm(`(module ${wat})`));
     }
     files.notWasm = join(work, "notes.txt");
     writeFileSync(files.notWasm, "these are not the bytes you are looking for\n");
