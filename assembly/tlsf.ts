@@ -178,8 +178,12 @@ export function removeFree(block: usize): void {
   return size < SB_SIZE ? size : size + (<usize>1 << (31 - SL_BITS - clz<u32>(<u32>size))) - 1;
 }
 
-/** A free block of at least `size` bytes, or 0. */
-export function searchFree(size: usize): usize {
+/**
+ * A used block of exactly `size` bytes carved from the head of the first list whose blocks all
+ * fit (good fit), the rest left free; 0 when no free block fits. The head is unlinked without
+ * removeFree's search: it has no previous block.
+ */
+export function takeFit(size: usize): usize {
   let index = listIndex(roundRequest(size));
   let fl = index >> SL_BITS;
   let slMap = SLMAP(fl) & (~0 << (index & (SL_SIZE - 1)));
@@ -189,12 +193,18 @@ export function searchFree(size: usize): usize {
     fl = ctz<u32>(flBits);
     slMap = SLMAP(fl);
   }
-  return HEAD((fl << SL_BITS) | ctz<u32>(slMap));
-}
-
-/** Turns free `block` into a used block of exactly `size` bytes; the rest goes back free. */
-export function takeFree(block: usize, size: usize): void {
-  removeFree(block);
+  let sl = ctz<u32>(slMap);
+  index = (fl << SL_BITS) | sl;
+  let block = HEAD(index);
+  let next = NEXT(block);
+  SETHEAD(index, next);
+  if (next) {
+    SETPREV(next, 0);
+  } else {
+    let left = SLMAP(fl) & ~(1 << sl); // slMap above was masked to the classes that fit
+    SETSLMAP(fl, left);
+    if (!left) flMap &= ~(1 << fl);
+  }
   let info = INFO(block);
   let remaining = <usize>(info & ~TAGS_MASK) - size;
   if (remaining >= MIN_BLOCK) {
@@ -205,6 +215,7 @@ export function takeFree(block: usize, size: usize): void {
     let right = block + <usize>(info & ~TAGS_MASK);
     SETINFO(right, INFO(right) & ~LEFTFREE);
   }
+  return block;
 }
 
 /** Frees a used block into the TLSF lists (merging with free neighbours). */
