@@ -16,7 +16,7 @@
 
 import { HEADER, QUICK_MAX } from "./config";
 import { DEAD, FREE, INFO, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
-import { freeBlockToLists, growMemory, heapStart, initHeap, searchFree, takeFree, tail } from "./tlsf";
+import { freeBlockToLists, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
 // @ts-ignore: decorator
@@ -60,20 +60,17 @@ export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 
 function allocFromLists(size: usize): usize {
   if (!tail && !initHeap()) return 0;
-  let block = searchFree(size);
-  if (!block) block = reclaim(size);
-  if (!block) return 0;
-  takeFree(block, size);
-  return block;
+  let block = takeFit(size);
+  return block ? block : reclaim(size);
 }
 
-/** A free block of `size` after giving back the quick lists, then growing memory. The cache
- *  never makes an allocation fail. */
+/** A block of `size` after giving back the quick lists, then growing memory. The cache never
+ *  makes an allocation fail. */
 function reclaim(size: usize): usize {
   flushQuickLists();
-  let block = searchFree(size);
+  let block = takeFit(size);
   if (block) return block;
-  return growMemory(size) ? searchFree(size) : 0;
+  return growMemory(size) ? takeFit(size) : 0;
 }
 
 /** A block with room for `bytes` after the header, for the allocator's own use (table chunk,

@@ -112,8 +112,9 @@ export function insertFree(block: usize): void {
     removeFree(right);
     info += rightInfo & ~TAGS_MASK;
     SETINFO(block, info);
-    right = block + <usize>(info & ~TAGS_MASK);
-    rightInfo = INFO(right);
+    right = block + <usize>(info & ~TAGS_MASK); // already LEFTFREE: its left block was free
+  } else {
+    SETINFO(right, rightInfo | LEFTFREE);
   }
   if (info & LEFTFREE) {
     let left = BACK(block);
@@ -123,8 +124,14 @@ export function insertFree(block: usize): void {
     info = leftInfo + (info & ~TAGS_MASK);
     SETINFO(block, info);
   }
-  SETINFO(right, rightInfo | LEFTFREE);
   store<u32>(right - 4, block); // back
+  pushFree(block, info);
+}
+
+/** Links a FREE block (`info` is its info word) in at the head of its list. Its neighbours must
+ *  already be coalesced with it, LEFTFREE set on its right neighbour and back written. */
+// @ts-ignore: decorator
+@inline function pushFree(block: usize, info: u32): void {
   let index = listIndex(<usize>(info & ~TAGS_MASK));
   let head = HEAD(index);
   SETPREV(block, 0);
@@ -134,6 +141,17 @@ export function insertFree(block: usize): void {
   let fl = index >> SL_BITS;
   flMap |= 1 << fl;
   SETSLMAP(fl, SLMAP(fl) | (1 << (index & (SL_SIZE - 1))));
+}
+
+/** Makes the last `remaining` bytes of a block that ends where a FREE block used to end (so its
+ *  right neighbour is used and already LEFTFREE) a free block of their own. Stores only: the
+ *  right neighbour's line is written (back), never read. */
+// @ts-ignore: decorator
+@inline function freeTail(spare: usize, remaining: usize): void {
+  let info = <u32>remaining | FREE;
+  SETINFO(spare, info);
+  store<u32>(spare + remaining - 4, spare); // back
+  pushFree(spare, info);
 }
 
 /** Unlinks a free block from its list. The caller fixes FREE, LEFTFREE and back. */
@@ -160,8 +178,12 @@ export function removeFree(block: usize): void {
   return size < SB_SIZE ? size : size + (<usize>1 << (31 - SL_BITS - clz<u32>(<u32>size))) - 1;
 }
 
-/** A free block of at least `size` bytes, or 0. */
-export function searchFree(size: usize): usize {
+/**
+ * A used block of exactly `size` bytes carved from the head of the first list whose blocks all
+ * fit (good fit), the rest left free; 0 when no free block fits. The head is unlinked without
+ * removeFree's search: it has no previous block.
+ */
+export function takeFit(size: usize): usize {
   let index = listIndex(roundRequest(size));
   let fl = index >> SL_BITS;
   let slMap = SLMAP(fl) & (~0 << (index & (SL_SIZE - 1)));
@@ -171,24 +193,29 @@ export function searchFree(size: usize): usize {
     fl = ctz<u32>(flBits);
     slMap = SLMAP(fl);
   }
-  return HEAD((fl << SL_BITS) | ctz<u32>(slMap));
-}
-
-/** Turns free `block` into a used block of exactly `size` bytes; the rest goes back free. */
-export function takeFree(block: usize, size: usize): void {
-  removeFree(block);
+  let sl = ctz<u32>(slMap);
+  index = (fl << SL_BITS) | sl;
+  let block = HEAD(index);
+  let next = NEXT(block);
+  SETHEAD(index, next);
+  if (next) {
+    SETPREV(next, 0);
+  } else {
+    let left = SLMAP(fl) & ~(1 << sl); // slMap above was masked to the classes that fit
+    SETSLMAP(fl, left);
+    if (!left) flMap &= ~(1 << fl);
+  }
   let info = INFO(block);
   let remaining = <usize>(info & ~TAGS_MASK) - size;
   if (remaining >= MIN_BLOCK) {
     SETINFO(block, <u32>size | (info & LEFTFREE));
-    let spare = block + size;
-    SETINFO(spare, <u32>remaining | FREE);
-    insertFree(spare); // its right neighbour keeps LEFTFREE; back is rewritten
+    freeTail(block + size, remaining); // block was coalesced: its right neighbour is used
   } else {
     SETINFO(block, info & ~FREE);
     let right = block + <usize>(info & ~TAGS_MASK);
     SETINFO(right, INFO(right) & ~LEFTFREE);
   }
+  return block;
 }
 
 /** Frees a used block into the TLSF lists (merging with free neighbours). */
@@ -219,10 +246,16 @@ export function growBlockInPlace(block: usize, size: usize): bool {
   let merged = have + <usize>(rightInfo & ~TAGS_MASK);
   if (merged < size) return false;
   removeFree(right);
-  SETINFO(block, <u32>merged | (info & TAGS_MASK));
-  let after = block + merged;
-  SETINFO(after, INFO(after) & ~LEFTFREE);
-  shrinkBlock(block, size);
+  let remaining = merged - size;
+  if (remaining >= MIN_BLOCK) {
+    // The tail of the free neighbour stays free; the block after it stays LEFTFREE.
+    SETINFO(block, <u32>size | (info & TAGS_MASK));
+    freeTail(block + size, remaining);
+  } else {
+    SETINFO(block, <u32>merged | (info & TAGS_MASK));
+    let after = block + merged;
+    SETINFO(after, INFO(after) & ~LEFTFREE);
+  }
   return true;
 }
 
