@@ -123,7 +123,8 @@ function endObject(block: usize, info: u32): void {
 }
 
 /** Marks a held dead block: out of the quarantine FIFO for now, poisoned (checked build). */
-function killObject(block: usize): void {
+// @ts-ignore: decorator
+@inline function killObject(block: usize): void {
   if (CHECKED) {
     SETMARK(block, 0);
     poison(block);

@@ -61,45 +61,78 @@ function heldByWeak(after: usize): usize {
   return min(SIZE(block) - HEADER, <usize>poisonBytes);
 }
 
-export function poison(block: usize): void {
+// Poison and its check run on every death and every eviction: inline, a few stores or loads.
+// Every default length is a multiple of 8 up to 64 (payload capacities are 8 mod 16: 8, 24, 40,
+// 56; longer ones are cut to 64), so one u64 and up to four v128 accesses cover it; any other
+// length (a custom poisonBytes) takes the plain loops out of line.
+
+// @ts-ignore: decorator
+@inline const POISON_WORD: u64 = 0xDFDFDFDFDFDFDFDF;
+
+/** True when `n` poison bytes are written and checked by the inline vector path. */
+// @ts-ignore: decorator
+@inline function vectorLength(n: usize): bool { return ASC_FEATURE_SIMD && n <= 64 && (n & 7) == 0; }
+
+// @ts-ignore: decorator
+@inline export function poison(block: usize): void {
   let n = poisonLength(block);
-  if (ASC_FEATURE_SIMD && n == 64) { // the default: four vector stores instead of a memset call
-    let p = PAYLOAD(block);
-    let v = i8x16.splat(<i8>POISON);
-    v128.store(p, v);
-    v128.store(p, v, 16);
-    v128.store(p, v, 32);
-    v128.store(p, v, 48);
+  if (!vectorLength(n)) {
+    poisonBytewise(PAYLOAD(block), n);
     return;
   }
-  if (n <= 64) { // small objects: 8, 24, 40 or 56 bytes; a few word stores beat a memset call
-    let p = PAYLOAD(block);
-    for (let i: usize = 0; i + 8 <= n; i += 8) store<u64>(p + i, 0xDFDFDFDFDFDFDFDF);
-    for (let i = n & ~7; i < n; i++) store<u8>(p + i, POISON);
-    return;
+  let p = PAYLOAD(block);
+  let v = i8x16.splat(<i8>POISON);
+  let i: usize = 0;
+  if (n & 8) {
+    store<u64>(p, POISON_WORD);
+    i = 8;
   }
-  memory.fill(PAYLOAD(block), POISON, n);
+  for (; i < n; i += 16) v128.store(p + i, v);
 }
 
-/** Offset of the first byte of `block` whose poison changed, or -1. */
+function poisonBytewise(p: usize, n: usize): void {
+  if (n > 64) {
+    memory.fill(p, POISON, n);
+    return;
+  }
+  for (let i: usize = 0; i + 8 <= n; i += 8) store<u64>(p + i, POISON_WORD);
+  for (let i = n & ~7; i < n; i++) store<u8>(p + i, POISON);
+}
+
+/** True when `block`'s poison is intact (the common case, inline). */
+// @ts-ignore: decorator
+@inline function poisonIntact(block: usize): bool {
+  let n = poisonLength(block);
+  if (!vectorLength(n)) return poisonDamage(block) < 0;
+  let p = PAYLOAD(block);
+  let v = i8x16.splat(<i8>POISON);
+  let same = i8x16.splat(-1);
+  let i: usize = 0;
+  if (n & 8) {
+    same = i8x16.eq(v128.load64_splat(p), v);
+    i = 8;
+  }
+  for (; i < n; i += 16) same = v128.and(same, i8x16.eq(v128.load(p + i), v));
+  return i8x16.all_true(same);
+}
+
+/** Offset of the first byte of `block`'s poison that changed, or -1. */
 export function poisonDamage(block: usize): i32 {
   let p = PAYLOAD(block);
   let n = poisonLength(block);
   let i: usize = 0;
-  if (ASC_FEATURE_SIMD && n == 64) { // the default: one vector test, bytes only on damage
-    let v = i8x16.splat(<i8>POISON);
-    let same = v128.and(v128.and(i8x16.eq(v128.load(p), v), i8x16.eq(v128.load(p, 16), v)),
-                        v128.and(i8x16.eq(v128.load(p, 32), v), i8x16.eq(v128.load(p, 48), v)));
-    if (i8x16.all_true(same)) return -1;
-  }
-  const WORD: u64 = 0xDFDFDFDFDFDFDFDF;
-  for (; i + 8 <= n; i += 8) if (load<u64>(p + i) != WORD) break;
+  for (; i + 8 <= n; i += 8) if (load<u64>(p + i) != POISON_WORD) break;
   for (; i < n; i++) if (load<u8>(p + i) != POISON) return <i32>i;
   return -1;
 }
 
 /** Traps if `block`'s poison changed: re-poisons first when `repair` is set. */
-export function checkPoison(block: usize, repair: bool): void {
+// @ts-ignore: decorator
+@inline export function checkPoison(block: usize, repair: bool): void {
+  if (!poisonIntact(block)) reportDamage(block, repair);
+}
+
+function reportDamage(block: usize, repair: bool): void {
   let at = poisonDamage(block);
   if (at < 0) return;
   if (repair) poison(block);
@@ -117,7 +150,8 @@ export function drain(): void {
   while (queuedBlocks) evictOldest();
 }
 
-function evictOldest(): void {
+// @ts-ignore: decorator
+@inline function evictOldest(): void {
   let block = head;
   checkPoison(block, true);
   let next = <usize>MARK(block);
@@ -130,7 +164,8 @@ function evictOldest(): void {
 }
 
 /** Queues a dead, poisoned block; makeRoom(SIZE(block)) must have run. */
-export function enqueue(block: usize): void {
+// @ts-ignore: decorator
+@inline export function enqueue(block: usize): void {
   if (!maxBlocks) {
     freeDeadBlock(block);
     return;
