@@ -61,33 +61,35 @@ function heldByWeak(after: usize): usize {
   return min(SIZE(block) - HEADER, <usize>poisonBytes);
 }
 
-// Poison and its check run on every death and every eviction: inline, a few stores or loads.
-// Every default length is a multiple of 8 up to 64 (payload capacities are 8 mod 16: 8, 24, 40,
-// 56; longer ones are cut to 64), so one u64 and up to four v128 accesses cover it; any other
-// length (a custom poisonBytes) takes the plain loops out of line.
+// Poison and its check run on every death and every eviction: inline and branch-free for every
+// default length, a multiple of 8 up to 64 (payload capacities are 8 mod 16: 8, 24, 40, 56;
+// longer ones are cut to 64). From 16 bytes on, four v128 accesses at 0, 16, 32 and n - 16, the
+// middle two clamped to n - 16, cover [0, n) (overlapping where n < 64): no loop whose trip count
+// changes with the block size, so no mispredicted branch per free. 8 bytes take one u64; any
+// other length (a custom poisonBytes) takes the plain loops out of line.
 
 // @ts-ignore: decorator
 @inline const POISON_WORD: u64 = 0xDFDFDFDFDFDFDFDF;
 
 /** True when `n` poison bytes are written and checked by the inline vector path. */
 // @ts-ignore: decorator
-@inline function vectorLength(n: usize): bool { return ASC_FEATURE_SIMD && n <= 64 && (n & 7) == 0; }
+@inline function vectorLength(n: usize): bool { return ASC_FEATURE_SIMD && n >= 16 && n <= 64 && (n & 7) == 0; }
 
 // @ts-ignore: decorator
 @inline export function poison(block: usize): void {
   let n = poisonLength(block);
+  let p = PAYLOAD(block);
   if (!vectorLength(n)) {
-    poisonBytewise(PAYLOAD(block), n);
+    if (n == 8) store<u64>(p, POISON_WORD);
+    else poisonBytewise(p, n);
     return;
   }
-  let p = PAYLOAD(block);
   let v = i8x16.splat(<i8>POISON);
-  let i: usize = 0;
-  if (n & 8) {
-    store<u64>(p, POISON_WORD);
-    i = 8;
-  }
-  for (; i < n; i += 16) v128.store(p + i, v);
+  let last = n - 16;
+  v128.store(p, v);
+  v128.store(p + min(16, last), v);
+  v128.store(p + min(32, last), v);
+  v128.store(p + last, v);
 }
 
 function poisonBytewise(p: usize, n: usize): void {
@@ -103,16 +105,13 @@ function poisonBytewise(p: usize, n: usize): void {
 // @ts-ignore: decorator
 @inline function poisonIntact(block: usize): bool {
   let n = poisonLength(block);
-  if (!vectorLength(n)) return poisonDamage(block) < 0;
   let p = PAYLOAD(block);
+  if (!vectorLength(n)) return n == 8 ? load<u64>(p) == POISON_WORD : poisonDamage(block) < 0;
   let v = i8x16.splat(<i8>POISON);
-  let same = i8x16.splat(-1);
-  let i: usize = 0;
-  if (n & 8) {
-    same = i8x16.eq(v128.load64_splat(p), v);
-    i = 8;
-  }
-  for (; i < n; i += 16) same = v128.and(same, i8x16.eq(v128.load(p + i), v));
+  let last = n - 16;
+  let same = v128.and(
+    v128.and(i8x16.eq(v128.load(p), v), i8x16.eq(v128.load(p + min(16, last)), v)),
+    v128.and(i8x16.eq(v128.load(p + min(32, last)), v), i8x16.eq(v128.load(p + last), v)));
   return i8x16.all_true(same);
 }
 
