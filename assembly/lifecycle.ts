@@ -200,8 +200,10 @@ export function resizeObject(block: usize, size: u32): usize {
     if (!moved) return 0;
     let oldSize = OBJECT_SIZE(block);
     memory.copy(PAYLOAD(moved), PAYLOAD(block), <usize>min(oldSize, <usize>size));
-    // order, sites, mark: 16 bytes, one vector move (memory.copy is a call into the engine)
-    if (CHECKED) v128.store(moved + 8, v128.load(block + 8));
+    if (CHECKED) { // order, sites, mark: 16 bytes in two moves (memory.copy is a call into the engine)
+      store<u64>(moved + 8, load<u64>(block + 8));
+      store<u64>(moved + 16, load<u64>(block + 16));
+    }
     // Owners, marks (and weak counts, which callers refuse) are keyed by block: they follow.
     if (pairCount) pairsRekey(block, moved);
     let flags = INFO(block) & PAIRED;

@@ -73,23 +73,28 @@ function heldByWeak(after: usize): usize {
 
 /** True when `n` poison bytes are written and checked by the inline vector path. */
 // @ts-ignore: decorator
-@inline function vectorLength(n: usize): bool { return ASC_FEATURE_SIMD && n >= 16 && n <= 64 && (n & 7) == 0; }
+@inline function vectorLength(n: usize): bool { return n >= 16 && n <= 64 && (n & 7) == 0; }
+
+// Vector code sits inside `if (ASC_FEATURE_SIMD)` blocks, which asc leaves out uncompiled when a
+// module that compiles rcalloc in does not enable SIMD (the library path).
 
 // @ts-ignore: decorator
 @inline export function poison(block: usize): void {
   let n = poisonLength(block);
   let p = PAYLOAD(block);
-  if (!vectorLength(n)) {
-    if (n == 8) store<u64>(p, POISON_WORD);
-    else poisonBytewise(p, n);
-    return;
+  if (ASC_FEATURE_SIMD) {
+    if (vectorLength(n)) {
+      let v = i8x16.splat(<i8>POISON);
+      let last = n - 16;
+      v128.store(p, v);
+      v128.store(p + min(16, last), v);
+      v128.store(p + min(32, last), v);
+      v128.store(p + last, v);
+      return;
+    }
   }
-  let v = i8x16.splat(<i8>POISON);
-  let last = n - 16;
-  v128.store(p, v);
-  v128.store(p + min(16, last), v);
-  v128.store(p + min(32, last), v);
-  v128.store(p + last, v);
+  if (n == 8) store<u64>(p, POISON_WORD);
+  else poisonBytewise(p, n);
 }
 
 function poisonBytewise(p: usize, n: usize): void {
@@ -106,13 +111,17 @@ function poisonBytewise(p: usize, n: usize): void {
 @inline function poisonIntact(block: usize): bool {
   let n = poisonLength(block);
   let p = PAYLOAD(block);
-  if (!vectorLength(n)) return n == 8 ? load<u64>(p) == POISON_WORD : poisonDamage(block) < 0;
-  let v = i8x16.splat(<i8>POISON);
-  let last = n - 16;
-  let same = v128.and(
-    v128.and(i8x16.eq(v128.load(p), v), i8x16.eq(v128.load(p + min(16, last)), v)),
-    v128.and(i8x16.eq(v128.load(p + min(32, last)), v), i8x16.eq(v128.load(p + last), v)));
-  return i8x16.all_true(same);
+  if (ASC_FEATURE_SIMD) {
+    if (vectorLength(n)) {
+      let v = i8x16.splat(<i8>POISON);
+      let last = n - 16;
+      let same = v128.and(
+        v128.and(i8x16.eq(v128.load(p), v), i8x16.eq(v128.load(p + min(16, last)), v)),
+        v128.and(i8x16.eq(v128.load(p + min(32, last)), v), i8x16.eq(v128.load(p + last), v)));
+      return i8x16.all_true(same);
+    }
+  }
+  return n == 8 ? load<u64>(p) == POISON_WORD : poisonDamage(block) < 0;
 }
 
 /** Offset of the first byte of `block`'s poison that changed, or -1. */
