@@ -88,7 +88,8 @@ export function freeInternal(block: usize): void {
 }
 
 /** Gives back a dead block (its object's flags cleared) once nothing holds it any more. */
-export function freeDeadBlock(block: usize): void {
+// @ts-ignore: decorator
+@inline export function freeDeadBlock(block: usize): void {
   SETINFO(block, INFO(block) & ~(PAIRED | DEAD));
   freeBlock(block, SIZE(block));
 }

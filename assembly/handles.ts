@@ -35,7 +35,7 @@
 // A WEAK slot does not count in its object's references; it keeps the object's block (not the
 // object) until it is put, so it can never upgrade to another object (references.ts).
 //
-// Freed slots wait in a FIFO (freeHead ... freeTail, linked through +24) and are reused only
+// Freed slots wait in a FIFO (freeHead ... freeTailSlot, linked through +24) and are reused only
 // while more than SLOT_QUARANTINE are waiting, so a double put usually still finds the first
 // put's site in the slot. A stale handle is recognised from its generation alone, so detection
 // does not depend on the quarantine.
@@ -116,10 +116,16 @@ export let retiredSlotsReady = false;
 export let tableCapacity: u32 = 0; // slots in the chunks allocated so far (fresh indices below it)
 export let tableLength: u32 = 0; // slots ever issued: [0, tableLength) have state
 export let freeHead: u32 = NO_SLOT;
-export let freeTail: u32 = NO_SLOT;
+/** Address of the last waiting slot (meaningful while freeCount > 0): release() links the next
+ *  one to it without a directory lookup. Chunks never move, and a waiting slot's chunk is never
+ *  freed (it holds a slot that has not retired). */
+export let freeTailSlot: usize = 0;
 export let freeCount: u32 = 0;
-export let liveCount: u32 = 0;
 export let retiredCount: u32 = 0;
+
+/** Live references: every issued slot is live, waiting in the FIFO or retired. */
+// @ts-ignore: decorator
+@inline export function liveCount(): u32 { return tableLength - freeCount - retiredCount; }
 
 // @ts-ignore: decorator
 @inline export function CHUNK(c: u32): usize { return load<u32>(directory + (<usize>c << 2)); }
@@ -225,24 +231,24 @@ function retireChunk(c: u32): void {
 @inline export function issue(object: usize, site: u32, owner: u32, weak: u32, order: u32 = 0): u32 {
   if (DEBUG) check(slotReady() || freeCount != 0, "rcalloc debug: issue() without a reserved slot");
   let index: u32;
+  let slot: usize;
   let gen: u32 = 0;
   if (freeCount > SLOT_QUARANTINE || (tableLength == tableCapacity && freeCount)) {
     index = freeHead;
-    let slot = SLOT(index);
+    slot = SLOT(index);
     freeHead = SLOT_NEXT(slot);
-    if (--freeCount == 0) freeTail = NO_SLOT;
+    freeCount--;
     gen = (SLOT_STATE(slot) & GEN_MASK) + 1;
   } else {
     index = tableLength++;
-    store<u32>(SLOT(index), 0, 28); // no story yet
+    slot = SLOT(index);
+    store<u32>(slot, 0, 28); // no story yet
   }
-  let slot = SLOT(index);
   store<u32>(slot, object);
   store<u32>(slot, LIVE | weak | gen, 4);
   store<u32>(slot, site, 8);
   store<u32>(slot, order ? order : nextOrder(), 12); // a moved or resized reference keeps its order
   store<u32>(slot, owner, 16);
-  liveCount++;
   return HANDLE(index, gen);
 }
 
@@ -306,7 +312,6 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
     let ended = flags == MOVED ? STORY_MOVED : STORY_RESIZED;
     store<u32>(slot, SLOT_STORY(slot) | (ended << (gen << 1)), 28);
   }
-  liveCount--;
   if (gen == GEN_MASK) {
     store<u32>(slot, gen | RETIRED | flags, 4);
     retiredCount++;
@@ -318,8 +323,8 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   }
   store<u32>(slot, gen | flags, 4);
   store<u32>(slot, NO_SLOT, 24);
-  if (freeCount) store<u32>(SLOT(freeTail), index, 24);
+  if (freeCount) store<u32>(freeTailSlot, index, 24);
   else freeHead = index;
-  freeTail = index;
+  freeTailSlot = slot;
   freeCount++;
 }

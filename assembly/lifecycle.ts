@@ -101,11 +101,18 @@ function allocAfterReclaim(size: usize): usize {
 // @ts-ignore: decorator
 @inline export function freeObject(block: usize): void {
   let info = INFO(block);
-  if (CHECKED || (info & (PAIRED | DEAD))) endObject(block, info);
+  if (CHECKED) endHeldObject(block, info); // every checked death: its one call is the caller's
+  else if (info & (PAIRED | DEAD)) endObject(block, info);
   else freeBlock(block, <usize>(info & ~TAGS_MASK));
 }
 
+/** endHeldObject out of line: the unchecked build's rare path (weak handles or marks). */
 function endObject(block: usize, info: u32): void {
+  endHeldObject(block, info);
+}
+
+// @ts-ignore: decorator
+@inline function endHeldObject(block: usize, info: u32): void {
   let weak: u32 = 0;
   if (info & PAIRED) {
     pairDelete(block, TAG_IGNORED);
@@ -123,7 +130,8 @@ function endObject(block: usize, info: u32): void {
 }
 
 /** Marks a held dead block: out of the quarantine FIFO for now, poisoned (checked build). */
-function killObject(block: usize): void {
+// @ts-ignore: decorator
+@inline function killObject(block: usize): void {
   if (CHECKED) {
     SETMARK(block, 0);
     poison(block);
@@ -192,7 +200,10 @@ export function resizeObject(block: usize, size: u32): usize {
     if (!moved) return 0;
     let oldSize = OBJECT_SIZE(block);
     memory.copy(PAYLOAD(moved), PAYLOAD(block), <usize>min(oldSize, <usize>size));
-    if (CHECKED) memory.copy(moved + 8, block + 8, HEADER - 8); // order, sites
+    if (CHECKED) { // order, sites, mark: 16 bytes in two moves (memory.copy is a call into the engine)
+      store<u64>(moved + 8, load<u64>(block + 8));
+      store<u64>(moved + 16, load<u64>(block + 16));
+    }
     // Owners, marks (and weak counts, which callers refuse) are keyed by block: they follow.
     if (pairCount) pairsRekey(block, moved);
     let flags = INFO(block) & PAIRED;

@@ -23,7 +23,7 @@ import {
 } from "./handles";
 import { BLOCK, COUNT, DEAD, INFO, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
 import {
-  addWeak, dropWeak, ignoreObject, MAX_OBJECT, newObject, releaseObject, reservePair, reserveSlot,
+  addWeak, dropWeak, freeObject, ignoreObject, MAX_OBJECT, newObject, releaseObject, reservePair, reserveSlot,
   resizeObject, roomFor, weakCount,
 } from "./lifecycle";
 import { siteOr } from "./host-sites";
@@ -94,12 +94,30 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
   }
   let slot = resolve(h, OP_PUT);
   let block = SLOT_OBJECT(slot);
-  let owner = SLOT_OWNER(slot);
-  if (owner) failure(h).of(PAYLOAD(block)).taken(SLOT_SITE(slot)).with(owner).raise(E_OWNERSHIP, MSG_OWNED_PUT);
-  if (REFS(block) == 1) roomFor(block);
+  if (SLOT_OWNER(slot)) ownedPut(h, slot);
+  let count = COUNT(block) - 1;
+  if (!(count & REFS_MASK)) { // the last reference: the object ends (out of line)
+    dropLast(h, slot, site);
+    return;
+  }
   release(slot, h & INDEX_MASK, site, 0);
   SETPUTSITE(block, site);
-  unref(block);
+  SETCOUNT(block, count);
+}
+
+/** put of the last strong reference (checked build): room in the quarantine first, since
+ *  eviction may trap, then the reference and the object end. One call for the whole death. */
+function dropLast(h: u32, slot: usize, site: u32): void {
+  let block = SLOT_OBJECT(slot);
+  roomFor(block);
+  release(slot, h & INDEX_MASK, site, 0);
+  SETPUTSITE(block, site);
+  freeObject(block); // the count word keeps its last reference: a dead block's is stale (layout.ts)
+}
+
+/** Checked build: a plain put of an owned reference traps (putFor releases it). */
+function ownedPut(h: u32, slot: usize): void {
+  failure(h).of(PAYLOAD(SLOT_OBJECT(slot))).taken(SLOT_SITE(slot)).with(SLOT_OWNER(slot)).raise(E_OWNERSHIP, MSG_OWNED_PUT);
 }
 
 export function resizeRef(h: u32, size: u32, site: u32): u32 {

@@ -18,7 +18,7 @@ import {
   BACK, fillerBlocks, flMap, FL_BITS, HEAD, heapStart, listIndex, MIN_BLOCK, NEXT, PREV, SLMAP, tail,
 } from "./tlsf";
 import {
-  freeCount, freeHead, freeTail, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
+  freeCount, freeHead, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
   SLOT_NEXT, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, tableCapacity, tableLength, WEAK, CHUNK,
   CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
   retiredSlotsReady,
@@ -238,11 +238,11 @@ function validateTable(): u32 {
       waiting++;
     }
   }
-  if (live != liveCount) corrupt("rcalloc validate: live handle count differs from the table", live);
+  if (live != liveCount()) corrupt("rcalloc validate: live handle count differs from the table", live);
   if (retired != retiredCount) corrupt("rcalloc validate: retired slot count differs from the table", retired);
   if (waiting != freeCount) corrupt("rcalloc validate: free slot count differs from the table", waiting);
 
-  // The free FIFO holds exactly the waiting slots, in a chain that ends at freeTail.
+  // The free FIFO holds exactly the waiting slots, in a chain that ends at freeTailSlot.
   let steps: u32 = 0, last = freeHead;
   for (let index = freeHead; steps < freeCount; steps++) {
     if (index >= tableLength) corrupt("rcalloc validate: free slot chain leaves the table", index);
@@ -251,7 +251,7 @@ function validateTable(): u32 {
     last = index;
     index = SLOT_NEXT(SLOT(index));
   }
-  if (freeCount && last != freeTail) corrupt("rcalloc validate: free slot chain does not end at its tail", last);
+  if (freeCount && SLOT(last) != freeTailSlot) corrupt("rcalloc validate: free slot chain does not end at its tail", last);
 
   // Each object's count equals the live handles that point at it, and none point elsewhere.
   let counted: u32 = 0;

@@ -139,7 +139,7 @@ export function heapStats(): void {
   r.freeBytes = freeBytes;
   r.cachedBytes = cachedBytes;
   r.internalBytes = internalBytes;
-  r.liveReferences = CHECKED ? liveCount : 0;
+  r.liveReferences = CHECKED ? liveCount() : 0;
   r.retiredSlots = CHECKED ? retiredCount : 0;
   r.quarantinedBlocks = CHECKED ? queuedBlocks : 0;
   r.quarantinedBytes = CHECKED ? <u32>queuedBytes : 0;

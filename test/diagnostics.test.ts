@@ -247,6 +247,25 @@ describe("misuse, checked build", () => {
     intact();
   });
 
+  it("every poisoned byte is checked, whatever the object's size", async () => {
+    const heap = await heapOf(true);
+    const header = 24; // checked build (config.ts HEADER)
+    for (const size of [1, 8, 9, 23, 24, 25, 40, 41, 56, 57, 64, 100]) {
+      const capacity = ((size + header + 15) & ~15) - header;
+      const poisoned = Math.min(capacity, 64); // default poison length
+      for (let at = 0; at < poisoned; at++) {
+        const h = heap.alloc(size);
+        const p = heap.ptr(h);
+        heap.put(h);
+        new Uint8Array(heap.memory.buffer)[p + at] = 42;
+        const error = thrown(() => heap.validate()) as WriteAfterFreeError;
+        expect(error, `size ${size}, byte ${at}`).toBeInstanceOf(WriteAfterFreeError);
+        expect(error.detail).toBe(at);
+        heap.validate(); // reported once, repaired
+      }
+    }
+  });
+
   it("the handle table frees chunks whose slots all retired; their stale handles stay dead", async () => {
     const heap = await heapOf(true);
     const owner = heap.alloc(8);
