@@ -10,7 +10,10 @@
 // point of report(), validate() and the scan), trapped (from env.abort), threadNumber,
 // setThreadMayWait, detachThread.
 
+import { CHECKED } from "./config";
 import * as api from "./index";
+import { BLOCK, REFS_MASK } from "./layout";
+import { refUnlocked, unrefUnlocked } from "./references";
 import {
   claimThread, lockHeap, releaseThread, threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
 } from "./threads";
@@ -32,10 +35,24 @@ export function detachThread(): void { releaseThread(); }
 
 export function alloc(size: u32): u32 { lockHeap(); let h = api.alloc(size); unlockHeap(); return h; }
 export function allocAt(size: u32, site: u32): u32 { lockHeap(); let h = api.allocAt(size, site); unlockHeap(); return h; }
-export function get(h: u32): u32 { lockHeap(); let r = api.get(h); unlockHeap(); return r; }
-export function getAt(h: u32, site: u32): u32 { lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r; }
-export function put(h: u32): void { lockHeap(); api.put(h); unlockHeap(); }
-export function putAt(h: u32, site: u32): void { lockHeap(); api.putAt(h, site); unlockHeap(); }
+// Unchecked: get, and put of all but the last reference, are one atomic step on the count word
+// (handle = payload), without the lock; the last put frees under the lock.
+export function get(h: u32): u32 {
+  if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
+  lockHeap(); let r = api.get(h); unlockHeap(); return r;
+}
+export function getAt(h: u32, site: u32): u32 {
+  if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
+  lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r;
+}
+export function put(h: u32): void {
+  if (!CHECKED && unrefUnlocked(BLOCK(<usize>h))) return;
+  lockHeap(); api.put(h); unlockHeap();
+}
+export function putAt(h: u32, site: u32): void {
+  if (!CHECKED && unrefUnlocked(BLOCK(<usize>h))) return;
+  lockHeap(); api.putAt(h, site); unlockHeap();
+}
 export function resize(h: u32, size: u32): u32 { lockHeap(); let r = api.resize(h, size); unlockHeap(); return r; }
 export function resizeAt(h: u32, size: u32, site: u32): u32 { lockHeap(); let r = api.resizeAt(h, size, site); unlockHeap(); return r; }
 export function getFor(h: u32, owner: u32): u32 { lockHeap(); let r = api.getFor(h, owner); unlockHeap(); return r; }
@@ -54,10 +71,20 @@ export function ignore(h: u32): void { lockHeap(); api.ignore(h); unlockHeap(); 
 export function mallocAt(size: u32, site: u32): usize { lockHeap(); let p = api.mallocAt(size, site); unlockHeap(); return p; }
 export function freeAt(ptr: usize, site: u32): void { lockHeap(); api.freeAt(ptr, site); unlockHeap(); }
 export function reallocAt(ptr: usize, size: u32, site: u32): usize { lockHeap(); let p = api.reallocAt(ptr, size, site); unlockHeap(); return p; }
-// ptr/size/refs read the table, whose directory moves as it grows: under the lock too.
-export function ptr(h: u32): usize { lockHeap(); let p = api.ptr(h); unlockHeap(); return p; }
-export function size(h: u32): u32 { lockHeap(); let s = api.size(h); unlockHeap(); return s; }
-export function refs(h: u32): u32 { lockHeap(); let r = api.refs(h); unlockHeap(); return r; }
+// Checked: ptr/size/refs read the table, whose directory moves as it grows: under the lock.
+// Unchecked: they read only the object's own header, which its holder keeps alive.
+export function ptr(h: u32): usize {
+  if (!CHECKED) return api.ptr(h);
+  lockHeap(); let p = api.ptr(h); unlockHeap(); return p;
+}
+export function size(h: u32): u32 {
+  if (!CHECKED) return api.size(h);
+  lockHeap(); let s = api.size(h); unlockHeap(); return s;
+}
+export function refs(h: u32): u32 {
+  if (!CHECKED) return atomic.load<u32>(BLOCK(<usize>h) + 4) & REFS_MASK;
+  lockHeap(); let r = api.refs(h); unlockHeap(); return r;
+}
 export function mark(): u32 { lockHeap(); let m = api.mark(); unlockHeap(); return m; }
 export function setMemoryLimit(pages: u32): void { lockHeap(); api.setMemoryLimit(pages); unlockHeap(); }
 export function reserveBelow(address: u32): u32 { lockHeap(); let r = api.reserveBelow(address); unlockHeap(); return r; }

@@ -21,9 +21,11 @@
 //
 // ╒══════════════ SHARED_STATE (shared memory, zero until the first operation) ══════════════╕
 // +0   lock      the heap lock word (locks.ts: 0 free, 1 held, 2 held with waiters)
-// +4   ready     1 once the first lock holder stored its globals (their initial values) here
-// +8   threads   bitmap of instance numbers in use (MAX_THREADS bits)
-// +16  state     the globals, in the order of loadState/saveState (STATE_WORDS words)
+// +4   saver     the instance whose globals were stored last (0: none yet; the first lock holder
+//                stores its own, the initial values): that instance may skip loading them
+// +8   threads   bitmap of thread numbers in use (MAX_THREADS bits, two words)
+// +16  instances the last instance id handed out (each instance its own, never reused)
+// +32  state     the globals, in the order of loadState/saveState (STATE_WORDS words)
 //
 // Static data of a shared build must not be written at instantiation: every instance applies
 // the module's active data segments to the shared memory again. The build therefore drops the
@@ -48,19 +50,21 @@ import { fillerBlocks, flMap, heapBase, heapStart, pageLimit, tail } from "./tls
 // @ts-ignore: decorator
 @inline export const MAX_THREADS: u32 = 64;
 // @ts-ignore: decorator
-@inline const STATE_WORDS: usize = 35;
-// @ts-ignore: decorator
-@inline export const SHARED_STATE_BYTES: usize = 16 + (STATE_WORDS << 2);
-// @ts-ignore: decorator (lazy: the other builds, which never use it, must not reserve it)
-@lazy export const SHARED_STATE: usize = memory.data(<i32>SHARED_STATE_BYTES, 16);
-// @ts-ignore: decorator
 @inline const LOCK: usize = 0;
 // @ts-ignore: decorator
-@inline const READY: usize = 4;
+@inline const SAVER: usize = 4;
+// @ts-ignore: decorator
+@inline const INSTANCES: usize = 16;
 // @ts-ignore: decorator
 @inline const THREADS: usize = 8;
 // @ts-ignore: decorator
-@inline const STATE: usize = 16;
+@inline const STATE: usize = 32;
+// @ts-ignore: decorator
+@inline const STATE_WORDS: usize = 35;
+// @ts-ignore: decorator
+@inline export const SHARED_STATE_BYTES: usize = STATE + (STATE_WORDS << 2);
+// @ts-ignore: decorator (lazy: the other builds, which never use it, must not reserve it)
+@lazy export const SHARED_STATE: usize = memory.data(<i32>SHARED_STATE_BYTES, 16);
 
 /** One error record per thread, so a trap on one thread cannot overwrite another's. */
 // @ts-ignore: decorator
@@ -72,11 +76,14 @@ import { fillerBlocks, flMap, heapBase, heapStart, pageLimit, tail } from "./tls
 export let threadNumber: u32 = 0xFFFFFFFF;
 /** This instance's error record. */
 export let threadRecord: usize = 0;
+/** This instance's id (1, 2, ...; 0 until claimThread), never another's, even after it detached. */
+let instanceId: u32 = 0;
 /** How many heap locks this thread holds (the lock is reentrant per thread). */
 let depth: u32 = 0;
 
 /** Claims a thread number for this instance (at instantiation); false when all are taken. */
 export function claimThread(): bool {
+  instanceId = atomic.add<u32>(SHARED_STATE + INSTANCES, 1) + 1;
   for (let n: u32 = 0; n < MAX_THREADS; n++) {
     let word = SHARED_STATE + THREADS + (<usize>(n >> 5) << 2);
     let bit: u32 = 1 << (n & 31);
@@ -109,11 +116,10 @@ export function isThreadState(p: usize): bool {
   if (!SHARED) return;
   if (depth++) return;
   acquire(SHARED_STATE + LOCK);
-  if (load<u32>(SHARED_STATE, READY)) loadState();
-  else {
-    saveState(); // the first holder's globals hold the initial values
-    store<u32>(SHARED_STATE, 1, READY);
-  }
+  let saver = load<u32>(SHARED_STATE, SAVER);
+  if (saver == instanceId) return; // nobody else held the lock since: our globals are current
+  if (saver) loadState();
+  else saveState(); // the first holder's globals hold the initial values
 }
 
 /** After a trap, from the host's env.abort: keeps this thread's copy of the error record (written
@@ -133,6 +139,7 @@ export function trappedInHeap(): void {
   if (!depth) return;
   if (--depth) return;
   saveState();
+  store<u32>(SHARED_STATE, instanceId, SAVER);
   release(SHARED_STATE + LOCK);
 }
 
