@@ -1,8 +1,12 @@
 // Threads: the shared-memory builds under real worker_threads (more workers than the machine's
 // cores), random operations on private and passed objects, and deliberate races the checked
 // build must catch every time. Bounded here; `npm run stress:threads` runs the full figures.
-import { describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import * as api from "../dist/node.js";
+// @ts-expect-error: plain JS example script
+import { buildExamples } from "../examples/build.js";
+// @ts-expect-error: plain JS example script
+import { runThreadsExample } from "../examples/threads/run.js";
 // @ts-expect-error: plain JS test helpers, shared with the browser test and the stress script
 import { runRace, runStress } from "./threads/stress-main.js";
 // @ts-expect-error: plain JS
@@ -17,7 +21,7 @@ describe.each([false, true])("shared heap, checked %s", (checked) => {
     { seed: 2, workers: 6, yieldEvery: 64 },
     { seed: 3, workers: 8, yieldEvery: 500 },
   ])("stress: $workers workers, seed $seed, nap every ~$yieldEvery ops", async ({ seed, workers, yieldEvery }) => {
-    const ops = checked ? 3000 : 6000;
+    const ops = checked ? 6000 : 15000;
     const r = await runStress(api, spawnNodeWorker, { checked, workers, ops, seed, yieldEvery, stacks: checked && seed === 1 });
     expect(r.done.pushes).toBeGreaterThan(0);
     expect(r.done.pops).toBeGreaterThan(0);
@@ -47,7 +51,7 @@ describe.each([false, true])("shared heap, checked %s", (checked) => {
 
 describe("checked shared heap: deliberate races are caught every time", () => {
   test("two workers put the same handle: exactly one wins, the other gets DoublePutError naming both sites", async () => {
-    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "double-put", rounds: 300 });
+    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "double-put", rounds: 400 });
     for (let i = 0; i < r.a.length; i++) {
       const pair: Outcome[] = [r.a[i], r.b[i]];
       const lost = pair.filter((o) => o.code === "DOUBLE_PUT");
@@ -61,7 +65,7 @@ describe("checked shared heap: deliberate races are caught every time", () => {
   });
 
   test("a get racing the final put: a use after put, or a real reference taken first; never a resurrection", async () => {
-    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "resurrect", rounds: 300 });
+    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "resurrect", rounds: 400 });
     expect(r.a.every((o: Outcome) => o.code === "ok")).toBe(true);
     for (const o of r.b as Outcome[]) {
       if (o.code === "ok") {
@@ -107,5 +111,16 @@ describe("shared heaps in one thread", () => {
     heap.validate();
     expect(heap.report().objects).toHaveLength(0);
     other.detach();
+  });
+});
+
+describe("a linked module on a shared heap (examples/threads)", () => {
+  beforeAll(() => buildExamples({ names: ["threads"] }), 120_000);
+
+  test.each([false, true])("checked %s: one worker produces, another consumes through a queue in the heap", async (checked) => {
+    const r = await runThreadsExample({ count: checked ? 5000 : 20000, checked });
+    expect(r.received).toBe(r.sent);
+    expect(r.sent).toBeGreaterThan(0n);
+    expect([r.objects, r.references]).toEqual([0, 0]);
   });
 });
