@@ -49,6 +49,10 @@
 // @ts-ignore: decorator
 @inline export const HOST_SITES: bool = CHECKED && (isDefined(RC_HOST_SITES) ? <bool>RC_HOST_SITES : false);
 
+// Shared build: threads (instances) attached to one heap at once (threads.ts).
+// @ts-ignore: decorator
+@inline export const MAX_THREADS: u32 = 64;
+
 // Payload alignment. 16 bytes matches AssemblyScript's runtime and SIMD (v128) loads.
 // @ts-ignore: decorator
 @inline export const AL_BITS: u32 = 4;

@@ -10,10 +10,12 @@
 // point of report(), validate() and the scan), trapped (from env.abort), threadNumber,
 // setThreadMayWait, detachThread.
 
-import { CHECKED } from "./config";
+import { blockSizeFor } from "./blocks";
+import { CHECKED, HEADER, QUICK_MAX } from "./config";
 import * as api from "./index";
-import { BLOCK, REFS_MASK } from "./layout";
+import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, TAGS_MASK } from "./layout";
 import { refUnlocked, unrefUnlocked } from "./references";
+import { flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
   claimThread, lockHeap, releaseThread, threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
 } from "./threads";
@@ -21,6 +23,7 @@ export { setThreadMayWait } from "./locks";
 
 // Each instance takes a thread number (and with it its error record) when it starts.
 if (!claimThread()) abort("rcalloc: too many threads on one shared heap (at most 64 at once)");
+if (!CHECKED) useThreadCache(number);
 
 /** Holds the heap lock until letGoHeap(): other threads' operations wait (a safe point). */
 export function holdHeap(): void { lockHeap(); }
@@ -30,13 +33,47 @@ export function letGoHeap(): void { unlockHeap(); }
 export function trapped(): void { trappedInHeap(); }
 /** This instance's thread number (0 .. 63): sites name the thread that took a reference. */
 export function threadNumber(): u32 { return number; }
-/** This worker is done with the heap: its thread number may go to a new one. */
-export function detachThread(): void { releaseThread(); }
+/** This worker is done with the heap: its cached blocks go back to all threads, its thread
+ *  number may go to a new one. */
+export function detachThread(): void {
+  if (!CHECKED) { lockHeap(); flushThreadCache(); unlockHeap(); }
+  releaseThread();
+}
 
-export function alloc(size: u32): u32 { lockHeap(); let h = api.alloc(size); unlockHeap(); return h; }
-export function allocAt(size: u32, site: u32): u32 { lockHeap(); let h = api.allocAt(size, site); unlockHeap(); return h; }
+/** Unchecked: a new object from this thread's cache, without the lock (0 when it has no block
+ *  of that size). The header as lifecycle.ts newObject writes it: slack, one reference. */
+// @ts-ignore: decorator
+@inline function allocCached(size: u32): u32 {
+  if (size > <u32>(QUICK_MAX - HEADER)) return 0;
+  let blockSize = blockSizeFor(<usize>size, HEADER);
+  let block = popCached(blockSize);
+  if (!block) return 0;
+  SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  return <u32>PAYLOAD(block);
+}
+
+/** Unchecked: puts the reference `h`, without the lock unless it is the last one of an object
+ *  this thread's cache cannot take (large, paired, or the cache full). False: take the lock. */
+// @ts-ignore: decorator
+@inline function putUnlocked(h: u32): bool {
+  let block = BLOCK(<usize>h);
+  if (unrefUnlocked(block)) return true;
+  let info = INFO(block); // the last reference is ours: nobody else reads or writes this block
+  let size = <usize>(info & ~TAGS_MASK);
+  return !(info & (PAIRED | DEAD)) && size <= QUICK_MAX && pushCached(block, size);
+}
+
+export function alloc(size: u32): u32 {
+  if (!CHECKED) { let h = allocCached(size); if (h) return h; }
+  lockHeap(); let h = api.alloc(size); unlockHeap(); return h;
+}
+export function allocAt(size: u32, site: u32): u32 {
+  if (!CHECKED) { let h = allocCached(size); if (h) return h; }
+  lockHeap(); let h = api.allocAt(size, site); unlockHeap(); return h;
+}
 // Unchecked: get, and put of all but the last reference, are one atomic step on the count word
-// (handle = payload), without the lock; the last put frees under the lock.
+// (handle = payload), without the lock; the last put caches the block in this thread's cache
+// (thread-cache.ts), or frees it under the lock.
 export function get(h: u32): u32 {
   if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
   lockHeap(); let r = api.get(h); unlockHeap(); return r;
@@ -46,11 +83,11 @@ export function getAt(h: u32, site: u32): u32 {
   lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r;
 }
 export function put(h: u32): void {
-  if (!CHECKED && unrefUnlocked(BLOCK(<usize>h))) return;
+  if (!CHECKED && putUnlocked(h)) return;
   lockHeap(); api.put(h); unlockHeap();
 }
 export function putAt(h: u32, site: u32): void {
-  if (!CHECKED && unrefUnlocked(BLOCK(<usize>h))) return;
+  if (!CHECKED && putUnlocked(h)) return;
   lockHeap(); api.putAt(h, site); unlockHeap();
 }
 export function resize(h: u32, size: u32): u32 { lockHeap(); let r = api.resize(h, size); unlockHeap(); return r; }
@@ -110,4 +147,9 @@ export function retireHeapTag(): void { lockHeap(); api.retireHeapTag(); unlockH
 export function setHeapTag(tag: u32): void { lockHeap(); api.setHeapTag(tag); unlockHeap(); }
 export function setQuarantine(blocks: u32, bytes: u32, poison: u32): void { lockHeap(); api.setQuarantine(blocks, bytes, poison); unlockHeap(); }
 export function flushQuickLists(): void { lockHeap(); api.flushQuickLists(); unlockHeap(); }
-export function sortQuickLists(): void { lockHeap(); api.sortQuickLists(); unlockHeap(); }
+// Unchecked: not while thread caches hold cached blocks, which it would thread onto the shared
+// lists too.
+export function sortQuickLists(): void {
+  if (!CHECKED) return;
+  lockHeap(); api.sortQuickLists(); unlockHeap();
+}

@@ -13,7 +13,8 @@
 // releases the lock, so the other threads carry on.
 //
 // What is per thread (per instance): the error record the host reads after a trap, the thread's
-// number (handed out at instantiation), and whether it may block while waiting for the lock.
+// number (handed out at instantiation), whether it may block while waiting for the lock, and in
+// the unchecked build its cache of small free blocks (thread-cache.ts).
 //
 // The lock is reentrant per thread: the host may hold it across a whole heap walk (holdHeap /
 // letGoHeap in shared.ts), which makes report(), validate() and the scan a safe point: every
@@ -32,13 +33,14 @@
 // all-zero segments (wasm-opt --zero-filled-memory --memory-packing, package.json build:wasm),
 // so only read-only data (messages) is rewritten, with the bytes it already holds.
 
-import { SHARED } from "./config";
+import { MAX_THREADS, SHARED } from "./config";
 import { ERROR_RECORD, ErrorRecord } from "./errors";
 import {
   directory, directoryChunks, freeCount, freeHead, freeTail, heapTag, liveCount, retiredCount,
   retiredSlotsReady, sequence, tableCapacity, tableLength,
 } from "./handles";
 import { acquire, release } from "./locks";
+import { THREAD_CACHES, THREAD_CACHES_BYTES } from "./thread-cache";
 import { capacity, entries, pairCount, pairsBlock } from "./pairs";
 import {
   head as quarantineHead, maxBlocks, maxBytes, poisonBytes, queuedBlocks, queuedBytes, tail as quarantineTail,
@@ -47,8 +49,6 @@ import { currentObject, found, resultCount, results, resultsBlock } from "./scan
 import { sealed } from "./statics";
 import { fillerBlocks, flMap, heapBase, heapStart, pageLimit, tail } from "./tlsf";
 
-// @ts-ignore: decorator
-@inline export const MAX_THREADS: u32 = 64;
 // @ts-ignore: decorator
 @inline const LOCK: usize = 0;
 // @ts-ignore: decorator
@@ -107,7 +107,8 @@ export function releaseThread(): void {
 
 /** True for a word of the threads' own state (scan.ts and statics.ts leave it out). */
 export function isThreadState(p: usize): bool {
-  return p - SHARED_STATE < SHARED_STATE_BYTES || p - THREAD_RECORDS < THREAD_RECORDS_BYTES;
+  return p - SHARED_STATE < SHARED_STATE_BYTES || p - THREAD_RECORDS < THREAD_RECORDS_BYTES ||
+    p - THREAD_CACHES < THREAD_CACHES_BYTES;
 }
 
 /** Takes the heap lock and this instance's copy of the shared state (outermost hold only). */
