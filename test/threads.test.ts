@@ -114,6 +114,30 @@ describe("shared heaps in one thread", () => {
   });
 });
 
+describe("thread caches (shared unchecked build)", () => {
+  test("a thread that only puts caches at most 64 KiB; the rest goes back to every thread", async () => {
+    const consumer = await api.createHeap({ shared: true });
+    const producer = await api.attachHeap(consumer.shareable());
+    const BLOCK = 64; // a 48-byte payload behind the 8-byte header, rounded to 16
+    const made = Array.from({ length: 2000 }, () => producer.alloc(48));
+    for (const h of made) consumer.put(h); // last puts: the consumer's cache, then the shared lists
+    consumer.validate();
+    expect(consumer.stats().cachedBytes).toBe(2000 * BLOCK);
+    // The producer gets the spilled blocks back (and TLSF the rest); the consumer's cache keeps
+    // exactly its limit.
+    const again = Array.from({ length: 2000 }, () => producer.alloc(48));
+    expect(consumer.stats().cachedBytes).toBe(64 << 10);
+    // The consumer allocates from its own cache, without the lock.
+    const mine = Array.from({ length: (64 << 10) / BLOCK }, () => consumer.alloc(48));
+    expect(consumer.stats().cachedBytes).toBe(0);
+    consumer.validate();
+    for (const h of [...again, ...mine]) producer.put(h);
+    producer.detach(); // its cache goes back to the shared lists
+    consumer.validate();
+    expect(consumer.report().objects).toHaveLength(0);
+  });
+});
+
 describe("a linked module on a shared heap (examples/threads)", () => {
   beforeAll(() => buildExamples({ names: ["threads"] }), 120_000);
 
