@@ -33,7 +33,7 @@
 // all-zero segments (wasm-opt --zero-filled-memory --memory-packing, package.json build:wasm),
 // so only read-only data (messages) is rewritten, with the bytes it already holds.
 
-import { MAX_THREADS, SHARED } from "./config";
+import { CHECKED, MAX_THREADS, SHARED } from "./config";
 import { ERROR_RECORD, ErrorRecord } from "./errors";
 import {
   directory, directoryChunks, freeCount, freeHead, freeTail, heapTag, liveCount, retiredCount,
@@ -107,8 +107,9 @@ export function releaseThread(): void {
 
 /** True for a word of the threads' own state (scan.ts and statics.ts leave it out). */
 export function isThreadState(p: usize): bool {
-  return p - SHARED_STATE < SHARED_STATE_BYTES || p - THREAD_RECORDS < THREAD_RECORDS_BYTES ||
-    p - THREAD_CACHES < THREAD_CACHES_BYTES;
+  if (p - SHARED_STATE < SHARED_STATE_BYTES || p - THREAD_RECORDS < THREAD_RECORDS_BYTES) return true;
+  if (!CHECKED) return p - THREAD_CACHES < THREAD_CACHES_BYTES; // only the unchecked build has them
+  return false;
 }
 
 /** Takes the heap lock and this instance's copy of the shared state (outermost hold only). */

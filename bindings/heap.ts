@@ -25,7 +25,8 @@ export interface HeapOptions {
   /**
    * The shared-memory build (build/rcalloc.shared-*.wasm): the heap lives in a shared
    * WebAssembly.Memory that workers attach to (heap.shareable(), attachHeap()). Every operation
-   * takes the heap lock. Browsers need cross-origin isolation (COOP/COEP headers). Default false.
+   * takes the heap lock. Browsers need cross-origin isolation (COOP/COEP headers). There is no
+   * shared debug build (`debug` is ignored). Default false.
    */
   shared?: boolean;
   /** The debug build (Node): the checked build plus validate() before and after every operation
