@@ -22,6 +22,12 @@
 //       so a double put can still name where the reference was taken and first put
 //     - the object header grows from 8 to 24 bytes (order, allocation site, last put site)
 //
+//   asc ... --use RC_SHARED=1    shared-memory build (either flavour; asc --enable threads
+//     --sharedMemory --importMemory): every instance (one per worker) runs on the same memory.
+//     The allocator's state lives in that memory and every exported operation holds one heap
+//     lock (threads.ts); each instance keeps its own error record. The entry file is
+//     assembly/shared.ts; without the flag none of this is compiled in.
+//
 //   asc ... --use RC_CHECKED=0   unchecked build (also the default when the flag is absent)
 //     - handle = payload pointer, reference count in the block header, get = increment
 //     - no table, no checks on the hot paths; misuse is undefined behaviour
@@ -39,7 +45,13 @@
 // @ts-ignore: decorator
 @inline export const CHECKED: bool = DEBUG || (isDefined(RC_CHECKED) ? <bool>RC_CHECKED : false);
 // @ts-ignore: decorator
+@inline export const SHARED: bool = isDefined(RC_SHARED) ? <bool>RC_SHARED : false;
+// @ts-ignore: decorator
 @inline export const HOST_SITES: bool = CHECKED && (isDefined(RC_HOST_SITES) ? <bool>RC_HOST_SITES : false);
+
+// Shared build: threads (instances) attached to one heap at once (threads.ts).
+// @ts-ignore: decorator
+@inline export const MAX_THREADS: u32 = 64;
 
 // Payload alignment. 16 bytes matches AssemblyScript's runtime and SIMD (v128) loads.
 // @ts-ignore: decorator

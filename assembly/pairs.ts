@@ -24,8 +24,8 @@ import { check } from "./errors";
 @inline export const MAX_OWNER: u32 = 0xFFFFFFFD;
 
 export let pairsBlock: usize = 0; // internal block holding the entries (0 until first use)
-let entries: usize = 0;
-let capacity: u32 = 0;
+export let entries: usize = 0;
+export let capacity: u32 = 0;
 export let pairCount: u32 = 0;
 
 // @ts-ignore: decorator

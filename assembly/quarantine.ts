@@ -30,7 +30,7 @@ export let poisonBytes: u32 = 64;
 export let queuedBlocks: u32 = 0;
 export let queuedBytes: usize = 0;
 export let head: usize = 0;
-let tail: usize = 0;
+export let tail: usize = 0;
 
 /** Sets the limits; 0 blocks turns the quarantine off (poison is still written and checked
  *  while weak handles hold a dead block). Every queued block is evicted first, verified against

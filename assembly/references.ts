@@ -12,7 +12,7 @@
 //   weak    weak(h): not counted; upgrade() gives a strong one, or 0 once the object is gone;
 //           released with putWeak(w). The block stays reserved until then (layout.ts DEAD).
 
-import { CHECKED } from "./config";
+import { CHECKED, SHARED } from "./config";
 import {
   E_OUT_OF_MEMORY, E_OWNERSHIP, E_SHARED_RESIZE, failure, MSG_ALREADY_OWNER, MSG_BAD_OWNER,
   MSG_NOT_OWNER, MSG_OUT_OF_MEMORY, MSG_OWNED_MOVE, MSG_OWNED_PUT, MSG_SHARED_RESIZE, MSG_TOO_LARGE,
@@ -55,15 +55,42 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 /** One strong reference more on `block`. */
 // @ts-ignore: decorator
 @inline function ref(block: usize): void {
-  SETCOUNT(block, COUNT(block) + 1);
+  if (SHARED && !CHECKED) atomic.add<u32>(block + 4, 1); // other threads' gets take no lock (shared.ts)
+  else SETCOUNT(block, COUNT(block) + 1);
 }
 
 /** One strong reference fewer on `block`; ends the object with its last one. */
 // @ts-ignore: decorator
 @inline function unref(block: usize): void {
+  if (SHARED && !CHECKED) {
+    if (!unrefUnlocked(block)) releaseObject(block); // the last one: no other thread holds it
+    return;
+  }
   let count = COUNT(block) - 1;
   if (count & REFS_MASK) SETCOUNT(block, count);
   else releaseObject(block);
+}
+
+/**
+ * Shared unchecked build: takes one reference off `block` with an atomic step unless it is the
+ * last one (false: the caller ends the object, holding the heap lock). Other threads' gets and
+ * puts change the count without the lock, so every change of it is atomic; the last reference
+ * is never counted down, so nothing can see a zero count of a live block.
+ */
+// @ts-ignore: decorator
+@inline export function unrefUnlocked(block: usize): bool {
+  let word = block + 4;
+  while (true) {
+    let count = atomic.load<u32>(word);
+    if ((count & REFS_MASK) <= 1) return false;
+    if (atomic.cmpxchg<u32>(word, count, count - 1) == count) return true;
+  }
+}
+
+/** Shared unchecked build: one reference more on `block`, without the heap lock. */
+// @ts-ignore: decorator
+@inline export function refUnlocked(block: usize): void {
+  atomic.add<u32>(block + 4, 1);
 }
 
 // @ts-ignore: decorator

@@ -36,10 +36,10 @@ import { isAllocatorState } from "./statics";
 @inline const RESULT_SHIFT: u32 = CHECKED ? 3 : 4; // log2 of an entry's bytes
 
 export let resultsBlock: usize = 0;
-let results: usize = 0;
-let resultCount: u32 = 0;
-let found: u32 = 0;
-let currentObject: usize = 0; // payload being scanned, 0 for static data and roots
+export let results: usize = 0;
+export let resultCount: u32 = 0;
+export let found: u32 = 0;
+export let currentObject: usize = 0; // payload being scanned, 0 for static data and roots
 
 /** Starts a scan: static data and every live object. Returns the references found so far. */
 export function scan(): u32 {

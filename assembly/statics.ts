@@ -12,6 +12,8 @@
 import { QUICK_HEADS, QUICK_HEADS_BYTES, QUICK_TAILS } from "./blocks";
 import { ERROR_RECORD, ErrorRecord } from "./errors";
 import { RETIRED_SLOTS, RETIRED_SLOTS_BYTES } from "./handles";
+import { SHARED } from "./config";
+import { isThreadState } from "./threads";
 import { HEADS, HEADS_BYTES, SL_MAPS, SL_MAPS_BYTES } from "./tlsf";
 import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
 
@@ -21,6 +23,9 @@ import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
 /** True for a word of a region the allocator writes (above); its words can equal a live
  *  reference by chance and are never the program's. */
 export function isAllocatorState(p: usize): bool {
+  if (SHARED) {
+    if (isThreadState(p)) return true;
+  }
   return within(p, ERROR_RECORD, offsetof<ErrorRecord>()) || within(p, WALK_RECORD, WALK_RECORD_SIZE) ||
     within(p, STATS_RECORD, offsetof<HeapStats>()) || within(p, SL_MAPS, SL_MAPS_BYTES) ||
     within(p, HEADS, HEADS_BYTES) || within(p, QUICK_HEADS, QUICK_HEADS_BYTES) ||
@@ -29,7 +34,7 @@ export function isAllocatorState(p: usize): bool {
 }
 
 /** Checksum of the sealed static data (0: not sealed). */
-let sealed: u32 = 0;
+export let sealed: u32 = 0;
 
 /** FNV-1a over the words of [0, __data_end) outside the allocator's own state. */
 function staticChecksum(): u32 {

@@ -5,7 +5,7 @@
 // allocation. The first broken invariant traps with CORRUPT_HEAP and a message that names it;
 // a quarantined block whose poison changed traps with WRITE_AFTER_FREE.
 
-import { CHECKED, HEADER, QUICK_MAX } from "./config";
+import { CHECKED, HEADER, QUICK_MAX, SHARED } from "./config";
 import { corrupt } from "./errors";
 import { QUICK_HEADS, QUICK_HEADS_BYTES, QUICK_TAILS } from "./blocks";
 import {
@@ -26,6 +26,7 @@ import {
 import { pairsBlock } from "./pairs";
 import { resultsBlock } from "./scan";
 import { staticDataIntact } from "./statics";
+import { validateThreadCaches } from "./thread-cache";
 
 export function validate(): void {
   if (!staticDataIntact()) corrupt("rcalloc validate: the allocator's static data changed (its messages or constants)", 0);
@@ -107,6 +108,9 @@ export function validate(): void {
       if (SIZE(b) != size) corrupt("rcalloc validate: cached block in the wrong quick list", b);
       if (++cached > cachedBlocks) corrupt("rcalloc validate: quick lists hold more blocks than the heap (cycle?)", b);
     }
+  }
+  if (SHARED) {
+    if (!CHECKED) cached += validateThreadCaches(heapStart, tail); // shared unchecked: thread-cache.ts
   }
   if (cached != cachedBlocks) corrupt("rcalloc validate: a cached block is missing from the quick lists", cached);
 

@@ -6,8 +6,10 @@
 import { inspectModule } from "./wasm-reader.js";
 
 /** File name of a build inside the package's build/ folder (`debug`: the checked build that
- *  validates around every operation, assembly/config.ts). */
-export function wasmFileName(checked: boolean, debug = false): string {
+ *  validates around every operation, assembly/config.ts; `shared`: the shared-memory build that
+ *  workers attach to, assembly/shared.ts). */
+export function wasmFileName(checked: boolean, debug = false, shared = false): string {
+  if (shared) return checked ? "rcalloc.shared-checked.wasm" : "rcalloc.shared-unchecked.wasm";
   return debug ? "rcalloc.debug.wasm" : checked ? "rcalloc.checked.wasm" : "rcalloc.unchecked.wasm";
 }
 
@@ -26,7 +28,12 @@ export interface AllocatorBuild {
 }
 
 /** The package's own file of a build. Literal URLs only: bundlers do not follow computed ones. */
-export function defaultBuildUrl(checked: boolean): URL {
+export function defaultBuildUrl(checked: boolean, shared = false): URL {
+  if (shared) {
+    return checked
+      ? new URL("../build/rcalloc.shared-checked.wasm", import.meta.url)
+      : new URL("../build/rcalloc.shared-unchecked.wasm", import.meta.url);
+  }
   return checked
     ? new URL("../build/rcalloc.checked.wasm", import.meta.url)
     : new URL("../build/rcalloc.unchecked.wasm", import.meta.url);
@@ -93,7 +100,7 @@ function isResponse(source: unknown): source is Response | PromiseLike<Response>
 }
 
 /** Compiles `source` (default: the package's file of the build) into an AllocatorBuild. */
-async function compileBuild(checked: boolean, source: WasmSource | undefined): Promise<AllocatorBuild> {
+async function compileBuild(checked: boolean, source: WasmSource | undefined, shared: boolean): Promise<AllocatorBuild> {
   if (source instanceof WebAssembly.Module) {
     const exports = new Set(WebAssembly.Module.exports(source).map((e) => e.name));
     return { module: source, exports, dataEnd: 0 };
@@ -104,7 +111,7 @@ async function compileBuild(checked: boolean, source: WasmSource | undefined): P
     bytes = await responseBytes(response, checked, response.url || "the Response passed as `wasm`");
   } else if (source === undefined || typeof source === "string" || source instanceof URL) {
     const base = typeof location === "object" && location ? location.href : undefined;
-    bytes = await fetchBytes(source === undefined ? defaultBuildUrl(checked) : new URL(source, base), checked);
+    bytes = await fetchBytes(source === undefined ? defaultBuildUrl(checked, shared) : new URL(source, base), checked);
   } else {
     const view = ArrayBuffer.isView(source)
       ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
@@ -121,15 +128,15 @@ const byUrl = new Map<string, Promise<AllocatorBuild>>();
 
 /**
  * The allocator build asked for, compiled: from `source` (the `wasm` option) or the package's
- * build/ folder. Builds loaded by URL are cached per URL; bytes, Responses and Modules are not.
+ * build/ folder (`shared`: the shared-memory build). Builds loaded by URL are cached per URL; bytes, Responses and Modules are not.
  */
-export function loadBuild(checked: boolean, source?: WasmSource): Promise<AllocatorBuild> {
+export function loadBuild(checked: boolean, source?: WasmSource, shared = false): Promise<AllocatorBuild> {
   const byLocation = source === undefined || typeof source === "string" || source instanceof URL;
-  if (!byLocation) return compileBuild(checked, source);
-  const key = `${checked}:${source === undefined ? "package" : String(source)}`;
+  if (!byLocation) return compileBuild(checked, source, shared);
+  const key = `${checked}:${shared}:${source === undefined ? "package" : String(source)}`;
   let build = byUrl.get(key);
   if (!build) {
-    build = compileBuild(checked, source);
+    build = compileBuild(checked, source, shared);
     build.catch(() => byUrl.delete(key));
     byUrl.set(key, build);
   }

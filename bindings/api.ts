@@ -1,5 +1,8 @@
 // Everything both entry points (node.ts, browser.ts) export besides createHeap.
-export { Heap, type HeapOptions, type ReportRequest, type RcallocExports, type BlockKind, type BlockRecord } from "./heap.js";
+export {
+  Heap, type HeapOptions, type ReportRequest, type RcallocExports, type BlockKind, type BlockRecord, type SharedHeapInit,
+} from "./heap.js";
+export { attachHeap, sharedMemoryProblem } from "./shared-heap.js";
 export {
   RcError, DoublePutError, UseAfterPutError, InvalidHandleError, OutOfMemoryError,
   CorruptHeapError, SharedResizeError, UseAfterMoveError, WriteAfterFreeError, OwnershipError, TooManyHeapsError, InvalidArgumentError,

@@ -22,6 +22,13 @@ export type { Report };
 export interface HeapOptions {
   /** The checked build: handles through a table, misuse traps, references tracked. Default false. */
   checked?: boolean;
+  /**
+   * The shared-memory build (build/rcalloc.shared-*.wasm): the heap lives in a shared
+   * WebAssembly.Memory that workers attach to (heap.shareable(), attachHeap()). Every operation
+   * takes the heap lock. Browsers need cross-origin isolation (COOP/COEP headers). There is no
+   * shared debug build (`debug` is ignored). Default false.
+   */
+  shared?: boolean;
   /** The debug build (Node): the checked build plus validate() before and after every operation
    *  and checks of the allocator's internal preconditions; for tests, far slower. Default false. */
   debug?: boolean;
@@ -118,8 +125,37 @@ export interface RcallocExports {
   errorRecord(): number;
   walkRecord(): number;
   statsRecord(): number;
+  // The shared-memory build only (assembly/shared.ts).
+  holdHeap?(): void;
+  letGoHeap?(): void;
+  trapped?(): void;
+  threadNumber?(): number;
+  setThreadMayWait?(on: number): void;
+  detachThread?(): void;
 }
 
+/** What a worker needs to attach to a shared heap (heap.shareable()): structured-cloneable, post
+ *  it to the worker and pass it to attachHeap() there. */
+export interface SharedHeapInit {
+  /** The compiled shared build. */
+  module: WebAssembly.Module;
+  /** The heap's shared memory. */
+  memory: WebAssembly.Memory;
+  checked: boolean;
+}
+
+
+/** How a shared build is instantiated: on `memory`, as the heap's creator or as a worker that
+ *  attaches (`attach`). */
+export interface SharedInstance {
+  memory: WebAssembly.Memory;
+  attach: boolean;
+}
+
+/** May this thread block in Atomics.wait? Everywhere but a browser page's main thread. */
+function canBlock(): boolean {
+  return typeof (globalThis as { document?: unknown }).document === "undefined";
+}
 
 /** Reads an AssemblyScript string (UTF-16, byte length at ptr - 4) from memory. */
 function readString(memory: WebAssembly.Memory, ptr: number): string {
@@ -183,7 +219,7 @@ export class Heap {
    * own globals are exported first, so the leak scan counts a reference a global holds as held by
    * it (module-globals.ts).
    */
-  static async instantiate(module: WebAssembly.Module | BufferSource, options: HeapOptions): Promise<Heap> {
+  static async instantiate(module: WebAssembly.Module | BufferSource, options: HeapOptions, shared?: SharedInstance): Promise<Heap> {
     let code: ModuleCode | undefined;
     if (!(module instanceof WebAssembly.Module)) {
       const bytes = toBytes(module);
@@ -199,13 +235,22 @@ export class Heap {
       ...siteImports(module, () => heap!, options, code),
       env: {
         ...(extra.env ?? {}),
+        ...(shared ? { memory: shared.memory } : {}),
         abort(message: number, file: number, line: number, column: number): never {
-          throw heap ? heap.trap(message, file, line, column) : new Error("rcalloc: trap during instantiation");
+          // Shared build: release the heap lock the failed operation holds before anything else.
+          heap?.exports.trapped?.();
+          if (heap) throw heap.trap(message, file, line, column);
+          throw new Error(shared ? readString(shared.memory, message) || "rcalloc: trap during instantiation" : "rcalloc: trap during instantiation");
         },
       },
     };
     const instance = await WebAssembly.instantiate(module, imports);
-    heap = new Heap(instance.exports as unknown as RcallocExports, options);
+    heap = new Heap(instance.exports as unknown as RcallocExports, options, module);
+    if (shared?.attach) {
+      // A worker joining a heap: the heap's tag and settings are in shared memory already.
+      heap.exports.setThreadMayWait!(canBlock() ? 1 : 0);
+      return heap;
+    }
     // A start function that already took handles (a statically merged module) fixed tag 1.
     if (heap.checked && heap.exports.mark() === 0) {
       heap.tag = await claimTag(heap, heap.tagToken);
@@ -219,8 +264,8 @@ export class Heap {
    * and seals the allocator's static data, so validate() also reports a stray write into its
    * messages or constants. Not for modules that hold user code too (merged, library path).
    */
-  static async instantiateBuild(module: WebAssembly.Module, options: HeapOptions): Promise<Heap> {
-    const heap = await Heap.instantiate(module, options);
+  static async instantiateBuild(module: WebAssembly.Module, options: HeapOptions, shared?: SharedInstance): Promise<Heap> {
+    const heap = await Heap.instantiate(module, options, shared);
     heap.exports.sealStaticData();
     return heap;
   }
@@ -245,10 +290,65 @@ export class Heap {
     this.dispose();
   }
 
-  private constructor(exports: RcallocExports, options: HeapOptions) {
+  /**
+   * Shared heaps: what a worker needs to attach (attachHeap(init) there). Structured-cloneable:
+   * post it with postMessage (worker_threads or Web Workers).
+   */
+  shareable(): SharedHeapInit {
+    if (!this.shared) throw new TypeError("rcalloc: shareable(): not a shared heap; create it with createHeap({ shared: true })");
+    return { module: this.module, memory: this.exports.memory, checked: this.checked };
+  }
+
+  /** Shared heaps: this thread's number (0: the thread that created the heap; sites name it). */
+  get thread(): number {
+    return this.shared ? this.exports.threadNumber!() >>> 0 : 0;
+  }
+
+  /**
+   * Shared heaps, in a worker: done with the heap (its thread number may go to a new worker).
+   * The heap and its objects stay; references this thread still holds stay live.
+   */
+  detach(): void {
+    this.exports.detachThread?.();
+  }
+
+  /** Shared heaps: the sites this thread recorded, to post to the thread that reports (which
+   *  passes them to importSites), so its reports name where each worker took references. */
+  exportSites(): Site[] {
+    return this.siteTable.exportSites();
+  }
+
+  /** Shared heaps: adds the sites another thread exported (exportSites). */
+  importSites(sites: readonly Site[]): void {
+    this.siteTable.importSites(sites);
+  }
+
+  /**
+   * Runs `walk` holding the heap lock (shared heaps; otherwise just runs it): other threads'
+   * operations wait until it returns, so a walk of many calls sees one consistent heap. This is
+   * the safe point report(), stats(), blocks() and validate() use.
+   */
+  private holding<T>(walk: () => T): T {
+    const e = this.exports;
+    if (!e.holdHeap) return walk();
+    e.holdHeap();
+    try {
+      return walk();
+    } finally {
+      e.letGoHeap!();
+    }
+  }
+
+  /** The shared-memory build: workers attach to this heap (shareable()). */
+  readonly shared: boolean;
+  private readonly module: WebAssembly.Module;
+
+  private constructor(exports: RcallocExports, options: HeapOptions, module: WebAssembly.Module) {
     this.exports = exports;
+    this.module = module;
     this.checked = exports.isChecked() === 1;
-    this.siteTable = new SiteTable(LIBRARY_LOCATIONS, () => exports.memory);
+    this.shared = typeof exports.threadNumber === "function";
+    this.siteTable = new SiteTable(LIBRARY_LOCATIONS, () => exports.memory, this.shared ? exports.threadNumber!() >>> 0 : undefined);
     if (options.resizable) makeResizable(exports.memory);
     this.memoryBytes = new MemoryBytes(exports.memory);
     this.sites = this.checked && options.stacks ? this.siteTable : undefined;
@@ -507,6 +607,10 @@ export class Heap {
 
   /** Memory and table statistics from a walk of every block. */
   stats(): HeapStats {
+    return this.holding(() => this.readStats());
+  }
+
+  private readStats(): HeapStats {
     this.exports.heapStats();
     const r = new Uint32Array(this.exports.memory.buffer, this.exports.statsRecord() >>> 0, STATS.WORDS);
     return {
@@ -523,6 +627,10 @@ export class Heap {
    * oldest first. With `{ scan: true }`, also where in linear memory each is still stored.
    */
   report(request: ReportRequest = {}): Report {
+    return this.holding(() => this.walkReport(request));
+  }
+
+  private walkReport(request: ReportRequest): Report {
     const e = this.exports;
     const found = request.scan ? this.scanMemory(request.roots ?? []) : undefined;
     const record = e.walkRecord() >>> 0;
@@ -586,6 +694,10 @@ export class Heap {
 
   /** Every block of the heap in address order: for pictures of the heap. */
   blocks(): BlockRecord[] {
+    return this.holding(() => this.walkBlocks());
+  }
+
+  private walkBlocks(): BlockRecord[] {
     const e = this.exports;
     const out: BlockRecord[] = [];
     for (let b = e.nextBlock(0) >>> 0; b; b = e.nextBlock(b) >>> 0) {

@@ -24,7 +24,8 @@
 // --global-base=65536 (its data, then its stack) and --export=__heap_base (include/rcalloc.h).
 import { loadBuild, wasmFileName } from "./allocator-builds.js";
 import { RcError } from "./errors.js";
-import { Heap, type HeapOptions } from "./heap.js";
+import { Heap, type HeapOptions, type SharedHeapInit } from "./heap.js";
+import { attachHeap, createSharedHeap } from "./shared-heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
 import { plural } from "./format.js";
 import { renderReport, reportLeaks, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
@@ -77,6 +78,12 @@ export interface LinkOptions extends Omit<HeapOptions, "imports"> {
   baseUrl?: string | URL;
   /** The user module's source map (asc --sourceMap), so sites read file:line:column. */
   sourceMap?: string | { sources: string[]; mappings: string };
+  /**
+   * In a worker: link against the shared heap another thread linked with `{ shared: true }`
+   * (what its `linked.shareable()` returned, posted here) instead of a new heap. The module
+   * (built with --sharedMemory, AS: --enable threads) gets its own instance on the heap's memory.
+   */
+  attach?: SharedHeapInit;
 }
 
 export interface LinkLayout {
@@ -122,6 +129,8 @@ export interface Linked<T = Record<string, unknown>> {
   getString(ptr: number): string;
   /** Runs the module's garbage collector if it exports one (__collect, --exportRuntime). */
   collect(): boolean;
+  /** Linked with `{ shared: true }`: what a worker passes as link()'s `attach` to join the heap. */
+  shareable(): SharedHeapInit;
   /**
    * The heap report without the blocks of rcalloc's AS runtime: what the program itself
    * allocated and took. With `{ scan: true }`, the module's data and stack are scanned too. A
@@ -144,9 +153,13 @@ type Fn = (...args: number[]) => number | void;
 export async function link<T = Record<string, unknown>>(
   userWasm: BufferSource | WebAssembly.Module, options: LinkOptions = {},
 ): Promise<Linked<T>> {
-  const checked = options.checked ?? false;
-  const build = await loadBuild(checked, options.wasm ??
-    (options.baseUrl === undefined ? undefined : new URL(wasmFileName(checked), options.baseUrl)));
+  const attach = options.attach;
+  const checked = attach ? attach.checked : options.checked ?? false;
+  const shared = !!attach || !!options.shared;
+  const build = attach
+    ? { module: attach.module, exports: new Set(WebAssembly.Module.exports(attach.module).map((x) => x.name)), dataEnd: 0 }
+    : await loadBuild(checked, options.wasm ??
+      (options.baseUrl === undefined ? undefined : new URL(wasmFileName(checked, false, shared), options.baseUrl)), shared);
   let module: WebAssembly.Module;
   let info: ModuleInfo;
   let shift: number;
@@ -172,7 +185,10 @@ export async function link<T = Record<string, unknown>>(
   }
   checkLinkable(info, build.exports, build.dataEnd);
 
-  const heap = await Heap.instantiateBuild(build.module, { ...options, imports: undefined, wasm: undefined }); // options.imports are the user module's
+  const heapOptions = { ...options, imports: undefined, wasm: undefined }; // options.imports are the user module's
+  const heap = attach ? await attachHeap(attach, { stacks: options.stacks })
+    : shared ? await createSharedHeap(build.module, heapOptions)
+    : await Heap.instantiateBuild(build.module, heapOptions);
   const e = heap.exports as unknown as Record<string, Fn> & { memory: WebAssembly.Memory };
   const memory = heap.memory;
 
@@ -189,7 +205,8 @@ export async function link<T = Record<string, unknown>>(
   }
   const have = memory.buffer.byteLength / PAGE;
   if (pages > have) memory.grow(pages - have);
-  if (heapBase > 0 && !e.reserveBelow(heapBase)) {
+  // A worker joining a shared heap: the thread that created it set the layout up.
+  if (!attach && heapBase > 0 && !e.reserveBelow(heapBase)) {
     throw new LinkError("INSTANTIATE", "rcalloc: link: the heap has already started");
   }
   const layout: LinkLayout = {
@@ -255,6 +272,7 @@ export async function link<T = Record<string, unknown>>(
 
   return {
     heap, instance: result.instance, module, exports, layout, code, getString,
+    shareable: () => heap.shareable(),
     collect() {
       const collect = result.instance.exports.__collect;
       if (typeof collect !== "function") return false;

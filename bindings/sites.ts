@@ -26,6 +26,9 @@ export const LIBRARY_LOCATIONS: readonly string[] = (() => {
 export interface Site {
   /** The id stored in wasm (1, 2, ...). */
   id: number;
+  /** Shared heaps: the number of the thread that took the reference there (0: the thread that
+   *  created the heap; workers 1, 2, ... in the order they attached). */
+  thread?: number;
   /** The first frame outside rcalloc, as "file:line:col" (or the caller's own label). */
   label: string;
   /** The stack below the rcalloc call, one frame a line. */
@@ -86,11 +89,15 @@ export function location(frame: string): string {
   return v8 ? v8[1] : frame.trim();
 }
 
+/** Shared heaps: each thread's table hands out ids from its own range of this many, so the ids
+ *  threads store in the one heap never collide (64 threads × 2^24 stay below 2^30). */
+export const THREAD_SITES = 1 << 24;
+
 export class SiteTable {
   private readonly byKey = new Map<string, Site>();
   private readonly byId = new Map<number, Site>();
   /** The next id intern() hands out (it skips ids labelled by the caller). */
-  private next = 1;
+  private next: number;
 
   /** Sites read from strings in memory, by id (static data does not change). */
   private readonly strings = new Map<number, Site>();
@@ -99,7 +106,24 @@ export class SiteTable {
    * `internalFiles`: frames of rcalloc itself; `memory`: where string site ids point (without
    * it they read as unknown).
    */
-  constructor(private readonly internalFiles: readonly string[], private readonly memory?: () => WebAssembly.Memory) {}
+  constructor(
+    private readonly internalFiles: readonly string[],
+    private readonly memory?: () => WebAssembly.Memory,
+    /** Shared heaps: this thread's number; its ids are thread × THREAD_SITES + 1, + 2, ... */
+    private readonly thread?: number,
+  ) {
+    this.next = (thread ?? 0) * THREAD_SITES + 1;
+  }
+
+  /** Shared heaps: the sites this thread interned, to post to the thread that reports. */
+  exportSites(): Site[] {
+    return [...this.byId.values()];
+  }
+
+  /** Shared heaps: adds another thread's sites (exportSites), so reports name them. */
+  importSites(sites: readonly Site[]): void {
+    for (const site of sites) if (!this.byId.has(site.id)) this.byId.set(site.id, { ...site });
+  }
 
   /** The id of the current JS call site (deduplicated by its stack). */
   capture(): number {
@@ -120,7 +144,7 @@ export class SiteTable {
     let site = this.byKey.get(key);
     if (!site) {
       while (this.byId.has(this.next)) this.next++;
-      site = { id: this.next++, label, stack };
+      site = this.thread === undefined ? { id: this.next++, label, stack } : { id: this.next++, label, stack, thread: this.thread };
       this.byKey.set(key, site);
       this.byId.set(site.id, site);
     }
@@ -147,7 +171,12 @@ export class SiteTable {
     id >>>= 0;
     if (!id) return undefined;
     if (!(id & SITE_STRING)) {
-      return this.byId.get(id) ?? { id, label: `site #${id}`, stack: "" };
+      const known = this.byId.get(id);
+      if (known) return known;
+      if (this.thread === undefined) return { id, label: `site #${id}`, stack: "" };
+      // Shared heap: another thread's site whose table was not imported (importSites).
+      const thread = Math.floor(id / THREAD_SITES);
+      return { id, label: `thread ${thread} site #${id % THREAD_SITES}`, stack: "", thread };
     }
     let site = this.strings.get(id);
     if (!site) {

@@ -55,15 +55,21 @@ export class MemoryBytes {
   private readonly memory: WebAssembly.Memory;
   private cached: Uint8Array;
 
+  private readonly shared: boolean;
+
   constructor(memory: WebAssembly.Memory) {
     this.memory = memory;
     this.cached = new Uint8Array(memory.buffer);
+    this.shared = typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
   }
 
   /** The whole memory as bytes; re-read it after any call that can grow memory. */
   get u8(): Uint8Array {
     // A detached buffer has byteLength 0 (wasm-bindgen's test); a resizable one never detaches.
-    if (this.cached.byteLength === 0) this.cached = new Uint8Array(this.memory.buffer);
+    // A shared memory's buffer never detaches either: growth (by any thread) gives a new one.
+    if (this.cached.byteLength === 0 || (this.shared && this.cached.buffer !== this.memory.buffer)) {
+      this.cached = new Uint8Array(this.memory.buffer);
+    }
     return this.cached;
   }
 

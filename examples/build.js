@@ -61,8 +61,23 @@ const corpusModule = (file) => ({
 /** Names of the corpus modules ("corpus/lru-cache", ...). */
 export const CORPUS = readdirSync(CORPUS_DIR).filter((f) => f.endsWith(".ts")).sort().map((f) => `corpus/${f.replace(/\.ts$/, "")}`);
 
+/** The asc flags of a module linked against a shared-memory build (link() with shared/attach):
+ *  it imports the shared memory and allocates nothing itself (no AS runtime heap). */
+export const SHARED_LINKED_FLAGS = [
+  "--runtime", "stub", "--enable", "threads", "--sharedMemory", "--importMemory", "--maximumMemory", "65535",
+  "--memoryBase", "65536",
+];
+
+const sharedLinked = (name, file) => ({
+  dir: EXAMPLES_DIR,
+  inputs: [join(EXAMPLES_DIR, name, file)],
+  output: join(OUT, `${name}.wasm`),
+  args: [`${name}/${file}`, ...SHARED_LINKED_FLAGS, "-O3", "-o", relative(EXAMPLES_DIR, join(OUT, `${name}.wasm`))],
+});
+
 /** Output name → how to build it. */
 export const EXAMPLES = {
+  threads: sharedLinked("threads", "queue.ts"),
   leaky: linked("leaky", false),
   "double-put": linked("double-put", false),
   cache: linked("cache", false),

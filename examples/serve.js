@@ -4,6 +4,8 @@
 //
 //   node examples/serve.js [port]     then open http://127.0.0.1:PORT/examples/measure/
 //
+// It sends the cross-origin isolation headers (COOP/COEP), so pages may use shared heaps.
+//
 // The headless-Chromium tests serve pages with serveDirectory() too.
 import { createReadStream, existsSync, realpathSync, statSync } from "node:fs";
 import { createServer } from "node:http";
@@ -16,8 +18,14 @@ const TYPES = {
   ".wasm": "application/wasm", ".json": "application/json", ".map": "application/json", ".svg": "image/svg+xml",
 };
 
-/** Serves `root` read-only on 127.0.0.1 (`port` 0: a free one); a directory serves its index.html. */
-export async function serveDirectory(root = ROOT, port = 0) {
+/** Headers that make a page cross-origin isolated, which shared memory (shared heaps) needs. */
+export const ISOLATION_HEADERS = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
+
+/**
+ * Serves `root` read-only on 127.0.0.1 (`port` 0: a free one); a directory serves its index.html.
+ * `headers` go on every response (ISOLATION_HEADERS for pages that use shared heaps).
+ */
+export async function serveDirectory(root = ROOT, port = 0, headers = {}) {
   const base = root.endsWith(sep) ? root : root + sep;
   const server = createServer((req, res) => {
     let file = join(base, normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)));
@@ -26,7 +34,7 @@ export async function serveDirectory(root = ROOT, port = 0) {
       res.writeHead(404).end("not found");
       return;
     }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
     createReadStream(file).pipe(res);
   });
   await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
@@ -36,6 +44,6 @@ export async function serveDirectory(root = ROOT, port = 0) {
 
 // Run when executed, not when imported by the tests.
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { url } = await serveDirectory(ROOT, Number(process.argv[2] ?? 8080));
+  const { url } = await serveDirectory(ROOT, Number(process.argv[2] ?? 8080), ISOLATION_HEADERS);
   console.log(`serving ${ROOT} at ${url}/ (Ctrl-C stops)\n  ${url}/examples/measure/`);
 }

@@ -3,13 +3,14 @@
 import type { Server } from "node:http";
 import { chromium, type Browser, type Page } from "playwright-core";
 // @ts-expect-error: plain JS example script
-import { serveDirectory } from "../examples/serve.js";
+import { ISOLATION_HEADERS, serveDirectory } from "../examples/serve.js";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-/** Serves `root` (default: the repository) read-only on 127.0.0.1 at a free port. */
-export function serveRepository(root?: string): Promise<{ url: string; server: Server }> {
-  return serveDirectory(root);
+/** Serves `root` (default: the repository) read-only on 127.0.0.1 at a free port; `isolated`:
+ *  with the COOP/COEP headers shared memory needs. */
+export function serveRepository(root?: string, isolated = false): Promise<{ url: string; server: Server }> {
+  return serveDirectory(root, 0, isolated ? ISOLATION_HEADERS : {});
 }
 
 /** Launches headless Chromium with the flags this machine's closed network needs. */
@@ -23,9 +24,10 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Opens `path` (served from the repository) in a fresh page and runs `body` with it. */
-export async function withPage<T>(path: string, body: (page: Page) => Promise<T>): Promise<T> {
-  const { url, server } = await serveRepository();
+/** Opens `path` (served from the repository, cross-origin isolated with `isolated`) in a fresh
+ *  page and runs `body` with it. */
+export async function withPage<T>(path: string, body: (page: Page) => Promise<T>, options: { isolated?: boolean } = {}): Promise<T> {
+  const { url, server } = await serveRepository(undefined, options.isolated);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();

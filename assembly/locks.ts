@@ -1,0 +1,60 @@
+// === Locks of the shared-memory build: one word in shared memory, a futex-style spin lock ===
+// see: Ulrich Drepper, "Futexes Are Tricky" (2011), mutex take 2: 0 free, 1 held, 2 held and
+// someone may be waiting.
+//
+// Taking a free lock is one atomic.cmpxchg. A thread that finds it held spins a while with a
+// growing pause (the holder is usually done within a few hundred instructions), then marks the
+// word 2 and, where it may block (a worker: setThreadMayWait), sleeps in memory.atomic.wait32
+// until the holder's release notifies it. A thread that may not block (a browser's main thread,
+// where atomic.wait throws) keeps spinning. wasm atomics are sequentially consistent, so plain
+// loads and stores made while holding the lock are seen by the next holder.
+
+// @ts-ignore: decorator
+@inline const FREE: u32 = 0;
+// @ts-ignore: decorator
+@inline const HELD: u32 = 1;
+// @ts-ignore: decorator
+@inline const CONTENDED: u32 = 2;
+// @ts-ignore: decorator
+@inline const SPINS: u32 = 64;
+// @ts-ignore: decorator
+@inline const MAX_PAUSE: u32 = 1024;
+
+/** Per instance (a wasm global): may this thread block in atomic.wait? Off on the thread that
+ *  created the heap (a browser's main thread must never block); workers turn it on. */
+let mayWait = false;
+
+export function setThreadMayWait(on: u32): void {
+  mayWait = on != 0;
+}
+
+/** Takes the lock at `word`. */
+// @ts-ignore: decorator
+@inline export function acquire(word: usize): void {
+  if (atomic.cmpxchg<u32>(word, FREE, HELD) != FREE) acquireContended(word);
+}
+
+/** Gives back the lock at `word`, waking one sleeper if any may be waiting. */
+// @ts-ignore: decorator
+@inline export function release(word: usize): void {
+  if (atomic.xchg<u32>(word, FREE) == CONTENDED) atomic.notify(word, 1);
+}
+
+/** Spins up to `rounds` reads of the lock word, ending early when it reads free. */
+function pause(word: usize, rounds: u32): void {
+  for (let i: u32 = 0; i < rounds; i++) if (atomic.load<u32>(word) == FREE) return;
+}
+
+function acquireContended(word: usize): void {
+  let rounds: u32 = 1;
+  for (let i: u32 = 0; i < SPINS; i++) {
+    pause(word, rounds);
+    if (rounds < MAX_PAUSE) rounds <<= 1;
+    if (atomic.load<u32>(word) == FREE && atomic.cmpxchg<u32>(word, FREE, HELD) == FREE) return;
+  }
+  // From here on the word says CONTENDED while we wait, so the holder's release notifies.
+  while (atomic.xchg<u32>(word, CONTENDED) != FREE) {
+    if (mayWait) atomic.wait<u32>(word, CONTENDED, 1_000_000); // 1 ms at most: a lost wake-up only delays
+    else pause(word, MAX_PAUSE);
+  }
+}

@@ -1,0 +1,155 @@
+// === rcalloc, shared-memory build: the exported API of index.ts, each operation under the heap lock ===
+//
+// The entry file of build/rcalloc.shared-{checked,unchecked}.wasm (asconfig.json; --use
+// RC_SHARED=1 --enable threads --sharedMemory --importMemory). Every instance (one per worker)
+// imports the same shared memory; each export below takes the heap lock, runs the operation of
+// index.ts, and releases it (threads.ts says what is shared and what is per thread). The other
+// builds never compile this file, so their code is untouched by threads.
+//
+// Exports only here: holdHeap/letGoHeap (the host holds the lock across a heap walk: the safe
+// point of report(), validate() and the scan), trapped (from env.abort), threadNumber,
+// setThreadMayWait, detachThread.
+
+import { blockSizeFor } from "./blocks";
+import { CHECKED, HEADER, QUICK_MAX } from "./config";
+import * as api from "./index";
+import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, TAGS_MASK } from "./layout";
+import { refUnlocked, unrefUnlocked } from "./references";
+import { flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
+import {
+  claimThread, lockHeap, releaseThread, threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
+} from "./threads";
+export { setThreadMayWait } from "./locks";
+
+// Each instance takes a thread number (and with it its error record) when it starts.
+if (!claimThread()) abort("rcalloc: too many threads on one shared heap (at most 64 at once)");
+if (!CHECKED) useThreadCache(number);
+
+/** Holds the heap lock until letGoHeap(): other threads' operations wait (a safe point). */
+export function holdHeap(): void { lockHeap(); }
+export function letGoHeap(): void { unlockHeap(); }
+/** The host's env.abort calls this first: it keeps this thread's error record (errorRecord())
+ *  and releases the heap lock the failed operation held, so other threads carry on. */
+export function trapped(): void { trappedInHeap(); }
+/** This instance's thread number (0 .. 63): sites name the thread that took a reference. */
+export function threadNumber(): u32 { return number; }
+/** This worker is done with the heap: its cached blocks go back to all threads, its thread
+ *  number may go to a new one. */
+export function detachThread(): void {
+  if (!CHECKED) { lockHeap(); flushThreadCache(); unlockHeap(); }
+  releaseThread();
+}
+
+/** Unchecked: a new object from this thread's cache, without the lock (0 when it has no block
+ *  of that size). The header as lifecycle.ts newObject writes it: slack, one reference. */
+// @ts-ignore: decorator
+@inline function allocCached(size: u32): u32 {
+  if (size > <u32>(QUICK_MAX - HEADER)) return 0;
+  let blockSize = blockSizeFor(<usize>size, HEADER);
+  let block = popCached(blockSize);
+  if (!block) return 0;
+  SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  return <u32>PAYLOAD(block);
+}
+
+/** Unchecked: puts the reference `h`, without the lock unless it is the last one of an object
+ *  this thread's cache cannot take (large, paired, or the cache full). False: take the lock. */
+// @ts-ignore: decorator
+@inline function putUnlocked(h: u32): bool {
+  let block = BLOCK(<usize>h);
+  if (unrefUnlocked(block)) return true;
+  let info = INFO(block); // the last reference is ours: nobody else reads or writes this block
+  let size = <usize>(info & ~TAGS_MASK);
+  return !(info & (PAIRED | DEAD)) && size <= QUICK_MAX && pushCached(block, size);
+}
+
+export function alloc(size: u32): u32 {
+  if (!CHECKED) { let h = allocCached(size); if (h) return h; }
+  lockHeap(); let h = api.alloc(size); unlockHeap(); return h;
+}
+export function allocAt(size: u32, site: u32): u32 {
+  if (!CHECKED) { let h = allocCached(size); if (h) return h; }
+  lockHeap(); let h = api.allocAt(size, site); unlockHeap(); return h;
+}
+// Unchecked: get, and put of all but the last reference, are one atomic step on the count word
+// (handle = payload), without the lock; the last put caches the block in this thread's cache
+// (thread-cache.ts), or frees it under the lock.
+export function get(h: u32): u32 {
+  if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
+  lockHeap(); let r = api.get(h); unlockHeap(); return r;
+}
+export function getAt(h: u32, site: u32): u32 {
+  if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
+  lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r;
+}
+export function put(h: u32): void {
+  if (!CHECKED && putUnlocked(h)) return;
+  lockHeap(); api.put(h); unlockHeap();
+}
+export function putAt(h: u32, site: u32): void {
+  if (!CHECKED && putUnlocked(h)) return;
+  lockHeap(); api.putAt(h, site); unlockHeap();
+}
+export function resize(h: u32, size: u32): u32 { lockHeap(); let r = api.resize(h, size); unlockHeap(); return r; }
+export function resizeAt(h: u32, size: u32, site: u32): u32 { lockHeap(); let r = api.resizeAt(h, size, site); unlockHeap(); return r; }
+export function getFor(h: u32, owner: u32): u32 { lockHeap(); let r = api.getFor(h, owner); unlockHeap(); return r; }
+export function getForAt(h: u32, owner: u32, site: u32): u32 { lockHeap(); let r = api.getForAt(h, owner, site); unlockHeap(); return r; }
+export function putFor(h: u32, owner: u32): void { lockHeap(); api.putFor(h, owner); unlockHeap(); }
+export function putForAt(h: u32, owner: u32, site: u32): void { lockHeap(); api.putForAt(h, owner, site); unlockHeap(); }
+export function move(h: u32, owner: u32): u32 { lockHeap(); let r = api.move(h, owner); unlockHeap(); return r; }
+export function moveAt(h: u32, owner: u32, site: u32): u32 { lockHeap(); let r = api.moveAt(h, owner, site); unlockHeap(); return r; }
+export function weak(h: u32): u32 { lockHeap(); let r = api.weak(h); unlockHeap(); return r; }
+export function weakAt(h: u32, site: u32): u32 { lockHeap(); let r = api.weakAt(h, site); unlockHeap(); return r; }
+export function upgrade(w: u32): u32 { lockHeap(); let r = api.upgrade(w); unlockHeap(); return r; }
+export function upgradeAt(w: u32, site: u32): u32 { lockHeap(); let r = api.upgradeAt(w, site); unlockHeap(); return r; }
+export function putWeak(w: u32): void { lockHeap(); api.putWeak(w); unlockHeap(); }
+export function putWeakAt(w: u32, site: u32): void { lockHeap(); api.putWeakAt(w, site); unlockHeap(); }
+export function ignore(h: u32): void { lockHeap(); api.ignore(h); unlockHeap(); }
+export function mallocAt(size: u32, site: u32): usize { lockHeap(); let p = api.mallocAt(size, site); unlockHeap(); return p; }
+export function freeAt(ptr: usize, site: u32): void { lockHeap(); api.freeAt(ptr, site); unlockHeap(); }
+export function reallocAt(ptr: usize, size: u32, site: u32): usize { lockHeap(); let p = api.reallocAt(ptr, size, site); unlockHeap(); return p; }
+// Checked: ptr/size/refs read the table, whose directory moves as it grows: under the lock.
+// Unchecked: they read only the object's own header, which its holder keeps alive.
+export function ptr(h: u32): usize {
+  if (!CHECKED) return api.ptr(h);
+  lockHeap(); let p = api.ptr(h); unlockHeap(); return p;
+}
+export function size(h: u32): u32 {
+  if (!CHECKED) return api.size(h);
+  lockHeap(); let s = api.size(h); unlockHeap(); return s;
+}
+export function refs(h: u32): u32 {
+  if (!CHECKED) return atomic.load<u32>(BLOCK(<usize>h) + 4) & REFS_MASK;
+  lockHeap(); let r = api.refs(h); unlockHeap(); return r;
+}
+export function mark(): u32 { lockHeap(); let m = api.mark(); unlockHeap(); return m; }
+export function setMemoryLimit(pages: u32): void { lockHeap(); api.setMemoryLimit(pages); unlockHeap(); }
+export function reserveBelow(address: u32): u32 { lockHeap(); let r = api.reserveBelow(address); unlockHeap(); return r; }
+export function isChecked(): u32 { return api.isChecked(); }
+export function errorRecord(): usize { return threadRecord; }
+export function walkRecord(): usize { return api.walkRecord(); }
+export function statsRecord(): usize { return api.statsRecord(); }
+
+// The walk, the scan and the settings. A walk of several calls (nextObject ...) is consistent
+// when the host holds the heap across it (holdHeap): bindings/heap.ts does.
+export function validate(): void { lockHeap(); api.validate(); unlockHeap(); }
+export function sealStaticData(): void { lockHeap(); api.sealStaticData(); unlockHeap(); }
+export function nextObject(after: usize): usize { lockHeap(); let r = api.nextObject(after); unlockHeap(); return r; }
+export function nextReference(cursor: u32): u32 { lockHeap(); let r = api.nextReference(cursor); unlockHeap(); return r; }
+export function nextBlock(after: usize): usize { lockHeap(); let r = api.nextBlock(after); unlockHeap(); return r; }
+export function heapStats(): void { lockHeap(); api.heapStats(); unlockHeap(); }
+export function scan(): u32 { lockHeap(); let r = api.scan(); unlockHeap(); return r; }
+export function scanRoot(start: usize, end: usize): u32 { lockHeap(); let r = api.scanRoot(start, end); unlockHeap(); return r; }
+export function scanResults(): usize { lockHeap(); let r = api.scanResults(); unlockHeap(); return r; }
+export function scanResultCount(): u32 { lockHeap(); let r = api.scanResultCount(); unlockHeap(); return r; }
+export function scanClear(): void { lockHeap(); api.scanClear(); unlockHeap(); }
+export function retireHeapTag(): void { lockHeap(); api.retireHeapTag(); unlockHeap(); }
+export function setHeapTag(tag: u32): void { lockHeap(); api.setHeapTag(tag); unlockHeap(); }
+export function setQuarantine(blocks: u32, bytes: u32, poison: u32): void { lockHeap(); api.setQuarantine(blocks, bytes, poison); unlockHeap(); }
+export function flushQuickLists(): void { lockHeap(); api.flushQuickLists(); unlockHeap(); }
+// Unchecked: not while thread caches hold cached blocks, which it would thread onto the shared
+// lists too.
+export function sortQuickLists(): void {
+  if (!CHECKED) return;
+  lockHeap(); api.sortQuickLists(); unlockHeap();
+}

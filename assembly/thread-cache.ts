@@ -1,0 +1,102 @@
+// === Thread caches (shared unchecked build): each thread's own small free blocks, no lock ===
+//
+// In the shared unchecked build an alloc of a small block and the last put of a small object
+// go through the thread's cache when they can, without the heap lock (shared.ts), as mimalloc's
+// thread-local free lists: exact-size LIFO lists like blocks.ts's quick lists, one set per
+// thread. A block in a thread cache is a cached block in every other respect (layout.ts: used
+// in TLSF's eyes, count word 0, next at +8), so the heap walk sees it as cached.
+//
+// A cache holds at most CACHE_MAX_BYTES: a put that would pass it goes the locked way (to the
+// shared quick lists, whence any thread allocates), so a thread that only frees what others
+// allocated (a consumer) cannot hoard memory. A thread's cache is given back to the shared quick
+// lists, under the lock, when it detaches (detachThread), and an allocation the shared lists and
+// TLSF cannot serve flushes this thread's cache first (shared.ts).
+//
+// ╒═══════ A thread's cache (CACHE_STRIDE bytes of THREAD_CACHES, by thread number) ═══════╕
+// +0            bytes cached (sum of the cached blocks' sizes)
+// +size / 4     head of the list of cached blocks of `size` bytes (16 .. QUICK_MAX), or 0
+
+import { MAX_THREADS, QUICK_MAX } from "./config";
+import { freeBlock } from "./blocks";
+import { corrupt } from "./errors";
+import { COUNT, FREE, INFO, SIZE } from "./layout";
+
+// @ts-ignore: decorator
+@inline const CACHE_STRIDE: usize = ((QUICK_MAX >> 2) + 4 + 15) & ~15;
+// @ts-ignore: decorator
+@inline export const CACHE_MAX_BYTES: u32 = 64 << 10;
+// @ts-ignore: decorator
+@inline export const THREAD_CACHES_BYTES: usize = <usize>MAX_THREADS * CACHE_STRIDE;
+// @ts-ignore: decorator (lazy: only the shared unchecked build reserves it)
+@lazy export const THREAD_CACHES: usize = memory.data(<i32>THREAD_CACHES_BYTES, 16);
+
+/** This thread's cache (0 until useThreadCache). */
+let cache: usize = 0;
+
+/** Gives this instance the cache of thread `number` (claimThread). */
+export function useThreadCache(number: u32): void {
+  cache = THREAD_CACHES + <usize>number * CACHE_STRIDE;
+}
+
+/** A cached block of exactly `size` bytes (≤ QUICK_MAX) from this thread's cache, or 0. */
+// @ts-ignore: decorator
+@inline export function popCached(size: usize): usize {
+  let head = cache + (size >> 2);
+  let block = <usize>load<u32>(head);
+  if (block) {
+    store<u32>(head, load<u32>(block, 8));
+    store<u32>(cache, load<u32>(cache) - <u32>size);
+  }
+  return block;
+}
+
+/** Caches the used `block` of `size` bytes (≤ QUICK_MAX) here; false when the cache is full. */
+// @ts-ignore: decorator
+@inline export function pushCached(block: usize, size: usize): bool {
+  let bytes = load<u32>(cache) + <u32>size;
+  if (bytes > CACHE_MAX_BYTES) return false;
+  let head = cache + (size >> 2);
+  store<u32>(block, 0, 4);
+  store<u32>(block, load<u32>(head), 8);
+  store<u32>(head, block);
+  store<u32>(cache, bytes);
+  return true;
+}
+
+/** Gives every block of this thread's cache to the shared quick lists. The heap lock is held. */
+export function flushThreadCache(): void {
+  if (!cache) return;
+  for (let size: usize = 16; size <= QUICK_MAX; size += 16) {
+    let head = cache + (size >> 2);
+    let block = <usize>load<u32>(head);
+    store<u32>(head, 0);
+    while (block) {
+      let next = <usize>load<u32>(block, 8);
+      freeBlock(block, size);
+      block = next;
+    }
+  }
+  store<u32>(cache, 0);
+}
+
+/** validate(): checks every thread's cache (no thread may run meanwhile) and returns how many
+ *  blocks they hold, which the heap's cached blocks must account for. */
+export function validateThreadCaches(heapStart: usize, tail: usize): u32 {
+  let cached: u32 = 0;
+  for (let t: u32 = 0; t < MAX_THREADS; t++) {
+    let at = THREAD_CACHES + <usize>t * CACHE_STRIDE;
+    let bytes: u32 = 0;
+    for (let size: usize = 16; size <= QUICK_MAX; size += 16) {
+      for (let b = <usize>load<u32>(at + (size >> 2)); b; b = load<u32>(b, 8)) {
+        if (b < heapStart || b >= tail || ((b + 8) & 15)) corrupt("rcalloc validate: a thread cache points outside the heap", b);
+        if ((INFO(b) & FREE) || COUNT(b) != 0) corrupt("rcalloc validate: a thread cache holds a block that is not cached", b);
+        if (SIZE(b) != size) corrupt("rcalloc validate: cached block in the wrong thread-cache list", b);
+        bytes += <u32>size;
+        if (bytes > CACHE_MAX_BYTES) corrupt("rcalloc validate: a thread cache holds more than its limit (cycle?)", b);
+        cached++;
+      }
+    }
+    if (bytes != load<u32>(at)) corrupt("rcalloc validate: a thread cache's byte count is wrong", at);
+  }
+  return cached;
+}

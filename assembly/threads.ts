@@ -1,0 +1,185 @@
+// === Threads (shared-memory build, RC_SHARED): the heap lock, shared state, per-thread records ===
+//
+// Every instance of a shared build (one per worker) runs on the same imported shared memory.
+// wasm globals are per instance, so the allocator's state, which lives in module globals
+// (tlsf.ts, handles.ts, pairs.ts, quarantine.ts, scan.ts, statics.ts), is kept in SHARED_STATE
+// between operations: an operation takes the heap lock (locks.ts), loads the globals from
+// SHARED_STATE, runs the ordinary single-threaded code, stores them back and releases the lock.
+// So every path of the other builds runs unchanged, and all of it is serialised: TLSF, memory
+// growth, the quick lists, the handle table and its free list, the quarantine, the pair map and
+// the order counter. A failing operation traps before it changes anything (errors.ts), with
+// the lock held; the host's env.abort calls trapped() (shared.ts)
+// before it throws, which keeps this thread's copy of the error record, stores the state and
+// releases the lock, so the other threads carry on.
+//
+// What is per thread (per instance): the error record the host reads after a trap, the thread's
+// number (handed out at instantiation), whether it may block while waiting for the lock, and in
+// the unchecked build its cache of small free blocks (thread-cache.ts).
+//
+// The lock is reentrant per thread: the host may hold it across a whole heap walk (holdHeap /
+// letGoHeap in shared.ts), which makes report(), validate() and the scan a safe point: every
+// other thread's next operation waits until the walk is done.
+//
+// ╒══════════════ SHARED_STATE (shared memory, zero until the first operation) ══════════════╕
+// +0   lock      the heap lock word (locks.ts: 0 free, 1 held, 2 held with waiters)
+// +4   saver     the instance whose globals were stored last (0: none yet; the first lock holder
+//                stores its own, the initial values): that instance may skip loading them
+// +8   threads   bitmap of thread numbers in use (MAX_THREADS bits, two words)
+// +16  instances the last instance id handed out (each instance its own, never reused)
+// +32  state     the globals, in the order of loadState/saveState (STATE_WORDS words)
+//
+// Static data of a shared build must not be written at instantiation: every instance applies
+// the module's active data segments to the shared memory again. The build therefore drops the
+// all-zero segments (wasm-opt --zero-filled-memory --memory-packing, package.json build:wasm),
+// so only read-only data (messages) is rewritten, with the bytes it already holds.
+
+import { CHECKED, MAX_THREADS, SHARED } from "./config";
+import { ERROR_RECORD, ErrorRecord } from "./errors";
+import {
+  directory, directoryChunks, freeCount, freeHead, freeTail, heapTag, liveCount, retiredCount,
+  retiredSlotsReady, sequence, tableCapacity, tableLength,
+} from "./handles";
+import { acquire, release } from "./locks";
+import { THREAD_CACHES, THREAD_CACHES_BYTES } from "./thread-cache";
+import { capacity, entries, pairCount, pairsBlock } from "./pairs";
+import {
+  head as quarantineHead, maxBlocks, maxBytes, poisonBytes, queuedBlocks, queuedBytes, tail as quarantineTail,
+} from "./quarantine";
+import { currentObject, found, resultCount, results, resultsBlock } from "./scan";
+import { sealed } from "./statics";
+import { fillerBlocks, flMap, heapBase, heapStart, pageLimit, tail } from "./tlsf";
+
+// @ts-ignore: decorator
+@inline const LOCK: usize = 0;
+// @ts-ignore: decorator
+@inline const SAVER: usize = 4;
+// @ts-ignore: decorator
+@inline const INSTANCES: usize = 16;
+// @ts-ignore: decorator
+@inline const THREADS: usize = 8;
+// @ts-ignore: decorator
+@inline const STATE: usize = 32;
+// @ts-ignore: decorator
+@inline const STATE_WORDS: usize = 35;
+// @ts-ignore: decorator
+@inline export const SHARED_STATE_BYTES: usize = STATE + (STATE_WORDS << 2);
+// @ts-ignore: decorator (lazy: the other builds, which never use it, must not reserve it)
+@lazy export const SHARED_STATE: usize = memory.data(<i32>SHARED_STATE_BYTES, 16);
+
+/** One error record per thread, so a trap on one thread cannot overwrite another's. */
+// @ts-ignore: decorator
+@inline export const THREAD_RECORDS_BYTES: usize = <usize>MAX_THREADS * offsetof<ErrorRecord>();
+// @ts-ignore: decorator
+@lazy export const THREAD_RECORDS: usize = memory.data(<i32>THREAD_RECORDS_BYTES, 16);
+
+/** This instance's number, 0 .. MAX_THREADS - 1 (0xFFFFFFFF until claimed). */
+export let threadNumber: u32 = 0xFFFFFFFF;
+/** This instance's error record. */
+export let threadRecord: usize = 0;
+/** This instance's id (1, 2, ...; 0 until claimThread), never another's, even after it detached. */
+let instanceId: u32 = 0;
+/** How many heap locks this thread holds (the lock is reentrant per thread). */
+let depth: u32 = 0;
+
+/** Claims a thread number for this instance (at instantiation); false when all are taken. */
+export function claimThread(): bool {
+  instanceId = atomic.add<u32>(SHARED_STATE + INSTANCES, 1) + 1;
+  for (let n: u32 = 0; n < MAX_THREADS; n++) {
+    let word = SHARED_STATE + THREADS + (<usize>(n >> 5) << 2);
+    let bit: u32 = 1 << (n & 31);
+    let seen = atomic.load<u32>(word);
+    if (seen & bit) continue;
+    if (atomic.cmpxchg<u32>(word, seen, seen | bit) != seen) { n--; continue; } // raced: look again
+    threadNumber = n;
+    threadRecord = THREAD_RECORDS + <usize>n * offsetof<ErrorRecord>();
+    return true;
+  }
+  return false;
+}
+
+/** Gives this instance's thread number back (the worker is done with the heap). */
+export function releaseThread(): void {
+  if (threadNumber >= MAX_THREADS) return;
+  let word = SHARED_STATE + THREADS + (<usize>(threadNumber >> 5) << 2);
+  atomic.and<u32>(word, ~(<u32>1 << (threadNumber & 31)));
+  threadNumber = 0xFFFFFFFF;
+}
+
+/** True for a word of the threads' own state (scan.ts and statics.ts leave it out). */
+export function isThreadState(p: usize): bool {
+  if (p - SHARED_STATE < SHARED_STATE_BYTES || p - THREAD_RECORDS < THREAD_RECORDS_BYTES) return true;
+  if (!CHECKED) return p - THREAD_CACHES < THREAD_CACHES_BYTES; // only the unchecked build has them
+  return false;
+}
+
+/** Takes the heap lock and this instance's copy of the shared state (outermost hold only). */
+// @ts-ignore: decorator
+@inline export function lockHeap(): void {
+  if (!SHARED) return;
+  if (depth++) return;
+  acquire(SHARED_STATE + LOCK);
+  let saver = load<u32>(SHARED_STATE, SAVER);
+  if (saver == instanceId) return; // nobody else held the lock since: our globals are current
+  if (saver) loadState();
+  else saveState(); // the first holder's globals hold the initial values
+}
+
+/** After a trap, from the host's env.abort: keeps this thread's copy of the error record (written
+ *  under the lock, so no other thread's), then stores the state and releases the lock however
+ *  deep the trap happened (the wasm stack is unwinding). */
+export function trappedInHeap(): void {
+  if (!depth) return;
+  memory.copy(threadRecord, ERROR_RECORD, offsetof<ErrorRecord>());
+  depth = 1;
+  unlockHeap();
+}
+
+/** Stores the state back and releases the heap lock (outermost hold only). */
+// @ts-ignore: decorator
+@inline export function unlockHeap(): void {
+  if (!SHARED) return;
+  if (!depth) return;
+  if (--depth) return;
+  saveState();
+  store<u32>(SHARED_STATE, instanceId, SAVER);
+  release(SHARED_STATE + LOCK);
+}
+
+// @ts-ignore: decorator
+@inline function word(i: usize): usize { return SHARED_STATE + STATE + (i << 2); }
+
+function loadState(): void {
+  flMap = load<u32>(word(0)); heapStart = load<u32>(word(1)); tail = load<u32>(word(2));
+  fillerBlocks = load<u32>(word(3)); pageLimit = load<u32>(word(4)); heapBase = load<u32>(word(5));
+  sequence = load<u32>(word(6)); heapTag = load<u32>(word(7)); directory = load<u32>(word(8));
+  directoryChunks = load<u32>(word(9)); retiredSlotsReady = load<u32>(word(10)) != 0;
+  tableCapacity = load<u32>(word(11)); tableLength = load<u32>(word(12)); freeHead = load<u32>(word(13));
+  freeTail = load<u32>(word(14)); freeCount = load<u32>(word(15)); liveCount = load<u32>(word(16));
+  retiredCount = load<u32>(word(17));
+  pairsBlock = load<u32>(word(18)); entries = load<u32>(word(19)); capacity = load<u32>(word(20));
+  pairCount = load<u32>(word(21));
+  maxBlocks = load<u32>(word(22)); maxBytes = load<u32>(word(23)); poisonBytes = load<u32>(word(24));
+  queuedBlocks = load<u32>(word(25)); queuedBytes = load<u32>(word(26)); quarantineHead = load<u32>(word(27));
+  quarantineTail = load<u32>(word(28));
+  resultsBlock = load<u32>(word(29)); results = load<u32>(word(30)); resultCount = load<u32>(word(31));
+  found = load<u32>(word(32)); currentObject = load<u32>(word(33));
+  sealed = load<u32>(word(34));
+}
+
+function saveState(): void {
+  store<u32>(word(0), flMap); store<u32>(word(1), heapStart); store<u32>(word(2), tail);
+  store<u32>(word(3), fillerBlocks); store<u32>(word(4), pageLimit); store<u32>(word(5), heapBase);
+  store<u32>(word(6), sequence); store<u32>(word(7), heapTag); store<u32>(word(8), directory);
+  store<u32>(word(9), directoryChunks); store<u32>(word(10), retiredSlotsReady ? 1 : 0);
+  store<u32>(word(11), tableCapacity); store<u32>(word(12), tableLength); store<u32>(word(13), freeHead);
+  store<u32>(word(14), freeTail); store<u32>(word(15), freeCount); store<u32>(word(16), liveCount);
+  store<u32>(word(17), retiredCount);
+  store<u32>(word(18), pairsBlock); store<u32>(word(19), entries); store<u32>(word(20), capacity);
+  store<u32>(word(21), pairCount);
+  store<u32>(word(22), maxBlocks); store<u32>(word(23), maxBytes); store<u32>(word(24), poisonBytes);
+  store<u32>(word(25), queuedBlocks); store<u32>(word(26), queuedBytes); store<u32>(word(27), quarantineHead);
+  store<u32>(word(28), quarantineTail);
+  store<u32>(word(29), resultsBlock); store<u32>(word(30), results); store<u32>(word(31), resultCount);
+  store<u32>(word(32), found); store<u32>(word(33), currentObject);
+  store<u32>(word(34), sealed);
+}

@@ -1,0 +1,66 @@
+// === Threads bench: the shared-memory builds with 1, 2 and 4 workers, and on one thread ===
+//
+// Each worker runs bench/threads-loop.js on its own objects (alloc, put, get+put through the raw
+// exports) on one shared heap; ops/µs is all workers' operations over the wall time of the
+// slowest. Then, on one thread, the same loop on the shared build against the non-shared build
+// of the same flavour, interleaved rounds: the shared build's single-thread cost (the heap lock
+// and the state it loads and stores around each operation).
+//
+//   node bench/threads.js [--ops N] [--rounds N]
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { createHeap } from "../dist/node.js";
+import { privateLoop } from "./threads-loop.js";
+
+const { values } = parseArgs({ options: { ops: { type: "string", default: "400000" }, rounds: { type: "string", default: "5" } } });
+const OPS = Number(values.ops);
+const ROUNDS = Number(values.rounds);
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function workersRun(checked, workers) {
+  const heap = await createHeap({ shared: true, checked });
+  const start = new SharedArrayBuffer(8);
+  const signal = new Int32Array(start);
+  const init = heap.shareable();
+  const threads = Array.from({ length: workers }, (_, i) =>
+    new Worker(new URL("./threads-worker.js", import.meta.url), { workerData: { init, ops: OPS, seed: 17 + i, start } }));
+  const done = threads.map((w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); }));
+  while (Atomics.load(signal, 1) < workers) await new Promise((r) => setTimeout(r, 5));
+  Atomics.store(signal, 0, 1);
+  Atomics.notify(signal, 0);
+  const results = await Promise.all(done);
+  await Promise.all(threads.map((w) => w.terminate()));
+  heap.validate();
+  heap.dispose();
+  return (workers * OPS) / (Math.max(...results.map((r) => r.ms)) * 1000); // ops/µs
+}
+
+async function singleThread(checked, shared) {
+  const heap = await createHeap({ checked, shared });
+  privateLoop(heap.exports, OPS >> 4, 5);
+  const t = performance.now();
+  privateLoop(heap.exports, OPS, 5);
+  const ms = performance.now() - t;
+  heap.dispose();
+  return ms;
+}
+
+console.log(`threads bench: ${OPS} operations per worker, ${ROUNDS} rounds, median [min–max]\n`);
+console.log("build              workers  ops/µs");
+for (const checked of [false, true]) {
+  for (const workers of [1, 2, 4]) {
+    const rates = [];
+    for (let r = 0; r < ROUNDS; r++) rates.push(await workersRun(checked, workers));
+    console.log(`shared-${checked ? "checked  " : "unchecked"}  ${String(workers).padStart(7)}  ${median(rates).toFixed(2)} [${Math.min(...rates).toFixed(2)}–${Math.max(...rates).toFixed(2)}]`);
+  }
+}
+console.log("\none thread, shared build time / non-shared build time (same loop, interleaved rounds)");
+for (const checked of [false, true]) {
+  const ratios = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const plain = await singleThread(checked, false);
+    const shared = await singleThread(checked, true);
+    ratios.push(shared / plain);
+  }
+  console.log(`${checked ? "checked  " : "unchecked"}  ${median(ratios).toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`);
+}

@@ -1,0 +1,47 @@
+// Shared heaps in real headless Chromium with Web Workers: the threads stress and a deliberate
+// race on a cross-origin isolated page (COOP/COEP from the local test server), and the error a
+// page without isolation gets.
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { CHROMIUM, withPage } from "./browser-harness.js";
+
+type Win = {
+  ready?: boolean;
+  runStress(o: object): Promise<Record<string, number | number[] | object>>;
+  runRace(o: object): Promise<{ a: { code: string }[]; b: { code: string }[]; leftObjects: number; leftReferences: number }>;
+  tryShared(): Promise<{ created: boolean; isolated: boolean; message?: string }>;
+};
+
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("shared heaps in headless Chromium", () => {
+  it("Web Workers stress both shared builds, and two workers putting one handle are caught every time", async () => {
+    const results = await withPage("/test/fixtures/threads.html", async (page) => {
+      await page.waitForFunction(() => (window as unknown as Win).ready === true);
+      const runs = [];
+      for (const [checked, workers, seed, yieldEvery] of [[false, 4, 11, 0], [true, 6, 12, 100]] as const) {
+        runs.push(await page.evaluate((o) => (window as unknown as Win).runStress(o), { checked, workers, ops: 3000, seed, yieldEvery, stacks: checked }));
+      }
+      const race = await page.evaluate(() => (window as unknown as Win).runRace({ checked: true, kind: "double-put", rounds: 150 }));
+      return { runs, race };
+    }, { isolated: true });
+    for (const r of results.runs) {
+      expect(r.wrongCounts).toBe(0);
+      expect(r.objectsAtQuietPoint).toBeGreaterThan(0);
+      expect((r.done as { pops: number }).pops).toBeGreaterThan(0);
+      expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+    }
+    expect(results.runs[1].threadsNamed).toEqual(expect.arrayContaining(results.runs[1].workerThreads as number[]));
+    const { a, b } = results.race;
+    for (let i = 0; i < a.length; i++) expect([a[i].code, b[i].code].sort()).toEqual(["DOUBLE_PUT", "ok"]);
+    expect([results.race.leftObjects, results.race.leftReferences]).toEqual([0, 0]);
+  });
+
+  it("a page that is not cross-origin isolated gets an error that names the COOP/COEP headers", async () => {
+    const result = await withPage("/test/fixtures/threads.html", async (page) => {
+      await page.waitForFunction(() => (window as unknown as Win).ready === true);
+      return page.evaluate(() => (window as unknown as Win).tryShared());
+    });
+    expect(result.isolated).toBe(false);
+    expect(result.created).toBe(false);
+    expect(result.message).toMatch(/cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+  });
+});

@@ -1,0 +1,106 @@
+// A worker of the threads tests, whatever runs it (node-worker.js, browser-worker.js): attaches
+// to the shared heap it is sent and runs a task — the random stress (stress-ops.js) or one side
+// of a deliberate race — then reports to the thread that created the heap.
+import { putAll, runOps, SharedQueue } from "./stress-ops.js";
+
+/** `api`: the rcalloc entry point (attachHeap); `endpoint`: { receive(): Promise, send(message) }. */
+export async function serve(api, endpoint) {
+  const start = await endpoint.receive();
+  const heap = await api.attachHeap(start.init, { stacks: start.stacks });
+  try {
+    if (start.task === "stress") await stress(heap, start, endpoint);
+    else endpoint.send({ outcomes: race(heap, start) });
+  } catch (e) {
+    endpoint.send({ error: String(e?.stack ?? e), code: e?.code });
+  } finally {
+    heap.detach();
+  }
+}
+
+async function stress(heap, start, endpoint) {
+  const queue = new SharedQueue(heap.memory, start.queue);
+  const { held, done } = runOps(heap, queue, start);
+  // The quiet point: every worker stops here until the creator has checked the counts.
+  endpoint.send({ held: held.map((h) => heap.ptr(h)), done, thread: heap.thread, sites: heap.exportSites() });
+  await endpoint.receive();
+  putAll(heap, held);
+  endpoint.send({ finished: true });
+}
+
+/** Both racers wait here for round `k`: spinning, so the race starts as close together as it can,
+ *  then napping (slot 7 stays 0) so a racer whose partner lost its core gives its own away. */
+function barrier(control, k) {
+  Atomics.add(control, 0, 1);
+  for (let spins = 0; Atomics.load(control, 0) < 2 * k; spins++) {
+    if (spins > 2000) Atomics.wait(control, 7, 0, 0.05);
+  }
+}
+
+/** What an operation ended with: "ok" or the error's code (anything but an RcError is rethrown). */
+function attempt(fn) {
+  try {
+    fn();
+    return { code: "ok" };
+  } catch (e) {
+    if (!e?.code) throw e;
+    return { code: e.code, site: e.site?.thread, putSite: e.putSite?.thread, putLabel: e.putSite?.label };
+  }
+}
+
+/**
+ * One side of a deliberate race, `rounds` times. Role 0 sets each round up and cleans up after;
+ * both race in the middle. Slots 1..4 of `control` pass handles between the two.
+ */
+function race(heap, { kind, rounds, role, control: buffer }) {
+  const control = new Int32Array(buffer);
+  const outcomes = [];
+  let k = 0;
+  for (let r = 0; r < rounds; r++) {
+    if (role === 0) {
+      const h = heap.alloc(32);
+      new DataView(heap.memory.buffer).setUint32(heap.ptr(h), 0xc0ffee, true);
+      control[1] = h;
+      control[2] = kind === "double-put" || kind === "last-put" ? heap.get(h) : 0;
+    }
+    barrier(control, ++k);
+    const h = control[1] >>> 0;
+    const second = control[2] >>> 0;
+    let outcome;
+    if (kind === "double-put") {
+      outcome = attempt(() => heap.put(h)); // both put the same handle: one must lose
+    } else if (kind === "last-put") {
+      outcome = attempt(() => heap.put(role === 0 ? h : second)); // two handles, the last two references
+    } else if (kind === "resurrect") {
+      if (role === 0) outcome = attempt(() => heap.put(h)); // the final put
+      else {
+        let got = 0;
+        outcome = attempt(() => { got = heap.get(h); });
+        if (got) {
+          // The get came first: a real reference to a live object, with its contents.
+          outcome.refs = heap.refs(got);
+          outcome.cookie = new DataView(heap.memory.buffer).getUint32(heap.ptr(got), true);
+          heap.put(got);
+        }
+      }
+    } else if (kind === "get-for") {
+      let owned = 0;
+      outcome = attempt(() => { owned = heap.getFor(h, 7); });
+      control[3 + role] = owned;
+    }
+    barrier(control, ++k);
+    if (role === 0) {
+      if (kind === "double-put") heap.put(second);
+      if (kind === "get-for") {
+        outcome.same = control[3] === control[4];
+        outcome.refs = heap.refs(h);
+        heap.putFor(h, 7);
+        heap.put(h);
+      }
+      if (kind === "last-put" && heap.checked) outcome.gone = attempt(() => heap.refs(h)).code;
+    }
+    outcomes.push(outcome);
+    barrier(control, ++k); // role 0's clean-up is done before the next round's set-up
+  }
+  return outcomes;
+}
+
