@@ -36,7 +36,7 @@
 import { CHECKED, MAX_THREADS, SHARED } from "./config";
 import { ERROR_RECORD, ErrorRecord } from "./errors";
 import {
-  directory, directoryChunks, freeCount, freeHead, freeTail, heapTag, liveCount, retiredCount,
+  directory, directoryChunks, freeCount, freeHead, freeTailSlot, heapTag, retiredCount,
   retiredSlotsReady, sequence, tableCapacity, tableLength,
 } from "./handles";
 import { acquire, release } from "./locks";
@@ -60,7 +60,7 @@ import { fillerBlocks, flMap, heapBase, heapStart, pageLimit, tail } from "./tls
 // @ts-ignore: decorator
 @inline const STATE: usize = 32;
 // @ts-ignore: decorator
-@inline const STATE_WORDS: usize = 35;
+@inline const STATE_WORDS: usize = 34;
 // @ts-ignore: decorator
 @inline export const SHARED_STATE_BYTES: usize = STATE + (STATE_WORDS << 2);
 // @ts-ignore: decorator (lazy: the other builds, which never use it, must not reserve it)
@@ -154,16 +154,16 @@ function loadState(): void {
   sequence = load<u32>(word(6)); heapTag = load<u32>(word(7)); directory = load<u32>(word(8));
   directoryChunks = load<u32>(word(9)); retiredSlotsReady = load<u32>(word(10)) != 0;
   tableCapacity = load<u32>(word(11)); tableLength = load<u32>(word(12)); freeHead = load<u32>(word(13));
-  freeTail = load<u32>(word(14)); freeCount = load<u32>(word(15)); liveCount = load<u32>(word(16));
-  retiredCount = load<u32>(word(17));
-  pairsBlock = load<u32>(word(18)); entries = load<u32>(word(19)); capacity = load<u32>(word(20));
-  pairCount = load<u32>(word(21));
-  maxBlocks = load<u32>(word(22)); maxBytes = load<u32>(word(23)); poisonBytes = load<u32>(word(24));
-  queuedBlocks = load<u32>(word(25)); queuedBytes = load<u32>(word(26)); quarantineHead = load<u32>(word(27));
-  quarantineTail = load<u32>(word(28));
-  resultsBlock = load<u32>(word(29)); results = load<u32>(word(30)); resultCount = load<u32>(word(31));
-  found = load<u32>(word(32)); currentObject = load<u32>(word(33));
-  sealed = load<u32>(word(34));
+  freeTailSlot = load<u32>(word(14)); freeCount = load<u32>(word(15));
+  retiredCount = load<u32>(word(16));
+  pairsBlock = load<u32>(word(17)); entries = load<u32>(word(18)); capacity = load<u32>(word(19));
+  pairCount = load<u32>(word(20));
+  maxBlocks = load<u32>(word(21)); maxBytes = load<u32>(word(22)); poisonBytes = load<u32>(word(23));
+  queuedBlocks = load<u32>(word(24)); queuedBytes = load<u32>(word(25)); quarantineHead = load<u32>(word(26));
+  quarantineTail = load<u32>(word(27));
+  resultsBlock = load<u32>(word(28)); results = load<u32>(word(29)); resultCount = load<u32>(word(30));
+  found = load<u32>(word(31)); currentObject = load<u32>(word(32));
+  sealed = load<u32>(word(33));
 }
 
 function saveState(): void {
@@ -172,14 +172,14 @@ function saveState(): void {
   store<u32>(word(6), sequence); store<u32>(word(7), heapTag); store<u32>(word(8), directory);
   store<u32>(word(9), directoryChunks); store<u32>(word(10), retiredSlotsReady ? 1 : 0);
   store<u32>(word(11), tableCapacity); store<u32>(word(12), tableLength); store<u32>(word(13), freeHead);
-  store<u32>(word(14), freeTail); store<u32>(word(15), freeCount); store<u32>(word(16), liveCount);
-  store<u32>(word(17), retiredCount);
-  store<u32>(word(18), pairsBlock); store<u32>(word(19), entries); store<u32>(word(20), capacity);
-  store<u32>(word(21), pairCount);
-  store<u32>(word(22), maxBlocks); store<u32>(word(23), maxBytes); store<u32>(word(24), poisonBytes);
-  store<u32>(word(25), queuedBlocks); store<u32>(word(26), queuedBytes); store<u32>(word(27), quarantineHead);
-  store<u32>(word(28), quarantineTail);
-  store<u32>(word(29), resultsBlock); store<u32>(word(30), results); store<u32>(word(31), resultCount);
-  store<u32>(word(32), found); store<u32>(word(33), currentObject);
-  store<u32>(word(34), sealed);
+  store<u32>(word(14), <u32>freeTailSlot); store<u32>(word(15), freeCount);
+  store<u32>(word(16), retiredCount);
+  store<u32>(word(17), pairsBlock); store<u32>(word(18), entries); store<u32>(word(19), capacity);
+  store<u32>(word(20), pairCount);
+  store<u32>(word(21), maxBlocks); store<u32>(word(22), maxBytes); store<u32>(word(23), poisonBytes);
+  store<u32>(word(24), queuedBlocks); store<u32>(word(25), queuedBytes); store<u32>(word(26), quarantineHead);
+  store<u32>(word(27), quarantineTail);
+  store<u32>(word(28), resultsBlock); store<u32>(word(29), results); store<u32>(word(30), resultCount);
+  store<u32>(word(31), found); store<u32>(word(32), currentObject);
+  store<u32>(word(33), sealed);
 }
