@@ -544,8 +544,9 @@ export class Heap {
   bytes(h: number): Uint8Array {
     checkHandle(h);
     const p = this.exports.ptr(h) >>> 0;
+    const size = this.exports.size(h) >>> 0;
     // The constructor, not u8.subarray(): the same view, made in about half the time.
-    return new Uint8Array(this.memoryBytes.u8.buffer, p, this.exports.size(h) >>> 0);
+    return new Uint8Array(this.memoryBytes.covering(p + size).buffer, p, size);
   }
 
   /**
@@ -579,9 +580,10 @@ export class Heap {
   copy(h: number): number {
     const size = this.size(h) >>> 0;
     const to = this.alloc(size);
-    const u8 = this.memoryBytes.u8; // after the alloc, which may have grown memory
     const from = this.exports.ptr(h) >>> 0;
-    u8.copyWithin(this.exports.ptr(to) >>> 0, from, from + size);
+    const into = this.exports.ptr(to) >>> 0;
+    const u8 = this.memoryBytes.covering(Math.max(from, into) + size); // after the alloc, which may have grown memory
+    u8.copyWithin(into, from, from + size);
     return to;
   }
 

@@ -50,6 +50,24 @@ function isResizable(buffer: ArrayBufferLike): boolean {
   return (buffer as { resizable?: boolean }).resizable === true;
 }
 
+/**
+ * `memory.buffer`, at least `end` bytes long. A shared memory grown by another thread can show
+ * this thread its old, shorter buffer until the engine delivers the growth (V8 does it at the
+ * thread's next interrupt check, which a short wasm call may not reach: measured in the threads
+ * stress); `memory.grow(0)` brings it up to date. Never called for a non-shared memory, where
+ * grow(0) would detach every view.
+ */
+export function bufferCovering(memory: WebAssembly.Memory, end: number): ArrayBufferLike {
+  const buffer = memory.buffer;
+  if (buffer.byteLength >= end || !isShared(buffer)) return buffer;
+  memory.grow(0);
+  return memory.buffer;
+}
+
+function isShared(buffer: ArrayBufferLike): boolean {
+  return typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer;
+}
+
 /** One cached whole-memory Uint8Array, rebuilt when memory growth detached its buffer. */
 export class MemoryBytes {
   private readonly memory: WebAssembly.Memory;
@@ -60,7 +78,7 @@ export class MemoryBytes {
   constructor(memory: WebAssembly.Memory) {
     this.memory = memory;
     this.cached = new Uint8Array(memory.buffer);
-    this.shared = typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
+    this.shared = isShared(memory.buffer);
   }
 
   /** The whole memory as bytes; re-read it after any call that can grow memory. */
@@ -70,6 +88,14 @@ export class MemoryBytes {
     if (this.cached.byteLength === 0 || (this.shared && this.cached.buffer !== this.memory.buffer)) {
       this.cached = new Uint8Array(this.memory.buffer);
     }
+    return this.cached;
+  }
+
+  /** The whole memory as bytes, at least `end` long: a range the allocator just gave out. */
+  covering(end: number): Uint8Array {
+    const u8 = this.u8;
+    if (u8.byteLength >= end || !this.shared) return u8;
+    this.cached = new Uint8Array(bufferCovering(this.memory, end));
     return this.cached;
   }
 
@@ -123,7 +149,8 @@ export class HeapView<T extends ArrayBufferView = Uint8Array> {
   private build(p: number): T {
     const length = Math.floor(this.byteSize() / this.Type.BYTES_PER_ELEMENT);
     this.length = length;
-    return new this.Type(this.heap.memory.buffer, p, length) as unknown as T;
+    const end = p + length * this.Type.BYTES_PER_ELEMENT;
+    return new this.Type(bufferCovering(this.heap.memory, end) as ArrayBuffer, p, length) as unknown as T;
   }
 }
 

@@ -88,24 +88,27 @@ const COOKIE = 0x5a17c0de;
 /** Smallest object: the id, its complement, and a tail cookie. */
 const MIN_SIZE = 12;
 
+/** The payload of `h` as a DataView. Through heap.bytes(): memory another thread grew can look
+ *  short here until the engine tells this thread (bindings/views.ts bufferCovering). */
+function payload(heap, h) {
+  const bytes = heap.bytes(h);
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function writeCookies(heap, h, id) {
-  const p = heap.ptr(h);
-  const size = heap.size(h);
-  const view = new DataView(heap.memory.buffer);
-  view.setUint32(p, id, true);
-  view.setUint32(p + 4, ~id >>> 0, true);
-  view.setUint32(p + size - 4, (Math.imul(id, 0x9e3779b1) ^ COOKIE) >>> 0, true);
+  const view = payload(heap, h);
+  view.setUint32(0, id, true);
+  view.setUint32(4, ~id >>> 0, true);
+  view.setUint32(view.byteLength - 4, (Math.imul(id, 0x9e3779b1) ^ COOKIE) >>> 0, true);
 }
 
 /** The object's id after checking its cookies; throws naming the handle when one is broken. */
 export function checkCookies(heap, h) {
-  const p = heap.ptr(h);
-  const size = heap.size(h);
-  const view = new DataView(heap.memory.buffer);
-  const id = view.getUint32(p, true);
-  const ok = view.getUint32(p + 4, true) === (~id >>> 0) &&
-    view.getUint32(p + size - 4, true) === ((Math.imul(id, 0x9e3779b1) ^ COOKIE) >>> 0);
-  if (!ok) throw new Error(`cookie broken: handle 0x${h.toString(16)} at ${p}, size ${size}, id ${id}`);
+  const view = payload(heap, h);
+  const id = view.getUint32(0, true);
+  const ok = view.getUint32(4, true) === (~id >>> 0) &&
+    view.getUint32(view.byteLength - 4, true) === ((Math.imul(id, 0x9e3779b1) ^ COOKIE) >>> 0);
+  if (!ok) throw new Error(`cookie broken: handle 0x${h.toString(16)} at ${heap.ptr(h)}, size ${view.byteLength}, id ${id}`);
   return id;
 }
 

@@ -58,7 +58,7 @@ function race(heap, { kind, rounds, role, control: buffer }) {
   for (let r = 0; r < rounds; r++) {
     if (role === 0) {
       const h = heap.alloc(32);
-      new DataView(heap.memory.buffer).setUint32(heap.ptr(h), 0xc0ffee, true);
+      new DataView(heap.bytes(h).buffer).setUint32(heap.ptr(h), 0xc0ffee, true);
       control[1] = h;
       control[2] = kind === "double-put" || kind === "last-put" ? heap.get(h) : 0;
     }
@@ -78,7 +78,7 @@ function race(heap, { kind, rounds, role, control: buffer }) {
         if (got) {
           // The get came first: a real reference to a live object, with its contents.
           outcome.refs = heap.refs(got);
-          outcome.cookie = new DataView(heap.memory.buffer).getUint32(heap.ptr(got), true);
+          outcome.cookie = new DataView(heap.bytes(got).buffer).getUint32(heap.ptr(got), true);
           heap.put(got);
         }
       }
