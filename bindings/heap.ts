@@ -15,7 +15,8 @@ import { inspectModule, toBytes } from "./wasm-reader.js";
 import { ModuleCode, SITES_MODULE, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 import { allocRef, collectJsLeaks, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 import {
-  allocEncoded, decode, HeapView, makeResizable, MemoryBytes, type StringEncoding, type TypedArrayConstructor,
+  allocEncoded, bufferCovering, decode, HeapView, makeResizable, MemoryBytes, type StringEncoding,
+  type TypedArrayConstructor,
 } from "./views.js";
 export type { Report };
 
@@ -162,7 +163,7 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
   ptr >>>= 0;
   if (!ptr || ptr < 4 || ptr + 4 > memory.buffer.byteLength) return "";
   // The length word may itself be what a corruption hit: read at most what memory holds.
-  const bytes = Math.min(new Uint32Array(memory.buffer, ptr - 4, 1)[0], memory.buffer.byteLength - ptr, 1 << 16);
+  const bytes = Math.min(words32(memory, ptr - 4, 1)[0], memory.buffer.byteLength - ptr, 1 << 16);
   return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
 }
 
@@ -202,6 +203,12 @@ export interface BlockRecord {
   kind: BlockKind;
   /** Payload address of a live object. */
   ptr?: number;
+}
+
+/** `count` u32 words of wasm memory at `address` (a record the build wrote), through a buffer that
+ *  covers them: a shared memory's buffer can be stale in this thread (views.ts bufferCovering). */
+function words32(memory: WebAssembly.Memory, address: number, count: number): Uint32Array {
+  return new Uint32Array(bufferCovering(memory, address + count * 4), address, count);
 }
 
 export class Heap {
@@ -614,7 +621,7 @@ export class Heap {
 
   private readStats(): HeapStats {
     this.exports.heapStats();
-    const r = new Uint32Array(this.exports.memory.buffer, this.exports.statsRecord() >>> 0, STATS.WORDS);
+    const r = words32(this.exports.memory, this.exports.statsRecord() >>> 0, STATS.WORDS);
     return {
       pages: r[STATS.pages], heapBytes: r[STATS.heapBytes], liveObjects: r[STATS.liveObjects],
       liveBytes: r[STATS.liveBytes], freeBytes: r[STATS.freeBytes], cachedBytes: r[STATS.cachedBytes],
@@ -638,7 +645,7 @@ export class Heap {
     const record = e.walkRecord() >>> 0;
     const objects: ObjectRecord[] = [];
     for (let p = e.nextObject(0) >>> 0; p; p = e.nextObject(p) >>> 0) {
-      const r = new Uint32Array(e.memory.buffer, record, ObjectWalk.WORDS);
+      const r = words32(e.memory, record, ObjectWalk.WORDS);
       const object: ObjectRecord = {
         ptr: r[ObjectWalk.payload], size: r[ObjectWalk.size], refs: r[ObjectWalk.refs], order: r[ObjectWalk.order],
         site: this.siteTable.get(r[ObjectWalk.site]), lastPutSite: this.siteTable.get(r[ObjectWalk.putSite]),
@@ -649,7 +656,7 @@ export class Heap {
     }
     const references: ReferenceRecord[] = [];
     for (let c = e.nextReference(0) >>> 0; c; c = e.nextReference(c) >>> 0) {
-      const r = new Uint32Array(e.memory.buffer, record, ReferenceWalk.WORDS);
+      const r = words32(e.memory, record, ReferenceWalk.WORDS);
       const reference: ReferenceRecord = {
         handle: r[ReferenceWalk.handle], ptr: r[ReferenceWalk.payload], site: this.siteTable.get(r[ReferenceWalk.site]),
         order: r[ReferenceWalk.order], owner: r[ReferenceWalk.owner] || undefined, weak: r[ReferenceWalk.weak] === 1,
@@ -682,7 +689,7 @@ export class Heap {
     for (const [start, end] of roots) e.scanRoot(start, end);
     const count = e.scanResultCount() >>> 0;
     const size = this.checked ? ScanEntry.WORDS_CHECKED : ScanEntry.WORDS_UNCHECKED;
-    const words = new Uint32Array(e.memory.buffer, e.scanResults() >>> 0, count * size);
+    const words = words32(e.memory, e.scanResults() >>> 0, count * size);
     const found = new Map<number, { storedAt?: number; storedIn?: number; reachable: boolean }>();
     for (let i = 0; i < count; i++) {
       const at = size * i;
@@ -703,7 +710,7 @@ export class Heap {
     const e = this.exports;
     const out: BlockRecord[] = [];
     for (let b = e.nextBlock(0) >>> 0; b; b = e.nextBlock(b) >>> 0) {
-      const r = new Uint32Array(e.memory.buffer, e.walkRecord() >>> 0, BlockWalk.WORDS);
+      const r = words32(e.memory, e.walkRecord() >>> 0, BlockWalk.WORDS);
       out.push({
         address: r[BlockWalk.block], size: r[BlockWalk.size], kind: BLOCK_KINDS[r[BlockWalk.kind]],
         ptr: r[BlockWalk.payload] || undefined,
@@ -750,7 +757,7 @@ export class Heap {
   private trap(messagePtr: number, filePtr: number, line: number, column: number): Error {
     const memory = this.exports.memory;
     const message = readString(memory, messagePtr);
-    const r = new Uint32Array(memory.buffer, this.exports.errorRecord() >>> 0, ErrorRecord.WORDS);
+    const r = words32(memory, this.exports.errorRecord() >>> 0, ErrorRecord.WORDS);
     const code = r[ErrorRecord.code];
     r[ErrorRecord.code] = 0; // read once: a later abort of user code (assert, throw) leaves it 0
     const ErrorClass = ERROR_CLASSES[code];
