@@ -3,13 +3,17 @@
 // Every block AssemblyScript asks for is one raw rcalloc block (assembly/pointers.ts: mallocAt,
 // freeAt, reallocAt), held by its address, with no handle and no header of the runtime's own:
 //   - GC objects (`new`, strings, arrays, buffers), through the collector (./itcms.ts), which owns
-//     their lifetimes: allocated with GC_ALLOC_SITE, freed by its sweep with GC_FREE_SITE;
+//     their lifetimes: allocated with GC_ALLOC_SITE, freed by its sweep with freeCollected
+//     (assembly/pointers.ts): checked to be a live raw block, then reused at once — no poison,
+//     no quarantine, since only unsafe code can still point at an object the collector found
+//     unreachable (that check was 12% of a checked strings/Maps run);
 //   - unmanaged blocks (`heap.alloc`, `heap.realloc`, `heap.free`), with site 0: a linked module
 //     run with `stacks` (as `rcalloc check` does) gets the caller's wasm frame as the site.
 // So the checked build checks AS memory at the block level: a second `heap.free` is a DOUBLE_PUT
-// naming the alloc and the first free, a write to a freed block a WRITE_AFTER_FREE (quarantine),
-// and a `heap.alloc` block never freed a leak with its site. A live GC object is a raw block too;
-// the leak report leaves it out because the collector links it (bindings/link.ts programReport).
+// naming the alloc and the first free, a write to a freed `heap.alloc` block a WRITE_AFTER_FREE
+// (quarantine), and a `heap.alloc` block never freed a leak with its site. A live GC object is a
+// raw block too; the leak report leaves it out because the collector links it
+// (bindings/link.ts programReport).
 //
 // ╒═══════════ A GC object on a raw rcalloc block (P: payload, 16-byte aligned) ══════════╕
 //    3                   2                   1
@@ -45,12 +49,6 @@ import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";
 // @ts-ignore: decorator
 @inline export function GC_ALLOC_SITE(): u32 {
   return 0xC0000000 | <u32>changetype<usize>("AssemblyScript GC object (collector)");
-}
-
-/** Site of the collector's frees (its sweep). */
-// @ts-ignore: decorator
-@inline export function GC_FREE_SITE(): u32 {
-  return 0xC0000000 | <u32>changetype<usize>("AssemblyScript collector sweep");
 }
 
 /** The size as rcalloc's u32, refusing what AS refuses too (blocks up to BLOCK_MAXSIZE). */

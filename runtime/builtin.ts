@@ -4,8 +4,8 @@
 // package's own `rcalloc/assembly`, the same file the program imports, so there is one heap.
 // ./linked.ts has the same functions over the imported allocator (why twice: see there).
 
-import { sortQuickLists, freeAt, mallocAt, reallocAt } from "rcalloc/assembly";
-import { allocated, blockSize, GC_ALLOC_SITE, GC_FREE_SITE } from "./blocks";
+import { sortQuickLists, freeAt, freeCollected, mallocAt, reallocAt } from "rcalloc/assembly";
+import { allocated, blockSize, GC_ALLOC_SITE } from "./blocks";
 
 // @ts-ignore: decorator
 @global @unsafe
@@ -34,7 +34,7 @@ export function __alloc_object(size: usize): usize {
 // @ts-ignore: decorator
 @global @unsafe
 export function __free_object(block: usize): void {
-  freeAt(block, GC_FREE_SITE());
+  freeCollected(block);
 }
 
 // @ts-ignore: decorator

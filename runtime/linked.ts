@@ -4,8 +4,8 @@
 // functions over the compiled-in allocator: AS binds a call to an import path at compile time,
 // and passing the allocator in as a function would make every call indirect.
 
-import { sortQuickLists, freeAt, mallocAt, reallocAt, reserveBelow } from "./imports";
-import { allocated, blockSize, GC_ALLOC_SITE, GC_FREE_SITE } from "./blocks";
+import { sortQuickLists, freeAt, freeCollected, mallocAt, reallocAt, reserveBelow } from "./imports";
+import { allocated, blockSize, GC_ALLOC_SITE } from "./blocks";
 
 /**
  * Keeps the shared heap above this module's static data and shadow stack (__heap_base).
@@ -46,7 +46,7 @@ export function __alloc_object(size: usize): usize {
 // @ts-ignore: decorator
 @global @unsafe
 export function __free_object(block: usize): void {
-  freeAt(block, GC_FREE_SITE());
+  freeCollected(block);
 }
 
 // @ts-ignore: decorator
