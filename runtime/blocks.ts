@@ -36,11 +36,11 @@
 // A binary-trees node is 32 bytes on this runtime (unchecked), as on AS's own TLSF.
 //
 // Locality: rcalloc caches freed small blocks on LIFO quick lists (assembly/blocks.ts), which
-// hand a sweep's garbage back in the order it was freed, scattered over memory: new objects, and
-// the collector's walks of its lists, then miss the cache at every step (binary-trees depth 14:
-// 3× slower). So when a sweep ends (__swept) the runtime has the allocator rethread its quick
-// lists in address order (sortQuickLists): later objects are handed out side by side, as carving
-// them from one free block would, without coalescing each block in TLSF.
+// would hand a sweep's garbage back in the order it was freed — the collector's list order,
+// scattered over memory: new objects, and the collector's walks of its lists, then miss the cache
+// at every step (binary-trees depth 14: 3× slower). So the sweep only marks what it frees, and
+// when it ends the runtime gives those blocks back highest address first (./freed.ts): the quick
+// lists hand them out lowest first, side by side, as carving them from one free block would.
 
 import { BLOCK_MAXSIZE } from "~lib/rt/common";
 import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";

@@ -4,8 +4,9 @@
 // package's own `rcalloc/assembly`, the same file the program imports, so there is one heap.
 // ./linked.ts has the same functions over the imported allocator (why twice: see there).
 
-import { sortQuickLists, freeAt, freeCollected, mallocAt, reallocAt } from "rcalloc/assembly";
+import { freeAt, freeCollected, mallocAt, reallocAt } from "rcalloc/assembly";
 import { allocated, blockSize, GC_ALLOC_SITE } from "./blocks";
+import { adoptMap, freedMap, mapBytes, mapCovers, markFreed, takeFreed } from "./freed";
 
 // @ts-ignore: decorator
 @global @unsafe
@@ -34,11 +35,17 @@ export function __alloc_object(size: usize): usize {
 // @ts-ignore: decorator
 @global @unsafe
 export function __free_object(block: usize): void {
-  freeCollected(block);
+  if (!mapCovers(block)) growMap(block);
+  markFreed(block); // given back when the sweep ends, in address order (./freed.ts)
+}
+
+function growMap(block: usize): void {
+  let bytes = mapBytes(block);
+  adoptMap(allocated(reallocAt(freedMap(), blockSize(bytes), GC_ALLOC_SITE())), bytes);
 }
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __swept(): void {
-  sortQuickLists();
+  for (let block = takeFreed(); block; block = takeFreed()) freeCollected(block);
 }

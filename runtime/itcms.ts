@@ -10,7 +10,8 @@
 //   2. allocates and frees through __alloc_object / __free_object (./linked.ts, ./builtin.ts):
 //      raw blocks with the collector's own site and free, so heap.alloc blocks stay apart;
 //   3. renews in place only when shrinking (__renew), as it cannot read the block's capacity;
-//   4. tells the memory manager when a sweep ends (__swept), which restores locality;
+//   4. tells the memory manager when a sweep ends (__swept): it gives the swept blocks back then,
+//      in address order (./freed.ts), which keeps new objects side by side;
 //   5. zeroes small new objects with word stores rather than memory.fill (zeroObject).
 // Everything else — colors, spaces, the write barrier, pacing constants — is AS's, unchanged.
 

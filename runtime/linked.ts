@@ -4,8 +4,9 @@
 // functions over the compiled-in allocator: AS binds a call to an import path at compile time,
 // and passing the allocator in as a function would make every call indirect.
 
-import { sortQuickLists, freeAt, freeCollected, mallocAt, reallocAt, reserveBelow } from "./imports";
+import { freeAt, freeCollected, mallocAt, reallocAt, reserveBelow } from "./imports";
 import { allocated, blockSize, GC_ALLOC_SITE } from "./blocks";
+import { adoptMap, freedMap, mapBytes, mapCovers, markFreed, takeFreed } from "./freed";
 
 /**
  * Keeps the shared heap above this module's static data and shadow stack (__heap_base).
@@ -46,11 +47,17 @@ export function __alloc_object(size: usize): usize {
 // @ts-ignore: decorator
 @global @unsafe
 export function __free_object(block: usize): void {
-  freeCollected(block);
+  if (!mapCovers(block)) growMap(block);
+  markFreed(block); // given back when the sweep ends, in address order (./freed.ts)
+}
+
+function growMap(block: usize): void {
+  let bytes = mapBytes(block);
+  adoptMap(allocated(reallocAt(freedMap(), blockSize(bytes), GC_ALLOC_SITE())), bytes);
 }
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __swept(): void {
-  sortQuickLists();
+  for (let block = takeFreed(); block; block = takeFreed()) freeCollected(block);
 }
