@@ -3,10 +3,11 @@
 // Every block AssemblyScript asks for is one raw rcalloc block (assembly/pointers.ts: mallocAt,
 // freeAt, reallocAt), held by its address, with no handle and no header of the runtime's own:
 //   - GC objects (`new`, strings, arrays, buffers), through the collector (./itcms.ts), which owns
-//     their lifetimes: allocated with GC_ALLOC_SITE, freed by its sweep with freeCollected
-//     (assembly/pointers.ts): checked to be a live raw block, then reused at once — no poison,
-//     no quarantine, since only unsafe code can still point at an object the collector found
-//     unreachable (that check was 12% of a checked strings/Maps run);
+//     their lifetimes: allocated with GC_ALLOC_SITE; a swept block is reused by the runtime
+//     (./cache.ts) or freed with freeCollected (assembly/pointers.ts): checked to be a live raw
+//     block, then reused at once — no poison, no quarantine, since only unsafe code can still
+//     point at an object the collector found unreachable (that check was 12% of a checked
+//     strings/Maps run);
 //   - unmanaged blocks (`heap.alloc`, `heap.realloc`, `heap.free`), with site 0: a linked module
 //     run with `stacks` (as `rcalloc check` does) gets the caller's wasm frame as the site.
 // So the checked build checks AS memory at the block level: a second `heap.free` is a DOUBLE_PUT
@@ -39,8 +40,9 @@
 // would hand a sweep's garbage back in the order it was freed — the collector's list order,
 // scattered over memory: new objects, and the collector's walks of its lists, then miss the cache
 // at every step (binary-trees depth 14: 3× slower). So the sweep only marks what it frees, and
-// when it ends the runtime gives those blocks back highest address first (./freed.ts): the quick
-// lists hand them out lowest first, side by side, as carving them from one free block would.
+// when it ends the runtime takes those blocks highest address first (./freed.ts) into a cache of
+// its own (./cache.ts, no allocator call per object) or back to the allocator: both hand them
+// out lowest first, side by side, as carving them from one free block would.
 
 import { BLOCK_MAXSIZE } from "~lib/rt/common";
 import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";

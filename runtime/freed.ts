@@ -6,9 +6,10 @@
 // (binary-trees depth 16: 3.5× slower). The allocator can rethread its quick lists in address
 // order (sortQuickLists), but that walks the whole heap after every sweep: 9–14% of a binary-trees
 // run. So the sweep only marks each block it frees, one bit per 16 bytes of heap, and when it ends
-// the runtime gives the marked blocks back highest address first (takeFreed): the quick lists
-// then hand them out lowest first, side by side, at the cost of one bit a block and a scan of
-// the map (1/128 of the heap), and the allocator sees its frees in address order too.
+// the runtime takes the marked blocks highest address first (takeFreed) into its cache
+// (./cache.ts) or, too large for it, back to the allocator: both hand blocks out last in, first
+// out, so lowest first, side by side, at the cost of one bit a block and a scan of the map (1/128
+// of the heap).
 //
 // The map is a raw block of the runtime's, linked into a list of its own in the collector's
 // format (next | color, prev at the payload), so the leak report counts it as the runtime's

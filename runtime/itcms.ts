@@ -10,8 +10,9 @@
 //   2. allocates and frees through __alloc_object / __free_object (./linked.ts, ./builtin.ts):
 //      raw blocks with the collector's own site and free, so heap.alloc blocks stay apart;
 //   3. renews in place only when shrinking (__renew), as it cannot read the block's capacity;
-//   4. tells the memory manager when a sweep ends (__swept): it gives the swept blocks back then,
-//      in address order (./freed.ts), which keeps new objects side by side;
+//   4. tells the memory manager when a sweep ends (__swept): it takes the swept blocks then, in
+//      address order (./freed.ts), which keeps new objects side by side, and caches them
+//      (./cache.ts); and when a full collection ends (__collected): it empties that cache;
 //   5. zeroes small new objects with word stores rather than memory.fill (zeroObject).
 // Everything else — colors, spaces, the write barrier, pacing constants — is AS's, unchanged.
 
@@ -412,6 +413,7 @@ export function __collect(): void {
   // perform a full cycle
   step();
   while (state != STATE_IDLE) step();
+  __collected(); // rcalloc: a full collection ends with every cached block back in the allocator
   threshold = <usize>(<u64>total * IDLEFACTOR / 100) + GRANULARITY;
   if (TRACE) trace("GC (full) done at cur/max", 2, total, memory.size() << 16);
   if (RTRACE || PROFILE) oncollect(total);
