@@ -16,7 +16,7 @@ import {
   allocate, drop, dropFor, dropWeakRef, ignoreRef, makeWeak, moveRef, objectOf, resizeRef, take,
   takeFor, upgradeWeak,
 } from "./references";
-import { freeRaw, mallocRaw, reallocRaw } from "./pointers";
+import { freeCollectedRaw, freeRaw, mallocRaw, reallocRaw } from "./pointers";
 import { setHeapBase, setPageLimit } from "./tlsf";
 import { validate } from "./validate";
 import { STATS_RECORD, WALK_RECORD } from "./walk";
@@ -95,6 +95,9 @@ export function ignore(h: u32): void { enter(); ignoreRef(h); done(); }
 export function mallocAt(size: u32, site: u32): usize { enter(); return leave(mallocRaw(size, site)); }
 export function freeAt(ptr: usize, site: u32): void { enter(); freeRaw(ptr, site); done(); }
 export function reallocAt(ptr: usize, size: u32, site: u32): usize { enter(); return leave(reallocRaw(ptr, size, site)); }
+/** free for a garbage collector's sweep: checked that `ptr` is a live raw block, then reused at once
+ *  (no poison, no quarantine: the collector owns the block's lifetime). See pointers.ts. */
+export function freeCollected(ptr: usize): void { enter(); freeCollectedRaw(ptr); done(); }
 
 /** Address of the payload (16-byte aligned). Valid until the object is freed or resized. */
 // @ts-ignore: decorator

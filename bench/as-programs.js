@@ -16,8 +16,9 @@
 // Programs: bench/programs/binary-trees.ts (depths 12, 16, 20), bench/programs/strings-maps.ts,
 // and examples/workload (written against rcalloc's handles; on AS's runtimes its imports are
 // bench/programs/refcount-shim.ts). Rounds interleave the variants (the order reversed every
-// other round); a cell is ms per run, median [min–max], and the ratio to AS incremental in the
-// same round, median [min–max]; pages are the memory at the end (memory never shrinks: the peak).
+// other round); a round of a short program times several runs (`repeat`); a cell is ms per run,
+// median [min–max], and the ratio to AS incremental in the same round, median [min–max]; pages
+// are the memory at the end (memory never shrinks: the peak).
 // Every variant must return the same checksum.
 
 import { spawnSync } from "node:child_process";
@@ -53,8 +54,10 @@ export const PROGRAMS = [
     sizes: [{ label: "50k words", args: [50_000], rounds: 11, quick: 2 }],
   },
   {
+    // One run takes 2–5 ms: a round times 16 of them (`repeat`), so the load of a shared machine
+    // averages out instead of deciding a round (single runs swung 0.1–6× of incremental).
     id: "workload", label: "workload example", source: path.join(EXAMPLES_DIR, "workload", "index.ts"),
-    shim: true, sizes: [{ label: "run()", args: [], rounds: 11, quick: 2 }],
+    shim: true, sizes: [{ label: "run() ×16", args: [], repeat: 16, rounds: 11, quick: 2 }],
   },
 ];
 
@@ -172,7 +175,8 @@ async function instantiateOwn(module) {
   return { exports, memory };
 }
 
-/** Opens one variant of `program`: { call(args) → { ms, sum }, pages() }. */
+/** Opens one variant of `program`: { call(args, repeat) → { ms, sum }, pages() }: ms is the time of
+ *  `repeat` runs (default 1), sum the last run's checksum. */
 async function openVariant(api, program, variant) {
   const module = await WebAssembly.compile(fs.readFileSync(fileOf(program, variant.file)));
   const checksum = (value) => (typeof value === "bigint" ? Number(value & 0xffffffffn) : value >>> 0);
@@ -180,12 +184,16 @@ async function openVariant(api, program, variant) {
     // Never frees: a fresh instance for every run, so one run's garbage is all it holds.
     let peak = 0;
     return {
-      async call(args) {
-        const { exports, memory } = await instantiateOwn(module);
-        const start = performance.now();
-        const sum = exports.run(...args);
-        const ms = performance.now() - start;
-        peak = Math.max(peak, memory.buffer.byteLength / PAGE);
+      async call(args, repeat = 1) {
+        let ms = 0;
+        let sum;
+        for (let i = 0; i < repeat; i++) {
+          const { exports, memory } = await instantiateOwn(module);
+          const start = performance.now();
+          sum = exports.run(...args);
+          ms += performance.now() - start;
+          peak = Math.max(peak, memory.buffer.byteLength / PAGE);
+        }
         return { ms, sum: checksum(sum) };
       },
       pages: () => peak,
@@ -207,10 +215,13 @@ async function openVariant(api, program, variant) {
   }
   const collect = variant.id === "minimal" ? exports.__collect : null;
   return {
-    async call(args) {
+    async call(args, repeat = 1) {
+      let sum;
       const start = performance.now();
-      const sum = exports.run(...args);
-      if (collect) collect();
+      for (let i = 0; i < repeat; i++) {
+        sum = exports.run(...args);
+        if (collect) collect();
+      }
       return { ms: performance.now() - start, sum: checksum(sum) };
     },
     pages: () => memory.buffer.byteLength / PAGE,
@@ -238,13 +249,13 @@ export async function runPrograms({ quick = false, only = null } = {}, progress 
   for (const { program, size, rounds } of cases) {
     const live = [];
     for (const variant of VARIANTS) live.push({ variant, session: await openVariant(api, program, variant), times: [] });
-    for (const r of live) r.sum = (await r.session.call(size.args)).sum; // warm-up, and the checksum
+    for (const r of live) r.sum = (await r.session.call(size.args, size.repeat)).sum; // warm-up, and the checksum
     const sums = new Set(live.map((r) => r.sum));
     if (sums.size !== 1) throw new Error(`${program.id} ${size.label}: checksums disagree: ${live.map((r) => `${r.variant.id} ${r.sum}`).join(", ")}`);
     progress(++done / totalRounds, `${program.label} ${size.label}: warm-up`);
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 ? [...live].reverse() : live;
-      for (const r of order) r.times.push((await r.session.call(size.args)).ms);
+      for (const r of order) r.times.push((await r.session.call(size.args, size.repeat)).ms / (size.repeat ?? 1));
       progress(++done / totalRounds, `${program.label} ${size.label}: round ${round + 1}/${rounds}`);
     }
     const base = live.find((r) => r.variant.id === "incremental");

@@ -89,6 +89,7 @@ export interface RcallocExports {
   mallocAt(size: number, site: number): number;
   freeAt(ptr: number, site: number): void;
   reallocAt(ptr: number, size: number, site: number): number;
+  freeCollected(ptr: number): void;
   refs(h: number): number;
   validate(): void;
   nextObject(after: number): number;

@@ -3,13 +3,18 @@
 // Every block AssemblyScript asks for is one raw rcalloc block (assembly/pointers.ts: mallocAt,
 // freeAt, reallocAt), held by its address, with no handle and no header of the runtime's own:
 //   - GC objects (`new`, strings, arrays, buffers), through the collector (./itcms.ts), which owns
-//     their lifetimes: allocated with GC_ALLOC_SITE, freed by its sweep with GC_FREE_SITE;
+//     their lifetimes: allocated with GC_ALLOC_SITE; a swept block is reused by the runtime
+//     (./cache.ts) or freed with freeCollected (assembly/pointers.ts): checked to be a live raw
+//     block, then reused at once — no poison, no quarantine, since only unsafe code can still
+//     point at an object the collector found unreachable (that check was 12% of a checked
+//     strings/Maps run);
 //   - unmanaged blocks (`heap.alloc`, `heap.realloc`, `heap.free`), with site 0: a linked module
 //     run with `stacks` (as `rcalloc check` does) gets the caller's wasm frame as the site.
 // So the checked build checks AS memory at the block level: a second `heap.free` is a DOUBLE_PUT
-// naming the alloc and the first free, a write to a freed block a WRITE_AFTER_FREE (quarantine),
-// and a `heap.alloc` block never freed a leak with its site. A live GC object is a raw block too;
-// the leak report leaves it out because the collector links it (bindings/link.ts programReport).
+// naming the alloc and the first free, a write to a freed `heap.alloc` block a WRITE_AFTER_FREE
+// (quarantine), and a `heap.alloc` block never freed a leak with its site. A live GC object is a
+// raw block too; the leak report leaves it out because the collector links it
+// (bindings/link.ts programReport).
 //
 // ╒═══════════ A GC object on a raw rcalloc block (P: payload, 16-byte aligned) ══════════╕
 //    3                   2                   1
@@ -32,11 +37,12 @@
 // A binary-trees node is 32 bytes on this runtime (unchecked), as on AS's own TLSF.
 //
 // Locality: rcalloc caches freed small blocks on LIFO quick lists (assembly/blocks.ts), which
-// hand a sweep's garbage back in the order it was freed, scattered over memory: new objects, and
-// the collector's walks of its lists, then miss the cache at every step (binary-trees depth 14:
-// 3× slower). So when a sweep ends (__swept) the runtime has the allocator rethread its quick
-// lists in address order (sortQuickLists): later objects are handed out side by side, as carving
-// them from one free block would, without coalescing each block in TLSF.
+// would hand a sweep's garbage back in the order it was freed — the collector's list order,
+// scattered over memory: new objects, and the collector's walks of its lists, then miss the cache
+// at every step (binary-trees depth 14: 3× slower). So the sweep only marks what it frees, and
+// when it ends the runtime takes those blocks highest address first (./freed.ts) into a cache of
+// its own (./cache.ts, no allocator call per object) or back to the allocator: both hand them
+// out lowest first, side by side, as carving them from one free block would.
 
 import { BLOCK_MAXSIZE } from "~lib/rt/common";
 import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";
@@ -45,12 +51,6 @@ import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";
 // @ts-ignore: decorator
 @inline export function GC_ALLOC_SITE(): u32 {
   return 0xC0000000 | <u32>changetype<usize>("AssemblyScript GC object (collector)");
-}
-
-/** Site of the collector's frees (its sweep). */
-// @ts-ignore: decorator
-@inline export function GC_FREE_SITE(): u32 {
-  return 0xC0000000 | <u32>changetype<usize>("AssemblyScript collector sweep");
 }
 
 /** The size as rcalloc's u32, refusing what AS refuses too (blocks up to BLOCK_MAXSIZE). */

@@ -57,6 +57,8 @@
 // @ts-ignore: decorator
 @external("rcalloc", "reallocAt") export declare function reallocAt(ptr: usize, size: u32, site: u32): usize;
 // @ts-ignore: decorator
+@external("rcalloc", "freeCollected") export declare function freeCollected(ptr: usize): void;
+// @ts-ignore: decorator
 @external("rcalloc", "sortQuickLists") export declare function sortQuickLists(): void;
 // @ts-ignore: decorator
 @external("rcalloc", "ignore") export declare function ignore(h: u32): void;

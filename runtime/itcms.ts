@@ -1,16 +1,19 @@
 // === AssemblyScript's incremental collector (ITCMS), over rcalloc's raw blocks ===
 //
 // A copy of ~lib/rt/itcms.ts from assemblyscript 0.28.20 (Apache-2.0, (c) the AssemblyScript
-// authors), changed in four places, each marked "rcalloc:". Why a copy: stock ITCMS reads the
+// authors), changed in five places, each marked "rcalloc:". Why a copy: stock ITCMS reads the
 // capacity of an object's block from TLSF's header word in front of it (`mmInfo`, BLOCK in
 // ~lib/rt/common). rcalloc's runtime puts every object straight on a raw rcalloc block (no header
 // of its own: 32 bytes a binary-trees node, as on stock), and the word in front of the payload is
 // rcalloc's own header, not a capacity (./blocks.ts). So the collector here
 //   1. counts an object's size (its pacing) from rtSize, rounded like a block: `Object#size`;
 //   2. allocates and frees through __alloc_object / __free_object (./linked.ts, ./builtin.ts):
-//      raw blocks with the collector's own sites, so heap.alloc blocks stay apart;
+//      raw blocks with the collector's own site and free, so heap.alloc blocks stay apart;
 //   3. renews in place only when shrinking (__renew), as it cannot read the block's capacity;
-//   4. tells the memory manager when a sweep ends (__swept), which restores locality.
+//   4. tells the memory manager when a sweep ends (__swept): it takes the swept blocks then, in
+//      address order (./freed.ts), which keeps new objects side by side, and caches them
+//      (./cache.ts); and when a full collection ends (__collected): it empties that cache;
+//   5. zeroes small new objects with word stores rather than memory.fill (zeroObject).
 // Everything else — colors, spaces, the write barrier, pacing constants — is AS's, unchanged.
 
 import { BLOCK, BLOCK_OVERHEAD, OBJECT_OVERHEAD, OBJECT_MAXSIZE, TOTAL_OVERHEAD, DEBUG, TRACE, RTRACE, PROFILE, AL_MASK } from "~lib/rt/common";
@@ -284,8 +287,24 @@ export function __new(size: usize, id: i32): usize {
   total += obj.size;
   let ptr = changetype<usize>(obj) + TOTAL_OVERHEAD;
   // may be visited before being fully initialized, so must fill
-  memory.fill(ptr, 0, size);
+  zeroObject(ptr, size); // rcalloc
   return ptr;
+}
+
+/**
+ * rcalloc: zeroes a new object's `size` bytes at `ptr`. Small objects get word stores: V8 runs a
+ * memory.fill as a call out of wasm, which costs more than the stores for a binary-trees node.
+ * Storing up to a multiple of 8 stays inside the block: `ptr` is 16-byte aligned and the block
+ * ends 8 bytes short of a 16-byte boundary (rcalloc's headers are 8 or 24 bytes), so the room
+ * after `ptr` is a multiple of 8 and at least `size`.
+ */
+// @ts-ignore: decorator
+@inline function zeroObject(ptr: usize, size: usize): void {
+  if (size <= 64) {
+    for (let end = ptr + size; ptr < end; ptr += 8) store<u64>(ptr, 0);
+  } else {
+    memory.fill(ptr, 0, size);
+  }
 }
 
 // @ts-ignore: decorator
@@ -394,6 +413,7 @@ export function __collect(): void {
   // perform a full cycle
   step();
   while (state != STATE_IDLE) step();
+  __collected(); // rcalloc: a full collection ends with every cached block back in the allocator
   threshold = <usize>(<u64>total * IDLEFACTOR / 100) + GRANULARITY;
   if (TRACE) trace("GC (full) done at cur/max", 2, total, memory.size() << 16);
   if (RTRACE || PROFILE) oncollect(total);

@@ -183,3 +183,28 @@ describe("checked build: misuse of free", () => {
     expect(() => heap.validate()).toThrow(/raw block lost its cookie/);
   });
 });
+
+describe.each(BUILDS)("$name build: a collector's free (freeCollected)", ({ checked }) => {
+  it("gives the block back at once, with no quarantine, and the heap stays valid", async () => {
+    const heap = await heapOf(checked); // the quarantine on: freeAt would hold the block back
+    const p = heap.malloc(40);
+    const q = heap.malloc(40);
+    heap.exports.freeCollected(p);
+    heap.validate();
+    expect(heap.malloc(40)).toBe(p); // free() would have poisoned and quarantined it
+    heap.free(q);
+    expect(heap.report().objects.map((o) => o.ptr)).toEqual([p]);
+  });
+
+  it.runIf(checked)("refuses what is not a live raw block, before changing anything", async () => {
+    const heap = await heapOf(true);
+    const p = heap.malloc(40);
+    const h = heap.alloc(32);
+    heap.exports.freeCollected(p);
+    expect(() => heap.exports.freeCollected(p)).toThrow(InvalidHandleError); // a second free
+    expect(() => heap.exports.freeCollected(heap.ptr(h))).toThrow(/held by handles/);
+    expect(() => heap.exports.freeCollected(p + 16)).toThrow(InvalidHandleError);
+    heap.validate();
+    expect(heap.refs(h)).toBe(1);
+  });
+});
