@@ -107,6 +107,7 @@ export function putWeakAt(w: u32, site: u32): void { lockHeap(); api.putWeakAt(w
 export function ignore(h: u32): void { lockHeap(); api.ignore(h); unlockHeap(); }
 export function mallocAt(size: u32, site: u32): usize { lockHeap(); let p = api.mallocAt(size, site); unlockHeap(); return p; }
 export function freeAt(ptr: usize, site: u32): void { lockHeap(); api.freeAt(ptr, site); unlockHeap(); }
+export function freeCollected(ptr: usize): void { lockHeap(); api.freeCollected(ptr); unlockHeap(); }
 export function reallocAt(ptr: usize, size: u32, site: u32): usize { lockHeap(); let p = api.reallocAt(ptr, size, site); unlockHeap(); return p; }
 // Checked: ptr/size/refs read the table, whose directory moves as it grows: under the lock.
 // Unchecked: they read only the object's own header, which its holder keeps alive.

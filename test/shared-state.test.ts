@@ -5,6 +5,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
+const exportsOf = (build: string) =>
+  WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(new URL(`../build/rcalloc.${build}.wasm`, import.meta.url))))
+    .map((e) => e.name);
+
 const dir = new URL("../assembly/", import.meta.url);
 const source = (file: string) => readFileSync(new URL(file, dir), "utf8");
 /** Files whose globals are per thread by design (threads.ts documents each). */
@@ -59,5 +63,10 @@ describe("shared builds: allocator state", () => {
     const words = loaded.map((x) => Number(x.split("@")[1])).sort((a, b) => a - b);
     const count = Number(/STATE_WORDS: usize = (\d+)/.exec(text)?.[1]);
     expect(words).toEqual([...Array(count).keys()]);
+  });
+
+  it.each(["checked", "unchecked"])("the shared %s build exports everything the plain one does (shared.ts wraps each)", (build) => {
+    const shared = new Set(exportsOf(`shared-${build}`));
+    expect(exportsOf(build).filter((name) => !shared.has(name))).toEqual([]);
   });
 });
