@@ -41,11 +41,11 @@ export function setLockPatience(rounds: u32): void {
   patience = max(rounds, 1);
 }
 
-/** Takes the lock at `word`; false when it did not change hands for `patience` rounds. `takes`
- *  counts acquisitions (the holder bumps it): a waiter that sees it move keeps waiting. */
+/** Takes the lock at `word`; false when it did not change hands for `patience` rounds. `holder`
+ *  is a word each taker changes (threads.ts): a waiter that sees it move keeps waiting. */
 // @ts-ignore: decorator
-@inline export function acquire(word: usize, takes: usize): bool {
-  return atomic.cmpxchg<u32>(word, FREE, HELD) == FREE || acquireContended(word, takes);
+@inline export function acquire(word: usize, holder: usize): bool {
+  return atomic.cmpxchg<u32>(word, FREE, HELD) == FREE || acquireContended(word, holder);
 }
 
 /** Gives back the lock at `word`, waking one sleeper if any may be waiting. */
@@ -59,7 +59,7 @@ function pause(word: usize, rounds: u32): void {
   for (let i: u32 = 0; i < rounds; i++) if (atomic.load<u32>(word) == FREE) return;
 }
 
-function acquireContended(word: usize, takes: usize): bool {
+function acquireContended(word: usize, holder: usize): bool {
   let rounds: u32 = 1;
   for (let i: u32 = 0; i < SPINS; i++) {
     pause(word, rounds);
@@ -67,12 +67,12 @@ function acquireContended(word: usize, takes: usize): bool {
     if (atomic.load<u32>(word) == FREE && atomic.cmpxchg<u32>(word, FREE, HELD) == FREE) return true;
   }
   // From here on the word says CONTENDED while we wait, so the holder's release notifies.
-  let seen = atomic.load<u32>(takes);
+  let seen = atomic.load<u32>(holder);
   let stalled: u32 = 0;
   while (atomic.xchg<u32>(word, CONTENDED) != FREE) {
     if (mayWait) atomic.wait<u32>(word, CONTENDED, 1_000_000); // 1 ms at most: a lost wake-up only delays
     else for (let i: u32 = 0; i < SPIN_ROUNDS && atomic.load<u32>(word) != FREE; i++) pause(word, MAX_PAUSE);
-    let now = atomic.load<u32>(takes);
+    let now = atomic.load<u32>(holder);
     if (now != seen) { seen = now; stalled = 0; }
     else if (++stalled >= patience) return false;
   }

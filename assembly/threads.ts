@@ -26,11 +26,11 @@
 //                stores its own, the initial values): that instance may skip loading them
 // +8   threads   bitmap of thread numbers in use (MAX_THREADS bits, two words)
 // +16  instances the last instance id handed out (each instance its own, never reused)
-// +20  holder    the thread number + 1 of the lock's last taker (0: none, or a detached one):
-//                a waiter that gives up names it (locks.ts, HeapLockTimeoutError)
+// +20  holder    the lock's last taker: its thread number + 1 in the low 7 bits (0: a detached
+//                instance), above them how many times that instance took the lock, so the word
+//                changes at every take: a waiter that sees it move knows the lock changes hands,
+//                and one that gives up names the holder (locks.ts, HeapLockTimeoutError)
 // +24  site ranges  how many ranges of site ids were handed out (never reused: claimSiteRange)
-// +28  takes     how many times the lock was taken (mod 2^32): a waiter that sees it move knows
-//                the lock changes hands
 // +32  state     the globals, in the order of loadState/saveState (STATE_WORDS words)
 //
 // Static data of a shared build must not be written at instantiation: every instance applies
@@ -67,8 +67,6 @@ import { fillerBlocks, flMap, heapBase, heapStart, pageLimit, tail } from "./tls
 // @ts-ignore: decorator
 @inline const SITE_RANGES: usize = 24;
 // @ts-ignore: decorator
-@inline const TAKES: usize = 28;
-// @ts-ignore: decorator
 @inline const STATE: usize = 32;
 // @ts-ignore: decorator
 @inline const STATE_WORDS: usize = 34;
@@ -91,6 +89,8 @@ export let threadRecord: usize = 0;
 let instanceId: u32 = 0;
 /** How many heap locks this thread holds (the lock is reentrant per thread). */
 let depth: u32 = 0;
+/** How many times this instance took the lock (mod 2^25): the holder word's upper bits. */
+let takes: u32 = 0;
 
 /** Claims a thread number for this instance (at instantiation); false when all are taken. */
 export function claimThread(): bool {
@@ -143,10 +143,10 @@ export function isThreadState(p: usize): bool {
 @inline export function lockHeap(): void {
   if (!SHARED) return;
   if (depth) { depth++; return; }
-  if (!acquire(SHARED_STATE + LOCK, SHARED_STATE + TAKES)) lockTimedOut();
+  if (!acquire(SHARED_STATE + LOCK, SHARED_STATE + HOLDER)) lockTimedOut();
   depth = 1; // only now: a throw from acquire must leave this instance without a hold
-  store<u32>(SHARED_STATE, threadNumber + 1, HOLDER);
-  store<u32>(SHARED_STATE, load<u32>(SHARED_STATE, TAKES) + 1, TAKES);
+  takes++;
+  store<u32>(SHARED_STATE, (takes << 7) | ((threadNumber + 1) & 0x7F), HOLDER);
   let saver = load<u32>(SHARED_STATE, SAVER);
   if (saver == instanceId) return; // nobody else held the lock since: our globals are current
   if (saver) loadState();
@@ -159,7 +159,7 @@ export function isThreadState(p: usize): bool {
 function lockTimedOut(): void {
   let r = changetype<ErrorRecord>(threadRecord);
   r.code = E_LOCK_TIMEOUT; r.handle = 0; r.object = 0; r.site = 0; r.putSite = 0;
-  r.detail = atomic.load<u32>(SHARED_STATE + HOLDER) - 1; // 0xFFFFFFFF: unknown
+  r.detail = (atomic.load<u32>(SHARED_STATE + HOLDER) & 0x7F) - 1; // 0xFFFFFFFF: unknown
   abort(MSG_LOCK_TIMEOUT);
 }
 
