@@ -14,8 +14,9 @@
 //
 // QUICK_HEADS[size / 16] is the head of the list for blocks of `size` bytes.
 
-import { HEADER, QUICK_MAX } from "./config";
+import { CHECKED, HEADER, QUICK_MAX, SHARED } from "./config";
 import { DEAD, FREE, INFO, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
+import { flushThreadCache } from "./thread-cache";
 import { freeBlockToLists, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
@@ -64,9 +65,11 @@ function allocFromLists(size: usize): usize {
   return block ? block : reclaim(size);
 }
 
-/** A block of `size` after giving back the quick lists, then growing memory. The cache never
- *  makes an allocation fail. */
+/** A block of `size` after giving back the quick lists (and, in the shared unchecked build, this
+ *  thread's cache: the lock is held and only this thread touches it), then growing memory. The
+ *  caches never make an allocation fail. */
 function reclaim(size: usize): usize {
+  if (SHARED && !CHECKED) flushThreadCache();
   flushQuickLists();
   let block = takeFit(size);
   if (block) return block;

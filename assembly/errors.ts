@@ -32,6 +32,8 @@
 @inline export const E_WRITE_AFTER_FREE: u32 = 8;
 // @ts-ignore: decorator
 @inline export const E_OWNERSHIP: u32 = 9;
+// @ts-ignore: decorator
+@inline export const E_LOCK_TIMEOUT: u32 = 10; // shared build: detail = the holder's thread number
 
 // @ts-ignore: decorator
 @lazy export const MSG_DOUBLE_PUT = "rcalloc: double put: this reference was already put";
@@ -55,6 +57,8 @@
 @lazy export const MSG_SHARED_RESIZE = "rcalloc: resize of an object with more than one reference";
 // @ts-ignore: decorator
 @lazy export const MSG_USE_AFTER_MOVE = "rcalloc: use after move: this reference was moved to a new handle";
+// @ts-ignore: decorator
+@lazy export const MSG_LOCK_TIMEOUT = "rcalloc: the heap lock did not change hands for too long: its holder (a worker terminated mid-operation?) will never release it";
 // @ts-ignore: decorator
 @lazy export const MSG_WEAK_HANDLE = "rcalloc: invalid handle: a weak handle; upgrade() it to use the object";
 // @ts-ignore: decorator

@@ -5,7 +5,7 @@
 // hand (test/records.test.ts fails when the two drift). Names are `Group__member`; offsets of
 // records are u32 word indices (every field is a u32).
 
-import { ErrorRecord, E_CORRUPT_HEAP, E_DOUBLE_PUT, E_INVALID_HANDLE, E_OUT_OF_MEMORY, E_OWNERSHIP,
+import { ErrorRecord, E_CORRUPT_HEAP, E_DOUBLE_PUT, E_INVALID_HANDLE, E_LOCK_TIMEOUT, E_OUT_OF_MEMORY, E_OWNERSHIP,
   E_SHARED_RESIZE, E_USE_AFTER_MOVE, E_USE_AFTER_PUT, E_WRITE_AFTER_FREE } from "./errors";
 import { GEN_MASK, GEN_SHIFT, INDEX_MASK, MAX_TAG, RECORD_GONE, TAG_SHIFT } from "./handles";
 import { BLOCK_CACHED, BLOCK_DEAD, BLOCK_FREE, BLOCK_INTERNAL, BLOCK_LIVE } from "./layout";
@@ -21,6 +21,7 @@ export const ErrorCode__SHARED_RESIZE: u32 = E_SHARED_RESIZE;
 export const ErrorCode__USE_AFTER_MOVE: u32 = E_USE_AFTER_MOVE;
 export const ErrorCode__WRITE_AFTER_FREE: u32 = E_WRITE_AFTER_FREE;
 export const ErrorCode__OWNERSHIP: u32 = E_OWNERSHIP;
+export const ErrorCode__LOCK_TIMEOUT: u32 = E_LOCK_TIMEOUT;
 
 export const ErrorRecord__code: u32 = offsetof<ErrorRecord>("code") >> 2;
 export const ErrorRecord__handle: u32 = offsetof<ErrorRecord>("handle") >> 2;

@@ -8,18 +8,20 @@
 //
 // Exports only here: holdHeap/letGoHeap (the host holds the lock across a heap walk: the safe
 // point of report(), validate() and the scan), trapped (from env.abort), threadNumber,
-// setThreadMayWait, detachThread.
+// setThreadMayWait, setLockPatience, detachThread, threadsAttached, claimSiteRange, currentHeapTag.
 
 import { blockSizeFor } from "./blocks";
+import { heapTag } from "./handles";
 import { CHECKED, HEADER, QUICK_MAX } from "./config";
 import * as api from "./index";
 import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, TAGS_MASK } from "./layout";
 import { refUnlocked, unrefUnlocked } from "./references";
-import { flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
+import { dropThreadCache, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
   claimThread, lockHeap, releaseThread, threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
 } from "./threads";
-export { setThreadMayWait } from "./locks";
+export { setLockPatience, setThreadMayWait } from "./locks";
+export { claimSiteRange, threadsAttached } from "./threads";
 
 // Each instance takes a thread number (and with it its error record) when it starts.
 if (!claimThread()) abort("rcalloc: too many threads on one shared heap (at most 64 at once)");
@@ -34,9 +36,9 @@ export function trapped(): void { trappedInHeap(); }
 /** This instance's thread number (0 .. 63): sites name the thread that took a reference. */
 export function threadNumber(): u32 { return number; }
 /** This worker is done with the heap: its cached blocks go back to all threads, its thread
- *  number may go to a new one. */
+ *  number, cache and error record may go to a new one (this instance drops its pointers to them). */
 export function detachThread(): void {
-  if (!CHECKED) { lockHeap(); flushThreadCache(); unlockHeap(); }
+  if (!CHECKED) { lockHeap(); flushThreadCache(); unlockHeap(); dropThreadCache(); }
   releaseThread();
 }
 
@@ -128,6 +130,8 @@ export function setMemoryLimit(pages: u32): void { lockHeap(); api.setMemoryLimi
 export function reserveBelow(address: u32): u32 { lockHeap(); let r = api.reserveBelow(address); unlockHeap(); return r; }
 export function isChecked(): u32 { return api.isChecked(); }
 export function errorRecord(): usize { return threadRecord; }
+/** Checked: the tag in this heap's handles (an attaching worker reserves it in its JS realm). */
+export function currentHeapTag(): u32 { lockHeap(); let t = heapTag; unlockHeap(); return t; }
 export function walkRecord(): usize { return api.walkRecord(); }
 export function statsRecord(): usize { return api.statsRecord(); }
 

@@ -9,8 +9,10 @@
 // A cache holds at most CACHE_MAX_BYTES: a put that would pass it goes the locked way (to the
 // shared quick lists, whence any thread allocates), so a thread that only frees what others
 // allocated (a consumer) cannot hoard memory. A thread's cache is given back to the shared quick
-// lists, under the lock, when it detaches (detachThread), and an allocation the shared lists and
-// TLSF cannot serve flushes this thread's cache first (shared.ts).
+// lists, under the lock, when it detaches (detachThread, which also takes the cache away from the
+// instance: cache 0, every later alloc and last put go the locked way), and an allocation the
+// shared lists and TLSF cannot serve flushes this thread's cache before memory grows (blocks.ts
+// reclaim). Other threads' caches (up to 64 KiB each) are theirs: only they can give them back.
 //
 // ╒═══════ A thread's cache (CACHE_STRIDE bytes of THREAD_CACHES, by thread number) ═══════╕
 // +0            bytes cached (sum of the cached blocks' sizes)
@@ -30,7 +32,7 @@ import { COUNT, FREE, INFO, SIZE } from "./layout";
 // @ts-ignore: decorator (lazy: only the shared unchecked build reserves it)
 @lazy export const THREAD_CACHES: usize = memory.data(<i32>THREAD_CACHES_BYTES, 16);
 
-/** This thread's cache (0 until useThreadCache). */
+/** This thread's cache (0 until useThreadCache, and after dropThreadCache). */
 let cache: usize = 0;
 
 /** Gives this instance the cache of thread `number` (claimThread). */
@@ -38,9 +40,16 @@ export function useThreadCache(number: u32): void {
   cache = THREAD_CACHES + <usize>number * CACHE_STRIDE;
 }
 
+/** Takes the cache away (detachThread, after flushing it): the next instance to get this thread
+ *  number gets the cache, and this one must never touch it again. */
+export function dropThreadCache(): void {
+  cache = 0;
+}
+
 /** A cached block of exactly `size` bytes (≤ QUICK_MAX) from this thread's cache, or 0. */
 // @ts-ignore: decorator
 @inline export function popCached(size: usize): usize {
+  if (!cache) return 0;
   let head = cache + (size >> 2);
   let block = <usize>load<u32>(head);
   if (block) {
@@ -53,6 +62,7 @@ export function useThreadCache(number: u32): void {
 /** Caches the used `block` of `size` bytes (≤ QUICK_MAX) here; false when the cache is full. */
 // @ts-ignore: decorator
 @inline export function pushCached(block: usize, size: usize): bool {
+  if (!cache) return false;
   let bytes = load<u32>(cache) + <u32>size;
   if (bytes > CACHE_MAX_BYTES) return false;
   let head = cache + (size >> 2);

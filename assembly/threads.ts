@@ -26,6 +26,11 @@
 //                stores its own, the initial values): that instance may skip loading them
 // +8   threads   bitmap of thread numbers in use (MAX_THREADS bits, two words)
 // +16  instances the last instance id handed out (each instance its own, never reused)
+// +20  holder    the lock's last taker: its thread number + 1 in the low 7 bits (0: a detached
+//                instance), above them how many times that instance took the lock, so the word
+//                changes at every take: a waiter that sees it move knows the lock changes hands,
+//                and one that gives up names the holder (locks.ts, HeapLockTimeoutError)
+// +24  site ranges  how many ranges of site ids were handed out (never reused: claimSiteRange)
 // +32  state     the globals, in the order of loadState/saveState (STATE_WORDS words)
 //
 // Static data of a shared build must not be written at instantiation: every instance applies
@@ -34,7 +39,7 @@
 // so only read-only data (messages) is rewritten, with the bytes it already holds.
 
 import { CHECKED, MAX_THREADS, SHARED } from "./config";
-import { ERROR_RECORD, ErrorRecord } from "./errors";
+import { E_LOCK_TIMEOUT, ERROR_RECORD, ErrorRecord, MSG_LOCK_TIMEOUT } from "./errors";
 import {
   directory, directoryChunks, freeCount, freeHead, freeTailSlot, heapTag, retiredCount,
   retiredSlotsReady, sequence, tableCapacity, tableLength,
@@ -58,6 +63,10 @@ import { fillerBlocks, flMap, heapBase, heapStart, pageLimit, tail } from "./tls
 // @ts-ignore: decorator
 @inline const THREADS: usize = 8;
 // @ts-ignore: decorator
+@inline const HOLDER: usize = 20;
+// @ts-ignore: decorator
+@inline const SITE_RANGES: usize = 24;
+// @ts-ignore: decorator
 @inline const STATE: usize = 32;
 // @ts-ignore: decorator
 @inline const STATE_WORDS: usize = 34;
@@ -80,6 +89,8 @@ export let threadRecord: usize = 0;
 let instanceId: u32 = 0;
 /** How many heap locks this thread holds (the lock is reentrant per thread). */
 let depth: u32 = 0;
+/** How many times this instance took the lock (mod 2^25): the holder word's upper bits. */
+let takes: u32 = 0;
 
 /** Claims a thread number for this instance (at instantiation); false when all are taken. */
 export function claimThread(): bool {
@@ -97,12 +108,27 @@ export function claimThread(): bool {
   return false;
 }
 
-/** Gives this instance's thread number back (the worker is done with the heap). */
+/** Gives this instance's thread number back (the worker is done with the heap). Its error
+ *  record goes with it: from now on the instance writes the shared scratch record (the bindings
+ *  refuse every call on a detached heap anyway), never the next attacher's. */
 export function releaseThread(): void {
   if (threadNumber >= MAX_THREADS) return;
   let word = SHARED_STATE + THREADS + (<usize>(threadNumber >> 5) << 2);
   atomic.and<u32>(word, ~(<u32>1 << (threadNumber & 31)));
   threadNumber = 0xFFFFFFFF;
+  threadRecord = ERROR_RECORD;
+}
+
+/** How many thread numbers are in use (instances attached, the creator's included). */
+export function threadsAttached(): u32 {
+  let n: u32 = 0;
+  for (let w: usize = 0; w < <usize>(MAX_THREADS >> 5); w++) n += popcnt<u32>(atomic.load<u32>(SHARED_STATE + THREADS + (w << 2)));
+  return n;
+}
+
+/** A range of site ids no instance had before (0, 1, 2, ...; never reused, unlike thread numbers). */
+export function claimSiteRange(): u32 {
+  return atomic.add<u32>(SHARED_STATE + SITE_RANGES, 1);
 }
 
 /** True for a word of the threads' own state (scan.ts and statics.ts leave it out). */
@@ -116,12 +142,25 @@ export function isThreadState(p: usize): bool {
 // @ts-ignore: decorator
 @inline export function lockHeap(): void {
   if (!SHARED) return;
-  if (depth++) return;
-  acquire(SHARED_STATE + LOCK);
+  if (depth) { depth++; return; }
+  if (!acquire(SHARED_STATE + LOCK, SHARED_STATE + HOLDER)) lockTimedOut();
+  depth = 1; // only now: a throw from acquire must leave this instance without a hold
+  takes++;
+  store<u32>(SHARED_STATE, (takes << 7) | ((threadNumber + 1) & 0x7F), HOLDER);
   let saver = load<u32>(SHARED_STATE, SAVER);
   if (saver == instanceId) return; // nobody else held the lock since: our globals are current
   if (saver) loadState();
   else saveState(); // the first holder's globals hold the initial values
+}
+
+/** The lock did not change hands for the patience of locks.ts: its holder will never release it
+ *  (a worker terminated mid-operation). Raises HeapLockTimeoutError naming the holder; nothing is
+ *  held, so trappedInHeap has nothing to release. */
+function lockTimedOut(): void {
+  let r = changetype<ErrorRecord>(threadRecord);
+  r.code = E_LOCK_TIMEOUT; r.handle = 0; r.object = 0; r.site = 0; r.putSite = 0;
+  r.detail = (atomic.load<u32>(SHARED_STATE + HOLDER) & 0x7F) - 1; // 0xFFFFFFFF: unknown
+  abort(MSG_LOCK_TIMEOUT);
 }
 
 /** After a trap, from the host's env.abort: keeps this thread's copy of the error record (written

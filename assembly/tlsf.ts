@@ -299,9 +299,13 @@ export function growMemory(size: usize): bool {
   // with the memory's size (V8: ~2 ms a call past 64 MiB, whatever the step), so growing page by
   // page is quadratic. An eighth keeps the calls logarithmic and the overshoot under 12.5%.
   let ample = max(pages, min(pagesBefore >> 3, pageLimit - pagesBefore));
-  if (memory.grow(<i32>ample) >= 0) pages = ample;
-  else if (memory.grow(<i32>pages) < 0) return false;
-  addMemory(<usize>pagesBefore << 16, <usize>(pagesBefore + pages) << 16);
+  // The base is what memory.grow returns, not pagesBefore: a shared memory may have been grown by
+  // someone else in between (a linked module, the host), and those pages are theirs; addMemory
+  // then puts a filler block over the gap.
+  let base = memory.grow(<i32>ample);
+  if (base >= 0) pages = ample;
+  else if ((base = memory.grow(<i32>pages)) < 0) return false;
+  addMemory(<usize>base << 16, <usize>(<u32>base + pages) << 16);
   return true;
 }
 

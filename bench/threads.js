@@ -25,11 +25,12 @@ async function workersRun(checked, workers) {
   const threads = Array.from({ length: workers }, (_, i) =>
     new Worker(new URL("./threads-worker.js", import.meta.url), { workerData: { init, ops: OPS, seed: 17 + i, start } }));
   const done = threads.map((w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); }));
+  const exited = threads.map((w) => new Promise((resolve) => w.once("exit", resolve)));
   while (Atomics.load(signal, 1) < workers) await new Promise((r) => setTimeout(r, 5));
   Atomics.store(signal, 0, 1);
   Atomics.notify(signal, 0);
   const results = await Promise.all(done);
-  await Promise.all(threads.map((w) => w.terminate()));
+  await Promise.all(exited); // each detached before its message; wait for it to end, never terminate mid-operation
   heap.validate();
   heap.dispose();
   return (workers * OPS) / (Math.max(...results.map((r) => r.ms)) * 1000); // ops/µs

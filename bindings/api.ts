@@ -6,6 +6,7 @@ export { attachHeap, sharedMemoryProblem } from "./shared-heap.js";
 export {
   RcError, DoublePutError, UseAfterPutError, InvalidHandleError, OutOfMemoryError,
   CorruptHeapError, SharedResizeError, UseAfterMoveError, WriteAfterFreeError, OwnershipError, TooManyHeapsError, InvalidArgumentError,
+  HeapLockTimeoutError, DetachedError, HeapInUseError,
   type RcErrorCode, type RcErrorDetails,
 } from "./errors.js";
 export type { Report, ReportOptions, ObjectRecord, ReferenceRecord, HeapStats } from "./report.js";

@@ -4,7 +4,7 @@ import type { Site } from "./sites.js";
 
 /** The stable codes: the names of the allocator's numeric codes (assembly/errors.ts E_*), and
  *  the bindings' own checks made before any call reaches wasm. */
-export type RcErrorCode = keyof typeof ErrorCode | "INVALID_ARGUMENT" | "TOO_MANY_HEAPS";
+export type RcErrorCode = keyof typeof ErrorCode | "INVALID_ARGUMENT" | "TOO_MANY_HEAPS" | "DETACHED" | "HEAP_IN_USE";
 
 /** What the allocator recorded about a failure (assembly/errors.ts, ERROR_RECORD). */
 export interface RcErrorDetails {
@@ -91,6 +91,23 @@ export class InvalidArgumentError extends RcError {
   constructor(message: string) { super("INVALID_ARGUMENT", message, { handle: 0 }); }
 }
 
+/** Shared heaps: the heap lock did not change hands for the lock timeout (HeapOptions.lockTimeout,
+ *  default 10 s): its holder, thread `detail`, will never release it (a worker terminated
+ *  mid-operation). The heap cannot be used any more: its state is what that operation left. */
+export class HeapLockTimeoutError extends RcError {
+  constructor(message: string, d: RcErrorDetails) { super("LOCK_TIMEOUT", message, d); }
+}
+/** Shared heaps: a call on a Heap after its detach(): the thread number, cache and error record
+ *  went to the next worker that attaches. Raised before anything reaches wasm. */
+export class DetachedError extends RcError {
+  constructor(message: string) { super("DETACHED", message, { handle: 0 }); }
+}
+/** Shared heaps: dispose() by the creator while other threads are still attached (they use its
+ *  handle tag): detach them first. */
+export class HeapInUseError extends RcError {
+  constructor(message: string, threads: number) { super("HEAP_IN_USE", message, { handle: 0, detail: threads }); }
+}
+
 type ErrorClass = new (message: string, d: RcErrorDetails) => RcError;
 
 const CLASS_OF_CODE: { readonly [code in keyof typeof ErrorCode]: ErrorClass } = {
@@ -103,6 +120,7 @@ const CLASS_OF_CODE: { readonly [code in keyof typeof ErrorCode]: ErrorClass } =
   USE_AFTER_MOVE: UseAfterMoveError,
   WRITE_AFTER_FREE: WriteAfterFreeError,
   OWNERSHIP: OwnershipError,
+  LOCK_TIMEOUT: HeapLockTimeoutError,
 };
 
 /** The codes of misuse: the program broke the API's rules (the rest are OUT_OF_MEMORY, a limit). */

@@ -6,6 +6,13 @@
 // any more give theirs back, and otherwise fails with TooManyHeapsError naming the fix.
 // The tag of a released heap is reused last-released-last, so a handle kept from a dead heap is
 // as unlikely as can be to name a live slot of its successor; such handles are dangling anyway.
+//
+// Shared heaps live in several realms (one per worker), each with its own free list here. The
+// creator takes the highest free tag (private heaps take the lowest, so the two meet only when
+// many heaps are alive), and never gives it back on garbage collection: workers may still use
+// the heap after the creator dropped its Heap object, so only dispose() returns it. A worker that
+// attaches reserves the heap's tag in its own realm (reserveSharedTag), so a private heap made
+// there cannot get it, until it detaches.
 import { TooManyHeapsError } from "./errors.js";
 import { Handle } from "./records.js";
 
@@ -14,20 +21,55 @@ const released = typeof FinalizationRegistry === "function"
   ? new FinalizationRegistry<number>((tag) => release(tag))
   : undefined;
 const held = new Set<number>();
+/** Tags of shared heaps this realm created (held until their creator's dispose()). */
+const sharedCreated = new Set<number>();
+/** Tags of shared heaps this realm attached to, with how many attached Heaps use each. */
+const attached = new Map<number, number>();
+/** The attached tags reserveSharedTag took off the free list (the others are sharedCreated). */
+const takenFromFree = new Set<number>();
 
-/** A tag no live heap holds, released when `owner` is collected; 0 when none is free. */
-function claim(owner: object, token: object): number {
-  const tag = free.shift() ?? 0;
+/** A tag no live heap holds, released when `owner` is collected (a private heap) or only by
+ *  release() (a shared heap, the highest free tag); 0 when none is free. */
+function claim(owner: object, token: object, shared: boolean): number {
+  const tag = (shared ? free.splice(free.indexOf(Math.max(...free)), 1)[0] : free.shift()) ?? 0;
   if (tag) {
     held.add(tag);
-    released?.register(owner, tag, token);
+    if (shared) sharedCreated.add(tag);
+    else released?.register(owner, tag, token);
   }
   return tag;
+}
+
+/** A worker attached to a shared heap whose handles carry `tag`: no private heap of this realm
+ *  may get it until releaseSharedTag. False when a private heap here already has it (created
+ *  before attaching, while the creator's realm handed the same tag out). */
+export function reserveSharedTag(tag: number): boolean {
+  const uses = attached.get(tag) ?? 0;
+  if (!uses) {
+    const at = free.indexOf(tag);
+    if (at >= 0) {
+      free.splice(at, 1);
+      takenFromFree.add(tag);
+    } else if (!sharedCreated.has(tag)) {
+      return false;
+    }
+  }
+  attached.set(tag, uses + 1);
+  return true;
+}
+
+/** The attached Heap that reserved `tag` detached. */
+export function releaseSharedTag(tag: number): void {
+  const uses = attached.get(tag) ?? 0;
+  if (uses > 1) attached.set(tag, uses - 1);
+  else attached.delete(tag);
+  if (uses === 1 && takenFromFree.delete(tag)) free.push(tag);
 }
 
 /** Gives `tag` back (dispose, or its heap was collected). */
 export function release(tag: number, token?: object): void {
   if (!held.delete(tag)) return;
+  sharedCreated.delete(tag);
   if (token) released?.unregister(token);
   free.push(tag);
 }
@@ -50,11 +92,11 @@ function collect(): boolean {
 }
 
 /** Claims a tag for a new heap (`owner`), collecting garbage once if every tag is held. */
-export async function claimTag(owner: object, token: object): Promise<number> {
-  let tag = claim(owner, token);
+export async function claimTag(owner: object, token: object, shared = false): Promise<number> {
+  let tag = claim(owner, token, shared);
   for (let attempt = 0; !tag && attempt < 3 && collect(); attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 0)); // finalizers run in a later task
-    tag = claim(owner, token);
+    tag = claim(owner, token, shared);
   }
   if (!tag) {
     throw new TooManyHeapsError(
@@ -65,7 +107,7 @@ export async function claimTag(owner: object, token: object): Promise<number> {
   return tag;
 }
 
-/** Tags held by live heaps now (for tests). */
+/** Tags held by live heaps now, attached shared heaps' included (for tests). */
 export function tagsInUse(): number {
-  return held.size;
+  return held.size + takenFromFree.size;
 }

@@ -2,9 +2,9 @@
 // JS stacks captured as sites, the report decoded. Loading the module is the loaders' job
 // (node.ts, browser.ts); this file uses no Node or DOM API.
 import type { WasmSource } from "./allocator-builds.js";
-import { ERROR_CLASSES, hex, InvalidArgumentError, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
+import { DetachedError, ERROR_CLASSES, HeapInUseError, hex, InvalidArgumentError, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { printable } from "./format.js";
-import { claimTag, release as releaseTag } from "./heap-tags.js";
+import { claimTag, release as releaseTag, releaseSharedTag, reserveSharedTag } from "./heap-tags.js";
 import {
   BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorDetail, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
 } from "./records.js";
@@ -30,6 +30,12 @@ export interface HeapOptions {
    * shared debug build (`debug` is ignored). Default false.
    */
   shared?: boolean;
+  /**
+   * Shared heaps: how long (ms, about) this thread waits for the heap lock while it does not
+   * change hands before it throws HeapLockTimeoutError naming the holder: a worker terminated
+   * in the middle of an operation never releases it. Default 10000.
+   */
+  lockTimeout?: number;
   /** The debug build (Node): the checked build plus validate() before and after every operation
    *  and checks of the allocator's internal preconditions; for tests, far slower. Default false. */
   debug?: boolean;
@@ -133,7 +139,11 @@ export interface RcallocExports {
   trapped?(): void;
   threadNumber?(): number;
   setThreadMayWait?(on: number): void;
+  setLockPatience?(rounds: number): void;
   detachThread?(): void;
+  threadsAttached?(): number;
+  claimSiteRange?(): number;
+  currentHeapTag?(): number;
 }
 
 /** What a worker needs to attach to a shared heap (heap.shareable()): structured-cloneable, post
@@ -152,6 +162,18 @@ export interface SharedHeapInit {
 export interface SharedInstance {
   memory: WebAssembly.Memory;
   attach: boolean;
+}
+
+/** HeapOptions.lockTimeout's default (ms). */
+const DEFAULT_LOCK_TIMEOUT = 10_000;
+
+/** The exports a Heap uses after detach(): the memory, and functions that throw DetachedError. */
+function detachedExports(exports: RcallocExports): RcallocExports {
+  const refuse = (): never => {
+    throw new DetachedError("rcalloc: this heap was detached (heap.detach()): its thread number went to the next worker; use the heap through another attached Heap");
+  };
+  const refusing = Object.fromEntries(Object.entries(exports).map(([name, value]) => [name, typeof value === "function" ? refuse : value]));
+  return refusing as unknown as RcallocExports;
 }
 
 /** May this thread block in Atomics.wait? Everywhere but a browser page's main thread. */
@@ -254,14 +276,20 @@ export class Heap {
     };
     const instance = await WebAssembly.instantiate(module, imports);
     heap = new Heap(instance.exports as unknown as RcallocExports, options, module);
-    if (shared?.attach) {
-      // A worker joining a heap: the heap's tag and settings are in shared memory already.
+    if (shared) {
+      // Every thread but a browser page's main one may sleep while it waits for the heap lock.
       heap.exports.setThreadMayWait!(canBlock() ? 1 : 0);
+      heap.exports.setLockPatience!(Math.max(1, Math.round(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT)));
+    }
+    if (shared?.attach) {
+      // A worker joining a heap: the heap's tag and settings are in shared memory already. Its
+      // tag is reserved in this realm too, so a private heap here cannot get the same one.
+      if (heap.checked) heap.reserveTag();
       return heap;
     }
     // A start function that already took handles (a statically merged module) fixed tag 1.
     if (heap.checked && heap.exports.mark() === 0) {
-      heap.tag = await claimTag(heap, heap.tagToken);
+      heap.tag = await claimTag(heap, heap.tagToken, shared !== undefined);
       heap.exports.setHeapTag(heap.tag);
     }
     return heap;
@@ -281,14 +309,41 @@ export class Heap {
   /** Checked build: the tag in this heap's handles, unique among live heaps (0: none claimed). */
   private tag = 0;
   private readonly tagToken = {};
+  /** Checked, attached to a shared heap: the heap's tag, reserved in this realm until detach(). */
+  private sharedTag = 0;
+
+  /** attachHeap: reserves the shared heap's tag in this realm (heap-tags.ts). */
+  private reserveTag(): void {
+    const tag = this.exports.currentHeapTag!() >>> 0;
+    if (!tag) return; // the creator disposed it: the heap's handles are untagged
+    if (!reserveSharedTag(tag)) {
+      this.exports.detachThread!();
+      throw new HeapInUseError(
+        `rcalloc: attachHeap: a checked heap this thread created holds handle tag ${tag}, the shared heap's tag, so ` +
+        `their handles could not be told apart; dispose() it first, or attach before creating private heaps here`,
+        0,
+      );
+    }
+    this.sharedTag = tag;
+  }
 
   /**
-   * Gives this heap's handle tag back for a new heap (a tag also comes back when the heap is
-   * garbage-collected): from now on every handle of this heap is refused, by this heap ("another
-   * heap") and by every other. Call it when done with a checked heap; at most 15 can be alive.
+   * Gives this heap's handle tag back for a new heap (a tag also comes back when a private heap is
+   * garbage-collected; a shared heap's only here): from now on every handle of this heap is
+   * refused, by this heap ("another heap") and by every other. Call it when done with a checked
+   * heap; at most 15 can be alive. A shared heap's creator may dispose it only when no worker is
+   * attached any more (HeapInUseError); on an attached worker's Heap it does nothing (detach()).
    */
   dispose(): void {
     if (!this.tag) return;
+    const threads = this.shared ? this.exports.threadsAttached!() >>> 0 : 0;
+    if (threads > 1) {
+      throw new HeapInUseError(
+        `rcalloc: dispose(): ${threads - 1} other thread(s) still attached to this shared heap use its handle tag; ` +
+        `dispose it after they detach()`,
+        threads - 1,
+      );
+    }
     this.exports.retireHeapTag();
     releaseTag(this.tag, this.tagToken);
     this.tag = 0;
@@ -314,10 +369,21 @@ export class Heap {
 
   /**
    * Shared heaps, in a worker: done with the heap (its thread number may go to a new worker).
-   * The heap and its objects stay; references this thread still holds stay live.
+   * The heap and its objects stay; references this thread still holds stay live, for other
+   * threads to put: every later call on this Heap throws DetachedError. Terminate a worker only
+   * after its detach() returned (wait for its exit): one stopped in the middle of an operation
+   * holds the heap lock forever (HeapLockTimeoutError), and one that never detaches keeps its
+   * thread number (at most 64 at once) and its cached blocks.
    */
   detach(): void {
-    this.exports.detachThread?.();
+    if (!this.shared) return;
+    this.exports.detachThread!();
+    if (this.sharedTag) releaseSharedTag(this.sharedTag);
+    this.sharedTag = 0;
+    (this as { exports: RcallocExports }).exports = detachedExports(this.exports);
+    // The fast paths the constructor bound to the raw exports give way to the methods, which now
+    // reach only the refusing ones.
+    for (const name of ["get", "put", "ptr", "size", "refs"] as const) delete (this as Partial<Heap>)[name];
   }
 
   /** Shared heaps: the sites this thread recorded, to post to the thread that reports (which
@@ -356,7 +422,11 @@ export class Heap {
     this.module = module;
     this.checked = exports.isChecked() === 1;
     this.shared = typeof exports.threadNumber === "function";
-    this.siteTable = new SiteTable(LIBRARY_LOCATIONS, () => exports.memory, this.shared ? exports.threadNumber!() >>> 0 : undefined);
+    this.siteTable = new SiteTable(
+      LIBRARY_LOCATIONS,
+      () => exports.memory,
+      this.shared ? { thread: exports.threadNumber!() >>> 0, claimRange: () => exports.claimSiteRange!() } : undefined,
+    );
     if (options.resizable) makeResizable(exports.memory);
     this.memoryBytes = new MemoryBytes(exports.memory);
     this.sites = this.checked && options.stacks ? this.siteTable : undefined;

@@ -12,6 +12,7 @@ export const ErrorCode = {
   USE_AFTER_MOVE: 7,
   WRITE_AFTER_FREE: 8,
   OWNERSHIP: 9,
+  LOCK_TIMEOUT: 10,
 } as const;
 
 export const ErrorRecord = {

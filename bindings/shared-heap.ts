@@ -42,15 +42,15 @@ export function createSharedHeap(module: WebAssembly.Module, options: HeapOption
 
 /**
  * In a worker: the heap another thread created with createHeap({ shared: true }), from the
- * `init` it posted (heap.shareable()). `options`: this thread's own (stacks); the build, memory
+ * `init` it posted (heap.shareable()). `options`: this thread's own (stacks, lockTimeout); the build, memory
  * limit and quarantine are the heap's. Typed errors as on any heap; call heap.detach() when the
  * worker is done.
  */
-export async function attachHeap(init: SharedHeapInit, options: Pick<HeapOptions, "stacks"> = {}): Promise<Heap> {
+export async function attachHeap(init: SharedHeapInit, options: Pick<HeapOptions, "stacks" | "lockTimeout"> = {}): Promise<Heap> {
   const problem = sharedMemoryProblem();
   if (problem) throw new Error(problem);
   if (!(init?.module instanceof WebAssembly.Module) || !(init.memory instanceof WebAssembly.Memory)) {
     throw new TypeError("rcalloc: attachHeap(init): init is what heap.shareable() returns ({ module, memory, checked })");
   }
-  return Heap.instantiate(init.module, { checked: init.checked, stacks: options.stacks }, { memory: init.memory, attach: true });
+  return Heap.instantiate(init.module, { checked: init.checked, stacks: options.stacks, lockTimeout: options.lockTimeout }, { memory: init.memory, attach: true });
 }

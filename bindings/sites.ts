@@ -26,8 +26,9 @@ export const LIBRARY_LOCATIONS: readonly string[] = (() => {
 export interface Site {
   /** The id stored in wasm (1, 2, ...). */
   id: number;
-  /** Shared heaps: the number of the thread that took the reference there (0: the thread that
-   *  created the heap; workers 1, 2, ... in the order they attached). */
+  /** Shared heaps: the number of the thread that took the reference there (heap.thread: 0 for the
+   *  heap's creator; a worker gets the lowest number free when it attaches, so a detached worker's
+   *  number goes to the next one; site ids are never reused). */
   thread?: number;
   /** The first frame outside rcalloc, as "file:line:col" (or the caller's own label). */
   label: string;
@@ -89,30 +90,64 @@ export function location(frame: string): string {
   return v8 ? v8[1] : frame.trim();
 }
 
-/** Shared heaps: each thread's table hands out ids from its own range of this many, so the ids
- *  threads store in the one heap never collide (64 threads × 2^24 stay below 2^30). */
-export const THREAD_SITES = 1 << 24;
+/** Shared heaps: a table hands out ids from ranges of this many, each claimed from a counter in
+ *  the shared memory that never goes back (claimSiteRange), so no two tables, even of threads
+ *  that got the same thread number one after the other, ever hand out the same id. */
+export const SITE_RANGE = 1 << 10;
+/** Shared heaps: a site id is sequence × THREAD_IDS + the thread's number (0 .. 63), so any table
+ *  tells which thread took a reference, even for a site it never imported. Sequences stay below
+ *  2^25 (32768 ranges over a heap's life), ids below 2^31 (SITE_STRING). */
+const THREAD_IDS = 64;
 
+/** Shared heaps: what a thread's table needs. */
+export interface SharedSites {
+  /** This thread's number, which each of its sites records. */
+  thread: number;
+  /** A range never handed out before: its sequences are range × SITE_RANGE + 1 .. (range + 1) × SITE_RANGE - 1. */
+  claimRange: () => number;
+}
 export class SiteTable {
   private readonly byKey = new Map<string, Site>();
   private readonly byId = new Map<number, Site>();
-  /** The next id intern() hands out (it skips ids labelled by the caller). */
+  /** The next id intern() hands out (it skips ids labelled by the caller), below `end`. */
   private next: number;
+  private end: number;
 
   /** Sites read from strings in memory, by id (static data does not change). */
   private readonly strings = new Map<number, Site>();
 
   /**
    * `internalFiles`: frames of rcalloc itself; `memory`: where string site ids point (without
-   * it they read as unknown).
+   * it they read as unknown); `shared`: a shared heap's thread (ids from claimed ranges).
    */
   constructor(
     private readonly internalFiles: readonly string[],
     private readonly memory?: () => WebAssembly.Memory,
-    /** Shared heaps: this thread's number; its ids are thread × THREAD_SITES + 1, + 2, ... */
-    private readonly thread?: number,
+    private readonly shared?: SharedSites,
   ) {
-    this.next = (thread ?? 0) * THREAD_SITES + 1;
+    // Shared: the first intern claims a range (a thread that records no site uses none).
+    this.next = shared ? 0 : 1;
+    this.end = shared ? 0 : SITE_STRING;
+  }
+
+  /** The next free id, claiming a new range when this one is used up (shared heaps). */
+  private nextId(): number {
+    for (;;) {
+      const step = this.shared ? THREAD_IDS : 1; // shared: ids keep this thread's number
+      while (this.next < this.end && this.byId.has(this.next)) this.next += step;
+      if (this.next < this.end) {
+        const id = this.next;
+        this.next += step;
+        return id;
+      }
+      if (!this.shared) throw new RangeError("rcalloc: every site id is taken");
+      const range = this.shared.claimRange() >>> 0;
+      if ((range + 1) * SITE_RANGE * THREAD_IDS > SITE_STRING) {
+        throw new RangeError("rcalloc: this shared heap handed out every site-id range (threads that recorded sites, over its life)");
+      }
+      this.next = (range * SITE_RANGE + 1) * THREAD_IDS + this.shared.thread;
+      this.end = (range + 1) * SITE_RANGE * THREAD_IDS;
+    }
   }
 
   /** Shared heaps: the sites this thread interned, to post to the thread that reports. */
@@ -143,8 +178,8 @@ export class SiteTable {
     const key = label + "\n" + stack;
     let site = this.byKey.get(key);
     if (!site) {
-      while (this.byId.has(this.next)) this.next++;
-      site = this.thread === undefined ? { id: this.next++, label, stack } : { id: this.next++, label, stack, thread: this.thread };
+      const id = this.nextId();
+      site = this.shared ? { id, label, stack, thread: this.shared.thread } : { id, label, stack };
       this.byKey.set(key, site);
       this.byId.set(site.id, site);
     }
@@ -173,10 +208,10 @@ export class SiteTable {
     if (!(id & SITE_STRING)) {
       const known = this.byId.get(id);
       if (known) return known;
-      if (this.thread === undefined) return { id, label: `site #${id}`, stack: "" };
+      if (!this.shared) return { id, label: `site #${id}`, stack: "" };
       // Shared heap: another thread's site whose table was not imported (importSites).
-      const thread = Math.floor(id / THREAD_SITES);
-      return { id, label: `thread ${thread} site #${id % THREAD_SITES}`, stack: "", thread };
+      const thread = id % THREAD_IDS;
+      return { id, label: `thread ${thread} site #${Math.floor(id / THREAD_IDS)}`, stack: "", thread };
     }
     let site = this.strings.get(id);
     if (!site) {

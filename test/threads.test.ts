@@ -58,10 +58,26 @@ describe("checked shared heap: deliberate races are caught every time", () => {
       expect(pair.filter((o) => o.code === "ok")).toHaveLength(1);
       expect(lost).toHaveLength(1);
       // Taken by racer 0's thread; first put by the winner's thread.
-      expect(lost[0].site).toBeDefined();
-      expect(lost[0].putSite).toBeDefined();
+      const winner = pair[0].code === "ok" ? 0 : 1;
+      expect(lost[0].site).toBe(r.threads[0]);
+      expect(lost[0].putSite).toBe(r.threads[winner]);
     }
+    expect(r.threads[0]).not.toBe(r.threads[1]);
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+
+  test("a put racing the last put: exactly one wins and frees, the other gets DoublePutError naming both sites", async () => {
+    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "put-last", rounds: 300 });
+    for (let i = 0; i < r.a.length; i++) {
+      const pair: Outcome[] = [r.a[i], r.b[i]];
+      const lost = pair.filter((o) => o.code === "DOUBLE_PUT");
+      expect(pair.filter((o) => o.code === "ok")).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      const winner = pair[0].code === "ok" ? 0 : 1;
+      expect(lost[0].site).toBe(r.threads[0]); // taken (allocated) by racer 0
+      expect(lost[0].putSite).toBe(r.threads[winner]);
+    }
+    expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]); // runRace validated the heap too
   });
 
   test("a get racing the final put: a use after put, or a real reference taken first; never a resurrection", async () => {
@@ -83,13 +99,129 @@ describe("checked shared heap: deliberate races are caught every time", () => {
 describe("shared heaps in one thread", () => {
   test("a trap releases the heap lock: the heap carries on, the error is typed", async () => {
     const heap = await api.createHeap({ shared: true, checked: true });
+    // Another instance: the lock is reentrant per instance, so only another one sees it held.
+    const other = await api.attachHeap(heap.shareable(), { lockTimeout: 300 });
     const h = heap.alloc(8);
     heap.put(h);
     expect(() => heap.put(h)).toThrow(api.DoublePutError);
-    const k = heap.alloc(8); // would spin forever if the lock were still held
-    heap.put(k);
+    const k = other.alloc(8); // HeapLockTimeoutError if the trap left the lock held
+    other.put(k);
+    heap.validate();
+    other.detach();
+    heap.dispose();
+  });
+
+  test.each([false, true])("checked %s: every call after detach() throws DetachedError; the instance keeps no thread cache", async (checked) => {
+    const heap = await api.createHeap({ shared: true, checked });
+    const gone = await api.attachHeap(heap.shareable());
+    const h = gone.alloc(48);
+    const raw = gone.exports; // what the Heap called before detach()
+    gone.detach();
+    for (const call of [() => gone.alloc(8), () => gone.put(h), () => gone.get(h), () => gone.ptr(h), () => gone.thread, () => gone.validate(), () => gone.detach()]) {
+      expect(call).toThrow(api.DetachedError);
+    }
+    // The next worker gets the same thread number (and with it the cache of that number).
+    const next = await api.attachHeap(heap.shareable());
+    expect(next.thread).toBe(1);
+    heap.put(h); // the detached thread's reference stays live until another thread puts it
+    if (!checked) {
+      const before = next.stats().cachedBytes;
+      next.put(next.alloc(48)); // the last put: one 64-byte block in thread 1's cache
+      expect(next.stats().cachedBytes).toBe(before + 64);
+      // Even the raw exports of the detached instance no longer reach thread 1's cache.
+      const stray = raw.alloc(48) >>> 0;
+      expect(next.stats().cachedBytes).toBe(before + 64);
+      heap.put(stray);
+    }
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    next.detach();
+    heap.dispose();
+  });
+
+  test("a holder that never releases the lock: HeapLockTimeoutError naming its thread, and the heap works once it does", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true, lockTimeout: 200 });
+    const other = await api.attachHeap(heap.shareable());
+    other.exports.holdHeap(); // as a worker terminated in the middle of an operation would
+    let error: api.RcError | undefined;
+    try {
+      heap.alloc(8);
+    } catch (e) {
+      error = e as api.RcError;
+    }
+    expect(error).toBeInstanceOf(api.HeapLockTimeoutError);
+    expect(error!.detail).toBe(other.thread);
+    other.exports.letGoHeap!();
+    heap.put(heap.alloc(8)); // the failed wait left this instance holding nothing
+    other.exports.holdHeap!();
+    expect(() => heap.alloc(8)).toThrow(api.HeapLockTimeoutError); // it waits again: no stale hold
+    other.exports.letGoHeap!();
+    other.detach();
     heap.validate();
     heap.dispose();
+  });
+
+  test("dispose() by the creator refuses while other threads are attached (they use its tag)", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const other = await api.attachHeap(heap.shareable());
+    const h = other.alloc(8);
+    expect(() => heap.dispose()).toThrow(api.HeapInUseError);
+    other.put(h); // the tag is still the heap's: the handle is accepted
+    other.detach();
+    heap.dispose();
+  });
+
+  test("site ids are never reused: a worker that gets a detached worker's thread number names its own sites", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true, stacks: true });
+    const takeInA = (a: api.Heap) => a.alloc(16);
+    const takeInB = (b: api.Heap) => b.alloc(16);
+    const a = await api.attachHeap(heap.shareable(), { stacks: true });
+    const x = takeInA(a);
+    heap.importSites(a.exportSites());
+    const threadA = a.thread;
+    a.detach();
+    const b = await api.attachHeap(heap.shareable(), { stacks: true });
+    expect(b.thread).toBe(threadA); // the number is reused...
+    const y = takeInB(b);
+    heap.importSites(b.exportSites());
+    const refs = heap.report().references;
+    const siteOf = (h: number) => refs.find((r) => r.handle === h)!.site!;
+    expect(siteOf(x).id).not.toBe(siteOf(y).id); // ...its site ids are not
+    expect(siteOf(x).stack).toMatch(/takeInA/);
+    expect(siteOf(y).stack).toMatch(/takeInB/);
+    expect([siteOf(x).thread, siteOf(y).thread]).toEqual([threadA, threadA]);
+    b.put(x);
+    b.put(y);
+    b.detach();
+    heap.dispose();
+  });
+
+  test("a private checked heap in a worker never gets the shared heap's tag", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const h = heap.alloc(16);
+    const worker = spawnNodeWorker();
+    worker.send({ task: "private-heap", init: heap.shareable(), handle: h });
+    const r = await worker.receive();
+    await worker.stop();
+    expect(r).toEqual({ privateGets: "INVALID_HANDLE", sharedGets: "INVALID_HANDLE" });
+    heap.put(h);
+    heap.dispose();
+  });
+
+  test("a worker terminated while it holds the heap lock: the others get HeapLockTimeoutError, never hang", async () => {
+    const heap = await api.createHeap({ shared: true, checked: false, lockTimeout: 200 });
+    const worker = spawnNodeWorker();
+    worker.send({ task: "hold-lock", init: heap.shareable() });
+    const { thread } = await worker.receive();
+    await worker.terminate();
+    let error: api.RcError | undefined;
+    try {
+      heap.alloc(1 << 20); // not from a cache: needs the lock
+    } catch (e) {
+      error = e as api.RcError;
+    }
+    expect(error).toBeInstanceOf(api.HeapLockTimeoutError);
+    expect(error!.detail).toBe(thread);
   });
 
   test("shareable() refuses a heap that is not shared", async () => {
@@ -115,6 +247,18 @@ describe("shared heaps in one thread", () => {
 });
 
 describe("thread caches (shared unchecked build)", () => {
+  test("an alloc that only this thread's own cache can serve flushes it instead of failing", async () => {
+    const heap = await api.createHeap({ shared: true });
+    const made = Array.from({ length: 1000 }, () => heap.alloc(48));
+    heap.exports.setMemoryLimit(heap.memory.buffer.byteLength >>> 16); // no growing from here on
+    for (const h of made) heap.put(h); // last puts: 64,000 bytes in this thread's cache
+    expect(heap.stats().cachedBytes).toBe(64_000);
+    const big = heap.alloc(50_000); // fits only in what the cache holds
+    expect(heap.stats().cachedBytes).toBe(0);
+    heap.put(big);
+    heap.validate();
+  });
+
   test("a thread that only puts caches at most 64 KiB; the rest goes back to every thread", async () => {
     const consumer = await api.createHeap({ shared: true });
     const producer = await api.attachHeap(consumer.shareable());

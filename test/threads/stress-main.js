@@ -1,5 +1,5 @@
 // The threads tests, the creating thread's side (Node or a browser page): makes a shared heap,
-// starts workers on it (`spawn()` gives an endpoint { send, receive, terminate } to a new
+// starts workers on it (`spawn()` gives an endpoint { send, receive, stop } to a new
 // worker running worker-core.js), and checks what they leave behind.
 import { checkCookies, initQueue, queueBytes, SharedQueue } from "./stress-ops.js";
 
@@ -63,7 +63,7 @@ export async function runStress(api, spawn, { checked, workers, ops, seed, yield
       leftObjects: after.objects.length, leftReferences: after.references.length, stats: heap.stats(),
     };
   } finally {
-    endpoints.forEach((w) => w.terminate());
+    await Promise.all(endpoints.map((w) => w.stop())); // after they detached: never mid-operation
     heap.dispose();
   }
 }
@@ -79,9 +79,9 @@ export async function runRace(api, spawn, { checked, kind, rounds, stacks = true
     const [a, b] = await Promise.all(endpoints.map((w, i) => w.receive().then((m) => expectNoError(m, `racer ${i}`))));
     heap.validate();
     const after = heap.report();
-    return { a: a.outcomes, b: b.outcomes, leftObjects: after.objects.length, leftReferences: after.references.length };
+    return { a: a.outcomes, b: b.outcomes, threads: [a.thread, b.thread], leftObjects: after.objects.length, leftReferences: after.references.length };
   } finally {
-    endpoints.forEach((w) => w.terminate());
+    await Promise.all(endpoints.map((w) => w.stop())); // after they detached: never mid-operation
     heap.dispose();
   }
 }

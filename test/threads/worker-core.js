@@ -7,14 +7,23 @@ import { putAll, runOps, SharedQueue } from "./stress-ops.js";
 export async function serve(api, endpoint) {
   const start = await endpoint.receive();
   const heap = await api.attachHeap(start.init, { stacks: start.stacks });
-  try {
-    if (start.task === "stress") await stress(heap, start, endpoint);
-    else endpoint.send({ outcomes: race(heap, start) });
-  } catch (e) {
-    endpoint.send({ error: String(e?.stack ?? e), code: e?.code });
-  } finally {
-    heap.detach();
+  if (start.task === "hold-lock") {
+    // Stands for a worker terminated mid-operation: takes the heap lock and never lets it go.
+    heap.exports.holdHeap();
+    endpoint.send({ holding: true, thread: heap.thread });
+    for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
   }
+  let last;
+  try {
+    if (start.task === "stress") last = await stress(heap, start, endpoint);
+    else if (start.task === "private-heap") last = await usePrivateHeap(api, heap, start.handle);
+    else last = { outcomes: race(heap, start), thread: heap.thread };
+  } catch (e) {
+    last = { error: String(e?.stack ?? e), code: e?.code };
+  }
+  // The last message goes after detach(): the creator may then end this worker safely.
+  heap.detach();
+  endpoint.send(last);
 }
 
 async function stress(heap, start, endpoint) {
@@ -24,7 +33,18 @@ async function stress(heap, start, endpoint) {
   endpoint.send({ held: held.map((h) => heap.ptr(h)), done, thread: heap.thread, sites: heap.exportSites() });
   await endpoint.receive();
   putAll(heap, held);
-  endpoint.send({ finished: true });
+  return { finished: true };
+}
+
+/** A private checked heap made after attaching: its tag is not the shared heap's, so it refuses
+ *  the shared heap's `handle` (and its own handles are refused by the shared heap). */
+async function usePrivateHeap(api, shared, handle) {
+  const mine = await api.createHeap({ checked: true });
+  const own = mine.alloc(16);
+  const result = { privateGets: attempt(() => mine.get(handle)).code, sharedGets: attempt(() => shared.get(own)).code };
+  mine.put(own);
+  mine.dispose();
+  return result;
 }
 
 /** Both racers wait here for round `k`: spinning, so the race starts as close together as it can,
@@ -66,8 +86,10 @@ function race(heap, { kind, rounds, role, control: buffer }) {
     const h = control[1] >>> 0;
     const second = control[2] >>> 0;
     let outcome;
-    if (kind === "double-put") {
-      outcome = attempt(() => heap.put(h)); // both put the same handle: one must lose
+    if (kind === "double-put" || kind === "put-last") {
+      // Both put the same handle: one must lose. "put-last": it holds the only reference, so the
+      // winner's put is the last one and frees the object while the loser's races it.
+      outcome = attempt(() => heap.put(h));
     } else if (kind === "last-put") {
       outcome = attempt(() => heap.put(role === 0 ? h : second)); // two handles, the last two references
     } else if (kind === "resurrect") {
