@@ -49,34 +49,31 @@ describe.each([false, true])("shared heap, checked %s", (checked) => {
   });
 });
 
+/** Each round of a put race: one racer's put succeeds, the other's is a DOUBLE_PUT naming racer
+ *  0's thread (it took the reference) and the winner's (it put it first). */
+function expectOneWinnerEachRound(r: { a: Outcome[]; b: Outcome[]; threads: number[] }): void {
+  for (let i = 0; i < r.a.length; i++) {
+    const pair: Outcome[] = [r.a[i], r.b[i]];
+    const lost = pair.filter((o) => o.code === "DOUBLE_PUT");
+    expect(pair.filter((o) => o.code === "ok")).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    const winner = pair[0].code === "ok" ? 0 : 1;
+    expect(lost[0].site).toBe(r.threads[0]);
+    expect(lost[0].putSite).toBe(r.threads[winner]);
+  }
+}
+
 describe("checked shared heap: deliberate races are caught every time", () => {
   test("two workers put the same handle: exactly one wins, the other gets DoublePutError naming both sites", async () => {
     const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "double-put", rounds: 400 });
-    for (let i = 0; i < r.a.length; i++) {
-      const pair: Outcome[] = [r.a[i], r.b[i]];
-      const lost = pair.filter((o) => o.code === "DOUBLE_PUT");
-      expect(pair.filter((o) => o.code === "ok")).toHaveLength(1);
-      expect(lost).toHaveLength(1);
-      // Taken by racer 0's thread; first put by the winner's thread.
-      const winner = pair[0].code === "ok" ? 0 : 1;
-      expect(lost[0].site).toBe(r.threads[0]);
-      expect(lost[0].putSite).toBe(r.threads[winner]);
-    }
+    expectOneWinnerEachRound(r);
     expect(r.threads[0]).not.toBe(r.threads[1]);
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
   });
 
   test("a put racing the last put: exactly one wins and frees, the other gets DoublePutError naming both sites", async () => {
     const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "put-last", rounds: 300 });
-    for (let i = 0; i < r.a.length; i++) {
-      const pair: Outcome[] = [r.a[i], r.b[i]];
-      const lost = pair.filter((o) => o.code === "DOUBLE_PUT");
-      expect(pair.filter((o) => o.code === "ok")).toHaveLength(1);
-      expect(lost).toHaveLength(1);
-      const winner = pair[0].code === "ok" ? 0 : 1;
-      expect(lost[0].site).toBe(r.threads[0]); // taken (allocated) by racer 0
-      expect(lost[0].putSite).toBe(r.threads[winner]);
-    }
+    expectOneWinnerEachRound(r);
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]); // runRace validated the heap too
   });
 
