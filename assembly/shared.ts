@@ -8,7 +8,8 @@
 //
 // Exports only here: holdHeap/letGoHeap (the host holds the lock across a heap walk: the safe
 // point of report(), validate() and the scan), trapped (from env.abort), threadNumber,
-// setThreadMayWait, setLockPatience, detachThread, threadsAttached, claimSiteRange, currentHeapTag.
+// setThreadMayWait, setLockPatience, detachThread, threadsAttached, claimSiteRange, currentHeapTag,
+// lockTakes.
 
 import { blockSizeFor } from "./blocks";
 import { heapTag } from "./handles";
@@ -18,7 +19,7 @@ import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, T
 import { refUnlocked, unrefUnlocked } from "./references";
 import { dropThreadCache, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
-  claimThread, lockHeap, releaseThread, threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
+  claimThread, lockTakeCount, lockHeap, releaseThread, threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
 } from "./threads";
 export { setLockPatience, setThreadMayWait } from "./locks";
 export { claimSiteRange, threadsAttached } from "./threads";
@@ -35,6 +36,8 @@ export function letGoHeap(): void { unlockHeap(); }
 export function trapped(): void { trappedInHeap(); }
 /** This instance's thread number (0 .. 63): sites name the thread that took a reference. */
 export function threadNumber(): u32 { return number; }
+/** How many times this thread took the heap lock: a profile of the lock-free paths. */
+export function lockTakes(): u32 { return lockTakeCount(); }
 /** This worker is done with the heap: its cached blocks go back to all threads, its thread
  *  number, cache and error record may go to a new one (this instance drops its pointers to them). */
 export function detachThread(): void {

@@ -126,6 +126,10 @@ export function threadsAttached(): u32 {
   return n;
 }
 
+/** How many times this instance took the heap lock (outermost holds, mod 2^32): the bench and the
+ *  tests count the operations that left the lock-free paths (thread caches, atomic counts). */
+export function lockTakeCount(): u32 { return takes; }
+
 /** A range of site ids no instance had before (0, 1, 2, ...; never reused, unlike thread numbers). */
 export function claimSiteRange(): u32 {
   return atomic.add<u32>(SHARED_STATE + SITE_RANGES, 1);

@@ -144,6 +144,8 @@ export interface RcallocExports {
   threadsAttached?(): number;
   claimSiteRange?(): number;
   currentHeapTag?(): number;
+  /** How many times this thread took the heap lock (a profile of the lock-free paths). */
+  lockTakes?(): number;
 }
 
 /** What a worker needs to attach to a shared heap (heap.shareable()): structured-cloneable, post

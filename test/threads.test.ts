@@ -256,6 +256,19 @@ describe("thread caches (shared unchecked build)", () => {
     heap.validate();
   });
 
+  test("memory growth leaves this thread's cache alone: the allocs after it need no lock", async () => {
+    const heap = await api.createHeap({ shared: true });
+    const made = Array.from({ length: 500 }, () => heap.alloc(48));
+    for (const h of made) heap.put(h); // last puts: 32,000 bytes in this thread's cache
+    const big = heap.alloc(4 << 20); // no free block fits: memory grows
+    expect(heap.stats().cachedBytes).toBe(32_000);
+    const takes = heap.exports.lockTakes!() >>> 0;
+    const again = Array.from({ length: 500 }, () => heap.alloc(48)); // all from the cache
+    expect((heap.exports.lockTakes!() >>> 0) - takes).toBe(0);
+    for (const h of [...again, big]) heap.put(h);
+    heap.validate();
+  });
+
   test("a thread that only puts caches at most 64 KiB; the rest goes back to every thread", async () => {
     const consumer = await api.createHeap({ shared: true });
     const producer = await api.attachHeap(consumer.shareable());
