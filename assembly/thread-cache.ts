@@ -79,7 +79,16 @@ export function dropThreadCache(): void {
 
 /** Gives every block of this thread's cache to the shared quick lists. The heap lock is held. */
 export function flushThreadCache(): void {
-  if (!cache) return;
+  if (cache) flushCache(cache);
+}
+
+/** Gives every block of thread `number`'s cache to the shared quick lists: a thread that ended
+ *  without detaching (reclaimThread). The heap lock is held and that thread never runs again. */
+export function flushCacheOfThread(number: u32): void {
+  flushCache(THREAD_CACHES + <usize>number * CACHE_STRIDE);
+}
+
+function flushCache(cache: usize): void {
   for (let size: usize = 16; size <= QUICK_MAX; size += 16) {
     let head = cache + (size >> 2);
     let block = <usize>load<u32>(head);

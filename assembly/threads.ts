@@ -113,10 +113,27 @@ export function claimThread(): bool {
  *  refuse every call on a detached heap anyway), never the next attacher's. */
 export function releaseThread(): void {
   if (threadNumber >= MAX_THREADS) return;
-  let word = SHARED_STATE + THREADS + (<usize>(threadNumber >> 5) << 2);
-  atomic.and<u32>(word, ~(<u32>1 << (threadNumber & 31)));
+  freeThreadNumber(threadNumber);
   threadNumber = 0xFFFFFFFF;
   threadRecord = ERROR_RECORD;
+}
+
+/** Is thread number `n` in use (claimed, not yet released)? */
+export function threadInUse(n: u32): bool {
+  if (n >= MAX_THREADS) return false;
+  return (atomic.load<u32>(SHARED_STATE + THREADS + (<usize>(n >> 5) << 2)) & (<u32>1 << (n & 31))) != 0;
+}
+
+/** Does thread `n` hold the heap lock? For a thread that has ended: it ended in the middle of an
+ *  operation (the holder word keeps the last taker's number while the lock word says held). */
+export function lockHeldBy(n: u32): bool {
+  return atomic.load<u32>(SHARED_STATE + LOCK) != 0 && (atomic.load<u32>(SHARED_STATE + HOLDER) & 0x7F) == n + 1;
+}
+
+/** Frees thread number `n` of an instance that will never run again (reclaimThread in shared.ts):
+ *  the next instance to attach may claim it. */
+export function freeThreadNumber(n: u32): void {
+  atomic.and<u32>(SHARED_STATE + THREADS + (<usize>(n >> 5) << 2), ~(<u32>1 << (n & 31)));
 }
 
 /** How many thread numbers are in use (instances attached, the creator's included). */

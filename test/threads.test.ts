@@ -219,6 +219,8 @@ describe("shared heaps in one thread", () => {
     }
     expect(error).toBeInstanceOf(api.HeapLockTimeoutError);
     expect(error!.detail).toBe(thread);
+    // Its number cannot be taken back either: the heap is lost, and reclaimThread says so.
+    expect(() => heap.reclaimThread(thread)).toThrow(api.HeapLockTimeoutError);
   });
 
   test("shareable() refuses a heap that is not shared", async () => {
@@ -241,6 +243,46 @@ describe("shared heaps in one thread", () => {
     expect(heap.report().objects).toHaveLength(0);
     other.detach();
   });
+});
+
+describe("thread numbers of workers that ended without detach()", () => {
+  // Unchecked: more workers over the heap's life than there are thread numbers (64), 10 at a
+  // time. Checked (no thread caches, the same thread numbers) needs fewer to show it.
+  const AT_ONCE = 10;
+
+  test.each([
+    { checked: false, BATCHES: 7 },
+    { checked: true, BATCHES: 2 },
+  ])("checked $checked: $BATCHES × 10 workers, terminated or returning without detach(): reclaimThread gives each number back", async ({ checked, BATCHES }) => {
+    const heap = await api.createHeap({ shared: true, checked });
+    const kept: number[] = [];
+    const numbers = new Set<number>();
+    for (let batch = 0; batch < BATCHES; batch++) {
+      const workers = Array.from({ length: AT_ONCE }, () => spawnNodeWorker());
+      for (const w of workers) w.send({ task: "abandon", init: heap.shareable() });
+      const replies: { thread: number; kept: number[]; error?: string }[] = await Promise.all(workers.map((w) => w.receive()));
+      expect(replies.filter((r) => r.error)).toEqual([]);
+      // Half are terminated, half return without detaching; reclaim only once each has exited.
+      await Promise.all(workers.map((w, i) => (i % 2 ? w.terminate() : (w.send({ end: true }), w.stop()))));
+      expect(heap.exports.threadsAttached!() >>> 0).toBe(1 + AT_ONCE);
+      for (const r of replies) {
+        numbers.add(r.thread);
+        kept.push(...r.kept);
+        expect(heap.reclaimThread(r.thread)).toBe(true);
+        expect(heap.reclaimThread(r.thread)).toBe(false); // once only
+      }
+      expect(heap.exports.threadsAttached!() >>> 0).toBe(1);
+      heap.validate(); // the ended workers' caches, flushed to the shared lists, and those lists agree
+    }
+    expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: AT_ONCE }, (_, i) => i + 1));
+    expect(() => heap.reclaimThread(heap.thread)).toThrow(TypeError);
+    // Their references stayed live: any thread may still put them.
+    expect(heap.report().objects).toHaveLength(BATCHES * AT_ONCE * 4);
+    for (const h of kept) heap.put(h);
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose(); // refuses while a thread is attached
+  }, 60_000);
 });
 
 describe("thread caches (shared unchecked build)", () => {
