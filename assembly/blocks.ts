@@ -75,8 +75,12 @@ function reclaim(size: usize): usize {
   flushQuickLists();
   let block = takeFit(size);
   if (block) return block;
-  if (growMemory(size)) return takeFit(size);
-  if (!(SHARED && !CHECKED)) return 0;
+  if (SHARED && !CHECKED) return growMemory(size) ? takeFit(size) : afterFlushingThreadCache(size);
+  return growMemory(size) ? takeFit(size) : 0;
+}
+
+/** The shared unchecked build's last resort: this thread's cache back to TLSF, then a fit. */
+function afterFlushingThreadCache(size: usize): usize {
   flushThreadCache();
   flushQuickLists();
   return takeFit(size);

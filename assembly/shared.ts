@@ -1,6 +1,6 @@
 // === rcalloc, shared-memory build: the exported API of index.ts, each operation under the heap lock ===
 //
-// The entry file of build/rcalloc.shared-{checked,unchecked}.wasm (asconfig.json; --use
+// The entry file of build/rcalloc.shared-{checked,unchecked,debug}.wasm (asconfig.json; --use
 // RC_SHARED=1 --enable threads --sharedMemory --importMemory). Every instance (one per worker)
 // imports the same shared memory; each export below takes the heap lock, runs the operation of
 // index.ts, and releases it (threads.ts says what is shared and what is per thread). The other

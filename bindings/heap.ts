@@ -26,8 +26,9 @@ export interface HeapOptions {
   /**
    * The shared-memory build (build/rcalloc.shared-*.wasm): the heap lives in a shared
    * WebAssembly.Memory that workers attach to (heap.shareable(), attachHeap()). Every operation
-   * takes the heap lock. Browsers need cross-origin isolation (COOP/COEP headers). There is no
-   * shared debug build (`debug` is ignored). Default false.
+   * takes the heap lock. Browsers need cross-origin isolation (COOP/COEP headers). With `debug`
+   * (Node): the shared debug build, which validates the heap under the lock around every
+   * operation; workers that attach get it too. Default false.
    */
   shared?: boolean;
   /**

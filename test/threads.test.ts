@@ -285,6 +285,45 @@ describe("thread numbers of workers that ended without detach()", () => {
   }, 60_000);
 });
 
+describe("shared debug build (createHeap({ shared: true, debug: true }))", () => {
+  test("a corruption made in one thread traps at another thread's next operation; the lock is let go", async () => {
+    const heap = await api.createHeap({ shared: true, debug: true, quarantine: false });
+    const other = await api.attachHeap(heap.shareable(), { lockTimeout: 2000 });
+    expect([heap.checked, other.checked]).toEqual([true, true]);
+    const h = heap.alloc(100);
+    const k = other.alloc(100);
+    other.put(other.get(h));
+    const info = (heap.ptr(h) - 24) >>> 2; // the checked header is 24 bytes; info is its first word
+    new Uint32Array(heap.memory.buffer)[info] |= 8; // DEAD on a live object, behind the allocator's back
+    expect(() => other.alloc(16)).toThrow(/dead block neither quarantined nor held by weak handles/);
+    expect(() => other.alloc(16)).toThrow(api.CorruptHeapError); // the trap released the lock: no timeout
+    new Uint32Array(heap.memory.buffer)[info] &= ~8;
+    other.put(k);
+    heap.put(h);
+    heap.validate();
+    other.detach();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
+  });
+
+  test("the stress on the shared debug build: 4 workers, every operation validated under the lock", async () => {
+    const r = await runStress(api, spawnNodeWorker, { checked: true, debug: true, workers: 4, ops: 1500, seed: 4, yieldEvery: 64 });
+    expect(r.done.pushes).toBeGreaterThan(0);
+    expect([r.wrongCounts, r.leftObjects, r.leftReferences]).toEqual([0, 0, 0]);
+  });
+
+  test("the shared checked build, by contrast, does not look until validate() is called", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true, quarantine: false });
+    const h = heap.alloc(100);
+    const info = (heap.ptr(h) - 24) >>> 2;
+    new Uint32Array(heap.memory.buffer)[info] |= 8;
+    expect(() => heap.put(heap.alloc(16))).not.toThrow();
+    expect(() => heap.validate()).toThrow(api.CorruptHeapError);
+    new Uint32Array(heap.memory.buffer)[info] &= ~8;
+    heap.put(h);
+  });
+});
+
 describe("thread caches (shared unchecked build)", () => {
   test("an alloc that only this thread's own cache can serve flushes it instead of failing", async () => {
     const heap = await api.createHeap({ shared: true });
