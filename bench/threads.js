@@ -2,7 +2,9 @@
 //
 // Each worker runs bench/threads-loop.js on its own objects (alloc, put, get+put through the raw
 // exports) on one shared heap; ops/µs is all workers' operations over the wall time of the
-// slowest, and "lock/1k" how many times the workers took the heap lock per 1,000 operations.
+// slowest, "lock/1k" how many times the workers took the heap lock per 1,000 operations, and
+// "CPU ns/op" the CPU time each operation cost its worker (the mean over workers; Linux only),
+// which machine load does not hide the way it hides wall-time scaling.
 // The "own heaps" rows run the same workers each on a non-shared heap of its own: nothing is
 // shared, so they show how this machine scales the loop (cores, other load), the ceiling for the
 // shared rows. Rounds interleave the rows, so each ratio compares one machine state. Then, on one
@@ -41,6 +43,7 @@ async function workersRun(checked, workers, own) {
   return {
     rate: (workers * OPS) / (Math.max(...results.map((r) => r.ms)) * 1000), // ops/µs
     lockPer1k: results.reduce((n, r) => n + r.lockTakes, 0) / (workers * OPS / 1000),
+    cpuNsPerOp: results.some((r) => r.cpuNsPerOp === undefined) ? NaN : results.reduce((n, r) => n + r.cpuNsPerOp, 0) / workers,
   };
 }
 
@@ -55,16 +58,17 @@ async function singleThread(checked, shared) {
 }
 
 console.log(`threads bench: ${OPS} operations per worker, ${ROUNDS} rounds, median [min–max]\n`);
-console.log("build                        workers  ops/µs              ×1 worker  lock/1k");
+console.log("build                        workers  ops/µs              ×1 worker  lock/1k  CPU ns/op");
 const WORKERS = [1, 2, 4];
 for (const checked of [false, true]) {
-  const rows = [["shared", false], ["own heaps", true]].map(([name, own]) => ({ name, own, rates: WORKERS.map(() => []), locks: WORKERS.map(() => []) }));
+  const rows = [["shared", false], ["own heaps", true]].map(([name, own]) => ({ name, own, rates: WORKERS.map(() => []), locks: WORKERS.map(() => []), cpu: WORKERS.map(() => []) }));
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, workers] of WORKERS.entries()) {
       for (const row of rows) {
         const x = await workersRun(checked, workers, row.own);
         row.rates[i].push(x.rate);
         row.locks[i].push(x.lockPer1k);
+        row.cpu[i].push(x.cpuNsPerOp);
       }
     }
   }
@@ -73,7 +77,7 @@ for (const checked of [false, true]) {
       const rates = row.rates[i];
       const range = `${median(rates).toFixed(2)} [${Math.min(...rates).toFixed(2)}–${Math.max(...rates).toFixed(2)}]`;
       const name = `${row.name} ${checked ? "checked" : "unchecked"}`;
-      console.log(`${name.padEnd(28)} ${String(workers).padStart(7)}  ${range.padEnd(20)} ${(median(rates) / median(row.rates[0])).toFixed(2).padStart(8)}×  ${row.own ? "-" : median(row.locks[i]).toFixed(2)}`);
+      console.log(`${name.padEnd(28)} ${String(workers).padStart(7)}  ${range.padEnd(20)} ${(median(rates) / median(row.rates[0])).toFixed(2).padStart(8)}×  ${(row.own ? "-" : median(row.locks[i]).toFixed(2)).padStart(7)}  ${median(row.cpu[i]).toFixed(1).padStart(9)}`);
     }
   }
 }
