@@ -68,9 +68,10 @@ function allocFromLists(size: usize): usize {
 /** A block of `size` after giving back the quick lists, then growing memory. The shared unchecked
  *  build gives back this thread's cache only when memory cannot grow (the lock is held and only
  *  this thread touches it): flushing it at every growth emptied it each time another thread's
- *  cache held the free memory, and every alloc after that took the lock (12k lock takes per 1M
- *  operations instead of 120, bench/threads.js with 2 workers). So a thread cache may keep up to
- *  CACHE_MAX_BYTES over the heap's need (thread-cache.ts), and never makes an allocation fail. */
+ *  cache held the free memory, and every alloc after that took the lock (8,000-28,000 lock takes
+ *  per 1M operations instead of 120, bench/threads.js with 2 workers). So a thread cache may keep
+ *  up to CACHE_MAX_BYTES over the heap's need (thread-cache.ts), and never makes an allocation
+ *  fail. */
 function reclaim(size: usize): usize {
   flushQuickLists();
   let block = takeFit(size);

@@ -29,7 +29,8 @@
 // +20  holder    the lock's last taker: its thread number + 1 in the low 7 bits (0: a detached
 //                instance), above them how many times that instance took the lock, so the word
 //                changes at every take: a waiter that sees it move knows the lock changes hands,
-//                and one that gives up names the holder (locks.ts, HeapLockTimeoutError)
+//                and one that gives up names the holder (locks.ts, HeapLockTimeoutError);
+//                reclaimThread (shared.ts) reads it to tell whether an ended thread held the lock
 // +24  site ranges  how many ranges of site ids were handed out (never reused: claimSiteRange)
 // +32  state     the globals, in the order of loadState/saveState (STATE_WORDS words)
 //
