@@ -26,7 +26,8 @@
 //     --sharedMemory --importMemory): every instance (one per worker) runs on the same memory.
 //     The allocator's state lives in that memory and every exported operation holds one heap
 //     lock (threads.ts); each instance keeps its own error record. The entry file is
-//     assembly/shared.ts; without the flag none of this is compiled in.
+//     assembly/shared.ts; without the flag none of this is compiled in. With RC_DEBUG=1 too it is
+//     the shared debug build (build/rcalloc.shared-debug.wasm): the validation runs under the lock.
 //
 //   asc ... --use RC_CHECKED=0   unchecked build (also the default when the flag is absent)
 //     - handle = payload pointer, reference count in the block header, get = increment

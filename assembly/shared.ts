@@ -1,6 +1,6 @@
 // === rcalloc, shared-memory build: the exported API of index.ts, each operation under the heap lock ===
 //
-// The entry file of build/rcalloc.shared-{checked,unchecked}.wasm (asconfig.json; --use
+// The entry file of build/rcalloc.shared-{checked,unchecked,debug}.wasm (asconfig.json; --use
 // RC_SHARED=1 --enable threads --sharedMemory --importMemory). Every instance (one per worker)
 // imports the same shared memory; each export below takes the heap lock, runs the operation of
 // index.ts, and releases it (threads.ts says what is shared and what is per thread). The other
@@ -8,7 +8,8 @@
 //
 // Exports only here: holdHeap/letGoHeap (the host holds the lock across a heap walk: the safe
 // point of report(), validate() and the scan), trapped (from env.abort), threadNumber,
-// setThreadMayWait, setLockPatience, detachThread, threadsAttached, claimSiteRange, currentHeapTag.
+// setThreadMayWait, setLockPatience, detachThread, reclaimThread, threadsAttached, claimSiteRange,
+// currentHeapTag, lockTakes.
 
 import { blockSizeFor } from "./blocks";
 import { heapTag } from "./handles";
@@ -16,9 +17,10 @@ import { CHECKED, HEADER, QUICK_MAX } from "./config";
 import * as api from "./index";
 import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, TAGS_MASK } from "./layout";
 import { refUnlocked, unrefUnlocked } from "./references";
-import { dropThreadCache, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
+import { dropThreadCache, flushCacheOfThread, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
-  claimThread, lockHeap, releaseThread, threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
+  claimThread, freeThreadNumber, lockHeap, lockHeldBy, lockTakeCount, releaseThread, threadInUse, threadNumber as number,
+  threadRecord, trappedInHeap, unlockHeap,
 } from "./threads";
 export { setLockPatience, setThreadMayWait } from "./locks";
 export { claimSiteRange, threadsAttached } from "./threads";
@@ -35,11 +37,42 @@ export function letGoHeap(): void { unlockHeap(); }
 export function trapped(): void { trappedInHeap(); }
 /** This instance's thread number (0 .. 63): sites name the thread that took a reference. */
 export function threadNumber(): u32 { return number; }
+/** How many times this thread took the heap lock: a profile of the lock-free paths. */
+export function lockTakes(): u32 { return lockTakeCount(); }
 /** This worker is done with the heap: its cached blocks go back to all threads, its thread
  *  number, cache and error record may go to a new one (this instance drops its pointers to them). */
 export function detachThread(): void {
   if (!CHECKED) { lockHeap(); flushThreadCache(); unlockHeap(); dropThreadCache(); }
   releaseThread();
+}
+
+/** reclaimThread: the thread number is free again for the next instance that attaches. */
+// @ts-ignore: decorator
+@inline const RECLAIMED: u32 = 0;
+/** reclaimThread: no instance had that number (it detached, or was reclaimed already). */
+// @ts-ignore: decorator
+@inline const NOT_IN_USE: u32 = 1;
+/** reclaimThread: the number is the calling instance's own. */
+// @ts-ignore: decorator
+@inline const OWN_NUMBER: u32 = 2;
+/** reclaimThread: that thread ended holding the heap lock, in the middle of an operation whose
+ *  changes were never stored: the heap cannot be used; nothing was changed. */
+// @ts-ignore: decorator
+@inline const ENDED_HOLDING_LOCK: u32 = 3;
+
+/** Takes back thread number `n` from a worker that ended without detachThread(). The host calls
+ *  it once that worker has exited (Node: its `exit` event; browsers: after terminate()), never
+ *  while it may still run: its cached blocks go back to the shared quick lists (unchecked) and
+ *  its number, cache and error record to the next instance that attaches. The references it
+ *  held stay live (leaks unless other threads put them). One of RECLAIMED, NOT_IN_USE,
+ *  OWN_NUMBER, ENDED_HOLDING_LOCK. */
+export function reclaimThread(n: u32): u32 {
+  if (!threadInUse(n)) return NOT_IN_USE;
+  if (n == number) return OWN_NUMBER;
+  if (lockHeldBy(n)) return ENDED_HOLDING_LOCK; // waiting for the lock would time out
+  if (!CHECKED) { lockHeap(); flushCacheOfThread(n); unlockHeap(); }
+  freeThreadNumber(n); // only now: an instance attaching meanwhile could not get n's cache
+  return RECLAIMED;
 }
 
 /** Unchecked: a new object from this thread's cache, without the lock (0 when it has no block

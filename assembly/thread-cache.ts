@@ -10,9 +10,13 @@
 // shared quick lists, whence any thread allocates), so a thread that only frees what others
 // allocated (a consumer) cannot hoard memory. A thread's cache is given back to the shared quick
 // lists, under the lock, when it detaches (detachThread, which also takes the cache away from the
-// instance: cache 0, every later alloc and last put go the locked way), and an allocation the
-// shared lists and TLSF cannot serve flushes this thread's cache before memory grows (blocks.ts
-// reclaim). Other threads' caches (up to 64 KiB each) are theirs: only they can give them back.
+// instance: cache 0, every later alloc and last put go the locked way), and an allocation that
+// memory cannot grow for flushes this thread's cache (blocks.ts reclaim). Other threads' caches
+// (up to 64 KiB each) are theirs: only they can give them back (or reclaimThread, once the
+// thread is gone).
+//
+// Each thread's cache starts on its own 64-byte cache line (CACHE_STRIDE), so one thread's
+// pushes and pops never invalidate the line another thread's cache is on.
 //
 // ╒═══════ A thread's cache (CACHE_STRIDE bytes of THREAD_CACHES, by thread number) ═══════╕
 // +0            bytes cached (sum of the cached blocks' sizes)
@@ -24,13 +28,13 @@ import { corrupt } from "./errors";
 import { COUNT, FREE, INFO, SIZE } from "./layout";
 
 // @ts-ignore: decorator
-@inline const CACHE_STRIDE: usize = ((QUICK_MAX >> 2) + 4 + 15) & ~15;
+@inline const CACHE_STRIDE: usize = ((QUICK_MAX >> 2) + 4 + 63) & ~63;
 // @ts-ignore: decorator
 @inline export const CACHE_MAX_BYTES: u32 = 64 << 10;
 // @ts-ignore: decorator
 @inline export const THREAD_CACHES_BYTES: usize = <usize>MAX_THREADS * CACHE_STRIDE;
 // @ts-ignore: decorator (lazy: only the shared unchecked build reserves it)
-@lazy export const THREAD_CACHES: usize = memory.data(<i32>THREAD_CACHES_BYTES, 16);
+@lazy export const THREAD_CACHES: usize = memory.data(<i32>THREAD_CACHES_BYTES, 64);
 
 /** This thread's cache (0 until useThreadCache, and after dropThreadCache). */
 let cache: usize = 0;
@@ -75,7 +79,16 @@ export function dropThreadCache(): void {
 
 /** Gives every block of this thread's cache to the shared quick lists. The heap lock is held. */
 export function flushThreadCache(): void {
-  if (!cache) return;
+  if (cache) flushCache(cache);
+}
+
+/** Gives every block of thread `number`'s cache to the shared quick lists: a thread that ended
+ *  without detaching (reclaimThread). The heap lock is held and that thread never runs again. */
+export function flushCacheOfThread(number: u32): void {
+  flushCache(THREAD_CACHES + <usize>number * CACHE_STRIDE);
+}
+
+function flushCache(cache: usize): void {
   for (let size: usize = 16; size <= QUICK_MAX; size += 16) {
     let head = cache + (size >> 2);
     let block = <usize>load<u32>(head);

@@ -29,7 +29,8 @@
 // +20  holder    the lock's last taker: its thread number + 1 in the low 7 bits (0: a detached
 //                instance), above them how many times that instance took the lock, so the word
 //                changes at every take: a waiter that sees it move knows the lock changes hands,
-//                and one that gives up names the holder (locks.ts, HeapLockTimeoutError)
+//                and one that gives up names the holder (locks.ts, HeapLockTimeoutError);
+//                reclaimThread (shared.ts) reads it to tell whether an ended thread held the lock
 // +24  site ranges  how many ranges of site ids were handed out (never reused: claimSiteRange)
 // +32  state     the globals, in the order of loadState/saveState (STATE_WORDS words)
 //
@@ -113,10 +114,27 @@ export function claimThread(): bool {
  *  refuse every call on a detached heap anyway), never the next attacher's. */
 export function releaseThread(): void {
   if (threadNumber >= MAX_THREADS) return;
-  let word = SHARED_STATE + THREADS + (<usize>(threadNumber >> 5) << 2);
-  atomic.and<u32>(word, ~(<u32>1 << (threadNumber & 31)));
+  freeThreadNumber(threadNumber);
   threadNumber = 0xFFFFFFFF;
   threadRecord = ERROR_RECORD;
+}
+
+/** Is thread number `n` in use (claimed, not yet released)? */
+export function threadInUse(n: u32): bool {
+  if (n >= MAX_THREADS) return false;
+  return (atomic.load<u32>(SHARED_STATE + THREADS + (<usize>(n >> 5) << 2)) & (<u32>1 << (n & 31))) != 0;
+}
+
+/** Does thread `n` hold the heap lock? For a thread that has ended: it ended in the middle of an
+ *  operation (the holder word keeps the last taker's number while the lock word says held). */
+export function lockHeldBy(n: u32): bool {
+  return atomic.load<u32>(SHARED_STATE + LOCK) != 0 && (atomic.load<u32>(SHARED_STATE + HOLDER) & 0x7F) == n + 1;
+}
+
+/** Frees thread number `n` of an instance that will never run again (reclaimThread in shared.ts):
+ *  the next instance to attach may claim it. */
+export function freeThreadNumber(n: u32): void {
+  atomic.and<u32>(SHARED_STATE + THREADS + (<usize>(n >> 5) << 2), ~(<u32>1 << (n & 31)));
 }
 
 /** How many thread numbers are in use (instances attached, the creator's included). */
@@ -125,6 +143,10 @@ export function threadsAttached(): u32 {
   for (let w: usize = 0; w < <usize>(MAX_THREADS >> 5); w++) n += popcnt<u32>(atomic.load<u32>(SHARED_STATE + THREADS + (w << 2)));
   return n;
 }
+
+/** How many times this instance took the heap lock (outermost holds, mod 2^32): the bench and the
+ *  tests count the operations that left the lock-free paths (thread caches, atomic counts). */
+export function lockTakeCount(): u32 { return takes; }
 
 /** A range of site ids no instance had before (0, 1, 2, ...; never reused, unlike thread numbers). */
 export function claimSiteRange(): u32 {

@@ -2,9 +2,15 @@
 //
 // Each worker runs bench/threads-loop.js on its own objects (alloc, put, get+put through the raw
 // exports) on one shared heap; ops/µs is all workers' operations over the wall time of the
-// slowest. Then, on one thread, the same loop on the shared build against the non-shared build
-// of the same flavour, interleaved rounds: the shared build's single-thread cost (the heap lock
-// and the state it loads and stores around each operation).
+// slowest, "lock/1k" how many times the workers took the heap lock per 1,000 operations, and
+// "CPU ns/op" the CPU time each operation cost its worker (the mean over workers; Linux only),
+// which machine load does not hide the way it hides wall-time scaling.
+// The "own heaps" rows run the same workers each on a non-shared heap of its own: nothing is
+// shared, so they show how this machine scales the loop (cores, other load), the ceiling for the
+// shared rows. Rounds interleave the rows, so each ratio compares one machine state. Then, on one
+// thread, the same loop on the shared build against the non-shared build of the same flavour,
+// interleaved rounds: the shared build's single-thread cost (the heap lock and the state it loads
+// and stores around each operation).
 //
 //   node bench/threads.js [--ops N] [--rounds N]
 import { parseArgs } from "node:util";
@@ -17,13 +23,14 @@ const OPS = Number(values.ops);
 const ROUNDS = Number(values.rounds);
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-async function workersRun(checked, workers) {
-  const heap = await createHeap({ shared: true, checked });
+/** One round: `workers` workers on one shared heap (or, `own`, each on a non-shared heap). */
+async function workersRun(checked, workers, own) {
+  const heap = own ? undefined : await createHeap({ shared: true, checked });
   const start = new SharedArrayBuffer(8);
   const signal = new Int32Array(start);
-  const init = heap.shareable();
+  const init = heap?.shareable();
   const threads = Array.from({ length: workers }, (_, i) =>
-    new Worker(new URL("./threads-worker.js", import.meta.url), { workerData: { init, ops: OPS, seed: 17 + i, start } }));
+    new Worker(new URL("./threads-worker.js", import.meta.url), { workerData: { init, ops: OPS, seed: 17 + i, start, own: own ? { checked } : undefined } }));
   const done = threads.map((w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); }));
   const exited = threads.map((w) => new Promise((resolve) => w.once("exit", resolve)));
   while (Atomics.load(signal, 1) < workers) await new Promise((r) => setTimeout(r, 5));
@@ -31,9 +38,13 @@ async function workersRun(checked, workers) {
   Atomics.notify(signal, 0);
   const results = await Promise.all(done);
   await Promise.all(exited); // each detached before its message; wait for it to end, never terminate mid-operation
-  heap.validate();
-  heap.dispose();
-  return (workers * OPS) / (Math.max(...results.map((r) => r.ms)) * 1000); // ops/µs
+  heap?.validate();
+  heap?.dispose();
+  return {
+    rate: (workers * OPS) / (Math.max(...results.map((r) => r.ms)) * 1000), // ops/µs
+    lockPer1k: results.reduce((n, r) => n + r.lockTakes, 0) / (workers * OPS / 1000),
+    cpuNsPerOp: results.some((r) => r.cpuNsPerOp === undefined) ? NaN : results.reduce((n, r) => n + r.cpuNsPerOp, 0) / workers,
+  };
 }
 
 async function singleThread(checked, shared) {
@@ -47,12 +58,27 @@ async function singleThread(checked, shared) {
 }
 
 console.log(`threads bench: ${OPS} operations per worker, ${ROUNDS} rounds, median [min–max]\n`);
-console.log("build              workers  ops/µs");
+console.log("build                        workers  ops/µs              ×1 worker  lock/1k  CPU ns/op");
+const WORKERS = [1, 2, 4];
 for (const checked of [false, true]) {
-  for (const workers of [1, 2, 4]) {
-    const rates = [];
-    for (let r = 0; r < ROUNDS; r++) rates.push(await workersRun(checked, workers));
-    console.log(`shared-${checked ? "checked  " : "unchecked"}  ${String(workers).padStart(7)}  ${median(rates).toFixed(2)} [${Math.min(...rates).toFixed(2)}–${Math.max(...rates).toFixed(2)}]`);
+  const rows = [["shared", false], ["own heaps", true]].map(([name, own]) => ({ name, own, rates: WORKERS.map(() => []), locks: WORKERS.map(() => []), cpu: WORKERS.map(() => []) }));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, workers] of WORKERS.entries()) {
+      for (const row of rows) {
+        const x = await workersRun(checked, workers, row.own);
+        row.rates[i].push(x.rate);
+        row.locks[i].push(x.lockPer1k);
+        row.cpu[i].push(x.cpuNsPerOp);
+      }
+    }
+  }
+  for (const row of rows) {
+    for (const [i, workers] of WORKERS.entries()) {
+      const rates = row.rates[i];
+      const range = `${median(rates).toFixed(2)} [${Math.min(...rates).toFixed(2)}–${Math.max(...rates).toFixed(2)}]`;
+      const name = `${row.name} ${checked ? "checked" : "unchecked"}`;
+      console.log(`${name.padEnd(28)} ${String(workers).padStart(7)}  ${range.padEnd(20)} ${(median(rates) / median(row.rates[0])).toFixed(2).padStart(8)}×  ${(row.own ? "-" : median(row.locks[i]).toFixed(2)).padStart(7)}  ${median(row.cpu[i]).toFixed(1).padStart(9)}`);
+    }
   }
 }
 console.log("\none thread, shared build time / non-shared build time (same loop, interleaved rounds)");

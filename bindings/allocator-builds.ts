@@ -9,7 +9,7 @@ import { inspectModule } from "./wasm-reader.js";
  *  validates around every operation, assembly/config.ts; `shared`: the shared-memory build that
  *  workers attach to, assembly/shared.ts). */
 export function wasmFileName(checked: boolean, debug = false, shared = false): string {
-  if (shared) return checked ? "rcalloc.shared-checked.wasm" : "rcalloc.shared-unchecked.wasm";
+  if (shared) return debug ? "rcalloc.shared-debug.wasm" : checked ? "rcalloc.shared-checked.wasm" : "rcalloc.shared-unchecked.wasm";
   return debug ? "rcalloc.debug.wasm" : checked ? "rcalloc.checked.wasm" : "rcalloc.unchecked.wasm";
 }
 

@@ -2,7 +2,7 @@
 // JS stacks captured as sites, the report decoded. Loading the module is the loaders' job
 // (node.ts, browser.ts); this file uses no Node or DOM API.
 import type { WasmSource } from "./allocator-builds.js";
-import { DetachedError, ERROR_CLASSES, HeapInUseError, hex, InvalidArgumentError, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
+import { DetachedError, ERROR_CLASSES, HeapInUseError, HeapLockTimeoutError, hex, InvalidArgumentError, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { printable } from "./format.js";
 import { claimTag, release as releaseTag, releaseSharedTag, reserveSharedTag } from "./heap-tags.js";
 import {
@@ -26,8 +26,9 @@ export interface HeapOptions {
   /**
    * The shared-memory build (build/rcalloc.shared-*.wasm): the heap lives in a shared
    * WebAssembly.Memory that workers attach to (heap.shareable(), attachHeap()). Every operation
-   * takes the heap lock. Browsers need cross-origin isolation (COOP/COEP headers). There is no
-   * shared debug build (`debug` is ignored). Default false.
+   * takes the heap lock. Browsers need cross-origin isolation (COOP/COEP headers). With `debug`
+   * (Node): the shared debug build, which validates the heap under the lock around every
+   * operation; workers that attach get it too. Default false.
    */
   shared?: boolean;
   /**
@@ -144,6 +145,9 @@ export interface RcallocExports {
   threadsAttached?(): number;
   claimSiteRange?(): number;
   currentHeapTag?(): number;
+  /** How many times this thread took the heap lock (a profile of the lock-free paths). */
+  lockTakes?(): number;
+  reclaimThread?(thread: number): number;
 }
 
 /** What a worker needs to attach to a shared heap (heap.shareable()): structured-cloneable, post
@@ -166,6 +170,10 @@ export interface SharedInstance {
 
 /** HeapOptions.lockTimeout's default (ms). */
 const DEFAULT_LOCK_TIMEOUT = 10_000;
+/** What the shared build's reclaimThread() returns (assembly/shared.ts). */
+const RECLAIMED = 0;
+const NOT_IN_USE = 1;
+const OWN_NUMBER = 2;
 
 /** The exports a Heap uses after detach(): the memory, and functions that throw DetachedError. */
 function detachedExports(exports: RcallocExports): RcallocExports {
@@ -368,12 +376,37 @@ export class Heap {
   }
 
   /**
+   * Shared heaps: takes back the thread number of a worker that ended without detach() (it was
+   * terminated, or threw), so a new worker can have it (64 at most at once). Call it from any
+   * attached thread once that worker has exited — Node: in its `exit` event; browsers: after
+   * `worker.terminate()` — never while it may still run. `thread` is the worker's `heap.thread`
+   * (have it post the number when it attaches). Its cached blocks go back to every thread;
+   * references it held stay live (other threads may put them; otherwise report() lists them).
+   * True when taken back; false when no thread had that number (it detached). Throws
+   * HeapLockTimeoutError when the worker ended in the middle of an operation, holding the heap
+   * lock: the heap cannot be used any more.
+   */
+  reclaimThread(thread: number): boolean {
+    if (!this.shared) throw new TypeError("rcalloc: reclaimThread(): not a shared heap; create it with createHeap({ shared: true })");
+    switch (this.exports.reclaimThread!(thread >>> 0) >>> 0) {
+      case RECLAIMED: return true;
+      case NOT_IN_USE: return false;
+      case OWN_NUMBER: throw new TypeError(`rcalloc: reclaimThread(${thread}): that is this thread's own number; call detach() instead`);
+      default:
+        throw new HeapLockTimeoutError(
+          `rcalloc: reclaimThread(${thread}): thread ${thread} ended in the middle of an operation, holding the heap lock; the heap cannot be used any more`,
+          { handle: 0, detail: thread >>> 0 },
+        );
+    }
+  }
+
+  /**
    * Shared heaps, in a worker: done with the heap (its thread number may go to a new worker).
    * The heap and its objects stay; references this thread still holds stay live, for other
    * threads to put: every later call on this Heap throws DetachedError. Terminate a worker only
    * after its detach() returned (wait for its exit): one stopped in the middle of an operation
    * holds the heap lock forever (HeapLockTimeoutError), and one that never detaches keeps its
-   * thread number (at most 64 at once) and its cached blocks.
+   * thread number (at most 64 at once) and its cached blocks until reclaimThread().
    */
   detach(): void {
     if (!this.shared) return;

@@ -8,9 +8,12 @@ export * from "./api.js";
 
 /** A new, empty heap of the build asked for (unchecked by default). */
 export async function createHeap(options: HeapOptions = {}): Promise<Heap> {
-  // The debug build is Node's only: its literal URL stays out of the browser entry's bundles.
+  // The debug builds are Node's only: their literal URLs stay out of the browser entry's bundles.
+  if (options.shared) {
+    const sharedDebug = options.debug ? new URL("../build/rcalloc.shared-debug.wasm", import.meta.url) : undefined;
+    return createSharedHeap((await loadBuild(options.checked ?? options.debug ?? false, options.wasm ?? sharedDebug, true)).module, options);
+  }
   const debug = options.debug ? new URL("../build/rcalloc.debug.wasm", import.meta.url) : undefined;
-  if (options.shared) return createSharedHeap((await loadBuild(options.checked ?? false, options.wasm, true)).module, options);
   const build = await loadBuild(options.checked ?? options.debug ?? false, options.wasm ?? debug);
   return Heap.instantiateBuild(build.module, options);
 }

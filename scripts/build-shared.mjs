@@ -1,4 +1,4 @@
-// Builds the shared-memory allocator builds (build/rcalloc.shared-{checked,unchecked}.wasm).
+// Builds the shared-memory allocator builds (build/rcalloc.shared-{checked,unchecked,debug}.wasm).
 //
 // Every instance of a shared build (one per worker) applies the module's active data segments
 // to the one shared memory when it is instantiated. asc writes a segment for every static
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
-for (const flavour of ["checked", "unchecked"]) {
+for (const flavour of ["checked", "unchecked", "debug"]) {
   const out = `build/rcalloc.shared-${flavour}`;
   execFileSync(bin("asc"), ["assembly/shared.ts", "--target", `shared-${flavour}`], { cwd: root, stdio: "inherit" });
   execFileSync(bin("wasm-opt"), [`${out}.wasm`, "--all-features", "--zero-filled-memory", "--memory-packing", "-o", `${out}.wasm`], { cwd: root, stdio: "inherit" });

@@ -219,6 +219,8 @@ describe("shared heaps in one thread", () => {
     }
     expect(error).toBeInstanceOf(api.HeapLockTimeoutError);
     expect(error!.detail).toBe(thread);
+    // Its number cannot be taken back either: the heap is lost, and reclaimThread says so.
+    expect(() => heap.reclaimThread(thread)).toThrow(api.HeapLockTimeoutError);
   });
 
   test("shareable() refuses a heap that is not shared", async () => {
@@ -243,6 +245,85 @@ describe("shared heaps in one thread", () => {
   });
 });
 
+describe("thread numbers of workers that ended without detach()", () => {
+  // Unchecked: more workers over the heap's life than there are thread numbers (64), 10 at a
+  // time. Checked (no thread caches, the same thread numbers) needs fewer to show it.
+  const AT_ONCE = 10;
+
+  test.each([
+    { checked: false, BATCHES: 7 },
+    { checked: true, BATCHES: 2 },
+  ])("checked $checked: $BATCHES × 10 workers, terminated or returning without detach(): reclaimThread gives each number back", async ({ checked, BATCHES }) => {
+    const heap = await api.createHeap({ shared: true, checked });
+    const kept: number[] = [];
+    const numbers = new Set<number>();
+    for (let batch = 0; batch < BATCHES; batch++) {
+      const workers = Array.from({ length: AT_ONCE }, () => spawnNodeWorker());
+      for (const w of workers) w.send({ task: "abandon", init: heap.shareable() });
+      const replies: { thread: number; kept: number[]; error?: string }[] = await Promise.all(workers.map((w) => w.receive()));
+      expect(replies.filter((r) => r.error)).toEqual([]);
+      // Half are terminated, half return without detaching; reclaim only once each has exited.
+      await Promise.all(workers.map((w, i) => (i % 2 ? w.terminate() : (w.send({ end: true }), w.stop()))));
+      expect(heap.exports.threadsAttached!() >>> 0).toBe(1 + AT_ONCE);
+      for (const r of replies) {
+        numbers.add(r.thread);
+        kept.push(...r.kept);
+        expect(heap.reclaimThread(r.thread)).toBe(true);
+        expect(heap.reclaimThread(r.thread)).toBe(false); // once only
+      }
+      expect(heap.exports.threadsAttached!() >>> 0).toBe(1);
+      heap.validate(); // the ended workers' caches, flushed to the shared lists, and those lists agree
+    }
+    expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: AT_ONCE }, (_, i) => i + 1));
+    expect(() => heap.reclaimThread(heap.thread)).toThrow(TypeError);
+    // Their references stayed live: any thread may still put them.
+    expect(heap.report().objects).toHaveLength(BATCHES * AT_ONCE * 4);
+    for (const h of kept) heap.put(h);
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose(); // refuses while a thread is attached
+  }, 60_000);
+});
+
+describe("shared debug build (createHeap({ shared: true, debug: true }))", () => {
+  test("a corruption made in one thread traps at another thread's next operation; the lock is let go", async () => {
+    const heap = await api.createHeap({ shared: true, debug: true, quarantine: false });
+    const other = await api.attachHeap(heap.shareable(), { lockTimeout: 2000 });
+    expect([heap.checked, other.checked]).toEqual([true, true]);
+    const h = heap.alloc(100);
+    const k = other.alloc(100);
+    other.put(other.get(h));
+    const info = (heap.ptr(h) - 24) >>> 2; // the checked header is 24 bytes; info is its first word
+    new Uint32Array(heap.memory.buffer)[info] |= 8; // DEAD on a live object, behind the allocator's back
+    expect(() => other.alloc(16)).toThrow(/dead block neither quarantined nor held by weak handles/);
+    expect(() => other.alloc(16)).toThrow(api.CorruptHeapError); // the trap released the lock: no timeout
+    new Uint32Array(heap.memory.buffer)[info] &= ~8;
+    other.put(k);
+    heap.put(h);
+    heap.validate();
+    other.detach();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
+  });
+
+  test("the stress on the shared debug build: 4 workers, every operation validated under the lock", async () => {
+    const r = await runStress(api, spawnNodeWorker, { checked: true, debug: true, workers: 4, ops: 1500, seed: 4, yieldEvery: 64 });
+    expect(r.done.pushes).toBeGreaterThan(0);
+    expect([r.wrongCounts, r.leftObjects, r.leftReferences]).toEqual([0, 0, 0]);
+  });
+
+  test("the shared checked build, by contrast, does not look until validate() is called", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true, quarantine: false });
+    const h = heap.alloc(100);
+    const info = (heap.ptr(h) - 24) >>> 2;
+    new Uint32Array(heap.memory.buffer)[info] |= 8;
+    expect(() => heap.put(heap.alloc(16))).not.toThrow();
+    expect(() => heap.validate()).toThrow(api.CorruptHeapError);
+    new Uint32Array(heap.memory.buffer)[info] &= ~8;
+    heap.put(h);
+  });
+});
+
 describe("thread caches (shared unchecked build)", () => {
   test("an alloc that only this thread's own cache can serve flushes it instead of failing", async () => {
     const heap = await api.createHeap({ shared: true });
@@ -253,6 +334,19 @@ describe("thread caches (shared unchecked build)", () => {
     const big = heap.alloc(50_000); // fits only in what the cache holds
     expect(heap.stats().cachedBytes).toBe(0);
     heap.put(big);
+    heap.validate();
+  });
+
+  test("memory growth leaves this thread's cache alone: the allocs after it need no lock", async () => {
+    const heap = await api.createHeap({ shared: true });
+    const made = Array.from({ length: 500 }, () => heap.alloc(48));
+    for (const h of made) heap.put(h); // last puts: 32,000 bytes in this thread's cache
+    const big = heap.alloc(4 << 20); // no free block fits: memory grows
+    expect(heap.stats().cachedBytes).toBe(32_000);
+    const takes = heap.exports.lockTakes!() >>> 0;
+    const again = Array.from({ length: 500 }, () => heap.alloc(48)); // all from the cache
+    expect((heap.exports.lockTakes!() >>> 0) - takes).toBe(0);
+    for (const h of [...again, big]) heap.put(h);
     heap.validate();
   });
 

@@ -17,8 +17,8 @@ function expectNoError(message, who) {
  * worker stopped, holding its references) every object's count must equal the references the
  * workers and the queue hold; at the end the heap must be empty and valid.
  */
-export async function runStress(api, spawn, { checked, workers, ops, seed, yieldEvery = 0, stacks = false }) {
-  const heap = await api.createHeap({ shared: true, checked, stacks });
+export async function runStress(api, spawn, { checked, workers, ops, seed, yieldEvery = 0, stacks = false, debug = false }) {
+  const heap = await api.createHeap({ shared: true, checked, stacks, debug });
   const queueHandle = heap.alloc(queueBytes(QUEUE_CAPACITY));
   const queuePtr = heap.ptr(queueHandle);
   initQueue(heap.memory, queuePtr, QUEUE_CAPACITY);

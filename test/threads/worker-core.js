@@ -13,6 +13,15 @@ export async function serve(api, endpoint) {
     endpoint.send({ holding: true, thread: heap.thread });
     for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
   }
+  if (start.task === "abandon") {
+    // Stands for a worker that ends without detach(): it keeps references and cached blocks, says
+    // which, and ends when told (or is terminated) without giving anything back.
+    const kept = Array.from({ length: 4 }, (_, i) => heap.alloc(16 + 32 * i));
+    for (let i = 0; i < 16; i++) heap.put(heap.alloc(8 + 16 * i)); // last puts: its cache (unchecked)
+    endpoint.send({ thread: heap.thread, kept });
+    await endpoint.receive();
+    return;
+  }
   let last;
   try {
     if (start.task === "stress") last = await stress(heap, start, endpoint);
