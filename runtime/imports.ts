@@ -5,8 +5,9 @@
 //
 //   import { alloc, get, put, ptr } from "rcalloc/runtime/imports";
 //
-// Each function is a wasm import from module "rcalloc" with the contract's field name, so the
-// same module runs against the checked or the unchecked build without a rebuild. Only the
+// Each function is a wasm import from module "rcalloc" with the contract's field name (ptr: an
+// inline wrapper, below), so the same module runs against the checked or the unchecked build
+// without a rebuild. Only the
 // functions a module calls become imports. Semantics: see assembly/index.ts. AS code that uses
 // strings, arrays or classes also needs the runtime: --runtime ./node_modules/rcalloc/runtime/rcalloc.
 
