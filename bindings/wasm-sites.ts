@@ -225,7 +225,10 @@ export function wasmStack(stack: string, code?: ModuleCode | WasmSourceMap): str
   for (const f of wasmFrames(stack)) {
     // Another module's frame (the allocator's, under a linked module's call) is rcalloc's own.
     if (code instanceof ModuleCode && code.bodyStart(f) < 0) continue;
-    const at = locateWith(code, f);
+    // In a user function, rcalloc's inlined code (runtime/imports' ptr) stands for the line calling it.
+    const at = code instanceof ModuleCode && !isLibraryFrame(f.name, undefined)
+      ? code.locate(f, (source) => isLibraryFrame(undefined, source))
+      : locateWith(code, f);
     if (isLibraryFrame(f.name, at?.source)) continue;
     lines.push(`${f.name ?? "(wasm)"} (${at ? `${at.source}:${at.line}:${at.column}` : `wasm 0x${f.offset.toString(16)}`})`);
   }

@@ -40,17 +40,21 @@ function treeInsert(record: u32, key: u32): void {
   }
 }
 
-/** Sum of values in key order (an explicit stack of handles: an AS array through the runtime). */
+/**
+ * Sum of values in key order (an explicit stack: an AS array through the runtime). The stack
+ * holds the nodes' addresses, each from one ptr() on the way down: nothing frees or resizes a
+ * node during the walk, so an address stays valid, and a checked build still checks every
+ * handle once (ptr is a table lookup there, and a call into the allocator linked at load).
+ */
 function treeSum(): u64 {
   let sum: u64 = 0;
-  let stack = new Array<u32>();
+  let stack = new Array<usize>();
   let at = root;
   while (at || stack.length) {
-    while (at) { stack.push(at); at = load<u32>(ptr(at)); }
-    at = stack.pop();
-    let record = load<u32>(ptr(at), 8);
-    sum += load<u32>(ptr(record), 4);
-    at = load<u32>(ptr(at), 4);
+    while (at) { let p = ptr(at); stack.push(p); at = load<u32>(p); }
+    let p = stack.pop();
+    sum += load<u32>(ptr(load<u32>(p, 8)), 4);
+    at = load<u32>(p, 4);
   }
   return sum;
 }
@@ -72,24 +76,32 @@ let buckets: u32 = 0;
 let bucketCount: u32 = 0;
 let entries: u32 = 0;
 
+/** The bucket of `key` in the bucket array at `table` (ptr(buckets)). */
+function slotIn(table: usize, key: u32): usize {
+  return table + ((<usize>(key * 0x9E3779B1) >>> 0) & (bucketCount - 1)) * 4;
+}
+
 function slot(key: u32): usize {
-  return ptr(buckets) + ((<usize>(key * 0x9E3779B1) >>> 0) & (bucketCount - 1)) * 4;
+  return slotIn(ptr(buckets), key);
 }
 
 function indexGrow(): void {
   let oldCount = bucketCount;
   let old = new Array<u32>(); // chains to re-link, gathered before the bucket array moves
+  let table = oldCount ? ptr(buckets) : 0; // stays valid until the resize below
   for (let i: u32 = 0; i < oldCount; i++) {
-    let e = load<u32>(ptr(buckets) + i * 4);
+    let e = load<u32>(table + i * 4);
     while (e) { old.push(e); e = load<u32>(ptr(e)); }
   }
   bucketCount = oldCount ? oldCount * 2 : 64;
   buckets = buckets ? resize(buckets, bucketCount * 4) : alloc(bucketCount * 4);
-  memory.fill(ptr(buckets), 0, bucketCount * 4);
+  table = ptr(buckets);
+  memory.fill(table, 0, bucketCount * 4);
   for (let i = 0; i < old.length; i++) {
     let e = old[i];
-    let s = slot(load<u32>(ptr(e), 8));
-    store<u32>(ptr(e), load<u32>(s));
+    let p = ptr(e);
+    let s = slotIn(table, load<u32>(p, 8));
+    store<u32>(p, load<u32>(s));
     store<u32>(s, e);
   }
 }
@@ -135,11 +147,13 @@ function indexRemove(key: u32): bool {
 }
 
 function indexFree(): void {
+  let table = ptr(buckets); // the loop frees entries and records, never the bucket array
   for (let i: u32 = 0; i < bucketCount; i++) {
-    let e = load<u32>(ptr(buckets) + i * 4);
+    let e = load<u32>(table + i * 4);
     while (e) {
-      let next = load<u32>(ptr(e));
-      put(load<u32>(ptr(e), 4));
+      let p = ptr(e);
+      let next = load<u32>(p);
+      put(load<u32>(p, 4));
       put(e);
       e = next;
     }
