@@ -18,13 +18,13 @@
 //   free      the block goes back to blocks.ts (quick list or TLSF) for reuse.
 //   reclaim   memory ran out: give back every held block (drain), then try once more.
 
-import { CHECKED, HEADER } from "./config";
+import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX } from "./config";
 import { allocBlock, blockSizeFor, freeBlock, freeDeadBlock } from "./blocks";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
 import { freeCount, growTable, nextOrder, slotReady } from "./handles";
 import {
-  COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETCOUNT, SETINFO, SETMARK, SIZE, SLACK_SHIFT,
-  MAX_SLACK, REFS_MASK, TAGS_MASK,
+  COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETINFO, SETMARK, SETOBJECT, SIZE, MAX_SLACK,
+  REFS_MASK, TAGS_MASK,
 } from "./layout";
 import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
 import { drain, enqueue, makeRoom, maxBlocks, maxBytes, poison, queuedBlocks, queuedBytes } from "./quarantine";
@@ -83,10 +83,9 @@ function allocAfterReclaim(size: usize): usize {
 /** A new object of `size` bytes holding one reference, or 0 when memory is exhausted. */
 // @ts-ignore: decorator
 @inline export function newObject(size: u32, site: u32): usize {
-  let blockSize = blockSizeFor(<usize>size, HEADER);
-  let block = allocOrReclaim(blockSize);
+  let block = allocOrReclaim(blockSizeFor(<usize>size, HEADER));
   if (!block) return 0;
-  SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  SETOBJECT(block, <usize>size, 1); // the block may be larger than asked (a size class)
   if (CHECKED) {
     store<u32>(block, nextOrder(), 8);
     store<u32>(block, site, 12);
@@ -193,8 +192,12 @@ export function resizeObject(block: usize, size: u32): usize {
   let have = SIZE(block);
   let count = COUNT(block) & REFS_MASK;
   if (blockSize <= have) {
-    // Keep the block while the slack fits; else give the tail back (slack then < 16).
-    if (have - HEADER - <usize>size > MAX_SLACK) shrinkBlock(block, blockSize);
+    // Keep the block while the slack is small (or, for a size-class block, within an eighth of
+    // it: the class's own rounding); else give the tail back.
+    let spare = have - blockSize;
+    if (have - HEADER - <usize>size > MAX_SLACK && (have > CLASS_MAX || have <= QUICK_MAX || spare > have >> 3)) {
+      shrinkBlock(block, blockSize);
+    }
   } else if (!growBlockInPlace(block, blockSize)) {
     let moved = allocOrReclaim(blockSize);
     if (!moved) return 0;
@@ -220,6 +223,6 @@ export function resizeObject(block: usize, size: u32): usize {
     }
     block = moved;
   }
-  SETCOUNT(block, (<u32>(SIZE(block) - HEADER - size) << SLACK_SHIFT) | count);
+  SETOBJECT(block, <usize>size, count);
   return block;
 }
