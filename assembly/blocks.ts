@@ -20,7 +20,7 @@
 
 import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED } from "./config";
 import { DEAD, FREE, INFO, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
-import { CLASS_MIN, classCapacity, classOf, flushClassLists, popClass, pushClass } from "./size-classes";
+import { CLASS_MIN, classCapacity, classOf, flushClassLists, popClass, popLargerClass, pushClass } from "./size-classes";
 import { flushThreadCache } from "./thread-cache";
 import { freeBlockToLists, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
@@ -53,11 +53,18 @@ export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
   return size <= CLASS_MAX ? allocClassBlock(size) : allocFromLists(size);
 }
 
-/** A block of `size`'s class: cached, else carved from TLSF at the class's capacity. */
+/** A block of `size`'s class: cached, else carved from TLSF at the class's capacity, else a
+ *  cached block of a larger class (within 2x), else what reclaim() finds after flushing. */
 function allocClassBlock(size: usize): usize {
   let k = classOf(size);
   let block = popClass(k);
-  return block ? block : allocFromLists(classCapacity(k));
+  if (block) return block;
+  if (!tail && !initHeap()) return 0;
+  let capacity = classCapacity(k);
+  block = takeFit(capacity);
+  if (block) return block;
+  block = popLargerClass(k);
+  return block ? block : reclaim(capacity);
 }
 
 /** Gives back a used block of `size` bytes. */

@@ -83,6 +83,18 @@ export const CLASS_HEADS: usize = memory.data(<i32>CLASS_HEADS_BYTES, 16);
   store<u32>(head, <u32>block);
 }
 
+/** A cached block of the smallest class above `k` that has one, up to twice class k's capacity
+ *  (8 classes up), or 0: when neither the class nor TLSF can serve a request, a larger cached
+ *  block serves it whole rather than flushing every list into TLSF. */
+export function popLargerClass(k: u32): usize {
+  let last = min(k + 8, CLASSES - 1);
+  for (let j = k + 1; j <= last; j++) { // rare (TLSF had no fit): a scan of 8 heads, no map to keep
+    let block = popClass(j);
+    if (block) return block;
+  }
+  return 0;
+}
+
 /** First cached block of class `k` (for validate()); the next is at +8. */
 // @ts-ignore: decorator
 @inline export function classHead(k: u32): usize { return <usize>load<u32>(HEAD_AT(k)); }
