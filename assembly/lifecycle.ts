@@ -23,8 +23,8 @@ import { allocBlock, blockSizeFor, freeBlock, freeDeadBlock } from "./blocks";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
 import { freeCount, growTable, nextOrder, slotReady } from "./handles";
 import {
-  COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETINFO, SETMARK, SETOBJECT, SIZE, MAX_SLACK,
-  REFS_MASK, TAGS_MASK,
+  COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETCOUNT, SETINFO, SETMARK, SETOBJECT, SIZE, MAX_SLACK,
+  REFS_MASK, SLACK_SHIFT, TAGS_MASK,
 } from "./layout";
 import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
 import { drain, enqueue, makeRoom, maxBlocks, maxBytes, poison, queuedBlocks, queuedBytes } from "./quarantine";
@@ -83,9 +83,12 @@ function allocAfterReclaim(size: usize): usize {
 /** A new object of `size` bytes holding one reference, or 0 when memory is exhausted. */
 // @ts-ignore: decorator
 @inline export function newObject(size: u32, site: u32): usize {
-  let block = allocOrReclaim(blockSizeFor(<usize>size, HEADER));
+  let blockSize = blockSizeFor(<usize>size, HEADER);
+  let block = allocOrReclaim(blockSize);
   if (!block) return 0;
-  SETOBJECT(block, <usize>size, 1); // the block may be larger than asked (a size class)
+  // A quick-list block has exactly the size asked (slack < 16); a larger one may be a size class's.
+  if (blockSize <= QUICK_MAX) SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  else SETOBJECT(block, <usize>size, 1);
   if (CHECKED) {
     store<u32>(block, nextOrder(), 8);
     store<u32>(block, site, 12);
