@@ -1,4 +1,8 @@
-// === The block allocator: quick lists in front of TLSF, and the growth policy ===
+// === The block allocator: quick lists and size classes in front of TLSF, and the growth policy ===
+//
+// Medium blocks (QUICK_MAX < size <= CLASS_MAX) are rounded up to a size class and cached on
+// its list when freed (size-classes.ts), the same way: no coalescing while cached, flushed into
+// TLSF before memory grows.
 //
 // Small blocks (whole size <= QUICK_MAX) are cached on exact-size LIFO lists when freed and
 // handed out again in O(1) with two loads and a store. The cached blocks stay "used" in TLSF's
@@ -14,8 +18,9 @@
 //
 // QUICK_HEADS[size / 16] is the head of the list for blocks of `size` bytes.
 
-import { CHECKED, HEADER, QUICK_MAX, SHARED } from "./config";
+import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED } from "./config";
 import { DEAD, FREE, INFO, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
+import { CLASS_MIN, classCapacity, classOf, flushClassLists, popClass, popLargerClass, pushClass } from "./size-classes";
 import { flushThreadCache } from "./thread-cache";
 import { freeBlockToLists, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
@@ -32,7 +37,8 @@ export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
   return (size + header + 15) & ~15;
 }
 
-/** A used block of exactly `size` bytes (multiple of 16), or 0 when memory is exhausted. */
+/** A used block of at least `size` bytes (multiple of 16), or 0 when memory is exhausted:
+ *  exactly `size` up to QUICK_MAX, its class's capacity (or more) up to CLASS_MAX (SIZE() tells). */
 // @ts-ignore: decorator
 @inline export function allocBlock(size: usize): usize {
   if (size <= QUICK_MAX) {
@@ -42,8 +48,23 @@ export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
       store<u32>(head, load<u32>(block, 8));
       return block;
     }
+    return allocFromLists(size);
   }
-  return allocFromLists(size);
+  return size <= CLASS_MAX ? allocClassBlock(size) : allocFromLists(size);
+}
+
+/** A block of `size`'s class: cached, else carved from TLSF at the class's capacity, else a
+ *  cached block of a larger class (within 2x), else what reclaim() finds after flushing. */
+function allocClassBlock(size: usize): usize {
+  let k = classOf(size);
+  let block = popClass(k);
+  if (block) return block;
+  if (!tail && !initHeap()) return 0;
+  let capacity = classCapacity(k);
+  block = takeFit(capacity);
+  if (block) return block;
+  block = popLargerClass(k);
+  return block ? block : reclaim(capacity);
 }
 
 /** Gives back a used block of `size` bytes. */
@@ -54,6 +75,8 @@ export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
     store<u32>(block, 0, 4);
     store<u32>(block, load<u32>(head), 8);
     store<u32>(head, block);
+  } else if (size - CLASS_MIN <= CLASS_MAX - CLASS_MIN) {
+    pushClass(block, size);
   } else {
     freeBlockToLists(block);
   }
@@ -73,6 +96,7 @@ function allocFromLists(size: usize): usize {
  *  up to CACHE_MAX_BYTES over the heap's need (thread-cache.ts), and never makes an allocation
  *  fail. */
 function reclaim(size: usize): usize {
+  flushClassLists();
   flushQuickLists();
   let block = takeFit(size);
   if (block) return block;
@@ -108,7 +132,7 @@ export function freeInternal(block: usize): void {
   freeBlock(block, SIZE(block));
 }
 
-/** Returns every cached block to TLSF, where it coalesces with its neighbours. */
+/** Returns every quick-list block to TLSF, where it coalesces with its neighbours. */
 export function flushQuickLists(): void {
   for (let c: usize = 1; c < QUICK_CLASSES; c++) {
     let head = QUICK_HEADS + (c << 2);

@@ -72,6 +72,11 @@
 // @ts-ignore: decorator
 @inline export const QUICK_MAX: usize = 1024;
 
+// Largest whole block handled by the size classes (size-classes.ts: 12.5% classes, no coalescing
+// while cached); blocks from QUICK_MAX to here are rounded up to their class. Larger: TLSF.
+// @ts-ignore: decorator
+@inline export const CLASS_MAX: usize = 16384;
+
 // Freed handle-table slots wait in a FIFO this long before reuse (checked build), so a
 // double put soon after the first put still finds the put site in the slot.
 // @ts-ignore: decorator

@@ -19,8 +19,10 @@
 // P: PAIRED, the object has entries in pairs.ts (weak count, "ignored" mark).
 // D: DEAD, the object is gone but its block is held back: poisoned in the quarantine (checked)
 //    and/or kept for weak handles, which must never see another object in its place.
-// slack = block size - HEADER - object size (0..63), so size() is exact in both builds and a
-// resize within 63 bytes of the block's capacity changes only the count word.
+// slack = block size - HEADER - object size (0..62), so size() is exact in both builds and a
+// resize within 62 bytes of the block's capacity changes only the count word. Slack 63 (BIG_SLACK)
+// means more than that (a size-class block, size-classes.ts): the object's size is then in the
+// block's last word, past the object's end.
 //
 // ╒════════════ Block header, checked build (HEADER = 24) ════════════╕
 // +0  info      as above
@@ -64,10 +66,12 @@ import { CHECKED, HEADER } from "./config";
 // @ts-ignore: decorator
 @inline export const SLACK_SHIFT: u32 = 26;
 // @ts-ignore: decorator
-@inline export const MAX_SLACK: usize = 63;
+@inline export const MAX_SLACK: usize = 62;
+// @ts-ignore: decorator
+@inline export const BIG_SLACK: u32 = 63;
 
-/** The count word of the allocator's own blocks: 63 bytes of slack and no reference, which is
- *  never a live object's (≥ 1 reference) nor a cached block's (0). */
+/** The count word of the allocator's own blocks: BIG_SLACK and no reference, which is never a
+ *  live object's (≥ 1 reference) nor a cached block's (0). */
 // @ts-ignore: decorator
 @inline export const INTERNAL_COUNT: u32 = 0xFC000000;
 /** The references field of a raw block (pointers.ts: malloc/free), owned by its pointer, not by
@@ -101,7 +105,20 @@ import { CHECKED, HEADER } from "./config";
 @inline export function REFS(block: usize): u32 { return load<u32>(block, 4) & REFS_MASK; }
 // @ts-ignore: decorator
 @inline export function OBJECT_SIZE(block: usize): usize {
-  return SIZE(block) - HEADER - <usize>(load<u32>(block, 4) >>> SLACK_SHIFT);
+  let slack = load<u32>(block, 4) >>> SLACK_SHIFT;
+  return slack == BIG_SLACK ? <usize>load<u32>(block + SIZE(block) - 4) : SIZE(block) - HEADER - <usize>slack;
+}
+/** Writes the count word of an object of `size` bytes with `refs` references into `block` (any
+ *  size of block that holds it): the slack, or BIG_SLACK and the size in the block's last word. */
+// @ts-ignore: decorator
+@inline export function SETOBJECT(block: usize, size: usize, refs: u32): void {
+  let blockSize = SIZE(block);
+  let slack = blockSize - HEADER - size;
+  if (slack > MAX_SLACK) {
+    store<u32>(block + blockSize - 4, <u32>size);
+    slack = <usize>BIG_SLACK;
+  }
+  SETCOUNT(block, (<u32>slack << SLACK_SHIFT) | refs);
 }
 // @ts-ignore: decorator
 @inline export function ORDER(block: usize): u32 { return CHECKED ? load<u32>(block, 8) : 0; }

@@ -14,6 +14,7 @@ import { ERROR_RECORD, ErrorRecord } from "./errors";
 import { RETIRED_SLOTS, RETIRED_SLOTS_BYTES } from "./handles";
 import { SHARED } from "./config";
 import { isThreadState } from "./threads";
+import { CLASS_HEADS, CLASS_HEADS_BYTES } from "./size-classes";
 import { HEADS, HEADS_BYTES, SL_MAPS, SL_MAPS_BYTES } from "./tlsf";
 import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
 
@@ -29,7 +30,7 @@ export function isAllocatorState(p: usize): bool {
   return within(p, ERROR_RECORD, offsetof<ErrorRecord>()) || within(p, WALK_RECORD, WALK_RECORD_SIZE) ||
     within(p, STATS_RECORD, offsetof<HeapStats>()) || within(p, SL_MAPS, SL_MAPS_BYTES) ||
     within(p, HEADS, HEADS_BYTES) || within(p, QUICK_HEADS, QUICK_HEADS_BYTES) ||
-    within(p, QUICK_TAILS, QUICK_HEADS_BYTES) ||
+    within(p, QUICK_TAILS, QUICK_HEADS_BYTES) || within(p, CLASS_HEADS, CLASS_HEADS_BYTES) ||
     within(p, RETIRED_SLOTS, RETIRED_SLOTS_BYTES);
 }
 

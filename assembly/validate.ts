@@ -6,6 +6,7 @@
 // a quarantined block whose poison changed traps with WRITE_AFTER_FREE.
 
 import { CHECKED, HEADER, QUICK_MAX, SHARED } from "./config";
+import { CLASS_MIN, CLASSES, classCapacity, classHead, floorClass } from "./size-classes";
 import { corrupt } from "./errors";
 import { QUICK_HEADS, QUICK_HEADS_BYTES, QUICK_TAILS } from "./blocks";
 import {
@@ -109,10 +110,21 @@ export function validate(): void {
       if (++cached > cachedBlocks) corrupt("rcalloc validate: quick lists hold more blocks than the heap (cycle?)", b);
     }
   }
+  // Every cached medium block sits in the list of the largest class it holds.
+  for (let k: u32 = 0; k < CLASSES; k++) {
+    for (let b = classHead(k); b; b = load<u32>(b, 8)) {
+      if (b < heapStart || b >= tail || ((b + 8) & 15)) corrupt("rcalloc validate: class list points outside the heap", b);
+      if ((INFO(b) & FREE) || COUNT(b) != 0) corrupt("rcalloc validate: class list holds a block that is not cached", b);
+      if (SIZE(b) < CLASS_MIN || floorClass(SIZE(b)) != k || SIZE(b) < classCapacity(k)) {
+        corrupt("rcalloc validate: cached block in the wrong class list", b);
+      }
+      if (++cached > cachedBlocks) corrupt("rcalloc validate: class lists hold more blocks than the heap (cycle?)", b);
+    }
+  }
   if (SHARED) {
     if (!CHECKED) cached += validateThreadCaches(heapStart, tail); // shared unchecked: thread-cache.ts
   }
-  if (cached != cachedBlocks) corrupt("rcalloc validate: a cached block is missing from the quick lists", cached);
+  if (cached != cachedBlocks) corrupt("rcalloc validate: a cached block is missing from the quick and class lists", cached);
 
   if (CHECKED) validateQuarantine(deadQueued);
   validatePairs();

@@ -28,9 +28,11 @@ describe("unchecked build", () => {
     expect(code).not.toMatch(/abort|unreachable/);
   });
 
-  it("alloc's fast path is inline; growth and traps are calls to shared functions", () => {
+  it("alloc's fast path is inline; growth, medium sizes and traps are calls to shared functions", () => {
     const calls = new Set(body(text, "alloc").match(/\bcall \S+/g) ?? []);
-    expect(calls).toEqual(new Set(["call $assembly/blocks/allocFromLists", "call $~lib/builtins/abort"]));
+    expect(calls).toEqual(new Set([
+      "call $assembly/blocks/allocFromLists", "call $assembly/blocks/allocClassBlock", "call $~lib/builtins/abort",
+    ]));
   });
 
   // The checked build's table functions that stay out of line (resolve/issue/release are inlined,

@@ -56,8 +56,9 @@ describe.each(BUILDS)("$name build", ({ checked }) => {
 
   it("reuses freed memory instead of growing", async () => {
     const heap = await heapOf(checked);
-    // warm up past the checked build's quarantine (256 blocks), which holds freed blocks back
-    for (let round = 0; round < 50; round++) {
+    // warm up past the checked build's quarantine (256 blocks), which holds freed blocks back,
+    // until the size classes' lists hold the steady state (one late growth by an eighth, ~round 200)
+    for (let round = 0; round < 300; round++) {
       const warm = Array.from({ length: 64 }, (_, i) => heap.alloc(100 + ((i + round) % 64) * 100));
       warm.forEach((h) => heap.put(h));
     }

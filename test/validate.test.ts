@@ -53,7 +53,7 @@ const CASES: Case[] = [
     corruption: "a free block whose list link points outside the heap",
     corrupt: ({ heap, hs, words, block }) => {
       const free = block(hs[1]);
-      heap.put(hs[1]); // 5000 bytes: goes to the TLSF lists, between two used blocks
+      heap.put(hs[1]); // 20000 bytes (above the size classes): goes to the TLSF lists, between two used blocks
       heap.validate();
       words()[(free + 8) >> 2] = 0x7ffffff8;
       return 0x7ffffff8; // validate() names the bad link it followed
@@ -71,6 +71,40 @@ const CASES: Case[] = [
     invariant: /quick list holds a block that is not cached/,
   },
   {
+    corruption: "a freed medium block handed back twice (what an unchecked double put does)",
+    corrupt: ({ heap, hs, words, block }) => {
+      const b = block(hs[3]);
+      heap.put(hs[3]); // 5000 bytes: cached on its size class's list
+      words()[(b + 4) >> 2] = 1;
+      return b;
+    },
+    invariant: /class list holds a block that is not cached/,
+  },
+  {
+    corruption: "a cached medium block whose list link points outside the heap",
+    corrupt: ({ heap, hs, words, block }) => {
+      const b = block(hs[3]);
+      heap.put(hs[3]);
+      words()[(b + 8) >> 2] = 0x7ffffff8;
+      return 0x7ffffff8;
+    },
+    invariant: /class list points outside the heap/,
+  },
+  {
+    corruption: "a cached medium block whose size no longer fits its class",
+    corrupt: ({ heap, hs, words, block }) => {
+      const b = block(hs[3]);
+      heap.put(hs[3]); // 5000 bytes rounded up to the 5120-byte class
+      const w = words();
+      const next = b + (w[b >> 2] & ~15); // keep the heap tiled: the right neighbour starts earlier
+      w[b >> 2] = (w[b >> 2] & 15) | 4608; // now the 4608-byte class, but listed under 5120
+      w[(b + 4608) >> 2] = ((next - b - 4608) & ~15) | 0; // a 512-byte used block in between...
+      w[(b + 4608 + 4) >> 2] = 0xFC000000; // ...that is internal: validate() reports the list first
+      return b;
+    },
+    invariant: /cached block in the wrong class list/,
+  },
+  {
     corruption: "an object count that differs from its live handles",
     corrupt: ({ hs, words, block }) => (words()[(block(hs[2]) + 4) >> 2] += 1, block(hs[2])),
     invariant: /reference count differs from its live handles/,
@@ -81,7 +115,7 @@ const CASES: Case[] = [
 async function setup(checked: boolean, options = {}): Promise<Setup> {
   // no quarantine: freed blocks go straight back to the free and quick lists
   const heap = await heapOf(checked, { quarantine: false, ...options });
-  const hs = [heap.alloc(100), heap.alloc(5000), heap.alloc(100)];
+  const hs = [heap.alloc(100), heap.alloc(20000), heap.alloc(100), heap.alloc(5000), heap.alloc(100)];
   const words = () => new Uint32Array(heap.memory.buffer);
   const block = (h: number) => heap.ptr(h) - HEADER[checked ? "checked" : "unchecked"];
   heap.validate();
