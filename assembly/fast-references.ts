@@ -1,0 +1,104 @@
+// === Lock-free get and put (shared checked build) ===
+//
+// get, and put of all but the last reference, run without the heap lock (shared.ts calls them
+// first; they return 0 / false for anything unusual, and the locked path of references.ts runs
+// instead, which also raises every error with the usual record). Each is one pass of
+// thread-slots.ts (so a walk's safe point keeps them out) and works on:
+//   - the slot of `h`, through the published directory: PINNED for the few instructions the
+//     operation takes, by one atomic step on its state word (live | generation → | PINNED).
+//     Of two racing puts (or a put and a get, a move, ...) of one handle exactly one pins it;
+//     the other waits while it is pinned, then finds it ended and takes the locked path, which
+//     raises DOUBLE_PUT (or USE_AFTER_PUT) naming both sites: the winner wrote its end site
+//     before it let go.
+//   - the object's count word, with atomic steps: a get adds one while its slot is pinned, so the
+//     count never falls below the live slots; a put takes one off unless it is the last, whose
+//     put (and the object's death) stays locked.
+// Why a racing get can never resurrect an object or touch a reused block: it reads the block
+// address only from a slot it pinned while live, and a live slot is counted in the object's
+// references, so the object cannot reach its last put (let alone be freed and its block reused)
+// until the get lets go. A get that loses to the final put fails to pin, and the locked path
+// calls it USE_AFTER_PUT. No epoch is needed; the pin is the guard.
+//   - a slot from this thread's pool (slot-pools.ts) for the new handle, and the put's slot back
+//     to it; the order counter (thread-slots.ts) for the new reference's order.
+
+import { siteOr } from "./host-sites";
+import {
+  GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, PINNED, FRESH, SLOT_IN, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, TAG_SHIFT,
+} from "./handles";
+import { REFS_MASK, SETPUTSITE } from "./layout";
+import { givePooled, poolReady, takePooled } from "./slot-pools";
+import { enterPass, leavePass, ownRecord, publishedDirectory, takeOrder } from "./thread-slots";
+import { publishedTableLength, publishedTag } from "./threads";
+
+/** The slot of `h` pinned (inside a pass), or 0 when `h` is not a live strong handle of this
+ *  heap (the locked path says what it is). Waits while another thread holds the pin. */
+// @ts-ignore: decorator
+@inline function pin(h: u32, dir: usize): usize {
+  let index = h & INDEX_MASK;
+  if ((h >>> TAG_SHIFT) != publishedTag() || index >= publishedTableLength()) return 0;
+  let slot = SLOT_IN(dir, index);
+  let live = LIVE | ((h >>> GEN_SHIFT) & GEN_MASK);
+  while (true) {
+    let state = atomic.cmpxchg<u32>(slot + 4, live, live | PINNED);
+    if (state == live) return slot;
+    if (state != (live | PINNED)) return 0;
+  }
+  return 0;
+}
+
+/** get without the lock: the new handle, or 0 (take the locked path). */
+export function getFast(h: u32, site: u32): u32 {
+  let pool = ownRecord();
+  if (!pool || !poolReady(pool)) return 0;
+  if (!enterPass()) return 0;
+  let dir = publishedDirectory();
+  let slot = dir ? pin(h, dir) : 0;
+  if (!slot) { leavePass(); return 0; }
+  let block = SLOT_OBJECT(slot);
+  atomic.add<u32>(block + 4, 1); // while `slot` is pinned: the object is live, counted by it
+  let index = takePooled(pool, dir);
+  let issued = SLOT_IN(dir, index);
+  let state = SLOT_STATE(issued);
+  let gen = state & FRESH ? 0 : (state & GEN_MASK) + 1;
+  store<u32>(issued, <u32>block);
+  store<u32>(issued, siteOr(site), 8);
+  store<u32>(issued, takeOrder(), 12);
+  store<u32>(issued, 0, 16);
+  atomic.store<u32>(issued + 4, LIVE | gen);
+  atomic.store<u32>(slot + 4, LIVE | ((h >>> GEN_SHIFT) & GEN_MASK)); // lets go of the pin
+  leavePass();
+  return (h & ~((GEN_MASK << GEN_SHIFT) | INDEX_MASK)) | (gen << GEN_SHIFT) | index;
+}
+
+/** put without the lock; false: take the locked path (the last reference, an owned or weak
+ *  handle, an error, a slot that retires now, a safe point). */
+export function putFast(h: u32, site: u32): bool {
+  let gen = (h >>> GEN_SHIFT) & GEN_MASK;
+  if (gen == GEN_MASK) return false; // the slot retires: its chunk's count is the lock's
+  let pool = ownRecord();
+  if (!pool) return false;
+  if (!enterPass()) return false;
+  let dir = publishedDirectory();
+  let slot = dir ? pin(h, dir) : 0;
+  if (!slot) { leavePass(); return false; }
+  let block = SLOT_OBJECT(slot);
+  let word = block + 4;
+  if (!SLOT_OWNER(slot)) {
+    site = siteOr(site);
+    SETPUTSITE(block, site); // before the count: once it is down, another put may end the object
+    while (true) {
+      let count = atomic.load<u32>(word);
+      if ((count & REFS_MASK) <= 1) break; // the last reference: its death is locked
+      if (atomic.cmpxchg<u32>(word, count, count - 1) == count) {
+        store<u32>(slot, site, 20);
+        givePooled(pool, slot, h & INDEX_MASK);
+        atomic.store<u32>(slot + 4, gen); // ended: lets go of the pin
+        leavePass();
+        return true;
+      }
+    }
+  }
+  atomic.store<u32>(slot + 4, LIVE | gen);
+  leavePass();
+  return false;
+}
