@@ -23,7 +23,7 @@
 
 import { siteOr } from "./host-sites";
 import {
-  GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, PINNED, FRESH, SLOT_IN, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, TAG_SHIFT,
+  CHUNK_BITS, CHUNK_SLOTS, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, PINNED, FRESH, SLOT_IN, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, TAG_SHIFT,
 } from "./handles";
 import { REFS_MASK, SETPUTSITE } from "./layout";
 import { givePooled, poolReady, takePooled } from "./slot-pools";
@@ -46,6 +46,26 @@ import { publishedTableLength, publishedTag } from "./threads";
   return 0;
 }
 
+/** True when `h` looks like the last reference to its object (or no live one): its put takes
+ *  the locked path at once, without the two atomic stores of a pass. A guess, read outside a
+ *  pass (putFast checks again once pinned): the directory may be an old one and freed, the block
+ *  dead, so every address is checked against the memory's size before it is read (memory never
+ *  shrinks); a wrong guess only sends the put the locked way. */
+// @ts-ignore: decorator
+@inline function looksLast(h: u32): bool {
+  let dir = publishedDirectory();
+  let index = h & INDEX_MASK;
+  if (!dir || index >= publishedTableLength()) return true;
+  let end = <usize>memory.size() << 16;
+  let chunk = dir + (<usize>(index >> CHUNK_BITS) << 2);
+  if (chunk + 4 > end) return true;
+  // plain loads: a garbage address may be misaligned, where an atomic load would trap
+  let slot = <usize>load<u32>(chunk) + (<usize>(index & (CHUNK_SLOTS - 1)) << 5);
+  if (slot + 8 > end || !(load<u32>(slot, 4) & LIVE)) return true;
+  let block = <usize>load<u32>(slot);
+  return block + 8 > end || (load<u32>(block, 4) & REFS_MASK) <= 1;
+}
+
 /** get without the lock: the new handle, or 0 (take the locked path). */
 export function getFast(h: u32, site: u32): u32 {
   let pool = ownRecord();
@@ -64,8 +84,10 @@ export function getFast(h: u32, site: u32): u32 {
   store<u32>(issued, siteOr(site), 8);
   store<u32>(issued, takeOrder(), 12);
   store<u32>(issued, 0, 16);
-  atomic.store<u32>(issued + 4, LIVE | gen);
-  atomic.store<u32>(slot + 4, LIVE | ((h >>> GEN_SHIFT) & GEN_MASK)); // lets go of the pin
+  // Plain stores: the new handle reaches no other thread before leavePass's atomic store, and a
+  // thread waiting on the pin sees it let go no later than that either.
+  store<u32>(issued, LIVE | gen, 4);
+  store<u32>(slot, LIVE | ((h >>> GEN_SHIFT) & GEN_MASK), 4); // lets go of the pin
   leavePass();
   return (h & ~((GEN_MASK << GEN_SHIFT) | INDEX_MASK)) | (gen << GEN_SHIFT) | index;
 }
@@ -76,7 +98,7 @@ export function putFast(h: u32, site: u32): bool {
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
   if (gen == GEN_MASK) return false; // the slot retires: its chunk's count is the lock's
   let pool = ownRecord();
-  if (!pool) return false;
+  if (!pool || looksLast(h)) return false;
   if (!enterPass()) return false;
   let dir = publishedDirectory();
   let slot = dir ? pin(h, dir) : 0;

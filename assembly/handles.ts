@@ -62,7 +62,7 @@ import {
   MSG_FOREIGN_HANDLE, MSG_FORGED_HANDLE, MSG_HANDLE_ZERO, MSG_NOT_WEAK, MSG_TAG_IN_USE, MSG_USE_AFTER_MOVE,
   MSG_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE, MSG_WEAK_HANDLE,
 } from "./errors";
-import { awaitReaders, lastOrder, pooledSlots, publishDirectory, takeOrder } from "./thread-slots";
+import { awaitReaders, lastOrder, pooledSlots, publishDirectory, takeOrder, takeOrders } from "./thread-slots";
 
 // @ts-ignore: decorator
 @inline export const INDEX_BITS: u32 = 24;
@@ -115,6 +115,13 @@ import { awaitReaders, lastOrder, pooledSlots, publishDirectory, takeOrder } fro
 export let sequence: u32 = 0;
 // @ts-ignore: decorator
 @inline export function nextOrder(): u32 { return SHARED && CHECKED ? takeOrder() : ++sequence; }
+/** The first of `n` consecutive orders (shared: one atomic step for an object and its first reference). */
+// @ts-ignore: decorator
+@inline export function nextOrders(n: u32): u32 {
+  if (SHARED && CHECKED) return takeOrders(n);
+  sequence += n;
+  return sequence - n + 1;
+}
 // @ts-ignore: decorator
 @inline export function currentOrder(): u32 { return SHARED && CHECKED ? lastOrder() : sequence; }
 

@@ -98,8 +98,10 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
   site = siteOr(site);
   checkSize(0, 0, size);
   if (CHECKED) reserveSlot();
-  let block = newObject(size, site);
+  let block = newObject(size, site, SHARED && CHECKED ? 2 : 1);
   if (!block) failure(0).with(size).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
+  // shared checked: the reference's order is the one newObject took after the object's
+  if (SHARED && CHECKED) return issue(block, site, 0, 0, load<u32>(block, 8) + 1);
   return handleFor(block, site, 0, 0);
 }
 

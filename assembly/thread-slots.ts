@@ -131,6 +131,9 @@ export function admitReaders(): void {
 
 // @ts-ignore: decorator
 @inline export function takeOrder(): u32 { return atomic.add<u32>(THREAD_SLOTS + ORDER, 1) + 1; }
+/** The first of `n` consecutive orders, taken in one atomic step. */
+// @ts-ignore: decorator
+@inline export function takeOrders(n: u32): u32 { return atomic.add<u32>(THREAD_SLOTS + ORDER, n) + 1; }
 // @ts-ignore: decorator
 @inline export function lastOrder(): u32 { return atomic.load<u32>(THREAD_SLOTS + ORDER); }
 
