@@ -16,7 +16,7 @@
 
 import { CHECKED, HEADER, QUICK_MAX, SHARED } from "./config";
 import { DEAD, FREE, INFO, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
-import { flushThreadCache } from "./thread-cache";
+import { flushThreadCache, pushCached } from "./thread-cache";
 import { freeBlockToLists, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
@@ -65,11 +65,11 @@ function allocFromLists(size: usize): usize {
   return block ? block : reclaim(size);
 }
 
-/** A block of `size` after giving back the quick lists (and, in the shared unchecked build, this
+/** A block of `size` after giving back the quick lists (and, in the shared builds, this
  *  thread's cache: the lock is held and only this thread touches it), then growing memory. The
  *  caches never make an allocation fail. */
 function reclaim(size: usize): usize {
-  if (SHARED && !CHECKED) flushThreadCache();
+  if (SHARED) flushThreadCache();
   flushQuickLists();
   let block = takeFit(size);
   if (block) return block;
@@ -94,7 +94,11 @@ export function freeInternal(block: usize): void {
 // @ts-ignore: decorator
 @inline export function freeDeadBlock(block: usize): void {
   SETINFO(block, INFO(block) & ~(PAIRED | DEAD));
-  freeBlock(block, SIZE(block));
+  let size = SIZE(block);
+  // Shared checked: to the cache of the thread that evicts it (the lock is held), whose
+  // lock-free allocs take it (fast-references.ts); the shared lists when the cache is full.
+  if (SHARED && CHECKED && size <= QUICK_MAX && pushCached(block, size)) return;
+  freeBlock(block, size);
 }
 
 /** Returns every cached block to TLSF, where it coalesces with its neighbours. */

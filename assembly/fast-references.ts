@@ -1,6 +1,6 @@
-// === Lock-free get and put (shared checked build) ===
+// === Lock-free alloc, get and put (shared checked build) ===
 //
-// get, and put of all but the last reference, run without the heap lock (shared.ts calls them
+// alloc of a small object, get, and put of all but the last reference, run without the heap lock (shared.ts calls them
 // first; they return 0 / false for anything unusual, and the locked path of references.ts runs
 // instead, which also raises every error with the usual record). Each is one pass of
 // thread-slots.ts (so a walk's safe point keeps them out) and works on:
@@ -25,9 +25,12 @@ import { siteOr } from "./host-sites";
 import {
   CHUNK_BITS, CHUNK_SLOTS, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, PINNED, FRESH, SLOT_IN, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, TAG_SHIFT,
 } from "./handles";
-import { REFS_MASK, SETPUTSITE } from "./layout";
+import { blockSizeFor } from "./blocks";
+import { HEADER, QUICK_MAX } from "./config";
+import { REFS_MASK, SETCOUNT, SETPUTSITE, SLACK_SHIFT } from "./layout";
+import { popCached } from "./thread-cache";
 import { givePooled, poolReady, takePooled } from "./slot-pools";
-import { enterPass, leavePass, ownRecord, publishedDirectory, takeOrder } from "./thread-slots";
+import { enterPass, leavePass, ownRecord, publishedDirectory, takeOrder, takeOrders } from "./thread-slots";
 import { publishedTableLength, publishedTag } from "./threads";
 
 /** The slot of `h` pinned (inside a pass), or 0 when `h` is not a live strong handle of this
@@ -76,20 +79,52 @@ export function getFast(h: u32, site: u32): u32 {
   if (!slot) { leavePass(); return 0; }
   let block = SLOT_OBJECT(slot);
   atomic.add<u32>(block + 4, 1); // while `slot` is pinned: the object is live, counted by it
-  let index = takePooled(pool, dir);
-  let issued = SLOT_IN(dir, index);
-  let state = SLOT_STATE(issued);
-  let gen = state & FRESH ? 0 : (state & GEN_MASK) + 1;
-  store<u32>(issued, <u32>block);
-  store<u32>(issued, siteOr(site), 8);
-  store<u32>(issued, takeOrder(), 12);
-  store<u32>(issued, 0, 16);
-  // Plain stores: the new handle reaches no other thread before leavePass's atomic store, and a
-  // thread waiting on the pin sees it let go no later than that either.
-  store<u32>(issued, LIVE | gen, 4);
-  store<u32>(slot, LIVE | ((h >>> GEN_SHIFT) & GEN_MASK), 4); // lets go of the pin
+  let handle = issuePooled(pool, dir, block, siteOr(site), takeOrder(), h >>> TAG_SHIFT);
+  // A plain store: a thread waiting on the pin sees it let go no later than leavePass's store.
+  store<u32>(slot, LIVE | ((h >>> GEN_SHIFT) & GEN_MASK), 4);
   leavePass();
-  return (h & ~((GEN_MASK << GEN_SHIFT) | INDEX_MASK)) | (gen << GEN_SHIFT) | index;
+  return handle;
+}
+
+/** A new handle (heap tag `tag`) for `block` from this thread's pool (poolReady must hold).
+ *  Plain stores: the handle reaches no other thread before leavePass's atomic store. */
+// @ts-ignore: decorator
+@inline function issuePooled(pool: usize, dir: usize, block: usize, site: u32, order: u32, tag: u32): u32 {
+  let index = takePooled(pool, dir);
+  let slot = SLOT_IN(dir, index);
+  let state = SLOT_STATE(slot);
+  let gen = state & FRESH ? 0 : (state & GEN_MASK) + 1;
+  store<u32>(slot, <u32>block);
+  store<u32>(slot, site, 8);
+  store<u32>(slot, order, 12);
+  store<u32>(slot, 0, 16);
+  store<u32>(slot, LIVE | gen, 4);
+  return (tag << TAG_SHIFT) | (gen << GEN_SHIFT) | index;
+}
+
+/** alloc without the lock: a small object from this thread's cache of blocks (thread-cache.ts,
+ *  fed by the blocks its quarantine evictions free) and a handle from its slot pool; 0 when it
+ *  has neither (take the locked path). The header as lifecycle.ts newObject writes it. */
+export function allocFast(size: u32, site: u32): u32 {
+  if (size > <u32>(QUICK_MAX - HEADER)) return 0;
+  let pool = ownRecord();
+  let tag = publishedTag();
+  if (!pool || !tag || !poolReady(pool)) return 0;
+  if (!enterPass()) return 0; // the cache too: a walk reads it
+  let dir = publishedDirectory();
+  let blockSize = blockSizeFor(<usize>size, HEADER);
+  let block = dir ? popCached(blockSize) : 0;
+  if (!block) { leavePass(); return 0; }
+  site = siteOr(site);
+  let order = takeOrders(2); // the object's and its first reference's, in one step
+  SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  store<u32>(block, order, 8);
+  store<u32>(block, site, 12);
+  store<u32>(block, 0, 16);
+  store<u32>(block, 0, 20);
+  let handle = issuePooled(pool, dir, block, site, order + 1, tag);
+  leavePass();
+  return handle;
 }
 
 /** put without the lock; false: take the locked path (the last reference, an owned or weak

@@ -19,7 +19,7 @@ import { CHECKED, HEADER, QUICK_MAX } from "./config";
 import * as api from "./index";
 import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, TAGS_MASK } from "./layout";
 import { refUnlocked, unrefUnlocked } from "./references";
-import { getFast, putFast } from "./fast-references";
+import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
 import { dropThreadSlots, ownRecord, useThreadSlots } from "./thread-slots";
 import { dropThreadCache, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
@@ -31,8 +31,8 @@ export { claimSiteRange, threadsAttached } from "./threads";
 
 // Each instance takes a thread number (and with it its error record) when it starts.
 if (!claimThread()) abort("rcalloc: too many threads on one shared heap (at most 64 at once)");
-if (!CHECKED) useThreadCache(number);
-else useThreadSlots(number);
+useThreadCache(number);
+if (CHECKED) useThreadSlots(number);
 
 /** Holds the heap lock until letGoHeap(): other threads' operations wait (a safe point). */
 export function holdHeap(): void { lockHeapExclusive(); }
@@ -45,8 +45,9 @@ export function threadNumber(): u32 { return number; }
 /** This worker is done with the heap: its cached blocks go back to all threads, its thread
  *  number, cache and error record may go to a new one (this instance drops its pointers to them). */
 export function detachThread(): void {
-  if (!CHECKED) { lockHeap(); flushThreadCache(); unlockHeap(); dropThreadCache(); }
-  else { lockHeap(); flushPool(); unlockHeap(); dropThreadSlots(); }
+  lockHeap(); flushThreadCache(); if (CHECKED) flushPool(); unlockHeap();
+  dropThreadCache();
+  if (CHECKED) dropThreadSlots();
   releaseThread();
 }
 
@@ -73,12 +74,23 @@ export function detachThread(): void {
   return !(info & (PAIRED | DEAD)) && size <= QUICK_MAX && pushCached(block, size);
 }
 
-/** Checked: get without the lock (0: take the locked path), refilling this thread's slot pool
- *  under the lock first when it has none ready. */
-function getChecked(h: u32, site: u32): u32 {
+/** Checked: this thread's slot pool has a slot ready, refilled under the lock if need be. */
+// @ts-ignore: decorator
+@inline function slotInPool(): void {
   let pool = ownRecord();
   if (pool && !poolReady(pool)) { lockHeap(); refillPool(); unlockHeap(); }
+}
+
+/** Checked: get without the lock (0: take the locked path). */
+function getChecked(h: u32, site: u32): u32 {
+  slotInPool();
   return getFast(h, site);
+}
+
+/** Checked: alloc without the lock from this thread's cache (0: take the locked path). */
+function allocChecked(size: u32, site: u32): u32 {
+  slotInPool();
+  return allocFast(size, site);
 }
 
 /** Checked: put without the lock (false: take the locked path); a pool whose quarantine
@@ -92,10 +104,12 @@ function putChecked(h: u32, site: u32): bool {
 
 export function alloc(size: u32): u32 {
   if (!CHECKED) { let h = allocCached(size); if (h) return h; }
+  else { let h = allocChecked(size, 0); if (h) return h; }
   lockHeap(); let h = api.alloc(size); unlockHeap(); return h;
 }
 export function allocAt(size: u32, site: u32): u32 {
   if (!CHECKED) { let h = allocCached(size); if (h) return h; }
+  else { let h = allocChecked(size, site); if (h) return h; }
   lockHeap(); let h = api.allocAt(size, site); unlockHeap(); return h;
 }
 // Unchecked: get, and put of all but the last reference, are one atomic step on the count word
@@ -182,9 +196,5 @@ export function retireHeapTag(): void { lockHeap(); api.retireHeapTag(); unlockH
 export function setHeapTag(tag: u32): void { lockHeap(); api.setHeapTag(tag); unlockHeap(); }
 export function setQuarantine(blocks: u32, bytes: u32, poison: u32): void { lockHeap(); api.setQuarantine(blocks, bytes, poison); unlockHeap(); }
 export function flushQuickLists(): void { lockHeap(); api.flushQuickLists(); unlockHeap(); }
-// Unchecked: not while thread caches hold cached blocks, which it would thread onto the shared
-// lists too.
-export function sortQuickLists(): void {
-  if (!CHECKED) return;
-  lockHeap(); api.sortQuickLists(); unlockHeap();
-}
+// Not while thread caches hold cached blocks, which it would thread onto the shared lists too.
+export function sortQuickLists(): void {}

@@ -13,9 +13,9 @@
 // releases the lock, so the other threads carry on.
 //
 // What is per thread (per instance): the error record the host reads after a trap, the thread's
-// number (handed out at instantiation), whether it may block while waiting for the lock, in
-// the unchecked build its cache of small free blocks (thread-cache.ts), in the checked build its
-// pool of free table slots and its reader passes (thread-slots.ts).
+// number (handed out at instantiation), whether it may block while waiting for the lock, its
+// cache of small free blocks (thread-cache.ts), in the checked build its pool of free table
+// slots and its reader passes (thread-slots.ts).
 //
 // Not every operation takes the lock: the unchecked build's get and put and the checked build's
 // get and put (fast-references.ts) run beside the lock's holder, with atomic steps on the words
@@ -149,9 +149,9 @@ export function claimSiteRange(): u32 {
 /** True for a word of the threads' own state (scan.ts and statics.ts leave it out). */
 export function isThreadState(p: usize): bool {
   if (p - SHARED_STATE < SHARED_STATE_BYTES || p - THREAD_RECORDS < THREAD_RECORDS_BYTES) return true;
-  // each build compiles only its own (the other's region is never reserved)
-  if (CHECKED) return p - THREAD_SLOTS < THREAD_SLOTS_BYTES;
-  else return p - THREAD_CACHES < THREAD_CACHES_BYTES;
+  if (p - THREAD_CACHES < THREAD_CACHES_BYTES) return true;
+  if (CHECKED) return p - THREAD_SLOTS < THREAD_SLOTS_BYTES; // only the checked build reserves it
+  return false;
 }
 
 /** The heap tag and table length as last stored by a holder of the lock (lock-free paths). */

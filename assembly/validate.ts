@@ -111,7 +111,7 @@ export function validate(): void {
     }
   }
   if (SHARED) {
-    if (!CHECKED) cached += validateThreadCaches(heapStart, tail); // shared unchecked: thread-cache.ts
+    cached += validateThreadCaches(heapStart, tail); // thread-cache.ts
   }
   if (cached != cachedBlocks) corrupt("rcalloc validate: a cached block is missing from the quick lists", cached);
 
