@@ -235,15 +235,18 @@ function growDirectory(): bool {
   if (directory) {
     memory.copy(to, directory, <usize>directoryChunks << 2);
     memory.copy(to + (<usize>chunks << 2), directory + (<usize>directoryChunks << 2), <usize>directoryChunks << 1);
+    if (!(SHARED && CHECKED)) freeInternal(directory - HEADER);
   }
   let old = directory;
   directory = to;
   directoryChunks = chunks;
   if (SHARED && CHECKED) {
     publishDirectory(to);
-    if (old) awaitReaders(); // lock-free paths that read the old address are done with it
+    if (old) {
+      awaitReaders(); // lock-free paths that read the old address are done with it
+      freeInternal(old - HEADER);
+    }
   }
-  if (old) freeInternal(old - HEADER);
   return true;
 }
 
@@ -253,14 +256,15 @@ function retireChunk(c: u32): void {
     for (let i: usize = 0; i < CHUNK_SLOTS; i++) store<u32>(RETIRED_SLOTS + (i << 5), RETIRED | GEN_MASK, 4);
     retiredSlotsReady = true;
   }
-  let chunk = CHUNK(c);
   if (SHARED && CHECKED) {
+    let chunk = CHUNK(c);
     atomic.store<u32>(directory + (<usize>c << 2), <u32>RETIRED_SLOTS);
     awaitReaders(); // a lock-free path with a stale handle may have read the chunk's address
-  } else {
-    store<u32>(directory + (<usize>c << 2), <u32>RETIRED_SLOTS);
+    freeInternal(chunk - HEADER);
+    return;
   }
-  freeInternal(chunk - HEADER);
+  freeInternal(CHUNK(c) - HEADER);
+  store<u32>(directory + (<usize>c << 2), <u32>RETIRED_SLOTS);
 }
 
 /** Issues a fresh handle for `object` (a block); reserveSlot() must have run. */

@@ -18,7 +18,7 @@
 //   free      the block goes back to blocks.ts (quick list or TLSF) for reuse.
 //   reclaim   memory ran out: give back every held block (drain), then try once more.
 
-import { CHECKED, HEADER } from "./config";
+import { CHECKED, HEADER, SHARED } from "./config";
 import { allocBlock, blockSizeFor, freeBlock, freeDeadBlock } from "./blocks";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
 import { freeCount, growTable, nextOrder, nextOrders, slotReady } from "./handles";
@@ -80,17 +80,17 @@ function allocAfterReclaim(size: usize): usize {
 // @ts-ignore: decorator
 @inline export const MAX_OBJECT: u32 = <u32>((<usize>1 << 31) - 16 - HEADER);
 
-/** A new object of `size` bytes holding one reference, or 0 when memory is exhausted. `orders`:
- *  how many orders to take (checked), the object's first: the shared build's alloc takes its
- *  reference's too, in the same atomic step (references.ts allocate). */
+/** A new object of `size` bytes holding one reference, or 0 when memory is exhausted. The shared
+ *  checked build takes two orders in one atomic step, the second for the object's first
+ *  reference (references.ts allocate; a raw block leaves it unused). */
 // @ts-ignore: decorator
-@inline export function newObject(size: u32, site: u32, orders: u32 = 1): usize {
+@inline export function newObject(size: u32, site: u32): usize {
   let blockSize = blockSizeFor(<usize>size, HEADER);
   let block = allocOrReclaim(blockSize);
   if (!block) return 0;
   SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
   if (CHECKED) {
-    store<u32>(block, orders == 1 ? nextOrder() : nextOrders(orders), 8);
+    store<u32>(block, SHARED ? nextOrders(2) : nextOrder(), 8);
     store<u32>(block, site, 12);
     store<u32>(block, 0, 16);
     store<u32>(block, 0, 20);

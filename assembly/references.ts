@@ -98,10 +98,14 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
   site = siteOr(site);
   checkSize(0, 0, size);
   if (CHECKED) reserveSlot();
-  let block = newObject(size, site, SHARED && CHECKED ? 2 : 1);
+  if (SHARED && CHECKED) {
+    // the reference's order is the one newObject took after the object's, in one atomic step
+    let object = newObject(size, site);
+    if (!object) failure(0).with(size).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
+    return issue(object, site, 0, 0, load<u32>(object, 8) + 1);
+  }
+  let block = newObject(size, site);
   if (!block) failure(0).with(size).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
-  // shared checked: the reference's order is the one newObject took after the object's
-  if (SHARED && CHECKED) return issue(block, site, 0, 0, load<u32>(block, 8) + 1);
   return handleFor(block, site, 0, 0);
 }
 
