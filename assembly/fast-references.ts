@@ -1,9 +1,9 @@
 // === Lock-free alloc, get and put (shared checked build) ===
 //
-// alloc of a small object, get, and put of all but the last reference, run without the heap lock (shared.ts calls them
-// first; they return 0 / false for anything unusual, and the locked path of references.ts runs
-// instead, which also raises every error with the usual record). Each is one pass of
-// thread-slots.ts (so a walk's safe point keeps them out) and works on:
+// alloc of a small object, get, and put of all but the last reference run without the heap lock
+// (shared.ts calls them first; they return 0 / false for anything unusual, and the locked path
+// of references.ts runs instead, which also raises every error with the usual record). Each is
+// one pass of thread-slots.ts (so a walk's safe point keeps them out) and works on:
 //   - the slot of `h`, through the published directory: PINNED for the few instructions the
 //     operation takes, by one atomic step on its state word (live | generation → | PINNED).
 //     Of two racing puts (or a put and a get, a move, ...) of one handle exactly one pins it;
@@ -23,7 +23,8 @@
 
 import { siteOr } from "./host-sites";
 import {
-  CHUNK_BITS, CHUNK_SLOTS, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, PINNED, FRESH, SLOT_IN, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, TAG_SHIFT,
+  CHUNK_BITS, CHUNK_SLOTS, FRESH, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, PINNED, SLOT_IN, SLOT_OBJECT, SLOT_OWNER,
+  SLOT_STATE, TAG_SHIFT,
 } from "./handles";
 import { blockSizeFor } from "./blocks";
 import { HEADER, QUICK_MAX } from "./config";
