@@ -106,6 +106,16 @@ describe("checked shared heap: lock-free get and put", () => {
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
   });
 
+  test("the final put against a stream of gets of the handle: each get is live with its contents, then use after put", async () => {
+    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "get-hammer", rounds: 200 });
+    expect(r.a.every((o: Outcome) => o.code === "ok")).toBe(true);
+    for (const o of r.b as Outcome[]) {
+      expect(o.cookie).toBe(0xc0ffee); // no get ever reached a freed (poisoned) object
+      expect(["ok", "USE_AFTER_PUT"]).toContain(o.code);
+    }
+    expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+
   test("validate() and report() racing gets and puts: the walk's safe point keeps them out, every walk passes", async () => {
     const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "walk", rounds: 300 });
     expect(r.a.concat(r.b).every((o: Outcome) => o.code === "ok")).toBe(true);

@@ -115,6 +115,22 @@ function race(heap, { kind, rounds, role, control: buffer }) {
         outcome = attempt(() => { got = heap.get(h); });
         control[3] = gotten = got;
       }
+    } else if (kind === "get-hammer") {
+      // The final put against a stream of gets of the same handle (each put back at once): every
+      // get either holds a live object with its cookie, or is a use after put.
+      if (role === 0) outcome = attempt(() => heap.put(h));
+      else {
+        outcome = { code: "ok", gets: 0, cookie: 0xc0ffee };
+        for (let j = 0; j < 256; j++) {
+          let got = 0;
+          const o = attempt(() => { got = heap.get(h); });
+          if (!got) { outcome.code = o.code; break; }
+          const cookie = new DataView(heap.bytes(got).buffer).getUint32(heap.ptr(got), true);
+          if (cookie !== 0xc0ffee) outcome.cookie = cookie;
+          outcome.gets++;
+          heap.put(got);
+        }
+      }
     } else if (kind === "walk") {
       // One thread validates and walks the heap (a safe point) while the other takes and gives
       // back references to the object of `h`: without the heap lock in the checked build.
