@@ -21,7 +21,7 @@
 import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED } from "./config";
 import { DEAD, FREE, INFO, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
 import { CLASS_MIN, classCapacity, classOf, flushClassLists, popClass, popLargerClass, pushClass } from "./size-classes";
-import { flushThreadCache } from "./thread-cache";
+import { flushThreadCache, pushCached } from "./thread-cache";
 import { freeBlockToLists, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
@@ -88,8 +88,8 @@ function allocFromLists(size: usize): usize {
   return block ? block : reclaim(size);
 }
 
-/** A block of `size` after giving back the quick lists, then growing memory. The shared unchecked
- *  build gives back this thread's cache only when memory cannot grow (the lock is held and only
+/** A block of `size` after giving back the quick lists, then growing memory. The shared builds
+ *  give back this thread's cache only when memory cannot grow (the lock is held and only
  *  this thread touches it): flushing it at every growth emptied it each time another thread's
  *  cache held the free memory, and every alloc after that took the lock (8,000-28,000 lock takes
  *  per 1M operations instead of 120, bench/threads.js with 2 workers). So a thread cache may keep
@@ -100,7 +100,7 @@ function reclaim(size: usize): usize {
   flushQuickLists();
   let block = takeFit(size);
   if (block) return block;
-  if (SHARED && !CHECKED) return growMemory(size) ? takeFit(size) : afterFlushingThreadCache(size);
+  if (SHARED) return growMemory(size) ? takeFit(size) : afterFlushingThreadCache(size);
   return growMemory(size) ? takeFit(size) : 0;
 }
 
@@ -129,7 +129,11 @@ export function freeInternal(block: usize): void {
 // @ts-ignore: decorator
 @inline export function freeDeadBlock(block: usize): void {
   SETINFO(block, INFO(block) & ~(PAIRED | DEAD));
-  freeBlock(block, SIZE(block));
+  let size = SIZE(block);
+  // Shared checked: to the cache of the thread that evicts it (the lock is held), whose
+  // lock-free allocs take it (fast-references.ts); the shared lists when the cache is full.
+  if (SHARED && CHECKED && size <= QUICK_MAX && pushCached(block, size)) return;
+  freeBlock(block, size);
 }
 
 /** Returns every quick-list block to TLSF, where it coalesces with its neighbours. */

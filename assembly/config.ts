@@ -25,7 +25,8 @@
 //   asc ... --use RC_SHARED=1    shared-memory build (either flavour; asc --enable threads
 //     --sharedMemory --importMemory): every instance (one per worker) runs on the same memory.
 //     The allocator's state lives in that memory and every exported operation holds one heap
-//     lock (threads.ts); each instance keeps its own error record. The entry file is
+//     lock (threads.ts) but the fast paths of shared.ts (get, put, small allocs: thread caches,
+//     fast-references.ts); each instance keeps its own error record. The entry file is
 //     assembly/shared.ts; without the flag none of this is compiled in. With RC_DEBUG=1 too it is
 //     the shared debug build (build/rcalloc.shared-debug.wasm): the validation runs under the lock.
 //

@@ -22,7 +22,10 @@
 //
 // ╒═════════════════ Slot (32 bytes) ═════════════════╕
 // +0  object   block address of the referenced object (kept after the end, for messages)
-// +4  state    WEAK 13 | MOVED 12 | RESIZED 11 | RETIRED 10 | LIVE 9 | generation (bits 0..3)
+// +4  state    PINNED 15 | FRESH 14 | WEAK 13 | MOVED 12 | RESIZED 11 | RETIRED 10 | LIVE 9 |
+//              generation (bits 0..3). Shared checked build only: FRESH marks a slot handed to a
+//              thread's pool before its first issue (generation 0 next), PINNED a live slot one
+//              thread is taking a reference from or ending (claimSlot, fast-references.ts).
 // +8  site     where the reference was taken
 // +12 order    sequence number of the reference (shared with objects: smaller is older)
 // +16 owner    owner tag of getFor/move (0 = none); the pair (object, owner) names this handle
@@ -52,13 +55,14 @@
 // live slots plus partly retired chunks (and 6 bytes of directory per chunk), not every
 // reference ever taken.
 
-import { DEBUG, HEADER, SLOT_QUARANTINE } from "./config";
+import { CHECKED, DEBUG, HEADER, SHARED, SLOT_QUARANTINE } from "./config";
 import { allocInternal, freeInternal } from "./blocks";
 import {
   check, E_DOUBLE_PUT, E_INVALID_HANDLE, E_USE_AFTER_MOVE, E_USE_AFTER_PUT, failure, MSG_DOUBLE_PUT,
   MSG_FOREIGN_HANDLE, MSG_FORGED_HANDLE, MSG_HANDLE_ZERO, MSG_NOT_WEAK, MSG_TAG_IN_USE, MSG_USE_AFTER_MOVE,
   MSG_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE, MSG_WEAK_HANDLE,
 } from "./errors";
+import { awaitReaders, lastOrder, pooledSlots, publishDirectory, takeOrder, takeOrders } from "./thread-slots";
 
 // @ts-ignore: decorator
 @inline export const INDEX_BITS: u32 = 24;
@@ -83,6 +87,10 @@ import {
 // @ts-ignore: decorator
 @inline export const WEAK: u32 = 1 << 13;
 // @ts-ignore: decorator
+@inline export const FRESH: u32 = 1 << 14;
+// @ts-ignore: decorator
+@inline export const PINNED: u32 = 1 << 15;
+// @ts-ignore: decorator
 @inline const SLOT_SIZE: usize = 32;
 // @ts-ignore: decorator
 @inline const MAX_SLOTS: u32 = INDEX_MASK; // index INDEX_MASK stays unused: "no next" marker
@@ -91,7 +99,7 @@ import {
 // @ts-ignore: decorator
 @inline export const CHUNK_SLOTS: u32 = 1 << CHUNK_BITS;
 // @ts-ignore: decorator
-@inline const NO_SLOT: u32 = INDEX_MASK;
+@inline export const NO_SLOT: u32 = INDEX_MASK;
 
 // Operations, for the message a stale handle gets.
 // @ts-ignore: decorator
@@ -101,10 +109,21 @@ import {
 // @ts-ignore: decorator
 @inline export const STRONG: u32 = 0;
 
-/** Sequence shared by objects (lifecycle.ts) and references: orders the report, oldest first. */
+/** Sequence shared by objects (lifecycle.ts) and references: orders the report, oldest first.
+ *  The shared checked build takes it from one atomic word instead (thread-slots.ts), since
+ *  lock-free gets take orders too; `sequence` then stays 0. */
 export let sequence: u32 = 0;
 // @ts-ignore: decorator
-@inline export function nextOrder(): u32 { return ++sequence; }
+@inline export function nextOrder(): u32 { return SHARED && CHECKED ? takeOrder() : ++sequence; }
+/** The first of `n` consecutive orders (shared: one atomic step for an object and its first reference). */
+// @ts-ignore: decorator
+@inline export function nextOrders(n: u32): u32 {
+  if (SHARED && CHECKED) return takeOrders(n);
+  sequence += n;
+  return sequence - n + 1;
+}
+// @ts-ignore: decorator
+@inline export function currentOrder(): u32 { return SHARED && CHECKED ? lastOrder() : sequence; }
 
 export let heapTag: u32 = 1;
 export let directory: usize = 0; // payload of the directory block (0 until the first chunk)
@@ -125,13 +144,20 @@ export let retiredCount: u32 = 0;
 
 /** Live references: every issued slot is live, waiting in the FIFO or retired. */
 // @ts-ignore: decorator
-@inline export function liveCount(): u32 { return tableLength - freeCount - retiredCount; }
+@inline export function liveCount(): u32 {
+  return tableLength - freeCount - retiredCount - (SHARED && CHECKED ? pooledSlots() : 0);
+}
 
 // @ts-ignore: decorator
 @inline export function CHUNK(c: u32): usize { return load<u32>(directory + (<usize>c << 2)); }
 // @ts-ignore: decorator
 @inline export function SLOT(index: u32): usize {
   return CHUNK(index >> CHUNK_BITS) + (<usize>(index & (CHUNK_SLOTS - 1)) << 5);
+}
+/** SLOT through a directory read without the lock (thread-slots.ts publishedDirectory). */
+// @ts-ignore: decorator
+@inline export function SLOT_IN(dir: usize, index: u32): usize {
+  return <usize>atomic.load<u32>(dir + (<usize>(index >> CHUNK_BITS) << 2)) + (<usize>(index & (CHUNK_SLOTS - 1)) << 5);
 }
 // @ts-ignore: decorator
 @inline export function RETIRED_COUNT(c: u32): u32 { return load<u16>(RETIRED_AT(c)); }
@@ -209,10 +235,18 @@ function growDirectory(): bool {
   if (directory) {
     memory.copy(to, directory, <usize>directoryChunks << 2);
     memory.copy(to + (<usize>chunks << 2), directory + (<usize>directoryChunks << 2), <usize>directoryChunks << 1);
-    freeInternal(directory - HEADER);
+    if (!(SHARED && CHECKED)) freeInternal(directory - HEADER);
   }
+  let old = directory;
   directory = to;
   directoryChunks = chunks;
+  if (SHARED && CHECKED) {
+    publishDirectory(to);
+    if (old) {
+      awaitReaders(); // lock-free paths that read the old address are done with it
+      freeInternal(old - HEADER);
+    }
+  }
   return true;
 }
 
@@ -221,6 +255,13 @@ function retireChunk(c: u32): void {
   if (!retiredSlotsReady) {
     for (let i: usize = 0; i < CHUNK_SLOTS; i++) store<u32>(RETIRED_SLOTS + (i << 5), RETIRED | GEN_MASK, 4);
     retiredSlotsReady = true;
+  }
+  if (SHARED && CHECKED) {
+    let chunk = CHUNK(c);
+    atomic.store<u32>(directory + (<usize>c << 2), <u32>RETIRED_SLOTS);
+    awaitReaders(); // a lock-free path with a stale handle may have read the chunk's address
+    freeInternal(chunk - HEADER);
+    return;
   }
   freeInternal(CHUNK(c) - HEADER);
   store<u32>(directory + (<usize>c << 2), <u32>RETIRED_SLOTS);
@@ -267,6 +308,28 @@ function retireChunk(c: u32): void {
   return slot;
 }
 
+/**
+ * Shared checked build: makes the live slot of `h` (resolve() gave it) this thread's to end, in
+ * one atomic step on its state word (live → live | PINNED), so of two racing puts (or a put and
+ * a move, ...) exactly one wins, and a racing lock-free get waits, then sees the slot ended.
+ * The loser traps as resolve() would (DOUBLE_PUT naming both sites: the winner wrote its end
+ * site before it let go). release() lets go. Nothing may trap between the two.
+ */
+export function claimSlot(slot: usize, h: u32, op: u32, kind: u32 = 0): void {
+  let live = LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK);
+  while (true) {
+    let state = atomic.cmpxchg<u32>(slot + 4, live, live | PINNED);
+    if (state == live) return;
+    if (state != (live | PINNED)) { badSlot(h, slot, op, kind); return; }
+    // pinned by a lock-free get or put for a few instructions: wait for it
+  }
+}
+
+/** Lets go of claimSlot's pin without ending the reference (the operation failed). */
+export function unpinSlot(slot: usize): void {
+  atomic.and<u32>(slot + 4, ~PINNED);
+}
+
 function badHandle(h: u32): void {
   let tag = h >>> TAG_SHIFT;
   let message = MSG_FORGED_HANDLE;
@@ -279,7 +342,7 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   let state = SLOT_STATE(slot);
   let slotGen = state & GEN_MASK;
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
-  if (gen > slotGen) failure(h).raise(E_INVALID_HANDLE, MSG_FORGED_HANDLE);
+  if (gen > slotGen || (SHARED && (state & FRESH) != 0)) failure(h).raise(E_INVALID_HANDLE, MSG_FORGED_HANDLE);
   // gen < slotGen: the slot was issued again since; its record belongs to a newer handle, and
   // only the story word still says how this one ended.
   let own = gen == slotGen;
@@ -313,7 +376,8 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
     store<u32>(slot, SLOT_STORY(slot) | (ended << (gen << 1)), 28);
   }
   if (gen == GEN_MASK) {
-    store<u32>(slot, gen | RETIRED | flags, 4);
+    if (SHARED) atomic.store<u32>(slot + 4, gen | RETIRED | flags); // lets go of claimSlot's pin
+    else store<u32>(slot, gen | RETIRED | flags, 4);
     retiredCount++;
     let c = index >> CHUNK_BITS;
     let retired = RETIRED_COUNT(c) + 1;
@@ -321,7 +385,8 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
     if (retired == CHUNK_SLOTS) retireChunk(c); // `slot` is gone after this
     return;
   }
-  store<u32>(slot, gen | flags, 4);
+  if (SHARED) atomic.store<u32>(slot + 4, gen | flags);
+  else store<u32>(slot, gen | flags, 4);
   store<u32>(slot, NO_SLOT, 24);
   if (freeCount) store<u32>(freeTailSlot, index, 24);
   else freeHead = index;

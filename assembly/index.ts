@@ -10,7 +10,7 @@
 
 import { CHECKED, DEBUG } from "./config";
 import { ERROR_RECORD } from "./errors";
-import { sequence } from "./handles";
+import { currentOrder } from "./handles";
 import { OBJECT_SIZE, PAYLOAD, REFS } from "./layout";
 import {
   allocate, drop, dropFor, dropWeakRef, ignoreRef, makeWeak, moveRef, objectOf, resizeRef, take,
@@ -112,7 +112,7 @@ export function freeCollected(ptr: usize): void { enter(); freeCollectedRaw(ptr)
 @inline export function refs(h: u32): u32 { return REFS(objectOf(h)); }
 
 /** The order of the newest object or reference: leaksSince(mark) shows what came after it. */
-export function mark(): u32 { return sequence; }
+export function mark(): u32 { return currentOrder(); }
 
 /** Caps the memory the heap may grow to, in 64 KiB pages (never below the current size). */
 export function setMemoryLimit(pages: u32): void { setPageLimit(pages); }

@@ -18,10 +18,10 @@
 //   free      the block goes back to blocks.ts (quick list or TLSF) for reuse.
 //   reclaim   memory ran out: give back every held block (drain), then try once more.
 
-import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX } from "./config";
+import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED } from "./config";
 import { allocBlock, blockSizeFor, freeBlock, freeDeadBlock } from "./blocks";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
-import { freeCount, growTable, nextOrder, slotReady } from "./handles";
+import { freeCount, growTable, nextOrder, nextOrders, slotReady } from "./handles";
 import {
   COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETCOUNT, SETINFO, SETMARK, SETOBJECT, SIZE, MAX_SLACK,
   REFS_MASK, SLACK_SHIFT, TAGS_MASK,
@@ -80,7 +80,9 @@ function allocAfterReclaim(size: usize): usize {
 // @ts-ignore: decorator
 @inline export const MAX_OBJECT: u32 = <u32>((<usize>1 << 31) - 16 - HEADER);
 
-/** A new object of `size` bytes holding one reference, or 0 when memory is exhausted. */
+/** A new object of `size` bytes holding one reference, or 0 when memory is exhausted. The shared
+ *  checked build takes two orders in one atomic step, the second for the object's first
+ *  reference (references.ts allocate; a raw block leaves it unused). */
 // @ts-ignore: decorator
 @inline export function newObject(size: u32, site: u32): usize {
   let blockSize = blockSizeFor(<usize>size, HEADER);
@@ -90,7 +92,7 @@ function allocAfterReclaim(size: usize): usize {
   if (blockSize <= QUICK_MAX) SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
   else SETOBJECT(block, <usize>size, 1);
   if (CHECKED) {
-    store<u32>(block, nextOrder(), 8);
+    store<u32>(block, SHARED ? nextOrders(2) : nextOrder(), 8);
     store<u32>(block, site, 12);
     store<u32>(block, 0, 16);
     store<u32>(block, 0, 20);

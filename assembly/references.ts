@@ -18,7 +18,7 @@ import {
   MSG_NOT_OWNER, MSG_OUT_OF_MEMORY, MSG_OWNED_MOVE, MSG_OWNED_PUT, MSG_SHARED_RESIZE, MSG_TOO_LARGE,
 } from "./errors";
 import {
-  INDEX_MASK, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
+  claimSlot, INDEX_MASK, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
   SLOT_OWNER, SLOT_SITE, WEAK,
 } from "./handles";
 import { BLOCK, COUNT, DEAD, INFO, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
@@ -55,14 +55,14 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 /** One strong reference more on `block`. */
 // @ts-ignore: decorator
 @inline function ref(block: usize): void {
-  if (SHARED && !CHECKED) atomic.add<u32>(block + 4, 1); // other threads' gets take no lock (shared.ts)
+  if (SHARED) atomic.add<u32>(block + 4, 1); // other threads' gets and puts take no lock (shared.ts)
   else SETCOUNT(block, COUNT(block) + 1);
 }
 
 /** One strong reference fewer on `block`; ends the object with its last one. */
 // @ts-ignore: decorator
 @inline function unref(block: usize): void {
-  if (SHARED && !CHECKED) {
+  if (SHARED) {
     if (!unrefUnlocked(block)) releaseObject(block); // the last one: no other thread holds it
     return;
   }
@@ -98,6 +98,12 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
   site = siteOr(site);
   checkSize(0, 0, size);
   if (CHECKED) reserveSlot();
+  if (SHARED && CHECKED) {
+    // the reference's order is the one newObject took after the object's, in one atomic step
+    let object = newObject(size, site);
+    if (!object) failure(0).with(size).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
+    return issue(object, site, 0, 0, load<u32>(object, 8) + 1);
+  }
   let block = newObject(size, site);
   if (!block) failure(0).with(size).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
   return handleFor(block, site, 0, 0);
@@ -122,6 +128,10 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
   let slot = resolve(h, OP_PUT);
   let block = SLOT_OBJECT(slot);
   if (SLOT_OWNER(slot)) ownedPut(h, slot);
+  if (SHARED) {
+    dropShared(h, slot, site);
+    return;
+  }
   let count = COUNT(block) - 1;
   if (!(count & REFS_MASK)) { // the last reference: the object ends (out of line)
     dropLast(h, slot, site);
@@ -142,6 +152,20 @@ function dropLast(h: u32, slot: usize, site: u32): void {
   freeObject(block); // the count word keeps its last reference: a dead block's is stale (layout.ts)
 }
 
+/** put in the shared checked build, under the lock while other threads' gets and puts run
+ *  without it (fast-references.ts): room in the quarantine first (eviction may trap, and a
+ *  racing put may leave this one the last), then the slot is claimed in one atomic step, and
+ *  the count taken down atomically unless this is the last reference. */
+function dropShared(h: u32, slot: usize, site: u32): void {
+  let block = SLOT_OBJECT(slot);
+  roomFor(block);
+  claimSlot(slot, h, OP_PUT);
+  SETPUTSITE(block, site);
+  let last = !unrefUnlocked(block);
+  release(slot, h & INDEX_MASK, site, 0);
+  if (last) freeObject(block); // the count word keeps its last reference (layout.ts)
+}
+
 /** Checked build: a plain put of an owned reference traps (putFor releases it). */
 function ownedPut(h: u32, slot: usize): void {
   failure(h).of(PAYLOAD(SLOT_OBJECT(slot))).taken(SLOT_SITE(slot)).with(SLOT_OWNER(slot)).raise(E_OWNERSHIP, MSG_OWNED_PUT);
@@ -159,8 +183,10 @@ export function resizeRef(h: u32, size: u32, site: u32): u32 {
   if (CHECKED) {
     reserveSlot();
     roomFor(block);
+    if (SHARED) claimSlot(slot, h, OP_USE); // no racing get may take a reference meanwhile
   }
   let moved = resizeObject(block, size);
+  if (SHARED && CHECKED && !moved) unpinSlot(slot); // the handle stays live: the resize failed
   if (!moved) failure(h).of(PAYLOAD(block)).with(size).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
   if (!CHECKED) return <u32>PAYLOAD(moved);
   let owner = SLOT_OWNER(slot);
@@ -194,7 +220,8 @@ export function dropFor(h: u32, owner: u32, site: u32): void {
   let held = pairGet(block, owner);
   if (!held) failure(h).of(PAYLOAD(block)).with(owner).raise(E_OWNERSHIP, MSG_NOT_OWNER);
   if (CHECKED) {
-    if (REFS(block) == 1) roomFor(block);
+    if (SHARED || REFS(block) == 1) roomFor(block); // shared: racing puts may leave this the last
+    if (SHARED) claimSlot(SLOT(held & INDEX_MASK), held, OP_PUT);
     release(SLOT(held & INDEX_MASK), held & INDEX_MASK, site, 0);
     SETPUTSITE(block, site);
   }
@@ -220,6 +247,7 @@ export function moveRef(h: u32, owner: u32, site: u32): u32 {
   if (CHECKED) {
     reserveSlot();
     let order = SLOT_ORDER(slot); // the same reference, moved: leaksSince must not call it new
+    if (SHARED) claimSlot(slot, h, OP_USE);
     release(slot, h & INDEX_MASK, site, MOVED);
     handle = issue(block, site, owner, 0, order);
   }

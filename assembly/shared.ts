@@ -1,10 +1,13 @@
-// === rcalloc, shared-memory build: the exported API of index.ts, each operation under the heap lock ===
+// === rcalloc, shared-memory build: the exported API of index.ts, under the heap lock but get and put ===
 //
 // The entry file of build/rcalloc.shared-{checked,unchecked,debug}.wasm (asconfig.json; --use
 // RC_SHARED=1 --enable threads --sharedMemory --importMemory). Every instance (one per worker)
 // imports the same shared memory; each export below takes the heap lock, runs the operation of
-// index.ts, and releases it (threads.ts says what is shared and what is per thread). The other
-// builds never compile this file, so their code is untouched by threads.
+// index.ts, and releases it (threads.ts says what is shared and what is per thread), except the
+// fast paths: get and put (unchecked: also alloc and the last put, from the thread cache;
+// checked: all but the last put, fast-references.ts) try without the lock first. The walk's
+// exports hold the heap exclusively (lockHeapExclusive), so no checked fast path runs beside a
+// walk. The other builds never compile this file, so their code is untouched by threads.
 //
 // Exports only here: holdHeap/letGoHeap (the host holds the lock across a heap walk: the safe
 // point of report(), validate() and the scan), trapped (from env.abort), threadNumber,
@@ -13,24 +16,30 @@
 
 import { blockSizeFor } from "./blocks";
 import { heapTag } from "./handles";
-import { CHECKED, HEADER, QUICK_MAX } from "./config";
+import { CHECKED, DEBUG, HEADER, QUICK_MAX } from "./config";
 import * as api from "./index";
 import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, TAGS_MASK } from "./layout";
 import { refUnlocked, unrefUnlocked } from "./references";
+import { allocFast, getFast, putFast } from "./fast-references";
+import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
+import { closePassOf, dropThreadSlots, ownRecord, slotRecord, useThreadSlots } from "./thread-slots";
 import { dropThreadCache, flushCacheOfThread, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
-  claimThread, freeThreadNumber, lockHeap, lockHeldBy, lockTakeCount, releaseThread, threadInUse, threadNumber as number,
-  threadRecord, trappedInHeap, unlockHeap,
+  claimThread, freeThreadNumber, lockHeap, lockHeapExclusive, lockHeldBy, lockTakeCount, releaseThread, threadInUse,
+  threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
 } from "./threads";
 export { setLockPatience, setThreadMayWait } from "./locks";
 export { claimSiteRange, threadsAttached } from "./threads";
 
 // Each instance takes a thread number (and with it its error record) when it starts.
 if (!claimThread()) abort("rcalloc: too many threads on one shared heap (at most 64 at once)");
-if (!CHECKED) useThreadCache(number);
+useThreadCache(number);
+// The shared debug build validates the whole heap under the lock at every operation, so no
+// operation may run beside it: without a slot record every lock-free path takes the lock.
+if (CHECKED && !DEBUG) useThreadSlots(number);
 
 /** Holds the heap lock until letGoHeap(): other threads' operations wait (a safe point). */
-export function holdHeap(): void { lockHeap(); }
+export function holdHeap(): void { lockHeapExclusive(); }
 export function letGoHeap(): void { unlockHeap(); }
 /** The host's env.abort calls this first: it keeps this thread's error record (errorRecord())
  *  and releases the heap lock the failed operation held, so other threads carry on. */
@@ -42,7 +51,9 @@ export function lockTakes(): u32 { return lockTakeCount(); }
 /** This worker is done with the heap: its cached blocks go back to all threads, its thread
  *  number, cache and error record may go to a new one (this instance drops its pointers to them). */
 export function detachThread(): void {
-  if (!CHECKED) { lockHeap(); flushThreadCache(); unlockHeap(); dropThreadCache(); }
+  lockHeap(); flushThreadCache(); if (CHECKED) flushPool(); unlockHeap();
+  dropThreadCache();
+  if (CHECKED) dropThreadSlots();
   releaseThread();
 }
 
@@ -62,15 +73,19 @@ export function detachThread(): void {
 
 /** Takes back thread number `n` from a worker that ended without detachThread(). The host calls
  *  it once that worker has exited (Node: its `exit` event; browsers: after terminate()), never
- *  while it may still run: its cached blocks go back to the shared quick lists (unchecked) and
- *  its number, cache and error record to the next instance that attaches. The references it
- *  held stay live (leaks unless other threads put them). One of RECLAIMED, NOT_IN_USE,
+ *  while it may still run: its cached blocks go back to the shared quick lists, its pool of free
+ *  table slots to the table (checked), and its number, cache and error record to the next
+ *  instance that attaches. The references it held stay live (leaks unless other threads put
+ *  them). One of RECLAIMED, NOT_IN_USE,
  *  OWN_NUMBER, ENDED_HOLDING_LOCK. */
 export function reclaimThread(n: u32): u32 {
   if (!threadInUse(n)) return NOT_IN_USE;
   if (n == number) return OWN_NUMBER;
   if (lockHeldBy(n)) return ENDED_HOLDING_LOCK; // waiting for the lock would time out
-  if (!CHECKED) { lockHeap(); flushCacheOfThread(n); unlockHeap(); }
+  lockHeap();
+  flushCacheOfThread(n);
+  if (CHECKED) { flushPoolOf(slotRecord(n)); closePassOf(n); }
+  unlockHeap();
   freeThreadNumber(n); // only now: an instance attaching meanwhile could not get n's cache
   return RECLAIMED;
 }
@@ -98,12 +113,42 @@ export function reclaimThread(n: u32): u32 {
   return !(info & (PAIRED | DEAD)) && size <= QUICK_MAX && pushCached(block, size);
 }
 
+/** Checked: this thread's slot pool has a slot ready, refilled under the lock if need be. */
+// @ts-ignore: decorator
+@inline function slotInPool(): void {
+  let pool = ownRecord();
+  if (pool && !poolReady(pool)) { lockHeap(); refillPool(); unlockHeap(); }
+}
+
+/** Checked: get without the lock (0: take the locked path). */
+function getChecked(h: u32, site: u32): u32 {
+  slotInPool();
+  return getFast(h, site);
+}
+
+/** Checked: alloc without the lock from this thread's cache (0: take the locked path). */
+function allocChecked(size: u32, site: u32): u32 {
+  slotInPool();
+  return allocFast(size, site);
+}
+
+/** Checked: put without the lock (false: take the locked path); a pool whose quarantine
+ *  overflows gives its oldest slots back to the table under the lock. */
+function putChecked(h: u32, site: u32): bool {
+  if (!putFast(h, site)) return false;
+  let pool = ownRecord();
+  if (poolOverflows(pool)) { lockHeap(); spillPool(); unlockHeap(); }
+  return true;
+}
+
 export function alloc(size: u32): u32 {
   if (!CHECKED) { let h = allocCached(size); if (h) return h; }
+  else { let h = allocChecked(size, 0); if (h) return h; }
   lockHeap(); let h = api.alloc(size); unlockHeap(); return h;
 }
 export function allocAt(size: u32, site: u32): u32 {
   if (!CHECKED) { let h = allocCached(size); if (h) return h; }
+  else { let h = allocChecked(size, site); if (h) return h; }
   lockHeap(); let h = api.allocAt(size, site); unlockHeap(); return h;
 }
 // Unchecked: get, and put of all but the last reference, are one atomic step on the count word
@@ -111,18 +156,22 @@ export function allocAt(size: u32, site: u32): u32 {
 // (thread-cache.ts), or frees it under the lock.
 export function get(h: u32): u32 {
   if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
+  let fast = getChecked(h, 0); if (fast) return fast;
   lockHeap(); let r = api.get(h); unlockHeap(); return r;
 }
 export function getAt(h: u32, site: u32): u32 {
   if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
+  let fast = getChecked(h, site); if (fast) return fast;
   lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r;
 }
 export function put(h: u32): void {
   if (!CHECKED && putUnlocked(h)) return;
+  if (CHECKED && putChecked(h, 0)) return;
   lockHeap(); api.put(h); unlockHeap();
 }
 export function putAt(h: u32, site: u32): void {
   if (!CHECKED && putUnlocked(h)) return;
+  if (CHECKED && putChecked(h, site)) return;
   lockHeap(); api.putAt(h, site); unlockHeap();
 }
 export function resize(h: u32, size: u32): u32 { lockHeap(); let r = api.resize(h, size); unlockHeap(); return r; }
@@ -169,25 +218,22 @@ export function walkRecord(): usize { return api.walkRecord(); }
 export function statsRecord(): usize { return api.statsRecord(); }
 
 // The walk, the scan and the settings. A walk of several calls (nextObject ...) is consistent
-// when the host holds the heap across it (holdHeap): bindings/heap.ts does.
-export function validate(): void { lockHeap(); api.validate(); unlockHeap(); }
+// when the host holds the heap across it (holdHeap): bindings/heap.ts does. Each walk export
+// holds the heap exclusively itself too, so no checked lock-free get or put runs beside it.
+export function validate(): void { lockHeapExclusive(); api.validate(); unlockHeap(); }
 export function sealStaticData(): void { lockHeap(); api.sealStaticData(); unlockHeap(); }
-export function nextObject(after: usize): usize { lockHeap(); let r = api.nextObject(after); unlockHeap(); return r; }
-export function nextReference(cursor: u32): u32 { lockHeap(); let r = api.nextReference(cursor); unlockHeap(); return r; }
-export function nextBlock(after: usize): usize { lockHeap(); let r = api.nextBlock(after); unlockHeap(); return r; }
-export function heapStats(): void { lockHeap(); api.heapStats(); unlockHeap(); }
-export function scan(): u32 { lockHeap(); let r = api.scan(); unlockHeap(); return r; }
-export function scanRoot(start: usize, end: usize): u32 { lockHeap(); let r = api.scanRoot(start, end); unlockHeap(); return r; }
-export function scanResults(): usize { lockHeap(); let r = api.scanResults(); unlockHeap(); return r; }
-export function scanResultCount(): u32 { lockHeap(); let r = api.scanResultCount(); unlockHeap(); return r; }
-export function scanClear(): void { lockHeap(); api.scanClear(); unlockHeap(); }
+export function nextObject(after: usize): usize { lockHeapExclusive(); let r = api.nextObject(after); unlockHeap(); return r; }
+export function nextReference(cursor: u32): u32 { lockHeapExclusive(); let r = api.nextReference(cursor); unlockHeap(); return r; }
+export function nextBlock(after: usize): usize { lockHeapExclusive(); let r = api.nextBlock(after); unlockHeap(); return r; }
+export function heapStats(): void { lockHeapExclusive(); api.heapStats(); unlockHeap(); }
+export function scan(): u32 { lockHeapExclusive(); let r = api.scan(); unlockHeap(); return r; }
+export function scanRoot(start: usize, end: usize): u32 { lockHeapExclusive(); let r = api.scanRoot(start, end); unlockHeap(); return r; }
+export function scanResults(): usize { lockHeapExclusive(); let r = api.scanResults(); unlockHeap(); return r; }
+export function scanResultCount(): u32 { lockHeapExclusive(); let r = api.scanResultCount(); unlockHeap(); return r; }
+export function scanClear(): void { lockHeapExclusive(); api.scanClear(); unlockHeap(); }
 export function retireHeapTag(): void { lockHeap(); api.retireHeapTag(); unlockHeap(); }
 export function setHeapTag(tag: u32): void { lockHeap(); api.setHeapTag(tag); unlockHeap(); }
 export function setQuarantine(blocks: u32, bytes: u32, poison: u32): void { lockHeap(); api.setQuarantine(blocks, bytes, poison); unlockHeap(); }
 export function flushQuickLists(): void { lockHeap(); api.flushQuickLists(); unlockHeap(); }
-// Unchecked: not while thread caches hold cached blocks, which it would thread onto the shared
-// lists too.
-export function sortQuickLists(): void {
-  if (!CHECKED) return;
-  lockHeap(); api.sortQuickLists(); unlockHeap();
-}
+// Not while thread caches hold cached blocks, which it would thread onto the shared lists too.
+export function sortQuickLists(): void {}

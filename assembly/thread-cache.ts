@@ -1,4 +1,7 @@
-// === Thread caches (shared unchecked build): each thread's own small free blocks, no lock ===
+// === Thread caches (shared builds): each thread's own small free blocks, no lock ===
+//
+// (The shared checked build uses them too: its quarantine's evictions fill the evicting thread's
+// cache, whence its lock-free allocs take blocks: blocks.ts freeDeadBlock, fast-references.ts.)
 //
 // In the shared unchecked build an alloc of a small block and the last put of a small object
 // go through the thread's cache when they can, without the heap lock (shared.ts), as mimalloc's

@@ -13,12 +13,24 @@
 // releases the lock, so the other threads carry on.
 //
 // What is per thread (per instance): the error record the host reads after a trap, the thread's
-// number (handed out at instantiation), whether it may block while waiting for the lock, and in
-// the unchecked build its cache of small free blocks (thread-cache.ts).
+// number (handed out at instantiation), whether it may block while waiting for the lock, its
+// cache of small free blocks (thread-cache.ts), in the checked build its pool of free table
+// slots and its reader passes (thread-slots.ts).
+//
+// Not every operation takes the lock: the unchecked build's get and put and the checked build's
+// get and put (fast-references.ts) run beside the lock's holder, with atomic steps on the words
+// they share with it (an object's count, a slot's state). They read the heap tag and the table
+// length from SHARED_STATE (publishedTag, publishedTableLength: both only grow or change at
+// creation and disposal, and a handle in use was issued before the store that published it),
+// the directory and the order from thread-slots.ts. The checked build's order counter is that
+// atomic word, so `sequence` (word 6) stays 0 there.
 //
 // The lock is reentrant per thread: the host may hold it across a whole heap walk (holdHeap /
 // letGoHeap in shared.ts), which makes report(), validate() and the scan a safe point: every
-// other thread's next operation waits until the walk is done.
+// other thread's next operation waits until the walk is done. In the checked build such a hold
+// is exclusive (lockHeapExclusive): it also waits until no lock-free get or put is running, and
+// keeps new ones out (they take the lock, so they wait). Unchecked lock-free paths only change
+// counts, which its walk reads one word at a time.
 //
 // ╒══════════════ SHARED_STATE (shared memory, zero until the first operation) ══════════════╕
 // +0   lock      the heap lock word (locks.ts: 0 free, 1 held, 2 held with waiters)
@@ -46,6 +58,7 @@ import {
   retiredSlotsReady, sequence, tableCapacity, tableLength,
 } from "./handles";
 import { acquire, release } from "./locks";
+import { admitReaders, excludeReaders, THREAD_SLOTS, THREAD_SLOTS_BYTES } from "./thread-slots";
 import { THREAD_CACHES, THREAD_CACHES_BYTES } from "./thread-cache";
 import { capacity, entries, pairCount, pairsBlock } from "./pairs";
 import {
@@ -92,6 +105,8 @@ let instanceId: u32 = 0;
 let depth: u32 = 0;
 /** How many times this instance took the lock (mod 2^25): the holder word's upper bits. */
 let takes: u32 = 0;
+/** Checked build: this instance's hold keeps lock-free paths out (lockHeapExclusive). */
+let excluding = false;
 
 /** Claims a thread number for this instance (at instantiation); false when all are taken. */
 export function claimThread(): bool {
@@ -156,8 +171,24 @@ export function claimSiteRange(): u32 {
 /** True for a word of the threads' own state (scan.ts and statics.ts leave it out). */
 export function isThreadState(p: usize): bool {
   if (p - SHARED_STATE < SHARED_STATE_BYTES || p - THREAD_RECORDS < THREAD_RECORDS_BYTES) return true;
-  if (!CHECKED) return p - THREAD_CACHES < THREAD_CACHES_BYTES; // only the unchecked build has them
+  if (p - THREAD_CACHES < THREAD_CACHES_BYTES) return true;
+  if (CHECKED) return p - THREAD_SLOTS < THREAD_SLOTS_BYTES; // only the checked build reserves it
   return false;
+}
+
+/** The heap tag and table length as last stored by a holder of the lock (lock-free paths). */
+// @ts-ignore: decorator
+@inline export function publishedTag(): u32 { return atomic.load<u32>(word(7)); }
+// @ts-ignore: decorator
+@inline export function publishedTableLength(): u32 { return atomic.load<u32>(word(12)); }
+
+/** Checked build: lockHeap, and no lock-free path runs until this hold ends (a safe point). */
+export function lockHeapExclusive(): void {
+  lockHeap();
+  if (CHECKED && !excluding) {
+    excluding = true;
+    excludeReaders();
+  }
 }
 
 /** Takes the heap lock and this instance's copy of the shared state (outermost hold only). */
@@ -202,6 +233,10 @@ export function trappedInHeap(): void {
   if (!depth) return;
   if (--depth) return;
   saveState();
+  if (CHECKED && excluding) {
+    excluding = false;
+    admitReaders();
+  }
   store<u32>(SHARED_STATE, instanceId, SAVER);
   release(SHARED_STATE + LOCK);
 }

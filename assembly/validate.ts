@@ -28,6 +28,7 @@ import { pairsBlock } from "./pairs";
 import { resultsBlock } from "./scan";
 import { staticDataIntact } from "./statics";
 import { validateThreadCaches } from "./thread-cache";
+import { validateSlotPools } from "./slot-pools";
 
 export function validate(): void {
   if (!staticDataIntact()) corrupt("rcalloc validate: the allocator's static data changed (its messages or constants)", 0);
@@ -122,7 +123,7 @@ export function validate(): void {
     }
   }
   if (SHARED) {
-    if (!CHECKED) cached += validateThreadCaches(heapStart, tail); // shared unchecked: thread-cache.ts
+    cached += validateThreadCaches(heapStart, tail); // thread-cache.ts
   }
   if (cached != cachedBlocks) corrupt("rcalloc validate: a cached block is missing from the quick and class lists", cached);
 
@@ -256,7 +257,9 @@ function validateTable(): u32 {
   }
   if (live != liveCount()) corrupt("rcalloc validate: live handle count differs from the table", live);
   if (retired != retiredCount) corrupt("rcalloc validate: retired slot count differs from the table", retired);
-  if (waiting != freeCount) corrupt("rcalloc validate: free slot count differs from the table", waiting);
+  // Shared: the threads' slot pools hold the rest of the waiting slots.
+  let pooled = SHARED ? validateSlotPools() : 0;
+  if (waiting != freeCount + pooled) corrupt("rcalloc validate: free slot count differs from the table", waiting);
 
   // The free FIFO holds exactly the waiting slots, in a chain that ends at freeTailSlot.
   let steps: u32 = 0, last = freeHead;

@@ -58,7 +58,8 @@ const tally = (outcomes) => {
   for (const o of outcomes) counts[o.code] = (counts[o.code] ?? 0) + 1;
   return JSON.stringify(counts);
 };
-for (const [kind, checkedOnly] of [["double-put", true], ["last-put", false], ["resurrect", true], ["get-for", false]]) {
+const races = [["double-put", true], ["last-put", false], ["resurrect", true], ["get-for", false], ["get-put", true], ["walk", true]];
+for (const [kind, checkedOnly] of races) {
   for (const checked of builds) {
     if (checkedOnly && !checked) continue;
     const r = await runRace(api, spawnNodeWorker, { checked, kind, rounds, stacks: false });
@@ -66,6 +67,8 @@ for (const [kind, checkedOnly] of [["double-put", true], ["last-put", false], ["
     if (kind === "double-put") ok &&= r.a.every((o, i) => [o.code, r.b[i].code].sort().join() === "DOUBLE_PUT,ok");
     if (kind === "last-put" || kind === "get-for") ok &&= [...r.a, ...r.b].every((o) => o.code === "ok");
     if (kind === "get-for") ok &&= r.a.every((o) => o.same && o.refs === 2);
+    if (kind === "get-put") ok &&= r.a.every((o, i) => o.code === "ok" && o.got === (r.b[i].code === "ok") && o.refs === (o.got ? 2 : 1) && ["ok", "USE_AFTER_PUT"].includes(r.b[i].code));
+    if (kind === "walk") ok &&= [...r.a, ...r.b].every((o) => o.code === "ok");
     if (kind === "resurrect") ok &&= r.b.every((o) => (o.code === "ok" && o.refs >= 1 && o.cookie === 0xc0ffee) || o.code === "USE_AFTER_PUT");
     console.log(`  ${kind.padEnd(11)} ${checked ? "checked  " : "unchecked"} ${tally(r.a)} / ${tally(r.b)}  ${ok ? "ok" : "WRONG"}`);
     if (!ok) fail(`race ${kind}`);

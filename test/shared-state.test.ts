@@ -12,7 +12,7 @@ const exportsOf = (build: string) =>
 const dir = new URL("../assembly/", import.meta.url);
 const source = (file: string) => readFileSync(new URL(file, dir), "utf8");
 /** Files whose globals are per thread by design (threads.ts documents each). */
-const PER_THREAD_FILES = ["threads.ts", "locks.ts", "thread-cache.ts"];
+const PER_THREAD_FILES = ["threads.ts", "locks.ts", "thread-cache.ts", "thread-slots.ts"];
 
 /** Top-level `let` declarations, as "file:name". */
 function moduleGlobals(): string[] {
@@ -49,6 +49,12 @@ describe("shared builds: allocator state", () => {
       .filter((g) => !PER_THREAD_FILES.includes(g.split(":")[0]))
       .filter((g) => !load.has(g) || !save.has(g));
     expect(missing).toEqual([]);
+  });
+
+  it("threads.ts names every per-thread file in what it says is per thread", () => {
+    const text = source("threads.ts");
+    const perThread = text.slice(text.indexOf("// What is per thread"), text.indexOf("\n\n", text.indexOf("// What is per thread")));
+    expect(PER_THREAD_FILES.filter((f) => f !== "threads.ts" && !perThread.includes(f))).toEqual([]);
   });
 
   it("load and save name the same globals at the same words, STATE_WORDS of them", () => {

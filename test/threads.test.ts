@@ -12,7 +12,7 @@ import { runRace, runStress } from "./threads/stress-main.js";
 // @ts-expect-error: plain JS
 import { spawnNodeWorker } from "./threads/node-spawn.js";
 
-type Outcome = { code: string; site?: number; putSite?: number; refs?: number; cookie?: number; same?: boolean; gone?: string };
+type Outcome = { code: string; site?: number; putSite?: number; refs?: number; cookie?: number; same?: boolean; gone?: string; got?: boolean };
 
 describe.each([false, true])("shared heap, checked %s", (checked) => {
   // Seeds, worker counts and yield patterns vary the interleavings; stacks (checked) name sites.
@@ -89,6 +89,36 @@ describe("checked shared heap: deliberate races are caught every time", () => {
       }
     }
     expect((r.b as Outcome[]).some((o) => o.code === "USE_AFTER_PUT")).toBe(true);
+    expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+});
+
+describe("checked shared heap: lock-free get and put", () => {
+  test("a get racing a put (not the last) of the same handle: the get wins and counts, or is a use after put", async () => {
+    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "get-put", rounds: 400 });
+    for (let i = 0; i < r.a.length; i++) {
+      const [put, get] = [r.a[i] as Outcome, r.b[i] as Outcome];
+      expect(put.code).toBe("ok");
+      expect(["ok", "USE_AFTER_PUT"]).toContain(get.code);
+      expect(put.got).toBe(get.code === "ok");
+      expect(put.refs).toBe(put.got ? 2 : 1); // exact: the winning get's reference and the second
+    }
+    expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+
+  test("the final put against a stream of gets of the handle: each get is live with its contents, then use after put", async () => {
+    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "get-hammer", rounds: 200 });
+    expect(r.a.every((o: Outcome) => o.code === "ok")).toBe(true);
+    for (const o of r.b as Outcome[]) {
+      expect(o.cookie).toBe(0xc0ffee); // no get ever reached a freed (poisoned) object
+      expect(["ok", "USE_AFTER_PUT"]).toContain(o.code);
+    }
+    expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+
+  test("validate() and report() racing gets and puts: the walk's safe point keeps them out, every walk passes", async () => {
+    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "walk", rounds: 300 });
+    expect(r.a.concat(r.b).every((o: Outcome) => o.code === "ok")).toBe(true);
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
   });
 });

@@ -89,12 +89,14 @@ function race(heap, { kind, rounds, role, control: buffer }) {
       const h = heap.alloc(32);
       new DataView(heap.bytes(h).buffer).setUint32(heap.ptr(h), 0xc0ffee, true);
       control[1] = h;
-      control[2] = kind === "double-put" || kind === "last-put" ? heap.get(h) : 0;
+      control[2] = kind === "double-put" || kind === "last-put" || kind === "get-put" ? heap.get(h) : 0;
+      control[3] = 0;
     }
     barrier(control, ++k);
     const h = control[1] >>> 0;
     const second = control[2] >>> 0;
     let outcome;
+    let gotten = 0; // get-put: racer 1's reference, put once role 0 has counted it
     if (kind === "double-put" || kind === "put-last") {
       // Both put the same handle: one must lose. "put-last": it holds the only reference, so the
       // winner's put is the last one and frees the object while the loser's races it.
@@ -113,6 +115,36 @@ function race(heap, { kind, rounds, role, control: buffer }) {
           heap.put(got);
         }
       }
+    } else if (kind === "get-put") {
+      // A put that is not the last races a get of the same handle: both without the heap lock
+      // in the checked build (fast-references.ts).
+      if (role === 0) outcome = attempt(() => heap.put(h));
+      else {
+        let got = 0;
+        outcome = attempt(() => { got = heap.get(h); });
+        control[3] = gotten = got;
+      }
+    } else if (kind === "get-hammer") {
+      // The final put against a stream of gets of the same handle (each put back at once): every
+      // get either holds a live object with its cookie, or is a use after put.
+      if (role === 0) outcome = attempt(() => heap.put(h));
+      else {
+        outcome = { code: "ok", gets: 0, cookie: 0xc0ffee };
+        for (let j = 0; j < 256; j++) {
+          let got = 0;
+          const o = attempt(() => { got = heap.get(h); });
+          if (!got) { outcome.code = o.code; break; }
+          const cookie = new DataView(heap.bytes(got).buffer).getUint32(heap.ptr(got), true);
+          if (cookie !== 0xc0ffee) outcome.cookie = cookie;
+          outcome.gets++;
+          heap.put(got);
+        }
+      }
+    } else if (kind === "walk") {
+      // One thread validates and walks the heap (a safe point) while the other takes and gives
+      // back references to the object of `h`: without the heap lock in the checked build.
+      if (role === 0) outcome = attempt(() => { heap.validate(); heap.report(); });
+      else outcome = attempt(() => { for (let j = 0; j < 64; j++) heap.put(heap.get(h)); });
     } else if (kind === "get-for") {
       let owned = 0;
       outcome = attempt(() => { owned = heap.getFor(h, 7); });
@@ -121,6 +153,7 @@ function race(heap, { kind, rounds, role, control: buffer }) {
     barrier(control, ++k);
     if (role === 0) {
       if (kind === "double-put") heap.put(second);
+      if (kind === "walk") heap.put(h);
       if (kind === "get-for") {
         outcome.same = control[3] === control[4];
         outcome.refs = heap.refs(h);
@@ -128,9 +161,15 @@ function race(heap, { kind, rounds, role, control: buffer }) {
         heap.put(h);
       }
       if (kind === "last-put" && heap.checked) outcome.gone = attempt(() => heap.refs(h)).code;
+      if (kind === "get-put") {
+        outcome.refs = heap.refs(second); // the second reference, and the get's if it won
+        outcome.got = control[3] !== 0;
+        heap.put(second);
+      }
     }
     outcomes.push(outcome);
     barrier(control, ++k); // role 0's clean-up is done before the next round's set-up
+    if (gotten) heap.put(gotten);
   }
   return outcomes;
 }

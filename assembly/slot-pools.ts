@@ -1,0 +1,175 @@
+// === Slot pools (shared checked build): each thread's free table slots, issued without the lock ===
+//
+// A lock-free get (fast-references.ts) issues its new handle from its thread's pool, and a
+// lock-free put gives the slot back to it, as mimalloc's thread-local free lists do for blocks.
+// A pool (its record: thread-slots.ts) has two lists of free slots, linked through the slot's
+// +24 like the table's own free FIFO (handles.ts):
+//   ready       slots to issue: taken under the lock in batches (refillPool) from the table's
+//               FIFO (only past its own SLOT_QUARANTINE) or fresh indices (state FRESH)
+//   quarantine  the slots this thread's lock-free puts freed, oldest first; issued again only
+//               while more than SLOT_QUARANTINE wait, so a double put soon after still finds the
+//               first put's site in the slot, as in the single-threaded build
+// A thread that frees more than it takes (a consumer) would hoard slots: once its quarantine
+// holds POOL_BATCH more than it keeps, the oldest go to the table's FIFO (spillPool, under the
+// lock), whence any thread takes them. A detaching thread gives its whole pool back (flushPool).
+// Only a pool's thread changes it: without the lock on the fast paths, with it here.
+
+import { MAX_THREADS, SLOT_QUARANTINE } from "./config";
+import { corrupt } from "./errors";
+import {
+  FRESH, freeCount, freeHead, freeTailSlot, growTable, LIVE, NO_SLOT, RETIRED, SLOT, SLOT_IN, SLOT_NEXT, SLOT_STATE,
+  tableCapacity, tableLength,
+} from "./handles";
+import { reclaim } from "./lifecycle";
+import {
+  ownRecord, QUARANTINE_COUNT, QUARANTINE_HEAD, QUARANTINE_TAIL, READY_COUNT, READY_HEAD, slotRecord,
+} from "./thread-slots";
+
+/** Slots a refill takes at once, and a spill gives back. */
+// @ts-ignore: decorator
+@inline export const POOL_BATCH: u32 = 64;
+
+/** True when this thread's pool has a slot to issue. */
+// @ts-ignore: decorator
+@inline export function poolReady(pool: usize): bool {
+  return load<u32>(pool, QUARANTINE_COUNT) > SLOT_QUARANTINE || load<u32>(pool, READY_COUNT) != 0;
+}
+
+/** True when this thread's quarantine holds slots it should give back (spillPool). */
+// @ts-ignore: decorator
+@inline export function poolOverflows(pool: usize): bool {
+  return load<u32>(pool, QUARANTINE_COUNT) > SLOT_QUARANTINE + (POOL_BATCH << 1);
+}
+
+/** Takes a slot index out of the pool (poolReady must hold): the oldest of the quarantine when
+ *  more than SLOT_QUARANTINE wait, else a ready one. `dir`: the published directory. */
+// @ts-ignore: decorator
+@inline export function takePooled(pool: usize, dir: usize): u32 {
+  let quarantined = load<u32>(pool, QUARANTINE_COUNT);
+  if (quarantined > SLOT_QUARANTINE) {
+    let index = load<u32>(pool, QUARANTINE_HEAD);
+    store<u32>(pool, SLOT_NEXT(SLOT_IN(dir, index)), QUARANTINE_HEAD);
+    store<u32>(pool, quarantined - 1, QUARANTINE_COUNT);
+    return index;
+  }
+  let index = load<u32>(pool, READY_HEAD);
+  store<u32>(pool, SLOT_NEXT(SLOT_IN(dir, index)), READY_HEAD);
+  store<u32>(pool, load<u32>(pool, READY_COUNT) - 1, READY_COUNT);
+  return index;
+}
+
+/** Queues the ended `slot` (number `index`) in the pool's quarantine. */
+// @ts-ignore: decorator
+@inline export function givePooled(pool: usize, slot: usize, index: u32): void {
+  store<u32>(slot, NO_SLOT, 24);
+  let count = load<u32>(pool, QUARANTINE_COUNT);
+  if (count) store<u32>(<usize>load<u32>(pool, QUARANTINE_TAIL), index, 24);
+  else store<u32>(pool, index, QUARANTINE_HEAD);
+  store<u32>(pool, <u32>slot, QUARANTINE_TAIL);
+  store<u32>(pool, count + 1, QUARANTINE_COUNT);
+}
+
+/** Fills this thread's ready list up to POOL_BATCH slots. The heap lock is held. Stops early
+ *  when the table cannot grow: the locked path then reports OUT_OF_MEMORY as ever. */
+export function refillPool(): void {
+  let pool = ownRecord();
+  if (!pool) return;
+  let ready = load<u32>(pool, READY_COUNT);
+  let head = load<u32>(pool, READY_HEAD);
+  while (ready < POOL_BATCH) {
+    let index: u32;
+    let slot: usize;
+    if (freeCount > SLOT_QUARANTINE) {
+      index = freeHead;
+      slot = SLOT(index);
+      freeHead = SLOT_NEXT(slot);
+      freeCount--;
+    } else {
+      if (tableLength == tableCapacity && !growTable() && !(reclaim() && growTable())) break;
+      index = tableLength++;
+      slot = SLOT(index);
+      store<u32>(slot, 0, 28); // no story yet
+      atomic.store<u32>(slot + 4, FRESH);
+    }
+    store<u32>(slot, head, 24);
+    head = index;
+    ready++;
+  }
+  store<u32>(pool, head, READY_HEAD);
+  store<u32>(pool, ready, READY_COUNT);
+}
+
+/** Appends `slot` (number `index`) to the table's free FIFO. The heap lock is held. */
+function giveToTable(slot: usize, index: u32): void {
+  store<u32>(slot, NO_SLOT, 24);
+  if (freeCount) store<u32>(freeTailSlot, index, 24);
+  else freeHead = index;
+  freeTailSlot = slot;
+  freeCount++;
+}
+
+/** Gives the oldest slots of this thread's quarantine past SLOT_QUARANTINE + POOL_BATCH to the
+ *  table's FIFO. The heap lock is held. */
+export function spillPool(): void {
+  let pool = ownRecord();
+  if (!pool) return;
+  let count = load<u32>(pool, QUARANTINE_COUNT);
+  let index = load<u32>(pool, QUARANTINE_HEAD);
+  while (count > SLOT_QUARANTINE + POOL_BATCH) {
+    let slot = SLOT(index);
+    let next = SLOT_NEXT(slot);
+    giveToTable(slot, index);
+    index = next;
+    count--;
+  }
+  store<u32>(pool, index, QUARANTINE_HEAD);
+  store<u32>(pool, count, QUARANTINE_COUNT);
+}
+
+/** Gives this thread's whole pool to the table's FIFO (it detaches). The heap lock is held. */
+export function flushPool(): void {
+  let pool = ownRecord();
+  if (pool) flushPoolOf(pool);
+}
+
+/** Gives the whole pool of record `pool` to the table's FIFO: a detaching thread's own, or one
+ *  of a thread that ended without detaching (shared.ts reclaimThread). The heap lock is held. */
+export function flushPoolOf(pool: usize): void {
+  giveListToTable(load<u32>(pool, READY_HEAD), load<u32>(pool, READY_COUNT));
+  giveListToTable(load<u32>(pool, QUARANTINE_HEAD), load<u32>(pool, QUARANTINE_COUNT));
+  store<u32>(pool, 0, READY_COUNT);
+  store<u32>(pool, 0, QUARANTINE_COUNT);
+}
+
+function giveListToTable(index: u32, count: u32): void {
+  for (let n: u32 = 0; n < count; n++) {
+    let slot = SLOT(index);
+    let next = SLOT_NEXT(slot);
+    giveToTable(slot, index);
+    index = next;
+  }
+}
+
+/** validate(): every pool's lists hold free slots of the table, the quarantine ends at its
+ *  tail; returns how many slots the pools hold. No thread may run meanwhile. */
+export function validateSlotPools(): u32 {
+  let pooled: u32 = 0;
+  for (let t: u32 = 0; t < MAX_THREADS; t++) {
+    let pool = slotRecord(t);
+    pooled += checkPoolList(load<u32>(pool, READY_HEAD), load<u32>(pool, READY_COUNT), 0);
+    pooled += checkPoolList(load<u32>(pool, QUARANTINE_HEAD), load<u32>(pool, QUARANTINE_COUNT), <usize>load<u32>(pool, QUARANTINE_TAIL));
+  }
+  return pooled;
+}
+
+function checkPoolList(index: u32, count: u32, tail: usize): u32 {
+  let last = index;
+  for (let n: u32 = 0; n < count; n++) {
+    if (index >= tableLength) corrupt("rcalloc validate: a thread's slot pool leaves the table", index);
+    if (SLOT_STATE(SLOT(index)) & (LIVE | RETIRED)) corrupt("rcalloc validate: a thread's slot pool holds a live or retired slot", index);
+    last = index;
+    index = SLOT_NEXT(SLOT(index));
+  }
+  if (count && tail && SLOT(last) != tail) corrupt("rcalloc validate: a thread's slot quarantine does not end at its tail", last);
+  return count;
+}

@@ -1,0 +1,156 @@
+// === Thread slots (shared checked build): each thread's reader passes and pool of free slots ===
+//
+// In the shared checked build get, and put of all but the last reference, run without the heap
+// lock (fast-references.ts). What they share with the locked paths lives here, in shared memory:
+//
+//  - the readers' registry. A lock-free path counts its passes (odd while inside, one word per
+//    thread, each on its own cache line). A holder of the heap lock that must not run beside
+//    lock-free paths (the walk, validate(), the scan: lockHeapExclusive in threads.ts) raises
+//    EXCLUDED and waits until every thread is outside (awaitReaders); a lock-free path that sees
+//    EXCLUDED on entry leaves at once and takes the lock, which waits for the walk. A holder
+//    that frees table memory lock-free paths may read (an old directory, a retired chunk)
+//    unlinks it first, then awaits the readers that may still hold its address, then frees.
+//    (Dekker's pattern: both sides store, then load, with sequentially consistent atomics.)
+//  - the published directory: the table's directory address, stored as soon as it moves (the
+//    lock holder's copy in threads.ts SHARED_STATE is stored only when it lets go).
+//  - the order counter, one atomic word (handles.ts nextOrder): objects and references take
+//    their order without the lock.
+//  - each thread's pool of free table slots (slot-pools.ts): a ready list (slots to issue) and a
+//    quarantine FIFO (slots this thread's puts freed, reused after SLOT_QUARANTINE more). Only
+//    its thread changes a pool; a holder of the lock alone reads them all (validate, liveCount).
+//
+// ╒════════ THREAD_SLOTS (64 + 64 × MAX_THREADS bytes, zero until used) ════════╕
+// +0   excluded     1 while a holder of the lock keeps lock-free paths out (a safe point)
+// +4   directory    the table's directory address (0: none yet)
+// +8   order        the last order handed out (objects and references)
+// +64 + 64 × t: thread t's record
+//   +0   passes        lock-free passes: odd while thread t is inside one
+//   +4   ready head    first ready slot index (linked through the slot's +24)
+//   +8   ready count
+//   +12  quarantine head   oldest slot this thread's puts freed
+//   +16  quarantine tail   address of the newest (meaningful while the count is nonzero)
+//   +20  quarantine count
+
+import { MAX_THREADS } from "./config";
+
+// @ts-ignore: decorator
+@inline const RECORD_STRIDE: usize = 64;
+// @ts-ignore: decorator
+@inline export const THREAD_SLOTS_BYTES: usize = RECORD_STRIDE + <usize>MAX_THREADS * RECORD_STRIDE;
+// @ts-ignore: decorator (lazy: only the shared checked build reserves it)
+@lazy export const THREAD_SLOTS: usize = memory.data(<i32>THREAD_SLOTS_BYTES, 64);
+// @ts-ignore: decorator
+@inline const EXCLUDED: usize = 0;
+// @ts-ignore: decorator
+@inline const DIRECTORY: usize = 4;
+// @ts-ignore: decorator
+@inline const ORDER: usize = 8;
+// Offsets in a thread's record.
+// @ts-ignore: decorator
+@inline export const READY_HEAD: usize = 4;
+// @ts-ignore: decorator
+@inline export const READY_COUNT: usize = 8;
+// @ts-ignore: decorator
+@inline export const QUARANTINE_HEAD: usize = 12;
+// @ts-ignore: decorator
+@inline export const QUARANTINE_TAIL: usize = 16;
+// @ts-ignore: decorator
+@inline export const QUARANTINE_COUNT: usize = 20;
+/** Rounds awaitReaders waits for one thread before it takes that thread for dead (a worker
+ *  terminated inside a lock-free pass never leaves it): far beyond any pass, which is a few
+ *  hundred instructions unless its thread is descheduled. */
+// @ts-ignore: decorator
+@inline const PATIENCE: u32 = 1 << 28;
+
+/** This thread's record (0: none, every operation takes the locked path) and its passes. */
+let record: usize = 0;
+let passes: u32 = 0;
+
+/** Thread `t`'s record. */
+// @ts-ignore: decorator
+@inline export function slotRecord(t: u32): usize { return THREAD_SLOTS + RECORD_STRIDE + <usize>t * RECORD_STRIDE; }
+
+/** This instance's record, 0 when it has none. */
+// @ts-ignore: decorator
+@inline export function ownRecord(): usize { return record; }
+
+/** Gives this instance the record of thread `number` (claimThread); its pool is empty (a
+ *  detaching thread flushes its own). */
+export function useThreadSlots(number: u32): void {
+  record = slotRecord(number);
+  passes = atomic.load<u32>(record);
+  if (passes & 1) atomic.store<u32>(record, ++passes); // the last holder died inside a pass
+}
+
+/** Thread `t` ended without detaching (shared.ts reclaimThread): if it died inside a pass, close
+ *  it, so awaitReaders does not wait out its patience for it at every safe point. */
+export function closePassOf(t: u32): void {
+  let word = slotRecord(t);
+  let seen = atomic.load<u32>(word);
+  if (seen & 1) atomic.store<u32>(word, seen + 1);
+}
+
+/** Takes the record away (detachThread, after flushing the pool). */
+export function dropThreadSlots(): void {
+  record = 0;
+}
+
+/** Enters a lock-free pass; false (and outside again) when this thread has no record or a safe
+ *  point is in progress: take the locked path. */
+// @ts-ignore: decorator
+@inline export function enterPass(): bool {
+  if (!record) return false;
+  atomic.store<u32>(record, ++passes);
+  if (!atomic.load<u32>(THREAD_SLOTS + EXCLUDED)) return true;
+  atomic.store<u32>(record, ++passes);
+  return false;
+}
+
+// @ts-ignore: decorator
+@inline export function leavePass(): void {
+  atomic.store<u32>(record, ++passes);
+}
+
+/** Waits until every thread that was inside a lock-free pass has left it. The heap lock is
+ *  held, and this thread is outside any pass. */
+export function awaitReaders(): void {
+  for (let t: u32 = 0; t < MAX_THREADS; t++) {
+    let word = slotRecord(t);
+    let seen = atomic.load<u32>(word);
+    if (!(seen & 1)) continue;
+    for (let i: u32 = 0; i < PATIENCE && atomic.load<u32>(word) == seen; i++) {}
+  }
+}
+
+/** Keeps lock-free paths out until admitReaders (the heap lock is held). */
+export function excludeReaders(): void {
+  atomic.store<u32>(THREAD_SLOTS + EXCLUDED, 1);
+  awaitReaders();
+}
+
+export function admitReaders(): void {
+  atomic.store<u32>(THREAD_SLOTS + EXCLUDED, 0);
+}
+
+// @ts-ignore: decorator
+@inline export function publishedDirectory(): usize { return <usize>atomic.load<u32>(THREAD_SLOTS + DIRECTORY); }
+// @ts-ignore: decorator
+@inline export function publishDirectory(directory: usize): void { atomic.store<u32>(THREAD_SLOTS + DIRECTORY, <u32>directory); }
+
+// @ts-ignore: decorator
+@inline export function takeOrder(): u32 { return atomic.add<u32>(THREAD_SLOTS + ORDER, 1) + 1; }
+/** The first of `n` consecutive orders, taken in one atomic step. */
+// @ts-ignore: decorator
+@inline export function takeOrders(n: u32): u32 { return atomic.add<u32>(THREAD_SLOTS + ORDER, n) + 1; }
+// @ts-ignore: decorator
+@inline export function lastOrder(): u32 { return atomic.load<u32>(THREAD_SLOTS + ORDER); }
+
+/** Free slots held in all threads' pools (the heap lock is held, readers excluded). */
+export function pooledSlots(): u32 {
+  let n: u32 = 0;
+  for (let t: u32 = 0; t < MAX_THREADS; t++) {
+    let r = slotRecord(t);
+    n += load<u32>(r, READY_COUNT) + load<u32>(r, QUARANTINE_COUNT);
+  }
+  return n;
+}
