@@ -183,7 +183,7 @@ export function resizeRef(h: u32, size: u32, site: u32): u32 {
   if (CHECKED) {
     reserveSlot();
     roomFor(block);
-    if (SHARED) claimSlot(slot, h, OP_USE); // no racing get may take a reference meanwhile
+    if (SHARED) pinSoleReference(h, slot, block);
   }
   let moved = resizeObject(block, size);
   if (SHARED && CHECKED && !moved) unpinSlot(slot); // the handle stays live: the resize failed
@@ -195,6 +195,17 @@ export function resizeRef(h: u32, size: u32, site: u32): u32 {
   let handle = issue(moved, site, owner, 0, order);
   if (owner) pairSet(moved, owner, handle); // resizeObject moved the pair; it names the new handle
   return handle;
+}
+
+/** Shared checked resize: pins `h`'s slot so no lock-free get takes a reference while the object
+ *  moves, then checks again that `h` is its only reference: a get that pinned it between the
+ *  first check and this pin has added one (the object is shared: SHARED_RESIZE, unpinned). */
+function pinSoleReference(h: u32, slot: usize, block: usize): void {
+  claimSlot(slot, h, OP_USE);
+  let held = REFS(block) + weakCount(block);
+  if (held == 1) return;
+  unpinSlot(slot);
+  failure(h).of(PAYLOAD(block)).taken(SLOT_SITE(slot)).with(held).raise(E_SHARED_RESIZE, MSG_SHARED_RESIZE);
 }
 
 /** getFor: the reference `owner` holds on the object of `h`, taken now if it holds none. */

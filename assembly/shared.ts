@@ -22,7 +22,7 @@ import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, T
 import { refUnlocked, unrefUnlocked } from "./references";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
-import { closePassOf, dropThreadSlots, ownRecord, slotRecord, useThreadSlots } from "./thread-slots";
+import { dropThreadSlots, insidePass, ownRecord, slotRecord, useThreadSlots } from "./thread-slots";
 import { dropThreadCache, flushCacheOfThread, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
   claimThread, freeThreadNumber, lockHeap, lockHeapExclusive, lockHeldBy, lockTakeCount, releaseThread, threadInUse,
@@ -70,21 +70,26 @@ export function detachThread(): void {
  *  changes were never stored: the heap cannot be used; nothing was changed. */
 // @ts-ignore: decorator
 @inline const ENDED_HOLDING_LOCK: u32 = 3;
+/** reclaimThread (checked): that thread ended inside a lock-free pass (fast-references.ts): a
+ *  slot it pinned stays pinned, a count it took down may have no ended slot: the heap cannot be
+ *  used safely; nothing was changed. */
+// @ts-ignore: decorator
+@inline const ENDED_IN_PASS: u32 = 4;
 
 /** Takes back thread number `n` from a worker that ended without detachThread(). The host calls
  *  it once that worker has exited (Node: its `exit` event; browsers: after terminate()), never
  *  while it may still run: its cached blocks go back to the shared quick lists, its pool of free
  *  table slots to the table (checked), and its number, cache and error record to the next
  *  instance that attaches. The references it held stay live (leaks unless other threads put
- *  them). One of RECLAIMED, NOT_IN_USE,
- *  OWN_NUMBER, ENDED_HOLDING_LOCK. */
+ *  them). One of RECLAIMED, NOT_IN_USE, OWN_NUMBER, ENDED_HOLDING_LOCK, ENDED_IN_PASS. */
 export function reclaimThread(n: u32): u32 {
   if (!threadInUse(n)) return NOT_IN_USE;
   if (n == number) return OWN_NUMBER;
   if (lockHeldBy(n)) return ENDED_HOLDING_LOCK; // waiting for the lock would time out
+  if (CHECKED && insidePass(n)) return ENDED_IN_PASS;
   lockHeap();
   flushCacheOfThread(n);
-  if (CHECKED) { flushPoolOf(slotRecord(n)); closePassOf(n); }
+  if (CHECKED) flushPoolOf(slotRecord(n));
   unlockHeap();
   freeThreadNumber(n); // only now: an instance attaching meanwhile could not get n's cache
   return RECLAIMED;

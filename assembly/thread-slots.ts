@@ -56,11 +56,6 @@ import { MAX_THREADS } from "./config";
 @inline export const QUARANTINE_TAIL: usize = 16;
 // @ts-ignore: decorator
 @inline export const QUARANTINE_COUNT: usize = 20;
-/** Rounds awaitReaders waits for one thread before it takes that thread for dead (a worker
- *  terminated inside a lock-free pass never leaves it): far beyond any pass, which is a few
- *  hundred instructions unless its thread is descheduled. */
-// @ts-ignore: decorator
-@inline const PATIENCE: u32 = 1 << 28;
 
 /** This thread's record (0: none, every operation takes the locked path) and its passes. */
 let record: usize = 0;
@@ -82,12 +77,10 @@ export function useThreadSlots(number: u32): void {
   if (passes & 1) atomic.store<u32>(record, ++passes); // the last holder died inside a pass
 }
 
-/** Thread `t` ended without detaching (shared.ts reclaimThread): if it died inside a pass, close
- *  it, so awaitReaders does not wait out its patience for it at every safe point. */
-export function closePassOf(t: u32): void {
-  let word = slotRecord(t);
-  let seen = atomic.load<u32>(word);
-  if (seen & 1) atomic.store<u32>(word, seen + 1);
+/** True when thread `t` is inside a lock-free pass: a worker that ended there (shared.ts
+ *  reclaimThread) may have left a slot pinned or a count taken down without its slot ended. */
+export function insidePass(t: u32): bool {
+  return (atomic.load<u32>(slotRecord(t)) & 1) != 0;
 }
 
 /** Takes the record away (detachThread, after flushing the pool). */
@@ -112,13 +105,17 @@ export function dropThreadSlots(): void {
 }
 
 /** Waits until every thread that was inside a lock-free pass has left it. The heap lock is
- *  held, and this thread is outside any pass. */
+ *  held, and this thread is outside any pass. It never gives up on a thread: a pass is a few
+ *  hundred instructions unless its thread is descheduled, and going on beside it (freeing an
+ *  old directory it reads, walking a heap it changes) would corrupt the heap. A worker that died
+ *  inside a pass is never left (shared.ts reclaimThread refuses it: ENDED_IN_PASS), so the heap
+ *  stops here, the lock held: the other threads' HeapLockTimeoutError says so. */
 export function awaitReaders(): void {
   for (let t: u32 = 0; t < MAX_THREADS; t++) {
     let word = slotRecord(t);
     let seen = atomic.load<u32>(word);
     if (!(seen & 1)) continue;
-    for (let i: u32 = 0; i < PATIENCE && atomic.load<u32>(word) == seen; i++) {}
+    while (atomic.load<u32>(word) == seen) {}
   }
 }
 

@@ -174,6 +174,8 @@ const DEFAULT_LOCK_TIMEOUT = 10_000;
 const RECLAIMED = 0;
 const NOT_IN_USE = 1;
 const OWN_NUMBER = 2;
+const ENDED_HOLDING_LOCK = 3;
+const ENDED_IN_PASS = 4;
 
 /** The exports a Heap uses after detach(): the memory, and functions that throw DetachedError. */
 function detachedExports(exports: RcallocExports): RcallocExports {
@@ -392,11 +394,18 @@ export class Heap {
       case RECLAIMED: return true;
       case NOT_IN_USE: return false;
       case OWN_NUMBER: throw new TypeError(`rcalloc: reclaimThread(${thread}): that is this thread's own number; call detach() instead`);
-      default:
+      case ENDED_HOLDING_LOCK:
         throw new HeapLockTimeoutError(
           `rcalloc: reclaimThread(${thread}): thread ${thread} ended in the middle of an operation, holding the heap lock; the heap cannot be used any more`,
           { handle: 0, detail: thread >>> 0 },
         );
+      case ENDED_IN_PASS:
+        throw new HeapLockTimeoutError(
+          `rcalloc: reclaimThread(${thread}): thread ${thread} ended in the middle of a lock-free get, put or alloc; a reference it was changing is left half done, so the heap cannot be used safely any more (its next walk or table growth waits for that thread for ever)`,
+          { handle: 0, detail: thread >>> 0 },
+        );
+      default:
+        throw new RangeError(`rcalloc: reclaimThread(${thread}): unknown result from the build`);
     }
   }
 

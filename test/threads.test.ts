@@ -106,6 +106,21 @@ describe("checked shared heap: lock-free get and put", () => {
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
   });
 
+  test("a resize racing a get of its handle: exactly one wins, and a get that wins holds the object intact", async () => {
+    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "resize-get", rounds: 400 });
+    for (let i = 0; i < r.a.length; i++) {
+      const [resize, get] = [r.a[i] as Outcome, r.b[i] as Outcome];
+      expect(["ok", "SHARED_RESIZE"]).toContain(resize.code);
+      expect(["ok", "USE_AFTER_PUT"]).toContain(get.code); // the handle was resized away
+      expect(resize.code === "ok").toBe(get.code !== "ok");
+      if (get.code === "ok") {
+        expect(get.cookie).toBe(0xc0ffee);
+        expect([1, 2]).toContain(get.refs); // 2 until role 0 has put h (it does so meanwhile)
+      }
+    }
+    expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+
   test("the final put against a stream of gets of the handle: each get is live with its contents, then use after put", async () => {
     const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "get-hammer", rounds: 200 });
     expect(r.a.every((o: Outcome) => o.code === "ok")).toBe(true);

@@ -124,6 +124,19 @@ function race(heap, { kind, rounds, role, control: buffer }) {
         outcome = attempt(() => { got = heap.get(h); });
         control[3] = gotten = got;
       }
+    } else if (kind === "resize-get") {
+      // A resize that must move the object (its only reference) races a get of the same handle:
+      // the get comes first (the object is then shared: SHARED_RESIZE) or finds the handle
+      // resized away — never both, or the get's handle would name the block the resize freed.
+      if (role === 0) {
+        let moved = 0;
+        outcome = attempt(() => { moved = heap.resize(h, 4000); });
+        control[4] = moved;
+      } else {
+        let got = 0;
+        outcome = attempt(() => { got = heap.get(h); });
+        control[3] = gotten = got;
+      }
     } else if (kind === "get-hammer") {
       // The final put against a stream of gets of the same handle (each put back at once): every
       // get either holds a live object with its cookie, or is a use after put.
@@ -161,11 +174,17 @@ function race(heap, { kind, rounds, role, control: buffer }) {
         heap.put(h);
       }
       if (kind === "last-put" && heap.checked) outcome.gone = attempt(() => heap.refs(h)).code;
+      if (kind === "resize-get") heap.put(control[4] ? control[4] >>> 0 : h);
       if (kind === "get-put") {
         outcome.refs = heap.refs(second); // the second reference, and the get's if it won
         outcome.got = control[3] !== 0;
         heap.put(second);
       }
+    }
+    if (kind === "resize-get" && gotten) {
+      // The get's reference is live and its object intact (role 0 put only its own reference).
+      outcome.refs = heap.refs(gotten);
+      outcome.cookie = new DataView(heap.bytes(gotten).buffer).getUint32(heap.ptr(gotten), true);
     }
     outcomes.push(outcome);
     barrier(control, ++k); // role 0's clean-up is done before the next round's set-up
