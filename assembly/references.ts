@@ -27,6 +27,7 @@ import {
   resizeObject, roomFor, weakCount,
 } from "./lifecycle";
 import { siteOr } from "./host-sites";
+import { noteResizePin, takeResizePin } from "./thread-slots";
 import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 
 /** The block of a strong handle; in the checked build a trap unless `h` is live and strong. */
@@ -186,6 +187,7 @@ export function resizeRef(h: u32, size: u32, site: u32): u32 {
     if (SHARED) pinSoleReference(h, slot, block);
   }
   let moved = resizeObject(block, size);
+  if (SHARED && CHECKED) takeResizePin(); // it did not trap: the pin is let go below
   if (SHARED && CHECKED && !moved) unpinSlot(slot); // the handle stays live: the resize failed
   if (!moved) failure(h).of(PAYLOAD(block)).with(size).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
   if (!CHECKED) return <u32>PAYLOAD(moved);
@@ -203,7 +205,7 @@ export function resizeRef(h: u32, size: u32, site: u32): u32 {
 function pinSoleReference(h: u32, slot: usize, block: usize): void {
   claimSlot(slot, h, OP_USE);
   let held = REFS(block) + weakCount(block);
-  if (held == 1) return;
+  if (held == 1) { noteResizePin(slot); return; }
   unpinSlot(slot);
   failure(h).of(PAYLOAD(block)).taken(SLOT_SITE(slot)).with(held).raise(E_SHARED_RESIZE, MSG_SHARED_RESIZE);
 }

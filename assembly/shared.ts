@@ -15,14 +15,14 @@
 // currentHeapTag, lockTakes.
 
 import { blockSizeFor } from "./blocks";
-import { heapTag } from "./handles";
+import { heapTag, unpinSlot } from "./handles";
 import { CHECKED, DEBUG, HEADER, QUICK_MAX } from "./config";
 import * as api from "./index";
 import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, TAGS_MASK } from "./layout";
 import { refUnlocked, unrefUnlocked } from "./references";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
-import { dropThreadSlots, insidePass, ownRecord, slotRecord, useThreadSlots } from "./thread-slots";
+import { dropThreadSlots, insidePass, ownRecord, slotRecord, takeResizePin, useThreadSlots } from "./thread-slots";
 import { dropThreadCache, flushCacheOfThread, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
   claimThread, freeThreadNumber, lockHeap, lockHeapExclusive, lockHeldBy, lockTakeCount, releaseThread, threadInUse,
@@ -42,8 +42,12 @@ if (CHECKED && !DEBUG) useThreadSlots(number);
 export function holdHeap(): void { lockHeapExclusive(); }
 export function letGoHeap(): void { unlockHeap(); }
 /** The host's env.abort calls this first: it keeps this thread's error record (errorRecord())
- *  and releases the heap lock the failed operation held, so other threads carry on. */
-export function trapped(): void { trappedInHeap(); }
+ *  and releases the heap lock the failed operation held (and a slot a resize pinned), so other
+ *  threads carry on. */
+export function trapped(): void {
+  if (CHECKED) { let pinned = takeResizePin(); if (pinned) unpinSlot(pinned); } // a resize's pin
+  trappedInHeap();
+}
 /** This instance's thread number (0 .. 63): sites name the thread that took a reference. */
 export function threadNumber(): u32 { return number; }
 /** How many times this thread took the heap lock: a profile of the lock-free paths. */

@@ -70,7 +70,9 @@ import {
 }
 
 /** Fills this thread's ready list up to POOL_BATCH slots. The heap lock is held. Stops early
- *  when the table cannot grow: the locked path then reports OUT_OF_MEMORY as ever. */
+ *  when the table cannot grow: the locked path then reports OUT_OF_MEMORY as ever. The pool is
+ *  stored after every slot: reclaim() may trap (a poisoned block in the quarantine), and a slot
+ *  taken off the table must then be on the pool's list, not lost. */
 export function refillPool(): void {
   let pool = ownRecord();
   if (!pool) return;
@@ -94,9 +96,9 @@ export function refillPool(): void {
     store<u32>(slot, head, 24);
     head = index;
     ready++;
+    store<u32>(pool, head, READY_HEAD);
+    store<u32>(pool, ready, READY_COUNT);
   }
-  store<u32>(pool, head, READY_HEAD);
-  store<u32>(pool, ready, READY_COUNT);
 }
 
 /** Appends `slot` (number `index`) to the table's free FIFO. The heap lock is held. */

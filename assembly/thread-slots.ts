@@ -60,6 +60,15 @@ import { MAX_THREADS } from "./config";
 /** This thread's record (0: none, every operation takes the locked path) and its passes. */
 let record: usize = 0;
 let passes: u32 = 0;
+/** The slot a locked resize has pinned while its object moves (0: none): the move may trap (a
+ *  poisoned block met while memory is reclaimed), and the trap must let the pin go (shared.ts
+ *  trapped), or every later get or put of that handle would wait for it for ever. */
+let resizePin: usize = 0;
+
+// @ts-ignore: decorator
+@inline export function noteResizePin(slot: usize): void { resizePin = slot; }
+/** The slot noted by noteResizePin, forgotten now (0: none). */
+export function takeResizePin(): usize { let slot = resizePin; resizePin = 0; return slot; }
 
 /** Thread `t`'s record. */
 // @ts-ignore: decorator

@@ -153,6 +153,27 @@ describe("shared heaps in one thread", () => {
     heap.dispose();
   });
 
+  test("a resize that traps while its object moves lets go of its handle's pin (no later get or put hangs)", async () => {
+    // The quarantine keeps every freed block until memory runs out; the move of a resize then
+    // reclaims it and meets a write after free: the trap comes while the handle is pinned.
+    const heap = await api.createHeap({ shared: true, checked: true, maxPages: 40, quarantine: { blocks: 1 << 20, bytes: 1 << 30, poison: 64 } });
+    const h = heap.alloc(32);
+    const fill: number[] = [];
+    try { for (;;) fill.push(heap.alloc(4000)); } catch (e) { expect(e).toBeInstanceOf(api.OutOfMemoryError); }
+    const victim = heap.alloc(40);
+    const stale = heap.ptr(victim);
+    heap.put(victim);
+    new Uint8Array(heap.memory.buffer)[stale + 5] = 42; // the bug: a write after free
+    expect(() => heap.resize(h, 60_000)).toThrow(api.WriteAfterFreeError);
+    // The resize failed before changing the reference: h is live, and free to use.
+    const k = heap.get(h);
+    heap.put(k);
+    heap.put(h);
+    for (const f of fill) heap.put(f);
+    heap.validate();
+    heap.dispose();
+  }, 20_000);
+
   test.each([false, true])("checked %s: every call after detach() throws DetachedError; the instance keeps no thread cache", async (checked) => {
     const heap = await api.createHeap({ shared: true, checked });
     const gone = await api.attachHeap(heap.shareable());
