@@ -106,7 +106,8 @@ import { CHECKED, HEADER } from "./config";
 // @ts-ignore: decorator
 @inline export function OBJECT_SIZE(block: usize): usize {
   let slack = load<u32>(block, 4) >>> SLACK_SHIFT;
-  return slack == BIG_SLACK ? <usize>load<u32>(block + SIZE(block) - 4) : SIZE(block) - HEADER - <usize>slack;
+  // min: the last word is in the slack, where an overrun may write; never a size past the block
+  return slack == BIG_SLACK ? min(<usize>load<u32>(block + SIZE(block) - 4), SIZE(block) - HEADER) : SIZE(block) - HEADER - <usize>slack;
 }
 /** Writes the count word of an object of `size` bytes with `refs` references into `block` (any
  *  size of block that holds it): the slack, or BIG_SLACK and the size in the block's last word. */

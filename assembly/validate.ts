@@ -10,7 +10,8 @@ import { CLASS_MIN, CLASSES, classCapacity, classHead, floorClass } from "./size
 import { corrupt } from "./errors";
 import { QUICK_HEADS, QUICK_HEADS_BYTES, QUICK_TAILS } from "./blocks";
 import {
-  COUNT, DEAD, FREE, INFO, isInternal, isObject, isRaw, LEFTFREE, MARK, PAIRED, RAW_COOKIE, REFS, SETMARK, SIZE,
+  BIG_SLACK, COUNT, DEAD, FREE, INFO, isInternal, isObject, isRaw, LEFTFREE, MARK, PAIRED, RAW_COOKIE, REFS, SETMARK,
+  SIZE, SLACK_SHIFT,
 } from "./layout";
 import { weakCount } from "./lifecycle";
 import { checkPoison, isQueued, nextQueued, queuedBlocks, queuedBytes } from "./quarantine";
@@ -63,6 +64,10 @@ export function validate(): void {
       cachedBlocks++;
     } else {
       if (REFS(block) == 0) corrupt("rcalloc validate: live object with no references", block);
+      // An exact size in the block's last word sits in the object's slack, where an overrun writes.
+      if ((COUNT(block) >>> SLACK_SHIFT) == BIG_SLACK && load<u32>(block + size - 4) > <u32>(size - HEADER - BIG_SLACK)) {
+        corrupt("rcalloc validate: object's exact size (its block's last word) is out of range", block);
+      }
       if (CHECKED && isRaw(block) && MARK(block) != RAW_COOKIE(block)) corrupt("rcalloc validate: raw block lost its cookie", block);
       if ((info & PAIRED) && !pairGet(block, TAG_WEAK) && !pairGet(block, TAG_IGNORED)) {
         corrupt("rcalloc validate: PAIRED object has no weak handles or mark", block);

@@ -105,6 +105,16 @@ const CASES: Case[] = [
     invariant: /cached block in the wrong class list/,
   },
   {
+    corruption: "a medium object's exact size (its block's last word, in the slack) overwritten by an overrun",
+    corrupt: ({ hs, words, block }) => {
+      const b = block(hs[3]); // 5000 bytes in a 5120-byte block: slack past 62, size in the last word
+      const w = words();
+      w[(b + (w[b >> 2] & ~15) - 4) >> 2] = 0x000fffff;
+      return b;
+    },
+    invariant: /exact size .* is out of range/,
+  },
+  {
     corruption: "an object count that differs from its live handles",
     corrupt: ({ hs, words, block }) => (words()[(block(hs[2]) + 4) >> 2] += 1, block(hs[2])),
     invariant: /reference count differs from its live handles/,
