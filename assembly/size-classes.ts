@@ -3,8 +3,9 @@
 //
 // A medium request is rounded up to its class's capacity (8 classes per doubling: at most 12.5%
 // more), so any cached block of a class serves any request of that class. A freed medium block
-// goes onto its class's list: the free writes only the block's own header line and reads no
-// neighbour, and the next alloc of the class pops it with one load. Cached blocks stay "used" in
+// goes onto its class's list: the free touches only the block's own header line (the word
+// before it tells whether a larger free block precedes it: then it coalesces into TLSF instead,
+// blocks.ts), and the next alloc of the class pops it with one load. Cached blocks stay "used" in
 // TLSF's eyes and never coalesce while cached; when TLSF cannot serve a request, blocks.ts flushes
 // these lists into TLSF (where they coalesce) before memory grows, as it does the quick lists, so
 // caching never grows the heap. A class block is an ordinary block (layout.ts): the heap walk,

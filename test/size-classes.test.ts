@@ -94,6 +94,24 @@ describe.each(BUILDS)("$name build: size classes", ({ checked }) => {
     heap.validate();
   });
 
+  it("a medium block freed after a larger free block coalesces with it instead of being cached", async () => {
+    const heap = await heapOf(checked, { quarantine: false });
+    const big = heap.alloc(20000); // past the classes: TLSF's, free in TLSF once put
+    const a = heap.alloc(5000);
+    const guard = heap.alloc(100);
+    const at = heap.ptr(big);
+    heap.put(big);
+    const cached = heap.stats().cachedBytes;
+    heap.put(a); // its left neighbour is free and larger: cached, it would pin a hole (pages)
+    expect(heap.stats().cachedBytes).toBe(cached);
+    heap.validate();
+    const both = heap.alloc(24000); // the coalesced block, found without a flush
+    expect(heap.ptr(both)).toBe(at);
+    heap.put(both);
+    heap.put(guard);
+    heap.validate();
+  });
+
   it("resizes within a class in place, with the size exact at every step", async () => {
     const heap = await heapOf(checked, { quarantine: false });
     let h = heap.alloc(4700);
