@@ -22,7 +22,7 @@ import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED } from "./config";
 import { DEAD, FREE, INFO, LEFTFREE, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
 import { CLASS_MIN, classCapacity, classOf, flushClassLists, popClass, popLargerClass, pushClass } from "./size-classes";
 import { flushThreadCache, pushCached } from "./thread-cache";
-import { BACK, freeBlockToLists, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
+import { BACK, freeBlockToLists, freeCachedList, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
 // @ts-ignore: decorator
@@ -141,16 +141,7 @@ export function freeInternal(block: usize): void {
 
 /** Returns every quick-list block to TLSF, where it coalesces with its neighbours. */
 export function flushQuickLists(): void {
-  for (let c: usize = 1; c < QUICK_CLASSES; c++) {
-    let head = QUICK_HEADS + (c << 2);
-    let block = <usize>load<u32>(head);
-    store<u32>(head, 0);
-    while (block) {
-      let next = <usize>load<u32>(block, 8);
-      freeBlockToLists(block);
-      block = next;
-    }
-  }
+  for (let c: usize = 1; c < QUICK_CLASSES; c++) freeCachedList(QUICK_HEADS + (c << 2));
 }
 
 /**

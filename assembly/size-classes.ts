@@ -27,7 +27,7 @@
 // its exact size in the block's last word (BIG_SLACK).
 
 import { CLASS_MAX } from "./config";
-import { freeBlockToLists } from "./tlsf";
+import { freeCachedList } from "./tlsf";
 
 // @ts-ignore: decorator
 @inline const CLASS_STEPS_BITS: u32 = 3; // 8 classes per doubling
@@ -102,14 +102,5 @@ export function popLargerClass(k: u32): usize {
 
 /** Returns every block cached on the class lists to TLSF, where it coalesces with its neighbours. */
 export function flushClassLists(): void {
-  for (let k: u32 = 0; k < CLASSES; k++) {
-    let head = HEAD_AT(k);
-    let block = <usize>load<u32>(head);
-    store<u32>(head, 0);
-    while (block) {
-      let next = <usize>load<u32>(block, 8);
-      freeBlockToLists(block);
-      block = next;
-    }
-  }
+  for (let k: u32 = 0; k < CLASSES; k++) freeCachedList(HEAD_AT(k));
 }

@@ -225,6 +225,18 @@ export function takeFit(size: usize): usize {
   insertFree(block);
 }
 
+/** Empties the list of cached blocks whose head word is at `head` (blocks linked through +8:
+ *  the quick lists, the size classes' lists) into the TLSF lists, where they coalesce. */
+export function freeCachedList(head: usize): void {
+  let block = <usize>load<u32>(head);
+  store<u32>(head, 0);
+  while (block) {
+    let next = <usize>load<u32>(block, 8);
+    freeBlockToLists(block);
+    block = next;
+  }
+}
+
 /** Splits the used `block` down to `size` bytes, freeing the rest. */
 export function shrinkBlock(block: usize, size: usize): void {
   let info = INFO(block);
