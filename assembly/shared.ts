@@ -82,7 +82,7 @@ export function detachThread(): void {
 
 /** Takes back thread number `n` from a worker that ended without detachThread(). The host calls
  *  it once that worker has exited (Node: its `exit` event; browsers: after terminate()), never
- *  while it may still run: its cached blocks go back to the shared quick lists, its pool of free
+ *  while it may still run: its cached blocks go back to the heap (TLSF), its pool of free
  *  table slots to the table (checked), and its number, cache and error record to the next
  *  instance that attaches. The references it held stay live (leaks unless other threads put
  *  them). One of RECLAIMED, NOT_IN_USE, OWN_NUMBER, ENDED_HOLDING_LOCK, ENDED_IN_PASS. */

@@ -11,8 +11,8 @@
 //
 // A cache holds at most CACHE_MAX_BYTES: a put that would pass it goes the locked way (to the
 // shared quick lists, whence any thread allocates), so a thread that only frees what others
-// allocated (a consumer) cannot hoard memory. A thread's cache is given back to the shared quick
-// lists, under the lock, when it detaches (detachThread, which also takes the cache away from the
+// allocated (a consumer) cannot hoard memory. A thread's cache is given back to TLSF, under the
+// lock, when it detaches (detachThread, which also takes the cache away from the
 // instance: cache 0, every later alloc and last put go the locked way), and an allocation that
 // memory cannot grow for flushes this thread's cache (blocks.ts reclaim). Other threads' caches
 // (up to 64 KiB each) are theirs: only they can give them back (or reclaimThread, once the
@@ -26,9 +26,9 @@
 // +size / 4     head of the list of cached blocks of `size` bytes (16 .. QUICK_MAX), or 0
 
 import { MAX_THREADS, QUICK_MAX } from "./config";
-import { freeBlock } from "./blocks";
 import { corrupt } from "./errors";
 import { COUNT, FREE, INFO, SIZE } from "./layout";
+import { freeCachedList } from "./tlsf";
 
 // @ts-ignore: decorator
 @inline const CACHE_STRIDE: usize = ((QUICK_MAX >> 2) + 4 + 63) & ~63;
@@ -80,28 +80,22 @@ export function dropThreadCache(): void {
   return true;
 }
 
-/** Gives every block of this thread's cache to the shared quick lists. The heap lock is held. */
+/** Gives every block of this thread's cache back to the heap (TLSF). The heap lock is held. */
 export function flushThreadCache(): void {
   if (cache) flushCache(cache);
 }
 
-/** Gives every block of thread `number`'s cache to the shared quick lists: a thread that ended
+/** Gives every block of thread `number`'s cache back to the heap: a thread that ended
  *  without detaching (reclaimThread). The heap lock is held and that thread never runs again. */
 export function flushCacheOfThread(number: u32): void {
   flushCache(THREAD_CACHES + <usize>number * CACHE_STRIDE);
 }
 
+/** Empties the cache at `cache` into TLSF, where its blocks coalesce (not onto the shared quick
+ *  lists: this file stays below blocks.ts, and a flush comes when memory is short or a thread
+ *  leaves, when coalescing is what is wanted). */
 function flushCache(cache: usize): void {
-  for (let size: usize = 16; size <= QUICK_MAX; size += 16) {
-    let head = cache + (size >> 2);
-    let block = <usize>load<u32>(head);
-    store<u32>(head, 0);
-    while (block) {
-      let next = <usize>load<u32>(block, 8);
-      freeBlock(block, size);
-      block = next;
-    }
-  }
+  for (let size: usize = 16; size <= QUICK_MAX; size += 16) freeCachedList(cache + (size >> 2));
   store<u32>(cache, 0);
 }
 
