@@ -78,6 +78,10 @@ import { fillerBlocks, flMap, heapBase, heapStart, pageLimit, tail } from "./tls
 @inline const THREADS: usize = 8;
 // @ts-ignore: decorator
 @inline const HOLDER: usize = 20;
+/** Reads lockHeldBy makes of an unchanged lock and holder word (about a millisecond) before it
+ *  takes the holder for the one that ended holding the lock. */
+// @ts-ignore: decorator
+@inline const HOLDER_SETTLES: u32 = 1 << 20;
 // @ts-ignore: decorator
 @inline const SITE_RANGES: usize = 24;
 // @ts-ignore: decorator
@@ -143,7 +147,15 @@ export function threadInUse(n: u32): bool {
 /** Does thread `n` hold the heap lock? For a thread that has ended: it ended in the middle of an
  *  operation (the holder word keeps the last taker's number while the lock word says held). */
 export function lockHeldBy(n: u32): bool {
-  return atomic.load<u32>(SHARED_STATE + LOCK) != 0 && (atomic.load<u32>(SHARED_STATE + HOLDER) & 0x7F) == n + 1;
+  let holder = atomic.load<u32>(SHARED_STATE + HOLDER);
+  if (!atomic.load<u32>(SHARED_STATE + LOCK) || (holder & 0x7F) != n + 1) return false;
+  // The holder word is written just after the lock is taken: a thread that took it once n let
+  // it go (n then ended) may not have written it yet. n holds it only if neither word changes
+  // for a while (the holder word counts takes, so a new taker always changes it).
+  for (let i: u32 = 0; i < HOLDER_SETTLES; i++) {
+    if (!atomic.load<u32>(SHARED_STATE + LOCK) || atomic.load<u32>(SHARED_STATE + HOLDER) != holder) return false;
+  }
+  return true;
 }
 
 /** Frees thread number `n` of an instance that will never run again (reclaimThread in shared.ts):
