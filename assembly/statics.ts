@@ -13,7 +13,7 @@
 import { QUICK_HEADS, QUICK_HEADS_BYTES, QUICK_TAILS } from "./blocks";
 import { ERROR_RECORD, ErrorRecord } from "./errors";
 import { RETIRED_SLOTS, RETIRED_SLOTS_BYTES } from "./handles";
-import { CHECKED, SHARED } from "./config";
+import { SHARED } from "./config";
 import { CLASS_HEADS, CLASS_HEADS_BYTES } from "./size-classes";
 import { THREAD_CACHES, THREAD_CACHES_BYTES } from "./thread-cache";
 import { THREAD_SLOTS, THREAD_SLOTS_BYTES } from "./thread-slots";
@@ -29,8 +29,7 @@ import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
 function isThreadState(p: usize): bool {
   if (within(p, SHARED_STATE, SHARED_STATE_BYTES) || within(p, THREAD_RECORDS, THREAD_RECORDS_BYTES)) return true;
   if (within(p, THREAD_CACHES, THREAD_CACHES_BYTES)) return true;
-  if (CHECKED) return within(p, THREAD_SLOTS, THREAD_SLOTS_BYTES); // only the checked build reserves it
-  return false;
+  return within(p, THREAD_SLOTS, THREAD_SLOTS_BYTES);
 }
 
 /** True for a word of a region the allocator writes (above); its words can equal a live

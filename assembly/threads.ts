@@ -27,16 +27,18 @@
 //
 // The lock is reentrant per thread: the host may hold it across a whole heap walk (holdHeap /
 // letGoHeap in shared.ts), which makes report(), validate() and the scan a safe point: every
-// other thread's next operation waits until the walk is done. In the checked build such a hold
-// is exclusive (lockHeapExclusive): it also waits until no lock-free get or put is running, and
-// keeps new ones out (they take the lock, so they wait). Unchecked lock-free paths only change
-// counts, which its walk reads one word at a time.
+// other thread's next operation waits until the walk is done. Such a hold is exclusive
+// (lockHeapExclusive): it also waits until no lock-free pass is running (checked: get, put, a
+// small alloc; unchecked: an alloc or last put through the thread cache), and keeps new ones out
+// (they take the lock, so they wait). The unchecked build's lock-free get and put of all but the
+// last reference are no pass: they change only an object's count, one atomic word, which a walk
+// reads one word at a time.
 //
 // The words this file keeps in shared memory (the lock, the thread numbers, the globals) and the
 // threads' error records are drawn in thread-state.ts, a layout file below the layers whose
 // globals this one carries.
 
-import { CHECKED, MAX_THREADS, SHARED } from "./config";
+import { MAX_THREADS, SHARED } from "./config";
 import { E_LOCK_TIMEOUT, ERROR_RECORD, ErrorRecord, MSG_LOCK_TIMEOUT } from "./errors";
 import {
   directory, directoryChunks, freeCount, freeHead, freeTailSlot, heapTag, retiredCount,
@@ -70,7 +72,7 @@ let instanceId: u32 = 0;
 let depth: u32 = 0;
 /** How many times this instance took the lock (mod 2^25): the holder word's upper bits. */
 let takes: u32 = 0;
-/** Checked build: this instance's hold keeps lock-free paths out (lockHeapExclusive). */
+/** This instance's hold keeps lock-free paths out (lockHeapExclusive). */
 let excluding = false;
 
 /** Claims a thread number for this instance (at instantiation); false when all are taken. */
@@ -147,10 +149,10 @@ export function claimSiteRange(): u32 {
 // @ts-ignore: decorator
 @inline export function publishedTableLength(): u32 { return atomic.load<u32>(word(12)); }
 
-/** Checked build: lockHeap, and no lock-free path runs until this hold ends (a safe point). */
+/** lockHeap, and no lock-free pass runs until this hold ends (a safe point). */
 export function lockHeapExclusive(): void {
   lockHeap();
-  if (CHECKED && !excluding) {
+  if (!excluding) {
     excluding = true;
     excludeReaders();
   }
@@ -198,7 +200,7 @@ export function trappedInHeap(): void {
   if (!depth) return;
   if (--depth) return;
   saveState();
-  if (CHECKED && excluding) {
+  if (excluding) {
     excluding = false;
     admitReaders();
   }
