@@ -13,7 +13,7 @@
 //   asc ... --use RC_HOST_SITES=1   (checked, the library path) an operation given no site asks
 //     the host for one (import "rcalloc:sites" "site"), which takes it from the wasm stack, so
 //     references taken inside a module that compiles rcalloc in are named by their lines, as in
-//     link at load; other builds never import it
+//     link at load; other builds never import it. Not with RC_SHARED=1: refused below
 //
 //   asc ... --use RC_CHECKED=1   checked build
 //     - handles are table slots (index + generation + heap tag), see handles.ts
@@ -50,6 +50,14 @@
 @inline export const SHARED: bool = isDefined(RC_SHARED) ? <bool>RC_SHARED : false;
 // @ts-ignore: decorator
 @inline export const HOST_SITES: bool = CHECKED && (isDefined(RC_HOST_SITES) ? <bool>RC_HOST_SITES : false);
+
+// Sites from the host are for a module that compiles rcalloc in; a shared heap is one of the
+// package's shared builds (bindings: createHeap, attachHeap, link), never such a module. And in
+// a shared build the host would be asked inside a lock-free pass with a slot pinned
+// (fast-references.ts) or under the heap lock: every other thread and every walk would wait for
+// a JS stack capture, and a throw or a terminate() there would leave the pin, the pass or the
+// lock held for good. To combine them, take the site in shared.ts before the pass and the lock.
+if (SHARED && HOST_SITES) ERROR("rcalloc: RC_HOST_SITES=1 and RC_SHARED=1 cannot be combined (a host call inside a lock-free pass or under the heap lock; see assembly/config.ts)");
 
 // Shared build: threads (instances) attached to one heap at once (threads.ts).
 // @ts-ignore: decorator

@@ -279,7 +279,9 @@ function retireChunk(c: u32): void {
     slot = SLOT(index);
     freeHead = SLOT_NEXT(slot);
     freeCount--;
-    gen = (SLOT_STATE(slot) & GEN_MASK) + 1;
+    let state = SLOT_STATE(slot);
+    // FRESH: a thread's pool took it and gave it back unissued; its first handle is generation 0
+    gen = SHARED && (state & FRESH) ? 0 : (state & GEN_MASK) + 1;
   } else {
     index = tableLength++;
     slot = SLOT(index);

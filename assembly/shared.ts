@@ -6,8 +6,8 @@
 // index.ts, and releases it (threads.ts says what is shared and what is per thread), except the
 // fast paths: get and put (unchecked: also alloc and the last put, from the thread cache;
 // checked: all but the last put, fast-references.ts) try without the lock first. The walk's
-// exports hold the heap exclusively (lockHeapExclusive), so no checked fast path runs beside a
-// walk. The other builds never compile this file, so their code is untouched by threads.
+// exports hold the heap exclusively (lockHeapExclusive), so no lock-free pass (every checked
+// fast path; unchecked: those through the thread cache) runs beside a walk. The other builds never compile this file, so their code is untouched by threads.
 //
 // Exports only here: holdHeap/letGoHeap (the host holds the lock across a heap walk: the safe
 // point of report(), validate() and the scan), trapped (from env.abort), threadNumber,
@@ -22,7 +22,9 @@ import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, T
 import { refUnlocked, unrefUnlocked } from "./references";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
-import { dropThreadSlots, insidePass, ownRecord, slotRecord, takeResizePin, useThreadSlots } from "./thread-slots";
+import {
+  dropThreadSlots, enterPass, insidePass, leavePass, ownRecord, slotRecord, takeResizePin, useThreadSlots,
+} from "./thread-slots";
 import { dropThreadCache, flushCacheOfThread, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
   claimThread, freeThreadNumber, lockHeap, lockHeapExclusive, lockHeldBy, lockTakeCount, releaseThread, threadInUse,
@@ -34,9 +36,10 @@ export { claimSiteRange, threadsAttached } from "./threads";
 // Each instance takes a thread number (and with it its error record) when it starts.
 if (!claimThread()) abort("rcalloc: too many threads on one shared heap (at most 64 at once)");
 useThreadCache(number);
-// The shared debug build validates the whole heap under the lock at every operation, so no
-// operation may run beside it: without a slot record every lock-free path takes the lock.
-if (CHECKED && !DEBUG) useThreadSlots(number);
+// Each lock-free path runs in a pass of this thread's slot record (thread-slots.ts), so a walk
+// can keep it out. The shared debug build validates the whole heap under the lock at every
+// operation, so no operation may run beside it: without a record every lock-free path takes the lock.
+if (!DEBUG) useThreadSlots(number);
 
 /** Holds the heap lock until letGoHeap(): other threads' operations wait (a safe point). */
 export function holdHeap(): void { lockHeapExclusive(); }
@@ -57,7 +60,7 @@ export function lockTakes(): u32 { return lockTakeCount(); }
 export function detachThread(): void {
   lockHeap(); flushThreadCache(); if (CHECKED) flushPool(); unlockHeap();
   dropThreadCache();
-  if (CHECKED) dropThreadSlots();
+  dropThreadSlots();
   releaseThread();
 }
 
@@ -74,9 +77,9 @@ export function detachThread(): void {
  *  changes were never stored: the heap cannot be used; nothing was changed. */
 // @ts-ignore: decorator
 @inline const ENDED_HOLDING_LOCK: u32 = 3;
-/** reclaimThread (checked): that thread ended inside a lock-free pass (fast-references.ts): a
- *  slot it pinned stays pinned, a count it took down may have no ended slot: the heap cannot be
- *  used safely; nothing was changed. */
+/** reclaimThread: that thread ended inside a lock-free pass (checked: fast-references.ts, a slot
+ *  it pinned stays pinned, a count it took down may have no ended slot; unchecked: its thread
+ *  cache half changed): the heap cannot be used safely; nothing was changed. */
 // @ts-ignore: decorator
 @inline const ENDED_IN_PASS: u32 = 4;
 
@@ -90,7 +93,7 @@ export function reclaimThread(n: u32): u32 {
   if (!threadInUse(n)) return NOT_IN_USE;
   if (n == number) return OWN_NUMBER;
   if (lockHeldBy(n)) return ENDED_HOLDING_LOCK; // waiting for the lock would time out
-  if (CHECKED && insidePass(n)) return ENDED_IN_PASS;
+  if (insidePass(n)) return ENDED_IN_PASS;
   lockHeap();
   flushCacheOfThread(n);
   if (CHECKED) flushPoolOf(slotRecord(n));
@@ -100,15 +103,17 @@ export function reclaimThread(n: u32): u32 {
 }
 
 /** Unchecked: a new object from this thread's cache, without the lock (0 when it has no block
- *  of that size). The header as lifecycle.ts newObject writes it: slack, one reference. */
+ *  of that size, or a walk holds the heap). The header as lifecycle.ts newObject writes it:
+ *  slack, one reference. A pass (thread-slots.ts): a walk reads the cache and the header. */
 // @ts-ignore: decorator
 @inline function allocCached(size: u32): u32 {
   if (size > <u32>(QUICK_MAX - HEADER)) return 0;
+  if (!enterPass()) return 0;
   let blockSize = blockSizeFor(<usize>size, HEADER);
   let block = popCached(blockSize);
-  if (!block) return 0;
-  SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
-  return <u32>PAYLOAD(block);
+  if (block) SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  leavePass();
+  return block ? <u32>PAYLOAD(block) : 0;
 }
 
 /** Unchecked: puts the reference `h`, without the lock unless it is the last one of an object
@@ -119,7 +124,10 @@ export function reclaimThread(n: u32): u32 {
   if (unrefUnlocked(block)) return true;
   let info = INFO(block); // the last reference is ours: nobody else reads or writes this block
   let size = <usize>(info & ~TAGS_MASK);
-  return !(info & (PAIRED | DEAD)) && size <= QUICK_MAX && pushCached(block, size);
+  if ((info & (PAIRED | DEAD)) || size > QUICK_MAX || !enterPass()) return false;
+  let cached = pushCached(block, size); // in a pass, as allocCached's pop
+  leavePass();
+  return cached;
 }
 
 /** Checked: this thread's slot pool has a slot ready, refilled under the lock if need be. */
@@ -228,7 +236,7 @@ export function statsRecord(): usize { return api.statsRecord(); }
 
 // The walk, the scan and the settings. A walk of several calls (nextObject ...) is consistent
 // when the host holds the heap across it (holdHeap): bindings/heap.ts does. Each walk export
-// holds the heap exclusively itself too, so no checked lock-free get or put runs beside it.
+// holds the heap exclusively itself too, so no lock-free pass runs beside it.
 export function validate(): void { lockHeapExclusive(); api.validate(); unlockHeap(); }
 export function sealStaticData(): void { lockHeap(); api.sealStaticData(); unlockHeap(); }
 export function nextObject(after: usize): usize { lockHeapExclusive(); let r = api.nextObject(after); unlockHeap(); return r; }

@@ -2,7 +2,8 @@
 //
 // Below the heap lie the allocator's static data: its messages (read-only strings) and a few
 // regions it writes — the records it fills for the host, TLSF's bitmaps and list heads, the
-// quick-list heads (and sortQuickLists' scratch tails) and the retired chunk. The scan never counts a word of those regions as a
+// quick-list heads (and sortQuickLists' scratch tails), the retired chunk, and in the shared
+// builds the threads' own state. The scan never counts a word of those regions as a
 // reference (scan.ts); validate() checks the regions by their structure (validate.ts) and the
 // read-only rest against a checksum taken when the host seals it (sealStaticData), so a stray
 // write into the allocator's messages or constants is a CORRUPT_HEAP, not a garbled error later.
@@ -13,13 +14,23 @@ import { QUICK_HEADS, QUICK_HEADS_BYTES, QUICK_TAILS } from "./blocks";
 import { ERROR_RECORD, ErrorRecord } from "./errors";
 import { RETIRED_SLOTS, RETIRED_SLOTS_BYTES } from "./handles";
 import { SHARED } from "./config";
-import { isThreadState } from "./threads";
 import { CLASS_HEADS, CLASS_HEADS_BYTES } from "./size-classes";
+import { THREAD_CACHES, THREAD_CACHES_BYTES } from "./thread-cache";
+import { THREAD_SLOTS, THREAD_SLOTS_BYTES } from "./thread-slots";
+import { SHARED_STATE, SHARED_STATE_BYTES, THREAD_RECORDS, THREAD_RECORDS_BYTES } from "./thread-state";
 import { HEADS, HEADS_BYTES, SL_MAPS, SL_MAPS_BYTES } from "./tlsf";
 import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
 
 // @ts-ignore: decorator
 @inline function within(p: usize, start: usize, bytes: usize): bool { return p - start < bytes; }
+
+/** Shared builds: true for a word of the threads' own state (thread-state.ts, thread-cache.ts,
+ *  thread-slots.ts). */
+function isThreadState(p: usize): bool {
+  if (within(p, SHARED_STATE, SHARED_STATE_BYTES) || within(p, THREAD_RECORDS, THREAD_RECORDS_BYTES)) return true;
+  if (within(p, THREAD_CACHES, THREAD_CACHES_BYTES)) return true;
+  return within(p, THREAD_SLOTS, THREAD_SLOTS_BYTES);
+}
 
 /** True for a word of a region the allocator writes (above); its words can equal a live
  *  reference by chance and are never the program's. */

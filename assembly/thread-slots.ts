@@ -1,9 +1,10 @@
-// === Thread slots (shared checked build): each thread's reader passes and pool of free slots ===
+// === Thread slots (shared builds): each thread's reader passes and pool of free slots ===
 //
 // In the shared checked build get, and put of all but the last reference, run without the heap
 // lock (fast-references.ts). What they share with the locked paths lives here, in shared memory:
 //
-//  - the readers' registry. A lock-free path counts its passes (odd while inside, one word per
+//  - the readers' registry (both shared builds: the unchecked build's allocs and last puts
+//    through its thread cache are passes too, shared.ts). A lock-free path counts its passes (odd while inside, one word per
 //    thread, each on its own cache line). A holder of the heap lock that must not run beside
 //    lock-free paths (the walk, validate(), the scan: lockHeapExclusive in threads.ts) raises
 //    EXCLUDED and waits until every thread is outside (awaitReaders); a lock-free path that sees
@@ -37,7 +38,7 @@ import { MAX_THREADS } from "./config";
 @inline const RECORD_STRIDE: usize = 64;
 // @ts-ignore: decorator
 @inline export const THREAD_SLOTS_BYTES: usize = RECORD_STRIDE + <usize>MAX_THREADS * RECORD_STRIDE;
-// @ts-ignore: decorator (lazy: only the shared checked build reserves it)
+// @ts-ignore: decorator (lazy: only the shared builds reserve it)
 @lazy export const THREAD_SLOTS: usize = memory.data(<i32>THREAD_SLOTS_BYTES, 64);
 // @ts-ignore: decorator
 @inline const EXCLUDED: usize = 0;

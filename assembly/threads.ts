@@ -13,9 +13,9 @@
 // releases the lock, so the other threads carry on.
 //
 // What is per thread (per instance): the error record the host reads after a trap, the thread's
-// number (handed out at instantiation), whether it may block while waiting for the lock, its
-// cache of small free blocks (thread-cache.ts), in the checked build its pool of free table
-// slots and its reader passes (thread-slots.ts).
+// number (handed out at instantiation), whether it may block while waiting for the lock and
+// for how long (locks.ts), its cache of small free blocks (thread-cache.ts), in the checked
+// build its pool of free table slots and its reader passes (thread-slots.ts).
 //
 // Not every operation takes the lock: the unchecked build's get and put and the checked build's
 // get and put (fast-references.ts) run beside the lock's holder, with atomic steps on the words
@@ -27,39 +27,28 @@
 //
 // The lock is reentrant per thread: the host may hold it across a whole heap walk (holdHeap /
 // letGoHeap in shared.ts), which makes report(), validate() and the scan a safe point: every
-// other thread's next operation waits until the walk is done. In the checked build such a hold
-// is exclusive (lockHeapExclusive): it also waits until no lock-free get or put is running, and
-// keeps new ones out (they take the lock, so they wait). Unchecked lock-free paths only change
-// counts, which its walk reads one word at a time.
+// other thread's next operation waits until the walk is done. Such a hold is exclusive
+// (lockHeapExclusive): it also waits until no lock-free pass is running (checked: get, put, a
+// small alloc; unchecked: an alloc or last put through the thread cache), and keeps new ones out
+// (they take the lock, so they wait). The unchecked build's lock-free get and put of all but the
+// last reference are no pass: they change only an object's count, one atomic word, which a walk
+// reads one word at a time.
 //
-// ╒══════════════ SHARED_STATE (shared memory, zero until the first operation) ══════════════╕
-// +0   lock      the heap lock word (locks.ts: 0 free, 1 held, 2 held with waiters)
-// +4   saver     the instance whose globals were stored last (0: none yet; the first lock holder
-//                stores its own, the initial values): that instance may skip loading them
-// +8   threads   bitmap of thread numbers in use (MAX_THREADS bits, two words)
-// +16  instances the last instance id handed out (each instance its own, never reused)
-// +20  holder    the lock's last taker: its thread number + 1 in the low 7 bits (0: a detached
-//                instance), above them how many times that instance took the lock, so the word
-//                changes at every take: a waiter that sees it move knows the lock changes hands,
-//                and one that gives up names the holder (locks.ts, HeapLockTimeoutError);
-//                reclaimThread (shared.ts) reads it to tell whether an ended thread held the lock
-// +24  site ranges  how many ranges of site ids were handed out (never reused: claimSiteRange)
-// +32  state     the globals, in the order of loadState/saveState (STATE_WORDS words)
-//
-// Static data of a shared build must not be written at instantiation: every instance applies
-// the module's active data segments to the shared memory again. The build therefore drops the
-// all-zero segments (wasm-opt --zero-filled-memory --memory-packing, package.json build:wasm),
-// so only read-only data (messages) is rewritten, with the bytes it already holds.
+// The words this file keeps in shared memory (the lock, the thread numbers, the globals) and the
+// threads' error records are drawn in thread-state.ts, a layout file below the layers whose
+// globals this one carries.
 
-import { CHECKED, MAX_THREADS, SHARED } from "./config";
+import { MAX_THREADS, SHARED } from "./config";
 import { E_LOCK_TIMEOUT, ERROR_RECORD, ErrorRecord, MSG_LOCK_TIMEOUT } from "./errors";
 import {
   directory, directoryChunks, freeCount, freeHead, freeTailSlot, heapTag, retiredCount,
   retiredSlotsReady, sequence, tableCapacity, tableLength,
 } from "./handles";
 import { acquire, release } from "./locks";
-import { admitReaders, excludeReaders, THREAD_SLOTS, THREAD_SLOTS_BYTES } from "./thread-slots";
-import { THREAD_CACHES, THREAD_CACHES_BYTES } from "./thread-cache";
+import { admitReaders, excludeReaders } from "./thread-slots";
+import {
+  HOLDER, INSTANCES, LOCK, SAVER, SHARED_STATE, SITE_RANGES, STATE, THREAD_RECORDS, THREADS,
+} from "./thread-state";
 import { capacity, entries, pairCount, pairsBlock } from "./pairs";
 import {
   head as quarantineHead, maxBlocks, maxBytes, poisonBytes, queuedBlocks, queuedBytes, tail as quarantineTail,
@@ -68,36 +57,10 @@ import { currentObject, found, resultCount, results, resultsBlock } from "./scan
 import { sealed } from "./statics";
 import { fillerBlocks, flMap, heapBase, heapStart, pageLimit, tail } from "./tlsf";
 
-// @ts-ignore: decorator
-@inline const LOCK: usize = 0;
-// @ts-ignore: decorator
-@inline const SAVER: usize = 4;
-// @ts-ignore: decorator
-@inline const INSTANCES: usize = 16;
-// @ts-ignore: decorator
-@inline const THREADS: usize = 8;
-// @ts-ignore: decorator
-@inline const HOLDER: usize = 20;
 /** Reads lockHeldBy makes of an unchanged lock and holder word (about a millisecond) before it
  *  takes the holder for the one that ended holding the lock. */
 // @ts-ignore: decorator
 @inline const HOLDER_SETTLES: u32 = 1 << 20;
-// @ts-ignore: decorator
-@inline const SITE_RANGES: usize = 24;
-// @ts-ignore: decorator
-@inline const STATE: usize = 32;
-// @ts-ignore: decorator
-@inline const STATE_WORDS: usize = 34;
-// @ts-ignore: decorator
-@inline export const SHARED_STATE_BYTES: usize = STATE + (STATE_WORDS << 2);
-// @ts-ignore: decorator (lazy: the other builds, which never use it, must not reserve it)
-@lazy export const SHARED_STATE: usize = memory.data(<i32>SHARED_STATE_BYTES, 16);
-
-/** One error record per thread, so a trap on one thread cannot overwrite another's. */
-// @ts-ignore: decorator
-@inline export const THREAD_RECORDS_BYTES: usize = <usize>MAX_THREADS * offsetof<ErrorRecord>();
-// @ts-ignore: decorator
-@lazy export const THREAD_RECORDS: usize = memory.data(<i32>THREAD_RECORDS_BYTES, 16);
 
 /** This instance's number, 0 .. MAX_THREADS - 1 (0xFFFFFFFF until claimed). */
 export let threadNumber: u32 = 0xFFFFFFFF;
@@ -109,7 +72,7 @@ let instanceId: u32 = 0;
 let depth: u32 = 0;
 /** How many times this instance took the lock (mod 2^25): the holder word's upper bits. */
 let takes: u32 = 0;
-/** Checked build: this instance's hold keeps lock-free paths out (lockHeapExclusive). */
+/** This instance's hold keeps lock-free paths out (lockHeapExclusive). */
 let excluding = false;
 
 /** Claims a thread number for this instance (at instantiation); false when all are taken. */
@@ -180,24 +143,16 @@ export function claimSiteRange(): u32 {
   return atomic.add<u32>(SHARED_STATE + SITE_RANGES, 1);
 }
 
-/** True for a word of the threads' own state (scan.ts and statics.ts leave it out). */
-export function isThreadState(p: usize): bool {
-  if (p - SHARED_STATE < SHARED_STATE_BYTES || p - THREAD_RECORDS < THREAD_RECORDS_BYTES) return true;
-  if (p - THREAD_CACHES < THREAD_CACHES_BYTES) return true;
-  if (CHECKED) return p - THREAD_SLOTS < THREAD_SLOTS_BYTES; // only the checked build reserves it
-  return false;
-}
-
 /** The heap tag and table length as last stored by a holder of the lock (lock-free paths). */
 // @ts-ignore: decorator
 @inline export function publishedTag(): u32 { return atomic.load<u32>(word(7)); }
 // @ts-ignore: decorator
 @inline export function publishedTableLength(): u32 { return atomic.load<u32>(word(12)); }
 
-/** Checked build: lockHeap, and no lock-free path runs until this hold ends (a safe point). */
+/** lockHeap, and no lock-free pass runs until this hold ends (a safe point). */
 export function lockHeapExclusive(): void {
   lockHeap();
-  if (CHECKED && !excluding) {
+  if (!excluding) {
     excluding = true;
     excludeReaders();
   }
@@ -245,7 +200,7 @@ export function trappedInHeap(): void {
   if (!depth) return;
   if (--depth) return;
   saveState();
-  if (CHECKED && excluding) {
+  if (excluding) {
     excluding = false;
     admitReaders();
   }

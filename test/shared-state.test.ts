@@ -67,7 +67,7 @@ describe("shared builds: allocator state", () => {
     const saved = [...bodyOf("saveState").matchAll(/store<u32>\(word\((\d+)\), (?:<u32>)?(\w+)/g)].map((m) => `${m[2]}@${m[1]}`);
     expect(saved.sort()).toEqual(loaded.sort());
     const words = loaded.map((x) => Number(x.split("@")[1])).sort((a, b) => a - b);
-    const count = Number(/STATE_WORDS: usize = (\d+)/.exec(text)?.[1]);
+    const count = Number(/STATE_WORDS: usize = (\d+)/.exec(source("thread-state.ts"))?.[1]);
     expect(words).toEqual([...Array(count).keys()]);
   });
 

@@ -391,6 +391,12 @@ describe("shared debug build (createHeap({ shared: true, debug: true }))", () =>
 });
 
 describe("thread caches (shared unchecked build)", () => {
+  test("validate() and report() while another thread allocates and frees through its cache: the walk keeps it out, every walk passes", async () => {
+    const r = await runRace(api, spawnNodeWorker, { checked: false, kind: "walk-cache", rounds: 300, stacks: false });
+    expect(r.a.concat(r.b).filter((o: Outcome) => o.code !== "ok")).toEqual([]);
+    expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+
   test("an alloc that only this thread's own cache can serve flushes it instead of failing", async () => {
     const heap = await api.createHeap({ shared: true });
     const made = Array.from({ length: 1000 }, () => heap.alloc(48));

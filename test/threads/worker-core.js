@@ -78,7 +78,8 @@ function attempt(fn) {
 
 /**
  * One side of a deliberate race, `rounds` times. Role 0 sets each round up and cleans up after;
- * both race in the middle. Slots 1..4 of `control` pass handles between the two.
+ * both race in the middle. Slots 1..4 of `control` pass handles between the two; slot 5 says
+ * when walk-cache's walks are done.
  */
 function race(heap, { kind, rounds, role, control: buffer }) {
   const control = new Int32Array(buffer);
@@ -91,6 +92,7 @@ function race(heap, { kind, rounds, role, control: buffer }) {
       control[1] = h;
       control[2] = kind === "double-put" || kind === "last-put" || kind === "get-put" ? heap.get(h) : 0;
       control[3] = 0;
+      control[5] = 0; // walk-cache: the walks are not done
     }
     barrier(control, ++k);
     const h = control[1] >>> 0;
@@ -158,6 +160,17 @@ function race(heap, { kind, rounds, role, control: buffer }) {
       // back references to the object of `h`: without the heap lock in the checked build.
       if (role === 0) outcome = attempt(() => { heap.validate(); heap.report(); });
       else outcome = attempt(() => { for (let j = 0; j < 64; j++) heap.put(heap.get(h)); });
+    } else if (kind === "walk-cache") {
+      // The same walks while the other thread allocates and frees small objects until they are
+      // done: through its thread cache, without the heap lock (unchecked: every one; checked:
+      // when its cache has a block).
+      if (role === 0) {
+        outcome = attempt(() => { for (let j = 0; j < 4; j++) { heap.validate(); heap.report(); heap.stats(); } });
+        Atomics.store(control, 5, 1);
+      } else {
+        let j = 0;
+        outcome = attempt(() => { do heap.put(heap.alloc(48)); while (++j < 16 || !Atomics.load(control, 5)); });
+      }
     } else if (kind === "get-for") {
       let owned = 0;
       outcome = attempt(() => { owned = heap.getFor(h, 7); });
@@ -166,7 +179,7 @@ function race(heap, { kind, rounds, role, control: buffer }) {
     barrier(control, ++k);
     if (role === 0) {
       if (kind === "double-put") heap.put(second);
-      if (kind === "walk") heap.put(h);
+      if (kind === "walk" || kind === "walk-cache") heap.put(h);
       if (kind === "get-for") {
         outcome.same = control[3] === control[4];
         outcome.refs = heap.refs(h);
