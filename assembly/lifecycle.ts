@@ -27,7 +27,7 @@ import {
   REFS_MASK, SLACK_SHIFT, TAGS_MASK,
 } from "./layout";
 import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
-import { drain, enqueue, makeRoom, maxBlocks, maxBytes, poison, queuedBlocks, queuedBytes } from "./quarantine";
+import { drain, enqueue, makeRoom, maxBlocks, needsRoom, poison, queuedBlocks } from "./quarantine";
 import { growBlockInPlace, shrinkBlock } from "./tlsf";
 
 /** Reclaim: memory ran out, so give back every block the quarantine holds (verifying its poison
@@ -61,9 +61,7 @@ export function reservePair(h: u32): void {
  *  inline, the eviction out of line). */
 // @ts-ignore: decorator
 @inline export function roomFor(block: usize): void {
-  if (CHECKED && queuedBlocks && (queuedBlocks >= maxBlocks || queuedBytes + SIZE(block) > maxBytes)) {
-    makeRoom(SIZE(block));
-  }
+  if (CHECKED && needsRoom(SIZE(block))) makeRoom(SIZE(block));
 }
 
 /** A block of `size` bytes, reclaiming once when memory is exhausted; 0 if still none. */

@@ -24,6 +24,15 @@ import { heapStart, tail as heapTail } from "./tlsf";
 // @ts-ignore: decorator
 @inline const END: u32 = 1; // mark of the last queued block (no block lives at address 1)
 
+// The quarantine's bytes are also bounded by the heap's size: at most 1/2^HEAP_SHIFT of the heap's
+// extent (and at least HELD_MIN, so a small heap still holds its recent frees). A fixed 256 KiB
+// would be as large as a small program's whole heap: its peak memory was 1.5-2x the unchecked
+// build's for it.
+// @ts-ignore: decorator
+@inline const HEAP_SHIFT: u32 = 5;
+// @ts-ignore: decorator
+@inline const HELD_MIN: usize = 16 << 10;
+
 export let maxBlocks: u32 = 256;
 export let maxBytes: usize = 256 << 10;
 export let poisonBytes: u32 = 64;
@@ -53,6 +62,18 @@ function heldByWeak(after: usize): usize {
     if ((INFO(b) & (DEAD | FREE)) == DEAD && !isQueued(b)) return b;
   }
   return 0;
+}
+
+/** Bytes the quarantine may hold now: maxBytes, or less while the heap is small. */
+// @ts-ignore: decorator
+@inline export function byteLimit(): usize {
+  return min(maxBytes, max(HELD_MIN, (heapTail - heapStart) >> HEAP_SHIFT));
+}
+
+/** True when a block of `size` bytes needs room made first (makeRoom). */
+// @ts-ignore: decorator
+@inline export function needsRoom(size: usize): bool {
+  return queuedBlocks != 0 && (queuedBlocks >= maxBlocks || queuedBytes + size > byteLimit());
 }
 
 /** Bytes of `block`'s payload that carry poison. */
@@ -150,7 +171,7 @@ function reportDamage(block: usize, repair: bool): void {
 
 /** Evicts the oldest blocks until one more block of `size` bytes fits. */
 export function makeRoom(size: usize): void {
-  while (queuedBlocks && (queuedBlocks >= maxBlocks || queuedBytes + size > maxBytes)) evictOldest();
+  while (needsRoom(size)) evictOldest();
 }
 
 /** Evicts every block: memory ran out, and the quarantine must never be why an allocation fails. */
@@ -178,7 +199,7 @@ export function drain(): void {
     freeDeadBlock(block);
     return;
   }
-  if (DEBUG) check(!queuedBlocks || (queuedBlocks < maxBlocks && queuedBytes + SIZE(block) <= maxBytes), "rcalloc debug: enqueue() without makeRoom()");
+  if (DEBUG) check(!needsRoom(SIZE(block)), "rcalloc debug: enqueue() without makeRoom()");
   SETMARK(block, END);
   if (tail) SETMARK(tail, <u32>block);
   else head = block;
