@@ -1,7 +1,8 @@
 // === Quarantine (checked build): freed objects are poisoned and held back before reuse ===
 //
 // When an object dies its payload is filled with POISON (the first `poisonBytes` bytes) and its
-// block waits in a FIFO of at most `maxBlocks` blocks / `maxBytes` bytes. A block leaves the
+// block waits in a FIFO of at most `maxBlocks` blocks / byteLimit() bytes (`maxBytes`, or 1/32
+// of the heap's extent while that is less, 16 KiB at least). A block leaves the
 // FIFO only after its poison is verified, so a write after free is caught, reported with the
 // object's allocation site and the site of its last put (WRITE_AFTER_FREE). validate() verifies
 // every quarantined block.
