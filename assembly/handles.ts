@@ -23,14 +23,20 @@
 // ╒═════════════════ Slot (32 bytes) ═════════════════╕
 // +0  object   block address of the referenced object (kept after the end, for messages)
 // +4  state    PINNED 15 | FRESH 14 | WEAK 13 | MOVED 12 | RESIZED 11 | RETIRED 10 | LIVE 9 |
-//              generation (bits 0..3). Shared checked build only: FRESH marks a slot handed to a
-//              thread's pool before its first issue (generation 0 next), PINNED a live slot one
-//              thread is taking a reference from or ending (claimSlot, fast-references.ts).
+//              OWNED 8 | generation (bits 0..3). Shared checked build only: FRESH marks a slot
+//              handed to a thread's pool before its first issue (generation 0 next), PINNED a
+//              live slot one thread is taking a reference from or ending (claimSlot,
+//              fast-references.ts). OWNED: taken by getFor/move with an owner, so a plain put
+//              fails the same state test that finds a stale handle (resolve), with no load more.
 // +8  site     where the reference was taken
-// +12 order    sequence number of the reference (shared with objects: smaller is older)
-// +16 owner    owner tag of getFor/move (0 = none); the pair (object, owner) names this handle
+// +12 order    live: sequence number of the reference (shared with objects: smaller is older);
+//              waiting in the table's FIFO: the slot's own index, so the next issue needs no
+//              directory lookup to name it
+// +16 owner    owner tag of getFor/move, meaningful only with OWNED (a plain get leaves the
+//              word as it was); the pair (object, owner) names this handle
 // +20 endSite  where it was put, moved or resized away
-// +24 free: next free slot index (NO_SLOT for the last)
+// +24 free link: in the table's FIFO the address of the next waiting slot; in a thread's slot
+//     pool (slot-pools.ts) the index of the next one (NO_SLOT for the last)
 // +28 story: 2 bits per generation g at bits 2g..2g+1, how that generation's reference ended
 //     (0 put, 1 moved, 2 resized): once the slot is issued again its own record is gone, but a
 //     stale handle of an older generation is still named right (USE_AFTER_MOVE, ...).
@@ -38,7 +44,8 @@
 // A WEAK slot does not count in its object's references; it keeps the object's block (not the
 // object) until it is put, so it can never upgrade to another object (references.ts).
 //
-// Freed slots wait in a FIFO (freeHead ... freeTailSlot, linked through +24) and are reused only
+// Freed slots wait in a FIFO (freeHeadSlot ... freeTailSlot, linked through +24 by address, the
+// count in freeCount; the last one's link is left as it was) and are reused only
 // while more than SLOT_QUARANTINE are waiting, so a double put usually still finds the first
 // put's site in the slot. A stale handle is recognised from its generation alone, so detection
 // does not depend on the quarantine.
@@ -58,8 +65,8 @@
 import { CHECKED, DEBUG, HEADER, SHARED, SLOT_QUARANTINE } from "./config";
 import { allocInternal, freeInternal } from "./blocks";
 import {
-  check, E_DOUBLE_PUT, E_INVALID_HANDLE, E_USE_AFTER_MOVE, E_USE_AFTER_PUT, failure, MSG_DOUBLE_PUT,
-  MSG_FOREIGN_HANDLE, MSG_FORGED_HANDLE, MSG_HANDLE_ZERO, MSG_NOT_WEAK, MSG_TAG_IN_USE, MSG_USE_AFTER_MOVE,
+  check, E_DOUBLE_PUT, E_INVALID_HANDLE, E_OWNERSHIP, E_USE_AFTER_MOVE, E_USE_AFTER_PUT, failure, MSG_DOUBLE_PUT,
+  MSG_FOREIGN_HANDLE, MSG_FORGED_HANDLE, MSG_HANDLE_ZERO, MSG_NOT_WEAK, MSG_OWNED_PUT, MSG_TAG_IN_USE, MSG_USE_AFTER_MOVE,
   MSG_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE, MSG_WEAK_HANDLE,
 } from "./errors";
 import { awaitReaders, lastOrder, pooledSlots, publishDirectory, takeOrder, takeOrders } from "./thread-slots";
@@ -76,6 +83,8 @@ import { awaitReaders, lastOrder, pooledSlots, publishDirectory, takeOrder, take
 @inline export const TAG_SHIFT: u32 = 28;
 // @ts-ignore: decorator
 @inline export const MAX_TAG: u32 = 15;
+// @ts-ignore: decorator
+@inline export const OWNED: u32 = 1 << 8;
 // @ts-ignore: decorator
 @inline export const LIVE: u32 = 1 << 9;
 // @ts-ignore: decorator
@@ -134,10 +143,10 @@ export const RETIRED_SLOTS: usize = memory.data(<i32>RETIRED_SLOTS_BYTES, 16);
 export let retiredSlotsReady = false;
 export let tableCapacity: u32 = 0; // slots in the chunks allocated so far (fresh indices below it)
 export let tableLength: u32 = 0; // slots ever issued: [0, tableLength) have state
-export let freeHead: u32 = NO_SLOT;
-/** Address of the last waiting slot (meaningful while freeCount > 0): release() links the next
- *  one to it without a directory lookup. Chunks never move, and a waiting slot's chunk is never
- *  freed (it holds a slot that has not retired). */
+/** Addresses of the oldest and the last waiting slot (meaningful while freeCount > 0): issue()
+ *  and release() find them without a directory lookup. Chunks never move, and a waiting slot's
+ *  chunk is never freed (it holds a slot that has not retired). */
+export let freeHeadSlot: usize = 0;
 export let freeTailSlot: usize = 0;
 export let freeCount: u32 = 0;
 export let retiredCount: u32 = 0;
@@ -171,12 +180,19 @@ export let retiredCount: u32 = 0;
 @inline export function SLOT_SITE(slot: usize): u32 { return load<u32>(slot, 8); }
 // @ts-ignore: decorator
 @inline export function SLOT_ORDER(slot: usize): u32 { return load<u32>(slot, 12); }
+/** The owner of a live slot's reference, 0 when it has none. */
 // @ts-ignore: decorator
-@inline export function SLOT_OWNER(slot: usize): u32 { return load<u32>(slot, 16); }
+@inline export function SLOT_OWNER(slot: usize): u32 { return SLOT_STATE(slot) & OWNED ? load<u32>(slot, 16) : 0; }
 // @ts-ignore: decorator
 @inline export function SLOT_END_SITE(slot: usize): u32 { return load<u32>(slot, 20); }
+/** The next slot of a thread pool's list (an index, slot-pools.ts). */
 // @ts-ignore: decorator
 @inline export function SLOT_NEXT(slot: usize): u32 { return load<u32>(slot, 24); }
+/** The next slot of the table's FIFO (an address) and a waiting slot's own index. */
+// @ts-ignore: decorator
+@inline export function SLOT_NEXT_WAITING(slot: usize): usize { return <usize>load<u32>(slot, 24); }
+// @ts-ignore: decorator
+@inline export function SLOT_WAITING_INDEX(slot: usize): u32 { return load<u32>(slot, 12); }
 // @ts-ignore: decorator
 @inline export function SLOT_STORY(slot: usize): u32 { return load<u32>(slot, 28); }
 // @ts-ignore: decorator
@@ -267,46 +283,106 @@ function retireChunk(c: u32): void {
   store<u32>(directory + (<usize>c << 2), <u32>RETIRED_SLOTS);
 }
 
-/** Issues a fresh handle for `object` (a block); reserveSlot() must have run. */
+/** Issues a fresh handle for `object` (a block); reserveSlot() must have run. The common case
+ *  inline: more than SLOT_QUARANTINE slots wait, and the oldest is reused. */
 // @ts-ignore: decorator
 @inline export function issue(object: usize, site: u32, owner: u32, weak: u32, order: u32 = 0): u32 {
   if (DEBUG) check(slotReady() || freeCount != 0, "rcalloc debug: issue() without a reserved slot");
-  let index: u32;
-  let slot: usize;
-  let gen: u32 = 0;
-  if (freeCount > SLOT_QUARANTINE || (tableLength == tableCapacity && freeCount)) {
-    index = freeHead;
-    slot = SLOT(index);
-    freeHead = SLOT_NEXT(slot);
-    freeCount--;
-    let state = SLOT_STATE(slot);
-    // FRESH: a thread's pool took it and gave it back unissued; its first handle is generation 0
-    gen = SHARED && (state & FRESH) ? 0 : (state & GEN_MASK) + 1;
-  } else {
-    index = tableLength++;
-    slot = SLOT(index);
-    store<u32>(slot, 0, 28); // no story yet
+  if (freeCount <= SLOT_QUARANTINE) return issueElsewhere(object, site, owner, weak, order);
+  let slot = takeWaiting();
+  let gen = reissuedGen(slot);
+  return fillSlot(slot, SLOT_WAITING_INDEX(slot), gen, object, site, owner, weak, order);
+}
+
+/** issue() when few slots wait: a fresh index, or (the table cannot grow) a waiting slot early. */
+function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: u32): u32 {
+  if (tableLength == tableCapacity && freeCount) {
+    let slot = takeWaiting();
+    let gen = reissuedGen(slot);
+    return fillSlot(slot, SLOT_WAITING_INDEX(slot), gen, object, site, owner, weak, order);
   }
+  let index = tableLength++;
+  let slot = SLOT(index);
+  store<u32>(slot, 0, 28); // no story yet
+  return fillSlot(slot, index, 0, object, site, owner, weak, order);
+}
+
+/** The generation of a waiting slot's next handle. FRESH (shared build): a thread's pool took it
+ *  and gave it back unissued, so its first handle is generation 0. */
+// @ts-ignore: decorator
+@inline function reissuedGen(slot: usize): u32 {
+  let state = SLOT_STATE(slot);
+  return SHARED && (state & FRESH) ? 0 : (state & GEN_MASK) + 1;
+}
+
+/** Writes a new reference into `slot` (number `index`, generation `gen`); returns its handle. */
+// @ts-ignore: decorator
+@inline function fillSlot(slot: usize, index: u32, gen: u32, object: usize, site: u32, owner: u32, weak: u32, order: u32): u32 {
   store<u32>(slot, object);
-  store<u32>(slot, LIVE | weak | gen, 4);
+  store<u32>(slot, LIVE | weak | gen | (owner ? OWNED : 0), 4);
   store<u32>(slot, site, 8);
   store<u32>(slot, order ? order : nextOrder(), 12); // a moved or resized reference keeps its order
-  store<u32>(slot, owner, 16);
+  if (owner) store<u32>(slot, owner, 16);
   return HANDLE(index, gen);
+}
+
+/** Takes the oldest slot out of the table's FIFO (freeCount > 0). */
+// @ts-ignore: decorator
+@inline export function takeWaiting(): usize {
+  let slot = freeHeadSlot;
+  freeHeadSlot = SLOT_NEXT_WAITING(slot);
+  freeCount--;
+  return slot;
+}
+
+/** Appends the ended `slot` (number `index`) to the table's FIFO. */
+// @ts-ignore: decorator
+@inline export function addWaiting(slot: usize, index: u32): void {
+  store<u32>(slot, index, 12);
+  if (freeCount) store<u32>(freeTailSlot, <u32>slot, 24);
+  else freeHeadSlot = slot;
+  freeTailSlot = slot;
+  freeCount++;
+}
+
+// Handle to slot, the one mapping (resolve() below, and code that reads the table directly, such
+// as a runtime's inline ptr): inTable(h), then slotOf(h), then isLiveStrong(slot, h).
+
+/** True when `h` carries this heap's tag and an index issued so far, so its slot can be read. */
+// @ts-ignore: decorator
+@inline export function inTable(h: u32): bool {
+  // one unsigned test for both: a foreign tag leaves some of bits 28..31 set, far above any length
+  return ((h ^ (heapTag << TAG_SHIFT)) & ~(GEN_MASK << GEN_SHIFT)) < tableLength;
+}
+
+/** The slot of `h` (inTable(h) must hold). */
+// @ts-ignore: decorator
+@inline export function slotOf(h: u32): usize { return SLOT(h & INDEX_MASK); }
+
+/** True when `slot` (slotOf(h)) holds `h`'s live strong reference. */
+// @ts-ignore: decorator
+@inline export function isLiveStrong(slot: usize, h: u32): bool { return holds(slot, h, OP_USE, STRONG); }
+
+/** True when `slot` holds `h`'s live reference of `kind` (STRONG or WEAK); for OP_PUT, one
+ *  with no owner (OWNED in the same test). */
+// @ts-ignore: decorator
+@inline function holds(slot: usize, h: u32, op: u32, kind: u32): bool {
+  let mask = LIVE | WEAK | GEN_MASK | (op == OP_PUT ? OWNED : 0);
+  return (SLOT_STATE(slot) & mask) == (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK));
 }
 
 /**
  * The live slot `h` names, or a trap naming what is wrong with `h`. Changes nothing.
- * `kind` is 0 for a strong handle, WEAK for a weak one: the other kind is refused too.
+ * `kind` is 0 for a strong handle, WEAK for a weak one: the other kind is refused too. A put
+ * (OP_PUT) of an owned reference traps too (putFor releases it).
  */
 // @ts-ignore: decorator
 @inline export function resolve(h: u32, op: u32, kind: u32 = 0): usize {
-  let index = h & INDEX_MASK;
-  if ((h >>> TAG_SHIFT) != heapTag || index >= tableLength) badHandle(h);
-  let slot = SLOT(index);
-  if ((SLOT_STATE(slot) & (LIVE | WEAK | GEN_MASK)) != (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK))) {
-    badSlot(h, slot, op, kind);
-  }
+  // unreachable() after the traps, which never return: V8 then keeps no value alive across
+  // their calls, so the hot path spills less (getPut: 0.9x the time)
+  if (!inTable(h)) { badHandle(h); unreachable(); }
+  let slot = slotOf(h);
+  if (!holds(slot, h, op, kind)) { badSlot(h, slot, op, kind); unreachable(); }
   return slot;
 }
 
@@ -318,7 +394,8 @@ function retireChunk(c: u32): void {
  * site before it let go). release() lets go. Nothing may trap between the two.
  */
 export function claimSlot(slot: usize, h: u32, op: u32, kind: u32 = 0): void {
-  let live = LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK);
+  // OWNED as the slot has it: it changes only under the lock, at issue and release
+  let live = LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK) | (atomic.load<u32>(slot + 4) & OWNED);
   while (true) {
     let state = atomic.cmpxchg<u32>(slot + 4, live, live | PINNED);
     if (state == live) return;
@@ -358,6 +435,9 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   let object = own && SLOT_OBJECT(slot) ? SLOT_OBJECT(slot) + HEADER : 0; // 0 in a freed chunk
   let site = own ? SLOT_SITE(slot) : 0;
   let record = failure(h).of(object).taken(site);
+  if (own && (state & (LIVE | OWNED)) == (LIVE | OWNED) && op == OP_PUT && !kind) {
+    record.with(load<u32>(slot, 16)).raise(E_OWNERSHIP, MSG_OWNED_PUT); // putFor releases it
+  }
   // live, but the other kind: a weak handle where a strong one is needed, or the reverse
   if (own && (state & LIVE)) record.raise(E_INVALID_HANDLE, kind ? MSG_NOT_WEAK : MSG_WEAK_HANDLE);
   record.ended(own ? SLOT_END_SITE(slot) : 0);
@@ -366,32 +446,34 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   record.raise(op == OP_PUT ? E_DOUBLE_PUT : E_USE_AFTER_PUT, op == OP_PUT ? MSG_DOUBLE_PUT : MSG_USE_AFTER_PUT);
 }
 
-/** Ends the reference in `slot` (number `index`; chunks never move, so the address resolve()
- *  gave stays good): records where, how (`flags`: 0, MOVED or RESIZED), and queues the slot for
- *  reuse or retires it (and its chunk, once all its slots retired). */
+/** Ends the reference `h` in `slot` (resolve() gave it; chunks never move, so the address stays
+ *  good): records where, how (`flags`: 0, MOVED or RESIZED), and queues the slot for reuse or
+ *  retires it (and its chunk, once all its slots retired). */
 // @ts-ignore: decorator
-@inline export function release(slot: usize, index: u32, site: u32, flags: u32): void {
-  let gen = SLOT_STATE(slot) & GEN_MASK;
+@inline export function release(slot: usize, h: u32, site: u32, flags: u32): void {
+  let gen = (h >>> GEN_SHIFT) & GEN_MASK; // resolve() checked it is the slot's
+  let index = h & INDEX_MASK;
   store<u32>(slot, site, 20);
   if (flags) { // a put leaves the story's 0; moves and resizes say so for later generations
     let ended = flags == MOVED ? STORY_MOVED : STORY_RESIZED;
     store<u32>(slot, SLOT_STORY(slot) | (ended << (gen << 1)), 28);
   }
   if (gen == GEN_MASK) {
-    if (SHARED) atomic.store<u32>(slot + 4, gen | RETIRED | flags); // lets go of claimSlot's pin
-    else store<u32>(slot, gen | RETIRED | flags, 4);
-    retiredCount++;
-    let c = index >> CHUNK_BITS;
-    let retired = RETIRED_COUNT(c) + 1;
-    store<u16>(RETIRED_AT(c), <u16>retired);
-    if (retired == CHUNK_SLOTS) retireChunk(c); // `slot` is gone after this
+    retireSlot(slot, index, flags);
     return;
   }
   if (SHARED) atomic.store<u32>(slot + 4, gen | flags);
   else store<u32>(slot, gen | flags, 4);
-  store<u32>(slot, NO_SLOT, 24);
-  if (freeCount) store<u32>(freeTailSlot, index, 24);
-  else freeHead = index;
-  freeTailSlot = slot;
-  freeCount++;
+  addWaiting(slot, index);
+}
+
+/** release() of a slot's last generation: it retires for good (and its chunk with its last). */
+function retireSlot(slot: usize, index: u32, flags: u32): void {
+  if (SHARED) atomic.store<u32>(slot + 4, GEN_MASK | RETIRED | flags); // lets go of claimSlot's pin
+  else store<u32>(slot, GEN_MASK | RETIRED | flags, 4);
+  retiredCount++;
+  let c = index >> CHUNK_BITS;
+  let retired = RETIRED_COUNT(c) + 1;
+  store<u16>(RETIRED_AT(c), <u16>retired);
+  if (retired == CHUNK_SLOTS) retireChunk(c); // `slot` is gone after this
 }

@@ -18,7 +18,7 @@
 //   free      the block goes back to blocks.ts (quick list or TLSF) for reuse.
 //   reclaim   memory ran out: give back every held block (drain), then try once more.
 
-import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED } from "./config";
+import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED, SLOT_QUARANTINE } from "./config";
 import { allocBlock, blockSizeFor, freeBlock, freeDeadBlock } from "./blocks";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
 import { freeCount, growTable, nextOrder, nextOrders, slotReady } from "./handles";
@@ -27,7 +27,7 @@ import {
   REFS_MASK, SLACK_SHIFT, TAGS_MASK,
 } from "./layout";
 import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
-import { drain, enqueue, makeRoom, maxBlocks, maxBytes, poison, queuedBlocks, queuedBytes } from "./quarantine";
+import { drain, enqueue, evictOne, makeRoom, maxBlocks, needsRoom, poison, queuedBlocks } from "./quarantine";
 import { growBlockInPlace, shrinkBlock } from "./tlsf";
 
 /** Reclaim: memory ran out, so give back every block the quarantine holds (verifying its poison
@@ -39,14 +39,15 @@ export function reclaim(): bool {
   return true;
 }
 
-/** Reserve a table slot for the next issue(); traps with OUT_OF_MEMORY before any change. */
+/** Reserve a table slot for the next issue(); traps with OUT_OF_MEMORY before any change. The
+ *  test inline is the common case of issue() (a waiting slot to reuse), the rest out of line. */
 // @ts-ignore: decorator
 @inline export function reserveSlot(): void {
-  if (!slotReady()) reserveSlotSlow();
+  if (freeCount <= SLOT_QUARANTINE) reserveSlotSlow();
 }
 
 function reserveSlotSlow(): void {
-  if (growTable() || (reclaim() && growTable())) return;
+  if (slotReady() || growTable() || (reclaim() && growTable())) return;
   // No chunk to be had: reuse a quarantined slot early rather than fail.
   if (!freeCount) failure(0).raise(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED);
 }
@@ -60,9 +61,16 @@ export function reservePair(h: u32): void {
  *  inline, the eviction out of line). */
 // @ts-ignore: decorator
 @inline export function roomFor(block: usize): void {
-  if (CHECKED && queuedBlocks && (queuedBlocks >= maxBlocks || queuedBytes + SIZE(block) > maxBytes)) {
-    makeRoom(SIZE(block));
-  }
+  if (CHECKED && needsRoom(SIZE(block))) makeRoom(SIZE(block));
+}
+
+/** roomFor() for the last put's own out-of-line path (references.ts dropLast): a full quarantine
+ *  usually needs one eviction, done inline; more go through makeRoom. */
+// @ts-ignore: decorator
+@inline export function roomForDeath(block: usize): void {
+  if (!needsRoom(SIZE(block))) return;
+  evictOne();
+  if (needsRoom(SIZE(block))) makeRoom(SIZE(block));
 }
 
 /** A block of `size` bytes, reclaiming once when memory is exhausted; 0 if still none. */

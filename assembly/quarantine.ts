@@ -1,7 +1,8 @@
 // === Quarantine (checked build): freed objects are poisoned and held back before reuse ===
 //
 // When an object dies its payload is filled with POISON (the first `poisonBytes` bytes) and its
-// block waits in a FIFO of at most `maxBlocks` blocks / `maxBytes` bytes. A block leaves the
+// block waits in a FIFO of at most `maxBlocks` blocks / byteLimit() bytes (`maxBytes`, or 1/32
+// of the heap's extent while that is less, 16 KiB at least). A block leaves the
 // FIFO only after its poison is verified, so a write after free is caught, reported with the
 // object's allocation site and the site of its last put (WRITE_AFTER_FREE). validate() verifies
 // every quarantined block.
@@ -23,6 +24,15 @@ import { heapStart, tail as heapTail } from "./tlsf";
 @inline export const POISON: u8 = 0xDF;
 // @ts-ignore: decorator
 @inline const END: u32 = 1; // mark of the last queued block (no block lives at address 1)
+
+// The quarantine's bytes are also bounded by the heap's size: at most 1/2^HEAP_SHIFT of the heap's
+// extent (and at least HELD_MIN, so a small heap still holds its recent frees). A fixed 256 KiB
+// would be as large as a small program's whole heap: its peak memory was 1.5-2x the unchecked
+// build's for it.
+// @ts-ignore: decorator
+@inline const HEAP_SHIFT: u32 = 5;
+// @ts-ignore: decorator
+@inline const HELD_MIN: usize = 16 << 10;
 
 export let maxBlocks: u32 = 256;
 export let maxBytes: usize = 256 << 10;
@@ -53,6 +63,18 @@ function heldByWeak(after: usize): usize {
     if ((INFO(b) & (DEAD | FREE)) == DEAD && !isQueued(b)) return b;
   }
   return 0;
+}
+
+/** Bytes the quarantine may hold now: maxBytes, or less while the heap is small. */
+// @ts-ignore: decorator
+@inline export function byteLimit(): usize {
+  return min(maxBytes, max(HELD_MIN, (heapTail - heapStart) >> HEAP_SHIFT));
+}
+
+/** True when a block of `size` bytes needs room made first (makeRoom). */
+// @ts-ignore: decorator
+@inline export function needsRoom(size: usize): bool {
+  return queuedBlocks != 0 && (queuedBlocks >= maxBlocks || queuedBytes + size > byteLimit());
 }
 
 /** Bytes of `block`'s payload that carry poison. */
@@ -150,8 +172,12 @@ function reportDamage(block: usize, repair: bool): void {
 
 /** Evicts the oldest blocks until one more block of `size` bytes fits. */
 export function makeRoom(size: usize): void {
-  while (queuedBlocks && (queuedBlocks >= maxBlocks || queuedBytes + size > maxBytes)) evictOldest();
+  while (needsRoom(size)) evictOldest();
 }
+
+/** Evicts the oldest block, inline: a full quarantine's usual step (queuedBlocks > 0). */
+// @ts-ignore: decorator
+@inline export function evictOne(): void { evictOldest(); }
 
 /** Evicts every block: memory ran out, and the quarantine must never be why an allocation fails. */
 export function drain(): void {
@@ -178,7 +204,7 @@ export function drain(): void {
     freeDeadBlock(block);
     return;
   }
-  if (DEBUG) check(!queuedBlocks || (queuedBlocks < maxBlocks && queuedBytes + SIZE(block) <= maxBytes), "rcalloc debug: enqueue() without makeRoom()");
+  if (DEBUG) check(!needsRoom(SIZE(block)), "rcalloc debug: enqueue() without makeRoom()");
   SETMARK(block, END);
   if (tail) SETMARK(tail, <u32>block);
   else head = block;

@@ -15,7 +15,7 @@
 import { CHECKED, SHARED } from "./config";
 import {
   E_OUT_OF_MEMORY, E_OWNERSHIP, E_SHARED_RESIZE, failure, MSG_ALREADY_OWNER, MSG_BAD_OWNER,
-  MSG_NOT_OWNER, MSG_OUT_OF_MEMORY, MSG_OWNED_MOVE, MSG_OWNED_PUT, MSG_SHARED_RESIZE, MSG_TOO_LARGE,
+  MSG_NOT_OWNER, MSG_OUT_OF_MEMORY, MSG_OWNED_MOVE, MSG_SHARED_RESIZE, MSG_TOO_LARGE,
 } from "./errors";
 import {
   claimSlot, INDEX_MASK, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
@@ -24,7 +24,7 @@ import {
 import { BLOCK, COUNT, DEAD, INFO, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
 import {
   addWeak, dropWeak, freeObject, ignoreObject, MAX_OBJECT, newObject, releaseObject, reservePair, reserveSlot,
-  resizeObject, roomFor, weakCount,
+  resizeObject, roomFor, roomForDeath, weakCount,
 } from "./lifecycle";
 import { siteOr } from "./host-sites";
 import { noteResizePin, takeResizePin } from "./thread-slots";
@@ -126,9 +126,8 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
     unref(BLOCK(<usize>h));
     return;
   }
-  let slot = resolve(h, OP_PUT);
+  let slot = resolve(h, OP_PUT); // an owned reference traps here too (putFor releases it)
   let block = SLOT_OBJECT(slot);
-  if (SLOT_OWNER(slot)) ownedPut(h, slot);
   if (SHARED) {
     dropShared(h, slot, site);
     return;
@@ -138,7 +137,7 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
     dropLast(h, slot, site);
     return;
   }
-  release(slot, h & INDEX_MASK, site, 0);
+  release(slot, h, site, 0);
   SETPUTSITE(block, site);
   SETCOUNT(block, count);
 }
@@ -147,8 +146,8 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
  *  eviction may trap, then the reference and the object end. One call for the whole death. */
 function dropLast(h: u32, slot: usize, site: u32): void {
   let block = SLOT_OBJECT(slot);
-  roomFor(block);
-  release(slot, h & INDEX_MASK, site, 0);
+  roomForDeath(block);
+  release(slot, h, site, 0);
   SETPUTSITE(block, site);
   freeObject(block); // the count word keeps its last reference: a dead block's is stale (layout.ts)
 }
@@ -163,13 +162,8 @@ function dropShared(h: u32, slot: usize, site: u32): void {
   claimSlot(slot, h, OP_PUT);
   SETPUTSITE(block, site);
   let last = !unrefUnlocked(block);
-  release(slot, h & INDEX_MASK, site, 0);
+  release(slot, h, site, 0);
   if (last) freeObject(block); // the count word keeps its last reference (layout.ts)
-}
-
-/** Checked build: a plain put of an owned reference traps (putFor releases it). */
-function ownedPut(h: u32, slot: usize): void {
-  failure(h).of(PAYLOAD(SLOT_OBJECT(slot))).taken(SLOT_SITE(slot)).with(SLOT_OWNER(slot)).raise(E_OWNERSHIP, MSG_OWNED_PUT);
 }
 
 export function resizeRef(h: u32, size: u32, site: u32): u32 {
@@ -193,7 +187,7 @@ export function resizeRef(h: u32, size: u32, site: u32): u32 {
   if (!CHECKED) return <u32>PAYLOAD(moved);
   let owner = SLOT_OWNER(slot);
   let order = SLOT_ORDER(slot); // the same reference, resized: leaksSince must not call it new
-  release(slot, h & INDEX_MASK, site, RESIZED);
+  release(slot, h, site, RESIZED);
   let handle = issue(moved, site, owner, 0, order);
   if (owner) pairSet(moved, owner, handle); // resizeObject moved the pair; it names the new handle
   return handle;
@@ -235,7 +229,7 @@ export function dropFor(h: u32, owner: u32, site: u32): void {
   if (CHECKED) {
     if (SHARED || REFS(block) == 1) roomFor(block); // shared: racing puts may leave this the last
     if (SHARED) claimSlot(SLOT(held & INDEX_MASK), held, OP_PUT);
-    release(SLOT(held & INDEX_MASK), held & INDEX_MASK, site, 0);
+    release(SLOT(held & INDEX_MASK), held, site, 0);
     SETPUTSITE(block, site);
   }
   pairDelete(block, owner);
@@ -261,7 +255,7 @@ export function moveRef(h: u32, owner: u32, site: u32): u32 {
     reserveSlot();
     let order = SLOT_ORDER(slot); // the same reference, moved: leaksSince must not call it new
     if (SHARED) claimSlot(slot, h, OP_USE);
-    release(slot, h & INDEX_MASK, site, MOVED);
+    release(slot, h, site, MOVED);
     handle = issue(block, site, owner, 0, order);
   }
   if (owner) pairSet(block, owner, CHECKED ? handle : 1);
@@ -298,7 +292,7 @@ export function dropWeakRef(w: u32, site: u32): void {
   let slot = resolve(w, OP_PUT, WEAK);
   let block = SLOT_OBJECT(slot);
   if (weakCount(block) == 1 && (INFO(block) & DEAD)) roomFor(block);
-  release(slot, w & INDEX_MASK, site, 0);
+  release(slot, w, site, 0);
   dropWeak(block);
 }
 

@@ -17,8 +17,8 @@
 import { MAX_THREADS, SLOT_QUARANTINE } from "./config";
 import { corrupt } from "./errors";
 import {
-  FRESH, freeCount, freeHead, freeTailSlot, growTable, LIVE, NO_SLOT, RETIRED, SLOT, SLOT_IN, SLOT_NEXT, SLOT_STATE,
-  tableCapacity, tableLength,
+  addWaiting, FRESH, freeCount, growTable, LIVE, NO_SLOT, RETIRED, SLOT, SLOT_IN, SLOT_NEXT, SLOT_STATE,
+  SLOT_WAITING_INDEX, tableCapacity, tableLength, takeWaiting,
 } from "./handles";
 import { reclaim } from "./lifecycle";
 import {
@@ -82,10 +82,8 @@ export function refillPool(): void {
     let index: u32;
     let slot: usize;
     if (freeCount > SLOT_QUARANTINE) {
-      index = freeHead;
-      slot = SLOT(index);
-      freeHead = SLOT_NEXT(slot);
-      freeCount--;
+      slot = takeWaiting();
+      index = SLOT_WAITING_INDEX(slot);
     } else {
       if (tableLength == tableCapacity && !growTable() && !(reclaim() && growTable())) break;
       index = tableLength++;
@@ -103,11 +101,7 @@ export function refillPool(): void {
 
 /** Appends `slot` (number `index`) to the table's free FIFO. The heap lock is held. */
 function giveToTable(slot: usize, index: u32): void {
-  store<u32>(slot, NO_SLOT, 24);
-  if (freeCount) store<u32>(freeTailSlot, index, 24);
-  else freeHead = index;
-  freeTailSlot = slot;
-  freeCount++;
+  addWaiting(slot, index);
 }
 
 /** Gives the oldest slots of this thread's quarantine past SLOT_QUARANTINE + POOL_BATCH to the

@@ -41,7 +41,7 @@
 import { MAX_THREADS, SHARED } from "./config";
 import { E_LOCK_TIMEOUT, ERROR_RECORD, ErrorRecord, MSG_LOCK_TIMEOUT } from "./errors";
 import {
-  directory, directoryChunks, freeCount, freeHead, freeTailSlot, heapTag, retiredCount,
+  directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, retiredCount,
   retiredSlotsReady, sequence, tableCapacity, tableLength,
 } from "./handles";
 import { acquire, release } from "./locks";
@@ -216,7 +216,7 @@ function loadState(): void {
   fillerBlocks = load<u32>(word(3)); pageLimit = load<u32>(word(4)); heapBase = load<u32>(word(5));
   sequence = load<u32>(word(6)); heapTag = load<u32>(word(7)); directory = load<u32>(word(8));
   directoryChunks = load<u32>(word(9)); retiredSlotsReady = load<u32>(word(10)) != 0;
-  tableCapacity = load<u32>(word(11)); tableLength = load<u32>(word(12)); freeHead = load<u32>(word(13));
+  tableCapacity = load<u32>(word(11)); tableLength = load<u32>(word(12)); freeHeadSlot = load<u32>(word(13));
   freeTailSlot = load<u32>(word(14)); freeCount = load<u32>(word(15));
   retiredCount = load<u32>(word(16));
   pairsBlock = load<u32>(word(17)); entries = load<u32>(word(18)); capacity = load<u32>(word(19));
@@ -234,7 +234,7 @@ function saveState(): void {
   store<u32>(word(3), fillerBlocks); store<u32>(word(4), pageLimit); store<u32>(word(5), heapBase);
   store<u32>(word(6), sequence); store<u32>(word(7), heapTag); store<u32>(word(8), directory);
   store<u32>(word(9), directoryChunks); store<u32>(word(10), retiredSlotsReady ? 1 : 0);
-  store<u32>(word(11), tableCapacity); store<u32>(word(12), tableLength); store<u32>(word(13), freeHead);
+  store<u32>(word(11), tableCapacity); store<u32>(word(12), tableLength); store<u32>(word(13), <u32>freeHeadSlot);
   store<u32>(word(14), <u32>freeTailSlot); store<u32>(word(15), freeCount);
   store<u32>(word(16), retiredCount);
   store<u32>(word(17), pairsBlock); store<u32>(word(18), entries); store<u32>(word(19), capacity);

@@ -20,8 +20,8 @@ import {
   BACK, fillerBlocks, flMap, FL_BITS, HEAD, heapStart, listIndex, MIN_BLOCK, NEXT, PREV, SLMAP, tail,
 } from "./tlsf";
 import {
-  freeCount, freeHead, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
-  SLOT_NEXT, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, tableCapacity, tableLength, WEAK, CHUNK,
+  freeCount, freeHeadSlot, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
+  SLOT_NEXT_WAITING, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, SLOT_WAITING_INDEX, tableCapacity, tableLength, WEAK, CHUNK,
   CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
   retiredSlotsReady,
 } from "./handles";
@@ -266,16 +266,20 @@ function validateTable(): u32 {
   let pooled = SHARED ? validateSlotPools() : 0;
   if (waiting != freeCount + pooled) corrupt("rcalloc validate: free slot count differs from the table", waiting);
 
-  // The free FIFO holds exactly the waiting slots, in a chain that ends at freeTailSlot.
-  let steps: u32 = 0, last = freeHead;
-  for (let index = freeHead; steps < freeCount; steps++) {
-    if (index >= tableLength) corrupt("rcalloc validate: free slot chain leaves the table", index);
-    let state = SLOT_STATE(SLOT(index));
+  // The free FIFO holds exactly the waiting slots, in a chain that ends at freeTailSlot. Its links
+  // are addresses: each is checked to be a slot of the table (by the index the slot holds) before
+  // anything is read through it.
+  let steps: u32 = 0, last: usize = 0;
+  for (let slot = freeHeadSlot; steps < freeCount; steps++) {
+    if (slot < heapStart || slot + 32 > tail) corrupt("rcalloc validate: free slot chain leaves the table", <u32>slot);
+    let index = SLOT_WAITING_INDEX(slot);
+    if (index >= tableLength || SLOT(index) != slot) corrupt("rcalloc validate: free slot chain leaves the table", <u32>slot);
+    let state = SLOT_STATE(slot);
     if (state & (LIVE | RETIRED)) corrupt("rcalloc validate: free slot chain holds a live or retired slot", index);
-    last = index;
-    index = SLOT_NEXT(SLOT(index));
+    last = slot;
+    slot = SLOT_NEXT_WAITING(slot);
   }
-  if (freeCount && SLOT(last) != freeTailSlot) corrupt("rcalloc validate: free slot chain does not end at its tail", last);
+  if (freeCount && last != freeTailSlot) corrupt("rcalloc validate: free slot chain does not end at its tail", <u32>last);
 
   // Each object's count equals the live handles that point at it, and none point elsewhere.
   let counted: u32 = 0;

@@ -318,4 +318,25 @@ describe("misuse, checked build", () => {
     expect(off.stats().quarantinedBlocks).toBe(0);
     off.validate();
   });
+
+  it("quarantine bytes stay within 1/32 of the heap (16 KiB at least), up to the configured bytes", async () => {
+    const small = await heapOf(true); // defaults: 256 blocks, 256 KiB
+    const hs = Array.from({ length: 100 }, () => small.alloc(1000));
+    hs.forEach((h) => small.put(h));
+    const s = small.stats();
+    expect(s.quarantinedBlocks).toBeGreaterThan(0);
+    expect(s.quarantinedBlocks).toBeLessThan(100); // a fixed 256 KiB held all 100 (~100 KB)
+    expect(s.quarantinedBytes).toBeLessThanOrEqual(Math.max(16384, s.heapBytes / 32));
+    small.validate();
+
+    const large = await heapOf(true); // a heap past 8 MiB: the configured 256 KiB binds
+    const big = large.alloc(9 << 20);
+    const more = Array.from({ length: 300 }, () => large.alloc(2000));
+    more.forEach((h) => large.put(h));
+    const l = large.stats();
+    expect(l.quarantinedBytes).toBeLessThanOrEqual(262144);
+    expect(l.quarantinedBytes).toBeGreaterThan(200000);
+    large.put(big);
+    large.validate();
+  });
 });
