@@ -14,11 +14,11 @@
 
 import { CHECKED, SHARED } from "./config";
 import {
-  E_OUT_OF_MEMORY, E_OWNERSHIP, E_SHARED_RESIZE, failure, MSG_ALREADY_OWNER, MSG_BAD_OWNER,
+  corrupt, E_OUT_OF_MEMORY, E_OWNERSHIP, E_SHARED_RESIZE, failure, MSG_ALREADY_OWNER, MSG_BAD_OWNER,
   MSG_NOT_OWNER, MSG_OUT_OF_MEMORY, MSG_OWNED_MOVE, MSG_SHARED_RESIZE, MSG_TOO_LARGE,
 } from "./errors";
 import {
-  claimSlot, INDEX_MASK, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
+  claimSlot, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, OWNED, SLOT_STATE, tableLength, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
   SLOT_OWNER, SLOT_SITE, WEAK,
 } from "./handles";
 import { BLOCK, COUNT, DEAD, INFO, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
@@ -219,6 +219,16 @@ export function takeFor(h: u32, owner: u32, site: u32): u32 {
   return handle;
 }
 
+/** Whether the pair map's value `held` is a live, owned, strong handle of `block`: putFor releases
+ *  the slot it names, and a corrupt pair must not free a waiting slot a second time. */
+function namesOwnedRef(held: u32, block: usize): bool {
+  let index = held & INDEX_MASK;
+  if (index >= tableLength) return false;
+  let slot = SLOT(index);
+  return (SLOT_STATE(slot) & (LIVE | OWNED | WEAK | GEN_MASK)) == (LIVE | OWNED | ((held >>> GEN_SHIFT) & GEN_MASK))
+    && SLOT_OBJECT(slot) == block;
+}
+
 /** putFor: releases the reference `owner` holds on the object of `h` (any strong handle to it). */
 export function dropFor(h: u32, owner: u32, site: u32): void {
   site = siteOr(site);
@@ -227,6 +237,8 @@ export function dropFor(h: u32, owner: u32, site: u32): void {
   let held = pairGet(block, owner);
   if (!held) failure(h).of(PAYLOAD(block)).with(owner).raise(E_OWNERSHIP, MSG_NOT_OWNER);
   if (CHECKED) {
+    // claimSlot checks the pair's handle in the shared build; here nothing else has read it
+    if (!SHARED && !namesOwnedRef(held, block)) corrupt("rcalloc: owner pair does not name the owner's live handle", PAYLOAD(block));
     if (SHARED || REFS(block) == 1) roomFor(block); // shared: racing puts may leave this the last
     if (SHARED) claimSlot(SLOT(held & INDEX_MASK), held, OP_PUT);
     release(SLOT(held & INDEX_MASK), held, site, 0);

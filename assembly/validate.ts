@@ -20,7 +20,7 @@ import {
   BACK, fillerBlocks, flMap, FL_BITS, HEAD, heapStart, listIndex, MIN_BLOCK, NEXT, PREV, SLMAP, tail,
 } from "./tlsf";
 import {
-  freeCount, freeHeadSlot, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, RETIRED, retiredCount, SLOT,
+  freeCount, freeHeadSlot, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, OWNED, RETIRED, retiredCount, SLOT,
   SLOT_NEXT_WAITING, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, SLOT_WAITING_INDEX, tableCapacity, tableLength, WEAK, CHUNK,
   CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
   retiredSlotsReady,
@@ -251,12 +251,15 @@ function validateTable(): u32 {
         SETMARK(object, MARK(object) + 1);
         strong++;
       }
+      // OWNED alone makes a plain put refuse the reference: it must come with an owner and a pair
+      if ((state & OWNED) && ((state & WEAK) || !load<u32>(SLOT(index), 16))) corrupt("rcalloc validate: owned handle without an owner", index);
       let owner = SLOT_OWNER(SLOT(index));
       if (owner && pairGet(object, owner) != HANDLE(index, state & GEN_MASK)) corrupt("rcalloc validate: owned handle missing from the owner pairs", index);
       live++;
     } else if (state & RETIRED) {
       retired++;
     } else {
+      if (state & OWNED) corrupt("rcalloc validate: a free slot is marked owned", index);
       waiting++;
     }
   }

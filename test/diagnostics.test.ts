@@ -327,6 +327,7 @@ describe("misuse, checked build", () => {
     expect(s.quarantinedBlocks).toBeGreaterThan(0);
     expect(s.quarantinedBlocks).toBeLessThan(100); // a fixed 256 KiB held all 100 (~100 KB)
     expect(s.quarantinedBytes).toBeLessThanOrEqual(Math.max(16384, s.heapBytes / 32));
+    expect(s.quarantinedBytes).toBeGreaterThan(Math.max(16384, s.heapBytes / 32) - 1100); // full to within a block
     small.validate();
 
     const large = await heapOf(true); // a heap past 8 MiB: the configured 256 KiB binds

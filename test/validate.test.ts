@@ -168,3 +168,61 @@ describe("debug build: the first operation after a corruption traps", () => {
     expect(() => s.heap.alloc(16)).not.toThrow();
   });
 });
+
+// The handle table's own words (checked build). Slots are found by what they hold: a slot keeps
+// its object's block address at +0 after the reference ended, and a waiting slot its own index
+// at +12 (assembly/handles.ts, the slot diagram).
+describe("validate, checked build: the handle table", () => {
+  /** Word indices where `test` holds; slots are 16-byte aligned (`step` 4), other words not. */
+  const wordsWhere = (w: Uint32Array, test: (i: number) => boolean, step = 4) => {
+    const found: number[] = [];
+    for (let i = 0; i + 8 <= w.length; i += step) if (test(i)) found.push(i);
+    return found;
+  };
+
+  it("a waiting slot whose index word was overwritten → the free slot chain leaves the table", async () => {
+    const { heap, hs, words, block } = await setup(true);
+    const b = block(hs[4]);
+    const index = hs[4] & 0xffffff;
+    heap.put(hs[4]); // the oldest waiting slot: the chain's head
+    heap.put(hs[2]);
+    heap.validate();
+    const w = words();
+    const at = wordsWhere(w, (i) => w[i] === b && w[i + 3] === index && (w[i + 1] & 0x200) === 0);
+    expect(at).toHaveLength(1);
+    w[at[0] + 3] = index + 1;
+    const error = corruptError(() => heap.validate());
+    expect(error.message).toMatch(/free slot chain leaves the table/);
+    expect(error.object).toBe(at[0] * 4);
+  });
+
+  it("a plain reference marked owned, with no owner → owned handle without an owner", async () => {
+    const { heap, hs, words, block } = await setup(true);
+    const b = block(hs[4]);
+    const w = words();
+    const at = wordsWhere(w, (i) => w[i] === b && (w[i + 1] & 0x300) === 0x200);
+    expect(at).toHaveLength(1);
+    w[at[0] + 1] |= 0x100; // OWNED: a plain put now refuses it, and no pair names it
+    w[at[0] + 4] = 0;
+    const error = corruptError(() => heap.validate());
+    expect(error.message).toMatch(/owned handle without an owner/);
+    expect(error.object).toBe((hs[4] >>> 0) & 0xffffff);
+  });
+
+  it("putFor through a pair that names an ended handle is refused before anything changes", async () => {
+    const { heap, hs, words } = await setup(true);
+    const owned = heap.getFor(hs[0], 7) >>> 0;
+    const stale = hs[2] >>> 0;
+    heap.put(hs[2]); // its slot waits in the table's FIFO
+    const w = words();
+    const at = wordsWhere(w, (i) => w[i] === owned, 1);
+    expect(at).toHaveLength(1); // the pair map's value
+    w[at[0]] = stale;
+    const error = corruptError(() => heap.putFor(hs[0], 7));
+    expect(error.message).toMatch(/owner pair does not name the owner's live handle/);
+    w[at[0]] = owned; // undo: nothing else changed, the heap is whole
+    heap.validate();
+    heap.putFor(hs[0], 7);
+    heap.validate();
+  });
+});
