@@ -1,9 +1,10 @@
 // === Lock-free alloc, get and put (shared checked build) ===
 //
-// alloc of a small object, get, and put of all but the last reference run without the heap lock
-// (shared.ts calls them first; they return 0 / false for anything unusual, and the locked path
-// of references.ts runs instead, which also raises every error with the usual record). Each is
-// one pass of thread-slots.ts (so a walk's safe point keeps them out) and works on:
+// alloc of a small object, get, and put (the last one too, for a small object without weak
+// handles or marks) run without the heap lock (shared.ts calls them first; they return 0 /
+// false for anything unusual, and the locked path of references.ts runs instead, which also
+// raises every error with the usual record). Each is one pass of thread-slots.ts (so a walk's
+// safe point keeps them out) and works on:
 //   - the slot of `h`, through the published directory: PINNED for the few instructions the
 //     operation takes, by one atomic step on its state word (live | generation → | PINNED).
 //     Of two racing puts (or a put and a get, a move, ...) of one handle exactly one pins it;
@@ -11,13 +12,17 @@
 //     raises DOUBLE_PUT (or USE_AFTER_PUT) naming both sites: the winner wrote its end site
 //     before it let go.
 //   - the object's count word, with atomic steps: a get adds one while its slot is pinned, so the
-//     count never falls below the live slots; a put takes one off unless it is the last, whose
-//     put (and the object's death) stays locked.
+//     count never falls below the live slots; a put takes one off unless it is the last.
+//   - the last put (count 1, read while its slot is pinned): the object dies on the spot (put
+//     site, poison, the slot ended) and its block joins this thread's batch of deaths
+//     (thread-deaths.ts), settled into the quarantine under the lock 32 at a time.
 // Why a racing get can never resurrect an object or touch a reused block: it reads the block
 // address only from a slot it pinned while live, and a live slot is counted in the object's
 // references, so the object cannot reach its last put (let alone be freed and its block reused)
 // until the get lets go. A get that loses to the final put fails to pin, and the locked path
-// calls it USE_AFTER_PUT. No epoch is needed; the pin is the guard.
+// calls it USE_AFTER_PUT. No epoch is needed; the pin is the guard. The locked operations that
+// take a reference through a handle (get, getFor, weak, ignore: references.ts) pin it too, so
+// a count of 1 read under the pin means no other thread can reach the object through a handle.
 //   - a slot from this thread's pool (slot-pools.ts) for the new handle, and the put's slot back
 //     to it; the order counter (thread-slots.ts) for the new reference's order.
 
@@ -28,11 +33,13 @@ import {
 } from "./handles";
 import { blockSizeFor } from "./blocks";
 import { HEADER, QUICK_MAX } from "./config";
-import { REFS_MASK, SETCOUNT, SETPUTSITE, SLACK_SHIFT } from "./layout";
+import { PAIRED, REFS_MASK, SETCOUNT, SETPUTSITE, SLACK_SHIFT, TAGS_MASK } from "./layout";
+import { poisonPayload } from "./quarantine";
 import { popCached } from "./thread-cache";
 import { givePooled, poolReady, takePooled } from "./slot-pools";
-import { enterPass, leavePass, ownRecord, publishedDirectory, takeOrder, takeOrders } from "./thread-slots";
-import { publishedTableLength, publishedTag } from "./threads";
+import { batchDeath, DEATH_MAX_BLOCK, deathRoom } from "./thread-deaths";
+import { enterPass, leavePass, ownRecord, publishedDirectory, readersExcluded, takeOrder, takeOrders } from "./thread-slots";
+import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publishedTag } from "./threads";
 
 /** The slot of `h` pinned (inside a pass), or 0 when `h` is not a live strong handle of this
  *  heap (the locked path says what it is). Waits while another thread holds the pin. */
@@ -45,29 +52,11 @@ import { publishedTableLength, publishedTag } from "./threads";
   while (true) {
     let state = atomic.cmpxchg<u32>(slot + 4, live, live | PINNED);
     if (state == live) return slot;
-    if (state != (live | PINNED)) return 0;
+    // Pinned by another thread: wait, unless a holder of the lock keeps passes out (it may
+    // hold that pin while it awaits this pass: thread-slots.ts excludeReaders).
+    if (state != (live | PINNED) || readersExcluded()) return 0;
   }
   return 0;
-}
-
-/** True when `h` looks like the last reference to its object (or no live one): its put takes
- *  the locked path at once, without the two atomic stores of a pass. A guess, read outside a
- *  pass (putFast checks again once pinned): the directory may be an old one and freed, the block
- *  dead, so every address is checked against the memory's size before it is read (memory never
- *  shrinks); a wrong guess only sends the put the locked way. */
-// @ts-ignore: decorator
-@inline function looksLast(h: u32): bool {
-  let dir = publishedDirectory();
-  let index = h & INDEX_MASK;
-  if (!dir || index >= publishedTableLength()) return true;
-  let end = <usize>memory.size() << 16;
-  let chunk = dir + (<usize>(index >> CHUNK_BITS) << 2);
-  if (chunk + 4 > end) return true;
-  // plain loads: a garbage address may be misaligned, where an atomic load would trap
-  let slot = <usize>load<u32>(chunk) + (<usize>(index & (CHUNK_SLOTS - 1)) << 5);
-  if (slot + 8 > end || !(load<u32>(slot, 4) & LIVE)) return true;
-  let block = <usize>load<u32>(slot);
-  return block + 8 > end || (load<u32>(block, 4) & REFS_MASK) <= 1;
 }
 
 /** get without the lock: the new handle, or 0 (take the locked path). */
@@ -128,13 +117,13 @@ export function allocFast(size: u32, site: u32): u32 {
   return handle;
 }
 
-/** put without the lock; false: take the locked path (the last reference, an owned or weak
- *  handle, an error, a slot that retires now, a safe point). */
+/** put without the lock; false: take the locked path (an owned or weak handle, an error, a
+ *  slot that retires now, a safe point, and a last put that cannot die here: see dies). */
 export function putFast(h: u32, site: u32): bool {
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
   if (gen == GEN_MASK) return false; // the slot retires: its chunk's count is the lock's
   let pool = ownRecord();
-  if (!pool || looksLast(h)) return false;
+  if (!pool) return false;
   if (!enterPass()) return false;
   let dir = publishedDirectory();
   let slot = dir ? pin(h, dir) : 0;
@@ -146,12 +135,13 @@ export function putFast(h: u32, site: u32): bool {
     SETPUTSITE(block, site); // before the count: once it is down, another put may end the object
     while (true) {
       let count = atomic.load<u32>(word);
-      if ((count & REFS_MASK) <= 1) break; // the last reference: its death is locked
+      if ((count & REFS_MASK) <= 1) { // the last reference
+        if (!dies(pool, block)) break;
+        endPinned(pool, slot, h, site);
+        return true;
+      }
       if (atomic.cmpxchg<u32>(word, count, count - 1) == count) {
-        store<u32>(slot, site, 20);
-        givePooled(pool, slot, h & INDEX_MASK);
-        atomic.store<u32>(slot + 4, gen); // ended: lets go of the pin
-        leavePass();
+        endPinned(pool, slot, h, site);
         return true;
       }
     }
@@ -159,4 +149,29 @@ export function putFast(h: u32, site: u32): bool {
   atomic.store<u32>(slot + 4, LIVE | gen);
   leavePass();
   return false;
+}
+
+/** Ends the pinned `slot` of `h` (its slot into this thread's pool) and leaves the pass. */
+// @ts-ignore: decorator
+@inline function endPinned(pool: usize, slot: usize, h: u32, site: u32): void {
+  store<u32>(slot, site, 20);
+  givePooled(pool, slot, h & INDEX_MASK);
+  atomic.store<u32>(slot + 4, (h >>> GEN_SHIFT) & GEN_MASK); // ended: lets go of the pin
+  leavePass();
+}
+
+/** The last put of `block`'s object, its slot pinned: kills it without the lock when it can
+ *  (true) — poisoned as the quarantine would, and batched (thread-deaths.ts). False for a death
+ *  the lock must see: weak handles or an ignore mark (PAIRED: the pair map), a block above
+ *  DEATH_MAX_BLOCK, the quarantine off (the block is freed at once), a full batch. */
+// @ts-ignore: decorator
+@inline function dies(pool: usize, block: usize): bool {
+  // Atomic: a holder of the lock may set LEFTFREE in this word meanwhile (TLSF); PAIRED changes
+  // only through a pinned handle, and this put holds the only live one.
+  let info = atomic.load<u32>(block);
+  let size = <usize>(info & ~TAGS_MASK);
+  if ((info & PAIRED) || size > DEATH_MAX_BLOCK || !deathRoom(pool) || !publishedQuarantineOn()) return false;
+  poisonPayload(block, min(size - HEADER, <usize>publishedPoisonBytes()));
+  batchDeath(pool, block);
+  return true;
 }

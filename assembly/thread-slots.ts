@@ -18,6 +18,9 @@
 //  - each thread's pool of free table slots (slot-pools.ts): a ready list (slots to issue) and a
 //    quarantine FIFO (slots this thread's puts freed, reused after SLOT_QUARANTINE more). Only
 //    its thread changes a pool; a holder of the lock alone reads them all (validate, liveCount).
+//  - each thread's batch of deaths (thread-deaths.ts): the blocks of objects whose last put ran
+//    without the lock, waiting to be settled into the quarantine. Changed by its thread (in a
+//    pass, or holding the lock) and by a holder that keeps lock-free paths out (settling them).
 //
 // ╒════════ THREAD_SLOTS (64 + 64 × MAX_THREADS bytes, zero until used) ════════╕
 // +0   excluded     1 while a holder of the lock keeps lock-free paths out (a safe point)
@@ -30,6 +33,9 @@
 //   +12  quarantine head   oldest slot this thread's puts freed
 //   +16  quarantine tail   address of the newest (meaningful while the count is nonzero)
 //   +20  quarantine count
+//   +24  deaths head   oldest block of the batch of deaths (linked through the block's mark, +20)
+//   +28  deaths tail   newest block (meaningful while the count is nonzero)
+//   +32  deaths count
 
 import { MAX_THREADS } from "./config";
 
@@ -56,10 +62,19 @@ import { MAX_THREADS } from "./config";
 @inline export const QUARANTINE_TAIL: usize = 16;
 // @ts-ignore: decorator
 @inline export const QUARANTINE_COUNT: usize = 20;
+// @ts-ignore: decorator
+@inline export const DEATHS_HEAD: usize = 24;
+// @ts-ignore: decorator
+@inline export const DEATHS_TAIL: usize = 28;
+// @ts-ignore: decorator
+@inline export const DEATHS_COUNT: usize = 32;
 
 /** This thread's record (0: none, every operation takes the locked path) and its passes. */
 let record: usize = 0;
 let passes: u32 = 0;
+/** This instance holds the lock with lock-free paths kept out (excludeReaders, until its
+ *  outermost unlock: threads.ts unlockHeap calls admitReaders). */
+let excluding = false;
 /** The slot a locked resize has pinned while its object moves (0: none): the move may trap (a
  *  poisoned block met while memory is reclaimed), and the trap must let the pin go (shared.ts
  *  trapped), or every later get or put of that handle would wait for it for ever. */
@@ -128,15 +143,27 @@ export function awaitReaders(): void {
   }
 }
 
-/** Keeps lock-free paths out until admitReaders (the heap lock is held). */
+/** Keeps lock-free paths out until admitReaders (the heap lock is held; this thread holds no
+ *  slot pinned that a lock-free path may wait on, or that path leaves: pin() in
+ *  fast-references.ts gives up on a pinned slot once EXCLUDED is set). Once per hold. */
 export function excludeReaders(): void {
+  if (excluding) return;
+  excluding = true;
   atomic.store<u32>(THREAD_SLOTS + EXCLUDED, 1);
   awaitReaders();
 }
 
+/** Lets lock-free paths in again if this hold kept them out (the outermost unlock). */
 export function admitReaders(): void {
+  if (!excluding) return;
+  excluding = false;
   atomic.store<u32>(THREAD_SLOTS + EXCLUDED, 0);
 }
+
+/** True while a holder of the lock keeps lock-free paths out: a pass waiting on a pinned slot
+ *  stops waiting (the holder may hold that pin while it awaits the readers). */
+// @ts-ignore: decorator
+@inline export function readersExcluded(): bool { return atomic.load<u32>(THREAD_SLOTS + EXCLUDED) != 0; }
 
 // @ts-ignore: decorator
 @inline export function publishedDirectory(): usize { return <usize>atomic.load<u32>(THREAD_SLOTS + DIRECTORY); }

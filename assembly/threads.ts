@@ -23,7 +23,9 @@
 // length from SHARED_STATE (publishedTag, publishedTableLength: both only grow or change at
 // creation and disposal, and a handle in use was issued before the store that published it),
 // the directory and the order from thread-slots.ts. The checked build's order counter is that
-// atomic word, so `sequence` (word 6) stays 0 there.
+// atomic word, so `sequence` (word 6) stays 0 there. A lock-free last put reads the quarantine's
+// settings too (publishedQuarantineOn, publishedPoisonBytes: only setQuarantine changes them,
+// holding the heap exclusively, and unlockHeap stores them before it lets lock-free paths in).
 //
 // The lock is reentrant per thread: the host may hold it across a whole heap walk (holdHeap /
 // letGoHeap in shared.ts), which makes report(), validate() and the scan a safe point: every
@@ -59,6 +61,7 @@ import {
 } from "./handles";
 import { acquire, release } from "./locks";
 import { admitReaders, excludeReaders, THREAD_SLOTS, THREAD_SLOTS_BYTES } from "./thread-slots";
+import { settleAllDeaths } from "./thread-deaths";
 import { THREAD_CACHES, THREAD_CACHES_BYTES } from "./thread-cache";
 import { capacity, entries, pairCount, pairsBlock } from "./pairs";
 import {
@@ -109,8 +112,6 @@ let instanceId: u32 = 0;
 let depth: u32 = 0;
 /** How many times this instance took the lock (mod 2^25): the holder word's upper bits. */
 let takes: u32 = 0;
-/** Checked build: this instance's hold keeps lock-free paths out (lockHeapExclusive). */
-let excluding = false;
 
 /** Claims a thread number for this instance (at instantiation); false when all are taken. */
 export function claimThread(): bool {
@@ -193,13 +194,17 @@ export function isThreadState(p: usize): bool {
 @inline export function publishedTag(): u32 { return atomic.load<u32>(word(7)); }
 // @ts-ignore: decorator
 @inline export function publishedTableLength(): u32 { return atomic.load<u32>(word(12)); }
+// @ts-ignore: decorator
+@inline export function publishedQuarantineOn(): bool { return atomic.load<u32>(word(21)) != 0; }
+// @ts-ignore: decorator
+@inline export function publishedPoisonBytes(): u32 { return atomic.load<u32>(word(23)); }
 
 /** Checked build: lockHeap, and no lock-free path runs until this hold ends (a safe point). */
 export function lockHeapExclusive(): void {
   lockHeap();
-  if (CHECKED && !excluding) {
-    excluding = true;
+  if (CHECKED) {
     excludeReaders();
+    settleAllDeaths(); // a safe point sees no batched death (thread-deaths.ts)
   }
 }
 
@@ -245,10 +250,7 @@ export function trappedInHeap(): void {
   if (!depth) return;
   if (--depth) return;
   saveState();
-  if (CHECKED && excluding) {
-    excluding = false;
-    admitReaders();
-  }
+  if (CHECKED) admitReaders();
   store<u32>(SHARED_STATE, instanceId, SAVER);
   release(SHARED_STATE + LOCK);
 }

@@ -131,10 +131,71 @@ describe("checked shared heap: lock-free get and put", () => {
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
   });
 
+  test("getFor and weak() racing the final put: they pin the handle too, so they come first or find it put", async () => {
+    for (const kind of ["get-for-last", "weak-last"]) {
+      const r = await runRace(api, spawnNodeWorker, { checked: true, kind, rounds: 300 });
+      expect(r.a.every((o: Outcome) => o.code === "ok")).toBe(true);
+      for (const o of r.b as Outcome[]) {
+        expect(["ok", "USE_AFTER_PUT"]).toContain(o.code);
+        if (o.cookie !== undefined) expect(o.cookie).toBe(0xc0ffee); // a live object, never a dead one
+        if (o.refs !== undefined) expect(o.refs).toBeGreaterThanOrEqual(1);
+      }
+      expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]); // runRace validated the heap too
+    }
+  });
+
+  test("validate() and report() racing last puts (batched deaths): each object is live with its reference or dead", async () => {
+    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "walk-deaths", rounds: 200 });
+    expect(r.a.concat(r.b).every((o: Outcome) => o.code === "ok")).toBe(true);
+    expect((r.a as (Outcome & { stray: number; after: number })[]).every((o) => o.stray === 0 && o.after === 1)).toBe(true);
+    expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+
   test("validate() and report() racing gets and puts: the walk's safe point keeps them out, every walk passes", async () => {
     const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "walk", rounds: 300 });
     expect(r.a.concat(r.b).every((o: Outcome) => o.code === "ok")).toBe(true);
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+});
+
+describe("checked shared heap: the last put without the lock (batched deaths)", () => {
+  test("the death is at once visible to the report, stats and validate; a write after it is caught", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true, stacks: true });
+    const keep = heap.alloc(16);
+    const h = heap.alloc(40);
+    const stale = heap.ptr(h);
+    const before = heap.stats().quarantinedBlocks;
+    const takes = heap.exports.lockTakes!() >>> 0;
+    heap.put(h); // the last put: no lock, the block waits in this thread's batch
+    expect((heap.exports.lockTakes!() >>> 0) - takes).toBe(0);
+    expect(heap.report().objects.map((o) => o.ptr)).toEqual([heap.ptr(keep)]);
+    expect(heap.stats().quarantinedBlocks).toBe(before + 1);
+    heap.validate();
+    expect(() => heap.put(h)).toThrow(api.DoublePutError);
+    // A batched block is poisoned like any dead block: the next walk's check finds the write.
+    const h2 = heap.alloc(40);
+    const stale2 = heap.ptr(h2);
+    heap.put(h2);
+    new Uint8Array(heap.memory.buffer)[stale2 + 3] = 7;
+    expect(() => heap.validate()).toThrow(api.WriteAfterFreeError);
+    heap.validate(); // reported once: re-poisoned
+    expect(stale).toBeGreaterThan(0);
+    heap.put(keep);
+    heap.dispose();
+  });
+
+  test("a thread settles its batch under the lock every 32 deaths, and detach() settles the rest", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const other = await api.attachHeap(heap.shareable());
+    const made = Array.from({ length: 100 }, () => other.alloc(24));
+    const takes = other.exports.lockTakes!() >>> 0;
+    for (const h of made) other.put(h);
+    expect((other.exports.lockTakes!() >>> 0) - takes).toBe(3); // 100 deaths: settled at 32, 64 and 96
+    other.put(other.alloc(24)); // one more death in the batch of 4 ...
+    other.detach(); // ... settled into the quarantine as the thread leaves
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
   });
 });
 

@@ -92,6 +92,8 @@ function race(heap, { kind, rounds, role, control: buffer }) {
       control[2] = kind === "double-put" || kind === "last-put" || kind === "get-put" ? heap.get(h) : 0;
       control[3] = 0;
     }
+    // walk-deaths: racer 1's own objects, each with one reference, put during the race
+    const mine = kind === "walk-deaths" && role === 1 ? Array.from({ length: 24 }, () => heap.alloc(32)) : [];
     barrier(control, ++k);
     const h = control[1] >>> 0;
     const second = control[2] >>> 0;
@@ -158,6 +160,38 @@ function race(heap, { kind, rounds, role, control: buffer }) {
       // back references to the object of `h`: without the heap lock in the checked build.
       if (role === 0) outcome = attempt(() => { heap.validate(); heap.report(); });
       else outcome = attempt(() => { for (let j = 0; j < 64; j++) heap.put(heap.get(h)); });
+    } else if (kind === "get-for-last" || kind === "weak-last") {
+      // The final put (without the lock) races a locked getFor or weak() through the same
+      // handle: the locked side pins the handle too, so it comes first (the object lives on, its
+      // cookie intact) or finds it put; never a reference to a dead object.
+      if (role === 0) outcome = attempt(() => heap.put(h));
+      else {
+        let got = 0;
+        outcome = attempt(() => { got = kind === "weak-last" ? heap.weak(h) : heap.getFor(h, 7); });
+        if (got && kind === "get-for-last") {
+          outcome.refs = heap.refs(got);
+          outcome.cookie = new DataView(heap.bytes(got).buffer).getUint32(heap.ptr(got), true);
+          heap.putFor(got, 7);
+        } else if (got) {
+          const strong = heap.upgrade(got); // 0 once role 0's put ended the object
+          if (strong) {
+            outcome.cookie = new DataView(heap.bytes(strong).buffer).getUint32(heap.ptr(strong), true);
+            heap.put(strong);
+          }
+          heap.putWeak(got);
+        }
+      }
+    } else if (kind === "walk-deaths") {
+      // Racer 1's last puts (lock-free deaths, batched) against validate() and report(): the
+      // walk must see each object either live with its one reference or dead, never between.
+      if (role === 0) {
+        let stray = 0;
+        outcome = attempt(() => {
+          heap.validate();
+          stray = heap.report().objects.filter((o) => o.refs !== 1).length;
+        });
+        outcome.stray = stray;
+      } else outcome = attempt(() => { for (const m of mine) heap.put(m); });
     } else if (kind === "get-for") {
       let owned = 0;
       outcome = attempt(() => { owned = heap.getFor(h, 7); });
@@ -167,6 +201,12 @@ function race(heap, { kind, rounds, role, control: buffer }) {
     if (role === 0) {
       if (kind === "double-put") heap.put(second);
       if (kind === "walk") heap.put(h);
+      if (kind === "walk-deaths") {
+        // racer 1 has put every object of its own: the batched deaths are dead to the walk
+        outcome.after = heap.report().objects.length; // h alone
+        heap.validate();
+        heap.put(h);
+      }
       if (kind === "get-for") {
         outcome.same = control[3] === control[4];
         outcome.refs = heap.refs(h);
