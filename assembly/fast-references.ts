@@ -37,7 +37,7 @@ import { PAIRED, REFS_MASK, SETCOUNT, SETPUTSITE, SLACK_SHIFT, TAGS_MASK } from 
 import { poisonPayload } from "./quarantine";
 import { popCached } from "./thread-cache";
 import { givePooled, poolReady, takePooled } from "./slot-pools";
-import { batchDeath, DEATH_MAX_BLOCK, deathRoom } from "./thread-deaths";
+import { batchDeath, batchRetiring, batchRoom, DEATH_MAX_BLOCK } from "./thread-deaths";
 import { enterPass, leavePass, ownRecord, publishedDirectory, readersExcluded, takeOrder, takeOrders } from "./thread-slots";
 import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publishedTag } from "./threads";
 
@@ -118,12 +118,11 @@ export function allocFast(size: u32, site: u32): u32 {
 }
 
 /** put without the lock; false: take the locked path (an owned or weak handle, an error, a
- *  slot that retires now, a safe point, and a last put that cannot die here: see dies). */
+ *  safe point, and a last put that cannot die here: see dies). */
 export function putFast(h: u32, site: u32): bool {
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
-  if (gen == GEN_MASK) return false; // the slot retires: its chunk's count is the lock's
   let pool = ownRecord();
-  if (!pool) return false;
+  if (!pool || !batchRoom(pool)) return false; // shared.ts settles a full batch first
   if (!enterPass()) return false;
   let dir = publishedDirectory();
   let slot = dir ? pin(h, dir) : 0;
@@ -151,26 +150,30 @@ export function putFast(h: u32, site: u32): bool {
   return false;
 }
 
-/** Ends the pinned `slot` of `h` (its slot into this thread's pool) and leaves the pass. */
+/** Ends the pinned `slot` of `h` and leaves the pass: the slot goes to this thread's pool, or
+ *  at its last generation to the batch's slots to retire under the lock (thread-deaths.ts). */
 // @ts-ignore: decorator
 @inline function endPinned(pool: usize, slot: usize, h: u32, site: u32): void {
+  let gen = (h >>> GEN_SHIFT) & GEN_MASK;
   store<u32>(slot, site, 20);
-  givePooled(pool, slot, h & INDEX_MASK);
-  atomic.store<u32>(slot + 4, (h >>> GEN_SHIFT) & GEN_MASK); // ended: lets go of the pin
+  if (gen == GEN_MASK) batchRetiring(pool, slot, h & INDEX_MASK);
+  else givePooled(pool, slot, h & INDEX_MASK);
+  atomic.store<u32>(slot + 4, gen); // ended: lets go of the pin
   leavePass();
 }
 
 /** The last put of `block`'s object, its slot pinned: kills it without the lock when it can
  *  (true) — poisoned as the quarantine would, and batched (thread-deaths.ts). False for a death
  *  the lock must see: weak handles or an ignore mark (PAIRED: the pair map), a block above
- *  DEATH_MAX_BLOCK, the quarantine off (the block is freed at once), a full batch. */
+ *  DEATH_MAX_BLOCK, the quarantine off (the block is freed at once). putFast made sure the
+ *  batch has room. */
 // @ts-ignore: decorator
 @inline function dies(pool: usize, block: usize): bool {
   // Atomic: a holder of the lock may set LEFTFREE in this word meanwhile (TLSF); PAIRED changes
   // only through a pinned handle, and this put holds the only live one.
   let info = atomic.load<u32>(block);
   let size = <usize>(info & ~TAGS_MASK);
-  if ((info & PAIRED) || size > DEATH_MAX_BLOCK || !deathRoom(pool) || !publishedQuarantineOn()) return false;
+  if ((info & PAIRED) || size > DEATH_MAX_BLOCK || !publishedQuarantineOn()) return false;
   poisonPayload(block, min(size - HEADER, <usize>publishedPoisonBytes()));
   batchDeath(pool, block);
   return true;

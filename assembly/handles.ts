@@ -364,6 +364,22 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   record.raise(op == OP_PUT ? E_DOUBLE_PUT : E_USE_AFTER_PUT, op == OP_PUT ? MSG_DOUBLE_PUT : MSG_USE_AFTER_PUT);
 }
 
+/** Retires `slot` (number `index`), whose reference at the last generation ended (`ended`: that
+ *  generation, GEN_MASK, with MOVED, RESIZED or neither), and its chunk once all its slots
+ *  retired: `slot` is gone after this. The
+ *  heap lock is held (release; the shared checked build's lock-free puts leave such a slot ended
+ *  but not retired, on their thread's list: thread-deaths.ts). */
+// @ts-ignore: decorator
+@inline export function retireSlot(slot: usize, index: u32, ended: u32): void {
+  if (SHARED) atomic.store<u32>(slot + 4, ended | RETIRED); // lets go of claimSlot's pin
+  else store<u32>(slot, ended | RETIRED, 4);
+  retiredCount++;
+  let c = index >> CHUNK_BITS;
+  let retired = RETIRED_COUNT(c) + 1;
+  store<u16>(RETIRED_AT(c), <u16>retired);
+  if (retired == CHUNK_SLOTS) retireChunk(c);
+}
+
 /** Ends the reference in `slot` (number `index`; chunks never move, so the address resolve()
  *  gave stays good): records where, how (`flags`: 0, MOVED or RESIZED), and queues the slot for
  *  reuse or retires it (and its chunk, once all its slots retired). */
@@ -376,13 +392,7 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
     store<u32>(slot, SLOT_STORY(slot) | (ended << (gen << 1)), 28);
   }
   if (gen == GEN_MASK) {
-    if (SHARED) atomic.store<u32>(slot + 4, gen | RETIRED | flags); // lets go of claimSlot's pin
-    else store<u32>(slot, gen | RETIRED | flags, 4);
-    retiredCount++;
-    let c = index >> CHUNK_BITS;
-    let retired = RETIRED_COUNT(c) + 1;
-    store<u16>(RETIRED_AT(c), <u16>retired);
-    if (retired == CHUNK_SLOTS) retireChunk(c); // `slot` is gone after this
+    retireSlot(slot, index, gen | flags);
     return;
   }
   if (SHARED) atomic.store<u32>(slot + 4, gen | flags);

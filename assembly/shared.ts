@@ -24,7 +24,7 @@ import { refUnlocked, unrefUnlocked } from "./references";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
 import { dropThreadSlots, insidePass, ownRecord, slotRecord, takeResizePin, useThreadSlots } from "./thread-slots";
-import { deathRoom, settleDeathsOf, settleOwnDeaths } from "./thread-deaths";
+import { batchRoom, settleDeathsOf, settleOwnDeaths } from "./thread-deaths";
 import { dropThreadCache, flushCacheOfThread, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
   claimThread, freeThreadNumber, lockHeap, lockHeapExclusive, lockHeldBy, lockTakeCount, releaseThread, threadInUse,
@@ -153,7 +153,7 @@ function allocChecked(size: u32, site: u32): u32 {
  *  slots back to the table, both under the lock. */
 function putChecked(h: u32, site: u32): bool {
   let pool = ownRecord();
-  if (pool && !deathRoom(pool)) { lockHeap(); settleOwnDeaths(); unlockHeap(); } // before this put changes anything
+  if (pool && !batchRoom(pool)) { lockHeap(); settleOwnDeaths(); unlockHeap(); } // before this put changes anything
   if (!putFast(h, site)) return false;
   if (poolOverflows(pool)) { lockHeap(); spillPool(); unlockHeap(); }
   return true;

@@ -19,8 +19,9 @@
 //    quarantine FIFO (slots this thread's puts freed, reused after SLOT_QUARANTINE more). Only
 //    its thread changes a pool; a holder of the lock alone reads them all (validate, liveCount).
 //  - each thread's batch of deaths (thread-deaths.ts): the blocks of objects whose last put ran
-//    without the lock, waiting to be settled into the quarantine. Changed by its thread (in a
-//    pass, or holding the lock) and by a holder that keeps lock-free paths out (settling them).
+//    without the lock, waiting to be settled into the quarantine, and the slots its puts ended
+//    at the last generation, waiting to be retired. Changed by its thread (in a pass, or holding
+//    the lock) and by a holder that keeps lock-free paths out (settling them).
 //
 // ╒════════ THREAD_SLOTS (64 + 64 × MAX_THREADS bytes, zero until used) ════════╕
 // +0   excluded     1 while a holder of the lock keeps lock-free paths out (a safe point)
@@ -36,6 +37,9 @@
 //   +24  deaths head   oldest block of the batch of deaths (linked through the block's mark, +20)
 //   +28  deaths tail   newest block (meaningful while the count is nonzero)
 //   +32  deaths count
+//   +36  retiring head  first slot index a lock-free put ended at the last generation, to be
+//                       retired under the lock (linked through the slot's +24)
+//   +40  retiring count
 
 import { MAX_THREADS } from "./config";
 
@@ -68,6 +72,10 @@ import { MAX_THREADS } from "./config";
 @inline export const DEATHS_TAIL: usize = 28;
 // @ts-ignore: decorator
 @inline export const DEATHS_COUNT: usize = 32;
+// @ts-ignore: decorator
+@inline export const RETIRING_HEAD: usize = 36;
+// @ts-ignore: decorator
+@inline export const RETIRING_COUNT: usize = 40;
 
 /** This thread's record (0: none, every operation takes the locked path) and its passes. */
 let record: usize = 0;

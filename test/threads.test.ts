@@ -184,6 +184,28 @@ describe("checked shared heap: the last put without the lock (batched deaths)", 
     heap.dispose();
   });
 
+  test("a put at a slot's last generation ends it without the lock; it is retired when the batch settles", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const keep = heap.alloc(16);
+    const ended: number[] = [];
+    const takes = heap.exports.lockTakes!() >>> 0;
+    for (let i = 0; i < 300 * 16; i++) {
+      const h = heap.get(keep);
+      heap.put(h);
+      ended.push(h);
+    }
+    expect((heap.exports.lockTakes!() >>> 0) - takes).toBeLessThan(300); // a settle per 32 retirements, pool refills
+    const lastGeneration = ended.filter((h) => ((h >>> 24) & 15) === 15);
+    expect(lastGeneration.length).toBeGreaterThan(256); // a whole chunk of them, freed as it retires
+    heap.validate(); // the safe point settles the batch: every retired slot and chunk counted
+    expect(heap.stats().retiredSlots).toBe(lastGeneration.length);
+    expect(() => heap.put(lastGeneration[0])).toThrow(api.DoublePutError);
+    expect(() => heap.get(lastGeneration.at(-1)!)).toThrow(api.UseAfterPutError);
+    heap.put(keep);
+    heap.validate();
+    heap.dispose();
+  });
+
   test("a thread settles its batch under the lock every 32 deaths, and detach() settles the rest", async () => {
     const heap = await api.createHeap({ shared: true, checked: true });
     const other = await api.attachHeap(heap.shareable());
