@@ -14,7 +14,15 @@
 //  - the published directory: the table's directory address, stored as soon as it moves (the
 //    lock holder's copy in threads.ts SHARED_STATE is stored only when it lets go).
 //  - the order counter, one atomic word (handles.ts nextOrder): objects and references take
-//    their order without the lock.
+//    their order without the lock. Each thread claims ORDER_RANGE orders from it at a time and
+//    hands them out itself (wasm globals, per instance), so the word is touched once in 64
+//    orders, not at every get (one contended cache line for every thread). What ordering is
+//    kept: within a thread, orders rise in the order its references were taken; across threads,
+//    a reference from a range claimed later has a larger order, so "oldest first" in the report
+//    is exact per thread and, across threads, up to the ranges in use (at most ORDER_RANGE
+//    orders per thread). mark() (markOrders) raises the floor: a range claimed before it is not
+//    used after it, so every reference taken after mark() returns has an order above the mark,
+//    and leaksSince(mark) misses none.
 //  - each thread's pool of free table slots (slot-pools.ts): a ready list (slots to issue) and a
 //    quarantine FIFO (slots this thread's puts freed, reused after SLOT_QUARANTINE more). Only
 //    its thread changes a pool; a holder of the lock alone reads them all (validate, liveCount).
@@ -26,7 +34,8 @@
 // ╒════════ THREAD_SLOTS (64 + 64 × MAX_THREADS bytes, zero until used) ════════╕
 // +0   excluded     1 while a holder of the lock keeps lock-free paths out (a safe point)
 // +4   directory    the table's directory address (0: none yet)
-// +8   order        the last order handed out (objects and references)
+// +8   order        the last order claimed by a thread's range (objects and references)
+// +12  floor        the order mark() returned last: ranges claimed before it are dropped
 // +64 + 64 × t: thread t's record
 //   +0   passes        lock-free passes: odd while thread t is inside one
 //   +4   ready head    first ready slot index (linked through the slot's +24)
@@ -55,6 +64,11 @@ import { MAX_THREADS } from "./config";
 @inline const DIRECTORY: usize = 4;
 // @ts-ignore: decorator
 @inline const ORDER: usize = 8;
+// @ts-ignore: decorator
+@inline const FLOOR: usize = 12;
+/** Orders a thread claims from ORDER at once. */
+// @ts-ignore: decorator
+@inline const ORDER_RANGE: u32 = 64;
 // Offsets in a thread's record.
 // @ts-ignore: decorator
 @inline export const READY_HEAD: usize = 4;
@@ -178,13 +192,38 @@ export function admitReaders(): void {
 // @ts-ignore: decorator
 @inline export function publishDirectory(directory: usize): void { atomic.store<u32>(THREAD_SLOTS + DIRECTORY, <u32>directory); }
 
+/** This thread's range of orders: [orderNext, orderEnd), claimed at orderBase (0: none yet). */
+let orderBase: u32 = 0;
+let orderNext: u32 = 0;
+let orderEnd: u32 = 0;
+
 // @ts-ignore: decorator
-@inline export function takeOrder(): u32 { return atomic.add<u32>(THREAD_SLOTS + ORDER, 1) + 1; }
-/** The first of `n` consecutive orders, taken in one atomic step. */
+@inline export function takeOrder(): u32 { return takeOrders(1); }
+/** The first of `n` consecutive orders (n ≤ ORDER_RANGE), from this thread's range: no atomic
+ *  step but a load of the floor, unless the range is used up or older than the last mark(). */
 // @ts-ignore: decorator
-@inline export function takeOrders(n: u32): u32 { return atomic.add<u32>(THREAD_SLOTS + ORDER, n) + 1; }
-// @ts-ignore: decorator
-@inline export function lastOrder(): u32 { return atomic.load<u32>(THREAD_SLOTS + ORDER); }
+@inline export function takeOrders(n: u32): u32 {
+  let next = orderNext;
+  if (next + n > orderEnd || orderBase <= atomic.load<u32>(THREAD_SLOTS + FLOOR)) return claimOrders(n);
+  orderNext = next + n;
+  return next;
+}
+
+function claimOrders(n: u32): u32 {
+  let base = atomic.add<u32>(THREAD_SLOTS + ORDER, ORDER_RANGE) + 1;
+  orderBase = base;
+  orderNext = base + n;
+  orderEnd = base + ORDER_RANGE;
+  return base;
+}
+
+/** mark(): the highest order claimed so far, made the floor, so every order taken after this
+ *  returns is above it (a thread whose range is not above it claims a new one). */
+export function markOrders(): u32 {
+  let mark = atomic.load<u32>(THREAD_SLOTS + ORDER);
+  atomic.store<u32>(THREAD_SLOTS + FLOOR, mark);
+  return mark;
+}
 
 /** Free slots held in all threads' pools (the heap lock is held, readers excluded). */
 export function pooledSlots(): u32 {

@@ -372,6 +372,24 @@ describe("shared heaps in one thread", () => {
     expect(() => heap.reclaimThread(thread)).toThrow(api.HeapLockTimeoutError);
   });
 
+  test("orders come from per-thread ranges, yet leaksSince(mark) finds every reference taken after mark()", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const other = await api.attachHeap(heap.shareable());
+    const x = heap.alloc(16);
+    const early = other.get(x); // the other thread claims its range of orders
+    const mine = heap.alloc(16); // this thread's range comes after it
+    const mark = heap.mark();
+    const late = other.get(x); // from a range claimed after the mark, not the other thread's old one
+    const leaks = heap.leaksSince(mark).references.map((r) => r.handle);
+    expect(leaks).toEqual([late]);
+    const orders = heap.report().references.map((r) => [r.handle, r.order]);
+    const orderOf = (h: number) => orders.find(([k]) => k === h)![1];
+    expect(orderOf(early)).toBeLessThan(orderOf(late)); // one thread's orders rise
+    for (const h of [early, late, mine, x]) heap.put(h);
+    other.detach();
+    heap.dispose();
+  });
+
   test("shareable() refuses a heap that is not shared", async () => {
     const heap = await api.createHeap({});
     expect(() => heap.shareable()).toThrow(/not a shared heap/);
