@@ -13,7 +13,7 @@
 // Exports only here: holdHeap/letGoHeap (the host holds the lock across a heap walk: the safe
 // point of report(), validate() and the scan), trapped (from env.abort), threadNumber,
 // setThreadMayWait, setLockPatience, detachThread, reclaimThread, threadsAttached, claimSiteRange,
-// currentHeapTag, lockTakes.
+// currentHeapTag, lockTakes, handOverHeap.
 
 import { blockSizeFor } from "./blocks";
 import { heapTag, unpinSlot } from "./handles";
@@ -23,11 +23,13 @@ import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, T
 import { refUnlocked, unrefUnlocked } from "./references";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
-import { dropThreadSlots, insidePass, ownRecord, slotRecord, takeResizePin, useThreadSlots } from "./thread-slots";
+import {
+  dropThreadSlots, handOver, insidePass, ownRecord, slotRecord, startAlone, takeResizePin, useThreadSlots,
+} from "./thread-slots";
 import { batchRoom, settleDeathsOf, settleOwnDeaths } from "./thread-deaths";
 import { dropThreadCache, flushCacheOfThread, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
-  claimThread, freeThreadNumber, lockHeap, lockHeapExclusive, lockHeldBy, lockTakeCount, releaseThread, threadInUse,
+  claimThread, firstInstance, freeThreadNumber, lockHeap, lockHeapExclusive, lockHeldBy, lockTakeCount, releaseThread, threadInUse,
   threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
 } from "./threads";
 export { setLockPatience, setThreadMayWait } from "./locks";
@@ -38,7 +40,19 @@ if (!claimThread()) abort("rcalloc: too many threads on one shared heap (at most
 useThreadCache(number);
 // The shared debug build validates the whole heap under the lock at every operation, so no
 // operation may run beside it: without a slot record every lock-free path takes the lock.
-if (CHECKED && !DEBUG) useThreadSlots(number);
+if (CHECKED && !DEBUG) {
+  // The creator starts alone (thread-slots.ts startAlone); any other instance only once the
+  // creator handed the heap over (heap.shareable() calls handOverHeap first).
+  if (!startAlone(firstInstance())) {
+    releaseThread();
+    abort("rcalloc: attach to a shared heap with attachHeap(heap.shareable()): this heap was never handed over");
+  }
+  useThreadSlots(number);
+}
+
+/** The host hands the heap to other threads (heap.shareable(), on the creating thread, before
+ *  it returns what they attach with): the checked build leaves its single-thread mode. */
+export function handOverHeap(): void { if (CHECKED && !DEBUG) handOver(); }
 
 /** Holds the heap lock until letGoHeap(): other threads' operations wait (a safe point). */
 export function holdHeap(): void { lockHeapExclusive(); }

@@ -36,6 +36,8 @@
 // +4   directory    the table's directory address (0: none yet)
 // +8   order        the last order claimed by a thread's range (objects and references)
 // +12  floor        the order mark() returned last: ranges claimed before it are dropped
+// +16  handed       1 once the creating instance handed the heap over (handOver): from then on
+//                   other instances may start, and every lock-free path counts its passes
 // +64 + 64 × t: thread t's record
 //   +0   passes        lock-free passes: odd while thread t is inside one
 //   +4   ready head    first ready slot index (linked through the slot's +24)
@@ -66,6 +68,8 @@ import { MAX_THREADS } from "./config";
 @inline const ORDER: usize = 8;
 // @ts-ignore: decorator
 @inline const FLOOR: usize = 12;
+// @ts-ignore: decorator
+@inline const HANDED: usize = 16;
 /** Orders a thread claims from ORDER at once. */
 // @ts-ignore: decorator
 @inline const ORDER_RANGE: u32 = 64;
@@ -94,6 +98,9 @@ import { MAX_THREADS } from "./config";
 /** This thread's record (0: none, every operation takes the locked path) and its passes. */
 let record: usize = 0;
 let passes: u32 = 0;
+/** This instance is the heap's only one: it created the heap, which was never handed to another
+ *  thread (alone; see handOver). */
+let single = false;
 /** This instance holds the lock with lock-free paths kept out (excludeReaders, until its
  *  outermost unlock: threads.ts unlockHeap calls admitReaders). */
 let excluding = false;
@@ -133,6 +140,44 @@ export function insidePass(t: u32): bool {
 export function dropThreadSlots(): void {
   record = 0;
 }
+
+/**
+ * One thread, until the heap is handed over. While the instance that created the heap is its
+ * only one, nothing runs beside its lock-free paths, so they skip every atomic step that only
+ * guards against other threads (the pass word, the pin, the count's read-modify-write:
+ * fast-references.ts). The hand-off needs no race to be won: the host's heap.shareable(), on
+ * the creating thread, calls handOver before it returns what a worker needs to attach, so the
+ * creator leaves single mode before any other instance exists; an instance that starts finds
+ * HANDED set (shared.ts refuses to start otherwise: memory posted without shareable()), and its
+ * atomic load of HANDED reads the creator's atomic store, so every plain write the creator made
+ * alone happens before that instance's first step. No Dekker pattern (a store, then a load of
+ * another thread's word, which x86 may reorder without a fence) is involved: the switch happens
+ * in one thread, before the other exists.
+ */
+export function startAlone(first: bool): bool {
+  if (first) {
+    single = atomic.load<u32>(THREAD_SLOTS + HANDED) == 0;
+    return true;
+  }
+  return atomic.load<u32>(THREAD_SLOTS + HANDED) != 0;
+}
+
+/** The heap goes to other threads (heap.shareable()): this instance counts its passes and pins
+ *  from now on, then lets other instances start. */
+export function handOver(): void {
+  single = false;
+  atomic.store<u32>(THREAD_SLOTS + HANDED, 1);
+}
+
+/** True while this instance is the heap's only one (startAlone). */
+// @ts-ignore: decorator
+@inline export function alone(): bool { return single; }
+
+/** enterPass, or for an instance alone: only not inside its own exclusive hold (a walk). */
+// @ts-ignore: decorator
+@inline export function enterPassAs(single: bool): bool { return single ? !excluding : enterPass(); }
+// @ts-ignore: decorator
+@inline export function leavePassAs(single: bool): void { if (!single) leavePass(); }
 
 /** Enters a lock-free pass; false (and outside again) when this thread has no record or a safe
  *  point is in progress: take the locked path. */

@@ -129,6 +129,9 @@ export function claimThread(): bool {
   return false;
 }
 
+/** True for the instance that created the heap (the first to start on its memory). */
+export function firstInstance(): bool { return instanceId == 1; }
+
 /** Gives this instance's thread number back (the worker is done with the heap). Its error
  *  record goes with it: from now on the instance writes the shared scratch record (the bindings
  *  refuse every call on a detached heap anyway), never the next attacher's. */

@@ -136,6 +136,7 @@ export interface RcallocExports {
   statsRecord(): number;
   // The shared-memory build only (assembly/shared.ts).
   holdHeap?(): void;
+  handOverHeap?(): void;
   letGoHeap?(): void;
   trapped?(): void;
   threadNumber?(): number;
@@ -369,6 +370,9 @@ export class Heap {
    */
   shareable(): SharedHeapInit {
     if (!this.shared) throw new TypeError("rcalloc: shareable(): not a shared heap; create it with createHeap({ shared: true })");
+    // First, on this thread: the checked build leaves its single-thread mode before any other
+    // thread can attach (assembly/thread-slots.ts startAlone).
+    this.exports.handOverHeap?.();
     return { module: this.module, memory: this.exports.memory, checked: this.checked };
   }
 

@@ -390,6 +390,41 @@ describe("shared heaps in one thread", () => {
     heap.dispose();
   });
 
+  test("the creating thread works alone until shareable(); what it did then is the workers' heap after", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    // Alone: lock-free paths without pins or pass counts (assembly/thread-slots.ts startAlone).
+    const objects = Array.from({ length: 16 }, () => heap.alloc(32));
+    for (const h of objects) new DataView(heap.bytes(h).buffer).setUint32(heap.ptr(h), 0xc0ffee, true);
+    const passed = objects.map((h) => heap.get(h));
+    for (let i = 0; i < 40; i++) heap.put(heap.alloc(48)); // deaths batched while alone
+    const workers = [spawnNodeWorker(), spawnNodeWorker()];
+    const init = heap.shareable(); // the hand-off: from here on every path counts and pins
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    workers.forEach((w, i) => w.send({ task: "hand-off", init, handles: passed.filter((_, j) => j % 2 === i), done: done.buffer }));
+    // Meanwhile this thread takes and puts references to the same objects, until both are done.
+    const until = Date.now() + 20_000;
+    while (Atomics.load(done, 0) < 2 && Date.now() < until) for (const h of objects) heap.put(heap.get(h));
+    const replies = await Promise.all(workers.map((w) => w.receive()));
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(replies).toEqual([{ wrong: 0 }, { wrong: 0 }]);
+    for (const h of objects) expect(heap.refs(h)).toBe(1); // exact: every passed reference put once
+    for (const h of objects) heap.put(h);
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
+  });
+
+  test("an instance started on a checked shared heap's memory without shareable() is refused", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const h = heap.alloc(16);
+    const init = { module: (heap as unknown as { module: WebAssembly.Module }).module, memory: heap.memory, checked: true };
+    await expect(api.attachHeap(init as api.SharedHeapInit)).rejects.toThrow(/attachHeap\(heap\.shareable\(\)\)/);
+    heap.put(h); // the creator carries on alone
+    heap.validate();
+    expect(heap.exports.threadsAttached!() >>> 0).toBe(1);
+    heap.dispose();
+  });
+
   test("shareable() refuses a heap that is not shared", async () => {
     const heap = await api.createHeap({});
     expect(() => heap.shareable()).toThrow(/not a shared heap/);

@@ -26,6 +26,7 @@ export async function serve(api, endpoint) {
   try {
     if (start.task === "stress") last = await stress(heap, start, endpoint);
     else if (start.task === "private-heap") last = await usePrivateHeap(api, heap, start.handle);
+    else if (start.task === "hand-off") last = useHandedObjects(heap, start.handles, new Int32Array(start.done));
     else last = { outcomes: race(heap, start), thread: heap.thread };
   } catch (e) {
     last = { error: String(e?.stack ?? e), code: e?.code };
@@ -43,6 +44,24 @@ async function stress(heap, start, endpoint) {
   await endpoint.receive();
   putAll(heap, held);
   return { finished: true };
+}
+
+/** Objects the creating thread made while it was the heap's only thread (before shareable()):
+ *  each handle passed here is a reference of this worker's to put; on the way it takes and puts
+ *  more references and checks the cookie the creator wrote, then counts itself in `done`.
+ *  Returns how many cookies differed. */
+function useHandedObjects(heap, handles, done) {
+  let wrong = 0;
+  for (let round = 0; round < 20000; round++) {
+    for (const h of handles) {
+      const g = heap.get(h);
+      if (new DataView(heap.bytes(g).buffer).getUint32(heap.ptr(g), true) !== 0xc0ffee) wrong++;
+      heap.put(g);
+    }
+  }
+  for (const h of handles) heap.put(h);
+  Atomics.add(done, 0, 1);
+  return { wrong };
 }
 
 /** A private checked heap made after attaching: its tag is not the shared heap's, so it refuses
