@@ -22,8 +22,8 @@
 // they share with it (an object's count, a slot's state). They read the heap tag and the table
 // length from SHARED_STATE (publishedTag, publishedTableLength: both only grow or change at
 // creation and disposal, and a handle in use was issued before the store that published it),
-// the directory and the order from thread-slots.ts. The checked build's order counter is that
-// atomic word, so `sequence` (word 6) stays 0 there. A lock-free last put reads the quarantine's
+// the directory and the order from thread-slots.ts. The checked build's orders come from that
+// atomic word (in per-thread ranges), so `sequence` (word 6) stays 0 there. A lock-free last put reads the quarantine's
 // settings too (publishedQuarantineOn, publishedPoisonBytes: only setQuarantine changes them,
 // holding the heap exclusively, and unlockHeap stores them before it lets lock-free paths in).
 //
