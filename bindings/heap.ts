@@ -366,7 +366,9 @@ export class Heap {
 
   /**
    * Shared heaps: what a worker needs to attach (attachHeap(init) there). Structured-cloneable:
-   * post it with postMessage (worker_threads or Web Workers).
+   * post it with postMessage (worker_threads or Web Workers). The checked build runs without
+   * atomic steps on its lock-free paths until this is first called; an instance started on the
+   * memory without it is refused.
    */
   shareable(): SharedHeapInit {
     if (!this.shared) throw new TypeError("rcalloc: shareable(): not a shared heap; create it with createHeap({ shared: true })");
