@@ -1,9 +1,10 @@
 // === Lock-free alloc, get and put (shared checked build) ===
 //
-// alloc of a small object, get, and put of all but the last reference run without the heap lock
-// (shared.ts calls them first; they return 0 / false for anything unusual, and the locked path
-// of references.ts runs instead, which also raises every error with the usual record). Each is
-// one pass of thread-slots.ts (so a walk's safe point keeps them out) and works on:
+// alloc of a small object, get, and put (the last one too, for a small object without weak
+// handles or marks) run without the heap lock (shared.ts calls them first; they return 0 /
+// false for anything unusual, and the locked path of references.ts runs instead, which also
+// raises every error with the usual record). Each is one pass of thread-slots.ts (so a walk's
+// safe point keeps them out) and works on:
 //   - the slot of `h`, through the published directory: PINNED for the few instructions the
 //     operation takes, by one atomic step on its state word (live | generation → | PINNED).
 //     Of two racing puts (or a put and a get, a move, ...) of one handle exactly one pins it;
@@ -11,88 +12,99 @@
 //     raises DOUBLE_PUT (or USE_AFTER_PUT) naming both sites: the winner wrote its end site
 //     before it let go.
 //   - the object's count word, with atomic steps: a get adds one while its slot is pinned, so the
-//     count never falls below the live slots; a put takes one off unless it is the last, whose
-//     put (and the object's death) stays locked.
+//     count never falls below the live slots; a put takes one off unless it is the last.
+//   - the last put (count 1, read while its slot is pinned): the object dies on the spot (put
+//     site, poison, the slot ended) and its block joins this thread's batch of deaths
+//     (thread-deaths.ts), settled into the quarantine under the lock 32 at a time.
 // Why a racing get can never resurrect an object or touch a reused block: it reads the block
 // address only from a slot it pinned while live, and a live slot is counted in the object's
 // references, so the object cannot reach its last put (let alone be freed and its block reused)
 // until the get lets go. A get that loses to the final put fails to pin, and the locked path
-// calls it USE_AFTER_PUT. No epoch is needed; the pin is the guard.
+// calls it USE_AFTER_PUT. No epoch is needed; the pin is the guard. The locked operations that
+// take a reference through a handle (get, getFor, weak, ignore: references.ts) pin it too, so
+// a count of 1 read under the pin means no other thread can reach the object through a handle.
 //   - a slot from this thread's pool (slot-pools.ts) for the new handle, and the put's slot back
 //     to it; the order counter (thread-slots.ts) for the new reference's order.
 
 import { siteOr } from "./host-sites";
 import {
-  CHUNK_BITS, CHUNK_SLOTS, FRESH, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, PINNED, SLOT_IN, SLOT_OBJECT, SLOT_OWNER,
-  SLOT_STATE, TAG_SHIFT,
+  directory, FRESH, GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, PINNED, SLOT, SLOT_IN, SLOT_OBJECT, SLOT_OWNER,
+  SLOT_STATE, tableLength, TAG_SHIFT,
 } from "./handles";
 import { blockSizeFor } from "./blocks";
 import { HEADER, QUICK_MAX } from "./config";
-import { REFS_MASK, SETCOUNT, SETPUTSITE, SLACK_SHIFT } from "./layout";
+import { PAIRED, REFS_MASK, SETCOUNT, SETPUTSITE, SLACK_SHIFT, TAGS_MASK } from "./layout";
+import { poisonPayload } from "./quarantine";
 import { popCached } from "./thread-cache";
 import { givePooled, poolReady, takePooled } from "./slot-pools";
-import { enterPass, leavePass, ownRecord, publishedDirectory, takeOrder, takeOrders } from "./thread-slots";
-import { publishedTableLength, publishedTag } from "./threads";
+import { batchDeath, batchRetiring, batchRoom, DEATH_MAX_BLOCK } from "./thread-deaths";
+import {
+  alone, enterPassAs, leavePassAs, ownRecord, publishedDirectory, readersExcluded, takeOrder, takeOrders,
+} from "./thread-slots";
+import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publishedTag } from "./threads";
+
+// The table as lock-free paths see it: published by the lock's holders (threads.ts,
+// thread-slots.ts), or, for an instance alone (`single`), its own globals, which are the heap's
+// while no other instance exists (lockHeap never has to load them).
+// @ts-ignore: decorator
+@inline function tableDirectory(single: bool): usize { return single ? directory : publishedDirectory(); }
+// @ts-ignore: decorator
+@inline function tableTag(single: bool): u32 { return single ? heapTag : publishedTag(); }
+// @ts-ignore: decorator
+@inline function tableSlots(single: bool): u32 { return single ? tableLength : publishedTableLength(); }
+// @ts-ignore: decorator
+@inline function slotAt(dir: usize, index: u32, single: bool): usize { return single ? SLOT(index) : SLOT_IN(dir, index); }
 
 /** The slot of `h` pinned (inside a pass), or 0 when `h` is not a live strong handle of this
- *  heap (the locked path says what it is). Waits while another thread holds the pin. */
+ *  heap (the locked path says what it is). Waits while another thread holds the pin. `single`
+ *  (thread-slots.ts alone): no other thread, so no pin; the slot only needs to be live. */
 // @ts-ignore: decorator
-@inline function pin(h: u32, dir: usize): usize {
+@inline function pin(h: u32, dir: usize, single: bool): usize {
   let index = h & INDEX_MASK;
-  if ((h >>> TAG_SHIFT) != publishedTag() || index >= publishedTableLength()) return 0;
-  let slot = SLOT_IN(dir, index);
+  if ((h >>> TAG_SHIFT) != tableTag(single) || index >= tableSlots(single)) return 0;
+  let slot = slotAt(dir, index, single);
   let live = LIVE | ((h >>> GEN_SHIFT) & GEN_MASK);
+  if (single) return SLOT_STATE(slot) == live ? slot : 0;
   while (true) {
     let state = atomic.cmpxchg<u32>(slot + 4, live, live | PINNED);
     if (state == live) return slot;
-    if (state != (live | PINNED)) return 0;
+    // Pinned by another thread: wait, unless a holder of the lock keeps passes out (it may
+    // hold that pin while it awaits this pass: thread-slots.ts excludeReaders).
+    if (state != (live | PINNED) || readersExcluded()) return 0;
   }
   return 0;
 }
 
-/** True when `h` looks like the last reference to its object (or no live one): its put takes
- *  the locked path at once, without the two atomic stores of a pass. A guess, read outside a
- *  pass (putFast checks again once pinned): the directory may be an old one and freed, the block
- *  dead, so every address is checked against the memory's size before it is read (memory never
- *  shrinks); a wrong guess only sends the put the locked way. */
-// @ts-ignore: decorator
-@inline function looksLast(h: u32): bool {
-  let dir = publishedDirectory();
-  let index = h & INDEX_MASK;
-  if (!dir || index >= publishedTableLength()) return true;
-  let end = <usize>memory.size() << 16;
-  let chunk = dir + (<usize>(index >> CHUNK_BITS) << 2);
-  if (chunk + 4 > end) return true;
-  // plain loads: a garbage address may be misaligned, where an atomic load would trap
-  let slot = <usize>load<u32>(chunk) + (<usize>(index & (CHUNK_SLOTS - 1)) << 5);
-  if (slot + 8 > end || !(load<u32>(slot, 4) & LIVE)) return true;
-  let block = <usize>load<u32>(slot);
-  return block + 8 > end || (load<u32>(block, 4) & REFS_MASK) <= 1;
-}
-
 /** get without the lock: the new handle, or 0 (take the locked path). */
 export function getFast(h: u32, site: u32): u32 {
+  return alone() ? getPass(h, site, true) : getPass(h, site, false);
+}
+
+// @ts-ignore: decorator
+@inline function getPass(h: u32, site: u32, single: bool): u32 {
   let pool = ownRecord();
   if (!pool || !poolReady(pool)) return 0;
-  if (!enterPass()) return 0;
-  let dir = publishedDirectory();
-  let slot = dir ? pin(h, dir) : 0;
-  if (!slot) { leavePass(); return 0; }
+  if (!enterPassAs(single)) return 0;
+  let dir = tableDirectory(single);
+  let slot = dir ? pin(h, dir, single) : 0;
+  if (!slot) { leavePassAs(single); return 0; }
   let block = SLOT_OBJECT(slot);
-  atomic.add<u32>(block + 4, 1); // while `slot` is pinned: the object is live, counted by it
-  let handle = issuePooled(pool, dir, block, siteOr(site), takeOrder(), h >>> TAG_SHIFT);
+  // while `slot` is pinned: the object is live, counted by it
+  if (single) store<u32>(block, load<u32>(block, 4) + 1, 4);
+  else atomic.add<u32>(block + 4, 1);
+  let handle = issuePooled(pool, dir, block, siteOr(site), takeOrder(), h >>> TAG_SHIFT, single);
   // A plain store: a thread waiting on the pin sees it let go no later than leavePass's store.
-  store<u32>(slot, LIVE | ((h >>> GEN_SHIFT) & GEN_MASK), 4);
-  leavePass();
+  if (!single) store<u32>(slot, LIVE | ((h >>> GEN_SHIFT) & GEN_MASK), 4);
+  leavePassAs(single);
   return handle;
 }
 
 /** A new handle (heap tag `tag`) for `block` from this thread's pool (poolReady must hold).
  *  Plain stores: the handle reaches no other thread before leavePass's atomic store. */
 // @ts-ignore: decorator
-@inline function issuePooled(pool: usize, dir: usize, block: usize, site: u32, order: u32, tag: u32): u32 {
+@inline function issuePooled(pool: usize, dir: usize, block: usize, site: u32, order: u32, tag: u32, single: bool): u32 {
   let index = takePooled(pool, dir);
-  let slot = SLOT_IN(dir, index);
+  let slot = slotAt(dir, index, single);
   let state = SLOT_STATE(slot);
   let gen = state & FRESH ? 0 : (state & GEN_MASK) + 1;
   store<u32>(slot, <u32>block);
@@ -107,15 +119,20 @@ export function getFast(h: u32, site: u32): u32 {
  *  fed by the blocks its quarantine evictions free) and a handle from its slot pool; 0 when it
  *  has neither (take the locked path). The header as lifecycle.ts newObject writes it. */
 export function allocFast(size: u32, site: u32): u32 {
+  return alone() ? allocPass(size, site, true) : allocPass(size, site, false);
+}
+
+// @ts-ignore: decorator
+@inline function allocPass(size: u32, site: u32, single: bool): u32 {
   if (size > <u32>(QUICK_MAX - HEADER)) return 0;
   let pool = ownRecord();
-  let tag = publishedTag();
+  let tag = tableTag(single);
   if (!pool || !tag || !poolReady(pool)) return 0;
-  if (!enterPass()) return 0; // the cache too: a walk reads it
-  let dir = publishedDirectory();
+  if (!enterPassAs(single)) return 0; // the cache too: a walk reads it
+  let dir = tableDirectory(single);
   let blockSize = blockSizeFor(<usize>size, HEADER);
   let block = dir ? popCached(blockSize) : 0;
-  if (!block) { leavePass(); return 0; }
+  if (!block) { leavePassAs(single); return 0; }
   site = siteOr(site);
   let order = takeOrders(2); // the object's and its first reference's, in one step
   SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
@@ -123,40 +140,76 @@ export function allocFast(size: u32, site: u32): u32 {
   store<u32>(block, site, 12);
   store<u32>(block, 0, 16);
   store<u32>(block, 0, 20);
-  let handle = issuePooled(pool, dir, block, site, order + 1, tag);
-  leavePass();
+  let handle = issuePooled(pool, dir, block, site, order + 1, tag, single);
+  leavePassAs(single);
   return handle;
 }
 
-/** put without the lock; false: take the locked path (the last reference, an owned or weak
- *  handle, an error, a slot that retires now, a safe point). */
+/** put without the lock; false: take the locked path (an owned or weak handle, an error, a
+ *  safe point, and a last put that cannot die here: see dies). */
 export function putFast(h: u32, site: u32): bool {
+  return alone() ? putPass(h, site, true) : putPass(h, site, false);
+}
+
+// @ts-ignore: decorator
+@inline function putPass(h: u32, site: u32, single: bool): bool {
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
-  if (gen == GEN_MASK) return false; // the slot retires: its chunk's count is the lock's
   let pool = ownRecord();
-  if (!pool || looksLast(h)) return false;
-  if (!enterPass()) return false;
-  let dir = publishedDirectory();
-  let slot = dir ? pin(h, dir) : 0;
-  if (!slot) { leavePass(); return false; }
+  if (!pool || !batchRoom(pool)) return false; // shared.ts settles a full batch first
+  if (!enterPassAs(single)) return false;
+  let dir = tableDirectory(single);
+  let slot = dir ? pin(h, dir, single) : 0;
+  if (!slot) { leavePassAs(single); return false; }
   let block = SLOT_OBJECT(slot);
   let word = block + 4;
   if (!SLOT_OWNER(slot)) {
     site = siteOr(site);
     SETPUTSITE(block, site); // before the count: once it is down, another put may end the object
     while (true) {
-      let count = atomic.load<u32>(word);
-      if ((count & REFS_MASK) <= 1) break; // the last reference: its death is locked
-      if (atomic.cmpxchg<u32>(word, count, count - 1) == count) {
-        store<u32>(slot, site, 20);
-        givePooled(pool, slot, h & INDEX_MASK);
-        atomic.store<u32>(slot + 4, gen); // ended: lets go of the pin
-        leavePass();
+      let count = single ? load<u32>(word) : atomic.load<u32>(word);
+      if ((count & REFS_MASK) <= 1) { // the last reference
+        if (!dies(pool, block)) break;
+        endPinned(pool, slot, h, site, single);
         return true;
       }
+      if (single) store<u32>(word, count - 1);
+      else if (atomic.cmpxchg<u32>(word, count, count - 1) != count) continue;
+      endPinned(pool, slot, h, site, single);
+      return true;
     }
   }
-  atomic.store<u32>(slot + 4, LIVE | gen);
-  leavePass();
+  if (!single) atomic.store<u32>(slot + 4, LIVE | gen);
+  leavePassAs(single);
   return false;
+}
+
+/** Ends the pinned `slot` of `h` and leaves the pass: the slot goes to this thread's pool, or
+ *  at its last generation to the batch's slots to retire under the lock (thread-deaths.ts). */
+// @ts-ignore: decorator
+@inline function endPinned(pool: usize, slot: usize, h: u32, site: u32, single: bool): void {
+  let gen = (h >>> GEN_SHIFT) & GEN_MASK;
+  store<u32>(slot, site, 20);
+  if (gen == GEN_MASK) batchRetiring(pool, slot, h & INDEX_MASK);
+  else givePooled(pool, slot, h & INDEX_MASK);
+  // Ended, which lets go of the pin. A plain store, as getPass's unpin: a thread waiting on the
+  // pin sees it no later than leavePass's atomic store, and a walk waits for that one.
+  store<u32>(slot, gen, 4);
+  leavePassAs(single);
+}
+
+/** The last put of `block`'s object, its slot pinned: kills it without the lock when it can
+ *  (true) — poisoned as the quarantine would, and batched (thread-deaths.ts). False for a death
+ *  the lock must see: weak handles or an ignore mark (PAIRED: the pair map), a block above
+ *  DEATH_MAX_BLOCK, the quarantine off (the block is freed at once). putFast made sure the
+ *  batch has room. */
+// @ts-ignore: decorator
+@inline function dies(pool: usize, block: usize): bool {
+  // Atomic: a holder of the lock may set LEFTFREE in this word meanwhile (TLSF); PAIRED changes
+  // only through a pinned handle, and this put holds the only live one.
+  let info = atomic.load<u32>(block);
+  let size = <usize>(info & ~TAGS_MASK);
+  if ((info & PAIRED) || size > DEATH_MAX_BLOCK || !publishedQuarantineOn()) return false;
+  poisonPayload(block, min(size - HEADER, <usize>publishedPoisonBytes()));
+  batchDeath(pool, block);
+  return true;
 }

@@ -69,7 +69,7 @@ import {
   MSG_FOREIGN_HANDLE, MSG_FORGED_HANDLE, MSG_HANDLE_ZERO, MSG_NOT_WEAK, MSG_OWNED_PUT, MSG_TAG_IN_USE, MSG_USE_AFTER_MOVE,
   MSG_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE, MSG_WEAK_HANDLE,
 } from "./errors";
-import { awaitReaders, lastOrder, pooledSlots, publishDirectory, takeOrder, takeOrders } from "./thread-slots";
+import { awaitReaders, markOrders, pooledSlots, publishDirectory, takeOrder, takeOrders } from "./thread-slots";
 
 // @ts-ignore: decorator
 @inline export const INDEX_BITS: u32 = 24;
@@ -119,8 +119,8 @@ import { awaitReaders, lastOrder, pooledSlots, publishDirectory, takeOrder, take
 @inline export const STRONG: u32 = 0;
 
 /** Sequence shared by objects (lifecycle.ts) and references: orders the report, oldest first.
- *  The shared checked build takes it from one atomic word instead (thread-slots.ts), since
- *  lock-free gets take orders too; `sequence` then stays 0. */
+ *  The shared checked build takes it from per-thread ranges of one atomic word instead
+ *  (thread-slots.ts), since lock-free gets take orders too; `sequence` then stays 0. */
 export let sequence: u32 = 0;
 // @ts-ignore: decorator
 @inline export function nextOrder(): u32 { return SHARED && CHECKED ? takeOrder() : ++sequence; }
@@ -131,8 +131,9 @@ export let sequence: u32 = 0;
   sequence += n;
   return sequence - n + 1;
 }
+/** mark(): an order below every order taken after this (shared: thread-slots.ts markOrders). */
 // @ts-ignore: decorator
-@inline export function currentOrder(): u32 { return SHARED && CHECKED ? lastOrder() : sequence; }
+@inline export function currentOrder(): u32 { return SHARED && CHECKED ? markOrders() : sequence; }
 
 export let heapTag: u32 = 1;
 export let directory: usize = 0; // payload of the directory block (0 until the first chunk)
@@ -467,8 +468,10 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   addWaiting(slot, index);
 }
 
-/** release() of a slot's last generation: it retires for good (and its chunk with its last). */
-function retireSlot(slot: usize, index: u32, flags: u32): void {
+/** release() of a slot's last generation (`flags`: MOVED, RESIZED or 0 for a put): it retires for
+ *  good, and its chunk with its last slot. The heap lock is held (the shared checked build's
+ *  lock-free puts leave such a slot ended but not retired, on their thread's list: thread-deaths.ts). */
+export function retireSlot(slot: usize, index: u32, flags: u32): void {
   if (SHARED) atomic.store<u32>(slot + 4, GEN_MASK | RETIRED | flags); // lets go of claimSlot's pin
   else store<u32>(slot, GEN_MASK | RETIRED | flags, 4);
   retiredCount++;

@@ -29,12 +29,22 @@ import {
 import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
 import { drain, enqueue, evictOne, makeRoom, maxBlocks, needsRoom, poison, queuedBlocks } from "./quarantine";
 import { growBlockInPlace, shrinkBlock } from "./tlsf";
+import { settleAllDeaths } from "./thread-deaths";
+import { excludeReaders } from "./thread-slots";
 
 /** Reclaim: memory ran out, so give back every block the quarantine holds (verifying its poison
  *  on the way out). True when that freed something worth another try. Never makes an allocation
- *  fail that would succeed without the quarantine. */
+ *  fail that would succeed without the quarantine. The shared checked build first keeps the
+ *  lock-free paths out (until this hold ends) and settles every thread's batch of deaths into
+ *  the quarantine (thread-deaths.ts), so the blocks of objects that died without the lock go
+ *  back too. */
 export function reclaim(): bool {
-  if (!CHECKED || !queuedBlocks) return false;
+  if (!CHECKED) return false;
+  if (SHARED) {
+    excludeReaders();
+    settleAllDeaths();
+  }
+  if (!queuedBlocks) return false;
   drain();
   return true;
 }

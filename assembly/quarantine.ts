@@ -102,7 +102,13 @@ function heldByWeak(after: usize): usize {
 
 // @ts-ignore: decorator
 @inline export function poison(block: usize): void {
-  let n = poisonLength(block);
+  poisonPayload(block, poisonLength(block));
+}
+
+/** Writes `n` bytes of poison at the start of `block`'s payload (poisonLength; the shared
+ *  checked build's lock-free last put passes the length from the published setting). */
+// @ts-ignore: decorator
+@inline export function poisonPayload(block: usize, n: usize): void {
   let p = PAYLOAD(block);
   if (ASC_FEATURE_SIMD) {
     if (vectorLength(n)) {

@@ -110,13 +110,38 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
   return handleFor(block, site, 0, 0);
 }
 
+/**
+ * Shared checked build: pins the live slot of `h` while a locked operation takes a reference or
+ * sets a flag through it (0, and nothing, in the other builds). A lock-free last put kills an
+ * object when it reads a count of 1 while it holds the pin of that one live slot
+ * (fast-references.ts), so it either ends the slot first (this claim then traps as a use after
+ * put) or waits until the unpin and counts this reference. Pin after reserving: a reservation
+ * may grow the table's directory, which waits for lock-free passes, and one of them may be
+ * waiting on this pin.
+ */
+// @ts-ignore: decorator
+@inline function pinUse(h: u32): usize {
+  if (!(SHARED && CHECKED)) return 0;
+  let slot = resolve(h, OP_USE);
+  claimSlot(slot, h, OP_USE);
+  return slot;
+}
+
+// @ts-ignore: decorator
+@inline function unpinUse(slot: usize): void {
+  if (SHARED && CHECKED) unpinSlot(slot);
+}
+
 // @ts-ignore: decorator
 @inline export function take(h: u32, site: u32): u32 {
   site = siteOr(site);
   let block = objectOf(h);
   if (CHECKED) reserveSlot();
+  let pinned = pinUse(h);
   ref(block);
-  return CHECKED ? issue(block, site, 0, 0) : h;
+  let handle = CHECKED ? issue(block, site, 0, 0) : h;
+  unpinUse(pinned);
+  return handle;
 }
 
 // @ts-ignore: decorator
@@ -213,9 +238,11 @@ export function takeFor(h: u32, owner: u32, site: u32): u32 {
   if (held) return CHECKED ? held : h;
   reservePair(h);
   if (CHECKED) reserveSlot();
+  let pinned = pinUse(h);
   ref(block);
   let handle = handleFor(block, site, owner, 0);
   pairSet(block, owner, CHECKED ? handle : 1);
+  unpinUse(pinned);
   return handle;
 }
 
@@ -280,8 +307,11 @@ export function makeWeak(h: u32, site: u32): u32 {
   let block = objectOf(h);
   reservePair(h);
   if (CHECKED) reserveSlot();
+  let pinned = pinUse(h);
   addWeak(block);
-  return handleFor(block, site, 0, WEAK);
+  let handle = handleFor(block, site, 0, WEAK);
+  unpinUse(pinned);
+  return handle;
 }
 
 /** upgrade: a new strong reference from a weak handle, or 0 when the object is gone. */
@@ -312,5 +342,7 @@ export function dropWeakRef(w: u32, site: u32): void {
 export function ignoreRef(h: u32): void {
   let block = objectOf(h);
   reservePair(h);
+  let pinned = pinUse(h);
   ignoreObject(block);
+  unpinUse(pinned);
 }

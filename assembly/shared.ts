@@ -5,14 +5,15 @@
 // imports the same shared memory; each export below takes the heap lock, runs the operation of
 // index.ts, and releases it (threads.ts says what is shared and what is per thread), except the
 // fast paths: get and put (unchecked: also alloc and the last put, from the thread cache;
-// checked: all but the last put, fast-references.ts) try without the lock first. The walk's
-// exports hold the heap exclusively (lockHeapExclusive), so no lock-free pass (every checked
-// fast path; unchecked: those through the thread cache) runs beside a walk. The other builds never compile this file, so their code is untouched by threads.
+// checked: also a small alloc and the last put of a small object, fast-references.ts) try
+// without the lock first. The walk's exports hold the heap exclusively (lockHeapExclusive), so no
+// lock-free pass (every checked fast path; unchecked: those through the thread cache) runs beside
+// a walk. The other builds never compile this file, so their code is untouched by threads.
 //
 // Exports only here: holdHeap/letGoHeap (the host holds the lock across a heap walk: the safe
 // point of report(), validate() and the scan), trapped (from env.abort), threadNumber,
 // setThreadMayWait, setLockPatience, detachThread, reclaimThread, threadsAttached, claimSiteRange,
-// currentHeapTag, lockTakes.
+// currentHeapTag, lockTakes, handOverHeap.
 
 import { blockSizeFor } from "./blocks";
 import { heapTag, unpinSlot } from "./handles";
@@ -23,11 +24,13 @@ import { refUnlocked, unrefUnlocked } from "./references";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
 import {
-  dropThreadSlots, enterPass, insidePass, leavePass, ownRecord, slotRecord, takeResizePin, useThreadSlots,
+  dropThreadSlots, enterPass, handOver, insidePass, leavePass, ownRecord, slotRecord, startAlone, takeResizePin,
+  useThreadSlots,
 } from "./thread-slots";
+import { batchRoom, settleDeathsOf, settleOwnDeaths } from "./thread-deaths";
 import { dropThreadCache, flushCacheOfThread, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
-  claimThread, freeThreadNumber, lockHeap, lockHeapExclusive, lockHeldBy, lockTakeCount, releaseThread, threadInUse,
+  claimThread, firstInstance, freeThreadNumber, lockHeap, lockHeapExclusive, lockHeldBy, lockTakeCount, releaseThread, threadInUse,
   threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
 } from "./threads";
 export { setLockPatience, setThreadMayWait } from "./locks";
@@ -36,10 +39,20 @@ export { claimSiteRange, threadsAttached } from "./threads";
 // Each instance takes a thread number (and with it its error record) when it starts.
 if (!claimThread()) abort("rcalloc: too many threads on one shared heap (at most 64 at once)");
 useThreadCache(number);
+// The creator of a checked heap starts alone (thread-slots.ts startAlone); any other instance only
+// once the creator handed the heap over (heap.shareable() calls handOverHeap first).
+if (CHECKED && !DEBUG && !startAlone(firstInstance())) {
+  releaseThread();
+  abort("rcalloc: attach to a shared heap with attachHeap(heap.shareable()): this heap was never handed over");
+}
 // Each lock-free path runs in a pass of this thread's slot record (thread-slots.ts), so a walk
 // can keep it out. The shared debug build validates the whole heap under the lock at every
 // operation, so no operation may run beside it: without a record every lock-free path takes the lock.
 if (!DEBUG) useThreadSlots(number);
+
+/** The host hands the heap to other threads (heap.shareable(), on the creating thread, before
+ *  it returns what they attach with): the checked build leaves its single-thread mode. */
+export function handOverHeap(): void { if (CHECKED && !DEBUG) handOver(); }
 
 /** Holds the heap lock until letGoHeap(): other threads' operations wait (a safe point). */
 export function holdHeap(): void { lockHeapExclusive(); }
@@ -55,10 +68,14 @@ export function trapped(): void {
 export function threadNumber(): u32 { return number; }
 /** How many times this thread took the heap lock: a profile of the lock-free paths. */
 export function lockTakes(): u32 { return lockTakeCount(); }
-/** This worker is done with the heap: its cached blocks go back to all threads, its thread
- *  number, cache and error record may go to a new one (this instance drops its pointers to them). */
+/** This worker is done with the heap: its cached blocks go back to all threads (checked: its
+ *  batch of deaths to the quarantine, its slot pool to the table), its thread number, cache and
+ *  error record may go to a new one (this instance drops its pointers to them). */
 export function detachThread(): void {
-  lockHeap(); flushThreadCache(); if (CHECKED) flushPool(); unlockHeap();
+  lockHeap();
+  if (CHECKED) { let pool = ownRecord(); if (pool) settleDeathsOf(pool, false); } // no eviction: nothing traps
+  flushThreadCache(); if (CHECKED) flushPool();
+  unlockHeap();
   dropThreadCache();
   dropThreadSlots();
   releaseThread();
@@ -85,8 +102,8 @@ export function detachThread(): void {
 
 /** Takes back thread number `n` from a worker that ended without detachThread(). The host calls
  *  it once that worker has exited (Node: its `exit` event; browsers: after terminate()), never
- *  while it may still run: its cached blocks go back to the heap (TLSF), its pool of free
- *  table slots to the table (checked), and its number, cache and error record to the next
+ *  while it may still run: its cached blocks go back to the heap (TLSF), its batch of deaths
+ *  to the quarantine and its pool of free table slots to the table (checked), and its number, cache and error record to the next
  *  instance that attaches. The references it held stay live (leaks unless other threads put
  *  them). One of RECLAIMED, NOT_IN_USE, OWN_NUMBER, ENDED_HOLDING_LOCK, ENDED_IN_PASS. */
 export function reclaimThread(n: u32): u32 {
@@ -95,6 +112,7 @@ export function reclaimThread(n: u32): u32 {
   if (lockHeldBy(n)) return ENDED_HOLDING_LOCK; // waiting for the lock would time out
   if (insidePass(n)) return ENDED_IN_PASS;
   lockHeap();
+  if (CHECKED) settleDeathsOf(slotRecord(n), false); // its batch of deaths, into the quarantine
   flushCacheOfThread(n);
   if (CHECKED) flushPoolOf(slotRecord(n));
   unlockHeap();
@@ -149,11 +167,13 @@ function allocChecked(size: u32, site: u32): u32 {
   return allocFast(size, site);
 }
 
-/** Checked: put without the lock (false: take the locked path); a pool whose quarantine
- *  overflows gives its oldest slots back to the table under the lock. */
+/** Checked: put without the lock (false: take the locked path); a full batch of deaths is
+ *  settled into the quarantine first, and a pool whose quarantine overflows gives its oldest
+ *  slots back to the table, both under the lock. */
 function putChecked(h: u32, site: u32): bool {
-  if (!putFast(h, site)) return false;
   let pool = ownRecord();
+  if (pool && !batchRoom(pool)) { lockHeap(); settleOwnDeaths(); unlockHeap(); } // before this put changes anything
+  if (!putFast(h, site)) return false;
   if (poolOverflows(pool)) { lockHeap(); spillPool(); unlockHeap(); }
   return true;
 }
@@ -250,7 +270,9 @@ export function scanResultCount(): u32 { lockHeapExclusive(); let r = api.scanRe
 export function scanClear(): void { lockHeapExclusive(); api.scanClear(); unlockHeap(); }
 export function retireHeapTag(): void { lockHeap(); api.retireHeapTag(); unlockHeap(); }
 export function setHeapTag(tag: u32): void { lockHeap(); api.setHeapTag(tag); unlockHeap(); }
-export function setQuarantine(blocks: u32, bytes: u32, poison: u32): void { lockHeap(); api.setQuarantine(blocks, bytes, poison); unlockHeap(); }
+// Exclusive: the lock-free last put reads these settings, and every batched death is settled
+// (and checked against the old poison length) before they change.
+export function setQuarantine(blocks: u32, bytes: u32, poison: u32): void { lockHeapExclusive(); api.setQuarantine(blocks, bytes, poison); unlockHeap(); }
 export function flushQuickLists(): void { lockHeap(); api.flushQuickLists(); unlockHeap(); }
 // Not while thread caches hold cached blocks, which it would thread onto the shared lists too.
 export function sortQuickLists(): void {}

@@ -15,15 +15,30 @@
 //  - the published directory: the table's directory address, stored as soon as it moves (the
 //    lock holder's copy in threads.ts SHARED_STATE is stored only when it lets go).
 //  - the order counter, one atomic word (handles.ts nextOrder): objects and references take
-//    their order without the lock.
+//    their order without the lock. Each thread claims ORDER_RANGE orders from it at a time and
+//    hands them out itself (wasm globals, per instance), so the word is touched once in 64
+//    orders, not at every get (one contended cache line for every thread). What ordering is
+//    kept: within a thread, orders rise in the order its references were taken; across threads,
+//    a reference from a range claimed later has a larger order, so "oldest first" in the report
+//    is exact per thread and, across threads, up to the ranges in use (at most ORDER_RANGE
+//    orders per thread). mark() (markOrders) raises the floor: a range claimed before it is not
+//    used after it, so every reference taken after mark() returns has an order above the mark,
+//    and leaksSince(mark) misses none.
 //  - each thread's pool of free table slots (slot-pools.ts): a ready list (slots to issue) and a
 //    quarantine FIFO (slots this thread's puts freed, reused after SLOT_QUARANTINE more). Only
 //    its thread changes a pool; a holder of the lock alone reads them all (validate, liveCount).
+//  - each thread's batch of deaths (thread-deaths.ts): the blocks of objects whose last put ran
+//    without the lock, waiting to be settled into the quarantine, and the slots its puts ended
+//    at the last generation, waiting to be retired. Changed by its thread (in a pass, or holding
+//    the lock) and by a holder that keeps lock-free paths out (settling them).
 //
 // ╒════════ THREAD_SLOTS (64 + 64 × MAX_THREADS bytes, zero until used) ════════╕
 // +0   excluded     1 while a holder of the lock keeps lock-free paths out (a safe point)
 // +4   directory    the table's directory address (0: none yet)
-// +8   order        the last order handed out (objects and references)
+// +8   order        the last order claimed by a thread's range (objects and references)
+// +12  floor        the order mark() returned last: ranges claimed before it are dropped
+// +16  handed       1 once the creating instance handed the heap over (handOver): from then on
+//                   other instances may start, and every lock-free path counts its passes
 // +64 + 64 × t: thread t's record
 //   +0   passes        lock-free passes: odd while thread t is inside one
 //   +4   ready head    first ready slot index (linked through the slot's +24)
@@ -31,6 +46,12 @@
 //   +12  quarantine head   oldest slot this thread's puts freed
 //   +16  quarantine tail   address of the newest (meaningful while the count is nonzero)
 //   +20  quarantine count
+//   +24  deaths head   oldest block of the batch of deaths (linked through the block's mark, +20)
+//   +28  deaths tail   newest block (meaningful while the count is nonzero)
+//   +32  deaths count
+//   +36  retiring head  first slot index a lock-free put ended at the last generation, to be
+//                       retired under the lock (linked through the slot's +24)
+//   +40  retiring count
 
 import { MAX_THREADS } from "./config";
 
@@ -46,6 +67,13 @@ import { MAX_THREADS } from "./config";
 @inline const DIRECTORY: usize = 4;
 // @ts-ignore: decorator
 @inline const ORDER: usize = 8;
+// @ts-ignore: decorator
+@inline const FLOOR: usize = 12;
+// @ts-ignore: decorator
+@inline const HANDED: usize = 16;
+/** Orders a thread claims from ORDER at once. */
+// @ts-ignore: decorator
+@inline const ORDER_RANGE: u32 = 64;
 // Offsets in a thread's record.
 // @ts-ignore: decorator
 @inline export const READY_HEAD: usize = 4;
@@ -57,10 +85,26 @@ import { MAX_THREADS } from "./config";
 @inline export const QUARANTINE_TAIL: usize = 16;
 // @ts-ignore: decorator
 @inline export const QUARANTINE_COUNT: usize = 20;
+// @ts-ignore: decorator
+@inline export const DEATHS_HEAD: usize = 24;
+// @ts-ignore: decorator
+@inline export const DEATHS_TAIL: usize = 28;
+// @ts-ignore: decorator
+@inline export const DEATHS_COUNT: usize = 32;
+// @ts-ignore: decorator
+@inline export const RETIRING_HEAD: usize = 36;
+// @ts-ignore: decorator
+@inline export const RETIRING_COUNT: usize = 40;
 
 /** This thread's record (0: none, every operation takes the locked path) and its passes. */
 let record: usize = 0;
 let passes: u32 = 0;
+/** This instance is the heap's only one: it created the heap, which was never handed to another
+ *  thread (alone; see handOver). */
+let single = false;
+/** This instance holds the lock with lock-free paths kept out (excludeReaders, until its
+ *  outermost unlock: threads.ts unlockHeap calls admitReaders). */
+let excluding = false;
 /** The slot a locked resize has pinned while its object moves (0: none): the move may trap (a
  *  poisoned block met while memory is reclaimed), and the trap must let the pin go (shared.ts
  *  trapped), or every later get or put of that handle would wait for it for ever. */
@@ -98,6 +142,44 @@ export function dropThreadSlots(): void {
   record = 0;
 }
 
+/**
+ * One thread, until the heap is handed over. While the instance that created the heap is its
+ * only one, nothing runs beside its lock-free paths, so they skip every atomic step that only
+ * guards against other threads (the pass word, the pin, the count's read-modify-write:
+ * fast-references.ts). The hand-off needs no race to be won: the host's heap.shareable(), on
+ * the creating thread, calls handOver before it returns what a worker needs to attach, so the
+ * creator leaves single mode before any other instance exists; an instance that starts finds
+ * HANDED set (shared.ts refuses to start otherwise: memory posted without shareable()), and its
+ * atomic load of HANDED reads the creator's atomic store, so every plain write the creator made
+ * alone happens before that instance's first step. No Dekker pattern (a store, then a load of
+ * another thread's word, which x86 may reorder without a fence) is involved: the switch happens
+ * in one thread, before the other exists.
+ */
+export function startAlone(first: bool): bool {
+  if (first) {
+    single = atomic.load<u32>(THREAD_SLOTS + HANDED) == 0;
+    return true;
+  }
+  return atomic.load<u32>(THREAD_SLOTS + HANDED) != 0;
+}
+
+/** The heap goes to other threads (heap.shareable()): this instance counts its passes and pins
+ *  from now on, then lets other instances start. */
+export function handOver(): void {
+  single = false;
+  atomic.store<u32>(THREAD_SLOTS + HANDED, 1);
+}
+
+/** True while this instance is the heap's only one (startAlone). */
+// @ts-ignore: decorator
+@inline export function alone(): bool { return single; }
+
+/** enterPass, or for an instance alone: only not inside its own exclusive hold (a walk). */
+// @ts-ignore: decorator
+@inline export function enterPassAs(single: bool): bool { return single ? !excluding : enterPass(); }
+// @ts-ignore: decorator
+@inline export function leavePassAs(single: bool): void { if (!single) leavePass(); }
+
 /** Enters a lock-free pass; false (and outside again) when this thread has no record or a safe
  *  point is in progress: take the locked path. */
 // @ts-ignore: decorator
@@ -129,28 +211,65 @@ export function awaitReaders(): void {
   }
 }
 
-/** Keeps lock-free paths out until admitReaders (the heap lock is held). */
+/** Keeps lock-free paths out until admitReaders (the heap lock is held; this thread holds no
+ *  slot pinned that a lock-free path may wait on, or that path leaves: pin() in
+ *  fast-references.ts gives up on a pinned slot once EXCLUDED is set). Once per hold. */
 export function excludeReaders(): void {
+  if (excluding) return;
+  excluding = true;
   atomic.store<u32>(THREAD_SLOTS + EXCLUDED, 1);
   awaitReaders();
 }
 
+/** Lets lock-free paths in again if this hold kept them out (the outermost unlock). */
 export function admitReaders(): void {
+  if (!excluding) return;
+  excluding = false;
   atomic.store<u32>(THREAD_SLOTS + EXCLUDED, 0);
 }
+
+/** True while a holder of the lock keeps lock-free paths out: a pass waiting on a pinned slot
+ *  stops waiting (the holder may hold that pin while it awaits the readers). */
+// @ts-ignore: decorator
+@inline export function readersExcluded(): bool { return atomic.load<u32>(THREAD_SLOTS + EXCLUDED) != 0; }
 
 // @ts-ignore: decorator
 @inline export function publishedDirectory(): usize { return <usize>atomic.load<u32>(THREAD_SLOTS + DIRECTORY); }
 // @ts-ignore: decorator
 @inline export function publishDirectory(directory: usize): void { atomic.store<u32>(THREAD_SLOTS + DIRECTORY, <u32>directory); }
 
+/** This thread's range of orders: [orderNext, orderEnd), claimed at orderBase (0: none yet). */
+let orderBase: u32 = 0;
+let orderNext: u32 = 0;
+let orderEnd: u32 = 0;
+
 // @ts-ignore: decorator
-@inline export function takeOrder(): u32 { return atomic.add<u32>(THREAD_SLOTS + ORDER, 1) + 1; }
-/** The first of `n` consecutive orders, taken in one atomic step. */
+@inline export function takeOrder(): u32 { return takeOrders(1); }
+/** The first of `n` consecutive orders (n ≤ ORDER_RANGE), from this thread's range: no atomic
+ *  step but a load of the floor, unless the range is used up or older than the last mark(). */
 // @ts-ignore: decorator
-@inline export function takeOrders(n: u32): u32 { return atomic.add<u32>(THREAD_SLOTS + ORDER, n) + 1; }
-// @ts-ignore: decorator
-@inline export function lastOrder(): u32 { return atomic.load<u32>(THREAD_SLOTS + ORDER); }
+@inline export function takeOrders(n: u32): u32 {
+  let next = orderNext;
+  if (next + n > orderEnd || orderBase <= atomic.load<u32>(THREAD_SLOTS + FLOOR)) return claimOrders(n);
+  orderNext = next + n;
+  return next;
+}
+
+function claimOrders(n: u32): u32 {
+  let base = atomic.add<u32>(THREAD_SLOTS + ORDER, ORDER_RANGE) + 1;
+  orderBase = base;
+  orderNext = base + n;
+  orderEnd = base + ORDER_RANGE;
+  return base;
+}
+
+/** mark(): the highest order claimed so far, made the floor, so every order taken after this
+ *  returns is above it (a thread whose range is not above it claims a new one). */
+export function markOrders(): u32 {
+  let mark = atomic.load<u32>(THREAD_SLOTS + ORDER);
+  atomic.store<u32>(THREAD_SLOTS + FLOOR, mark);
+  return mark;
+}
 
 /** Free slots held in all threads' pools (the heap lock is held, readers excluded). */
 export function pooledSlots(): u32 {

@@ -22,8 +22,10 @@
 // they share with it (an object's count, a slot's state). They read the heap tag and the table
 // length from SHARED_STATE (publishedTag, publishedTableLength: both only grow or change at
 // creation and disposal, and a handle in use was issued before the store that published it),
-// the directory and the order from thread-slots.ts. The checked build's order counter is that
-// atomic word, so `sequence` (word 6) stays 0 there.
+// the directory and the order from thread-slots.ts. The checked build's orders come from that
+// atomic word (in per-thread ranges), so `sequence` (word 6) stays 0 there. A lock-free last put reads the quarantine's
+// settings too (publishedQuarantineOn, publishedPoisonBytes: only setQuarantine changes them,
+// holding the heap exclusively, and unlockHeap stores them before it lets lock-free paths in).
 //
 // The lock is reentrant per thread: the host may hold it across a whole heap walk (holdHeap /
 // letGoHeap in shared.ts), which makes report(), validate() and the scan a safe point: every
@@ -38,7 +40,7 @@
 // threads' error records are drawn in thread-state.ts, a layout file below the layers whose
 // globals this one carries.
 
-import { MAX_THREADS, SHARED } from "./config";
+import { CHECKED, MAX_THREADS, SHARED } from "./config";
 import { E_LOCK_TIMEOUT, ERROR_RECORD, ErrorRecord, MSG_LOCK_TIMEOUT } from "./errors";
 import {
   directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, retiredCount,
@@ -46,6 +48,7 @@ import {
 } from "./handles";
 import { acquire, release } from "./locks";
 import { admitReaders, excludeReaders } from "./thread-slots";
+import { settleAllDeaths } from "./thread-deaths";
 import {
   HOLDER, INSTANCES, LOCK, SAVER, SHARED_STATE, SITE_RANGES, STATE, THREAD_RECORDS, THREADS,
 } from "./thread-state";
@@ -72,8 +75,6 @@ let instanceId: u32 = 0;
 let depth: u32 = 0;
 /** How many times this instance took the lock (mod 2^25): the holder word's upper bits. */
 let takes: u32 = 0;
-/** This instance's hold keeps lock-free paths out (lockHeapExclusive). */
-let excluding = false;
 
 /** Claims a thread number for this instance (at instantiation); false when all are taken. */
 export function claimThread(): bool {
@@ -90,6 +91,9 @@ export function claimThread(): bool {
   }
   return false;
 }
+
+/** True for the instance that created the heap (the first to start on its memory). */
+export function firstInstance(): bool { return instanceId == 1; }
 
 /** Gives this instance's thread number back (the worker is done with the heap). Its error
  *  record goes with it: from now on the instance writes the shared scratch record (the bindings
@@ -148,14 +152,16 @@ export function claimSiteRange(): u32 {
 @inline export function publishedTag(): u32 { return atomic.load<u32>(word(7)); }
 // @ts-ignore: decorator
 @inline export function publishedTableLength(): u32 { return atomic.load<u32>(word(12)); }
+// @ts-ignore: decorator
+@inline export function publishedQuarantineOn(): bool { return atomic.load<u32>(word(21)) != 0; }
+// @ts-ignore: decorator
+@inline export function publishedPoisonBytes(): u32 { return atomic.load<u32>(word(23)); }
 
 /** lockHeap, and no lock-free pass runs until this hold ends (a safe point). */
 export function lockHeapExclusive(): void {
   lockHeap();
-  if (!excluding) {
-    excluding = true;
-    excludeReaders();
-  }
+  excludeReaders(); // once per hold (thread-slots.ts)
+  if (CHECKED) settleAllDeaths(); // a safe point sees no batched death (thread-deaths.ts)
 }
 
 /** Takes the heap lock and this instance's copy of the shared state (outermost hold only). */
@@ -200,10 +206,7 @@ export function trappedInHeap(): void {
   if (!depth) return;
   if (--depth) return;
   saveState();
-  if (excluding) {
-    excluding = false;
-    admitReaders();
-  }
+  admitReaders(); // if this hold kept them out
   store<u32>(SHARED_STATE, instanceId, SAVER);
   release(SHARED_STATE + LOCK);
 }

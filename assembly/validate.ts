@@ -30,6 +30,7 @@ import { resultsBlock } from "./scan";
 import { staticDataIntact } from "./statics";
 import { validateThreadCaches } from "./thread-cache";
 import { validateSlotPools } from "./slot-pools";
+import { validateDeaths } from "./thread-deaths";
 
 export function validate(): void {
   if (!staticDataIntact()) corrupt("rcalloc validate: the allocator's static data changed (its messages or constants)", 0);
@@ -267,6 +268,7 @@ function validateTable(): u32 {
   if (retired != retiredCount) corrupt("rcalloc validate: retired slot count differs from the table", retired);
   // Shared: the threads' slot pools hold the rest of the waiting slots.
   let pooled = SHARED ? validateSlotPools() : 0;
+  if (SHARED) validateDeaths(); // thread-deaths.ts: a safe point settles every batch first
   if (waiting != freeCount + pooled) corrupt("rcalloc validate: free slot count differs from the table", waiting);
 
   // The free FIFO holds exactly the waiting slots, in a chain that ends at freeTailSlot. Its links

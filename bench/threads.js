@@ -10,7 +10,8 @@
 // shared rows. Rounds interleave the rows, so each ratio compares one machine state. Then, on one
 // thread, the same loop on the shared build against the non-shared build of the same flavour,
 // interleaved rounds: the shared build's single-thread cost (the heap lock and the state it loads
-// and stores around each operation).
+// and stores around each operation); the checked build both alone (never handed to a worker: no
+// atomic steps on its lock-free paths) and after heap.shareable().
 //
 //   node bench/threads.js [--ops N] [--rounds N]
 import { parseArgs } from "node:util";
@@ -47,8 +48,9 @@ async function workersRun(checked, workers, own) {
   };
 }
 
-async function singleThread(checked, shared) {
+async function singleThread(checked, shared, handed = false) {
   const heap = await createHeap({ checked, shared });
+  if (handed) heap.shareable(); // the checked build leaves its one-thread mode (assembly/thread-slots.ts)
   privateLoop(heap.exports, OPS >> 4, 5);
   const t = performance.now();
   privateLoop(heap.exports, OPS, 5);
@@ -82,12 +84,13 @@ for (const checked of [false, true]) {
   }
 }
 console.log("\none thread, shared build time / non-shared build time (same loop, interleaved rounds)");
-for (const checked of [false, true]) {
+for (const [checked, handed] of [[false, false], [true, false], [true, true]]) {
   const ratios = [];
   for (let r = 0; r < ROUNDS; r++) {
     const plain = await singleThread(checked, false);
-    const shared = await singleThread(checked, true);
+    const shared = await singleThread(checked, true, handed);
     ratios.push(shared / plain);
   }
-  console.log(`${checked ? "checked  " : "unchecked"}  ${median(ratios).toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`);
+  const name = checked ? (handed ? "checked, after shareable()" : "checked") : "unchecked";
+  console.log(`${name.padEnd(26)}  ${median(ratios).toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`);
 }

@@ -136,6 +136,7 @@ export interface RcallocExports {
   statsRecord(): number;
   // The shared-memory build only (assembly/shared.ts).
   holdHeap?(): void;
+  handOverHeap?(): void;
   letGoHeap?(): void;
   trapped?(): void;
   threadNumber?(): number;
@@ -365,10 +366,15 @@ export class Heap {
 
   /**
    * Shared heaps: what a worker needs to attach (attachHeap(init) there). Structured-cloneable:
-   * post it with postMessage (worker_threads or Web Workers).
+   * post it with postMessage (worker_threads or Web Workers). The checked build runs without
+   * atomic steps on its lock-free paths until this is first called; an instance started on the
+   * memory without it is refused.
    */
   shareable(): SharedHeapInit {
     if (!this.shared) throw new TypeError("rcalloc: shareable(): not a shared heap; create it with createHeap({ shared: true })");
+    // First, on this thread: the checked build leaves its single-thread mode before any other
+    // thread can attach (assembly/thread-slots.ts startAlone).
+    this.exports.handOverHeap?.();
     return { module: this.module, memory: this.exports.memory, checked: this.checked };
   }
 

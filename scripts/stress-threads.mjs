@@ -58,7 +58,10 @@ const tally = (outcomes) => {
   for (const o of outcomes) counts[o.code] = (counts[o.code] ?? 0) + 1;
   return JSON.stringify(counts);
 };
-const races = [["double-put", true], ["last-put", false], ["resurrect", true], ["get-for", false], ["get-put", true], ["walk", true]];
+const races = [
+  ["double-put", true], ["last-put", false], ["resurrect", true], ["get-for", false], ["get-put", true], ["walk", true],
+  ["get-for-last", true], ["weak-last", true], ["walk-deaths", true],
+];
 for (const [kind, checkedOnly] of races) {
   for (const checked of builds) {
     if (checkedOnly && !checked) continue;
@@ -69,6 +72,10 @@ for (const [kind, checkedOnly] of races) {
     if (kind === "get-for") ok &&= r.a.every((o) => o.same && o.refs === 2);
     if (kind === "get-put") ok &&= r.a.every((o, i) => o.code === "ok" && o.got === (r.b[i].code === "ok") && o.refs === (o.got ? 2 : 1) && ["ok", "USE_AFTER_PUT"].includes(r.b[i].code));
     if (kind === "walk") ok &&= [...r.a, ...r.b].every((o) => o.code === "ok");
+    if (kind === "get-for-last" || kind === "weak-last") {
+      ok &&= r.a.every((o) => o.code === "ok") && r.b.every((o) => ["ok", "USE_AFTER_PUT"].includes(o.code) && (o.cookie ?? 0xc0ffee) === 0xc0ffee);
+    }
+    if (kind === "walk-deaths") ok &&= [...r.a, ...r.b].every((o) => o.code === "ok") && r.a.every((o) => o.stray === 0 && o.after === 1);
     if (kind === "resurrect") ok &&= r.b.every((o) => (o.code === "ok" && o.refs >= 1 && o.cookie === 0xc0ffee) || o.code === "USE_AFTER_PUT");
     console.log(`  ${kind.padEnd(11)} ${checked ? "checked  " : "unchecked"} ${tally(r.a)} / ${tally(r.b)}  ${ok ? "ok" : "WRONG"}`);
     if (!ok) fail(`race ${kind}`);

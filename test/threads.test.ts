@@ -131,10 +131,93 @@ describe("checked shared heap: lock-free get and put", () => {
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
   });
 
+  test("getFor and weak() racing the final put: they pin the handle too, so they come first or find it put", async () => {
+    for (const kind of ["get-for-last", "weak-last"]) {
+      const r = await runRace(api, spawnNodeWorker, { checked: true, kind, rounds: 300 });
+      expect(r.a.every((o: Outcome) => o.code === "ok")).toBe(true);
+      for (const o of r.b as Outcome[]) {
+        expect(["ok", "USE_AFTER_PUT"]).toContain(o.code);
+        if (o.cookie !== undefined) expect(o.cookie).toBe(0xc0ffee); // a live object, never a dead one
+        if (o.refs !== undefined) expect(o.refs).toBeGreaterThanOrEqual(1);
+      }
+      expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]); // runRace validated the heap too
+    }
+  });
+
+  test("validate() and report() racing last puts (batched deaths): each object is live with its reference or dead", async () => {
+    const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "walk-deaths", rounds: 200 });
+    expect(r.a.concat(r.b).every((o: Outcome) => o.code === "ok")).toBe(true);
+    expect((r.a as (Outcome & { stray: number; after: number })[]).every((o) => o.stray === 0 && o.after === 1)).toBe(true);
+    expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+
   test("validate() and report() racing gets and puts: the walk's safe point keeps them out, every walk passes", async () => {
     const r = await runRace(api, spawnNodeWorker, { checked: true, kind: "walk", rounds: 300 });
     expect(r.a.concat(r.b).every((o: Outcome) => o.code === "ok")).toBe(true);
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
+  });
+});
+
+describe("checked shared heap: the last put without the lock (batched deaths)", () => {
+  test("the death is at once visible to the report, stats and validate; a write after it is caught", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true, stacks: true });
+    const keep = heap.alloc(16);
+    const h = heap.alloc(40);
+    const stale = heap.ptr(h);
+    const before = heap.stats().quarantinedBlocks;
+    const takes = heap.exports.lockTakes!() >>> 0;
+    heap.put(h); // the last put: no lock, the block waits in this thread's batch
+    expect((heap.exports.lockTakes!() >>> 0) - takes).toBe(0);
+    expect(heap.report().objects.map((o) => o.ptr)).toEqual([heap.ptr(keep)]);
+    expect(heap.stats().quarantinedBlocks).toBe(before + 1);
+    heap.validate();
+    expect(() => heap.put(h)).toThrow(api.DoublePutError);
+    // A batched block is poisoned like any dead block: the next walk's check finds the write.
+    const h2 = heap.alloc(40);
+    const stale2 = heap.ptr(h2);
+    heap.put(h2);
+    new Uint8Array(heap.memory.buffer)[stale2 + 3] = 7;
+    expect(() => heap.validate()).toThrow(api.WriteAfterFreeError);
+    heap.validate(); // reported once: re-poisoned
+    expect(stale).toBeGreaterThan(0);
+    heap.put(keep);
+    heap.dispose();
+  });
+
+  test("a put at a slot's last generation ends it without the lock; it is retired when the batch settles", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const keep = heap.alloc(16);
+    const ended: number[] = [];
+    const takes = heap.exports.lockTakes!() >>> 0;
+    for (let i = 0; i < 300 * 16; i++) {
+      const h = heap.get(keep);
+      heap.put(h);
+      ended.push(h);
+    }
+    expect((heap.exports.lockTakes!() >>> 0) - takes).toBeLessThan(300); // a settle per 32 retirements, pool refills
+    const lastGeneration = ended.filter((h) => ((h >>> 24) & 15) === 15);
+    expect(lastGeneration.length).toBeGreaterThan(256); // a whole chunk of them, freed as it retires
+    heap.validate(); // the safe point settles the batch: every retired slot and chunk counted
+    expect(heap.stats().retiredSlots).toBe(lastGeneration.length);
+    expect(() => heap.put(lastGeneration[0])).toThrow(api.DoublePutError);
+    expect(() => heap.get(lastGeneration.at(-1)!)).toThrow(api.UseAfterPutError);
+    heap.put(keep);
+    heap.validate();
+    heap.dispose();
+  });
+
+  test("a thread settles its batch under the lock every 32 deaths, and detach() settles the rest", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const other = await api.attachHeap(heap.shareable());
+    const made = Array.from({ length: 100 }, () => other.alloc(24));
+    const takes = other.exports.lockTakes!() >>> 0;
+    for (const h of made) other.put(h);
+    expect((other.exports.lockTakes!() >>> 0) - takes).toBe(3); // 100 deaths: settled at 32, 64 and 96
+    other.put(other.alloc(24)); // one more death in the batch of 4 ...
+    other.detach(); // ... settled into the quarantine as the thread leaves
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
   });
 });
 
@@ -287,6 +370,59 @@ describe("shared heaps in one thread", () => {
     expect(error!.detail).toBe(thread);
     // Its number cannot be taken back either: the heap is lost, and reclaimThread says so.
     expect(() => heap.reclaimThread(thread)).toThrow(api.HeapLockTimeoutError);
+  });
+
+  test("orders come from per-thread ranges, yet leaksSince(mark) finds every reference taken after mark()", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const other = await api.attachHeap(heap.shareable());
+    const x = heap.alloc(16);
+    const early = other.get(x); // the other thread claims its range of orders
+    const mine = heap.alloc(16); // this thread's range comes after it
+    const mark = heap.mark();
+    const late = other.get(x); // from a range claimed after the mark, not the other thread's old one
+    const leaks = heap.leaksSince(mark).references.map((r) => r.handle);
+    expect(leaks).toEqual([late]);
+    const orders = heap.report().references.map((r) => [r.handle, r.order]);
+    const orderOf = (h: number) => orders.find(([k]) => k === h)![1];
+    expect(orderOf(early)).toBeLessThan(orderOf(late)); // one thread's orders rise
+    for (const h of [early, late, mine, x]) heap.put(h);
+    other.detach();
+    heap.dispose();
+  });
+
+  test("the creating thread works alone until shareable(); what it did then is the workers' heap after", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    // Alone: lock-free paths without pins or pass counts (assembly/thread-slots.ts startAlone).
+    const objects = Array.from({ length: 16 }, () => heap.alloc(32));
+    for (const h of objects) new DataView(heap.bytes(h).buffer).setUint32(heap.ptr(h), 0xc0ffee, true);
+    const passed = objects.map((h) => heap.get(h));
+    for (let i = 0; i < 40; i++) heap.put(heap.alloc(48)); // deaths batched while alone
+    const workers = [spawnNodeWorker(), spawnNodeWorker()];
+    const init = heap.shareable(); // the hand-off: from here on every path counts and pins
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    workers.forEach((w, i) => w.send({ task: "hand-off", init, handles: passed.filter((_, j) => j % 2 === i), done: done.buffer }));
+    // Meanwhile this thread takes and puts references to the same objects, until both are done.
+    const until = Date.now() + 20_000;
+    while (Atomics.load(done, 0) < 2 && Date.now() < until) for (const h of objects) heap.put(heap.get(h));
+    const replies = await Promise.all(workers.map((w) => w.receive()));
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(replies).toEqual([{ wrong: 0 }, { wrong: 0 }]);
+    for (const h of objects) expect(heap.refs(h)).toBe(1); // exact: every passed reference put once
+    for (const h of objects) heap.put(h);
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
+  });
+
+  test("an instance started on a checked shared heap's memory without shareable() is refused", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const h = heap.alloc(16);
+    const init = { module: (heap as unknown as { module: WebAssembly.Module }).module, memory: heap.memory, checked: true };
+    await expect(api.attachHeap(init as api.SharedHeapInit)).rejects.toThrow(/attachHeap\(heap\.shareable\(\)\)/);
+    heap.put(h); // the creator carries on alone
+    heap.validate();
+    expect(heap.exports.threadsAttached!() >>> 0).toBe(1);
+    heap.dispose();
   });
 
   test("shareable() refuses a heap that is not shared", async () => {

@@ -26,6 +26,7 @@ export async function serve(api, endpoint) {
   try {
     if (start.task === "stress") last = await stress(heap, start, endpoint);
     else if (start.task === "private-heap") last = await usePrivateHeap(api, heap, start.handle);
+    else if (start.task === "hand-off") last = useHandedObjects(heap, start.handles, new Int32Array(start.done));
     else last = { outcomes: race(heap, start), thread: heap.thread };
   } catch (e) {
     last = { error: String(e?.stack ?? e), code: e?.code };
@@ -43,6 +44,24 @@ async function stress(heap, start, endpoint) {
   await endpoint.receive();
   putAll(heap, held);
   return { finished: true };
+}
+
+/** Objects the creating thread made while it was the heap's only thread (before shareable()):
+ *  each handle passed here is a reference of this worker's to put; on the way it takes and puts
+ *  more references and checks the cookie the creator wrote, then counts itself in `done`.
+ *  Returns how many cookies differed. */
+function useHandedObjects(heap, handles, done) {
+  let wrong = 0;
+  for (let round = 0; round < 20000; round++) {
+    for (const h of handles) {
+      const g = heap.get(h);
+      if (new DataView(heap.bytes(g).buffer).getUint32(heap.ptr(g), true) !== 0xc0ffee) wrong++;
+      heap.put(g);
+    }
+  }
+  for (const h of handles) heap.put(h);
+  Atomics.add(done, 0, 1);
+  return { wrong };
 }
 
 /** A private checked heap made after attaching: its tag is not the shared heap's, so it refuses
@@ -94,6 +113,8 @@ function race(heap, { kind, rounds, role, control: buffer }) {
       control[3] = 0;
       control[5] = 0; // walk-cache: the walks are not done
     }
+    // walk-deaths: racer 1's own objects, each with one reference, put during the race
+    const mine = kind === "walk-deaths" && role === 1 ? Array.from({ length: 24 }, () => heap.alloc(32)) : [];
     barrier(control, ++k);
     const h = control[1] >>> 0;
     const second = control[2] >>> 0;
@@ -171,6 +192,38 @@ function race(heap, { kind, rounds, role, control: buffer }) {
         let j = 0;
         outcome = attempt(() => { do heap.put(heap.alloc(48)); while (++j < 16 || !Atomics.load(control, 5)); });
       }
+    } else if (kind === "get-for-last" || kind === "weak-last") {
+      // The final put (without the lock) races a locked getFor or weak() through the same
+      // handle: the locked side pins the handle too, so it comes first (the object lives on, its
+      // cookie intact) or finds it put; never a reference to a dead object.
+      if (role === 0) outcome = attempt(() => heap.put(h));
+      else {
+        let got = 0;
+        outcome = attempt(() => { got = kind === "weak-last" ? heap.weak(h) : heap.getFor(h, 7); });
+        if (got && kind === "get-for-last") {
+          outcome.refs = heap.refs(got);
+          outcome.cookie = new DataView(heap.bytes(got).buffer).getUint32(heap.ptr(got), true);
+          heap.putFor(got, 7);
+        } else if (got) {
+          const strong = heap.upgrade(got); // 0 once role 0's put ended the object
+          if (strong) {
+            outcome.cookie = new DataView(heap.bytes(strong).buffer).getUint32(heap.ptr(strong), true);
+            heap.put(strong);
+          }
+          heap.putWeak(got);
+        }
+      }
+    } else if (kind === "walk-deaths") {
+      // Racer 1's last puts (lock-free deaths, batched) against validate() and report(): the
+      // walk must see each object either live with its one reference or dead, never between.
+      if (role === 0) {
+        let stray = 0;
+        outcome = attempt(() => {
+          heap.validate();
+          stray = heap.report().objects.filter((o) => o.refs !== 1).length;
+        });
+        outcome.stray = stray;
+      } else outcome = attempt(() => { for (const m of mine) heap.put(m); });
     } else if (kind === "get-for") {
       let owned = 0;
       outcome = attempt(() => { owned = heap.getFor(h, 7); });
@@ -180,6 +233,12 @@ function race(heap, { kind, rounds, role, control: buffer }) {
     if (role === 0) {
       if (kind === "double-put") heap.put(second);
       if (kind === "walk" || kind === "walk-cache") heap.put(h);
+      if (kind === "walk-deaths") {
+        // racer 1 has put every object of its own: the batched deaths are dead to the walk
+        outcome.after = heap.report().objects.length; // h alone
+        heap.validate();
+        heap.put(h);
+      }
       if (kind === "get-for") {
         outcome.same = control[3] === control[4];
         outcome.refs = heap.refs(h);
