@@ -11,6 +11,9 @@
 // functions a module calls become imports. Semantics: see assembly/index.ts. AS code that uses
 // strings, arrays or classes also needs the runtime: --runtime ./node_modules/rcalloc/runtime/rcalloc.
 
+import { CHECKED_HEADER } from "../assembly/config";
+import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
+
 // @ts-ignore: decorator
 @external("rcalloc", "alloc") export declare function alloc(size: u32): u32;
 // @ts-ignore: decorator
@@ -77,6 +80,8 @@
 @external("rcalloc", "isChecked") export declare function isChecked(): u32;
 // @ts-ignore: decorator
 @external("rcalloc", "reserveBelow") export declare function reserveBelow(address: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "tableView") declare function tableView(): usize;
 
 /**
  * True against the unchecked build, whose handle is the payload address itself (assembly/index.ts),
@@ -88,9 +93,23 @@
 // @ts-ignore: decorator
 @lazy let handlesArePointers: bool = isChecked() == 0;
 
+/**
+ * Against the checked build, the address of its handle table's view (assembly/handles.ts
+ * TABLE_VIEW), set when this module starts: ptr() resolves a live strong handle there itself,
+ * with the lookup the allocator's own checks make (liveSlotIn), and calls the allocator's ptr
+ * for anything else, which then raises the error with its sites. 0 against the unchecked and the
+ * shared builds (no view) and until this module starts: ptr() calls in.
+ */
+// @ts-ignore: decorator
+@lazy let handleTable: usize = handlesArePointers ? 0 : tableView();
+
 /** Address of the payload of `h` (16-byte aligned): the allocator's ptr, checked in the checked build. */
 // @ts-ignore: decorator
-@inline export function ptr(h: u32): usize { return handlesArePointers ? <usize>h : ptrOf(h); }
+@inline export function ptr(h: u32): usize {
+  if (handlesArePointers) return <usize>h;
+  let slot = handleTable ? liveSlotIn(handleTable, h, STRONG) : 0;
+  return slot ? SLOT_OBJECT(slot) + CHECKED_HEADER : ptrOf(h);
+}
 
 /**
  * A site id naming `text` itself (bindings/sites.ts: bit 31 and bit 30 set, then the string's
