@@ -5,13 +5,14 @@
 //
 //   import { alloc, get, put, ptr } from "rcalloc/runtime/imports";
 //
-// Each function is a wasm import from module "rcalloc" with the contract's field name (ptr: an
-// inline wrapper, below), so the same module runs against the checked or the unchecked build
+// Each function is a wasm import from module "rcalloc" with the contract's field name (get, put,
+// ptr: inline wrappers, below), so the same module runs against the checked or the unchecked build
 // without a rebuild. Only the
 // functions a module calls become imports. Semantics: see assembly/index.ts. AS code that uses
 // strings, arrays or classes also needs the runtime: --runtime ./node_modules/rcalloc/runtime/rcalloc.
 
-import { CHECKED_HEADER } from "../assembly/config";
+import { CHECKED_HEADER, UNCHECKED_HEADER } from "../assembly/config";
+import { addRef, dropRef } from "../assembly/layout";
 import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 
 // @ts-ignore: decorator
@@ -19,11 +20,11 @@ import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 // @ts-ignore: decorator
 @external("rcalloc", "allocAt") export declare function allocAt(size: u32, site: u32): u32;
 // @ts-ignore: decorator
-@external("rcalloc", "get") export declare function get(h: u32): u32;
+@external("rcalloc", "get") declare function getOf(h: u32): u32;
 // @ts-ignore: decorator
 @external("rcalloc", "getAt") export declare function getAt(h: u32, site: u32): u32;
 // @ts-ignore: decorator
-@external("rcalloc", "put") export declare function put(h: u32): void;
+@external("rcalloc", "put") declare function putOf(h: u32): void;
 // @ts-ignore: decorator
 @external("rcalloc", "putAt") export declare function putAt(h: u32, site: u32): void;
 // @ts-ignore: decorator
@@ -102,6 +103,29 @@ import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
  */
 // @ts-ignore: decorator
 @lazy let handleTable: usize = handlesArePointers ? 0 : tableView();
+
+/**
+ * True against the unchecked build of a plain heap: the count of a handle's object is in the
+ * block header in front of it (assembly/layout.ts), and a get or a put that is not the last is
+ * this module's to make, with no call (as the allocator itself makes it). A module built with
+ * threads may run on a shared heap, whose counts change atomically: it always calls.
+ */
+// @ts-ignore: decorator
+@inline function countsHere(): bool { return !ASC_FEATURE_THREADS && handlesArePointers; }
+
+/** Takes another reference to the object of `h` (the checked build: a new handle). */
+// @ts-ignore: decorator
+@inline export function get(h: u32): u32 {
+  if (!countsHere()) return getOf(h);
+  addRef(<usize>h - UNCHECKED_HEADER);
+  return h;
+}
+
+/** Gives back the reference `h`; the object is freed with its last reference (by the allocator). */
+// @ts-ignore: decorator
+@inline export function put(h: u32): void {
+  if (!countsHere() || !dropRef(<usize>h - UNCHECKED_HEADER)) putOf(h);
+}
 
 /** Address of the payload of `h` (16-byte aligned): the allocator's ptr, checked in the checked build. */
 // @ts-ignore: decorator

@@ -1,7 +1,8 @@
-// ptr() of rcalloc/runtime/imports, linked at load (test/fixtures/ptr, built as users build it):
-// the handle itself against the unchecked build; against the checked build a live strong handle
-// is resolved in the module through the allocator's table view (no call into its instance), and
-// anything else goes to the allocator's ptr, which raises its error with the sites.
+// ptr, get and put of rcalloc/runtime/imports, linked at load (test/fixtures/ptr, built as users
+// build it). ptr: the handle itself against the unchecked build; against the checked build a live
+// strong handle is resolved in the module through the allocator's table view (no call into its
+// instance), and anything else goes to the allocator's ptr, which raises its error with the
+// sites. get and put against the unchecked build count in the module; the last put calls in.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ import {
 } from "../bindings/node.js";
 // @ts-expect-error: plain JS build script
 import { DEBUG_FLAGS, LINKED_FLAGS } from "../examples/build.js";
+// @ts-expect-error: plain JS module
+import { EXAMPLES_DIR, linkPackage } from "../examples/paths.js";
 
 type PtrModule = {
   fresh(): number; address(h: number): number; release(h: number): void; another(h: number): number;
@@ -28,21 +31,37 @@ beforeAll(async () => {
   const dir = fileURLToPath(new URL("fixtures/ptr/", import.meta.url));
   const output: string[] = [];
   const stream = { write: (chunk: unknown) => { output.push(String(chunk)); return true; } };
-  const flags = [...LINKED_FLAGS, ...DEBUG_FLAGS].map((f: string) => f.replace("./node_modules/rcalloc/", "../../../"));
-  const { error } = await main(["index.ts", ...flags, "-O3", "--baseDir", dir, "-o", out, "--noColors"], { stdout: stream, stderr: stream });
+  // As a user builds it: rcalloc from node_modules (examples/node_modules/rcalloc links this package),
+  // so the sites of its inlined imports are its caller's lines (wasm-sites.ts isLibraryFrame).
+  linkPackage();
+  const modules = join(EXAMPLES_DIR, "node_modules");
+  const flags = [...LINKED_FLAGS, ...DEBUG_FLAGS].map((f: string) => f.replace("./node_modules/", `${modules}/`));
+  const { error } = await main(["index.ts", ...flags, "--path", modules, "--baseDir", dir, "-o", out, "--noColors"],
+    { stdout: stream, stderr: stream });
   expect(error, output.join("")).toBeFalsy();
   bytes = readFileSync(out);
   sourceMap = readFileSync(`${out}.map`, "utf8");
 }, 60_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Links the fixture with the allocator's ptr counted: how often the module called into it. */
-async function linkCounting(checked: boolean): Promise<{ linked: Linked<PtrModule>; calls: () => number }> {
-  let calls = 0;
+type Counted = "ptr" | "get" | "put";
+
+/** Links the fixture with the allocator's `names` counted: how often the module called them. The
+ *  others keep link()'s own imports (with `stacks`, get and put record the wasm stack as site). */
+async function linkCounting(checked: boolean, names: Counted[] = ["ptr"]): Promise<{
+  linked: Linked<PtrModule>; calls: (name?: Counted) => number;
+}> {
+  const counts = { ptr: 0, get: 0, put: 0 };
   let linked: Linked<PtrModule> | undefined;
-  const ptr = (h: number): number => { calls++; return (linked!.heap.exports as unknown as { ptr(h: number): number }).ptr(h); };
-  linked = await link<PtrModule>(bytes, { checked, stacks: true, sourceMap, imports: { rcalloc: { ptr } } });
-  return { linked, calls: () => calls };
+  const rcalloc: Record<string, (h: number) => number> = {};
+  for (const name of names) {
+    rcalloc[name] = (h: number): number => {
+      counts[name]++;
+      return (linked!.heap.exports as unknown as Record<Counted, (h: number) => number>)[name](h);
+    };
+  }
+  linked = await link<PtrModule>(bytes, { checked, stacks: true, sourceMap, imports: { rcalloc } });
+  return { linked, calls: (name: Counted = "ptr") => counts[name] };
 }
 
 /** The error `f` throws (a failure if it throws none). */
@@ -56,6 +75,36 @@ function thrown(f: () => unknown): RcError {
 }
 
 const SITE = /^index\.ts:\d+:\d+$/;
+
+describe("get and put of runtime/imports, linked at load", () => {
+  it("count in the module against the unchecked build; the last put frees through the allocator", async () => {
+    const { linked, calls } = await linkCounting(false, ["get", "put"]);
+    const before = linked.heap.stats().liveObjects;
+    const h = linked.exports.fresh() >>> 0;
+    expect(linked.exports.another(h) >>> 0).toBe(h);
+    expect(linked.exports.another(h) >>> 0).toBe(h);
+    expect(linked.heap.refs(h)).toBe(3);
+    linked.exports.release(h);
+    linked.exports.release(h);
+    expect(linked.heap.refs(h)).toBe(1);
+    expect([calls("get"), calls("put")]).toEqual([0, 0]);
+    linked.exports.release(h); // the last: the allocator ends the object
+    expect(calls("put")).toBe(1);
+    expect(linked.heap.stats().liveObjects).toBe(before);
+    linked.heap.validate();
+  });
+
+  it("call the allocator against the checked build: every get is a new handle", async () => {
+    const { linked, calls } = await linkCounting(true, ["get", "put"]);
+    const h = linked.exports.fresh() >>> 0;
+    const h2 = linked.exports.another(h) >>> 0;
+    expect(h2).not.toBe(h);
+    linked.exports.release(h2);
+    expect(() => linked.exports.release(h2)).toThrow(/double put/);
+    linked.exports.release(h);
+    expect([calls("get"), calls("put")]).toEqual([1, 3]);
+  });
+});
 
 describe("ptr() of runtime/imports, linked at load", () => {
   it("is the handle itself against the unchecked build, with no call", async () => {
