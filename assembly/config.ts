@@ -74,7 +74,11 @@ if (SHARED && HOST_SITES) ERROR("rcalloc: RC_HOST_SITES=1 and RC_SHARED=1 cannot
 // Object header size. Both sizes are 8 mod 16, so every block starts at 8 mod 16 and its
 // payload at 0 mod 16 in either build (see object.ts for the diagram).
 // @ts-ignore: decorator
-@inline export const HEADER: usize = CHECKED ? 24 : 8;
+@inline export const CHECKED_HEADER: usize = 24;
+// @ts-ignore: decorator
+@inline export const UNCHECKED_HEADER: usize = 8;
+// @ts-ignore: decorator
+@inline export const HEADER: usize = CHECKED ? CHECKED_HEADER : UNCHECKED_HEADER;
 
 // Largest whole block handled by the quick lists (exact 16-byte classes, no coalescing).
 // Larger blocks go through TLSF. Tuned by bench/ (see README, Performance).

@@ -61,6 +61,13 @@
 // Chunks are added one at a time as fresh indices are needed and never move, so the table costs
 // live slots plus partly retired chunks (and 6 bytes of directory per chunk), not every
 // reference ever taken.
+//
+// TABLE_VIEW (handle-lookup.ts draws it): a copy of heapTag, tableLength and directory in static
+// data, kept current by every change of them, so that a module linked against this heap resolves
+// a live strong handle itself (runtime/imports.ts ptr: no call into this instance) with the very
+// lookup resolve() makes (liveSlot), and calls in for anything else. Plain builds only: the
+// shared build frees a directory under lock-free readers (thread-slots.ts), so tableView() is 0
+// there (index.ts).
 
 import { CHECKED, DEBUG, HEADER, SHARED, SLOT_QUARANTINE } from "./config";
 import { allocInternal, freeInternal } from "./blocks";
@@ -70,43 +77,20 @@ import {
   MSG_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE, MSG_WEAK_HANDLE,
 } from "./errors";
 import { awaitReaders, markOrders, pooledSlots, publishDirectory, takeOrder, takeOrders } from "./thread-slots";
+import {
+  CHUNK_BITS, CHUNK_SLOTS, FRESH, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, liveSlot, OWNED, PINNED, RESIZED, RETIRED, MOVED,
+  SLOT_OBJECT, SLOT_SIZE, SLOT_STATE, TABLE_VIEW_BYTES, TABLE_VIEW_DIRECTORY, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG, TAG_SHIFT,
+  WEAK,
+} from "./handle-lookup";
+export {
+  CHUNK_BITS, CHUNK_SLOTS, FRESH, GEN_MASK, GEN_SHIFT, INDEX_BITS, INDEX_MASK, LIVE, liveSlot, liveSlotIn, MOVED, OWNED,
+  PINNED, RESIZED, RETIRED, SLOT_OBJECT, SLOT_STATE, STRONG, TABLE_VIEW_BYTES, TAG_SHIFT, WEAK,
+} from "./handle-lookup";
 
-// @ts-ignore: decorator
-@inline export const INDEX_BITS: u32 = 24;
-// @ts-ignore: decorator
-@inline export const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
-// @ts-ignore: decorator
-@inline export const GEN_SHIFT: u32 = INDEX_BITS;
-// @ts-ignore: decorator
-@inline export const GEN_MASK: u32 = 0xF;
-// @ts-ignore: decorator
-@inline export const TAG_SHIFT: u32 = 28;
 // @ts-ignore: decorator
 @inline export const MAX_TAG: u32 = 15;
 // @ts-ignore: decorator
-@inline export const OWNED: u32 = 1 << 8;
-// @ts-ignore: decorator
-@inline export const LIVE: u32 = 1 << 9;
-// @ts-ignore: decorator
-@inline export const RETIRED: u32 = 1 << 10;
-// @ts-ignore: decorator
-@inline export const RESIZED: u32 = 1 << 11;
-// @ts-ignore: decorator
-@inline export const MOVED: u32 = 1 << 12;
-// @ts-ignore: decorator
-@inline export const WEAK: u32 = 1 << 13;
-// @ts-ignore: decorator
-@inline export const FRESH: u32 = 1 << 14;
-// @ts-ignore: decorator
-@inline export const PINNED: u32 = 1 << 15;
-// @ts-ignore: decorator
-@inline const SLOT_SIZE: usize = 32;
-// @ts-ignore: decorator
 @inline const MAX_SLOTS: u32 = INDEX_MASK; // index INDEX_MASK stays unused: "no next" marker
-// @ts-ignore: decorator
-@inline export const CHUNK_BITS: u32 = 8;
-// @ts-ignore: decorator
-@inline export const CHUNK_SLOTS: u32 = 1 << CHUNK_BITS;
 // @ts-ignore: decorator
 @inline export const NO_SLOT: u32 = INDEX_MASK;
 
@@ -115,8 +99,6 @@ import { awaitReaders, markOrders, pooledSlots, publishDirectory, takeOrder, tak
 @inline export const OP_USE: u32 = 0;
 // @ts-ignore: decorator
 @inline export const OP_PUT: u32 = 1;
-// @ts-ignore: decorator
-@inline export const STRONG: u32 = 0;
 
 /** Sequence shared by objects (lifecycle.ts) and references: orders the report, oldest first.
  *  The shared checked build takes it from per-thread ranges of one atomic word instead
@@ -134,6 +116,14 @@ export let sequence: u32 = 0;
 /** mark(): an order below every order taken after this (shared: thread-slots.ts markOrders). */
 // @ts-ignore: decorator
 @inline export function currentOrder(): u32 { return SHARED && CHECKED ? markOrders() : sequence; }
+
+// @ts-ignore: decorator (lazy: only a plain checked build reserves it; heapTag starts at 1)
+@lazy export const TABLE_VIEW: usize = memory.data<u32>([1, 0, 0]);
+/** Keeps TABLE_VIEW a copy of the globals it mirrors (plain checked build). */
+// @ts-ignore: decorator
+@inline function viewTable(offset: usize, value: u32): void {
+  if (CHECKED && !SHARED) store<u32>(TABLE_VIEW + offset, value);
+}
 
 export let heapTag: u32 = 1;
 export let directory: usize = 0; // payload of the directory block (0 until the first chunk)
@@ -174,10 +164,6 @@ export let retiredCount: u32 = 0;
 // @ts-ignore: decorator
 @inline function RETIRED_AT(c: u32): usize { return directory + (<usize>directoryChunks << 2) + (<usize>c << 1); }
 // @ts-ignore: decorator
-@inline export function SLOT_OBJECT(slot: usize): usize { return load<u32>(slot); }
-// @ts-ignore: decorator
-@inline export function SLOT_STATE(slot: usize): u32 { return load<u32>(slot, 4); }
-// @ts-ignore: decorator
 @inline export function SLOT_SITE(slot: usize): u32 { return load<u32>(slot, 8); }
 // @ts-ignore: decorator
 @inline export function SLOT_ORDER(slot: usize): u32 { return load<u32>(slot, 12); }
@@ -213,6 +199,7 @@ export let retiredCount: u32 = 0;
  *  heap accepts. */
 export function retireHeapTag(): void {
   heapTag = 0;
+  viewTable(TABLE_VIEW_TAG, 0);
 }
 
 /** Sets the tag that marks this heap's handles (1..MAX_TAG); only before any handle exists. */
@@ -220,6 +207,7 @@ export function setHeapTag(tag: u32): void {
   if (tag < 1 || tag > MAX_TAG) failure(tag).raise(E_INVALID_HANDLE, MSG_FORGED_HANDLE);
   if (tableLength && tag != heapTag) failure(0).with(tag).raise(E_INVALID_HANDLE, MSG_TAG_IN_USE);
   heapTag = tag;
+  viewTable(TABLE_VIEW_TAG, tag);
 }
 
 /** True when the next issue() finds a slot without adding a chunk. */
@@ -256,6 +244,7 @@ function growDirectory(): bool {
   }
   let old = directory;
   directory = to;
+  viewTable(TABLE_VIEW_DIRECTORY, <u32>to);
   directoryChunks = chunks;
   if (SHARED && CHECKED) {
     publishDirectory(to);
@@ -303,6 +292,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
     return fillSlot(slot, SLOT_WAITING_INDEX(slot), gen, object, site, owner, weak, order);
   }
   let index = tableLength++;
+  viewTable(TABLE_VIEW_LENGTH, tableLength);
   let slot = SLOT(index);
   store<u32>(slot, 0, 28); // no story yet
   return fillSlot(slot, index, 0, object, site, owner, weak, order);
@@ -346,32 +336,6 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
   freeCount++;
 }
 
-// Handle to slot, the one mapping (resolve() below, and code that reads the table directly, such
-// as a runtime's inline ptr): inTable(h), then slotOf(h), then isLiveStrong(slot, h).
-
-/** True when `h` carries this heap's tag and an index issued so far, so its slot can be read. */
-// @ts-ignore: decorator
-@inline export function inTable(h: u32): bool {
-  // one unsigned test for both: a foreign tag leaves some of bits 28..31 set, far above any length
-  return ((h ^ (heapTag << TAG_SHIFT)) & ~(GEN_MASK << GEN_SHIFT)) < tableLength;
-}
-
-/** The slot of `h` (inTable(h) must hold). */
-// @ts-ignore: decorator
-@inline export function slotOf(h: u32): usize { return SLOT(h & INDEX_MASK); }
-
-/** True when `slot` (slotOf(h)) holds `h`'s live strong reference. */
-// @ts-ignore: decorator
-@inline export function isLiveStrong(slot: usize, h: u32): bool { return holds(slot, h, OP_USE, STRONG); }
-
-/** True when `slot` holds `h`'s live reference of `kind` (STRONG or WEAK); for OP_PUT, one
- *  with no owner (OWNED in the same test). */
-// @ts-ignore: decorator
-@inline function holds(slot: usize, h: u32, op: u32, kind: u32): bool {
-  let mask = LIVE | WEAK | GEN_MASK | (op == OP_PUT ? OWNED : 0);
-  return (SLOT_STATE(slot) & mask) == (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK));
-}
-
 /**
  * The live slot `h` names, or a trap naming what is wrong with `h`. Changes nothing.
  * `kind` is 0 for a strong handle, WEAK for a weak one: the other kind is refused too. A put
@@ -379,12 +343,19 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
  */
 // @ts-ignore: decorator
 @inline export function resolve(h: u32, op: u32, kind: u32 = 0): usize {
-  // unreachable() after the traps, which never return: V8 then keeps no value alive across
-  // their calls, so the hot path spills less (getPut: 0.9x the time)
-  if (!inTable(h)) { badHandle(h); unreachable(); }
-  let slot = slotOf(h);
-  if (!holds(slot, h, op, kind)) { badSlot(h, slot, op, kind); unreachable(); }
+  // unreachable() after the trap, which never returns: V8 then keeps no value alive across its
+  // call, so the hot path spills less (getPut: 0.9x the time)
+  let slot = liveSlot(h, kind, op == OP_PUT, heapTag, tableLength, directory);
+  if (!slot) { refuse(h, op, kind); unreachable(); }
   return slot;
+}
+
+/** resolve() found no live slot of `kind` for `h` (for a put: none that is not owned): a trap
+ *  naming why. */
+function refuse(h: u32, op: u32, kind: u32): void {
+  let index = h & INDEX_MASK;
+  if ((h >>> TAG_SHIFT) != heapTag || index >= tableLength) badHandle(h);
+  badSlot(h, SLOT(index), op, kind);
 }
 
 /**

@@ -8,9 +8,9 @@
 // The hot entry points are @inline: AssemblyScript code that imports them gets their fast path
 // inlined (a wasm export alone is a call Binaryen will not inline); the wasm exports remain.
 
-import { CHECKED, DEBUG } from "./config";
+import { CHECKED, DEBUG, SHARED } from "./config";
 import { ERROR_RECORD } from "./errors";
-import { currentOrder } from "./handles";
+import { currentOrder, TABLE_VIEW } from "./handles";
 import { OBJECT_SIZE, PAYLOAD, REFS } from "./layout";
 import {
   allocate, drop, dropFor, dropWeakRef, ignoreRef, makeWeak, moveRef, objectOf, resizeRef, take,
@@ -125,6 +125,10 @@ export function reserveBelow(address: u32): u32 { return setHeapBase(address) ? 
 
 /** 1 in the checked build, 0 in the unchecked build. */
 export function isChecked(): u32 { return CHECKED ? 1 : 0; }
+
+/** Address of the handle table's view (handles.ts TABLE_VIEW), where a linked module resolves a
+ *  live handle without calling in (runtime/imports.ts ptr); 0 in the unchecked and shared builds. */
+export function tableView(): usize { return CHECKED && !SHARED ? TABLE_VIEW : 0; }
 
 /** Addresses of the records the host reads (errors.ts, walk.ts). */
 export function errorRecord(): usize { return ERROR_RECORD; }

@@ -121,6 +121,18 @@ import { CHECKED, HEADER } from "./config";
   }
   SETCOUNT(block, (<u32>slack << SLACK_SHIFT) | refs);
 }
+/** One strong reference more on `block` (a plain build's get; a shared build counts atomically,
+ *  references.ts). */
+// @ts-ignore: decorator
+@inline export function addRef(block: usize): void { SETCOUNT(block, COUNT(block) + 1); }
+/** One strong reference fewer on `block` unless it holds its last (a plain build's put): the
+ *  references left, 0 for the last one, which the caller then ends with the object. */
+// @ts-ignore: decorator
+@inline export function dropRef(block: usize): u32 {
+  let count = COUNT(block) - 1;
+  if (count & REFS_MASK) SETCOUNT(block, count);
+  return count & REFS_MASK;
+}
 // @ts-ignore: decorator
 @inline export function ORDER(block: usize): u32 { return CHECKED ? load<u32>(block, 8) : 0; }
 // @ts-ignore: decorator

@@ -19,7 +19,7 @@
 //   reclaim   memory ran out: give back every held block (drain), then try once more.
 
 import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED, SLOT_QUARANTINE } from "./config";
-import { allocBlock, blockSizeFor, freeBlock, freeDeadBlock } from "./blocks";
+import { allocBlock, allocGrownBlock, blockSizeFor, freeBlock, freeDeadBlock } from "./blocks";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
 import { freeCount, growTable, nextOrder, nextOrders, slotReady } from "./handles";
 import {
@@ -92,6 +92,13 @@ export function reservePair(h: u32): void {
 
 function allocAfterReclaim(size: usize): usize {
   return reclaim() ? allocBlock(size) : 0;
+}
+
+/** allocOrReclaim for an object a resize moves out of its block of `from` bytes (blocks.ts). */
+// @ts-ignore: decorator
+@inline function allocGrownOrReclaim(size: usize, from: usize): usize {
+  let block = allocGrownBlock(size, from);
+  return block ? block : allocAfterReclaim(size);
 }
 
 /** Largest object size: its block must stay within MAX_BLOCK (tlsf.ts). */
@@ -222,7 +229,7 @@ export function resizeObject(block: usize, size: u32): usize {
     let keepMedium = have - (QUICK_MAX + 16) <= CLASS_MAX - (QUICK_MAX + 16) && blockSize >= have >> 2;
     if (have - HEADER - <usize>size > MAX_SLACK && !keepMedium) shrinkBlock(block, blockSize);
   } else if (!growBlockInPlace(block, blockSize)) {
-    let moved = allocOrReclaim(blockSize);
+    let moved = allocGrownOrReclaim(blockSize, have);
     if (!moved) return 0;
     let oldSize = OBJECT_SIZE(block);
     memory.copy(PAYLOAD(moved), PAYLOAD(block), <usize>min(oldSize, <usize>size));

@@ -21,7 +21,7 @@ import {
   claimSlot, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, OWNED, SLOT_STATE, tableLength, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
   SLOT_OWNER, SLOT_SITE, WEAK,
 } from "./handles";
-import { BLOCK, COUNT, DEAD, INFO, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
+import { addRef, BLOCK, COUNT, DEAD, dropRef, INFO, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
 import {
   addWeak, dropWeak, freeObject, ignoreObject, MAX_OBJECT, newObject, releaseObject, reservePair, reserveSlot,
   resizeObject, roomFor, roomForDeath, weakCount,
@@ -57,7 +57,7 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 // @ts-ignore: decorator
 @inline function ref(block: usize): void {
   if (SHARED) atomic.add<u32>(block + 4, 1); // other threads' gets and puts take no lock (shared.ts)
-  else SETCOUNT(block, COUNT(block) + 1);
+  else addRef(block);
 }
 
 /** One strong reference fewer on `block`; ends the object with its last one. */
@@ -67,9 +67,7 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
     if (!unrefUnlocked(block)) releaseObject(block); // the last one: no other thread holds it
     return;
   }
-  let count = COUNT(block) - 1;
-  if (count & REFS_MASK) SETCOUNT(block, count);
-  else releaseObject(block);
+  if (!dropRef(block)) releaseObject(block);
 }
 
 /**

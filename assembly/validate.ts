@@ -23,8 +23,9 @@ import {
   freeCount, freeHeadSlot, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, OWNED, RETIRED, retiredCount, SLOT,
   SLOT_NEXT_WAITING, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, SLOT_WAITING_INDEX, tableCapacity, tableLength, WEAK, CHUNK,
   CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
-  retiredSlotsReady,
+  retiredSlotsReady, heapTag, TABLE_VIEW,
 } from "./handles";
+import { TABLE_VIEW_DIRECTORY, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG } from "./handle-lookup";
 import { pairsBlock } from "./pairs";
 import { resultsBlock } from "./scan";
 import { staticDataIntact } from "./statics";
@@ -35,6 +36,7 @@ import { validateDeaths } from "./thread-deaths";
 export function validate(): void {
   if (!staticDataIntact()) corrupt("rcalloc validate: the allocator's static data changed (its messages or constants)", 0);
   validateRetiredChunk();
+  if (CHECKED && !SHARED) validateTableView();
   if (!tail) return;
   let freeBlocks: u32 = 0, cachedBlocks: u32 = 0, deadQueued: u32 = 0, internalBlocks: u32 = 0;
 
@@ -203,6 +205,14 @@ function validatePairs(): void {
 }
 
 /** Checks the table; returns how many chunk blocks it holds. */
+/** The copy a linked module resolves handles through (handles.ts TABLE_VIEW) equals the table. */
+function validateTableView(): void {
+  if (load<u32>(TABLE_VIEW, TABLE_VIEW_TAG) != heapTag || load<u32>(TABLE_VIEW, TABLE_VIEW_LENGTH) != tableLength ||
+    <usize>load<u32>(TABLE_VIEW, TABLE_VIEW_DIRECTORY) != directory) {
+    corrupt("rcalloc validate: the handle table's view (TABLE_VIEW) differs from the table", TABLE_VIEW);
+  }
+}
+
 function validateTable(): u32 {
   if (tableLength > tableCapacity) corrupt("rcalloc validate: table length exceeds its capacity", tableLength);
   let chunkCount = (tableCapacity + CHUNK_SLOTS - 1) >> CHUNK_BITS;

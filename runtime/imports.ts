@@ -5,22 +5,26 @@
 //
 //   import { alloc, get, put, ptr } from "rcalloc/runtime/imports";
 //
-// Each function is a wasm import from module "rcalloc" with the contract's field name (ptr: an
-// inline wrapper, below), so the same module runs against the checked or the unchecked build
+// Each function is a wasm import from module "rcalloc" with the contract's field name (get, put,
+// ptr: inline wrappers, below), so the same module runs against the checked or the unchecked build
 // without a rebuild. Only the
 // functions a module calls become imports. Semantics: see assembly/index.ts. AS code that uses
 // strings, arrays or classes also needs the runtime: --runtime ./node_modules/rcalloc/runtime/rcalloc.
+
+import { CHECKED_HEADER, UNCHECKED_HEADER } from "../assembly/config";
+import { addRef, dropRef } from "../assembly/layout";
+import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 
 // @ts-ignore: decorator
 @external("rcalloc", "alloc") export declare function alloc(size: u32): u32;
 // @ts-ignore: decorator
 @external("rcalloc", "allocAt") export declare function allocAt(size: u32, site: u32): u32;
 // @ts-ignore: decorator
-@external("rcalloc", "get") export declare function get(h: u32): u32;
+@external("rcalloc", "get") declare function getOf(h: u32): u32;
 // @ts-ignore: decorator
 @external("rcalloc", "getAt") export declare function getAt(h: u32, site: u32): u32;
 // @ts-ignore: decorator
-@external("rcalloc", "put") export declare function put(h: u32): void;
+@external("rcalloc", "put") declare function putOf(h: u32): void;
 // @ts-ignore: decorator
 @external("rcalloc", "putAt") export declare function putAt(h: u32, site: u32): void;
 // @ts-ignore: decorator
@@ -77,6 +81,8 @@
 @external("rcalloc", "isChecked") export declare function isChecked(): u32;
 // @ts-ignore: decorator
 @external("rcalloc", "reserveBelow") export declare function reserveBelow(address: u32): u32;
+// @ts-ignore: decorator
+@external("rcalloc", "tableView") declare function tableView(): usize;
 
 /**
  * True against the unchecked build, whose handle is the payload address itself (assembly/index.ts),
@@ -88,9 +94,46 @@
 // @ts-ignore: decorator
 @lazy let handlesArePointers: bool = isChecked() == 0;
 
+/**
+ * Against the checked build, the address of its handle table's view (assembly/handles.ts
+ * TABLE_VIEW), set when this module starts: ptr() resolves a live strong handle there itself,
+ * with the lookup the allocator's own checks make (liveSlotIn), and calls the allocator's ptr
+ * for anything else, which then raises the error with its sites. 0 against the unchecked and the
+ * shared builds (no view) and until this module starts: ptr() calls in.
+ */
+// @ts-ignore: decorator
+@lazy let handleTable: usize = handlesArePointers ? 0 : tableView();
+
+/**
+ * True against the unchecked build of a plain heap: the count of a handle's object is in the
+ * block header in front of it (assembly/layout.ts), and a get or a put that is not the last is
+ * this module's to make, with no call (as the allocator itself makes it). A module built with
+ * threads may run on a shared heap, whose counts change atomically: it always calls.
+ */
+// @ts-ignore: decorator
+@inline function countsHere(): bool { return !ASC_FEATURE_THREADS && handlesArePointers; }
+
+/** Takes another reference to the object of `h` (the checked build: a new handle). */
+// @ts-ignore: decorator
+@inline export function get(h: u32): u32 {
+  if (!countsHere()) return getOf(h);
+  addRef(<usize>h - UNCHECKED_HEADER);
+  return h;
+}
+
+/** Gives back the reference `h`; the object is freed with its last reference (by the allocator). */
+// @ts-ignore: decorator
+@inline export function put(h: u32): void {
+  if (!countsHere() || !dropRef(<usize>h - UNCHECKED_HEADER)) putOf(h);
+}
+
 /** Address of the payload of `h` (16-byte aligned): the allocator's ptr, checked in the checked build. */
 // @ts-ignore: decorator
-@inline export function ptr(h: u32): usize { return handlesArePointers ? <usize>h : ptrOf(h); }
+@inline export function ptr(h: u32): usize {
+  if (handlesArePointers) return <usize>h;
+  let slot = handleTable ? liveSlotIn(handleTable, h, STRONG) : 0;
+  return slot ? SLOT_OBJECT(slot) + CHECKED_HEADER : ptrOf(h);
+}
 
 /**
  * A site id naming `text` itself (bindings/sites.ts: bit 31 and bit 30 set, then the string's

@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -14,7 +13,7 @@ import {
   prepareStaticLink, programReport, USER_MEMORY_BASE, UseAfterPutError,
 } from "../bindings/node.js";
 // @ts-expect-error: plain JS build script
-import { buildExamples, examplePath, LINKED_FLAGS } from "../examples/build.js";
+import { buildExamples, examplePath } from "../examples/build.js";
 
 const bytesOf = (name: string): Buffer => readFileSync(examplePath(name));
 const mapOf = (name: string): string => readFileSync(`${examplePath(name)}.map`, "utf8");
@@ -164,38 +163,6 @@ function wasm(spec: { funcs?: [string, string][]; memoryImport?: number; memory?
   }
   return new Uint8Array(out);
 }
-
-describe("ptr() of runtime/imports, linked at load", () => {
-  type PtrModule = { fresh(): number; address(h: number): number; release(h: number): void };
-
-  async function build(): Promise<Buffer> {
-    const { main } = await import("assemblyscript/asc");
-    const dir = fileURLToPath(new URL("fixtures/ptr/", import.meta.url));
-    const out = join(work, "ptr.wasm");
-    const output: string[] = [];
-    const stream = { write: (chunk: unknown) => { output.push(String(chunk)); return true; } };
-    const flags = LINKED_FLAGS.map((f: string) => f.replace("./node_modules/rcalloc/", "../../../"));
-    const { error } = await main(["index.ts", ...flags, "--baseDir", dir, "-o", out, "--noColors"], { stdout: stream, stderr: stream });
-    expect(error, output.join("")).toBeFalsy();
-    return readFileSync(out);
-  }
-
-  it("is the handle itself against the unchecked build and the checked ptr against the checked one", async () => {
-    const bytes = await build();
-    const unchecked = await link<PtrModule>(bytes, { checked: false });
-    const u = unchecked.exports.fresh() >>> 0;
-    expect(unchecked.exports.address(u) >>> 0).toBe(u);
-    expect(unchecked.heap.ptr(u)).toBe(u);
-    unchecked.exports.release(u);
-
-    const checked = await link<PtrModule>(bytes, { checked: true });
-    const c = checked.exports.fresh() >>> 0;
-    expect(checked.exports.address(c) >>> 0).toBe(checked.heap.ptr(c));
-    expect(checked.exports.address(c) >>> 0).not.toBe(c);
-    checked.exports.release(c);
-    expect(() => checked.exports.address(c)).toThrow(UseAfterPutError);
-  }, 60_000);
-});
 
 describe("link errors", () => {
   const code = async (bytes: Uint8Array, options = {}) => {

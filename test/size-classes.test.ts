@@ -128,6 +128,23 @@ describe.each(BUILDS)("$name build: size classes", ({ checked }) => {
     heap.validate();
   });
 
+  it.runIf(!checked)("an object growing by half or more into the top classes moves into an exact block, not a cached one", async () => {
+    const heap = await heapOf(checked, { quarantine: false });
+    const cached = heap.alloc(8200); // class 9216
+    const cachedAt = heap.ptr(cached);
+    heap.put(cached);
+    const grows = heap.alloc(4100);
+    const guard = heap.alloc(4100); // right of `grows`: no growth in place
+    const grown = heap.resize(grows, 8200); // doubling: exactly its block from TLSF
+    expect(heap.ptr(grown)).not.toBe(cachedAt);
+    const next = heap.alloc(8200); // the cached block still serves its class
+    expect(heap.ptr(next)).toBe(cachedAt);
+    expect(heap.size(grown)).toBe(8200);
+    heap.validate();
+    [next, grown, guard].forEach((h) => heap.put(h));
+    heap.validate();
+  });
+
   it("gives cached class blocks back to TLSF before growing memory", async () => {
     const heap = await heapOf(checked, { quarantine: false });
     const first = Array.from({ length: 200 }, () => heap.alloc(1200)); // one class, ~250 KiB

@@ -44,7 +44,7 @@ function treeInsert(record: u32, key: u32): void {
  * Sum of values in key order (an explicit stack: an AS array through the runtime). The stack
  * holds the nodes' addresses, each from one ptr() on the way down: nothing frees or resizes a
  * node during the walk, so an address stays valid, and a checked build still checks every
- * handle once (ptr is a table lookup there, and a call into the allocator linked at load).
+ * handle once (ptr is a table lookup there: linked at load, made in this module for a live handle).
  */
 function treeSum(): u64 {
   let sum: u64 = 0;

@@ -1,0 +1,91 @@
+// === Handle lookup (checked build): the handle's bits, the slot's state word, the one lookup ===
+//
+// handles.ts draws the handle, the slot and the table and runs them; this leaf file holds the
+// facts a lookup reads and the lookup itself, liveSlot(), which resolve() makes for every
+// handle the allocator is given and which a linked module makes too (runtime/imports.ts ptr,
+// through TABLE_VIEW), so both accept exactly the same handles.
+// A leaf, with no globals and no imports: AssemblyScript compiles every global of every file a
+// module reads from node_modules into that module (a node_modules path is a library file), so
+// the runtime importing handles.ts would copy the allocator's static data into each user module.
+//
+// ╒═══ TABLE_VIEW (12 bytes in the allocator's static data, handles.ts; plain checked build) ═══╕
+// +0  tag        heapTag: the tag this heap's handles carry (0 once disposed)
+// +4  length     tableLength: slots ever issued; a larger index was never a handle
+// +8  directory  directory: chunk addresses (handles.ts "Table")
+
+// @ts-ignore: decorator
+@inline export const INDEX_BITS: u32 = 24;
+// @ts-ignore: decorator
+@inline export const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+// @ts-ignore: decorator
+@inline export const GEN_SHIFT: u32 = INDEX_BITS;
+// @ts-ignore: decorator
+@inline export const GEN_MASK: u32 = 0xF;
+// @ts-ignore: decorator
+@inline export const TAG_SHIFT: u32 = 28;
+
+// Slot state flags (+4 of a slot, above its generation; handles.ts "Slot").
+// @ts-ignore: decorator
+@inline export const OWNED: u32 = 1 << 8;
+// @ts-ignore: decorator
+@inline export const LIVE: u32 = 1 << 9;
+// @ts-ignore: decorator
+@inline export const RETIRED: u32 = 1 << 10;
+// @ts-ignore: decorator
+@inline export const RESIZED: u32 = 1 << 11;
+// @ts-ignore: decorator
+@inline export const MOVED: u32 = 1 << 12;
+// @ts-ignore: decorator
+@inline export const WEAK: u32 = 1 << 13;
+// @ts-ignore: decorator
+@inline export const FRESH: u32 = 1 << 14;
+// @ts-ignore: decorator
+@inline export const PINNED: u32 = 1 << 15;
+/** The kind of a strong handle (resolve's `kind`; WEAK for a weak one). */
+// @ts-ignore: decorator
+@inline export const STRONG: u32 = 0;
+
+// @ts-ignore: decorator
+@inline export const SLOT_SIZE: usize = 32;
+// @ts-ignore: decorator
+@inline export const CHUNK_BITS: u32 = 8;
+// @ts-ignore: decorator
+@inline export const CHUNK_SLOTS: u32 = 1 << CHUNK_BITS;
+
+// @ts-ignore: decorator
+@inline export const TABLE_VIEW_TAG: usize = 0;
+// @ts-ignore: decorator
+@inline export const TABLE_VIEW_LENGTH: usize = 4;
+// @ts-ignore: decorator
+@inline export const TABLE_VIEW_DIRECTORY: usize = 8;
+// @ts-ignore: decorator
+@inline export const TABLE_VIEW_BYTES: usize = 12;
+
+// @ts-ignore: decorator
+@inline export function SLOT_OBJECT(slot: usize): usize { return load<u32>(slot); }
+// @ts-ignore: decorator
+@inline export function SLOT_STATE(slot: usize): u32 { return load<u32>(slot, 4); }
+
+/**
+ * The one handle lookup: the slot of `h` when `h` is a live handle of kind `kind` (STRONG or
+ * WEAK) in the table of heap tag `tag`, `length` issued slots and directory `dir`; else 0 (the
+ * allocator's refusal says what is wrong). `unowned`: an owned reference does not count (a put:
+ * putFor releases those). A slot's state word is LIVE | OWNED? | kind | generation while its
+ * reference lives (a shared build's PINNED aside, which resolve() never sees).
+ */
+// @ts-ignore: decorator
+@inline export function liveSlot(h: u32, kind: u32, unowned: bool, tag: u32, length: u32, dir: usize): usize {
+  // one unsigned test for tag and index: a foreign tag leaves some of bits 28..31 set, far above any length
+  let index = (h ^ (tag << TAG_SHIFT)) & ~(GEN_MASK << GEN_SHIFT);
+  if (index >= length) return 0;
+  let slot = <usize>load<u32>(dir + (<usize>(index >> CHUNK_BITS) << 2)) + <usize>(index & (CHUNK_SLOTS - 1)) * SLOT_SIZE;
+  let mask = LIVE | WEAK | GEN_MASK | (unowned ? OWNED : 0);
+  return (SLOT_STATE(slot) & mask) == (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK)) ? slot : 0;
+}
+
+/** liveSlot() on the table a TABLE_VIEW at `view` describes (a linked module: tableView()). */
+// @ts-ignore: decorator
+@inline export function liveSlotIn(view: usize, h: u32, kind: u32): usize {
+  return liveSlot(h, kind, false, load<u32>(view, TABLE_VIEW_TAG), load<u32>(view, TABLE_VIEW_LENGTH),
+    <usize>load<u32>(view, TABLE_VIEW_DIRECTORY));
+}

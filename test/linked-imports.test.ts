@@ -1,0 +1,197 @@
+// ptr, get and put of rcalloc/runtime/imports, linked at load (test/fixtures/ptr, built as users
+// build it). ptr: the handle itself against the unchecked build; against the checked build a live
+// strong handle is resolved in the module through the allocator's table view (no call into its
+// instance), and anything else goes to the allocator's ptr, which raises its error with the
+// sites. get and put against the unchecked build count in the module; the last put calls in.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createHeap, InvalidHandleError, link, RcError, UseAfterMoveError, UseAfterPutError, type Linked,
+} from "../bindings/node.js";
+// @ts-expect-error: plain JS build script
+import { DEBUG_FLAGS, LINKED_FLAGS } from "../examples/build.js";
+// @ts-expect-error: plain JS module
+import { EXAMPLES_DIR, linkPackage } from "../examples/paths.js";
+
+type PtrModule = {
+  fresh(): number; address(h: number): number; release(h: number): void; another(h: number): number;
+  weakOf(h: number): number; moved(h: number): number; grown(h: number): number;
+};
+
+const work = mkdtempSync(join(tmpdir(), "rcalloc-ptr-"));
+const out = join(work, "ptr.wasm");
+let bytes: Buffer;
+let sourceMap: string;
+
+beforeAll(async () => {
+  const { main } = await import("assemblyscript/asc");
+  const dir = fileURLToPath(new URL("fixtures/ptr/", import.meta.url));
+  const output: string[] = [];
+  const stream = { write: (chunk: unknown) => { output.push(String(chunk)); return true; } };
+  // As a user builds it: rcalloc from node_modules (examples/node_modules/rcalloc links this package),
+  // so the sites of its inlined imports are its caller's lines (wasm-sites.ts isLibraryFrame).
+  linkPackage();
+  const modules = join(EXAMPLES_DIR, "node_modules");
+  const flags = [...LINKED_FLAGS, ...DEBUG_FLAGS].map((f: string) => f.replace("./node_modules/", `${modules}/`));
+  const { error } = await main(["index.ts", ...flags, "--path", modules, "--baseDir", dir, "-o", out, "--noColors"],
+    { stdout: stream, stderr: stream });
+  expect(error, output.join("")).toBeFalsy();
+  bytes = readFileSync(out);
+  sourceMap = readFileSync(`${out}.map`, "utf8");
+}, 60_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+type Counted = "ptr" | "get" | "put";
+
+/** Links the fixture with the allocator's `names` counted: how often the module called them. The
+ *  others keep link()'s own imports (with `stacks`, get and put record the wasm stack as site). */
+async function linkCounting(checked: boolean, names: Counted[] = ["ptr"]): Promise<{
+  linked: Linked<PtrModule>; calls: (name?: Counted) => number;
+}> {
+  const counts = { ptr: 0, get: 0, put: 0 };
+  let linked: Linked<PtrModule> | undefined;
+  const rcalloc: Record<string, (h: number) => number> = {};
+  for (const name of names) {
+    rcalloc[name] = (h: number): number => {
+      counts[name]++;
+      return (linked!.heap.exports as unknown as Record<Counted, (h: number) => number>)[name](h);
+    };
+  }
+  linked = await link<PtrModule>(bytes, { checked, stacks: true, sourceMap, imports: { rcalloc } });
+  return { linked, calls: (name: Counted = "ptr") => counts[name] };
+}
+
+/** The error `f` throws (a failure if it throws none). */
+function thrown(f: () => unknown): RcError {
+  try {
+    f();
+  } catch (e) {
+    return e as RcError;
+  }
+  throw new Error("expected a throw");
+}
+
+const SITE = /^index\.ts:\d+:\d+$/;
+
+describe("get and put of runtime/imports, linked at load", () => {
+  it("count in the module against the unchecked build; the last put frees through the allocator", async () => {
+    const { linked, calls } = await linkCounting(false, ["get", "put"]);
+    const before = linked.heap.stats().liveObjects;
+    const h = linked.exports.fresh() >>> 0;
+    expect(linked.exports.another(h) >>> 0).toBe(h);
+    expect(linked.exports.another(h) >>> 0).toBe(h);
+    expect(linked.heap.refs(h)).toBe(3);
+    linked.exports.release(h);
+    linked.exports.release(h);
+    expect(linked.heap.refs(h)).toBe(1);
+    expect([calls("get"), calls("put")]).toEqual([0, 0]);
+    linked.exports.release(h); // the last: the allocator ends the object
+    expect(calls("put")).toBe(1);
+    expect(linked.heap.stats().liveObjects).toBe(before);
+    linked.heap.validate();
+  });
+
+  it("call the allocator against the checked build: every get is a new handle", async () => {
+    const { linked, calls } = await linkCounting(true, ["get", "put"]);
+    const h = linked.exports.fresh() >>> 0;
+    const h2 = linked.exports.another(h) >>> 0;
+    expect(h2).not.toBe(h);
+    linked.exports.release(h2);
+    expect(() => linked.exports.release(h2)).toThrow(/double put/);
+    linked.exports.release(h);
+    expect([calls("get"), calls("put")]).toEqual([1, 3]);
+  });
+});
+
+describe("ptr() of runtime/imports, linked at load", () => {
+  it("is the handle itself against the unchecked build, with no call", async () => {
+    const { linked, calls } = await linkCounting(false);
+    const h = linked.exports.fresh() >>> 0;
+    expect(linked.exports.address(h) >>> 0).toBe(h);
+    expect(linked.heap.ptr(h)).toBe(h);
+    linked.exports.release(h);
+    expect(calls()).toBe(0);
+  });
+
+  it("resolves a live strong handle of the checked build in the module, with no call", async () => {
+    const { linked, calls } = await linkCounting(true);
+    const h = linked.exports.fresh() >>> 0;
+    const h2 = linked.exports.another(h) >>> 0;
+    expect(linked.exports.address(h) >>> 0).toBe(linked.heap.ptr(h));
+    expect(linked.exports.address(h2) >>> 0).toBe(linked.heap.ptr(h));
+    expect(linked.exports.address(h) >>> 0).not.toBe(h);
+    // many handles, across table chunks (256 slots each) and a grown directory
+    const many = Array.from({ length: 5000 }, () => linked.exports.fresh() >>> 0);
+    for (const m of many) expect(linked.exports.address(m) >>> 0).toBe(linked.heap.ptr(m));
+    expect(calls()).toBe(0);
+    for (const m of many) linked.exports.release(m);
+    linked.exports.release(h2);
+    linked.exports.release(h);
+    linked.heap.validate();
+  });
+
+  it("leaves every other handle to the allocator's ptr, which traps naming the sites", async () => {
+    const { linked, calls } = await linkCounting(true);
+    const m = linked.exports;
+    let expected = 0;
+    const refused = (h: number): RcError => {
+      const e = thrown(() => m.address(h));
+      expect(calls()).toBe(++expected); // the module called in: the error is the allocator's
+      return e;
+    };
+
+    // a reference already put: taken and put at the fixture's lines
+    const put = m.fresh() >>> 0;
+    m.release(put);
+    const stale = refused(put);
+    expect(stale).toBeInstanceOf(UseAfterPutError);
+    expect(stale.site?.label).toMatch(SITE);
+    expect(stale.putSite?.label).toMatch(SITE);
+
+    // the same slot issued again (a newer generation): the old handle stays refused
+    const churn = Array.from({ length: 600 }, () => m.fresh() >>> 0);
+    for (const c of churn) m.release(c);
+    expect(refused(put)).toBeInstanceOf(UseAfterPutError);
+
+    // a weak handle where a strong one is needed
+    const live = m.fresh() >>> 0;
+    const w = m.weakOf(live) >>> 0;
+    const weak = refused(w);
+    expect(weak).toBeInstanceOf(InvalidHandleError);
+    expect(weak.message).toMatch(/weak handle/);
+    expect(weak.site?.label).toMatch(SITE);
+
+    // a moved reference, and one replaced by resize
+    const from = m.fresh() >>> 0;
+    const to = m.moved(from) >>> 0;
+    const moved = refused(from);
+    expect(moved).toBeInstanceOf(UseAfterMoveError);
+    expect(moved.site?.label).toMatch(SITE);
+    expect(moved.putSite?.label).toMatch(SITE);
+    const big = m.grown(to) >>> 0;
+    const resized = refused(to);
+    expect(resized).toBeInstanceOf(UseAfterPutError);
+    expect(resized.message).toMatch(/resize/);
+    expect(resized.putSite?.label).toMatch(SITE);
+    expect(m.address(big) >>> 0).toBe(linked.heap.ptr(big)); // the new handle: no call
+
+    // a handle of another live heap (its own tag), a forged index, zero
+    const other = await createHeap({ checked: true });
+    const foreign = other.alloc(8);
+    const otherHeap = refused(foreign);
+    expect(otherHeap).toBeInstanceOf(InvalidHandleError);
+    expect(otherHeap.message).toMatch(/another heap/);
+    expect(refused(((live & 0xf0000000) | 0xfffff0) >>> 0)).toBeInstanceOf(InvalidHandleError);
+    expect(refused(0)).toBeInstanceOf(InvalidHandleError);
+    other.put(foreign);
+
+    // after dispose() the heap's handles are refused, the live ones too
+    m.release(big);
+    linked.heap.validate();
+    linked.heap.dispose();
+    expect(refused(live)).toBeInstanceOf(InvalidHandleError);
+  });
+});
