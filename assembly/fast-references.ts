@@ -28,7 +28,7 @@
 
 import { siteOr } from "./host-sites";
 import {
-  directory, FRESH, GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, PINNED, SLOT, SLOT_IN, SLOT_OBJECT, SLOT_OWNER,
+  directory, GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, OWNED, PINNED, reissuedGen, SLOT, SLOT_IN, SLOT_OBJECT,
   SLOT_STATE, tableLength, TAG_SHIFT,
 } from "./handles";
 import { blockSizeFor } from "./blocks";
@@ -56,14 +56,18 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
 @inline function slotAt(dir: usize, index: u32, single: bool): usize { return single ? SLOT(index) : SLOT_IN(dir, index); }
 
 /** The slot of `h` pinned (inside a pass), or 0 when `h` is not a live strong handle of this
- *  heap (the locked path says what it is). Waits while another thread holds the pin. `single`
- *  (thread-slots.ts alone): no other thread, so no pin; the slot only needs to be live. */
+ *  heap (the locked path says what it is). Waits while another thread holds the pin. `owned`:
+ *  an owned reference (getFor, move) is pinned too (a get may take a new reference through
+ *  one; a put of one goes to the locked path, which refuses it). `single` (thread-slots.ts
+ *  alone): no other thread, so no pin; the slot only needs to be live. */
 // @ts-ignore: decorator
-@inline function pin(h: u32, dir: usize, single: bool): usize {
+@inline function pin(h: u32, dir: usize, single: bool, owned: bool): usize {
   let index = h & INDEX_MASK;
   if ((h >>> TAG_SHIFT) != tableTag(single) || index >= tableSlots(single)) return 0;
   let slot = slotAt(dir, index, single);
   let live = LIVE | ((h >>> GEN_SHIFT) & GEN_MASK);
+  // OWNED changes only under the lock, when the slot is issued or ended (a new generation)
+  if (owned) live |= (single ? SLOT_STATE(slot) : atomic.load<u32>(slot + 4)) & OWNED;
   if (single) return SLOT_STATE(slot) == live ? slot : 0;
   while (true) {
     let state = atomic.cmpxchg<u32>(slot + 4, live, live | PINNED);
@@ -86,7 +90,7 @@ export function getFast(h: u32, site: u32): u32 {
   if (!pool || !poolReady(pool)) return 0;
   if (!enterPassAs(single)) return 0;
   let dir = tableDirectory(single);
-  let slot = dir ? pin(h, dir, single) : 0;
+  let slot = dir ? pin(h, dir, single, true) : 0;
   if (!slot) { leavePassAs(single); return 0; }
   let block = SLOT_OBJECT(slot);
   // while `slot` is pinned: the object is live, counted by it
@@ -94,7 +98,7 @@ export function getFast(h: u32, site: u32): u32 {
   else atomic.add<u32>(block + 4, 1);
   let handle = issuePooled(pool, dir, block, siteOr(site), takeOrder(), h >>> TAG_SHIFT, single);
   // A plain store: a thread waiting on the pin sees it let go no later than leavePass's store.
-  if (!single) store<u32>(slot, LIVE | ((h >>> GEN_SHIFT) & GEN_MASK), 4);
+  if (!single) store<u32>(slot, SLOT_STATE(slot) & ~PINNED, 4);
   leavePassAs(single);
   return handle;
 }
@@ -105,13 +109,11 @@ export function getFast(h: u32, site: u32): u32 {
 @inline function issuePooled(pool: usize, dir: usize, block: usize, site: u32, order: u32, tag: u32, single: bool): u32 {
   let index = takePooled(pool, dir);
   let slot = slotAt(dir, index, single);
-  let state = SLOT_STATE(slot);
-  let gen = state & FRESH ? 0 : (state & GEN_MASK) + 1;
+  let gen = reissuedGen(slot);
   store<u32>(slot, <u32>block);
   store<u32>(slot, site, 8);
   store<u32>(slot, order, 12);
-  store<u32>(slot, 0, 16);
-  store<u32>(slot, LIVE | gen, 4);
+  store<u32>(slot, LIVE | gen, 4); // not OWNED: the owner word is not read
   return (tag << TAG_SHIFT) | (gen << GEN_SHIFT) | index;
 }
 
@@ -158,25 +160,23 @@ export function putFast(h: u32, site: u32): bool {
   if (!pool || !batchRoom(pool)) return false; // shared.ts settles a full batch first
   if (!enterPassAs(single)) return false;
   let dir = tableDirectory(single);
-  let slot = dir ? pin(h, dir, single) : 0;
+  let slot = dir ? pin(h, dir, single, false) : 0; // an owned reference is not pinned: putFor ends it
   if (!slot) { leavePassAs(single); return false; }
   let block = SLOT_OBJECT(slot);
   let word = block + 4;
-  if (!SLOT_OWNER(slot)) {
-    site = siteOr(site);
-    SETPUTSITE(block, site); // before the count: once it is down, another put may end the object
-    while (true) {
-      let count = single ? load<u32>(word) : atomic.load<u32>(word);
-      if ((count & REFS_MASK) <= 1) { // the last reference
-        if (!dies(pool, block)) break;
-        endPinned(pool, slot, h, site, single);
-        return true;
-      }
-      if (single) store<u32>(word, count - 1);
-      else if (atomic.cmpxchg<u32>(word, count, count - 1) != count) continue;
+  site = siteOr(site);
+  SETPUTSITE(block, site); // before the count: once it is down, another put may end the object
+  while (true) {
+    let count = single ? load<u32>(word) : atomic.load<u32>(word);
+    if ((count & REFS_MASK) <= 1) { // the last reference
+      if (!dies(pool, block)) break;
       endPinned(pool, slot, h, site, single);
       return true;
     }
+    if (single) store<u32>(word, count - 1);
+    else if (atomic.cmpxchg<u32>(word, count, count - 1) != count) continue;
+    endPinned(pool, slot, h, site, single);
+    return true;
   }
   if (!single) atomic.store<u32>(slot + 4, LIVE | gen);
   leavePassAs(single);

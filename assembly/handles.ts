@@ -36,7 +36,8 @@
 //              word as it was); the pair (object, owner) names this handle
 // +20 endSite  where it was put, moved or resized away
 // +24 free link: in the table's FIFO the address of the next waiting slot; in a thread's slot
-//     pool (slot-pools.ts) the index of the next one (NO_SLOT for the last)
+//     pool (slot-pools.ts) the index of the next one (the pool's count bounds the list: the last
+//     link is stale)
 // +28 story: 2 bits per generation g at bits 2g..2g+1, how that generation's reference ended
 //     (0 put, 1 moved, 2 resized): once the slot is issued again its own record is gone, but a
 //     stale handle of an older generation is still named right (USE_AFTER_MOVE, ...).
@@ -301,7 +302,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
 /** The generation of a waiting slot's next handle. FRESH (shared build): a thread's pool took it
  *  and gave it back unissued, so its first handle is generation 0. */
 // @ts-ignore: decorator
-@inline function reissuedGen(slot: usize): u32 {
+@inline export function reissuedGen(slot: usize): u32 {
   let state = SLOT_STATE(slot);
   return SHARED && (state & FRESH) ? 0 : (state & GEN_MASK) + 1;
 }

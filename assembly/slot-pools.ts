@@ -3,7 +3,8 @@
 // A lock-free get (fast-references.ts) issues its new handle from its thread's pool, and a
 // lock-free put gives the slot back to it, as mimalloc's thread-local free lists do for blocks.
 // A pool (its record: thread-slots.ts) has two lists of free slots, linked through the slot's
-// +24 like the table's own free FIFO (handles.ts):
+// +24 by index (the table's own free FIFO links by address, handles.ts); a list's count bounds
+// it, so its last link is stale:
 //   ready       slots to issue: taken under the lock in batches (refillPool) from the table's
 //               FIFO (only past its own SLOT_QUARANTINE) or fresh indices (state FRESH)
 //   quarantine  the slots this thread's lock-free puts freed, oldest first; issued again only

@@ -36,7 +36,7 @@ import { freeCachedList } from "./tlsf";
 @inline export const CACHE_MAX_BYTES: u32 = 64 << 10;
 // @ts-ignore: decorator
 @inline export const THREAD_CACHES_BYTES: usize = <usize>MAX_THREADS * CACHE_STRIDE;
-// @ts-ignore: decorator (lazy: only the shared unchecked build reserves it)
+// @ts-ignore: decorator (lazy: only the shared builds reserve it)
 @lazy export const THREAD_CACHES: usize = memory.data(<i32>THREAD_CACHES_BYTES, 64);
 
 /** This thread's cache (0 until useThreadCache, and after dropThreadCache). */

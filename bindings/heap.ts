@@ -407,7 +407,7 @@ export class Heap {
         );
       case ENDED_IN_PASS:
         throw new HeapLockTimeoutError(
-          `rcalloc: reclaimThread(${thread}): thread ${thread} ended in the middle of a lock-free get, put or alloc; what it was changing (a reference, its thread cache) is left half done, so the heap cannot be used safely any more (its next walk or table growth waits for that thread for ever)`,
+          `rcalloc: reclaimThread(${thread}): thread ${thread} ended in the middle of a lock-free get, put or alloc; what it was changing (a reference, its thread cache) is left half done, so the heap cannot be used safely any more (its next walk, or in the checked build its next table growth, waits for that thread for ever)`,
           { handle: 0, detail: thread >>> 0 },
         );
       default:

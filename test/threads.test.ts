@@ -184,6 +184,24 @@ describe("checked shared heap: the last put without the lock (batched deaths)", 
     heap.dispose();
   });
 
+  test("an owned reference: a get through it takes no lock, a plain put of it is refused with the owner", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const other = await api.attachHeap(heap.shareable()); // out of the one-thread mode: pins and all
+    const h = other.alloc(32);
+    const owned = other.getFor(h, 5);
+    const takes = other.exports.lockTakes!() >>> 0;
+    for (let i = 0; i < 10; i++) other.put(other.get(owned));
+    expect((other.exports.lockTakes!() >>> 0) - takes).toBe(0);
+    expect(() => other.put(owned)).toThrow(api.OwnershipError);
+    expect(other.refs(h)).toBe(2); // the refused put changed nothing
+    other.validate();
+    other.putFor(h, 5);
+    other.put(h);
+    other.validate();
+    other.detach();
+    heap.dispose();
+  });
+
   test("a put at a slot's last generation ends it without the lock; it is retired when the batch settles", async () => {
     const heap = await api.createHeap({ shared: true, checked: true });
     const keep = heap.alloc(16);
