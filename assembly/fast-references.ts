@@ -97,8 +97,10 @@ export function getFast(h: u32, site: u32): u32 {
   if (single) store<u32>(block, load<u32>(block, 4) + 1, 4);
   else atomic.add<u32>(block + 4, 1);
   let handle = issuePooled(pool, dir, block, siteOr(site), takeOrder(), h >>> TAG_SHIFT, single);
-  // A plain store: a thread waiting on the pin sees it let go no later than leavePass's store.
-  if (!single) store<u32>(slot, SLOT_STATE(slot) & ~PINNED, 4);
+  // An atomic store: the thread that pins the slot next must see the count this get raised (a
+  // plain store gives no such order on weakly ordered machines: a last put there could read
+  // the count from before this get and end an object it still holds).
+  if (!single) atomic.store<u32>(slot + 4, SLOT_STATE(slot) & ~PINNED);
   leavePassAs(single);
   return handle;
 }
@@ -191,9 +193,10 @@ export function putFast(h: u32, site: u32): bool {
   store<u32>(slot, site, 20);
   if (gen == GEN_MASK) batchRetiring(pool, slot, h & INDEX_MASK);
   else givePooled(pool, slot, h & INDEX_MASK);
-  // Ended, which lets go of the pin. A plain store, as getPass's unpin: a thread waiting on the
-  // pin sees it no later than leavePass's atomic store, and a walk waits for that one.
-  store<u32>(slot, gen, 4);
+  // Ended, which lets go of the pin: atomic, as getPass's unpin, so whoever pins or reads the
+  // slot next sees the count, the end site and the pool's links written before it.
+  if (single) store<u32>(slot, gen, 4);
+  else atomic.store<u32>(slot + 4, gen);
   leavePassAs(single);
 }
 

@@ -71,7 +71,7 @@
  * WEAK) in the table of heap tag `tag`, `length` issued slots and directory `dir`; else 0 (the
  * allocator's refusal says what is wrong). `unowned`: an owned reference does not count (a put:
  * putFor releases those). A slot's state word is LIVE | OWNED? | kind | generation while its
- * reference lives (a shared build's PINNED aside, which resolve() never sees).
+ * reference lives (a shared build's PINNED, which the mask ignores: a slot a lock-free pass holds is still live).
  */
 // @ts-ignore: decorator
 @inline export function liveSlot(h: u32, kind: u32, unowned: bool, tag: u32, length: u32, dir: usize): usize {

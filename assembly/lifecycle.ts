@@ -40,11 +40,13 @@ import { excludeReaders } from "./thread-slots";
  *  back too. */
 export function reclaim(): bool {
   if (!CHECKED) return false;
+  // settling may free memory by itself: retiring a batch's slots can free a whole table chunk
+  let settled = false;
   if (SHARED) {
     excludeReaders();
-    settleAllDeaths();
+    settled = settleAllDeaths();
   }
-  if (!queuedBlocks) return false;
+  if (!queuedBlocks) return settled;
   drain();
   return true;
 }

@@ -262,8 +262,8 @@ export function dropFor(h: u32, owner: u32, site: u32): void {
   let held = pairGet(block, owner);
   if (!held) failure(h).of(PAYLOAD(block)).with(owner).raise(E_OWNERSHIP, MSG_NOT_OWNER);
   if (CHECKED) {
-    // claimSlot checks the pair's handle in the shared build; here nothing else has read it
-    if (!SHARED && !namesOwnedRef(held, block)) corrupt("rcalloc: owner pair does not name the owner's live handle", PAYLOAD(block));
+    // nothing else checks the pair's handle (claimSlot takes OWNED from the slot it names)
+    if (!namesOwnedRef(held, block)) corrupt("rcalloc: owner pair does not name the owner's live handle", PAYLOAD(block));
     if (SHARED || REFS(block) == 1) roomFor(block); // shared: racing puts may leave this the last
     if (SHARED) claimSlot(SLOT(held & INDEX_MASK), held, OP_PUT);
     release(SLOT(held & INDEX_MASK), held, site, 0);

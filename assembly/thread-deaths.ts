@@ -82,11 +82,16 @@ export function settleOwnDeaths(): void {
 /** Settles every thread's batch, without evicting (nothing traps here): a holder that keeps
  *  lock-free paths out (thread-slots.ts excludeReaders), so no thread is changing its batch.
  *  The quarantine may then hold more than its limits until the next death makes room. */
-export function settleAllDeaths(): void {
+export function settleAllDeaths(): bool {
+  let settled = false;
   for (let t: u32 = 0; t < MAX_THREADS; t++) {
     let pool = slotRecord(t);
-    if (load<u32>(pool, DEATHS_COUNT) | load<u32>(pool, RETIRING_COUNT)) settleDeathsOf(pool, false);
+    if (load<u32>(pool, DEATHS_COUNT) | load<u32>(pool, RETIRING_COUNT)) {
+      settleDeathsOf(pool, false);
+      settled = true;
+    }
   }
+  return settled;
 }
 
 /** Retires the batch's slots, and queues its blocks, oldest first: each becomes DEAD

@@ -214,11 +214,12 @@ export function awaitReaders(): void {
 /** Keeps lock-free paths out until admitReaders (the heap lock is held; this thread holds no
  *  slot pinned that a lock-free path may wait on, or that path leaves: pin() in
  *  fast-references.ts gives up on a pinned slot once EXCLUDED is set). Once per hold. */
-export function excludeReaders(): void {
-  if (excluding) return;
+export function excludeReaders(): bool {
+  if (excluding) return false;
   excluding = true;
   atomic.store<u32>(THREAD_SLOTS + EXCLUDED, 1);
   awaitReaders();
+  return true;
 }
 
 /** Lets lock-free paths in again if this hold kept them out (the outermost unlock). */
@@ -264,7 +265,10 @@ function claimOrders(n: u32): u32 {
 }
 
 /** mark(): the highest order claimed so far, made the floor, so every order taken after this
- *  returns is above it (a thread whose range is not above it claims a new one). */
+ *  returns is above it (a thread whose range is not above it claims a new one). Each mark()
+ *  costs every thread the rest of its range: a program calling mark() between every two
+ *  references spends 64 orders a reference, so the 2^32 orders last ~67M such references, not
+ *  4G (orders are u32 in both builds; leaksSince is exact until they wrap). */
 export function markOrders(): u32 {
   let mark = atomic.load<u32>(THREAD_SLOTS + ORDER);
   atomic.store<u32>(THREAD_SLOTS + FLOOR, mark);

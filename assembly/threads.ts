@@ -161,8 +161,8 @@ export function claimSiteRange(): u32 {
 /** lockHeap, and no lock-free pass runs until this hold ends (a safe point). */
 export function lockHeapExclusive(): void {
   lockHeap();
-  excludeReaders(); // once per hold (thread-slots.ts)
-  if (CHECKED) settleAllDeaths(); // a safe point sees no batched death (thread-deaths.ts)
+  // once per hold: nothing is batched while readers are kept out (thread-slots.ts)
+  if (excludeReaders() && CHECKED) settleAllDeaths(); // a safe point sees no batched death (thread-deaths.ts)
 }
 
 /** Takes the heap lock and this instance's copy of the shared state (outermost hold only). */

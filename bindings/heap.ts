@@ -367,8 +367,9 @@ export class Heap {
   /**
    * Shared heaps: what a worker needs to attach (attachHeap(init) there). Structured-cloneable:
    * post it with postMessage (worker_threads or Web Workers). The checked build runs without
-   * atomic steps on its lock-free paths until this is first called; an instance started on the
-   * memory without it is refused.
+   * atomic steps on its lock-free paths until this is first called, so a checked (not debug)
+   * heap refuses an instance started on its memory without it; the unchecked and debug shared
+   * builds attach either way, but use this too: it is the one documented way.
    */
   shareable(): SharedHeapInit {
     if (!this.shared) throw new TypeError("rcalloc: shareable(): not a shared heap; create it with createHeap({ shared: true })");
