@@ -34,7 +34,7 @@ import {
 import { blockSizeFor } from "./blocks";
 import { HEADER, QUICK_MAX } from "./config";
 import { PAIRED, REFS_MASK, SETCOUNT, SETPUTSITE, SLACK_SHIFT, TAGS_MASK } from "./layout";
-import { poisonPayload } from "./quarantine";
+import { maxBlocks, poisonBytes, poisonPayload } from "./quarantine";
 import { popCached } from "./thread-cache";
 import { givePooled, poolReady, takePooled } from "./slot-pools";
 import { batchDeath, batchRetiring, batchRoom, DEATH_MAX_BLOCK } from "./thread-deaths";
@@ -80,7 +80,8 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
 }
 
 /** get without the lock: the new handle, or 0 (take the locked path). */
-export function getFast(h: u32, site: u32): u32 {
+// @ts-ignore: decorator
+@inline export function getFast(h: u32, site: u32): u32 {
   return alone() ? getPass(h, site, true) : getPass(h, site, false);
 }
 
@@ -109,7 +110,7 @@ export function getFast(h: u32, site: u32): u32 {
  *  Plain stores: the handle reaches no other thread before leavePass's atomic store. */
 // @ts-ignore: decorator
 @inline function issuePooled(pool: usize, dir: usize, block: usize, site: u32, order: u32, tag: u32, single: bool): u32 {
-  let index = takePooled(pool, dir);
+  let index = takePooled(pool, dir, single);
   let slot = slotAt(dir, index, single);
   let gen = reissuedGen(slot);
   store<u32>(slot, <u32>block);
@@ -122,7 +123,8 @@ export function getFast(h: u32, site: u32): u32 {
 /** alloc without the lock: a small object from this thread's cache of blocks (thread-cache.ts,
  *  fed by the blocks its quarantine evictions free) and a handle from its slot pool; 0 when it
  *  has neither (take the locked path). The header as lifecycle.ts newObject writes it. */
-export function allocFast(size: u32, site: u32): u32 {
+// @ts-ignore: decorator
+@inline export function allocFast(size: u32, site: u32): u32 {
   return alone() ? allocPass(size, site, true) : allocPass(size, site, false);
 }
 
@@ -151,7 +153,8 @@ export function allocFast(size: u32, site: u32): u32 {
 
 /** put without the lock; false: take the locked path (an owned or weak handle, an error, a
  *  safe point, and a last put that cannot die here: see dies). */
-export function putFast(h: u32, site: u32): bool {
+// @ts-ignore: decorator
+@inline export function putFast(h: u32, site: u32): bool {
   return alone() ? putPass(h, site, true) : putPass(h, site, false);
 }
 
@@ -171,7 +174,7 @@ export function putFast(h: u32, site: u32): bool {
   while (true) {
     let count = single ? load<u32>(word) : atomic.load<u32>(word);
     if ((count & REFS_MASK) <= 1) { // the last reference
-      if (!dies(pool, block)) break;
+      if (!dies(pool, block, single)) break;
       endPinned(pool, slot, h, site, single);
       return true;
     }
@@ -206,13 +209,14 @@ export function putFast(h: u32, site: u32): bool {
  *  DEATH_MAX_BLOCK, the quarantine off (the block is freed at once). putFast made sure the
  *  batch has room. */
 // @ts-ignore: decorator
-@inline function dies(pool: usize, block: usize): bool {
+@inline function dies(pool: usize, block: usize, single: bool): bool {
   // Atomic: a holder of the lock may set LEFTFREE in this word meanwhile (TLSF); PAIRED changes
-  // only through a pinned handle, and this put holds the only live one.
-  let info = atomic.load<u32>(block);
+  // only through a pinned handle, and this put holds the only live one. Alone, the settings are
+  // this instance's own globals (no other instance holds the lock meanwhile).
+  let info = single ? load<u32>(block) : atomic.load<u32>(block);
   let size = <usize>(info & ~TAGS_MASK);
-  if ((info & PAIRED) || size > DEATH_MAX_BLOCK || !publishedQuarantineOn()) return false;
-  poisonPayload(block, min(size - HEADER, <usize>publishedPoisonBytes()));
+  if ((info & PAIRED) || size > DEATH_MAX_BLOCK || !(single ? maxBlocks != 0 : publishedQuarantineOn())) return false;
+  poisonPayload(block, min(size - HEADER, <usize>(single ? poisonBytes : publishedPoisonBytes())));
   batchDeath(pool, block);
   return true;
 }

@@ -156,13 +156,15 @@ export function reclaimThread(n: u32): u32 {
 }
 
 /** Checked: get without the lock (0: take the locked path). */
-function getChecked(h: u32, site: u32): u32 {
+// @ts-ignore: decorator
+@inline function getChecked(h: u32, site: u32): u32 {
   slotInPool();
   return getFast(h, site);
 }
 
 /** Checked: alloc without the lock from this thread's cache (0: take the locked path). */
-function allocChecked(size: u32, site: u32): u32 {
+// @ts-ignore: decorator
+@inline function allocChecked(size: u32, site: u32): u32 {
   slotInPool();
   return allocFast(size, site);
 }
@@ -170,7 +172,8 @@ function allocChecked(size: u32, site: u32): u32 {
 /** Checked: put without the lock (false: take the locked path); a full batch of deaths is
  *  settled into the quarantine first, and a pool whose quarantine overflows gives its oldest
  *  slots back to the table, both under the lock. */
-function putChecked(h: u32, site: u32): bool {
+// @ts-ignore: decorator
+@inline function putChecked(h: u32, site: u32): bool {
   let pool = ownRecord();
   if (pool && !batchRoom(pool)) { lockHeap(); settleOwnDeaths(); unlockHeap(); } // before this put changes anything
   if (!putFast(h, site)) return false;

@@ -43,18 +43,19 @@ import {
 }
 
 /** Takes a slot index out of the pool (poolReady must hold): the oldest of the quarantine when
- *  more than SLOT_QUARANTINE wait, else a ready one. `dir`: the published directory. */
+ *  more than SLOT_QUARANTINE wait, else a ready one. `dir`: the published directory, unless
+ *  `single` (thread-slots.ts alone: the table's own, read without an atomic step). */
 // @ts-ignore: decorator
-@inline export function takePooled(pool: usize, dir: usize): u32 {
+@inline export function takePooled(pool: usize, dir: usize, single: bool): u32 {
   let quarantined = load<u32>(pool, QUARANTINE_COUNT);
   if (quarantined > SLOT_QUARANTINE) {
     let index = load<u32>(pool, QUARANTINE_HEAD);
-    store<u32>(pool, SLOT_NEXT(SLOT_IN(dir, index)), QUARANTINE_HEAD);
+    store<u32>(pool, SLOT_NEXT(single ? SLOT(index) : SLOT_IN(dir, index)), QUARANTINE_HEAD);
     store<u32>(pool, quarantined - 1, QUARANTINE_COUNT);
     return index;
   }
   let index = load<u32>(pool, READY_HEAD);
-  store<u32>(pool, SLOT_NEXT(SLOT_IN(dir, index)), READY_HEAD);
+  store<u32>(pool, SLOT_NEXT(single ? SLOT(index) : SLOT_IN(dir, index)), READY_HEAD);
   store<u32>(pool, load<u32>(pool, READY_COUNT) - 1, READY_COUNT);
   return index;
 }

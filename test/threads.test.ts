@@ -187,6 +187,34 @@ describe("checked shared heap: the last put without the lock (batched deaths)", 
     heap.dispose();
   });
 
+  test("a lock-free last put follows the quarantine's settings, alone and after shareable(): its poison length, and no batching while it is off", async () => {
+    for (const handed of [false, true]) {
+      const heap = await api.createHeap({ shared: true, checked: true, quarantine: { blocks: 256, bytes: 1 << 20, poison: 8 } });
+      if (handed) heap.shareable(); // alone, the put reads the instance's own settings; after, the published ones
+      const h = heap.alloc(40);
+      const p = heap.ptr(h);
+      heap.bytes(h).fill(0x11);
+      const takes = heap.exports.lockTakes!() >>> 0;
+      heap.put(h); // the last put: without the lock, poisoned on the spot
+      expect((heap.exports.lockTakes!() >>> 0) - takes).toBe(0);
+      const payload = new Uint8Array(heap.memory.buffer, p, 40);
+      expect([...payload.subarray(0, 8)]).toEqual(Array(8).fill(0xdf));
+      expect([...payload.subarray(8)]).toEqual(Array(32).fill(0x11));
+      heap.validate();
+      heap.dispose();
+
+      const off = await api.createHeap({ shared: true, checked: true, quarantine: false });
+      if (handed) off.shareable();
+      const g = off.alloc(40);
+      const before = off.exports.lockTakes!() >>> 0;
+      off.put(g); // the quarantine is off: the block is freed at once, under the lock
+      expect((off.exports.lockTakes!() >>> 0) - before).toBe(1);
+      expect(off.stats().quarantinedBlocks).toBe(0);
+      off.validate();
+      off.dispose();
+    }
+  });
+
   test("an owned reference: a get through it takes no lock, a plain put of it is refused with the owner", async () => {
     const heap = await api.createHeap({ shared: true, checked: true });
     const other = await api.attachHeap(heap.shareable()); // out of the one-thread mode: pins and all
