@@ -71,18 +71,18 @@
 
 /**
  * The one handle lookup: the slot of `h` when `h` is a live handle of kind `kind` (STRONG or
- * WEAK) in the table of heap tag `tag`, `length` issued slots and directory `dir` of the indices
- * from `first` on (a multiple of the chunk size); else 0 (the
+ * WEAK) in the table of heap tag `tag` whose directory `dir` holds the indices from `first` on (a
+ * multiple of the chunk size), `span` of them issued; else 0 (the
  * allocator's refusal says what is wrong). `unowned`: an owned reference does not count (a put:
  * putFor releases those). A slot's state word is LIVE | OWNED? | kind | generation while its
  * reference lives (a shared build's PINNED aside, which resolve() never sees).
  */
 // @ts-ignore: decorator
-@inline export function liveSlot(h: u32, kind: u32, unowned: bool, tag: u32, first: u32, length: u32, dir: usize): usize {
+@inline export function liveSlot(h: u32, kind: u32, unowned: bool, tag: u32, first: u32, span: u32, dir: usize): usize {
   // one unsigned test for tag and index: a foreign tag leaves some of bits 28..31 set, far above any
-  // length, and an index below `first` wraps there too
+  // span, and an index below `first` wraps there too
   let index = ((h ^ (tag << TAG_SHIFT)) & ~(GEN_MASK << GEN_SHIFT)) - first;
-  if (index >= length - first) return 0;
+  if (index >= span) return 0;
   let slot = <usize>load<u32>(dir + (<usize>(index >> CHUNK_BITS) << 2)) + <usize>(index & (CHUNK_SLOTS - 1)) * SLOT_SIZE;
   let mask = LIVE | WEAK | GEN_MASK | (unowned ? OWNED : 0);
   return (SLOT_STATE(slot) & mask) == (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK)) ? slot : 0;
@@ -91,6 +91,7 @@
 /** liveSlot() on the table a TABLE_VIEW at `view` describes (a linked module: tableView()). */
 // @ts-ignore: decorator
 @inline export function liveSlotIn(view: usize, h: u32, kind: u32): usize {
-  return liveSlot(h, kind, false, load<u32>(view, TABLE_VIEW_TAG), load<u32>(view, TABLE_VIEW_FIRST),
-    load<u32>(view, TABLE_VIEW_LENGTH), <usize>load<u32>(view, TABLE_VIEW_DIRECTORY));
+  let first = load<u32>(view, TABLE_VIEW_FIRST);
+  return liveSlot(h, kind, false, load<u32>(view, TABLE_VIEW_TAG), first, load<u32>(view, TABLE_VIEW_LENGTH) - first,
+    <usize>load<u32>(view, TABLE_VIEW_DIRECTORY));
 }

@@ -143,6 +143,9 @@ export const RETIRED_SLOTS: usize = memory.data(<i32>RETIRED_SLOTS_BYTES, 16);
 export let retiredSlotsReady = false;
 export let tableCapacity: u32 = 0; // slots in the chunks allocated so far (fresh indices below it)
 export let tableLength: u32 = 0; // slots ever issued: [0, tableLength) have state
+/** tableLength - firstIndex(), kept so that resolve() tests an index with one subtraction
+ *  (plain builds: the shared build's pools issue indices without it, and its firstChunk is 0). */
+export let tableSpan: u32 = 0;
 /** Addresses of the oldest and the last waiting slot (meaningful while freeCount > 0): issue()
  *  and release() find them without a directory lookup. Chunks never move, and a waiting slot's
  *  chunk is never freed (it holds a slot that has not retired). */
@@ -265,6 +268,7 @@ function dropRetiredChunks(): bool {
   memory.copy(retiredCounts, retiredCounts + (<usize>dropped << 1), kept << 1);
   memory.fill(retiredCounts + (kept << 1), 0, <usize>dropped << 1);
   firstChunk += dropped;
+  tableSpan -= dropped << CHUNK_BITS;
   viewTable(TABLE_VIEW_FIRST, firstIndex());
   return true;
 }
@@ -331,6 +335,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
     return fillSlot(slot, SLOT_WAITING_INDEX(slot), gen, object, site, owner, weak, order);
   }
   let index = tableLength++;
+  tableSpan++;
   viewTable(TABLE_VIEW_LENGTH, tableLength);
   let slot = SLOT(index);
   store<u32>(slot, 0, 28); // no story yet
@@ -384,7 +389,9 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
 @inline export function resolve(h: u32, op: u32, kind: u32 = 0): usize {
   // unreachable() after the trap, which never returns: V8 then keeps no value alive across its
   // call, so the hot path spills less (getPut: 0.9x the time)
-  let slot = liveSlot(h, kind, op == OP_PUT, heapTag, firstIndex(), tableLength, directory);
+  let slot = SHARED
+    ? liveSlot(h, kind, op == OP_PUT, heapTag, 0, tableLength, directory)
+    : liveSlot(h, kind, op == OP_PUT, heapTag, firstIndex(), tableSpan, directory);
   if (!slot) { refuse(h, op, kind); unreachable(); }
   return slot;
 }
