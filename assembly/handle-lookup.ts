@@ -88,7 +88,7 @@
   return (SLOT_STATE(slot) & mask) == (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK)) ? slot : 0;
 }
 
-/** liveSlot() on the table a TABLE_VIEW at `view` describes (a linked module: tableView()). */
+/** liveSlot() on the table a TABLE_VIEW at `view` describes (a linked module: handleTableView()). */
 // @ts-ignore: decorator
 @inline export function liveSlotIn(view: usize, h: u32, kind: u32): usize {
   let first = load<u32>(view, TABLE_VIEW_FIRST);

@@ -72,7 +72,7 @@
 // data, kept current by every change of them, so that a module linked against this heap resolves
 // a live strong handle itself (runtime/imports.ts ptr: no call into this instance) with the very
 // lookup resolve() makes (liveSlot), and calls in for anything else. Plain builds only: the
-// shared build frees a directory under lock-free readers (thread-slots.ts), so tableView() is 0
+// shared build frees a directory under lock-free readers (thread-slots.ts), so handleTableView() is 0
 // there (index.ts).
 
 import { CHECKED, DEBUG, HEADER, SHARED, SLOT_QUARANTINE } from "./config";
