@@ -8,10 +8,11 @@
 // module reads from node_modules into that module (a node_modules path is a library file), so
 // the runtime importing handles.ts would copy the allocator's static data into each user module.
 //
-// ╒═══ TABLE_VIEW (12 bytes in the allocator's static data, handles.ts; plain checked build) ═══╕
+// ╒═══ TABLE_VIEW (16 bytes in the allocator's static data, handles.ts; plain checked build) ═══╕
 // +0  tag        heapTag: the tag this heap's handles carry (0 once disposed)
 // +4  length     tableLength: slots ever issued; a larger index was never a handle
-// +8  directory  directory: chunk addresses (handles.ts "Table")
+// +8  directory  directory: chunk addresses (handles.ts "Table"), from index `first` on
+// +12 first      firstIndex(): a smaller index retired with its chunk, which left the directory
 
 // @ts-ignore: decorator
 @inline export const INDEX_BITS: u32 = 24;
@@ -59,7 +60,9 @@
 // @ts-ignore: decorator
 @inline export const TABLE_VIEW_DIRECTORY: usize = 8;
 // @ts-ignore: decorator
-@inline export const TABLE_VIEW_BYTES: usize = 12;
+@inline export const TABLE_VIEW_FIRST: usize = 12;
+// @ts-ignore: decorator
+@inline export const TABLE_VIEW_BYTES: usize = 16;
 
 // @ts-ignore: decorator
 @inline export function SLOT_OBJECT(slot: usize): usize { return load<u32>(slot); }
@@ -68,24 +71,27 @@
 
 /**
  * The one handle lookup: the slot of `h` when `h` is a live handle of kind `kind` (STRONG or
- * WEAK) in the table of heap tag `tag`, `length` issued slots and directory `dir`; else 0 (the
+ * WEAK) in the table of heap tag `tag` whose directory `dir` holds the indices from `first` on (a
+ * multiple of the chunk size), `span` of them issued; else 0 (the
  * allocator's refusal says what is wrong). `unowned`: an owned reference does not count (a put:
  * putFor releases those). A slot's state word is LIVE | OWNED? | kind | generation while its
  * reference lives (a shared build's PINNED, which the mask ignores: a slot a lock-free pass holds is still live).
  */
 // @ts-ignore: decorator
-@inline export function liveSlot(h: u32, kind: u32, unowned: bool, tag: u32, length: u32, dir: usize): usize {
-  // one unsigned test for tag and index: a foreign tag leaves some of bits 28..31 set, far above any length
-  let index = (h ^ (tag << TAG_SHIFT)) & ~(GEN_MASK << GEN_SHIFT);
-  if (index >= length) return 0;
+@inline export function liveSlot(h: u32, kind: u32, unowned: bool, tag: u32, first: u32, span: u32, dir: usize): usize {
+  // one unsigned test for tag and index: a foreign tag leaves some of bits 28..31 set, far above any
+  // span, and an index below `first` wraps there too
+  let index = ((h ^ (tag << TAG_SHIFT)) & ~(GEN_MASK << GEN_SHIFT)) - first;
+  if (index >= span) return 0;
   let slot = <usize>load<u32>(dir + (<usize>(index >> CHUNK_BITS) << 2)) + <usize>(index & (CHUNK_SLOTS - 1)) * SLOT_SIZE;
   let mask = LIVE | WEAK | GEN_MASK | (unowned ? OWNED : 0);
   return (SLOT_STATE(slot) & mask) == (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK)) ? slot : 0;
 }
 
-/** liveSlot() on the table a TABLE_VIEW at `view` describes (a linked module: tableView()). */
+/** liveSlot() on the table a TABLE_VIEW at `view` describes (a linked module: handleTableView()). */
 // @ts-ignore: decorator
 @inline export function liveSlotIn(view: usize, h: u32, kind: u32): usize {
-  return liveSlot(h, kind, false, load<u32>(view, TABLE_VIEW_TAG), load<u32>(view, TABLE_VIEW_LENGTH),
+  let first = load<u32>(view, TABLE_VIEW_FIRST);
+  return liveSlot(h, kind, false, load<u32>(view, TABLE_VIEW_TAG), first, load<u32>(view, TABLE_VIEW_LENGTH) - first,
     <usize>load<u32>(view, TABLE_VIEW_DIRECTORY));
 }

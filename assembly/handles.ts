@@ -53,21 +53,26 @@
 //
 // ╒══════════════ Table: 256-slot chunks behind a directory ══════════════╕
 // directory ─► [ chunk address × directoryChunks │ retired slots (u16) × directoryChunks ]
-//               an internal block, doubled (copied) as the table grows
+//               an internal block; entry e is chunk firstChunk + e
 // chunk address of chunk c = slot 0 of slots [c × 256, c × 256 + 256): an internal 8 KiB block,
 //                or RETIRED_SLOTS once all 256 of its slots retired: the block is then freed and
 //                a static chunk whose slots all read RETIRED at the last generation stands in,
 //                so stale handles into it still resolve to a "put" slot with no extra test on
 //                the hot path.
 // Chunks are added one at a time as fresh indices are needed and never move, so the table costs
-// live slots plus partly retired chunks (and 6 bytes of directory per chunk), not every
-// reference ever taken.
+// live slots plus partly retired chunks, not every reference ever taken. Indices only grow (a
+// retired one is never issued again), so a directory of every chunk ever added would grow by 6
+// bytes per 4,096 references taken, for good: a full directory first drops its leading chunks
+// that all retired (firstChunk moves past them; a handle below firstChunk × 256 is stale and
+// reads RETIRED_SLOTS), sliding the rest down when that frees half of it, and is doubled
+// (copied) only when it does not. Plain builds only: the shared build's lock-free readers take
+// the directory without firstChunk, which stays 0 there.
 //
-// TABLE_VIEW (handle-lookup.ts draws it): a copy of heapTag, tableLength and directory in static
+// TABLE_VIEW (handle-lookup.ts draws it): a copy of heapTag, tableLength, directory and firstIndex() in static
 // data, kept current by every change of them, so that a module linked against this heap resolves
 // a live strong handle itself (runtime/imports.ts ptr: no call into this instance) with the very
 // lookup resolve() makes (liveSlot), and calls in for anything else. Plain builds only: the
-// shared build frees a directory under lock-free readers (thread-slots.ts), so tableView() is 0
+// shared build frees a directory under lock-free readers (thread-slots.ts), so handleTableView() is 0
 // there (index.ts).
 
 import { CHECKED, DEBUG, HEADER, SHARED, SLOT_QUARANTINE } from "./config";
@@ -80,7 +85,8 @@ import {
 import { awaitReaders, markOrders, pooledSlots, publishDirectory, takeOrder, takeOrders } from "./thread-slots";
 import {
   CHUNK_BITS, CHUNK_SLOTS, FRESH, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, liveSlot, OWNED, PINNED, RESIZED, RETIRED, MOVED,
-  SLOT_OBJECT, SLOT_SIZE, SLOT_STATE, TABLE_VIEW_BYTES, TABLE_VIEW_DIRECTORY, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG, TAG_SHIFT,
+  SLOT_OBJECT, SLOT_SIZE, SLOT_STATE, TABLE_VIEW_BYTES, TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG,
+  TAG_SHIFT,
   WEAK,
 } from "./handle-lookup";
 export {
@@ -119,7 +125,7 @@ export let sequence: u32 = 0;
 @inline export function currentOrder(): u32 { return SHARED && CHECKED ? markOrders() : sequence; }
 
 // @ts-ignore: decorator (lazy: only a plain checked build reserves it; heapTag starts at 1)
-@lazy export const TABLE_VIEW: usize = memory.data<u32>([1, 0, 0]);
+@lazy export const TABLE_VIEW: usize = memory.data<u32>([1, 0, 0, 0]);
 /** Keeps TABLE_VIEW a copy of the globals it mirrors (plain checked build). */
 // @ts-ignore: decorator
 @inline function viewTable(offset: usize, value: u32): void {
@@ -129,12 +135,17 @@ export let sequence: u32 = 0;
 export let heapTag: u32 = 1;
 export let directory: usize = 0; // payload of the directory block (0 until the first chunk)
 export let directoryChunks: u32 = 0; // entries the directory block has room for
+/** The chunk the directory's entry 0 holds: every chunk below it retired and left the directory. */
+export let firstChunk: u32 = 0;
 // @ts-ignore: decorator
 @inline export const RETIRED_SLOTS_BYTES: usize = <usize>CHUNK_SLOTS << 5;
 export const RETIRED_SLOTS: usize = memory.data(<i32>RETIRED_SLOTS_BYTES, 16);
 export let retiredSlotsReady = false;
 export let tableCapacity: u32 = 0; // slots in the chunks allocated so far (fresh indices below it)
 export let tableLength: u32 = 0; // slots ever issued: [0, tableLength) have state
+/** tableLength - firstIndex(), kept so that resolve() tests an index with one subtraction
+ *  (plain builds: the shared build's pools issue indices without it, and its firstChunk is 0). */
+export let tableSpan: u32 = 0;
 /** Addresses of the oldest and the last waiting slot (meaningful while freeCount > 0): issue()
  *  and release() find them without a directory lookup. Chunks never move, and a waiting slot's
  *  chunk is never freed (it holds a slot that has not retired). */
@@ -149,11 +160,22 @@ export let retiredCount: u32 = 0;
   return tableLength - freeCount - retiredCount - (SHARED && CHECKED ? pooledSlots() : 0);
 }
 
+/** The first index the directory holds: every index below it retired (a stale handle). */
 // @ts-ignore: decorator
-@inline export function CHUNK(c: u32): usize { return load<u32>(directory + (<usize>c << 2)); }
+@inline export function firstIndex(): u32 { return firstChunk << CHUNK_BITS; }
+/** Chunk `c`'s address (firstChunk <= c < firstChunk + directoryChunks). */
+// @ts-ignore: decorator
+@inline export function CHUNK(c: u32): usize { return load<u32>(CHUNK_AT(c)); }
+// @ts-ignore: decorator
+@inline function CHUNK_AT(c: u32): usize { return directory + (<usize>(c - firstChunk) << 2); }
+/** The slot of `index` (firstIndex() <= index < tableCapacity); slotOf() takes any issued index. */
 // @ts-ignore: decorator
 @inline export function SLOT(index: u32): usize {
   return CHUNK(index >> CHUNK_BITS) + (<usize>(index & (CHUNK_SLOTS - 1)) << 5);
+}
+/** The slot of any issued index (< tableLength): below firstIndex(), a RETIRED_SLOTS slot. */
+export function slotOf(index: u32): usize {
+  return index < firstIndex() ? RETIRED_SLOTS + (<usize>(index & (CHUNK_SLOTS - 1)) << 5) : SLOT(index);
 }
 /** SLOT through a directory read without the lock (thread-slots.ts publishedDirectory). */
 // @ts-ignore: decorator
@@ -163,7 +185,9 @@ export let retiredCount: u32 = 0;
 // @ts-ignore: decorator
 @inline export function RETIRED_COUNT(c: u32): u32 { return load<u16>(RETIRED_AT(c)); }
 // @ts-ignore: decorator
-@inline function RETIRED_AT(c: u32): usize { return directory + (<usize>directoryChunks << 2) + (<usize>c << 1); }
+@inline function RETIRED_AT(c: u32): usize {
+  return directory + (<usize>directoryChunks << 2) + (<usize>(c - firstChunk) << 1);
+}
 // @ts-ignore: decorator
 @inline export function SLOT_SITE(slot: usize): u32 { return load<u32>(slot, 8); }
 // @ts-ignore: decorator
@@ -223,11 +247,29 @@ export function setHeapTag(tag: u32): void {
 export function growTable(): bool {
   if (tableLength >= MAX_SLOTS) return false;
   let c = tableCapacity >> CHUNK_BITS;
-  if (c == directoryChunks && !growDirectory()) return false;
+  if (c - firstChunk == directoryChunks && !(!SHARED && dropRetiredChunks()) && !growDirectory()) return false;
   let block = allocInternal(<usize>CHUNK_SLOTS * SLOT_SIZE);
   if (!block) return false;
-  store<u32>(directory + (<usize>c << 2), <u32>(block + HEADER));
+  store<u32>(CHUNK_AT(c), <u32>(block + HEADER));
   tableCapacity = min(tableCapacity + CHUNK_SLOTS, MAX_SLOTS);
+  return true;
+}
+
+/** A full directory whose leading chunks all retired: drops them (firstChunk moves past them)
+ *  and slides the rest down, when that frees at least half of it; else false (it doubles). */
+function dropRetiredChunks(): bool {
+  let dropped: u32 = 0;
+  while (dropped < directoryChunks && load<u32>(directory + (<usize>dropped << 2)) == <u32>RETIRED_SLOTS) dropped++;
+  if (!dropped || dropped < (directoryChunks >> 1)) return false;
+  let kept = <usize>(directoryChunks - dropped);
+  let retiredCounts = directory + (<usize>directoryChunks << 2);
+  memory.copy(directory, directory + (<usize>dropped << 2), kept << 2);
+  memory.fill(directory + (kept << 2), 0, <usize>dropped << 2);
+  memory.copy(retiredCounts, retiredCounts + (<usize>dropped << 1), kept << 1);
+  memory.fill(retiredCounts + (kept << 1), 0, <usize>dropped << 1);
+  firstChunk += dropped;
+  tableSpan -= dropped << CHUNK_BITS;
+  viewTable(TABLE_VIEW_FIRST, firstIndex());
   return true;
 }
 
@@ -265,13 +307,13 @@ function retireChunk(c: u32): void {
   }
   if (SHARED && CHECKED) {
     let chunk = CHUNK(c);
-    atomic.store<u32>(directory + (<usize>c << 2), <u32>RETIRED_SLOTS);
+    atomic.store<u32>(CHUNK_AT(c), <u32>RETIRED_SLOTS);
     awaitReaders(); // a lock-free path with a stale handle may have read the chunk's address
     freeInternal(chunk - HEADER);
     return;
   }
   freeInternal(CHUNK(c) - HEADER);
-  store<u32>(directory + (<usize>c << 2), <u32>RETIRED_SLOTS);
+  store<u32>(CHUNK_AT(c), <u32>RETIRED_SLOTS);
 }
 
 /** Issues a fresh handle for `object` (a block); reserveSlot() must have run. The common case
@@ -293,6 +335,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
     return fillSlot(slot, SLOT_WAITING_INDEX(slot), gen, object, site, owner, weak, order);
   }
   let index = tableLength++;
+  tableSpan++;
   viewTable(TABLE_VIEW_LENGTH, tableLength);
   let slot = SLOT(index);
   store<u32>(slot, 0, 28); // no story yet
@@ -346,7 +389,9 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
 @inline export function resolve(h: u32, op: u32, kind: u32 = 0): usize {
   // unreachable() after the trap, which never returns: V8 then keeps no value alive across its
   // call, so the hot path spills less (getPut: 0.9x the time)
-  let slot = liveSlot(h, kind, op == OP_PUT, heapTag, tableLength, directory);
+  let slot = SHARED
+    ? liveSlot(h, kind, op == OP_PUT, heapTag, 0, tableLength, directory)
+    : liveSlot(h, kind, op == OP_PUT, heapTag, firstIndex(), tableSpan, directory);
   if (!slot) { refuse(h, op, kind); unreachable(); }
   return slot;
 }
@@ -356,7 +401,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
 function refuse(h: u32, op: u32, kind: u32): void {
   let index = h & INDEX_MASK;
   if ((h >>> TAG_SHIFT) != heapTag || index >= tableLength) badHandle(h);
-  badSlot(h, SLOT(index), op, kind);
+  badSlot(h, slotOf(index), op, kind);
 }
 
 /**

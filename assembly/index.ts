@@ -128,7 +128,10 @@ export function isChecked(): u32 { return CHECKED ? 1 : 0; }
 
 /** Address of the handle table's view (handles.ts TABLE_VIEW), where a linked module resolves a
  *  live handle without calling in (runtime/imports.ts ptr); 0 in the unchecked and shared builds. */
-export function tableView(): usize { return CHECKED && !SHARED ? TABLE_VIEW : 0; }
+export function handleTableView(): usize { return CHECKED && !SHARED ? TABLE_VIEW : 0; }
+/** What modules built before TABLE_VIEW had its first index (+12) import: 0, so their lookup,
+ *  which would index the directory from chunk 0, is never made; every ptr of theirs calls in. */
+export function tableView(): usize { return 0; }
 
 /** Addresses of the records the host reads (errors.ts, walk.ts). */
 export function errorRecord(): usize { return ERROR_RECORD; }

@@ -30,7 +30,7 @@ import {
 import { freeBlock } from "./blocks";
 import { siteOr } from "./host-sites";
 import { MAX_OBJECT, newObject, releaseObject, resizeObject, roomFor } from "./lifecycle";
-import { LIVE, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength } from "./handles";
+import { firstIndex, LIVE, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength } from "./handles";
 import { nextQueued } from "./quarantine";
 import { heapStart, tail } from "./tlsf";
 
@@ -97,7 +97,7 @@ function isLiveRaw(ptr: usize): bool {
 
 /** True when a live table slot names `block` (an error path: a walk of the table). */
 function heldByHandle(block: usize): bool {
-  for (let index: u32 = 0; index < tableLength; index++) {
+  for (let index = firstIndex(); index < tableLength; index++) {
     let slot = SLOT(index);
     if ((SLOT_STATE(slot) & LIVE) && SLOT_OBJECT(slot) == block) return true;
   }

@@ -18,7 +18,7 @@ import {
   MSG_NOT_OWNER, MSG_OUT_OF_MEMORY, MSG_OWNED_MOVE, MSG_SHARED_RESIZE, MSG_TOO_LARGE,
 } from "./errors";
 import {
-  claimSlot, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, OWNED, SLOT_STATE, tableLength, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
+  claimSlot, slotOf, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, OWNED, SLOT_STATE, tableLength, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
   SLOT_OWNER, SLOT_SITE, WEAK,
 } from "./handles";
 import { addRef, BLOCK, COUNT, DEAD, dropRef, INFO, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
@@ -249,7 +249,7 @@ export function takeFor(h: u32, owner: u32, site: u32): u32 {
 function namesOwnedRef(held: u32, block: usize): bool {
   let index = held & INDEX_MASK;
   if (index >= tableLength) return false;
-  let slot = SLOT(index);
+  let slot = slotOf(index);
   return (SLOT_STATE(slot) & (LIVE | OWNED | WEAK | GEN_MASK)) == (LIVE | OWNED | ((held >>> GEN_SHIFT) & GEN_MASK))
     && SLOT_OBJECT(slot) == block;
 }

@@ -22,7 +22,7 @@ import { E_OUT_OF_MEMORY, failure, MSG_OUT_OF_MEMORY } from "./errors";
 import { isObject, OBJECT_SIZE, PAYLOAD, SIZE } from "./layout";
 import { reclaim } from "./lifecycle";
 import {
-  GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength, TAG_SHIFT,
+  firstIndex, GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, SLOT, SLOT_OBJECT, SLOT_STATE, tableLength, TAG_SHIFT,
 } from "./handles";
 import { heapStart, tail } from "./tlsf";
 import { isAllocatorState } from "./statics";
@@ -144,7 +144,7 @@ function checkWord(p: usize): void {
   if (CHECKED) {
     let index = w & INDEX_MASK;
     // resultCount, not tableLength: handles issued after scan() have no entry to fill
-    if ((w >>> TAG_SHIFT) != heapTag || index >= resultCount) return;
+    if ((w >>> TAG_SHIFT) != heapTag || index >= resultCount || index < firstIndex()) return;
     let state = SLOT_STATE(SLOT(index));
     if ((state & (LIVE | GEN_MASK)) != (LIVE | ((w >>> GEN_SHIFT) & GEN_MASK))) return;
     if (currentObject == PAYLOAD(SLOT_OBJECT(SLOT(index)))) return; // self-reference

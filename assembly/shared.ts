@@ -252,6 +252,8 @@ export function setMemoryLimit(pages: u32): void { lockHeap(); api.setMemoryLimi
 export function reserveBelow(address: u32): u32 { lockHeap(); let r = api.reserveBelow(address); unlockHeap(); return r; }
 export function isChecked(): u32 { return api.isChecked(); }
 /** 0: no handle table view here, since lock-free paths free what it would point at (handles.ts TABLE_VIEW). */
+export function handleTableView(): usize { return 0; }
+/** 0, as in the plain build (index.ts): modules built before handleTableView() call in. */
 export function tableView(): usize { return 0; }
 export function errorRecord(): usize { return threadRecord; }
 /** Checked: the tag in this heap's handles (an attaching worker reserves it in its JS realm). */

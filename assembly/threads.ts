@@ -45,7 +45,7 @@ import { CHECKED, MAX_THREADS, SHARED } from "./config";
 import { E_LOCK_TIMEOUT, ERROR_RECORD, ErrorRecord, MSG_LOCK_TIMEOUT } from "./errors";
 import {
   directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, retiredCount,
-  retiredSlotsReady, sequence, tableCapacity, tableLength,
+  retiredSlotsReady, sequence, tableCapacity, tableLength, firstChunk, tableSpan,
 } from "./handles";
 import { acquire, release } from "./locks";
 import { admitReaders, excludeReaders } from "./thread-slots";
@@ -230,7 +230,7 @@ function loadState(): void {
   quarantineTail = load<u32>(word(27));
   resultsBlock = load<u32>(word(28)); results = load<u32>(word(29)); resultCount = load<u32>(word(30));
   found = load<u32>(word(31)); currentObject = load<u32>(word(32));
-  sealed = load<u32>(word(33));
+  sealed = load<u32>(word(33)); firstChunk = load<u32>(word(34)); tableSpan = load<u32>(word(35));
 }
 
 function saveState(): void {
@@ -248,5 +248,5 @@ function saveState(): void {
   store<u32>(word(27), quarantineTail);
   store<u32>(word(28), resultsBlock); store<u32>(word(29), results); store<u32>(word(30), resultCount);
   store<u32>(word(31), found); store<u32>(word(32), currentObject);
-  store<u32>(word(33), sealed);
+  store<u32>(word(33), sealed); store<u32>(word(34), firstChunk); store<u32>(word(35), tableSpan);
 }

@@ -22,10 +22,10 @@ import {
 import {
   freeCount, freeHeadSlot, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, OWNED, RETIRED, retiredCount, SLOT,
   SLOT_NEXT_WAITING, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, SLOT_WAITING_INDEX, tableCapacity, tableLength, WEAK, CHUNK,
-  CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
+  CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, firstChunk, firstIndex, slotOf, tableSpan, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
   retiredSlotsReady, heapTag, TABLE_VIEW,
 } from "./handles";
-import { TABLE_VIEW_DIRECTORY, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG } from "./handle-lookup";
+import { TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG } from "./handle-lookup";
 import { pairsBlock } from "./pairs";
 import { resultsBlock } from "./scan";
 import { staticDataIntact } from "./statics";
@@ -186,8 +186,9 @@ function validatePairs(): void {
       if (info & DEAD) corrupt("rcalloc validate: an owner holds a dead object", object);
       if (CHECKED) {
         let index = value & INDEX_MASK;
-        let state = index < tableLength ? SLOT_STATE(SLOT(index)) : 0;
-        if (!(state & LIVE) || HANDLE(index, state & GEN_MASK) != value || SLOT_OBJECT(SLOT(index)) != object || SLOT_OWNER(SLOT(index)) != tag) {
+        let slot = index < tableLength ? slotOf(index) : 0;
+        let state = slot ? SLOT_STATE(slot) : 0;
+        if (!(state & LIVE) || HANDLE(index, state & GEN_MASK) != value || SLOT_OBJECT(slot) != object || SLOT_OWNER(slot) != tag) {
           corrupt("rcalloc validate: owner pair does not name the owner's live handle", object);
         }
       }
@@ -196,7 +197,7 @@ function validatePairs(): void {
   if (entries != pairCount) corrupt("rcalloc validate: pair count differs from the map", entries);
   if (CHECKED) {
     let weakSlots: u32 = 0;
-    for (let index: u32 = 0; index < tableLength; index++) {
+    for (let index = firstIndex(); index < tableLength; index++) {
       let state = SLOT_STATE(SLOT(index));
       if ((state & (LIVE | WEAK)) == (LIVE | WEAK)) weakSlots++;
     }
@@ -208,7 +209,7 @@ function validatePairs(): void {
 /** The copy a linked module resolves handles through (handles.ts TABLE_VIEW) equals the table. */
 function validateTableView(): void {
   if (load<u32>(TABLE_VIEW, TABLE_VIEW_TAG) != heapTag || load<u32>(TABLE_VIEW, TABLE_VIEW_LENGTH) != tableLength ||
-    <usize>load<u32>(TABLE_VIEW, TABLE_VIEW_DIRECTORY) != directory) {
+    <usize>load<u32>(TABLE_VIEW, TABLE_VIEW_DIRECTORY) != directory || load<u32>(TABLE_VIEW, TABLE_VIEW_FIRST) != firstIndex()) {
     corrupt("rcalloc validate: the handle table's view (TABLE_VIEW) differs from the table", TABLE_VIEW);
   }
 }
@@ -217,7 +218,11 @@ function validateTable(): u32 {
   if (tableLength > tableCapacity) corrupt("rcalloc validate: table length exceeds its capacity", tableLength);
   let chunkCount = (tableCapacity + CHUNK_SLOTS - 1) >> CHUNK_BITS;
   let blocks: u32 = 0;
-  if (chunkCount > directoryChunks || (chunkCount && !directory)) corrupt("rcalloc validate: table has more chunks than its directory", chunkCount);
+  if (SHARED && firstChunk) corrupt("rcalloc validate: the shared build's directory starts past chunk 0", firstChunk);
+  if (!SHARED && tableSpan != tableLength - firstIndex()) corrupt("rcalloc validate: table span differs from its length", tableSpan);
+  if (firstChunk > chunkCount || chunkCount - firstChunk > directoryChunks || (chunkCount && !directory)) {
+    corrupt("rcalloc validate: table has more chunks than its directory", chunkCount);
+  }
   if (directory) {
     let block = directory - HEADER;
     if (block < heapStart || block >= tail || ((block + 8) & 15)) corrupt("rcalloc validate: table directory outside the heap", directory);
@@ -226,7 +231,8 @@ function validateTable(): u32 {
     }
     blocks++;
   }
-  for (let c: u32 = 0; c < directoryChunks; c++) {
+  // Chunks below firstChunk retired and left the directory: their slots count as retired.
+  for (let c = firstChunk; c < firstChunk + directoryChunks; c++) {
     let slots = CHUNK(c);
     if (c >= chunkCount) {
       if (slots) corrupt("rcalloc validate: directory entry beyond the table", c);
@@ -249,8 +255,8 @@ function validateTable(): u32 {
   }
 
   // Each live slot points at a live object; count them per object in its mark word.
-  let live: u32 = 0, strong: u32 = 0, retired: u32 = 0, waiting: u32 = 0;
-  for (let index: u32 = 0; index < tableLength; index++) {
+  let live: u32 = 0, strong: u32 = 0, retired = min(firstIndex(), tableLength), waiting: u32 = 0;
+  for (let index = firstIndex(); index < tableLength; index++) {
     let state = SLOT_STATE(SLOT(index));
     if (state & LIVE) {
       let object = SLOT_OBJECT(SLOT(index));
@@ -288,7 +294,7 @@ function validateTable(): u32 {
   for (let slot = freeHeadSlot; steps < freeCount; steps++) {
     if (slot < heapStart || slot + 32 > tail) corrupt("rcalloc validate: free slot chain leaves the table", <u32>slot);
     let index = SLOT_WAITING_INDEX(slot);
-    if (index >= tableLength || SLOT(index) != slot) corrupt("rcalloc validate: free slot chain leaves the table", <u32>slot);
+    if (index >= tableLength || index < firstIndex() || SLOT(index) != slot) corrupt("rcalloc validate: free slot chain leaves the table", <u32>slot);
     let state = SLOT_STATE(slot);
     if (state & (LIVE | RETIRED)) corrupt("rcalloc validate: free slot chain holds a live or retired slot", index);
     last = slot;

@@ -31,7 +31,7 @@ import {
 import { isIgnored, weakCount } from "./lifecycle";
 import { heapStart, tail } from "./tlsf";
 import {
-  HANDLE, GEN_MASK, LIVE, liveCount, retiredCount, SLOT, SLOT_OBJECT, SLOT_ORDER, SLOT_OWNER,
+  firstIndex, HANDLE, GEN_MASK, LIVE, liveCount, retiredCount, SLOT, SLOT_OBJECT, SLOT_ORDER, SLOT_OWNER,
   SLOT_SITE, SLOT_STATE, tableLength, WEAK,
 } from "./handles";
 import { queuedBlocks, queuedBytes } from "./quarantine";
@@ -100,7 +100,7 @@ export function nextObject(after: usize): usize {
  *  that index + 2 as the next cursor, or 0 when done. Unchecked builds have none. */
 export function nextReference(cursor: u32): u32 {
   if (!CHECKED) return 0;
-  for (let index = cursor ? cursor - 1 : 0; index < tableLength; index++) {
+  for (let index = max(cursor ? cursor - 1 : 0, firstIndex()); index < tableLength; index++) {
     let slot = SLOT(index);
     let state = SLOT_STATE(slot);
     if (state & LIVE) {

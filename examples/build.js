@@ -139,7 +139,9 @@ async function withLock(body) {
 export async function buildExamples({ force = false, names = Object.keys(EXAMPLES), log = () => {} } = {}) {
   return withLock(async () => {
     linkPackage();
-    const shared = Math.max(newestMtime(join(ROOT, "runtime")), newestMtime(fileURLToPath(import.meta.url)));
+    // runtime/imports.ts inlines the handle lookup of assembly/handle-lookup.ts (TABLE_VIEW's layout)
+    const shared = Math.max(newestMtime(join(ROOT, "runtime")), newestMtime(join(ROOT, "assembly", "handle-lookup.ts")),
+      newestMtime(fileURLToPath(import.meta.url)));
     const stale = names.filter((name) => {
       const e = EXAMPLES[name];
       if (!e) throw new Error(`unknown example "${name}" (known: ${Object.keys(EXAMPLES).join(", ")})`);

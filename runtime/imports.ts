@@ -82,7 +82,7 @@ import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 // @ts-ignore: decorator
 @external("rcalloc", "reserveBelow") export declare function reserveBelow(address: u32): u32;
 // @ts-ignore: decorator
-@external("rcalloc", "tableView") declare function tableView(): usize;
+@external("rcalloc", "handleTableView") declare function handleTableView(): usize;
 
 /**
  * True against the unchecked build, whose handle is the payload address itself (assembly/index.ts),
@@ -102,7 +102,7 @@ import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
  * shared builds (no view) and until this module starts: ptr() calls in.
  */
 // @ts-ignore: decorator
-@lazy let handleTable: usize = handlesArePointers ? 0 : tableView();
+@lazy let handleTable: usize = handlesArePointers ? 0 : handleTableView();
 
 /**
  * True against the unchecked build of a plain heap: the count of a handle's object is in the

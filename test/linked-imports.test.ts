@@ -133,6 +133,31 @@ describe("ptr() of runtime/imports, linked at load", () => {
     linked.heap.validate();
   });
 
+  it("resolves handles after the table's directory dropped its retired chunks, and refuses the older ones", async () => {
+    const { linked, calls } = await linkCounting(true);
+    const heap = linked.heap;
+    const early = linked.exports.fresh() >>> 0;
+    linked.exports.release(early);
+    const { get, put } = heap.exports; // raw exports for speed: handles read as i32, hence >>> 0
+    let owner = heap.alloc(8);
+    for (let i = 0; i < 300_000; i++) { // ~70 chunks retire: the 16-entry directory drops them
+      put(get(owner) >>> 0);
+      if (i % 1000 === 999) {
+        const next = heap.alloc(8);
+        heap.put(owner);
+        owner = next;
+      }
+    }
+    const h = linked.exports.fresh() >>> 0;
+    expect(linked.exports.address(h) >>> 0).toBe(heap.ptr(h));
+    expect(calls()).toBe(0);
+    expect(() => linked.exports.address(early)).toThrow(UseAfterPutError); // below the directory
+    expect(calls()).toBe(1);
+    linked.exports.release(h);
+    heap.put(owner);
+    heap.validate();
+  });
+
   it("leaves every other handle to the allocator's ptr, which traps naming the sites", async () => {
     const { linked, calls } = await linkCounting(true);
     const m = linked.exports;
