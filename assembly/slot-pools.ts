@@ -101,11 +101,6 @@ export function refillPool(): void {
   }
 }
 
-/** Appends `slot` (number `index`) to the table's free FIFO. The heap lock is held. */
-function giveToTable(slot: usize, index: u32): void {
-  addWaiting(slot, index);
-}
-
 /** Gives the oldest slots of this thread's quarantine past SLOT_QUARANTINE + POOL_BATCH to the
  *  table's FIFO. The heap lock is held. */
 export function spillPool(): void {
@@ -116,7 +111,7 @@ export function spillPool(): void {
   while (count > SLOT_QUARANTINE + POOL_BATCH) {
     let slot = SLOT(index);
     let next = SLOT_NEXT(slot);
-    giveToTable(slot, index);
+    addWaiting(slot, index); // to the table's free FIFO
     index = next;
     count--;
   }
@@ -143,7 +138,7 @@ function giveListToTable(index: u32, count: u32): void {
   for (let n: u32 = 0; n < count; n++) {
     let slot = SLOT(index);
     let next = SLOT_NEXT(slot);
-    giveToTable(slot, index);
+    addWaiting(slot, index); // to the table's free FIFO
     index = next;
   }
 }
