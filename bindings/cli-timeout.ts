@@ -5,7 +5,14 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { EXIT, fail, type ErrorOutput, type ExitStatus, type Output } from "./cli-usage.js";
-import type { WorkerMessage } from "./cli-worker.js";
+
+/** What the worker (cli-worker.ts) posts to the main thread. Declared here, on the side that
+ *  starts the worker, so the worker depends on this file and not the other way round. */
+export type WorkerMessage =
+  | { kind: "log"; line: string }
+  | { kind: "err"; text: string }
+  | { kind: "phase"; phase: string }
+  | { kind: "done"; status: number };
 
 /** Seconds a check may run by default. */
 export const DEFAULT_TIMEOUT_SECONDS = 60;

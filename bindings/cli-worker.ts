@@ -2,13 +2,7 @@
 // it runs the command line given in workerData and posts back what it prints and its exit status.
 import { parentPort, workerData } from "node:worker_threads";
 import { main } from "./cli.js";
-
-/** Messages to the main thread. */
-export type WorkerMessage =
-  | { kind: "log"; line: string }
-  | { kind: "err"; text: string }
-  | { kind: "phase"; phase: string }
-  | { kind: "done"; status: number };
+import type { WorkerMessage } from "./cli-timeout.js";
 
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 const { argv } = workerData as { argv: string[] };

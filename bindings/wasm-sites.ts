@@ -2,7 +2,6 @@
 // through the module's source map (WasmSourceMap) to file:line:column, interned as heap sites.
 // Only frames of the module the map belongs to are decoded with it (ModuleCode): a stack also
 // holds the allocator module's frames, whose offsets mean nothing in the user's map.
-import type { Heap } from "./heap.js";
 import type { ModuleInfo } from "./wasm-reader.js";
 
 /** A decoded source map of a wasm module (generated "column" = byte offset in the module). */
@@ -241,10 +240,15 @@ function isLibraryFrame(name: string | undefined, source: string | undefined): b
   return where.startsWith("~lib/") || /(^|\/)rcalloc\/runtime\//.test(where);
 }
 
+/** Where site ids come from: a heap's site table (Heap.site). */
+export interface SiteTable {
+  site(label: string, stack?: string): number;
+}
+
 /** Turns wasm stack frames into site ids of `heap` (deduplicated by the frames). */
 export class WasmSites {
   private readonly byStack = new Map<string, number>();
-  constructor(private readonly heap: Heap, private readonly code?: ModuleCode) {}
+  constructor(private readonly heap: SiteTable, private readonly code?: ModuleCode) {}
 
   capture(): number {
     const frames = currentWasmFrames();
