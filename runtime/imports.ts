@@ -12,7 +12,9 @@
 // strings, arrays or classes also needs the runtime: --runtime ./node_modules/rcalloc/runtime/rcalloc.
 
 import { CHECKED_HEADER, QUICK_MAX, UNCHECKED_HEADER } from "../assembly/config";
-import { addRef, DEAD, dropRef, INFO, PAIRED, RAW_REFS, SETCOUNT, SLACK_SHIFT, TAGS_MASK } from "../assembly/layout";
+import {
+  addRef, DEAD, dropRef, INFO, OBJECT_SIZE_BEHIND, PAIRED, RAW_REFS, SETCOUNT, SLACK_SHIFT, TAGS_MASK,
+} from "../assembly/layout";
 import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 import { blockSizeFor, popQuick, pushQuick } from "../assembly/quick-lists";
 
@@ -71,7 +73,7 @@ import { blockSizeFor, popQuick, pushQuick } from "../assembly/quick-lists";
 // @ts-ignore: decorator
 @external("rcalloc", "ptr") declare function ptrOf(h: u32): usize;
 // @ts-ignore: decorator
-@external("rcalloc", "size") export declare function size(h: u32): u32;
+@external("rcalloc", "size") declare function sizeOf(h: u32): u32;
 // @ts-ignore: decorator
 @external("rcalloc", "refs") export declare function refs(h: u32): u32;
 // @ts-ignore: decorator
@@ -199,6 +201,15 @@ function putLast(h: u32): void {
   if (handlesArePointers) return <usize>h;
   let slot = handleTable ? liveSlotIn(handleTable, h, STRONG) : 0;
   return slot ? SLOT_OBJECT(slot) + CHECKED_HEADER : ptrOf(h);
+}
+
+/** Size in bytes of the object of `h`, as asked for at alloc or the last resize: read here as
+ *  ptr() finds the object (a plain heap's block header), else the allocator's size. */
+// @ts-ignore: decorator
+@inline export function size(h: u32): u32 {
+  if (countsHere()) return <u32>OBJECT_SIZE_BEHIND(<usize>h - UNCHECKED_HEADER, UNCHECKED_HEADER);
+  let slot = handleTable ? liveSlotIn(handleTable, h, STRONG) : 0;
+  return slot ? <u32>OBJECT_SIZE_BEHIND(SLOT_OBJECT(slot), CHECKED_HEADER) : sizeOf(h);
 }
 
 /**

@@ -22,6 +22,7 @@ type PtrModule = {
   fresh(): number; address(h: number): number; release(h: number): void; another(h: number): number;
   weakOf(h: number): number; moved(h: number): number; grown(h: number): number;
   sized(size: number): number; raw(size: number): number; collected(p: number): void;
+  sizeOf(h: number): number;
 };
 
 const work = mkdtempSync(join(tmpdir(), "rcalloc-ptr-"));
@@ -47,14 +48,14 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-type Counted = "ptr" | "get" | "put" | "alloc" | "mallocAt" | "freeCollected";
+type Counted = "ptr" | "get" | "put" | "alloc" | "mallocAt" | "freeCollected" | "size";
 
 /** Links the fixture with the allocator's `names` counted: how often the module called them. The
  *  others keep link()'s own imports (with `stacks`, get and put record the wasm stack as site). */
 async function linkCounting(checked: boolean, names: Counted[] = ["ptr"]): Promise<{
   linked: Linked<PtrModule>; calls: (name?: Counted) => number;
 }> {
-  const counts = { ptr: 0, get: 0, put: 0, alloc: 0, mallocAt: 0, freeCollected: 0 };
+  const counts = { ptr: 0, get: 0, put: 0, alloc: 0, mallocAt: 0, freeCollected: 0, size: 0 };
   let linked: Linked<PtrModule> | undefined;
   const rcalloc: Record<string, (...args: number[]) => number> = {};
   for (const name of names) {
@@ -168,6 +169,30 @@ describe("get and put of runtime/imports, linked at load", () => {
     expect([calls("get"), calls("put")]).toEqual([1, 3]);
     linked.exports.release(linked.exports.fresh()); // a cached block, but a checked object needs a handle
     expect([calls("alloc"), calls("put")]).toEqual([2, 4]);
+  });
+});
+
+describe("size() of runtime/imports, linked at load", () => {
+  for (const checked of [false, true]) {
+    it(`reads a live object's size in the module against the ${checked ? "checked" : "unchecked"} build, with no call`, async () => {
+      const { linked, calls } = await linkCounting(checked, ["size"]);
+      const m = linked.exports;
+      const handles = [1, 8, 9, 100, 1000, 1017, 5000, 20000].map((n) => m.sized(n) >>> 0);
+      handles.push(m.grown(m.sized(24) >>> 0) >>> 0); // resized: a block of another size, more slack
+      for (const h of handles) expect(m.sizeOf(h)).toBe(linked.heap.size(h));
+      expect(handles.map((h) => m.sizeOf(h))).toEqual([1, 8, 9, 100, 1000, 1017, 5000, 20000, 4096]);
+      expect(calls("size")).toBe(0);
+      for (const h of handles) m.release(h);
+      linked.heap.validate();
+    });
+  }
+
+  it("leaves a handle already put to the allocator's size, which traps (checked)", async () => {
+    const { linked, calls } = await linkCounting(true, ["size"]);
+    const h = linked.exports.sized(16) >>> 0;
+    linked.exports.release(h);
+    expect(() => linked.exports.sizeOf(h)).toThrow(UseAfterPutError);
+    expect(calls("size")).toBe(1);
   });
 });
 
