@@ -5,10 +5,10 @@
 //
 //   import { alloc, get, put, ptr } from "rcalloc/runtime/imports";
 //
-// Each function is a wasm import from module "rcalloc" with the contract's field name (get, put,
-// ptr: inline wrappers, below), so the same module runs against the checked or the unchecked build
-// without a rebuild. Only the
-// functions a module calls become imports. Semantics: see assembly/index.ts. AS code that uses
+// Each function is a wasm import from module "rcalloc" with the contract's field name (alloc, get,
+// put, ptr, size, mallocAt, freeCollected: inline wrappers, below, that serve what they can in the
+// module), so the same module runs against the checked or the unchecked build without a rebuild.
+// Only the functions a module calls become imports. Semantics: see assembly/index.ts. AS code that uses
 // strings, arrays or classes also needs the runtime: --runtime ./node_modules/rcalloc/runtime/rcalloc.
 
 import { CHECKED_HEADER, QUICK_MAX, UNCHECKED_HEADER } from "../assembly/config";
