@@ -131,8 +131,9 @@ export function isChecked(): u32 { return CHECKED ? 1 : 0; }
  *  live handle without calling in (runtime/imports.ts ptr); 0 in the unchecked and shared builds. */
 export function handleTableView(): usize { return CHECKED && !SHARED ? TABLE_VIEW : 0; }
 /** Address of the quick lists' heads (blocks.ts QUICK_HEADS), where a linked module pops and
- *  pushes small blocks itself (runtime/imports.ts alloc and last put); 0 in the checked builds
- *  (an object takes a handle table slot) and the shared builds (thread caches, atomic counts). */
+ *  pushes small blocks itself (runtime/imports.ts alloc, mallocAt, the last put, freeCollected);
+ *  0 in the checked builds (an object takes a handle table slot) and the shared builds (thread
+ *  caches, atomic counts). */
 export function quickListsView(): usize { return CHECKED || SHARED ? 0 : QUICK_HEADS; }
 /** What modules built before TABLE_VIEW had its first index (+12) import: 0, so their lookup,
  *  which would index the directory from chunk 0, is never made; every ptr of theirs calls in. */

@@ -2,8 +2,8 @@
 //
 // blocks.ts runs the quick lists (QUICK_HEADS, its static data); this leaf file holds the list
 // format and the two steps on it, given the heads' address, so the allocator and a linked module
-// (runtime/imports.ts alloc and put, against the plain unchecked build, through quickListsView())
-// pop and push exactly the same way.
+// (runtime/imports.ts alloc, mallocAt, the last put and freeCollected, against the plain unchecked
+// build, through quickListsView()) pop and push exactly the same way.
 // A leaf, with no globals and no imports, for the reason handle-lookup.ts gives: the runtime
 // importing blocks.ts would copy the allocator's static data into each user module.
 //
