@@ -11,16 +11,13 @@
 // This layer has no policy about objects: when it returns 0, the lifecycle layer above decides
 // what else to give back (the checked build's quarantine) and asks again (lifecycle.ts).
 //
-// ╒════════ Cached (quick-list) block ════════╕
-// +0  info    size | LEFTFREE (FREE clear: TLSF sees a used block)
-// +4  0       zero marks "cached"; a live object keeps its nonzero count word here
-// +8  next    next cached block of the same size, or 0
-//
+// The cached block's layout, pop and push: quick-lists.ts (shared with a linked module).
 // QUICK_HEADS[size / 16] is the head of the list for blocks of `size` bytes.
 
 import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED } from "./config";
 import { DEAD, FREE, INFO, LEFTFREE, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
 import { CLASS_MIN, classCapacity, classOf, flushClassLists, popClass, popLargerClass, pushClass } from "./size-classes";
+import { blockSizeFor, popQuick, pushQuick } from "./quick-lists";
 import { flushThreadCache, pushCached } from "./thread-cache";
 import { BACK, freeBlockToLists, freeCachedList, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
@@ -31,24 +28,15 @@ export const QUICK_HEADS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 /** Scratch for sortQuickLists: the last block threaded onto each list so far. */
 export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 
-/** Whole-block size for a payload of `size` bytes behind a `header`-byte header. */
-// @ts-ignore: decorator
-@inline export function blockSizeFor(size: usize, header: usize): usize {
-  return (size + header + 15) & ~15;
-}
+export { blockSizeFor }; // the size rule sits with the quick lists' steps; its users import it from here
 
 /** A used block of at least `size` bytes (multiple of 16), or 0 when memory is exhausted:
  *  exactly `size` up to QUICK_MAX, its class's capacity (or more) up to CLASS_MAX (SIZE() tells). */
 // @ts-ignore: decorator
 @inline export function allocBlock(size: usize): usize {
   if (size <= QUICK_MAX) {
-    let head = QUICK_HEADS + (size >> 2);
-    let block = <usize>load<u32>(head);
-    if (block) {
-      store<u32>(head, load<u32>(block, 8));
-      return block;
-    }
-    return allocFromLists(size);
+    let block = popQuick(QUICK_HEADS, size);
+    return block ? block : allocFromLists(size);
   }
   return size <= CLASS_MAX ? allocClassBlock(size) : allocFromLists(size);
 }
@@ -95,10 +83,7 @@ function allocClassBlock(size: usize): usize {
 // @ts-ignore: decorator
 @inline export function freeBlock(block: usize, size: usize): void {
   if (size <= QUICK_MAX) {
-    let head = QUICK_HEADS + (size >> 2);
-    store<u32>(block, 0, 4);
-    store<u32>(block, load<u32>(head), 8);
-    store<u32>(head, block);
+    pushQuick(QUICK_HEADS, block, size);
   } else if (size - CLASS_MIN <= CLASS_MAX - CLASS_MIN && !((INFO(block) & LEFTFREE) && SIZE(BACK(block)) >= size)) {
     // Cached unless a larger free block lies just before it: cached there, it would split that
     // hole from what follows, and the heap grew instead (AS strings/Maps, link unchecked: 37

@@ -8,6 +8,7 @@
 // The hot entry points are @inline: AssemblyScript code that imports them gets their fast path
 // inlined (a wasm export alone is a call Binaryen will not inline); the wasm exports remain.
 
+import { QUICK_HEADS } from "./blocks";
 import { CHECKED, DEBUG, SHARED } from "./config";
 import { ERROR_RECORD } from "./errors";
 import { currentOrder, TABLE_VIEW } from "./handles";
@@ -129,6 +130,11 @@ export function isChecked(): u32 { return CHECKED ? 1 : 0; }
 /** Address of the handle table's view (handles.ts TABLE_VIEW), where a linked module resolves a
  *  live handle without calling in (runtime/imports.ts ptr); 0 in the unchecked and shared builds. */
 export function handleTableView(): usize { return CHECKED && !SHARED ? TABLE_VIEW : 0; }
+/** Address of the quick lists' heads (blocks.ts QUICK_HEADS), where a linked module pops and
+ *  pushes small blocks itself (runtime/imports.ts alloc, mallocAt, the last put, freeCollected);
+ *  0 in the checked builds (an object takes a handle table slot) and the shared builds (thread
+ *  caches, atomic counts). */
+export function quickListsView(): usize { return CHECKED || SHARED ? 0 : QUICK_HEADS; }
 /** What modules built before TABLE_VIEW had its first index (+12) import: 0, so their lookup,
  *  which would index the directory from chunk 0, is never made; every ptr of theirs calls in. */
 export function tableView(): usize { return 0; }

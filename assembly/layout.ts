@@ -104,10 +104,14 @@ import { CHECKED, HEADER } from "./config";
 // @ts-ignore: decorator
 @inline export function REFS(block: usize): u32 { return load<u32>(block, 4) & REFS_MASK; }
 // @ts-ignore: decorator
-@inline export function OBJECT_SIZE(block: usize): usize {
+@inline export function OBJECT_SIZE(block: usize): usize { return OBJECT_SIZE_BEHIND(block, HEADER); }
+/** OBJECT_SIZE of a block whose header is `header` bytes: a linked module reads the blocks of
+ *  either build (runtime/imports.ts size). */
+// @ts-ignore: decorator
+@inline export function OBJECT_SIZE_BEHIND(block: usize, header: usize): usize {
   let slack = load<u32>(block, 4) >>> SLACK_SHIFT;
   // min: the last word is in the slack, where an overrun may write; never a size past the block
-  return slack == BIG_SLACK ? min(<usize>load<u32>(block + SIZE(block) - 4), SIZE(block) - HEADER) : SIZE(block) - HEADER - <usize>slack;
+  return slack == BIG_SLACK ? min(<usize>load<u32>(block + SIZE(block) - 4), SIZE(block) - header) : SIZE(block) - header - <usize>slack;
 }
 /** Writes the count word of an object of `size` bytes with `refs` references into `block` (any
  *  size of block that holds it): the slack, or BIG_SLACK and the size in the block's last word. */

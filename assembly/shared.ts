@@ -253,6 +253,8 @@ export function reserveBelow(address: u32): u32 { lockHeap(); let r = api.reserv
 export function isChecked(): u32 { return api.isChecked(); }
 /** 0: no handle table view here, since lock-free paths free what it would point at (handles.ts TABLE_VIEW). */
 export function handleTableView(): usize { return 0; }
+/** 0: blocks come from this thread's cache and counts change atomically (index.ts quickListsView). */
+export function quickListsView(): usize { return 0; }
 /** 0, as in the plain build (index.ts): modules built before handleTableView() call in. */
 export function tableView(): usize { return 0; }
 export function errorRecord(): usize { return threadRecord; }

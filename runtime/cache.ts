@@ -3,7 +3,10 @@
 // When a sweep ends (./freed.ts gives its blocks back highest address first), each block of up to
 // CACHE_MAX bytes goes to a list of its capacity class here instead of to the allocator, and the
 // next object of the class takes the head: the lowest address, so objects still come out side by
-// side. Linked at load, that saves two calls into the allocator's instance per object.
+// side. Linked at load, that saves two calls into the allocator's instance per object against
+// the checked build; against the unchecked build both would be quick-list steps in the module
+// (./imports.ts mallocAt, freeCollected), and strings/Maps measured the same with or without
+// this cache there.
 //
 // Each class is a circular doubly linked list in the collector's own format (next | color, prev:
 // the object's first two words, ./itcms.ts), around a sentinel in static data, so the leak report

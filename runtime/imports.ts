@@ -5,18 +5,21 @@
 //
 //   import { alloc, get, put, ptr } from "rcalloc/runtime/imports";
 //
-// Each function is a wasm import from module "rcalloc" with the contract's field name (get, put,
-// ptr: inline wrappers, below), so the same module runs against the checked or the unchecked build
-// without a rebuild. Only the
-// functions a module calls become imports. Semantics: see assembly/index.ts. AS code that uses
+// Each function is a wasm import from module "rcalloc" with the contract's field name (alloc, get,
+// put, ptr, size, mallocAt, freeCollected: inline wrappers, below, that serve what they can in the
+// module), so the same module runs against the checked or the unchecked build without a rebuild.
+// Only the functions a module calls become imports. Semantics: see assembly/index.ts. AS code that uses
 // strings, arrays or classes also needs the runtime: --runtime ./node_modules/rcalloc/runtime/rcalloc.
 
-import { CHECKED_HEADER, UNCHECKED_HEADER } from "../assembly/config";
-import { addRef, dropRef } from "../assembly/layout";
+import { CHECKED_HEADER, QUICK_MAX, UNCHECKED_HEADER } from "../assembly/config";
+import {
+  addRef, DEAD, dropRef, INFO, OBJECT_SIZE_BEHIND, PAIRED, RAW_REFS, SETCOUNT, SLACK_SHIFT, TAGS_MASK,
+} from "../assembly/layout";
 import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
+import { blockSizeFor, popQuick, pushQuick } from "../assembly/quick-lists";
 
 // @ts-ignore: decorator
-@external("rcalloc", "alloc") export declare function alloc(size: u32): u32;
+@external("rcalloc", "alloc") declare function allocOf(size: u32): u32;
 // @ts-ignore: decorator
 @external("rcalloc", "allocAt") export declare function allocAt(size: u32, site: u32): u32;
 // @ts-ignore: decorator
@@ -56,13 +59,13 @@ import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 // @ts-ignore: decorator
 @external("rcalloc", "putWeakAt") export declare function putWeakAt(w: u32, site: u32): void;
 // @ts-ignore: decorator
-@external("rcalloc", "mallocAt") export declare function mallocAt(size: u32, site: u32): usize;
+@external("rcalloc", "mallocAt") declare function mallocOf(size: u32, site: u32): usize;
 // @ts-ignore: decorator
 @external("rcalloc", "freeAt") export declare function freeAt(ptr: usize, site: u32): void;
 // @ts-ignore: decorator
 @external("rcalloc", "reallocAt") export declare function reallocAt(ptr: usize, size: u32, site: u32): usize;
 // @ts-ignore: decorator
-@external("rcalloc", "freeCollected") export declare function freeCollected(ptr: usize): void;
+@external("rcalloc", "freeCollected") declare function freeCollectedOf(ptr: usize): void;
 // @ts-ignore: decorator
 @external("rcalloc", "sortQuickLists") export declare function sortQuickLists(): void;
 // @ts-ignore: decorator
@@ -70,7 +73,7 @@ import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 // @ts-ignore: decorator
 @external("rcalloc", "ptr") declare function ptrOf(h: u32): usize;
 // @ts-ignore: decorator
-@external("rcalloc", "size") export declare function size(h: u32): u32;
+@external("rcalloc", "size") declare function sizeOf(h: u32): u32;
 // @ts-ignore: decorator
 @external("rcalloc", "refs") export declare function refs(h: u32): u32;
 // @ts-ignore: decorator
@@ -83,6 +86,8 @@ import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 @external("rcalloc", "reserveBelow") export declare function reserveBelow(address: u32): u32;
 // @ts-ignore: decorator
 @external("rcalloc", "handleTableView") declare function handleTableView(): usize;
+// @ts-ignore: decorator
+@external("rcalloc", "quickListsView") declare function quickListsView(): usize;
 
 /**
  * True against the unchecked build, whose handle is the payload address itself (assembly/index.ts),
@@ -113,6 +118,62 @@ import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 // @ts-ignore: decorator
 @inline function countsHere(): bool { return !ASC_FEATURE_THREADS && handlesArePointers; }
 
+/**
+ * Against the plain unchecked build, the address of its quick lists' heads (assembly/blocks.ts
+ * QUICK_HEADS), set when this module starts: a new small object (alloc, mallocAt) pops a cached
+ * block of its size there, and a small object's end (the last put, freeCollected) pushes its block
+ * back, with no call, where that is all the allocator would do (assembly/quick-lists.ts; the
+ * workload example allocates and frees 9,000 objects a run, the AS runtime's collector gives back
+ * and takes anew tens of thousands of blocks a strings/Maps run). An empty list, a larger block,
+ * weak handles or an ignore mark: the call. 0 against the other builds and until this module
+ * starts: every one of those calls in.
+ */
+// @ts-ignore: decorator
+@lazy let quickHeads: usize = countsHere() ? quickListsView() : 0;
+
+/** A cached block for a new object of `size` bytes whose count word reads `refs` (and the
+ *  slack, as assembly/lifecycle.ts newObject writes it), or 0: the caller calls in. */
+// @ts-ignore: decorator
+@inline function takeQuick(size: u32, refs: u32): usize {
+  if (!quickHeads || <usize>size > QUICK_MAX - UNCHECKED_HEADER) return 0;
+  let blockSize = blockSizeFor(<usize>size, UNCHECKED_HEADER);
+  let block = popQuick(quickHeads, blockSize);
+  if (block) SETCOUNT(block, (<u32>(blockSize - UNCHECKED_HEADER - <usize>size) << SLACK_SHIFT) | refs);
+  return block;
+}
+
+/** Caches the block of an ended object, unless it has one of the `held` tags or is not small
+ *  (then false: the caller calls in), as assembly/blocks.ts freeBlock does. */
+// @ts-ignore: decorator
+@inline function giveQuick(block: usize, held: u32): bool {
+  if (!quickHeads) return false;
+  let info = INFO(block);
+  let size = <usize>(info & ~TAGS_MASK);
+  if ((info & held) || size > QUICK_MAX) return false;
+  pushQuick(quickHeads, block, size);
+  return true;
+}
+
+/** A new object of `size` bytes and a handle holding one reference (unchecked: its address). */
+// @ts-ignore: decorator
+@inline export function alloc(size: u32): u32 {
+  let block = takeQuick(size, 1);
+  return block ? <u32>(block + UNCHECKED_HEADER) : allocOf(size);
+}
+
+/** malloc: a raw block of `size` bytes (assembly/pointers.ts mallocRaw), or 0 when memory is exhausted. */
+// @ts-ignore: decorator
+@inline export function mallocAt(size: u32, site: u32): usize {
+  let block = takeQuick(size, RAW_REFS);
+  return block ? block + UNCHECKED_HEADER : mallocOf(size, site);
+}
+
+/** A garbage collector's free of the raw block at `ptr` (assembly/pointers.ts freeCollectedRaw). */
+// @ts-ignore: decorator
+@inline export function freeCollected(ptr: usize): void {
+  if (!giveQuick(ptr - UNCHECKED_HEADER, PAIRED)) freeCollectedOf(ptr);
+}
+
 /** Takes another reference to the object of `h` (the checked build: a new handle). */
 // @ts-ignore: decorator
 @inline export function get(h: u32): u32 {
@@ -124,7 +185,14 @@ import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 /** Gives back the reference `h`; the object is freed with its last reference (by the allocator). */
 // @ts-ignore: decorator
 @inline export function put(h: u32): void {
-  if (!countsHere() || !dropRef(<usize>h - UNCHECKED_HEADER)) putOf(h);
+  if (!countsHere()) putOf(h);
+  else if (!dropRef(<usize>h - UNCHECKED_HEADER)) putLast(h);
+}
+
+/** put() of the last reference (unchecked): the block cached here as assembly/lifecycle.ts
+ *  freeObject would, else the allocator's put. */
+function putLast(h: u32): void {
+  if (!giveQuick(<usize>h - UNCHECKED_HEADER, PAIRED | DEAD)) putOf(h);
 }
 
 /** Address of the payload of `h` (16-byte aligned): the allocator's ptr, checked in the checked build. */
@@ -133,6 +201,15 @@ import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
   if (handlesArePointers) return <usize>h;
   let slot = handleTable ? liveSlotIn(handleTable, h, STRONG) : 0;
   return slot ? SLOT_OBJECT(slot) + CHECKED_HEADER : ptrOf(h);
+}
+
+/** Size in bytes of the object of `h`, as asked for at alloc or the last resize: read here as
+ *  ptr() finds the object (a plain heap's block header), else the allocator's size. */
+// @ts-ignore: decorator
+@inline export function size(h: u32): u32 {
+  if (countsHere()) return <u32>OBJECT_SIZE_BEHIND(<usize>h - UNCHECKED_HEADER, UNCHECKED_HEADER);
+  let slot = handleTable ? liveSlotIn(handleTable, h, STRONG) : 0;
+  return slot ? <u32>OBJECT_SIZE_BEHIND(SLOT_OBJECT(slot), CHECKED_HEADER) : sizeOf(h);
 }
 
 /**

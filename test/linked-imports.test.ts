@@ -2,7 +2,9 @@
 // build it). ptr: the handle itself against the unchecked build; against the checked build a live
 // strong handle is resolved in the module through the allocator's table view (no call into its
 // instance), and anything else goes to the allocator's ptr, which raises its error with the
-// sites. get and put against the unchecked build count in the module; the last put calls in.
+// sites. get and put against the unchecked build count in the module; the last put of a small
+// object caches its block on the allocator's quick lists from the module, where alloc and
+// mallocAt take small blocks too (no call); anything else calls in.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +21,8 @@ import { EXAMPLES_DIR, linkPackage } from "../examples/paths.js";
 type PtrModule = {
   fresh(): number; address(h: number): number; release(h: number): void; another(h: number): number;
   weakOf(h: number): number; moved(h: number): number; grown(h: number): number;
+  sized(size: number): number; raw(size: number): number; collected(p: number): void;
+  sizeOf(h: number): number;
 };
 
 const work = mkdtempSync(join(tmpdir(), "rcalloc-ptr-"));
@@ -44,20 +48,20 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-type Counted = "ptr" | "get" | "put";
+type Counted = "ptr" | "get" | "put" | "alloc" | "mallocAt" | "freeCollected" | "size";
 
 /** Links the fixture with the allocator's `names` counted: how often the module called them. The
  *  others keep link()'s own imports (with `stacks`, get and put record the wasm stack as site). */
 async function linkCounting(checked: boolean, names: Counted[] = ["ptr"]): Promise<{
   linked: Linked<PtrModule>; calls: (name?: Counted) => number;
 }> {
-  const counts = { ptr: 0, get: 0, put: 0 };
+  const counts = { ptr: 0, get: 0, put: 0, alloc: 0, mallocAt: 0, freeCollected: 0, size: 0 };
   let linked: Linked<PtrModule> | undefined;
-  const rcalloc: Record<string, (h: number) => number> = {};
+  const rcalloc: Record<string, (...args: number[]) => number> = {};
   for (const name of names) {
-    rcalloc[name] = (h: number): number => {
+    rcalloc[name] = (...args: number[]): number => {
       counts[name]++;
-      return (linked!.heap.exports as unknown as Record<Counted, (h: number) => number>)[name](h);
+      return (linked!.heap.exports as unknown as Record<Counted, (...args: number[]) => number>)[name](...args);
     };
   }
   linked = await link<PtrModule>(bytes, { checked, stacks: true, sourceMap, imports: { rcalloc } });
@@ -77,25 +81,85 @@ function thrown(f: () => unknown): RcError {
 const SITE = /^index\.ts:\d+:\d+$/;
 
 describe("get and put of runtime/imports, linked at load", () => {
-  it("count in the module against the unchecked build; the last put frees through the allocator", async () => {
-    const { linked, calls } = await linkCounting(false, ["get", "put"]);
-    const before = linked.heap.stats().liveObjects;
+  it("count in the module against the unchecked build; the last put caches the block on the allocator's quick list", async () => {
+    const { linked, calls } = await linkCounting(false, ["get", "put", "alloc"]);
+    const heap = linked.heap;
+    const before = heap.stats().liveObjects;
     const h = linked.exports.fresh() >>> 0;
     expect(linked.exports.another(h) >>> 0).toBe(h);
     expect(linked.exports.another(h) >>> 0).toBe(h);
-    expect(linked.heap.refs(h)).toBe(3);
+    expect(heap.refs(h)).toBe(3);
     linked.exports.release(h);
     linked.exports.release(h);
-    expect(linked.heap.refs(h)).toBe(1);
+    expect(heap.refs(h)).toBe(1);
     expect([calls("get"), calls("put")]).toEqual([0, 0]);
-    linked.exports.release(h); // the last: the allocator ends the object
+    linked.exports.release(h); // the last: ended here, its block cached where the allocator caches it
+    expect(calls("put")).toBe(0);
+    expect(heap.stats().liveObjects).toBe(before);
+    heap.validate();
+    const again = heap.alloc(8); // the allocator's own alloc takes the block the module cached
+    expect(again).toBe(h);
+    heap.put(again); // and the module's alloc the block the allocator cached, with no call
+    const calledBefore = calls("alloc");
+    expect(linked.exports.sized(8) >>> 0).toBe(h);
+    expect(calls("alloc")).toBe(calledBefore);
+    expect(heap.size(h)).toBe(8);
+    expect(heap.refs(h)).toBe(1);
+    heap.validate();
+    linked.exports.release(h);
+    heap.validate();
+  });
+
+  it("against the unchecked build, alloc and the last put call in for large objects and held ones", async () => {
+    const { linked, calls } = await linkCounting(false, ["put", "alloc"]);
+    const heap = linked.heap;
+    const m = linked.exports;
+    const big = m.sized(4000) >>> 0; // a block above the quick lists' largest size
+    expect(calls("alloc")).toBe(1);
+    m.release(big);
     expect(calls("put")).toBe(1);
-    expect(linked.heap.stats().liveObjects).toBe(before);
-    linked.heap.validate();
+
+    const small = m.sized(24) >>> 0;
+    const w = heap.weak(small); // a weak handle holds the dead block back: the allocator ends it
+    m.release(small);
+    expect(calls("put")).toBe(2);
+    expect(heap.upgrade(w)).toBe(0);
+    heap.putWeak(w);
+
+    const ignored = m.sized(24) >>> 0;
+    heap.ignore(ignored); // marked: the allocator drops the mark with the object
+    m.release(ignored);
+    expect(calls("put")).toBe(3);
+    heap.validate();
+    expect(heap.stats().liveObjects).toBe(0);
+  });
+
+  it("against the unchecked build, mallocAt and freeCollected take and give small raw blocks in the module", async () => {
+    const { linked, calls } = await linkCounting(false, ["mallocAt", "freeCollected"]);
+    const heap = linked.heap;
+    const m = linked.exports;
+    const first = m.raw(40) >>> 0; // an empty list: the allocator's
+    expect(calls("mallocAt")).toBe(1);
+    m.collected(first);
+    expect(calls("freeCollected")).toBe(0);
+    heap.validate();
+    const again = m.raw(33) >>> 0; // the same block size (48 bytes): the cached block
+    expect(again).toBe(first);
+    expect(calls("mallocAt")).toBe(1);
+    const report = heap.report();
+    const object = report.objects.find((o) => o.ptr === again);
+    expect(object).toMatchObject({ size: 33, raw: true });
+    heap.validate();
+    const large = m.raw(5000) >>> 0;
+    m.collected(large);
+    expect([calls("mallocAt"), calls("freeCollected")]).toEqual([2, 1]);
+    m.collected(again);
+    heap.validate();
+    expect(heap.stats().liveObjects).toBe(0);
   });
 
   it("call the allocator against the checked build: every get is a new handle", async () => {
-    const { linked, calls } = await linkCounting(true, ["get", "put"]);
+    const { linked, calls } = await linkCounting(true, ["get", "put", "alloc"]);
     const h = linked.exports.fresh() >>> 0;
     const h2 = linked.exports.another(h) >>> 0;
     expect(h2).not.toBe(h);
@@ -103,6 +167,32 @@ describe("get and put of runtime/imports, linked at load", () => {
     expect(() => linked.exports.release(h2)).toThrow(/double put/);
     linked.exports.release(h);
     expect([calls("get"), calls("put")]).toEqual([1, 3]);
+    linked.exports.release(linked.exports.fresh()); // a cached block, but a checked object needs a handle
+    expect([calls("alloc"), calls("put")]).toEqual([2, 4]);
+  });
+});
+
+describe("size() of runtime/imports, linked at load", () => {
+  for (const checked of [false, true]) {
+    it(`reads a live object's size in the module against the ${checked ? "checked" : "unchecked"} build, with no call`, async () => {
+      const { linked, calls } = await linkCounting(checked, ["size"]);
+      const m = linked.exports;
+      const handles = [1, 8, 9, 100, 1000, 1017, 5000, 20000].map((n) => m.sized(n) >>> 0);
+      handles.push(m.grown(m.sized(24) >>> 0) >>> 0); // resized: a block of another size, more slack
+      for (const h of handles) expect(m.sizeOf(h)).toBe(linked.heap.size(h));
+      expect(handles.map((h) => m.sizeOf(h))).toEqual([1, 8, 9, 100, 1000, 1017, 5000, 20000, 4096]);
+      expect(calls("size")).toBe(0);
+      for (const h of handles) m.release(h);
+      linked.heap.validate();
+    });
+  }
+
+  it("leaves a handle already put to the allocator's size, which traps (checked)", async () => {
+    const { linked, calls } = await linkCounting(true, ["size"]);
+    const h = linked.exports.sized(16) >>> 0;
+    linked.exports.release(h);
+    expect(() => linked.exports.sizeOf(h)).toThrow(UseAfterPutError);
+    expect(calls("size")).toBe(1);
   });
 });
 
