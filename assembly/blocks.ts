@@ -140,8 +140,15 @@ export function freeInternal(block: usize): void {
 /** Gives back a dead block (its object's flags cleared) once nothing holds it any more. */
 // @ts-ignore: decorator
 @inline export function freeDeadBlock(block: usize): void {
-  SETINFO(block, INFO(block) & ~(PAIRED | DEAD));
-  let size = SIZE(block);
+  freeDeadBlockOf(block, INFO(block));
+}
+
+/** freeDeadBlock() of a block whose info word `info` the caller has read. */
+// @ts-ignore: decorator
+@inline export function freeDeadBlockOf(block: usize, info: u32): void {
+  info &= ~(PAIRED | DEAD);
+  SETINFO(block, info);
+  let size = <usize>(info & ~TAGS_MASK);
   // Shared checked: to the cache of the thread that evicts it (the lock is held), whose
   // lock-free allocs take it (fast-references.ts); the shared lists when the cache is full.
   if (SHARED && CHECKED && size <= QUICK_MAX && pushCached(block, size)) return;

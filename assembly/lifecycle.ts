@@ -27,7 +27,7 @@ import {
   REFS_MASK, SLACK_SHIFT, TAGS_MASK,
 } from "./layout";
 import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
-import { drain, enqueue, evictOne, makeRoom, maxBlocks, needsRoom, poison, queuedBlocks } from "./quarantine";
+import { drain, enqueue, makeRoom, maxBlocks, needsRoom, poison, queuedBlocks } from "./quarantine";
 import { growBlockInPlace, shrinkBlock } from "./tlsf";
 import { settleAllDeaths } from "./thread-deaths";
 import { excludeReaders } from "./thread-slots";
@@ -70,19 +70,10 @@ export function reservePair(h: u32): void {
 }
 
 /** Checked build: reserve quarantine room for `block` if the coming change may end it (the test
- *  inline, the eviction out of line). */
+ *  inline, the eviction out of line: it evicts a batch, so most calls find room). */
 // @ts-ignore: decorator
 @inline export function roomFor(block: usize): void {
   if (CHECKED && needsRoom(SIZE(block))) makeRoom(SIZE(block));
-}
-
-/** roomFor() for the last put's own out-of-line path (references.ts dropLast): a full quarantine
- *  usually needs one eviction, done inline; more go through makeRoom. */
-// @ts-ignore: decorator
-@inline export function roomForDeath(block: usize): void {
-  if (!needsRoom(SIZE(block))) return;
-  evictOne();
-  if (needsRoom(SIZE(block))) makeRoom(SIZE(block));
 }
 
 /** A block of `size` bytes, reclaiming once when memory is exhausted; 0 if still none. */

@@ -24,7 +24,7 @@ import {
 import { addRef, BLOCK, COUNT, DEAD, dropRef, INFO, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
 import {
   addWeak, dropWeak, freeObject, ignoreObject, MAX_OBJECT, newObject, releaseObject, reservePair, reserveSlot,
-  resizeObject, roomFor, roomForDeath, weakCount,
+  resizeObject, roomFor, weakCount,
 } from "./lifecycle";
 import { siteOr } from "./host-sites";
 import { noteResizePin, takeResizePin } from "./thread-slots";
@@ -169,7 +169,7 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
  *  eviction may trap, then the reference and the object end. One call for the whole death. */
 function dropLast(h: u32, slot: usize, site: u32): void {
   let block = SLOT_OBJECT(slot);
-  roomForDeath(block);
+  roomFor(block);
   release(slot, h, site, 0);
   SETPUTSITE(block, site);
   freeObject(block); // the count word keeps its last reference: a dead block's is stale (layout.ts)
