@@ -156,6 +156,18 @@ describe("get and put of runtime/imports, linked at load", () => {
     m.collected(again);
     heap.validate();
     expect(heap.stats().liveObjects).toBe(0);
+
+    // an ignore mark (PAIRED): the allocator drops it with the block, so the block's next
+    // object is not ignored; cached here, the mark would stay behind
+    const marked = m.raw(40) >>> 0;
+    heap.ignore(marked);
+    m.collected(marked);
+    expect(calls("freeCollected")).toBe(2);
+    heap.validate();
+    const reused = m.raw(40) >>> 0;
+    expect(heap.report().objects.find((o) => o.ptr === reused)).toMatchObject({ raw: true, ignored: false });
+    m.collected(reused);
+    heap.validate();
   });
 
   it("call the allocator against the checked build: every get is a new handle", async () => {
@@ -193,6 +205,44 @@ describe("size() of runtime/imports, linked at load", () => {
     linked.exports.release(h);
     expect(() => linked.exports.sizeOf(h)).toThrow(UseAfterPutError);
     expect(calls("size")).toBe(1);
+  });
+
+  it("leaves every handle that is not a live strong one to the allocator, with its error (checked)", async () => {
+    const { linked, calls } = await linkCounting(true, ["size"]);
+    const heap = linked.heap;
+    const m = linked.exports;
+    const other = await createHeap({ checked: true });
+    const h = m.sized(16) >>> 0;
+    const weak = heap.weak(h);
+    const before = m.sized(16) >>> 0;
+    const owned = heap.move(before, 7); // `before` ended: moved to an owned handle
+    const moved = m.sized(24) >>> 0;
+    const resized = heap.resize(moved, 5000); // a moving resize: `moved` ended
+    const foreign = other.alloc(16);
+    const refusals: [string, number, new (...a: never[]) => Error][] = [
+      ["a weak handle", weak, InvalidHandleError],
+      ["a handle moved away", before, UseAfterMoveError],
+      ["a handle resized away", moved, UseAfterPutError],
+      ["another heap's handle", foreign, InvalidHandleError],
+    ];
+    let expected = 0;
+    for (const [what, handle, type] of refusals) {
+      const fromModule = thrown(() => m.sizeOf(handle));
+      const fromHeap = thrown(() => heap.size(handle));
+      expect(fromModule, what).toBeInstanceOf(type);
+      expect([fromModule.code, fromModule.message], what).toEqual([fromHeap.code, fromHeap.message]);
+      expect(calls("size"), what).toBe(++expected);
+    }
+    expect(m.sizeOf(owned)).toBe(16); // the owned handle move() gave is live and strong
+    expect(m.sizeOf(resized)).toBe(5000);
+    expect(calls("size")).toBe(expected);
+    heap.putWeak(weak);
+    heap.putFor(owned, 7);
+    m.release(h);
+    m.release(resized);
+    other.put(foreign);
+    heap.validate();
+    other.dispose();
   });
 });
 
