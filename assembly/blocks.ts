@@ -28,7 +28,6 @@ export const QUICK_HEADS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 /** Scratch for sortQuickLists: the last block threaded onto each list so far. */
 export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 
-export { blockSizeFor }; // the size rule sits with the quick lists' steps; its users import it from here
 
 /** A used block of at least `size` bytes (multiple of 16), or 0 when memory is exhausted:
  *  exactly `size` up to QUICK_MAX, its class's capacity (or more) up to CLASS_MAX (SIZE() tells). */

@@ -31,9 +31,9 @@ import {
   directory, GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, OWNED, PINNED, reissuedGen, SLOT, SLOT_IN, SLOT_OBJECT,
   SLOT_STATE, tableLength, TAG_SHIFT,
 } from "./handles";
-import { blockSizeFor } from "./blocks";
+import { blockSizeFor } from "./quick-lists";
 import { HEADER, QUICK_MAX } from "./config";
-import { PAIRED, REFS_MASK, SETCOUNT, SETPUTSITE, SLACK_SHIFT, TAGS_MASK } from "./layout";
+import { PAIRED, REFS_MASK, SETFITTED, SETPUTSITE, TAGS_MASK } from "./layout";
 import { maxBlocks, poisonBytes, poisonPayload } from "./quarantine";
 import { popCached } from "./thread-cache";
 import { givePooled, poolReady, takePooled } from "./slot-pools";
@@ -141,7 +141,7 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
   if (!block) { leavePassAs(single); return 0; }
   site = siteOr(site);
   let order = takeOrders(2); // the object's and its first reference's, in one step
-  SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  SETFITTED(block, blockSize, HEADER, size, 1);
   store<u32>(block, order, 8);
   store<u32>(block, site, 12);
   store<u32>(block, 0, 16);

@@ -125,6 +125,13 @@ import { CHECKED, HEADER } from "./config";
   }
   SETCOUNT(block, (<u32>slack << SLACK_SHIFT) | refs);
 }
+/** Writes the count word of an object of `size` bytes with `refs` references into a block of
+ *  exactly blockSize = blockSizeFor(size, header) bytes (a quick-list block: its slack is under
+ *  16, never BIG_SLACK); `header` is the build's (a linked module writes the blocks of either). */
+// @ts-ignore: decorator
+@inline export function SETFITTED(block: usize, blockSize: usize, header: usize, size: usize, refs: u32): void {
+  SETCOUNT(block, (<u32>(blockSize - header - size) << SLACK_SHIFT) | refs);
+}
 /** One strong reference more on `block` (a plain build's get; a shared build counts atomically,
  *  references.ts). */
 // @ts-ignore: decorator

@@ -19,12 +19,13 @@
 //   reclaim   memory ran out: give back every held block (drain), then try once more.
 
 import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED, SLOT_QUARANTINE } from "./config";
-import { allocBlock, allocGrownBlock, blockSizeFor, freeBlock, freeDeadBlock } from "./blocks";
+import { allocBlock, allocGrownBlock, freeBlock, freeDeadBlock } from "./blocks";
+import { blockSizeFor } from "./quick-lists";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
 import { freeCount, growTable, nextOrder, nextOrders, slotReady } from "./handles";
 import {
-  COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETCOUNT, SETINFO, SETMARK, SETOBJECT, SIZE, MAX_SLACK,
-  REFS_MASK, SLACK_SHIFT, TAGS_MASK,
+  COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETFITTED, SETINFO, SETMARK, SETOBJECT, SIZE, MAX_SLACK,
+  REFS_MASK, TAGS_MASK,
 } from "./layout";
 import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
 import { drain, enqueue, makeRoom, maxBlocks, needsRoom, poison, queuedBlocks } from "./quarantine";
@@ -107,7 +108,7 @@ function allocAfterReclaim(size: usize): usize {
   let block = allocOrReclaim(blockSize);
   if (!block) return 0;
   // A quick-list block has exactly the size asked (slack < 16); a larger one may be a size class's.
-  if (blockSize <= QUICK_MAX) SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  if (blockSize <= QUICK_MAX) SETFITTED(block, blockSize, HEADER, size, 1);
   else SETOBJECT(block, <usize>size, 1);
   if (CHECKED) {
     store<u32>(block, SHARED ? nextOrders(2) : nextOrder(), 8);

@@ -15,11 +15,11 @@
 // setThreadMayWait, setLockPatience, detachThread, reclaimThread, threadsAttached, claimSiteRange,
 // currentHeapTag, lockTakes, handOverHeap.
 
-import { blockSizeFor } from "./blocks";
+import { blockSizeFor } from "./quick-lists";
 import { heapTag, unpinSlot } from "./handles";
 import { CHECKED, DEBUG, HEADER, QUICK_MAX } from "./config";
 import * as api from "./index";
-import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETCOUNT, SLACK_SHIFT, TAGS_MASK } from "./layout";
+import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETFITTED, TAGS_MASK } from "./layout";
 import { refUnlocked, unrefUnlocked } from "./references";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
@@ -129,7 +129,7 @@ export function reclaimThread(n: u32): u32 {
   if (!enterPass()) return 0;
   let blockSize = blockSizeFor(<usize>size, HEADER);
   let block = popCached(blockSize);
-  if (block) SETCOUNT(block, (<u32>(blockSize - HEADER - size) << SLACK_SHIFT) | 1);
+  if (block) SETFITTED(block, blockSize, HEADER, size, 1);
   leavePass();
   return block ? <u32>PAYLOAD(block) : 0;
 }

@@ -13,7 +13,7 @@
 
 import { CHECKED_HEADER, QUICK_MAX, UNCHECKED_HEADER } from "../assembly/config";
 import {
-  addRef, DEAD, dropRef, INFO, OBJECT_SIZE_BEHIND, PAIRED, RAW_REFS, SETCOUNT, SLACK_SHIFT, TAGS_MASK,
+  addRef, DEAD, dropRef, INFO, OBJECT_SIZE_BEHIND, PAIRED, RAW_REFS, SETFITTED, TAGS_MASK,
 } from "../assembly/layout";
 import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
 import { blockSizeFor, popQuick, pushQuick } from "../assembly/quick-lists";
@@ -138,7 +138,7 @@ import { blockSizeFor, popQuick, pushQuick } from "../assembly/quick-lists";
   if (!quickHeads || <usize>size > QUICK_MAX - UNCHECKED_HEADER) return 0;
   let blockSize = blockSizeFor(<usize>size, UNCHECKED_HEADER);
   let block = popQuick(quickHeads, blockSize);
-  if (block) SETCOUNT(block, (<u32>(blockSize - UNCHECKED_HEADER - <usize>size) << SLACK_SHIFT) | refs);
+  if (block) SETFITTED(block, blockSize, UNCHECKED_HEADER, <usize>size, refs);
   return block;
 }
 
