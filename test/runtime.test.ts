@@ -20,6 +20,7 @@ type Program = {
   freeTwice(): void;
   manyObjects(n: number): number;
   __newString(text: string): number;
+  __new(size: number, id: number): number;
   __pin(ptr: number): number;
   __unpin(ptr: number): void;
 };
@@ -128,6 +129,22 @@ describe.each(BUILDS)("AS runtime on rcalloc ($name build)", ({ checked }) => {
     expect(next).toEqual([...next].sort((a, b) => a - b));
     expect(next.filter((p) => swept.includes(p)).length).toBeGreaterThan(48); // the swept blocks, reused
     for (const p of next) exports.__unpin(p);
+    program.heap.validate();
+  });
+
+  it("zeroes a new buffer on a block a swept string left dirty (strings alone are not zeroed)", () => {
+    const { exports } = program;
+    const ARRAY_BUFFER = 1; // AS's fixed class ids: 0 Object, 1 ArrayBuffer, 2 String
+    const pinned = (ptr: number) => exports.__pin(ptr) >>> 0;
+    program.collect();
+    const dirty = Array.from({ length: 64 }, () => pinned(exports.__newString("\uffff".repeat(20))));
+    for (const p of dirty) exports.__unpin(p);
+    program.collect();
+    const buffers = Array.from({ length: 64 }, () => pinned(exports.__new(40, ARRAY_BUFFER)));
+    expect(buffers.filter((p) => dirty.includes(p)).length).toBeGreaterThan(48); // the strings' blocks
+    const bytes = new Uint8Array(program.heap.memory.buffer);
+    for (const p of buffers) expect(bytes.subarray(p, p + 40).every((b) => b === 0)).toBe(true);
+    for (const p of buffers) exports.__unpin(p);
     program.heap.validate();
   });
 
