@@ -13,11 +13,7 @@
 //   4. tells the memory manager when a sweep ends (__swept): it takes the swept blocks then, in
 //      address order (./freed.ts), which keeps new objects side by side, and caches them
 //      (./cache.ts); and when a full collection ends (__collected): it empties that cache;
-//   5. zeroes small new objects with word stores rather than memory.fill (zeroObject), and does
-//      not zero a new string: the collector never looks inside one (pointerfree), and every
-//      maker of a string in AS's std writes all of it (on AS's stub and minimal runtimes __new
-//      zeroes nothing). ArrayBuffer, Array and StaticArray do rely on it: AS skips their own fill
-//      on an incremental runtime, which a custom one counts as. 120,000 strings a strings/Maps run.
+//   5. zeroes small new objects with word stores rather than memory.fill (zeroObject).
 // Everything else — colors, spaces, the write barrier, pacing constants — is AS's, unchanged.
 
 import { BLOCK, BLOCK_OVERHEAD, OBJECT_OVERHEAD, OBJECT_MAXSIZE, TOTAL_OVERHEAD, DEBUG, TRACE, RTRACE, PROFILE, AL_MASK } from "~lib/rt/common";
@@ -291,8 +287,7 @@ export function __new(size: usize, id: i32): usize {
   total += obj.size;
   let ptr = changetype<usize>(obj) + TOTAL_OVERHEAD;
   // may be visited before being fully initialized, so must fill
-  // rcalloc: ... but a string never is (pointerfree), and whoever makes one writes all of it
-  if (id != idof<string>()) zeroObject(ptr, size);
+  zeroObject(ptr, size); // rcalloc
   return ptr;
 }
 

@@ -132,7 +132,7 @@ describe.each(BUILDS)("AS runtime on rcalloc ($name build)", ({ checked }) => {
     program.heap.validate();
   });
 
-  it("zeroes a new buffer on a block a swept string left dirty (strings alone are not zeroed)", () => {
+  it("zeroes a new buffer on a block a swept string left dirty", () => {
     const { exports } = program;
     const ARRAY_BUFFER = 1; // AS's fixed class ids: 0 Object, 1 ArrayBuffer, 2 String
     const pinned = (ptr: number) => exports.__pin(ptr) >>> 0;
