@@ -148,6 +148,21 @@ describe.each(BUILDS)("AS runtime on rcalloc ($name build)", ({ checked }) => {
     program.heap.validate();
   });
 
+  it("keeps strings reachable only through a Map and arrays while incremental cycles run", async () => {
+    const p = await link<Program>(readFileSync(examplePath("as-program")), { checked });
+    const s = (text: string) => p.exports.__newString(text);
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      p.exports.addPerson(s(`person ${i}`), i);
+      p.exports.tag(s(`person ${i}`), s(`tag ${i}`));
+      lines.push(`person ${i} (${i}): tag ${i}`);
+      if (i % 50 === 0) p.exports.churn(300); // garbage: the collector marks and sweeps meanwhile
+    }
+    expect(p.getString(p.exports.describeAll())).toBe(lines.join("\n"));
+    for (let i = 0; i < 3000; i += 7) expect(p.getString(p.exports.nameAt(i))).toBe(`person ${i}`);
+    p.heap.validate();
+  });
+
   it("holds 600,000 live objects at once", () => {
     expect(program.exports.manyObjects(600_000)).toBe(300_000);
     program.heap.validate();
