@@ -172,19 +172,11 @@ function initLazy(space: Object): Object {
   makeGray(): void {
     if (this == iter) iter = assert(this.prev);
     this.unlink();
-    // rcalloc: a pointerfree object is black at once; linked first in toSpace, behind the mark
-    // loop's iter, the loop never walks over it to the next gray one (on stock: at the tail)
-    if (this.isPointerfree) this.linkFirst(toSpace, i32(!white));
+    // rcalloc: a pointerfree object is black at once; linked first in toSpace (in front of its
+    // head), behind the mark loop's iter, the loop never walks over it to the next gray one (on
+    // stock: at the tail)
+    if (this.isPointerfree) this.linkTo(toSpace.next, i32(!white));
     else this.linkTo(toSpace, gray);
-  }
-
-  /** rcalloc: links this object first in the specified list, with the given color. */
-  linkFirst(list: Object, withColor: i32): void {
-    let next = list.next;
-    this.nextWithColor = changetype<usize>(next) | withColor;
-    this.prev = list;
-    next.prev = this;
-    list.next = this;
   }
 }
 
