@@ -20,6 +20,7 @@ type Program = {
   freeTwice(): void;
   manyObjects(n: number): number;
   __newString(text: string): number;
+  __new(size: number, id: number): number;
   __pin(ptr: number): number;
   __unpin(ptr: number): void;
 };
@@ -129,6 +130,37 @@ describe.each(BUILDS)("AS runtime on rcalloc ($name build)", ({ checked }) => {
     expect(next.filter((p) => swept.includes(p)).length).toBeGreaterThan(48); // the swept blocks, reused
     for (const p of next) exports.__unpin(p);
     program.heap.validate();
+  });
+
+  it("zeroes a new buffer on a block a swept string left dirty", () => {
+    const { exports } = program;
+    const ARRAY_BUFFER = 1; // AS's fixed class ids: 0 Object, 1 ArrayBuffer, 2 String
+    const pinned = (ptr: number) => exports.__pin(ptr) >>> 0;
+    program.collect();
+    const dirty = Array.from({ length: 64 }, () => pinned(exports.__newString("\uffff".repeat(20))));
+    for (const p of dirty) exports.__unpin(p);
+    program.collect();
+    const buffers = Array.from({ length: 64 }, () => pinned(exports.__new(40, ARRAY_BUFFER)));
+    expect(buffers.filter((p) => dirty.includes(p)).length).toBeGreaterThan(48); // the strings' blocks
+    const bytes = new Uint8Array(program.heap.memory.buffer);
+    for (const p of buffers) expect(bytes.subarray(p, p + 40).every((b) => b === 0)).toBe(true);
+    for (const p of buffers) exports.__unpin(p);
+    program.heap.validate();
+  });
+
+  it("keeps strings reachable only through a Map and arrays while incremental cycles run", async () => {
+    const p = await link<Program>(readFileSync(examplePath("as-program")), { checked });
+    const s = (text: string) => p.exports.__newString(text);
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      p.exports.addPerson(s(`person ${i}`), i);
+      p.exports.tag(s(`person ${i}`), s(`tag ${i}`));
+      lines.push(`person ${i} (${i}): tag ${i}`);
+      if (i % 50 === 0) p.exports.churn(300); // garbage: the collector marks and sweeps meanwhile
+    }
+    expect(p.getString(p.exports.describeAll())).toBe(lines.join("\n"));
+    for (let i = 0; i < 3000; i += 7) expect(p.getString(p.exports.nameAt(i))).toBe(`person ${i}`);
+    p.heap.validate();
   });
 
   it("holds 600,000 live objects at once", () => {
