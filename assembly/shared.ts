@@ -16,7 +16,7 @@
 // currentHeapTag, lockTakes, handOverHeap.
 
 import { blockSizeFor } from "./quick-lists";
-import { heapTag, unpinSlot } from "./handles";
+import { heapTag, pinnedBy, unpinSlot } from "./handles";
 import { CHECKED, DEBUG, HEADER, QUICK_MAX } from "./config";
 import * as api from "./index";
 import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETFITTED, TAGS_MASK } from "./layout";
@@ -112,6 +112,7 @@ export function reclaimThread(n: u32): u32 {
   if (lockHeldBy(n)) return ENDED_HOLDING_LOCK; // waiting for the lock would time out
   if (insidePass(n)) return ENDED_IN_PASS;
   lockHeap();
+  if (CHECKED && pinnedBy(n)) { unlockHeap(); return ENDED_IN_PASS; } // a lock-free get or put's pin
   if (CHECKED) settleDeathsOf(slotRecord(n), false); // its batch of deaths, into the quarantine
   flushCacheOfThread(n);
   if (CHECKED) flushPoolOf(slotRecord(n));

@@ -44,8 +44,8 @@
 import { CHECKED, MAX_THREADS, SHARED } from "./config";
 import { E_LOCK_TIMEOUT, ERROR_RECORD, ErrorRecord, MSG_LOCK_TIMEOUT } from "./errors";
 import {
-  directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, retiredCount,
-  retiredSlotsReady, sequence, tableCapacity, tableLength, firstChunk, tableSpan,
+  awaitPins, directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, keptDirectories, retiredCount,
+  retiredSlotsReady, sequence, spareChunks, tableCapacity, tableLength, firstChunk, tableSpan,
 } from "./handles";
 import { acquire, release } from "./locks";
 import { admitReaders, excludeReaders } from "./thread-slots";
@@ -162,7 +162,10 @@ export function claimSiteRange(): u32 {
 export function lockHeapExclusive(): void {
   lockHeap();
   // once per hold: nothing is batched while readers are kept out (thread-slots.ts)
-  if (excludeReaders() && CHECKED) settleAllDeaths(); // a safe point sees no batched death (thread-deaths.ts)
+  if (excludeReaders() && CHECKED) {
+    awaitPins(); // the lock-free gets and puts: their pin is their pass (fast-references.ts)
+    settleAllDeaths(); // a safe point sees no batched death (thread-deaths.ts)
+  }
 }
 
 /** Takes the heap lock and this instance's copy of the shared state (outermost hold only). */
@@ -231,6 +234,7 @@ function loadState(): void {
   resultsBlock = load<u32>(word(28)); results = load<u32>(word(29)); resultCount = load<u32>(word(30));
   found = load<u32>(word(31)); currentObject = load<u32>(word(32));
   sealed = load<u32>(word(33)); firstChunk = load<u32>(word(34)); tableSpan = load<u32>(word(35));
+  spareChunks = load<u32>(word(36)); keptDirectories = load<u32>(word(37));
 }
 
 function saveState(): void {
@@ -249,4 +253,5 @@ function saveState(): void {
   store<u32>(word(28), resultsBlock); store<u32>(word(29), results); store<u32>(word(30), resultCount);
   store<u32>(word(31), found); store<u32>(word(32), currentObject);
   store<u32>(word(33), sealed); store<u32>(word(34), firstChunk); store<u32>(word(35), tableSpan);
+  store<u32>(word(36), <u32>spareChunks); store<u32>(word(37), keptDirectories);
 }

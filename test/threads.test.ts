@@ -255,6 +255,35 @@ describe("checked shared heap: the last put without the lock (batched deaths)", 
     heap.dispose();
   });
 
+  test("after shareable(), a retired chunk's block serves the next chunk: stale handles into it are still named, the table does not grow", async () => {
+    // Lock-free gets and puts read the table outside any pass a holder of the lock waits for, so
+    // a retired chunk is never freed: it waits as a spare for the next chunk (assembly/handles.ts).
+    const heap = await api.createHeap({ shared: true, checked: true });
+    heap.shareable(); // its lock-free paths as with other threads: pins, no passes
+    const keep = heap.alloc(16);
+    const cycle = (n: number) => Array.from({ length: n }, () => {
+      const h = heap.get(keep);
+      heap.put(h);
+      return h;
+    });
+    const first = cycle(256 * 16 * 4);
+    heap.validate(); // settles the batches: chunks retire, and every spare is counted as the table's
+    const before = heap.stats();
+    expect(before.retiredSlots).toBeGreaterThan(256 * 2);
+    cycle(256 * 16 * 8); // eight more chunks' worth of indices: from the spares
+    heap.validate();
+    const after = heap.stats();
+    expect(after.retiredSlots - before.retiredSlots).toBeGreaterThan(256 * 4);
+    expect(after.internalBytes - before.internalBytes).toBeLessThan(256 * 32); // less than one chunk (the directory grows)
+    expect(() => heap.put(first[0])).toThrow(api.DoublePutError);
+    expect(() => heap.get(first[1])).toThrow(api.UseAfterPutError);
+    heap.validate();
+    heap.put(keep);
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
+  });
+
   test("a thread settles its batch under the lock every 32 deaths, and detach() settles the rest", async () => {
     const heap = await api.createHeap({ shared: true, checked: true });
     const other = await api.attachHeap(heap.shareable());
