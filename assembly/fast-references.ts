@@ -120,7 +120,8 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
 }
 
 /** A new handle (heap tag `tag`) for `block` from this thread's pool (poolReady must hold).
- *  Plain stores: the handle reaches no other thread before leavePass's atomic store. */
+ *  Plain stores: the handle reaches no other thread before the atomic store that ends the
+ *  alloc's pass or the get's pin. */
 // @ts-ignore: decorator
 @inline function issuePooled(pool: usize, dir: usize, block: usize, site: u32, order: u32, tag: u32, single: bool): u32 {
   let index = takePooled(pool, dir, single);

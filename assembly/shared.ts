@@ -45,8 +45,8 @@ if (CHECKED && !DEBUG && !startAlone(firstInstance())) {
   releaseThread();
   abort("rcalloc: attach to a shared heap with attachHeap(heap.shareable()): this heap was never handed over");
 }
-// Each lock-free path runs in a pass of this thread's slot record (thread-slots.ts), so a walk
-// can keep it out. The shared debug build validates the whole heap under the lock at every
+// Each lock-free path runs in a pass of this thread's slot record (thread-slots.ts), or for a
+// checked get or put while it holds a slot's pin (fast-references.ts), so a walk can keep it out. The shared debug build validates the whole heap under the lock at every
 // operation, so no operation may run beside it: without a record every lock-free path takes the lock.
 if (!DEBUG) useThreadSlots(number);
 
@@ -94,9 +94,10 @@ export function detachThread(): void {
  *  changes were never stored: the heap cannot be used; nothing was changed. */
 // @ts-ignore: decorator
 @inline const ENDED_HOLDING_LOCK: u32 = 3;
-/** reclaimThread: that thread ended inside a lock-free pass (checked: fast-references.ts, a slot
- *  it pinned stays pinned, a count it took down may have no ended slot; unchecked: its thread
- *  cache half changed): the heap cannot be used safely; nothing was changed. */
+/** reclaimThread: that thread ended inside a lock-free pass or holding a slot's pin (checked:
+ *  fast-references.ts, a slot it pinned stays pinned, a count it took down may have no ended
+ *  slot; unchecked: its thread cache half changed): the heap cannot be used safely; nothing was
+ *  changed. */
 // @ts-ignore: decorator
 @inline const ENDED_IN_PASS: u32 = 4;
 

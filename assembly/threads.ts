@@ -31,8 +31,9 @@
 // The lock is reentrant per thread: the host may hold it across a whole heap walk (holdHeap /
 // letGoHeap in shared.ts), which makes report(), validate() and the scan a safe point: every
 // other thread's next operation waits until the walk is done. Such a hold is exclusive
-// (lockHeapExclusive): it also waits until no lock-free pass is running (checked: get, put, a
-// small alloc; unchecked: an alloc or last put through the thread cache), and keeps new ones out
+// (lockHeapExclusive): it also waits until no lock-free pass is running (checked: a small alloc,
+// and a get or put, whose pass is its pin; unchecked: an alloc or last put through the thread
+// cache), and keeps new ones out
 // (they take the lock, so they wait). The unchecked build's lock-free get and put of all but the
 // last reference are no pass: they change only an object's count, one atomic word, which a walk
 // reads one word at a time.
