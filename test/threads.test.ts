@@ -565,6 +565,35 @@ describe("thread numbers of workers that ended without detach()", () => {
   }, 60_000);
 });
 
+describe("a checked worker that ended holding a slot's pin", () => {
+  test("reclaimThread refuses it, as one that ended inside a pass: a lock-free get or put cut short between its pin and its unpin", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const worker = spawnNodeWorker();
+    worker.send({ task: "abandon", init: heap.shareable() });
+    const { thread, kept }: { thread: number; kept: number[] } = await worker.receive();
+    await worker.terminate();
+    // Pin a slot of one of its references as its get or put would have (assembly/handles.ts
+    // "Slot": +0 the object's block, 24 bytes before the payload; +4 the state, LIVE | generation,
+    // PINNED and the pinning thread's number + 1 in bits 16..22).
+    const h = kept[0] >>> 0;
+    const words = new Uint32Array(heap.memory.buffer);
+    const block = (heap.ptr(h) >>> 0) - 24;
+    const live = (1 << 9) | ((h >>> 24) & 15);
+    const found: number[] = [];
+    words.forEach((w, i) => { if (w === block && words[i + 1] === live) found.push(i + 1); });
+    expect(found).toHaveLength(1);
+    const pin = (1 << 15) | ((thread + 1) << 16);
+    Atomics.or(words, found[0], pin);
+    expect(() => heap.reclaimThread(thread)).toThrow(api.HeapLockTimeoutError);
+    Atomics.and(words, found[0], ~pin); // as if it had let go
+    expect(heap.reclaimThread(thread)).toBe(true);
+    for (const k of kept) heap.put(k >>> 0);
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
+  });
+});
+
 describe("shared debug build (createHeap({ shared: true, debug: true }))", () => {
   test("a corruption made in one thread traps at another thread's next operation; the lock is let go", async () => {
     const heap = await api.createHeap({ shared: true, debug: true, quarantine: false });
