@@ -448,12 +448,12 @@ export function unpinSlot(slot: usize): void {
  * (thread-slots.ts noteResizePin). The heap lock is held and lock-free paths are kept out
  * (excludeReaders): a lock-free get or put pins its slot before it reads EXCLUDED, outside any
  * pass, so one that read it clear pinned before that store, this scan's loads come after it,
- * and it sees the pin until that get or put is done. One read per slot issued: the walks and
- * validate() that need it read every slot anyway.
+ * and it sees the pin until that get or put is done. One read per slot of a chunk that has not
+ * retired (a retired chunk's slots never pin).
  */
 export function awaitPins(): void {
   let own = resizePinned();
-  for (let index: u32 = 0; index < tableLength; index++) {
+  for (let index = unretired(0); index < tableLength; index = unretired(index + 1)) {
     let slot = SLOT(index);
     if (slot != own) while (atomic.load<u32>(slot + 4) & PINNED) {}
   }
@@ -463,11 +463,17 @@ export function awaitPins(): void {
  *  ended (shared.ts reclaimThread), the heap lock held: it ended in a lock-free get or put. */
 export function pinnedBy(n: u32): bool {
   let by = (n + 1) << PIN_BY_SHIFT;
-  for (let index: u32 = 0; index < tableLength; index++) {
+  for (let index = unretired(0); index < tableLength; index = unretired(index + 1)) {
     let state = atomic.load<u32>(SLOT(index) + 4);
     if ((state & PINNED) && (state & PIN_BY_MASK) == by) return true;
   }
   return false;
+}
+
+/** The first index from `index` on that is not in a fully retired chunk (whose slots never pin). */
+function unretired(index: u32): u32 {
+  while (index < tableLength && CHUNK(index >> CHUNK_BITS) == <usize>RETIRED_SLOTS) index = ((index >> CHUNK_BITS) + 1) << CHUNK_BITS;
+  return index;
 }
 
 function badHandle(h: u32): void {

@@ -98,7 +98,7 @@ function attempt(fn) {
 /**
  * One side of a deliberate race, `rounds` times. Role 0 sets each round up and cleans up after;
  * both race in the middle. Slots 1..4 of `control` pass handles between the two; slot 5 says
- * when the walks of walk and walk-cache are done.
+ * when walk-cache's walks are done.
  */
 function race(heap, { kind, rounds, role, control: buffer }) {
   const control = new Int32Array(buffer);
@@ -178,15 +178,9 @@ function race(heap, { kind, rounds, role, control: buffer }) {
       }
     } else if (kind === "walk") {
       // One thread validates and walks the heap (a safe point) while the other takes and gives
-      // back references to the object of `h` until the walks are done: without the heap lock in
-      // the checked build.
-      if (role === 0) {
-        outcome = attempt(() => { for (let j = 0; j < 4; j++) { heap.validate(); heap.report(); } });
-        Atomics.store(control, 5, 1);
-      } else {
-        let j = 0;
-        outcome = attempt(() => { do heap.put(heap.get(h)); while (++j < 64 || !Atomics.load(control, 5)); });
-      }
+      // back references to the object of `h`: without the heap lock in the checked build.
+      if (role === 0) outcome = attempt(() => { heap.validate(); heap.report(); });
+      else outcome = attempt(() => { for (let j = 0; j < 64; j++) heap.put(heap.get(h)); });
     } else if (kind === "walk-cache") {
       // The same walks while the other thread allocates and frees small objects until they are
       // done: through its thread cache, without the heap lock (unchecked: every one; checked:
