@@ -42,13 +42,19 @@ import { batchDeath, batchRetiring, batchRoom, DEATH_MAX_BLOCK } from "./thread-
 import {
   alone, enterPassAs, leavePassAs, ownRecord, pinTag, publishedDirectory, readersExcluded, takeOrder, takeOrders,
 } from "./thread-slots";
+import { seeMemory } from "./memory-growth";
 import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publishedTag } from "./threads";
 
 // The table as lock-free paths see it: published by the lock's holders (threads.ts,
 // thread-slots.ts), or, for an instance alone (`single`), its own globals, which are the heap's
 // while no other instance exists (lockHeap never has to load them).
 // @ts-ignore: decorator
-@inline function tableDirectory(single: bool): usize { return single ? directory : publishedDirectory(); }
+@inline function tableDirectory(single: bool): usize {
+  if (single) return directory;
+  let dir = publishedDirectory();
+  seeMemory(); // after the load: the directory, and every slot and object it leads to, are below
+  return dir;
+}
 // @ts-ignore: decorator
 @inline function tableTag(single: bool): u32 { return single ? heapTag : publishedTag(); }
 // @ts-ignore: decorator
@@ -68,7 +74,7 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
  *  holder's wait sees this pin until the operation is done. Read outside any pass, the
  *  directory and the chunk may be old ones: neither is ever freed (handles.ts "Table"), but a
  *  retired chunk's block may serve a new chunk, so once pinned the slot must still be the one
- *  the published directory names for `index`. */
+ *  `dir`, still the published directory, names for `index`. */
 // @ts-ignore: decorator
 @inline function pin(h: u32, dir: usize, single: bool, owned: bool): usize {
   let index = h & INDEX_MASK;
@@ -85,7 +91,8 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
     // (it may hold that pin: a resize's, while it reclaims memory).
     if ((state & ~PIN_BY_MASK) != (live | PINNED) || readersExcluded()) return 0;
   }
-  if (readersExcluded() || SLOT_IN(publishedDirectory(), index) != slot) {
+  // The same directory (a newer one may lie in pages seeMemory did not see), naming this chunk.
+  if (readersExcluded() || publishedDirectory() != dir || SLOT_IN(dir, index) != slot) {
     atomic.store<u32>(slot + 4, live); // nothing changed under this pin
     return 0;
   }

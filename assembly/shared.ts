@@ -21,6 +21,7 @@ import { CHECKED, DEBUG, HEADER, QUICK_MAX } from "./config";
 import * as api from "./index";
 import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETFITTED, TAGS_MASK } from "./layout";
 import { refUnlocked, unrefUnlocked } from "./references";
+import { seeMemory } from "./memory-growth";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
 import {
@@ -141,6 +142,7 @@ export function reclaimThread(n: u32): u32 {
 // @ts-ignore: decorator
 @inline function putUnlocked(h: u32): bool {
   let block = BLOCK(<usize>h);
+  seeMemory(); // another thread may have allocated it in pages it grew (memory-growth.ts)
   if (unrefUnlocked(block)) return true;
   let info = INFO(block); // the last reference is ours: nobody else reads or writes this block
   let size = <usize>(info & ~TAGS_MASK);
@@ -197,12 +199,12 @@ export function allocAt(size: u32, site: u32): u32 {
 // (handle = payload), without the lock; the last put caches the block in this thread's cache
 // (thread-cache.ts), or frees it under the lock.
 export function get(h: u32): u32 {
-  if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
+  if (!CHECKED) { seeMemory(); refUnlocked(BLOCK(<usize>h)); return h; }
   let fast = getChecked(h, 0); if (fast) return fast;
   lockHeap(); let r = api.get(h); unlockHeap(); return r;
 }
 export function getAt(h: u32, site: u32): u32 {
-  if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
+  if (!CHECKED) { seeMemory(); refUnlocked(BLOCK(<usize>h)); return h; }
   let fast = getChecked(h, site); if (fast) return fast;
   lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r;
 }
@@ -246,7 +248,7 @@ export function size(h: u32): u32 {
   lockHeap(); let s = api.size(h); unlockHeap(); return s;
 }
 export function refs(h: u32): u32 {
-  if (!CHECKED) return atomic.load<u32>(BLOCK(<usize>h) + 4) & REFS_MASK;
+  if (!CHECKED) { seeMemory(); return atomic.load<u32>(BLOCK(<usize>h) + 4) & REFS_MASK; }
   lockHeap(); let r = api.refs(h); unlockHeap(); return r;
 }
 export function mark(): u32 { lockHeap(); let m = api.mark(); unlockHeap(); return m; }

@@ -49,6 +49,7 @@ import {
   retiredSlotsReady, sequence, spareChunks, tableCapacity, tableLength, firstChunk, tableSpan,
 } from "./handles";
 import { acquire, release } from "./locks";
+import { seeMemory } from "./memory-growth";
 import { admitReaders, excludeReaders } from "./thread-slots";
 import { settleAllDeaths } from "./thread-deaths";
 import {
@@ -176,6 +177,7 @@ export function lockHeapExclusive(): void {
   if (depth) { depth++; return; }
   if (!acquire(SHARED_STATE + LOCK, SHARED_STATE + HOLDER)) lockTimedOut();
   depth = 1; // only now: a throw from acquire must leave this instance without a hold
+  seeMemory(); // pages the last holders grew: the table, blocks, objects in them (memory-growth.ts)
   takes++;
   store<u32>(SHARED_STATE, (takes << 7) | ((threadNumber + 1) & 0x7F), HOLDER);
   let saver = load<u32>(SHARED_STATE, SAVER);
