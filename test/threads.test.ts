@@ -34,6 +34,18 @@ describe.each([false, true])("shared heap, checked %s", (checked) => {
     if (checked && seed === 1) expect(r.threadsNamed).toEqual(expect.arrayContaining(r.workerThreads));
   });
 
+  // Each run starts on a fresh heap, so memory grows while the workers run: a worker reaches
+  // pages another one grew (a new table chunk, objects passed through the queue) at once, with
+  // atomic steps, which V8 checks against the size its instance last heard of
+  // (assembly/memory-growth.ts; scripts/stress-pins.mjs repeats this many times).
+  test("memory one worker grows is used at once by the others: short stresses on fresh heaps", async () => {
+    for (const seed of [11, 12, 13, 14]) {
+      const r = await runStress(api, spawnNodeWorker, { checked, workers: 8, ops: checked ? 2500 : 5000, seed, yieldEvery: 64 });
+      expect([r.wrongCounts, r.leftObjects, r.leftReferences]).toEqual([0, 0, 0]);
+      expect(r.stats.liveObjects).toBe(0);
+    }
+  });
+
   test("get-for by one owner on two threads: one reference, the same handle", async () => {
     const r = await runRace(api, spawnNodeWorker, { checked, kind: "get-for", rounds: 200 });
     expect(r.a.every((o: Outcome) => o.code === "ok" && o.same && o.refs === 2)).toBe(true);
