@@ -16,7 +16,8 @@
 // number (handed out at instantiation), whether it may block while waiting for the lock and
 // for how long (locks.ts), its cache of small free blocks (thread-cache.ts), its lock-free
 // passes (thread-slots.ts), and in the checked build its pool of free table slots
-// (slot-pools.ts), its batch of deaths (thread-deaths.ts) and its range of orders.
+// (slot-pools.ts), its batch of deaths (thread-deaths.ts) and its range of orders; and the
+// pages of the memory it has seen grow (memory-growth.ts).
 //
 // Not every operation takes the lock: the unchecked build's get and put and the checked build's
 // get and put (fast-references.ts) run beside the lock's holder, with atomic steps on the words
