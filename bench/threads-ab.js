@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createHeap } from "../dist/node.js";
-import { privateLoop } from "./threads-loop.js";
+import { timeLoop } from "./threads-loop.js";
 
 const { values } = parseArgs({
   options: { base: { type: "string" }, ops: { type: "string", default: "400000" }, rounds: { type: "string", default: "15" } },
@@ -25,14 +25,11 @@ const builds = {
   this: readFileSync(new URL("../build/rcalloc.shared-checked.wasm", import.meta.url)),
 };
 
-/** Milliseconds of the loop on a fresh heap (after a warm-up of a sixteenth of it). */
+/** Milliseconds of the loop on a fresh checked heap. */
 async function loop(options, handed) {
   const heap = await createHeap({ checked: true, ...options });
   if (handed) heap.shareable();
-  privateLoop(heap.exports, OPS >> 4, 5);
-  const t = performance.now();
-  privateLoop(heap.exports, OPS, 5);
-  const ms = performance.now() - t;
+  const ms = timeLoop(heap, OPS, 5);
   heap.dispose();
   return ms;
 }
