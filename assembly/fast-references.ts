@@ -3,8 +3,9 @@
 // alloc of a small object, get, and put (the last one too, for a small object without weak
 // handles or marks) run without the heap lock (shared.ts calls them first; they return 0 /
 // false for anything unusual, and the locked path of references.ts runs instead, which also
-// raises every error with the usual record). Each is one pass of thread-slots.ts (so a walk's
-// safe point keeps them out) and works on:
+// raises every error with the usual record). A walk's safe point keeps each out: an alloc is a
+// pass of thread-slots.ts, a get or a put holds a pinned slot for its whole change, and the pin
+// is its pass (pin, below). Each works on:
 //   - the slot of `h`, through the published directory: PINNED for the few instructions the
 //     operation takes, by one atomic step on its state word (live | generation → | PINNED).
 //     Of two racing puts (or a put and a get, a move, ...) of one handle exactly one pins it;
@@ -28,7 +29,7 @@
 
 import { siteOr } from "./host-sites";
 import {
-  directory, GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, OWNED, PINNED, reissuedGen, SLOT, SLOT_IN, SLOT_OBJECT,
+  directory, GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, OWNED, PIN_BY_MASK, PINNED, reissuedGen, SLOT, SLOT_IN, SLOT_OBJECT,
   SLOT_STATE, tableLength, TAG_SHIFT,
 } from "./handles";
 import { blockSizeFor } from "./quick-lists";
@@ -39,15 +40,21 @@ import { popCached } from "./thread-cache";
 import { givePooled, poolReady, takePooled } from "./slot-pools";
 import { batchDeath, batchRetiring, batchRoom, DEATH_MAX_BLOCK } from "./thread-deaths";
 import {
-  alone, enterPassAs, leavePassAs, ownRecord, publishedDirectory, readersExcluded, takeOrder, takeOrders,
+  alone, enterPassAs, leavePassAs, ownRecord, pinTag, publishedDirectory, readersExcluded, takeOrder, takeOrders,
 } from "./thread-slots";
+import { seeMemory } from "./memory-growth";
 import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publishedTag } from "./threads";
 
 // The table as lock-free paths see it: published by the lock's holders (threads.ts,
 // thread-slots.ts), or, for an instance alone (`single`), its own globals, which are the heap's
 // while no other instance exists (lockHeap never has to load them).
 // @ts-ignore: decorator
-@inline function tableDirectory(single: bool): usize { return single ? directory : publishedDirectory(); }
+@inline function tableDirectory(single: bool): usize {
+  if (single) return directory;
+  let dir = publishedDirectory();
+  seeMemory(); // after the load: the directory, and every slot and object it leads to, are below
+  return dir;
+}
 // @ts-ignore: decorator
 @inline function tableTag(single: bool): u32 { return single ? heapTag : publishedTag(); }
 // @ts-ignore: decorator
@@ -55,11 +62,19 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
 // @ts-ignore: decorator
 @inline function slotAt(dir: usize, index: u32, single: bool): usize { return single ? SLOT(index) : SLOT_IN(dir, index); }
 
-/** The slot of `h` pinned (inside a pass), or 0 when `h` is not a live strong handle of this
- *  heap (the locked path says what it is). Waits while another thread holds the pin. `owned`:
- *  an owned reference (getFor, move) is pinned too (a get may take a new reference through
- *  one; a put of one goes to the locked path, which refuses it). `single` (thread-slots.ts
- *  alone): no other thread, so no pin; the slot only needs to be live. */
+/** The slot of `h` pinned, or 0 when `h` is not a live strong handle of this heap (the locked
+ *  path says what it is) or a holder of the lock keeps lock-free paths out. Waits while another
+ *  thread holds the pin. `owned`: an owned reference (getFor, move) is pinned too (a get may
+ *  take a new reference through one; a put of one goes to the locked path, which refuses it).
+ *  `single` (thread-slots.ts alone): no other thread, so no pin; the slot only needs to be live.
+ *
+ *  Shared, the pin is the pass: a holder of the lock that keeps lock-free paths out sets
+ *  EXCLUDED, then waits for every pinned slot (handles.ts awaitPins); this pin comes before the
+ *  load of EXCLUDED, so either that load sees it set (let go, take the locked path) or the
+ *  holder's wait sees this pin until the operation is done. Read outside any pass, the
+ *  directory and the chunk may be old ones: neither is ever freed (handles.ts "Table"), but a
+ *  retired chunk's block may serve a new chunk, so once pinned the slot must still be the one
+ *  `dir`, still the published directory, names for `index`. */
 // @ts-ignore: decorator
 @inline function pin(h: u32, dir: usize, single: bool, owned: bool): usize {
   let index = h & INDEX_MASK;
@@ -70,13 +85,18 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
   if (owned) live |= (single ? SLOT_STATE(slot) : atomic.load<u32>(slot + 4)) & OWNED;
   if (single) return SLOT_STATE(slot) == live ? slot : 0;
   while (true) {
-    let state = atomic.cmpxchg<u32>(slot + 4, live, live | PINNED);
-    if (state == live) return slot;
-    // Pinned by another thread: wait, unless a holder of the lock keeps passes out (it may
-    // hold that pin while it awaits this pass: thread-slots.ts excludeReaders).
-    if (state != (live | PINNED) || readersExcluded()) return 0;
+    let state = atomic.cmpxchg<u32>(slot + 4, live, live | PINNED | pinTag());
+    if (state == live) break;
+    // Pinned by another thread: wait, unless a holder of the lock keeps lock-free paths out
+    // (it may hold that pin: a resize's, while it reclaims memory).
+    if ((state & ~PIN_BY_MASK) != (live | PINNED) || readersExcluded()) return 0;
   }
-  return 0;
+  // The same directory (a newer one may lie in pages seeMemory did not see), naming this chunk.
+  if (readersExcluded() || publishedDirectory() != dir || SLOT_IN(dir, index) != slot) {
+    atomic.store<u32>(slot + 4, live); // nothing changed under this pin
+    return 0;
+  }
+  return slot;
 }
 
 /** get without the lock: the new handle, or 0 (take the locked path). */
@@ -89,25 +109,26 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
 @inline function getPass(h: u32, site: u32, single: bool): u32 {
   let pool = ownRecord();
   if (!pool || !poolReady(pool)) return 0;
-  if (!enterPassAs(single)) return 0;
+  if (single && !enterPassAs(single)) return 0; // shared: the pin is the pass (pin)
   let dir = tableDirectory(single);
   let slot = dir ? pin(h, dir, single, true) : 0;
-  if (!slot) { leavePassAs(single); return 0; }
+  if (!slot) return 0;
   let block = SLOT_OBJECT(slot);
   // while `slot` is pinned: the object is live, counted by it
   if (single) store<u32>(block, load<u32>(block, 4) + 1, 4);
   else atomic.add<u32>(block + 4, 1);
   let handle = issuePooled(pool, dir, block, siteOr(site), takeOrder(), h >>> TAG_SHIFT, single);
-  // An atomic store: the thread that pins the slot next must see the count this get raised (a
-  // plain store gives no such order on weakly ordered machines: a last put there could read
-  // the count from before this get and end an object it still holds).
-  if (!single) atomic.store<u32>(slot + 4, SLOT_STATE(slot) & ~PINNED);
-  leavePassAs(single);
+  // An atomic store: the thread that pins the slot next (or a walk, awaitPins) must see the
+  // count this get raised and the pool it changed (a plain store gives no such order on weakly
+  // ordered machines: a last put there could read the count from before this get and end an
+  // object it still holds).
+  if (!single) atomic.store<u32>(slot + 4, SLOT_STATE(slot) & ~(PINNED | PIN_BY_MASK));
   return handle;
 }
 
 /** A new handle (heap tag `tag`) for `block` from this thread's pool (poolReady must hold).
- *  Plain stores: the handle reaches no other thread before leavePass's atomic store. */
+ *  Plain stores: the handle reaches no other thread before the atomic store that ends the
+ *  alloc's pass or the get's pin. */
 // @ts-ignore: decorator
 @inline function issuePooled(pool: usize, dir: usize, block: usize, site: u32, order: u32, tag: u32, single: bool): u32 {
   let index = takePooled(pool, dir, single);
@@ -163,10 +184,10 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
   let pool = ownRecord();
   if (!pool || !batchRoom(pool)) return false; // shared.ts settles a full batch first
-  if (!enterPassAs(single)) return false;
+  if (single && !enterPassAs(single)) return false; // shared: the pin is the pass (pin)
   let dir = tableDirectory(single);
   let slot = dir ? pin(h, dir, single, false) : 0; // an owned reference is not pinned: putFor ends it
-  if (!slot) { leavePassAs(single); return false; }
+  if (!slot) return false;
   let block = SLOT_OBJECT(slot);
   let word = block + 4;
   site = siteOr(site);
@@ -184,12 +205,11 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
     return true;
   }
   if (!single) atomic.store<u32>(slot + 4, LIVE | gen);
-  leavePassAs(single);
   return false;
 }
 
-/** Ends the pinned `slot` of `h` and leaves the pass: the slot goes to this thread's pool, or
- *  at its last generation to the batch's slots to retire under the lock (thread-deaths.ts). */
+/** Ends the pinned `slot` of `h`: the slot goes to this thread's pool, or at its last
+ *  generation to the batch's slots to retire under the lock (thread-deaths.ts). */
 // @ts-ignore: decorator
 @inline function endPinned(pool: usize, slot: usize, h: u32, site: u32, single: bool): void {
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
@@ -197,10 +217,10 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
   if (gen == GEN_MASK) batchRetiring(pool, slot, h & INDEX_MASK);
   else givePooled(pool, slot, h & INDEX_MASK);
   // Ended, which lets go of the pin: atomic, as getPass's unpin, so whoever pins or reads the
-  // slot next sees the count, the end site and the pool's links written before it.
+  // slot next (or a walk, awaitPins) sees the count, the end site, the pool's links and the
+  // batch of deaths written before it.
   if (single) store<u32>(slot, gen, 4);
   else atomic.store<u32>(slot + 4, gen);
-  leavePassAs(single);
 }
 
 /** The last put of `block`'s object, its slot pinned: kills it without the lock when it can

@@ -42,6 +42,11 @@
 @inline export const FRESH: u32 = 1 << 14;
 // @ts-ignore: decorator
 @inline export const PINNED: u32 = 1 << 15;
+/** Shared checked build: above PINNED, who pinned the slot (thread number + 1, 7 bits). */
+// @ts-ignore: decorator
+@inline export const PIN_BY_SHIFT: u32 = 16;
+// @ts-ignore: decorator
+@inline export const PIN_BY_MASK: u32 = 0x7F << PIN_BY_SHIFT;
 /** The kind of a strong handle (resolve's `kind`; WEAK for a weak one). */
 // @ts-ignore: decorator
 @inline export const STRONG: u32 = 0;

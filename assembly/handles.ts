@@ -22,12 +22,14 @@
 //
 // ╒═════════════════ Slot (32 bytes) ═════════════════╕
 // +0  object   block address of the referenced object (kept after the end, for messages)
-// +4  state    PINNED 15 | FRESH 14 | WEAK 13 | MOVED 12 | RESIZED 11 | RETIRED 10 | LIVE 9 |
-//              OWNED 8 | generation (bits 0..3). Shared checked build only: FRESH marks a slot
-//              handed to a thread's pool before its first issue (generation 0 next), PINNED a
-//              live slot one thread is taking a reference from or ending (claimSlot,
-//              fast-references.ts). OWNED: taken by getFor/move with an owner, so a plain put
-//              fails the same state test that finds a stale handle (resolve), with no load more.
+// +4  state    pinned by (bits 16..22) | PINNED 15 | FRESH 14 | WEAK 13 | MOVED 12 | RESIZED 11 |
+//              RETIRED 10 | LIVE 9 | OWNED 8 | generation (bits 0..3). Shared checked build
+//              only: FRESH marks a slot handed to a thread's pool before its first issue
+//              (generation 0 next), PINNED a live slot one thread is taking a reference from or
+//              ending (claimSlot, fast-references.ts), and "pinned by" that thread's number + 1
+//              (a walk waits for every pin but its own: awaitPins; reclaimThread refuses a thread
+//              that ended holding one). OWNED: taken by getFor/move with an owner, so a plain
+//              put fails the same state test that finds a stale handle (resolve), with no load more.
 // +8  site     where the reference was taken
 // +12 order    live: sequence number of the reference (shared with objects: smaller is older);
 //              waiting in the table's FIFO: the slot's own index, so the next issue needs no
@@ -60,7 +62,13 @@
 //                so stale handles into it still resolve to a "put" slot with no extra test on
 //                the hot path.
 // Chunks are added one at a time as fresh indices are needed and never move, so the table costs
-// live slots plus partly retired chunks, not every reference ever taken. Indices only grow (a
+// live slots plus partly retired chunks, not every reference ever taken. The shared checked
+// build's lock-free gets and puts read the directory and pin slots outside any pass that a
+// holder of the lock could wait for (fast-references.ts), so the memory they may read through a
+// stale handle stays what it was: a retired chunk's block becomes a spare chunk (spareChunks,
+// linked through slot 0's +0; every slot still reads RETIRED), which only a new chunk reuses,
+// and a replaced directory is kept (keptDirectories: at most the size of the current one, as
+// each is twice the last), never freed. Indices only grow (a
 // retired one is never issued again), so a directory of every chunk ever added would grow by 6
 // bytes per 4,096 references taken, for good: a full directory first drops its leading chunks
 // that all retired (firstChunk moves past them; a handle below firstChunk × 256 is stale and
@@ -82,16 +90,17 @@ import {
   MSG_FOREIGN_HANDLE, MSG_FORGED_HANDLE, MSG_HANDLE_ZERO, MSG_NOT_WEAK, MSG_OWNED_PUT, MSG_TAG_IN_USE, MSG_USE_AFTER_MOVE,
   MSG_USE_AFTER_PUT, MSG_USE_AFTER_RESIZE, MSG_WEAK_HANDLE,
 } from "./errors";
-import { awaitReaders, markOrders, pooledSlots, publishDirectory, takeOrder, takeOrders } from "./thread-slots";
+import { markOrders, pinTag, pooledSlots, publishDirectory, resizePinned, takeOrder, takeOrders } from "./thread-slots";
 import {
-  CHUNK_BITS, CHUNK_SLOTS, FRESH, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, liveSlot, OWNED, PINNED, RESIZED, RETIRED, MOVED,
+  CHUNK_BITS, CHUNK_SLOTS, FRESH, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, liveSlot, OWNED, PIN_BY_MASK, PIN_BY_SHIFT, PINNED,
+  RESIZED, RETIRED, MOVED,
   SLOT_OBJECT, SLOT_SIZE, SLOT_STATE, TABLE_VIEW_BYTES, TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG,
   TAG_SHIFT,
   WEAK,
 } from "./handle-lookup";
 export {
   CHUNK_BITS, CHUNK_SLOTS, FRESH, GEN_MASK, GEN_SHIFT, INDEX_BITS, INDEX_MASK, LIVE, liveSlot, liveSlotIn, MOVED, OWNED,
-  PINNED, RESIZED, RETIRED, SLOT_OBJECT, SLOT_STATE, STRONG, TABLE_VIEW_BYTES, TAG_SHIFT, WEAK,
+  PIN_BY_MASK, PIN_BY_SHIFT, PINNED, RESIZED, RETIRED, SLOT_OBJECT, SLOT_STATE, STRONG, TABLE_VIEW_BYTES, TAG_SHIFT, WEAK,
 } from "./handle-lookup";
 
 // @ts-ignore: decorator
@@ -153,6 +162,10 @@ export let freeHeadSlot: usize = 0;
 export let freeTailSlot: usize = 0;
 export let freeCount: u32 = 0;
 export let retiredCount: u32 = 0;
+/** Shared checked build: the first spare chunk (a retired chunk's block, kept for the next new
+ *  chunk; 0: none), and how many replaced directories are kept (see "Table" above). */
+export let spareChunks: usize = 0;
+export let keptDirectories: u32 = 0;
 
 /** Live references: every issued slot is live, waiting in the FIFO or retired. */
 // @ts-ignore: decorator
@@ -248,9 +261,15 @@ export function growTable(): bool {
   if (tableLength >= MAX_SLOTS) return false;
   let c = tableCapacity >> CHUNK_BITS;
   if (c - firstChunk == directoryChunks && !(!SHARED && dropRetiredChunks()) && !growDirectory()) return false;
-  let block = allocInternal(<usize>CHUNK_SLOTS * SLOT_SIZE);
-  if (!block) return false;
-  store<u32>(CHUNK_AT(c), <u32>(block + HEADER));
+  let chunk = spareChunks;
+  if (SHARED && CHECKED && chunk) spareChunks = <usize>load<u32>(chunk);
+  else {
+    let block = allocInternal(<usize>CHUNK_SLOTS * SLOT_SIZE);
+    if (!block) return false;
+    chunk = block + HEADER;
+  }
+  // a plain store: lock-free paths read this entry only for indices below the published length
+  store<u32>(CHUNK_AT(c), <u32>chunk);
   tableCapacity = min(tableCapacity + CHUNK_SLOTS, MAX_SLOTS);
   return true;
 }
@@ -283,19 +302,13 @@ function growDirectory(): bool {
   if (directory) {
     memory.copy(to, directory, <usize>directoryChunks << 2);
     memory.copy(to + (<usize>chunks << 2), directory + (<usize>directoryChunks << 2), <usize>directoryChunks << 1);
-    if (!(SHARED && CHECKED)) freeInternal(directory - HEADER);
+    if (SHARED && CHECKED) keptDirectories++; // a lock-free path may still read it ("Table" above)
+    else freeInternal(directory - HEADER);
   }
-  let old = directory;
   directory = to;
   viewTable(TABLE_VIEW_DIRECTORY, <u32>to);
   directoryChunks = chunks;
-  if (SHARED && CHECKED) {
-    publishDirectory(to);
-    if (old) {
-      awaitReaders(); // lock-free paths that read the old address are done with it
-      freeInternal(old - HEADER);
-    }
-  }
+  if (SHARED && CHECKED) publishDirectory(to);
   return true;
 }
 
@@ -306,10 +319,13 @@ function retireChunk(c: u32): void {
     retiredSlotsReady = true;
   }
   if (SHARED && CHECKED) {
+    // A lock-free path with a stale handle may have read the chunk's address: a spare, whose
+    // slots read RETIRED (no pin succeeds) until a new chunk reuses it, and a pin that succeeds
+    // then finds the directory no longer names that chunk for its index (fast-references.ts).
     let chunk = CHUNK(c);
     atomic.store<u32>(CHUNK_AT(c), <u32>RETIRED_SLOTS);
-    awaitReaders(); // a lock-free path with a stale handle may have read the chunk's address
-    freeInternal(chunk - HEADER);
+    store<u32>(chunk, <u32>spareChunks);
+    spareChunks = chunk;
     return;
   }
   freeInternal(CHUNK(c) - HEADER);
@@ -415,16 +431,49 @@ export function claimSlot(slot: usize, h: u32, op: u32, kind: u32 = 0): void {
   // OWNED as the slot has it: it changes only under the lock, at issue and release
   let live = LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK) | (atomic.load<u32>(slot + 4) & OWNED);
   while (true) {
-    let state = atomic.cmpxchg<u32>(slot + 4, live, live | PINNED);
+    let state = atomic.cmpxchg<u32>(slot + 4, live, live | PINNED | pinTag());
     if (state == live) return;
-    if (state != (live | PINNED)) { badSlot(h, slot, op, kind); return; }
+    if ((state & ~PIN_BY_MASK) != (live | PINNED)) { badSlot(h, slot, op, kind); return; }
     // pinned by a lock-free get or put for a few instructions: wait for it
   }
 }
 
-/** Lets go of claimSlot's pin without ending the reference (the operation failed). */
+/** Lets go of a pin without ending the reference (the operation failed). */
 export function unpinSlot(slot: usize): void {
-  atomic.and<u32>(slot + 4, ~PINNED);
+  atomic.and<u32>(slot + 4, ~(PINNED | PIN_BY_MASK));
+}
+
+/**
+ * Shared checked build: waits until no slot is pinned but the one this thread's resize holds
+ * (thread-slots.ts noteResizePin). The heap lock is held and lock-free paths are kept out
+ * (excludeReaders): a lock-free get or put pins its slot before it reads EXCLUDED, outside any
+ * pass, so one that read it clear pinned before that store, this scan's loads come after it,
+ * and it sees the pin until that get or put is done. One read per slot of a chunk that has not
+ * retired (a retired chunk's slots never pin).
+ */
+export function awaitPins(): void {
+  let own = resizePinned();
+  for (let index = unretired(0); index < tableLength; index = unretired(index + 1)) {
+    let slot = SLOT(index);
+    if (slot != own) while (atomic.load<u32>(slot + 4) & PINNED) {}
+  }
+}
+
+/** Shared checked build: true when a slot is pinned by thread `n`. For a thread that has
+ *  ended (shared.ts reclaimThread), the heap lock held: it ended in a lock-free get or put. */
+export function pinnedBy(n: u32): bool {
+  let by = (n + 1) << PIN_BY_SHIFT;
+  for (let index = unretired(0); index < tableLength; index = unretired(index + 1)) {
+    let state = atomic.load<u32>(SLOT(index) + 4);
+    if ((state & PINNED) && (state & PIN_BY_MASK) == by) return true;
+  }
+  return false;
+}
+
+/** The first index from `index` on that is not in a fully retired chunk (whose slots never pin). */
+function unretired(index: u32): u32 {
+  while (index < tableLength && CHUNK(index >> CHUNK_BITS) == <usize>RETIRED_SLOTS) index = ((index >> CHUNK_BITS) + 1) << CHUNK_BITS;
+  return index;
 }
 
 function badHandle(h: u32): void {

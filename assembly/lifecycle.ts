@@ -22,7 +22,7 @@ import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED, SLOT_QUARANTINE } from "
 import { allocBlock, allocGrownBlock, freeBlock, freeDeadBlock } from "./blocks";
 import { blockSizeFor } from "./quick-lists";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
-import { freeCount, growTable, nextOrder, nextOrders, slotReady } from "./handles";
+import { awaitPins, freeCount, growTable, nextOrder, nextOrders, slotReady } from "./handles";
 import {
   COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETFITTED, SETINFO, SETMARK, SETOBJECT, SIZE, MAX_SLACK,
   REFS_MASK, TAGS_MASK,
@@ -44,7 +44,7 @@ export function reclaim(): bool {
   // settling may free memory by itself: retiring a batch's slots can free a whole table chunk
   let settled = false;
   if (SHARED) {
-    excludeReaders();
+    if (excludeReaders()) awaitPins(); // lock-free gets and puts too (handles.ts)
     settled = settleAllDeaths();
   }
   if (!queuedBlocks) return settled;

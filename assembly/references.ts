@@ -114,8 +114,7 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
  * object when it reads a count of 1 while it holds the pin of that one live slot
  * (fast-references.ts), so it either ends the slot first (this claim then traps as a use after
  * put) or waits until the unpin and counts this reference. Pin after reserving: a reservation
- * may grow the table's directory, which waits for lock-free passes, and one of them may be
- * waiting on this pin.
+ * may reclaim memory, which waits for every pinned slot (handles.ts awaitPins), this one too.
  */
 // @ts-ignore: decorator
 @inline function pinUse(h: u32): usize {

@@ -16,11 +16,12 @@
 // currentHeapTag, lockTakes, handOverHeap.
 
 import { blockSizeFor } from "./quick-lists";
-import { heapTag, unpinSlot } from "./handles";
+import { heapTag, pinnedBy, unpinSlot } from "./handles";
 import { CHECKED, DEBUG, HEADER, QUICK_MAX } from "./config";
 import * as api from "./index";
 import { BLOCK, DEAD, INFO, PAIRED, PAYLOAD, REFS_MASK, SETFITTED, TAGS_MASK } from "./layout";
 import { refUnlocked, unrefUnlocked } from "./references";
+import { seeMemory } from "./memory-growth";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
 import {
@@ -45,8 +46,8 @@ if (CHECKED && !DEBUG && !startAlone(firstInstance())) {
   releaseThread();
   abort("rcalloc: attach to a shared heap with attachHeap(heap.shareable()): this heap was never handed over");
 }
-// Each lock-free path runs in a pass of this thread's slot record (thread-slots.ts), so a walk
-// can keep it out. The shared debug build validates the whole heap under the lock at every
+// Each lock-free path runs in a pass of this thread's slot record (thread-slots.ts), or for a
+// checked get or put while it holds a slot's pin (fast-references.ts), so a walk can keep it out. The shared debug build validates the whole heap under the lock at every
 // operation, so no operation may run beside it: without a record every lock-free path takes the lock.
 if (!DEBUG) useThreadSlots(number);
 
@@ -94,9 +95,10 @@ export function detachThread(): void {
  *  changes were never stored: the heap cannot be used; nothing was changed. */
 // @ts-ignore: decorator
 @inline const ENDED_HOLDING_LOCK: u32 = 3;
-/** reclaimThread: that thread ended inside a lock-free pass (checked: fast-references.ts, a slot
- *  it pinned stays pinned, a count it took down may have no ended slot; unchecked: its thread
- *  cache half changed): the heap cannot be used safely; nothing was changed. */
+/** reclaimThread: that thread ended inside a lock-free pass or holding a slot's pin (checked:
+ *  fast-references.ts, a slot it pinned stays pinned, a count it took down may have no ended
+ *  slot; unchecked: its thread cache half changed): the heap cannot be used safely; nothing was
+ *  changed. */
 // @ts-ignore: decorator
 @inline const ENDED_IN_PASS: u32 = 4;
 
@@ -112,6 +114,7 @@ export function reclaimThread(n: u32): u32 {
   if (lockHeldBy(n)) return ENDED_HOLDING_LOCK; // waiting for the lock would time out
   if (insidePass(n)) return ENDED_IN_PASS;
   lockHeap();
+  if (CHECKED && pinnedBy(n)) { unlockHeap(); return ENDED_IN_PASS; } // a lock-free get or put's pin
   if (CHECKED) settleDeathsOf(slotRecord(n), false); // its batch of deaths, into the quarantine
   flushCacheOfThread(n);
   if (CHECKED) flushPoolOf(slotRecord(n));
@@ -139,6 +142,7 @@ export function reclaimThread(n: u32): u32 {
 // @ts-ignore: decorator
 @inline function putUnlocked(h: u32): bool {
   let block = BLOCK(<usize>h);
+  seeMemory(); // another thread may have allocated it in pages it grew (memory-growth.ts)
   if (unrefUnlocked(block)) return true;
   let info = INFO(block); // the last reference is ours: nobody else reads or writes this block
   let size = <usize>(info & ~TAGS_MASK);
@@ -195,12 +199,12 @@ export function allocAt(size: u32, site: u32): u32 {
 // (handle = payload), without the lock; the last put caches the block in this thread's cache
 // (thread-cache.ts), or frees it under the lock.
 export function get(h: u32): u32 {
-  if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
+  if (!CHECKED) { seeMemory(); refUnlocked(BLOCK(<usize>h)); return h; }
   let fast = getChecked(h, 0); if (fast) return fast;
   lockHeap(); let r = api.get(h); unlockHeap(); return r;
 }
 export function getAt(h: u32, site: u32): u32 {
-  if (!CHECKED) { refUnlocked(BLOCK(<usize>h)); return h; }
+  if (!CHECKED) { seeMemory(); refUnlocked(BLOCK(<usize>h)); return h; }
   let fast = getChecked(h, site); if (fast) return fast;
   lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r;
 }
@@ -244,7 +248,7 @@ export function size(h: u32): u32 {
   lockHeap(); let s = api.size(h); unlockHeap(); return s;
 }
 export function refs(h: u32): u32 {
-  if (!CHECKED) return atomic.load<u32>(BLOCK(<usize>h) + 4) & REFS_MASK;
+  if (!CHECKED) { seeMemory(); return atomic.load<u32>(BLOCK(<usize>h) + 4) & REFS_MASK; }
   lockHeap(); let r = api.refs(h); unlockHeap(); return r;
 }
 export function mark(): u32 { lockHeap(); let m = api.mark(); unlockHeap(); return m; }

@@ -14,6 +14,7 @@ import { QUICK_HEADS, QUICK_HEADS_BYTES, QUICK_TAILS } from "./blocks";
 import { ERROR_RECORD, ErrorRecord } from "./errors";
 import { RETIRED_SLOTS, RETIRED_SLOTS_BYTES, TABLE_VIEW, TABLE_VIEW_BYTES } from "./handles";
 import { CHECKED, SHARED } from "./config";
+import { GROWN_PAGES } from "./memory-growth";
 import { CLASS_HEADS, CLASS_HEADS_BYTES } from "./size-classes";
 import { THREAD_CACHES, THREAD_CACHES_BYTES } from "./thread-cache";
 import { THREAD_SLOTS, THREAD_SLOTS_BYTES } from "./thread-slots";
@@ -25,9 +26,10 @@ import { HeapStats, STATS_RECORD, WALK_RECORD, WALK_RECORD_SIZE } from "./walk";
 @inline function within(p: usize, start: usize, bytes: usize): bool { return p - start < bytes; }
 
 /** Shared builds: true for a word of the threads' own state (thread-state.ts, thread-cache.ts,
- *  thread-slots.ts). */
+ *  thread-slots.ts, memory-growth.ts). */
 function isThreadState(p: usize): bool {
   if (within(p, SHARED_STATE, SHARED_STATE_BYTES) || within(p, THREAD_RECORDS, THREAD_RECORDS_BYTES)) return true;
+  if (p == GROWN_PAGES) return true;
   if (within(p, THREAD_CACHES, THREAD_CACHES_BYTES)) return true;
   return within(p, THREAD_SLOTS, THREAD_SLOTS_BYTES);
 }

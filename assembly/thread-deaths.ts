@@ -15,7 +15,7 @@
 //     when memory runs out), so a safe point never sees a batched death: every dead object is
 //     DEAD and queued, where validate() counts it and the walk leaves it out;
 //   - when its thread is done (settleDeathsOf: detachThread, and reclaimThread for a thread
-//     that ended outside a pass).
+//     that ended outside a pass and holding no pin).
 // A batched block is dying: its object has no live handle left, but the block is not DEAD yet,
 // because its info word is TLSF's to change under the lock (a left neighbour freed sets its
 // LEFTFREE with a plain read-modify-write), so only a holder of the lock may write it. Count
@@ -51,7 +51,8 @@ import {
   return load<u32>(pool, DEATHS_COUNT) < DEATH_BATCH && load<u32>(pool, RETIRING_COUNT) < DEATH_BATCH;
 }
 
-/** Appends the dying `block` to the batch of record `pool` (its own thread, inside a pass). */
+/** Appends the dying `block` to the batch of record `pool` (its own thread's put, holding the
+ *  pin of the slot it ends: a walk waits for it, fast-references.ts pin). */
 // @ts-ignore: decorator
 @inline export function batchDeath(pool: usize, block: usize): void {
   SETMARK(block, 0);
@@ -63,7 +64,7 @@ import {
 }
 
 /** Adds the ended `slot` (number `index`, at the last generation) to the slots record `pool`'s
- *  thread will retire (its own thread, inside a pass). */
+ *  thread will retire (its own thread's put, holding that slot's pin). */
 // @ts-ignore: decorator
 @inline export function batchRetiring(pool: usize, slot: usize, index: u32): void {
   store<u32>(slot, load<u32>(pool, RETIRING_HEAD), 24);
@@ -96,7 +97,7 @@ export function settleAllDeaths(): bool {
 
 /** Retires the batch's slots, and queues its blocks, oldest first: each becomes DEAD
  *  (layout.ts) and joins the quarantine FIFO. The heap lock is held, and the batch's thread is this one, or
- *  outside any pass and kept out (excludeReaders), or gone (reclaimThread). `room`: evict to
+ *  outside any pass or pin and kept out (excludeReaders, awaitPins), or gone (reclaimThread). `room`: evict to
  *  make room first, as a locked death does. */
 export function settleDeathsOf(pool: usize, room: bool): void {
   // The slots first: nothing traps there.

@@ -3,15 +3,17 @@
 // In the shared checked build get, and put of all but the last reference, run without the heap
 // lock (fast-references.ts). What they share with the locked paths lives here, in shared memory:
 //
-//  - the readers' registry (both shared builds: the unchecked build's allocs and last puts
-//    through its thread cache are passes too, shared.ts). A lock-free path counts its passes (odd while inside, one word per
-//    thread, each on its own cache line). A holder of the heap lock that must not run beside
-//    lock-free paths (the walk, validate(), the scan: lockHeapExclusive in threads.ts) raises
-//    EXCLUDED and waits until every thread is outside (awaitReaders); a lock-free path that sees
-//    EXCLUDED on entry leaves at once and takes the lock, which waits for the walk. A holder
-//    that frees table memory lock-free paths may read (an old directory, a retired chunk)
-//    unlinks it first, then awaits the readers that may still hold its address, then frees.
-//    (Dekker's pattern: both sides store, then load, with sequentially consistent atomics.)
+//  - the readers' registry (both shared builds: the checked build's lock-free allocs, the
+//    unchecked build's allocs and last puts through its thread cache, shared.ts). A lock-free
+//    path counts its passes (odd while inside, one word per thread, each on its own cache line).
+//    A holder of the heap lock that must not run beside lock-free paths (the walk, validate(),
+//    the scan: lockHeapExclusive in threads.ts) raises EXCLUDED and waits until every thread is
+//    outside (awaitReaders); a lock-free path that sees EXCLUDED on entry leaves at once and
+//    takes the lock, which waits for the walk. (Dekker's pattern: both sides store, then load,
+//    with sequentially consistent atomics.) The checked build's lock-free gets and puts enter no
+//    pass: they pin a slot, one atomic step they take anyway, and the pin is their pass (the
+//    holder then also awaits every pinned slot: handles.ts awaitPins), which saves the two
+//    atomic stores of a pass on each.
 //  - the published directory: the table's directory address, stored as soon as it moves (the
 //    lock holder's copy in threads.ts SHARED_STATE is stored only when it lets go).
 //  - the order counter, one atomic word (handles.ts nextOrder): objects and references take
@@ -29,8 +31,8 @@
 //    its thread changes a pool; a holder of the lock alone reads them all (validate, liveCount).
 //  - each thread's batch of deaths (thread-deaths.ts): the blocks of objects whose last put ran
 //    without the lock, waiting to be settled into the quarantine, and the slots its puts ended
-//    at the last generation, waiting to be retired. Changed by its thread (in a pass, or holding
-//    the lock) and by a holder that keeps lock-free paths out (settling them).
+//    at the last generation, waiting to be retired. Changed by its thread (in a put, holding a
+//    pin, or holding the lock) and by a holder that keeps lock-free paths out (settling them).
 //
 // ╒════════ THREAD_SLOTS (64 + 64 × MAX_THREADS bytes, zero until used) ════════╕
 // +0   excluded     1 while a holder of the lock keeps lock-free paths out (a safe point)
@@ -54,6 +56,7 @@
 //   +40  retiring count
 
 import { MAX_THREADS } from "./config";
+import { PIN_BY_SHIFT } from "./handle-lookup";
 
 // @ts-ignore: decorator
 @inline const RECORD_STRIDE: usize = 64;
@@ -99,6 +102,8 @@ import { MAX_THREADS } from "./config";
 /** This thread's record (0: none, every operation takes the locked path) and its passes. */
 let record: usize = 0;
 let passes: u32 = 0;
+/** What this thread's pins carry above PINNED (handles.ts "Slot": its number + 1). */
+let pinBy: u32 = 0;
 /** This instance is the heap's only one: it created the heap, which was never handed to another
  *  thread (alone; see handOver). */
 let single = false;
@@ -112,6 +117,13 @@ let resizePin: usize = 0;
 
 // @ts-ignore: decorator
 @inline export function noteResizePin(slot: usize): void { resizePin = slot; }
+/** The slot noted by noteResizePin (0: none), still noted: a walk in the middle of the move
+ *  (reclaim) must not wait for it (handles.ts awaitPins). */
+// @ts-ignore: decorator
+@inline export function resizePinned(): usize { return resizePin; }
+/** The bits this thread's pins carry (handles.ts PIN_BY_MASK). */
+// @ts-ignore: decorator
+@inline export function pinTag(): u32 { return pinBy; }
 /** The slot noted by noteResizePin, forgotten now (0: none). */
 export function takeResizePin(): usize { let slot = resizePin; resizePin = 0; return slot; }
 
@@ -127,6 +139,7 @@ export function takeResizePin(): usize { let slot = resizePin; resizePin = 0; re
  *  detaching thread flushes its own). */
 export function useThreadSlots(number: u32): void {
   record = slotRecord(number);
+  pinBy = (number + 1) << PIN_BY_SHIFT;
   passes = atomic.load<u32>(record);
   if (passes & 1) atomic.store<u32>(record, ++passes); // the last holder died inside a pass
 }

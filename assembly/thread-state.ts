@@ -45,7 +45,7 @@ import { ErrorRecord } from "./errors";
 @inline export const STATE: usize = 32;
 /** Words of the globals threads.ts loads and saves (loadState/saveState: word 0 .. STATE_WORDS - 1). */
 // @ts-ignore: decorator
-@inline export const STATE_WORDS: usize = 36;
+@inline export const STATE_WORDS: usize = 38;
 // @ts-ignore: decorator
 @inline export const SHARED_STATE_BYTES: usize = STATE + (STATE_WORDS << 2);
 // @ts-ignore: decorator (lazy: the other builds, which never use it, must not reserve it)

@@ -16,7 +16,8 @@
 // number (handed out at instantiation), whether it may block while waiting for the lock and
 // for how long (locks.ts), its cache of small free blocks (thread-cache.ts), its lock-free
 // passes (thread-slots.ts), and in the checked build its pool of free table slots
-// (slot-pools.ts), its batch of deaths (thread-deaths.ts) and its range of orders.
+// (slot-pools.ts), its batch of deaths (thread-deaths.ts) and its range of orders; and the
+// pages of the memory it has seen grow (memory-growth.ts).
 //
 // Not every operation takes the lock: the unchecked build's get and put and the checked build's
 // get and put (fast-references.ts) run beside the lock's holder, with atomic steps on the words
@@ -31,8 +32,9 @@
 // The lock is reentrant per thread: the host may hold it across a whole heap walk (holdHeap /
 // letGoHeap in shared.ts), which makes report(), validate() and the scan a safe point: every
 // other thread's next operation waits until the walk is done. Such a hold is exclusive
-// (lockHeapExclusive): it also waits until no lock-free pass is running (checked: get, put, a
-// small alloc; unchecked: an alloc or last put through the thread cache), and keeps new ones out
+// (lockHeapExclusive): it also waits until no lock-free pass is running (checked: a small alloc,
+// and a get or put, whose pass is its pin; unchecked: an alloc or last put through the thread
+// cache), and keeps new ones out
 // (they take the lock, so they wait). The unchecked build's lock-free get and put of all but the
 // last reference are no pass: they change only an object's count, one atomic word, which a walk
 // reads one word at a time.
@@ -44,10 +46,11 @@
 import { CHECKED, MAX_THREADS, SHARED } from "./config";
 import { E_LOCK_TIMEOUT, ERROR_RECORD, ErrorRecord, MSG_LOCK_TIMEOUT } from "./errors";
 import {
-  directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, retiredCount,
-  retiredSlotsReady, sequence, tableCapacity, tableLength, firstChunk, tableSpan,
+  awaitPins, directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, keptDirectories, retiredCount,
+  retiredSlotsReady, sequence, spareChunks, tableCapacity, tableLength, firstChunk, tableSpan,
 } from "./handles";
 import { acquire, release } from "./locks";
+import { seeMemory } from "./memory-growth";
 import { admitReaders, excludeReaders } from "./thread-slots";
 import { settleAllDeaths } from "./thread-deaths";
 import {
@@ -162,7 +165,10 @@ export function claimSiteRange(): u32 {
 export function lockHeapExclusive(): void {
   lockHeap();
   // once per hold: nothing is batched while readers are kept out (thread-slots.ts)
-  if (excludeReaders() && CHECKED) settleAllDeaths(); // a safe point sees no batched death (thread-deaths.ts)
+  if (excludeReaders() && CHECKED) {
+    awaitPins(); // the lock-free gets and puts: their pin is their pass (fast-references.ts)
+    settleAllDeaths(); // a safe point sees no batched death (thread-deaths.ts)
+  }
 }
 
 /** Takes the heap lock and this instance's copy of the shared state (outermost hold only). */
@@ -172,6 +178,7 @@ export function lockHeapExclusive(): void {
   if (depth) { depth++; return; }
   if (!acquire(SHARED_STATE + LOCK, SHARED_STATE + HOLDER)) lockTimedOut();
   depth = 1; // only now: a throw from acquire must leave this instance without a hold
+  seeMemory(); // pages the last holders grew: the table, blocks, objects in them (memory-growth.ts)
   takes++;
   store<u32>(SHARED_STATE, (takes << 7) | ((threadNumber + 1) & 0x7F), HOLDER);
   let saver = load<u32>(SHARED_STATE, SAVER);
@@ -231,6 +238,7 @@ function loadState(): void {
   resultsBlock = load<u32>(word(28)); results = load<u32>(word(29)); resultCount = load<u32>(word(30));
   found = load<u32>(word(31)); currentObject = load<u32>(word(32));
   sealed = load<u32>(word(33)); firstChunk = load<u32>(word(34)); tableSpan = load<u32>(word(35));
+  spareChunks = load<u32>(word(36)); keptDirectories = load<u32>(word(37));
 }
 
 function saveState(): void {
@@ -249,4 +257,5 @@ function saveState(): void {
   store<u32>(word(28), resultsBlock); store<u32>(word(29), results); store<u32>(word(30), resultCount);
   store<u32>(word(31), found); store<u32>(word(32), currentObject);
   store<u32>(word(33), sealed); store<u32>(word(34), firstChunk); store<u32>(word(35), tableSpan);
+  store<u32>(word(36), <u32>spareChunks); store<u32>(word(37), keptDirectories);
 }

@@ -31,8 +31,9 @@
 //   L of a block == F of its left neighbour; every FREE block sits in list mapping(size);
 //   slMap[fl] bit sl == (head[fl][sl] != 0); flMap bit fl == (slMap[fl] != 0).
 
-import { AL_BITS, AL_MASK, MAX_PAGES } from "./config";
+import { AL_BITS, AL_MASK, MAX_PAGES, SHARED } from "./config";
 import { FREE, INFO, LEFTFREE, markInternal, SETINFO, SIZE, TAGS_MASK } from "./layout";
+import { noteGrown } from "./memory-growth";
 
 // @ts-ignore: decorator
 @inline export const MIN_BLOCK: usize = 16; // info + prev + next + back
@@ -277,6 +278,7 @@ export function growBlockInPlace(block: usize, size: usize): bool {
  * internal filler block, so the heap stays one walkable range of blocks.
  */
 function addMemory(start: usize, end: usize): void {
+  if (SHARED) noteGrown(<u32>(end >>> 16)); // other threads' atomic steps may reach it (memory-growth.ts)
   let block = start; // the first memory: start is already 8 mod 16
   let leftFree: u32 = 0;
   if (tail && tail + 8 == start) {

@@ -23,7 +23,7 @@ import {
   freeCount, freeHeadSlot, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, OWNED, RETIRED, retiredCount, SLOT,
   SLOT_NEXT_WAITING, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, SLOT_WAITING_INDEX, tableCapacity, tableLength, WEAK, CHUNK,
   CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, firstChunk, firstIndex, slotOf, tableSpan, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
-  retiredSlotsReady, heapTag, TABLE_VIEW,
+  retiredSlotsReady, heapTag, TABLE_VIEW, keptDirectories, spareChunks,
 } from "./handles";
 import { TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG } from "./handle-lookup";
 import { pairsBlock } from "./pairs";
@@ -139,6 +139,7 @@ export function validate(): void {
   validatePairs();
   let chunks: u32 = 0;
   if (CHECKED) chunks = validateTable();
+  if (SHARED && CHECKED) chunks += validateSpareChunks() + keptDirectories;
   let known = chunks + (pairsBlock ? 1 : 0) + (resultsBlock ? 1 : 0) + fillerBlocks;
   if (internalBlocks != known) corrupt("rcalloc validate: an internal block belongs to nothing (or one is missing)", internalBlocks);
 }
@@ -203,6 +204,24 @@ function validatePairs(): void {
     }
     if (weakSlots != weakTotal) corrupt("rcalloc validate: weak counts differ from the live weak handles", weakSlots);
   }
+}
+
+/** Shared checked build: every spare chunk (handles.ts "Table") is an internal block of a chunk's
+ *  size whose slots read RETIRED, so a stale lock-free pin fails there; returns how many. */
+function validateSpareChunks(): u32 {
+  let count: u32 = 0;
+  for (let chunk = spareChunks; chunk; chunk = <usize>load<u32>(chunk)) {
+    let block = chunk - HEADER;
+    if (block < heapStart || block >= tail || ((block + 8) & 15)) corrupt("rcalloc validate: a spare table chunk is outside the heap", chunk);
+    if ((INFO(block) & FREE) || !isInternal(block) || SIZE(block) < HEADER + (<usize>CHUNK_SLOTS << 5)) {
+      corrupt("rcalloc validate: a spare table chunk is not an internal block of its size", chunk);
+    }
+    for (let i: usize = 0; i < <usize>CHUNK_SLOTS; i++) {
+      if (!(SLOT_STATE(chunk + (i << 5)) & RETIRED)) corrupt("rcalloc validate: a spare table chunk holds a slot that is not retired", chunk);
+    }
+    if (++count > (tableCapacity >> CHUNK_BITS)) corrupt("rcalloc validate: more spare table chunks than chunks (cycle?)", chunk);
+  }
+  return count;
 }
 
 /** Checks the table; returns how many chunk blocks it holds. */

@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { createHeap } from "../dist/node.js";
-import { privateLoop } from "./threads-loop.js";
+import { timeLoop } from "./threads-loop.js";
 
 const { values } = parseArgs({ options: { ops: { type: "string", default: "400000" }, rounds: { type: "string", default: "5" } } });
 const OPS = Number(values.ops);
@@ -51,10 +51,7 @@ async function workersRun(checked, workers, own) {
 async function singleThread(checked, shared, handed = false) {
   const heap = await createHeap({ checked, shared });
   if (handed) heap.shareable(); // the checked build leaves its one-thread mode (assembly/thread-slots.ts)
-  privateLoop(heap.exports, OPS >> 4, 5);
-  const t = performance.now();
-  privateLoop(heap.exports, OPS, 5);
-  const ms = performance.now() - t;
+  const ms = timeLoop(heap, OPS, 5);
   heap.dispose();
   return ms;
 }

@@ -12,7 +12,7 @@ const exportsOf = (build: string) =>
 const dir = new URL("../assembly/", import.meta.url);
 const source = (file: string) => readFileSync(new URL(file, dir), "utf8");
 /** Files whose globals are per thread by design (threads.ts documents each). */
-const PER_THREAD_FILES = ["threads.ts", "locks.ts", "thread-cache.ts", "thread-slots.ts"];
+const PER_THREAD_FILES = ["threads.ts", "locks.ts", "thread-cache.ts", "thread-slots.ts", "memory-growth.ts"];
 
 /** Top-level `let` declarations, as "file:name". */
 function moduleGlobals(): string[] {

@@ -34,6 +34,18 @@ describe.each([false, true])("shared heap, checked %s", (checked) => {
     if (checked && seed === 1) expect(r.threadsNamed).toEqual(expect.arrayContaining(r.workerThreads));
   });
 
+  // Each run starts on a fresh heap, so memory grows while the workers run: a worker reaches
+  // pages another one grew (a new table chunk, objects passed through the queue) at once, with
+  // atomic steps, which V8 checks against the size its instance last heard of
+  // (assembly/memory-growth.ts; scripts/stress-pins.mjs repeats this many times).
+  test("memory one worker grows is used at once by the others: short stresses on fresh heaps", async () => {
+    for (const seed of [11, 12, 13, 14]) {
+      const r = await runStress(api, spawnNodeWorker, { checked, workers: 8, ops: checked ? 2500 : 5000, seed, yieldEvery: 64 });
+      expect([r.wrongCounts, r.leftObjects, r.leftReferences]).toEqual([0, 0, 0]);
+      expect(r.stats.liveObjects).toBe(0);
+    }
+  });
+
   test("get-for by one owner on two threads: one reference, the same handle", async () => {
     const r = await runRace(api, spawnNodeWorker, { checked, kind: "get-for", rounds: 200 });
     expect(r.a.every((o: Outcome) => o.code === "ok" && o.same && o.refs === 2)).toBe(true);
@@ -252,6 +264,35 @@ describe("checked shared heap: the last put without the lock (batched deaths)", 
     expect(() => heap.get(lastGeneration.at(-1)!)).toThrow(api.UseAfterPutError);
     heap.put(keep);
     heap.validate();
+    heap.dispose();
+  });
+
+  test("after shareable(), a retired chunk's block serves the next chunk: stale handles into it are still named, the table does not grow", async () => {
+    // Lock-free gets and puts read the table outside any pass a holder of the lock waits for, so
+    // a retired chunk is never freed: it waits as a spare for the next chunk (assembly/handles.ts).
+    const heap = await api.createHeap({ shared: true, checked: true });
+    heap.shareable(); // its lock-free paths as with other threads: pins, no passes
+    const keep = heap.alloc(16);
+    const cycle = (n: number) => Array.from({ length: n }, () => {
+      const h = heap.get(keep);
+      heap.put(h);
+      return h;
+    });
+    const first = cycle(256 * 16 * 4);
+    heap.validate(); // settles the batches: chunks retire, and every spare is counted as the table's
+    const before = heap.stats();
+    expect(before.retiredSlots).toBeGreaterThan(256 * 2);
+    cycle(256 * 16 * 8); // eight more chunks' worth of indices: from the spares
+    heap.validate();
+    const after = heap.stats();
+    expect(after.retiredSlots - before.retiredSlots).toBeGreaterThan(256 * 4);
+    expect(after.internalBytes - before.internalBytes).toBeLessThan(256 * 32); // less than one chunk (the directory grows)
+    expect(() => heap.put(first[0])).toThrow(api.DoublePutError);
+    expect(() => heap.get(first[1])).toThrow(api.UseAfterPutError);
+    heap.validate();
+    heap.put(keep);
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
     heap.dispose();
   });
 
@@ -534,6 +575,35 @@ describe("thread numbers of workers that ended without detach()", () => {
     expect(heap.report().objects).toHaveLength(0);
     heap.dispose(); // refuses while a thread is attached
   }, 60_000);
+});
+
+describe("a checked worker that ended holding a slot's pin", () => {
+  test("reclaimThread refuses it, as one that ended inside a pass: a lock-free get or put cut short between its pin and its unpin", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const worker = spawnNodeWorker();
+    worker.send({ task: "abandon", init: heap.shareable() });
+    const { thread, kept }: { thread: number; kept: number[] } = await worker.receive();
+    await worker.terminate();
+    // Pin a slot of one of its references as its get or put would have (assembly/handles.ts
+    // "Slot": +0 the object's block, 24 bytes before the payload; +4 the state, LIVE | generation,
+    // PINNED and the pinning thread's number + 1 in bits 16..22).
+    const h = kept[0] >>> 0;
+    const words = new Uint32Array(heap.memory.buffer);
+    const block = (heap.ptr(h) >>> 0) - 24;
+    const live = (1 << 9) | ((h >>> 24) & 15);
+    const found: number[] = [];
+    words.forEach((w, i) => { if (w === block && words[i + 1] === live) found.push(i + 1); });
+    expect(found).toHaveLength(1);
+    const pin = (1 << 15) | ((thread + 1) << 16);
+    Atomics.or(words, found[0], pin);
+    expect(() => heap.reclaimThread(thread)).toThrow(api.HeapLockTimeoutError);
+    Atomics.and(words, found[0], ~pin); // as if it had let go
+    expect(heap.reclaimThread(thread)).toBe(true);
+    for (const k of kept) heap.put(k >>> 0);
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
+  });
 });
 
 describe("shared debug build (createHeap({ shared: true, debug: true }))", () => {

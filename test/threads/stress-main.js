@@ -24,6 +24,7 @@ export async function runStress(api, spawn, { checked, workers, ops, seed, yield
   initQueue(heap.memory, queuePtr, QUEUE_CAPACITY);
   const init = heap.shareable();
   const endpoints = Array.from({ length: workers }, () => spawn());
+  let failed;
   try {
     endpoints.forEach((w, i) => w.send({
       task: "stress", init, queue: queuePtr, seed: (seed + i * 7919) >>> 0, ops, thread: i + 1, yieldEvery, stacks,
@@ -62,9 +63,22 @@ export async function runStress(api, spawn, { checked, workers, ops, seed, yield
       threadsNamed: [...threadsNamed].sort((a, b) => a - b), workerThreads: stopped.map((s) => s.thread),
       leftObjects: after.objects.length, leftReferences: after.references.length, stats: heap.stats(),
     };
+  } catch (e) {
+    failed = e;
+    throw e;
   } finally {
     await Promise.all(endpoints.map((w) => w.stop())); // after they detached: never mid-operation
+    disposeAfter(heap, failed);
+  }
+}
+
+/** Disposes of `heap`; after a failed run, a dispose that fails too (a worker still attached)
+ *  must not hide the first error. */
+function disposeAfter(heap, failed) {
+  try {
     heap.dispose();
+  } catch (e) {
+    if (!failed) throw e;
   }
 }
 
