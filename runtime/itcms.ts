@@ -1,7 +1,7 @@
 // === AssemblyScript's incremental collector (ITCMS), over rcalloc's raw blocks ===
 //
 // A copy of ~lib/rt/itcms.ts from assemblyscript 0.28.20 (Apache-2.0, (c) the AssemblyScript
-// authors), changed in seven places, each marked "rcalloc:". Why a copy: stock ITCMS reads the
+// authors), changed in eight places, each marked "rcalloc:". Why a copy: stock ITCMS reads the
 // capacity of an object's block from TLSF's header word in front of it (`mmInfo`, BLOCK in
 // ~lib/rt/common). rcalloc's runtime puts every object straight on a raw rcalloc block (no header
 // of its own: 32 bytes a binary-trees node, as on stock), and the word in front of the payload is
@@ -20,6 +20,10 @@
 //      on strings/Maps, whose 20,000 live strings are marked each of a run's 11 cycles);
 //   7. frees up to SWEEPBATCH objects a sweep step instead of one, so interrupt() makes a call
 //      and a state switch per 16 frees, not per free; its budget may run over by 15 frees' cost.
+//      The batch counts frees (a step's cost may be 0: ASC_GC_SWEEPCOST) and stops when a free's
+//      finalizer moved the collector on (it may collect, or start the next cycle's marking);
+//   8. __pin moves `iter` back off the object it pins, as makeGray does (stock lacks it: pinning
+//      the object the mark loop just scanned left the loop walking pinSpace forever).
 // Everything else — colors, spaces, the write barrier, pacing constants — is AS's, unchanged.
 
 import { BLOCK, BLOCK_OVERHEAD, OBJECT_OVERHEAD, OBJECT_MAXSIZE, TOTAL_OVERHEAD, DEBUG, TRACE, RTRACE, PROFILE, AL_MASK } from "~lib/rt/common";
@@ -173,8 +177,8 @@ function initLazy(space: Object): Object {
     if (this == iter) iter = assert(this.prev);
     this.unlink();
     // rcalloc: a pointerfree object is black at once; linked first in toSpace (in front of its
-    // head), behind the mark loop's iter, the loop never walks over it to the next gray one (on
-    // stock: at the tail)
+    // head), behind the mark loop's iter, so the loop does not walk over it to the next gray one
+    // (on stock: at the tail), but for the step right after IDLE, when iter is toSpace itself
     if (this.isPointerfree) this.linkTo(toSpace.next, i32(!white));
     else this.linkTo(toSpace, gray);
   }
@@ -257,15 +261,14 @@ function step(): usize {
     }
     case STATE_SWEEP: {
       // rcalloc: up to SWEEPBATCH objects a step, not one: a strings/Maps run sweeps 129,000
-      let cost: usize = 0;
+      let freed: usize = 0;
       for (obj = iter; obj != toSpace; obj = iter) {
         iter = obj.next;
         if (DEBUG) assert(obj.color == i32(!white)); // old white
-        free(obj);
-        cost += SWEEPCOST;
-        if (cost >= SWEEPBATCH * SWEEPCOST) break;
+        free(obj); // may run a finalizer, which may step the collector itself
+        if (++freed == SWEEPBATCH || state != STATE_SWEEP) break;
       }
-      if (cost) return cost;
+      if (freed) return freed * SWEEPCOST;
       toSpace.nextWithColor = changetype<usize>(toSpace);
       toSpace.prev = toSpace;
       state = STATE_IDLE;
@@ -394,6 +397,7 @@ export function __pin(ptr: usize): usize {
     if (obj.color == transparent) {
       throw new Error(E_ALREADY_PINNED);
     }
+    if (obj == iter) iter = assert(obj.prev); // rcalloc: as makeGray (stock lacks it)
     obj.unlink(); // from fromSpace
     obj.linkTo(pinSpace, transparent);
   }
