@@ -33,7 +33,7 @@
 // +8  prev    the tail
 // +12 stale   blocks held since the previous sweep ended and not taken since (at the tail)
 // +16 old     blocks held since the sweep before that ended and not taken since (old ≤ stale,
-//             the tail-most): given back before the next allocator request (takeStale)
+//             the tail-most): given back before the next allocator request (takeOld)
 // +20 .. +31 unused (a sentinel's offset is its class shifted by SENTINEL_BITS)
 
 import { BLOCK_OVERHEAD } from "~lib/rt/common";
@@ -109,24 +109,24 @@ export function cacheBlock(block: usize, request: usize): bool {
   return true;
 }
 
-/** takeStale: the first class that may still hold old blocks. */
-let staleFrom: usize = 0;
-/** True from a sweep's end until takeStale has given back every old block. */
+/** takeOld: the first class that may still hold old blocks. */
+let oldFrom: usize = 0;
+/** True from a sweep's end until takeOld has given back every old block. */
 let oldLeft: bool = false;
 
-/** True when classes may hold old blocks: the memory manager gives them back (takeStale) before
+/** True when classes may hold old blocks: the memory manager gives them back (takeOld) before
  *  it next asks the allocator for memory. */
 // @ts-ignore: decorator
 @inline export function hasOld(): bool { return oldLeft; }
 
 /** The next old block (payload) of a class, highest address first, out of the cache, for the
  *  allocator; 0 when none is left. */
-export function takeStale(): usize {
-  if (!staleFrom) staleFrom = SENTINELS;
-  for (let s = staleFrom; s < SENTINELS_END; s += 1 << SENTINEL_BITS) {
+export function takeOld(): usize {
+  if (!oldFrom) oldFrom = SENTINELS;
+  for (let s = oldFrom; s < SENTINELS_END; s += 1 << SENTINEL_BITS) {
     let old = OLD(s);
     if (!old) continue;
-    staleFrom = s;
+    oldFrom = s;
     let o = PREV(s);
     let prev = PREV(o);
     SETPREV(s, prev);
@@ -136,7 +136,7 @@ export function takeStale(): usize {
     store<u32>(s, old - 1, 16);
     return o + BLOCK_OVERHEAD;
   }
-  staleFrom = 0;
+  oldFrom = 0;
   oldLeft = false;
   return 0;
 }
@@ -151,7 +151,7 @@ export function markStale(): void {
   oldLeft = true;
 }
 
-/** A full collection's end: everything cached is old, for takeStale to give back at once
+/** A full collection's end: everything cached is old, for takeOld to give back at once
  *  (./linked.ts, ./builtin.ts __collected). */
 export function markAllOld(): void {
   for (let s = SENTINELS; s < SENTINELS_END; s += 1 << SENTINEL_BITS) {

@@ -7,7 +7,7 @@
 import { freeAt, freeCollected, mallocAt, reallocAt, reserveBelow } from "./imports";
 import { allocated, blockSize, GC_ALLOC_SITE } from "./blocks";
 import { adoptMap, freedMap, mapBytes, mapCovers, markFreed, takeFreed } from "./freed";
-import { cacheBlock, capacityFor, hasOld, markAllOld, markStale, takeCached, takeStale } from "./cache";
+import { cacheBlock, capacityFor, hasOld, markAllOld, markStale, takeCached, takeOld } from "./cache";
 import { OBJECT_OVERHEAD } from "~lib/rt/common";
 
 /**
@@ -88,5 +88,5 @@ export function __collected(): void {
 }
 
 function releaseAllOld(): void {
-  for (let block = takeStale(); block; block = takeStale()) freeCollected(block);
+  for (let block = takeOld(); block; block = takeOld()) freeCollected(block);
 }
