@@ -7,18 +7,20 @@
 import { freeAt, freeCollected, mallocAt, reallocAt } from "rcalloc/assembly";
 import { allocated, blockSize, GC_ALLOC_SITE } from "./blocks";
 import { adoptMap, freedMap, mapBytes, mapCovers, markFreed, takeFreed } from "./freed";
-import { cacheBlock, capacityFor, markStale, takeCached, takeStale } from "./cache";
+import { cacheBlock, capacityFor, hasOld, markAllOld, markStale, takeCached, takeOld } from "./cache";
 import { OBJECT_OVERHEAD } from "~lib/rt/common";
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __alloc(size: usize): usize {
+  releaseOld();
   return allocated(mallocAt(blockSize(size), 0));
 }
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __realloc(block: usize, size: usize): usize {
+  releaseOld();
   return allocated(reallocAt(block, blockSize(size), 0));
 }
 
@@ -32,7 +34,9 @@ export function __free(block: usize): void {
 @global @unsafe
 export function __alloc_object(size: usize): usize {
   let block = takeCached(size);
-  return block ? block : allocated(mallocAt(blockSize(capacityFor(size)), GC_ALLOC_SITE()));
+  if (block) return block;
+  releaseOld();
+  return allocated(mallocAt(blockSize(capacityFor(size)), GC_ALLOC_SITE()));
 }
 
 // @ts-ignore: decorator
@@ -43,6 +47,7 @@ export function __free_object(block: usize): void {
 }
 
 function growMap(block: usize): void {
+  releaseOld();
   let bytes = mapBytes(block);
   adoptMap(allocated(reallocAt(freedMap(), blockSize(bytes), GC_ALLOC_SITE())), bytes);
 }
@@ -50,7 +55,6 @@ function growMap(block: usize): void {
 // @ts-ignore: decorator
 @global @unsafe
 export function __swept(): void {
-  releaseStale();
   for (let block = takeFreed(); block; block = takeFreed()) {
     if (!cacheBlock(block, OBJECT_OVERHEAD + <usize>load<u32>(block, 12))) freeCollected(block); // rtSize
   }
@@ -60,10 +64,17 @@ export function __swept(): void {
 // @ts-ignore: decorator
 @global @unsafe
 export function __collected(): void {
-  markStale();
-  releaseStale();
+  markAllOld();
+  releaseOld();
 }
 
-function releaseStale(): void {
-  for (let block = takeStale(); block; block = takeStale()) freeCollected(block);
+/** Before asking the allocator for memory: the blocks the cache has held for a whole collector
+ *  cycle without reusing them go back first (./cache.ts), so they serve this request or any. */
+// @ts-ignore: decorator
+@inline function releaseOld(): void {
+  if (hasOld()) releaseAllOld();
+}
+
+function releaseAllOld(): void {
+  for (let block = takeOld(); block; block = takeOld()) freeCollected(block);
 }
