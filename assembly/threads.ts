@@ -46,7 +46,7 @@
 import { CHECKED, MAX_THREADS, SHARED } from "./config";
 import { E_LOCK_TIMEOUT, ERROR_RECORD, ErrorRecord, MSG_LOCK_TIMEOUT } from "./errors";
 import {
-  awaitPins, directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, keptDirectories, retiredCount,
+  awaitPins, directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, keptDirectory, retiredCount,
   retiredSlotsReady, sequence, spareChunks, tableCapacity, tableLength, firstChunk, tableSpan,
 } from "./handles";
 import { acquire, release } from "./locks";
@@ -133,13 +133,6 @@ export function lockHeldBy(n: u32): bool {
  *  the next instance to attach may claim it. */
 export function freeThreadNumber(n: u32): void {
   atomic.and<u32>(SHARED_STATE + THREADS + (<usize>(n >> 5) << 2), ~(<u32>1 << (n & 31)));
-}
-
-/** How many thread numbers are in use (instances attached, the creator's included). */
-export function threadsAttached(): u32 {
-  let n: u32 = 0;
-  for (let w: usize = 0; w < <usize>(MAX_THREADS >> 5); w++) n += popcnt<u32>(atomic.load<u32>(SHARED_STATE + THREADS + (w << 2)));
-  return n;
 }
 
 /** How many times this instance took the heap lock (outermost holds, mod 2^32): the bench and the
@@ -238,7 +231,7 @@ function loadState(): void {
   resultsBlock = load<u32>(word(28)); results = load<u32>(word(29)); resultCount = load<u32>(word(30));
   found = load<u32>(word(31)); currentObject = load<u32>(word(32));
   sealed = load<u32>(word(33)); firstChunk = load<u32>(word(34)); tableSpan = load<u32>(word(35));
-  spareChunks = load<u32>(word(36)); keptDirectories = load<u32>(word(37));
+  spareChunks = load<u32>(word(36)); keptDirectory = load<u32>(word(37));
 }
 
 function saveState(): void {
@@ -257,5 +250,5 @@ function saveState(): void {
   store<u32>(word(28), resultsBlock); store<u32>(word(29), results); store<u32>(word(30), resultCount);
   store<u32>(word(31), found); store<u32>(word(32), currentObject);
   store<u32>(word(33), sealed); store<u32>(word(34), firstChunk); store<u32>(word(35), tableSpan);
-  store<u32>(word(36), <u32>spareChunks); store<u32>(word(37), keptDirectories);
+  store<u32>(word(36), <u32>spareChunks); store<u32>(word(37), <u32>keptDirectory);
 }
