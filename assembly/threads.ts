@@ -23,8 +23,10 @@
 // get and put (fast-references.ts) run beside the lock's holder, with atomic steps on the words
 // they share with it (an object's count, a slot's state). They read the heap tag and the table
 // length from SHARED_STATE (publishedTag, publishedTableLength: both only grow or change at
-// creation and disposal, and a handle in use was issued before the store that published it),
-// the directory and the order from thread-slots.ts. The checked build's orders come from that
+// creation and disposal, and a handle in use was issued before the store that published it;
+// the length is stored atomically, after the directory and the chunks it covers, and read
+// before the directory: fast-references.ts pin), the directory and the order from
+// thread-slots.ts. The checked build's orders come from that
 // atomic word (in per-thread ranges), so `sequence` (word 6) stays 0 there. A lock-free last put reads the quarantine's
 // settings too (publishedQuarantineOn, publishedPoisonBytes: only setQuarantine changes them,
 // holding the heap exclusively, and unlockHeap stores them before it lets lock-free paths in).
@@ -239,7 +241,8 @@ function saveState(): void {
   store<u32>(word(3), fillerBlocks); store<u32>(word(4), pageLimit); store<u32>(word(5), heapBase);
   store<u32>(word(6), sequence); store<u32>(word(7), heapTag); store<u32>(word(8), directory);
   store<u32>(word(9), directoryChunks); store<u32>(word(10), retiredSlotsReady ? 1 : 0);
-  store<u32>(word(11), tableCapacity); store<u32>(word(12), tableLength); store<u32>(word(13), <u32>freeHeadSlot);
+  // the length atomically, after the directory and the chunks it covers (fast-references.ts pin)
+  store<u32>(word(11), tableCapacity); atomic.store<u32>(word(12), tableLength); store<u32>(word(13), <u32>freeHeadSlot);
   store<u32>(word(14), <u32>freeTailSlot); store<u32>(word(15), freeCount);
   store<u32>(word(16), retiredCount);
   store<u32>(word(17), pairsBlock); store<u32>(word(18), entries); store<u32>(word(19), capacity);
