@@ -68,6 +68,15 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
  *  take a new reference through one; a put of one goes to the locked path, which refuses it).
  *  `single` (thread-slots.ts alone): no other thread, so no pin; the slot only needs to be live.
  *
+ *  `slots` (the table length) was loaded before `dir`: a holder publishes a new directory
+ *  (thread-slots.ts publishDirectory) and stores a new chunk's entry before the atomic store of
+ *  a length that covers it (threads.ts saveState), so a length read here comes with a directory
+ *  at least as new as one that names a chunk for every index below it (a newer one copied those
+ *  entries; the shared build never drops or slides them). Loaded the other way round, a holder
+ *  could grow the directory, add chunks and store a larger length between the two loads: an
+ *  index past the end of the older directory would pass the length test, and the pin would read
+ *  a slot address past its end (a forged handle: a trap, or a pin on a stray word).
+ *
  *  Shared, the pin is the pass: a holder of the lock that keeps lock-free paths out sets
  *  EXCLUDED, then waits for every pinned slot (handles.ts awaitPins); this pin comes before the
  *  load of EXCLUDED, so either that load sees it set (let go, take the locked path) or the
@@ -76,9 +85,9 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
  *  retired chunk's block may serve a new chunk, so once pinned the slot must still be the one
  *  `dir`, still the published directory, names for `index`. */
 // @ts-ignore: decorator
-@inline function pin(h: u32, dir: usize, single: bool, owned: bool): usize {
+@inline function pin(h: u32, dir: usize, slots: u32, single: bool, owned: bool): usize {
   let index = h & INDEX_MASK;
-  if ((h >>> TAG_SHIFT) != tableTag(single) || index >= tableSlots(single)) return 0;
+  if ((h >>> TAG_SHIFT) != tableTag(single) || index >= slots) return 0;
   let slot = slotAt(dir, index, single);
   let live = LIVE | ((h >>> GEN_SHIFT) & GEN_MASK);
   // OWNED changes only under the lock, when the slot is issued or ended (a new generation)
@@ -110,8 +119,9 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
   let pool = ownRecord();
   if (!pool || !poolReady(pool)) return 0;
   if (single && !enterPassAs(single)) return 0; // shared: the pin is the pass (pin)
+  let slots = tableSlots(single); // before the directory (pin)
   let dir = tableDirectory(single);
-  let slot = dir ? pin(h, dir, single, true) : 0;
+  let slot = dir ? pin(h, dir, slots, single, true) : 0;
   if (!slot) return 0;
   let block = SLOT_OBJECT(slot);
   // while `slot` is pinned: the object is live, counted by it
@@ -185,8 +195,9 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
   let pool = ownRecord();
   if (!pool || !batchRoom(pool)) return false; // shared.ts settles a full batch first
   if (single && !enterPassAs(single)) return false; // shared: the pin is the pass (pin)
+  let slots = tableSlots(single); // before the directory (pin)
   let dir = tableDirectory(single);
-  let slot = dir ? pin(h, dir, single, false) : 0; // an owned reference is not pinned: putFor ends it
+  let slot = dir ? pin(h, dir, slots, single, false) : 0; // an owned reference is not pinned: putFor ends it
   if (!slot) return false;
   let block = SLOT_OBJECT(slot);
   let word = block + 4;

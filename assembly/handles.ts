@@ -55,7 +55,8 @@
 //
 // ╒══════════════ Table: 256-slot chunks behind a directory ══════════════╕
 // directory ─► [ chunk address × directoryChunks │ retired slots (u16) × directoryChunks ]
-//               an internal block; entry e is chunk firstChunk + e
+//               an internal block; entry e is chunk firstChunk + e. Shared checked build, once
+//               replaced and kept: the first retired-count word links the next older kept one.
 // chunk address of chunk c = slot 0 of slots [c × 256, c × 256 + 256): an internal 8 KiB block,
 //                or RETIRED_SLOTS once all 256 of its slots retired: the block is then freed and
 //                a static chunk whose slots all read RETIRED at the last generation stands in,
@@ -67,8 +68,12 @@
 // holder of the lock could wait for (fast-references.ts), so the memory they may read through a
 // stale handle stays what it was: a retired chunk's block becomes a spare chunk (spareChunks,
 // linked through slot 0's +0; every slot still reads RETIRED), which only a new chunk reuses,
-// and a replaced directory is kept (keptDirectories: at most the size of the current one, as
-// each is twice the last), never freed. Indices only grow (a
+// and a replaced directory is kept (keptDirectory, linked through the first word of its retired
+// counts, which no lock-free path reads; the one replaced last has directoryChunks / 2 entries,
+// each older one half as many: at most the size of the current one in all). Both are freed
+// only when memory runs out while no other instance is attached (lifecycle.ts reclaim,
+// freeStaleTable): so while other threads are attached the table keeps its high-water mark of
+// chunks, as spares. Indices only grow (a
 // retired one is never issued again), so a directory of every chunk ever added would grow by 6
 // bytes per 4,096 references taken, for good: a full directory first drops its leading chunks
 // that all retired (firstChunk moves past them; a handle below firstChunk × 256 is stale and
@@ -163,9 +168,9 @@ export let freeTailSlot: usize = 0;
 export let freeCount: u32 = 0;
 export let retiredCount: u32 = 0;
 /** Shared checked build: the first spare chunk (a retired chunk's block, kept for the next new
- *  chunk; 0: none), and how many replaced directories are kept (see "Table" above). */
+ *  chunk; 0: none), and the replaced directory kept last (0: none; see "Table" above). */
 export let spareChunks: usize = 0;
-export let keptDirectories: u32 = 0;
+export let keptDirectory: usize = 0;
 
 /** Live references: every issued slot is live, waiting in the FIFO or retired. */
 // @ts-ignore: decorator
@@ -302,13 +307,45 @@ function growDirectory(): bool {
   if (directory) {
     memory.copy(to, directory, <usize>directoryChunks << 2);
     memory.copy(to + (<usize>chunks << 2), directory + (<usize>directoryChunks << 2), <usize>directoryChunks << 1);
-    if (SHARED && CHECKED) keptDirectories++; // a lock-free path may still read it ("Table" above)
+    if (SHARED && CHECKED) keepDirectory(); // a lock-free path may still read it ("Table" above)
     else freeInternal(directory - HEADER);
   }
   directory = to;
   viewTable(TABLE_VIEW_DIRECTORY, <u32>to);
   directoryChunks = chunks;
   if (SHARED && CHECKED) publishDirectory(to);
+  return true;
+}
+
+/** Shared checked build: the directory, about to be replaced, joins the kept ones ("Table"). */
+function keepDirectory(): void {
+  store<u32>(directory + (<usize>directoryChunks << 2), <u32>keptDirectory); // its retired counts were copied
+  keptDirectory = directory;
+}
+
+/** The next older kept directory after `dir`, which has `chunks` entries. */
+// @ts-ignore: decorator
+@inline export function NEXT_KEPT(dir: usize, chunks: u32): usize { return <usize>load<u32>(dir + (<usize>chunks << 2)); }
+
+/**
+ * Shared checked build: frees every spare chunk and kept directory ("Table" above); true when
+ * there was one. The heap lock is held, and the caller made sure no other instance can hold an
+ * address of one that it read without the lock (lifecycle.ts reclaim: this instance is the only
+ * one attached): a lock-free path that attaches later reads the published directory, which
+ * names neither.
+ */
+export function freeStaleTable(): bool {
+  if (!(SHARED && CHECKED) || (!spareChunks && !keptDirectory)) return false;
+  while (spareChunks) {
+    let chunk = spareChunks;
+    spareChunks = <usize>load<u32>(chunk);
+    freeInternal(chunk - HEADER);
+  }
+  for (let chunks = directoryChunks >> 1; keptDirectory; chunks >>= 1) {
+    let dir = keptDirectory;
+    keptDirectory = NEXT_KEPT(dir, chunks);
+    freeInternal(dir - HEADER);
+  }
   return true;
 }
 

@@ -22,7 +22,7 @@ import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED, SLOT_QUARANTINE } from "
 import { allocBlock, allocGrownBlock, freeBlock, freeDeadBlock } from "./blocks";
 import { blockSizeFor } from "./quick-lists";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
-import { awaitPins, freeCount, growTable, nextOrder, nextOrders, slotReady } from "./handles";
+import { awaitPins, freeCount, freeStaleTable, growTable, nextOrder, nextOrders, slotReady } from "./handles";
 import {
   COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETFITTED, SETINFO, SETMARK, SETOBJECT, SIZE, MAX_SLACK,
   REFS_MASK, TAGS_MASK,
@@ -31,23 +31,25 @@ import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_
 import { drain, enqueue, makeRoom, maxBlocks, needsRoom, poison, queuedBlocks } from "./quarantine";
 import { growBlockInPlace, shrinkBlock } from "./tlsf";
 import { settleAllDeaths } from "./thread-deaths";
-import { excludeReaders } from "./thread-slots";
+import { excludeReaders, onlyReader } from "./thread-slots";
 
 /** Reclaim: memory ran out, so give back every block the quarantine holds (verifying its poison
  *  on the way out). True when that freed something worth another try. Never makes an allocation
  *  fail that would succeed without the quarantine. The shared checked build first keeps the
  *  lock-free paths out (until this hold ends) and settles every thread's batch of deaths into
  *  the quarantine (thread-deaths.ts), so the blocks of objects that died without the lock go
- *  back too. */
+ *  back too; and, with no other instance attached, frees the table's spare chunks and kept
+ *  directories (handles.ts "Table"), which it keeps while other threads may read them. */
 export function reclaim(): bool {
   if (!CHECKED) return false;
   // settling may free memory by itself: retiring a batch's slots can free a whole table chunk
-  let settled = false;
+  let freed = false;
   if (SHARED) {
     if (excludeReaders()) awaitPins(); // lock-free gets and puts too (handles.ts)
-    settled = settleAllDeaths();
+    freed = settleAllDeaths();
+    if (onlyReader() && freeStaleTable()) freed = true; // after settling: it may add spares
   }
-  if (!queuedBlocks) return settled;
+  if (!queuedBlocks) return freed;
   drain();
   return true;
 }

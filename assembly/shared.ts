@@ -35,7 +35,8 @@ import {
   threadNumber as number, threadRecord, trappedInHeap, unlockHeap,
 } from "./threads";
 export { setLockPatience, setThreadMayWait } from "./locks";
-export { claimSiteRange, threadsAttached } from "./threads";
+export { claimSiteRange } from "./threads";
+export { threadsAttached } from "./thread-state";
 
 // Each instance takes a thread number (and with it its error record) when it starts.
 if (!claimThread()) abort("rcalloc: too many threads on one shared heap (at most 64 at once)");

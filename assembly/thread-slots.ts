@@ -57,6 +57,7 @@
 
 import { MAX_THREADS } from "./config";
 import { PIN_BY_SHIFT } from "./handle-lookup";
+import { threadsAttached } from "./thread-state";
 
 // @ts-ignore: decorator
 @inline const RECORD_STRIDE: usize = 64;
@@ -186,6 +187,14 @@ export function handOver(): void {
 /** True while this instance is the heap's only one (startAlone). */
 // @ts-ignore: decorator
 @inline export function alone(): bool { return single; }
+
+/** True when no other instance can be on a lock-free path, nor still hold an address it read on
+ *  one (handles.ts freeStaleTable): this one has its record and is the only instance attached
+ *  (thread-state.ts). One that detached left its last lock-free path before (the same thread;
+ *  the atomic step that freed its number is seen here), one that ended was reclaimed once it
+ *  could no longer run (shared.ts reclaimThread), and one that attaches later reads the table
+ *  afresh from the published directory. */
+export function onlyReader(): bool { return record != 0 && threadsAttached() == 1; }
 
 /** enterPass, or for an instance alone: only not inside its own exclusive hold (a walk). */
 // @ts-ignore: decorator

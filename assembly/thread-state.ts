@@ -3,8 +3,9 @@
 // A layout file, as layout.ts is for blocks: it draws and reserves SHARED_STATE (the heap lock,
 // the thread numbers and the allocator's globals between operations) and the threads' error
 // records. threads.ts works on them; statics.ts only needs to know where they are (the scan and
-// the seal leave them out). threads.ts carries the globals of every layer, scan.ts's and
-// statics.ts's too, so it sits above them, and what they need of it lives here, below them.
+// the seal leave them out), thread-slots.ts how many threads are attached (for reclaim,
+// lifecycle.ts). threads.ts carries the globals of every layer, scan.ts's and statics.ts's too,
+// so it sits above them, and what they need of it lives here, below them.
 //
 // ╒══════════════ SHARED_STATE (shared memory, zero until the first operation) ══════════════╕
 // +0   lock      the heap lock word (locks.ts: 0 free, 1 held, 2 held with waiters)
@@ -56,3 +57,11 @@ import { ErrorRecord } from "./errors";
 @inline export const THREAD_RECORDS_BYTES: usize = <usize>MAX_THREADS * offsetof<ErrorRecord>();
 // @ts-ignore: decorator
 @lazy export const THREAD_RECORDS: usize = memory.data(<i32>THREAD_RECORDS_BYTES, 16);
+
+/** How many thread numbers are in use (instances attached, the creator's included). Here, below
+ *  threads.ts, which claims and frees them: lifecycle.ts reclaim asks it too. */
+export function threadsAttached(): u32 {
+  let n: u32 = 0;
+  for (let w: usize = 0; w < <usize>(MAX_THREADS >> 5); w++) n += popcnt<u32>(atomic.load<u32>(SHARED_STATE + THREADS + (w << 2)));
+  return n;
+}

@@ -23,8 +23,10 @@
 // get and put (fast-references.ts) run beside the lock's holder, with atomic steps on the words
 // they share with it (an object's count, a slot's state). They read the heap tag and the table
 // length from SHARED_STATE (publishedTag, publishedTableLength: both only grow or change at
-// creation and disposal, and a handle in use was issued before the store that published it),
-// the directory and the order from thread-slots.ts. The checked build's orders come from that
+// creation and disposal, and a handle in use was issued before the store that published it;
+// the length is stored atomically, after the directory and the chunks it covers, and read
+// before the directory: fast-references.ts pin), the directory and the order from
+// thread-slots.ts. The checked build's orders come from that
 // atomic word (in per-thread ranges), so `sequence` (word 6) stays 0 there. A lock-free last put reads the quarantine's
 // settings too (publishedQuarantineOn, publishedPoisonBytes: only setQuarantine changes them,
 // holding the heap exclusively, and unlockHeap stores them before it lets lock-free paths in).
@@ -46,7 +48,7 @@
 import { CHECKED, MAX_THREADS, SHARED } from "./config";
 import { E_LOCK_TIMEOUT, ERROR_RECORD, ErrorRecord, MSG_LOCK_TIMEOUT } from "./errors";
 import {
-  awaitPins, directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, keptDirectories, retiredCount,
+  awaitPins, directory, directoryChunks, freeCount, freeHeadSlot, freeTailSlot, heapTag, keptDirectory, retiredCount,
   retiredSlotsReady, sequence, spareChunks, tableCapacity, tableLength, firstChunk, tableSpan,
 } from "./handles";
 import { acquire, release } from "./locks";
@@ -133,13 +135,6 @@ export function lockHeldBy(n: u32): bool {
  *  the next instance to attach may claim it. */
 export function freeThreadNumber(n: u32): void {
   atomic.and<u32>(SHARED_STATE + THREADS + (<usize>(n >> 5) << 2), ~(<u32>1 << (n & 31)));
-}
-
-/** How many thread numbers are in use (instances attached, the creator's included). */
-export function threadsAttached(): u32 {
-  let n: u32 = 0;
-  for (let w: usize = 0; w < <usize>(MAX_THREADS >> 5); w++) n += popcnt<u32>(atomic.load<u32>(SHARED_STATE + THREADS + (w << 2)));
-  return n;
 }
 
 /** How many times this instance took the heap lock (outermost holds, mod 2^32): the bench and the
@@ -238,7 +233,7 @@ function loadState(): void {
   resultsBlock = load<u32>(word(28)); results = load<u32>(word(29)); resultCount = load<u32>(word(30));
   found = load<u32>(word(31)); currentObject = load<u32>(word(32));
   sealed = load<u32>(word(33)); firstChunk = load<u32>(word(34)); tableSpan = load<u32>(word(35));
-  spareChunks = load<u32>(word(36)); keptDirectories = load<u32>(word(37));
+  spareChunks = load<u32>(word(36)); keptDirectory = load<u32>(word(37));
 }
 
 function saveState(): void {
@@ -246,7 +241,8 @@ function saveState(): void {
   store<u32>(word(3), fillerBlocks); store<u32>(word(4), pageLimit); store<u32>(word(5), heapBase);
   store<u32>(word(6), sequence); store<u32>(word(7), heapTag); store<u32>(word(8), directory);
   store<u32>(word(9), directoryChunks); store<u32>(word(10), retiredSlotsReady ? 1 : 0);
-  store<u32>(word(11), tableCapacity); store<u32>(word(12), tableLength); store<u32>(word(13), <u32>freeHeadSlot);
+  // the length atomically, after the directory and the chunks it covers (fast-references.ts pin)
+  store<u32>(word(11), tableCapacity); atomic.store<u32>(word(12), tableLength); store<u32>(word(13), <u32>freeHeadSlot);
   store<u32>(word(14), <u32>freeTailSlot); store<u32>(word(15), freeCount);
   store<u32>(word(16), retiredCount);
   store<u32>(word(17), pairsBlock); store<u32>(word(18), entries); store<u32>(word(19), capacity);
@@ -257,5 +253,5 @@ function saveState(): void {
   store<u32>(word(28), resultsBlock); store<u32>(word(29), results); store<u32>(word(30), resultCount);
   store<u32>(word(31), found); store<u32>(word(32), currentObject);
   store<u32>(word(33), sealed); store<u32>(word(34), firstChunk); store<u32>(word(35), tableSpan);
-  store<u32>(word(36), <u32>spareChunks); store<u32>(word(37), keptDirectories);
+  store<u32>(word(36), <u32>spareChunks); store<u32>(word(37), <u32>keptDirectory);
 }

@@ -23,7 +23,7 @@ import {
   freeCount, freeHeadSlot, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, OWNED, RETIRED, retiredCount, SLOT,
   SLOT_NEXT_WAITING, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, SLOT_WAITING_INDEX, tableCapacity, tableLength, WEAK, CHUNK,
   CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, firstChunk, firstIndex, slotOf, tableSpan, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
-  retiredSlotsReady, heapTag, TABLE_VIEW, keptDirectories, spareChunks,
+  retiredSlotsReady, heapTag, TABLE_VIEW, keptDirectory, NEXT_KEPT, spareChunks,
 } from "./handles";
 import { TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG } from "./handle-lookup";
 import { pairsBlock } from "./pairs";
@@ -139,7 +139,7 @@ export function validate(): void {
   validatePairs();
   let chunks: u32 = 0;
   if (CHECKED) chunks = validateTable();
-  if (SHARED && CHECKED) chunks += validateSpareChunks() + keptDirectories;
+  if (SHARED && CHECKED) chunks += validateSpareChunks() + validateKeptDirectories();
   let known = chunks + (pairsBlock ? 1 : 0) + (resultsBlock ? 1 : 0) + fillerBlocks;
   if (internalBlocks != known) corrupt("rcalloc validate: an internal block belongs to nothing (or one is missing)", internalBlocks);
 }
@@ -220,6 +220,22 @@ function validateSpareChunks(): u32 {
       if (!(SLOT_STATE(chunk + (i << 5)) & RETIRED)) corrupt("rcalloc validate: a spare table chunk holds a slot that is not retired", chunk);
     }
     if (++count > (tableCapacity >> CHUNK_BITS)) corrupt("rcalloc validate: more spare table chunks than chunks (cycle?)", chunk);
+  }
+  return count;
+}
+
+/** Shared checked build: every kept directory (handles.ts "Table") is an internal block with room
+ *  for its entries, each half as many as the next newer one's; returns how many. */
+function validateKeptDirectories(): u32 {
+  let count: u32 = 0;
+  let chunks = directoryChunks >> 1;
+  for (let dir = keptDirectory; dir; dir = NEXT_KEPT(dir, chunks), chunks >>= 1) {
+    let block = dir - HEADER;
+    if (block < heapStart || block >= tail || ((block + 8) & 15)) corrupt("rcalloc validate: a kept table directory is outside the heap", dir);
+    if (chunks < 16 || (INFO(block) & FREE) || !isInternal(block) || SIZE(block) < HEADER + <usize>chunks * 6) {
+      corrupt("rcalloc validate: a kept table directory is not an internal block of its size", dir);
+    }
+    count++;
   }
   return count;
 }

@@ -296,6 +296,36 @@ describe("checked shared heap: the last put without the lock (batched deaths)", 
     heap.dispose();
   });
 
+  test("memory running out frees the spare chunks and kept directories, but only once no other instance is attached", async () => {
+    // Spares and replaced directories are kept while another instance may still read them
+    // without the lock (assembly/handles.ts "Table"); with none left, reclaim frees them.
+    const heap = await api.createHeap({ shared: true, checked: true, maxPages: 12 });
+    const other = await api.attachHeap(heap.shareable());
+    const keep = heap.alloc(16);
+    const burst = Array.from({ length: 256 * 64 }, () => heap.get(keep)); // 64 chunks at once
+    for (const h of burst) heap.put(h);
+    for (let i = 0; i < 256 * 16 * 80; i++) heap.put(heap.get(keep)); // every slot to its last generation
+    heap.validate();
+    const spares = heap.stats().internalBytes;
+    const big = Math.floor(spares * 0.75); // fits only in the memory the spares hold
+    expect(() => heap.alloc(big)).toThrow(api.OutOfMemoryError); // `other` may read them: kept
+    heap.validate();
+    expect(heap.stats().internalBytes).toBe(spares);
+    other.detach();
+    const b = heap.alloc(big); // reclaim frees them now
+    heap.validate();
+    expect(heap.stats().internalBytes).toBeLessThan(spares / 4);
+    expect(() => heap.put(burst[0])).toThrow(api.DoublePutError); // a retired chunk's handle is still named
+    expect(() => heap.get(burst[burst.length - 1])).toThrow(api.UseAfterPutError);
+    heap.put(b);
+    const again = Array.from({ length: 256 * 4 }, () => heap.get(keep)); // the table grows again
+    for (const h of again) heap.put(h);
+    heap.put(keep);
+    heap.validate();
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
+  });
+
   test("a thread settles its batch under the lock every 32 deaths, and detach() settles the rest", async () => {
     const heap = await api.createHeap({ shared: true, checked: true });
     const other = await api.attachHeap(heap.shareable());
