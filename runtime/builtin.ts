@@ -7,20 +7,18 @@
 import { freeAt, freeCollected, mallocAt, reallocAt } from "rcalloc/assembly";
 import { allocated, blockSize, GC_ALLOC_SITE } from "./blocks";
 import { adoptMap, freedMap, mapBytes, mapCovers, markFreed, takeFreed } from "./freed";
-import { cacheBlock, capacityFor, hasOld, markAllOld, markStale, takeCached, takeOld } from "./cache";
+import { cacheBlock, capacityFor, markStale, takeCached, takeStale } from "./cache";
 import { OBJECT_OVERHEAD } from "~lib/rt/common";
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __alloc(size: usize): usize {
-  releaseOld();
   return allocated(mallocAt(blockSize(size), 0));
 }
 
 // @ts-ignore: decorator
 @global @unsafe
 export function __realloc(block: usize, size: usize): usize {
-  releaseOld();
   return allocated(reallocAt(block, blockSize(size), 0));
 }
 
@@ -34,9 +32,7 @@ export function __free(block: usize): void {
 @global @unsafe
 export function __alloc_object(size: usize): usize {
   let block = takeCached(size);
-  if (block) return block;
-  releaseOld();
-  return allocated(mallocAt(blockSize(capacityFor(size)), GC_ALLOC_SITE()));
+  return block ? block : allocated(mallocAt(blockSize(capacityFor(size)), GC_ALLOC_SITE()));
 }
 
 // @ts-ignore: decorator
@@ -47,7 +43,6 @@ export function __free_object(block: usize): void {
 }
 
 function growMap(block: usize): void {
-  releaseOld();
   let bytes = mapBytes(block);
   adoptMap(allocated(reallocAt(freedMap(), blockSize(bytes), GC_ALLOC_SITE())), bytes);
 }
@@ -55,6 +50,7 @@ function growMap(block: usize): void {
 // @ts-ignore: decorator
 @global @unsafe
 export function __swept(): void {
+  releaseStale();
   for (let block = takeFreed(); block; block = takeFreed()) {
     if (!cacheBlock(block, OBJECT_OVERHEAD + <usize>load<u32>(block, 12))) freeCollected(block); // rtSize
   }
@@ -64,17 +60,10 @@ export function __swept(): void {
 // @ts-ignore: decorator
 @global @unsafe
 export function __collected(): void {
-  markAllOld();
-  releaseOld();
+  markStale();
+  releaseStale();
 }
 
-/** Before asking the allocator for memory: the blocks the cache has held for a whole collector
- *  cycle without reusing them go back first (./cache.ts), so they serve this request or any. */
-// @ts-ignore: decorator
-@inline function releaseOld(): void {
-  if (hasOld()) releaseAllOld();
-}
-
-function releaseAllOld(): void {
-  for (let block = takeOld(); block; block = takeOld()) freeCollected(block);
+function releaseStale(): void {
+  for (let block = takeStale(); block; block = takeStale()) freeCollected(block);
 }

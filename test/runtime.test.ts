@@ -148,25 +148,6 @@ describe.each(BUILDS)("AS runtime on rcalloc ($name build)", ({ checked }) => {
     program.heap.validate();
   });
 
-  it("reuses its cached garbage across cycles, and gives back what a cycle left unused before asking for memory", async () => {
-    // A fresh program: the same work repeated, so every cycle's garbage fits the next cycle's needs.
-    const p = await link<Program>(readFileSync(examplePath("as-program")), { checked });
-    for (let i = 0; i < 4; i++) p.exports.churn(3000);
-    const order = p.heap.mark();
-    p.exports.churn(3000);
-    // Checked: each block the allocator hands out takes an order number; the runtime's cache none.
-    // (The cache used to give a class's leftovers back at every sweep's end and ask for them again.)
-    if (checked) expect(p.heap.mark()).toBe(order);
-    // Blocks a class has held for a whole cycle go back when the runtime next asks the allocator
-    // for memory (here heap.alloc), not before: the allocator then counts fewer live blocks.
-    const held = p.heap.stats().liveObjects;
-    p.exports.rawBuffer(1000); // allocates and frees one heap.alloc block
-    expect(p.heap.stats().liveObjects).toBeLessThan(held);
-    p.heap.validate();
-    expect(p.collect()).toBe(true); // a full collection gives back the whole cache
-    expect(p.report().runtime.objects).toBe(p.heap.stats().liveObjects);
-  });
-
   it("keeps strings reachable only through a Map and arrays while incremental cycles run", async () => {
     const p = await link<Program>(readFileSync(examplePath("as-program")), { checked });
     const s = (text: string) => p.exports.__newString(text);
