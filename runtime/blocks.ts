@@ -60,6 +60,16 @@ import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";
   return <u32>size;
 }
 
+/** A swept block (payload) on its way back to the allocator, its collector links (next | color,
+ *  prev) cleared: a `heap.alloc` block that reuses it without writing its first words would keep
+ *  them, pointing at freed neighbours that point back, and the leak report would take that leak
+ *  for a collector object (bindings/link.ts isCollectorObject). */
+// @ts-ignore: decorator
+@inline export function unlinked(block: usize): usize {
+  store<u64>(block, 0);
+  return block;
+}
+
 /** `block` unless 0 (rcalloc's memory is exhausted): then abort, as AS's own runtime does. */
 // @ts-ignore: decorator
 @inline export function allocated(block: usize): usize {

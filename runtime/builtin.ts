@@ -5,7 +5,7 @@
 // ./linked.ts has the same functions over the imported allocator (why twice: see there).
 
 import { freeAt, freeCollected, mallocAt, reallocAt } from "rcalloc/assembly";
-import { allocated, blockSize, GC_ALLOC_SITE } from "./blocks";
+import { allocated, blockSize, GC_ALLOC_SITE, unlinked } from "./blocks";
 import { adoptMap, freedMap, mapBytes, mapCovers, markFreed, takeFreed } from "./freed";
 import { cacheBlock, capacityFor, markStale, takeCached, takeStale } from "./cache";
 import { OBJECT_OVERHEAD } from "~lib/rt/common";
@@ -52,7 +52,7 @@ function growMap(block: usize): void {
 export function __swept(): void {
   releaseStale();
   for (let block = takeFreed(); block; block = takeFreed()) {
-    if (!cacheBlock(block, OBJECT_OVERHEAD + <usize>load<u32>(block, 12))) freeCollected(block); // rtSize
+    if (!cacheBlock(block, OBJECT_OVERHEAD + <usize>load<u32>(block, 12))) freeCollected(unlinked(block)); // rtSize
   }
   markStale();
 }
@@ -65,5 +65,5 @@ export function __collected(): void {
 }
 
 function releaseStale(): void {
-  for (let block = takeStale(); block; block = takeStale()) freeCollected(block);
+  for (let block = takeStale(); block; block = takeStale()) freeCollected(unlinked(block));
 }

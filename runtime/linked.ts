@@ -5,7 +5,7 @@
 // and passing the allocator in as a function would make every call indirect.
 
 import { freeAt, freeCollected, mallocAt, reallocAt, reserveBelow } from "./imports";
-import { allocated, blockSize, GC_ALLOC_SITE } from "./blocks";
+import { allocated, blockSize, GC_ALLOC_SITE, unlinked } from "./blocks";
 import { adoptMap, freedMap, mapBytes, mapCovers, markFreed, takeFreed } from "./freed";
 import { cacheBlock, capacityFor, markStale, takeCached, takeStale } from "./cache";
 import { OBJECT_OVERHEAD } from "~lib/rt/common";
@@ -64,7 +64,7 @@ function growMap(block: usize): void {
 export function __swept(): void {
   releaseStale();
   for (let block = takeFreed(); block; block = takeFreed()) {
-    if (!cacheBlock(block, OBJECT_OVERHEAD + <usize>load<u32>(block, 12))) freeCollected(block); // rtSize
+    if (!cacheBlock(block, OBJECT_OVERHEAD + <usize>load<u32>(block, 12))) freeCollected(unlinked(block)); // rtSize
   }
   markStale();
 }
@@ -77,5 +77,5 @@ export function __collected(): void {
 }
 
 function releaseStale(): void {
-  for (let block = takeStale(); block; block = takeStale()) freeCollected(block);
+  for (let block = takeStale(); block; block = takeStale()) freeCollected(unlinked(block));
 }
