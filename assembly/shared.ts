@@ -25,7 +25,7 @@ import { seeMemory } from "./memory-growth";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
 import {
-  dropThreadSlots, enterPass, handOver, insidePass, leavePass, ownRecord, slotRecord, startAlone, takeResizePin,
+  alone, dropThreadSlots, enterPassAs, handOver, insidePass, leavePassAs, ownRecord, slotRecord, startAlone, takeResizePin,
   useThreadSlots,
 } from "./thread-slots";
 import { batchRoom, settleDeathsOf, settleOwnDeaths } from "./thread-deaths";
@@ -41,9 +41,9 @@ export { threadsAttached } from "./thread-state";
 // Each instance takes a thread number (and with it its error record) when it starts.
 if (!claimThread()) abort("rcalloc: too many threads on one shared heap (at most 64 at once)");
 useThreadCache(number);
-// The creator of a checked heap starts alone (thread-slots.ts startAlone); any other instance only
-// once the creator handed the heap over (heap.shareable() calls handOverHeap first).
-if (CHECKED && !DEBUG && !startAlone(firstInstance())) {
+// The creator of a heap starts alone (thread-slots.ts startAlone); any other instance only once
+// the creator handed the heap over (heap.shareable() calls handOverHeap first).
+if (!DEBUG && !startAlone(firstInstance())) {
   releaseThread();
   abort("rcalloc: attach to a shared heap with attachHeap(heap.shareable()): this heap was never handed over");
 }
@@ -53,8 +53,8 @@ if (CHECKED && !DEBUG && !startAlone(firstInstance())) {
 if (!DEBUG) useThreadSlots(number);
 
 /** The host hands the heap to other threads (heap.shareable(), on the creating thread, before
- *  it returns what they attach with): the checked build leaves its single-thread mode. */
-export function handOverHeap(): void { if (CHECKED && !DEBUG) handOver(); }
+ *  it returns what they attach with): the creator leaves its single-thread mode. */
+export function handOverHeap(): void { if (!DEBUG) handOver(); }
 
 /** Holds the heap lock until letGoHeap(): other threads' operations wait (a safe point). */
 export function holdHeap(): void { lockHeapExclusive(); }
@@ -130,27 +130,45 @@ export function reclaimThread(n: u32): u32 {
 // @ts-ignore: decorator
 @inline function allocCached(size: u32): u32 {
   if (size > <u32>(QUICK_MAX - HEADER)) return 0;
-  if (!enterPass()) return 0;
+  let single = alone();
+  if (!enterPassAs(single)) return 0;
   let blockSize = blockSizeFor(<usize>size, HEADER);
   let block = popCached(blockSize);
   if (block) SETFITTED(block, blockSize, HEADER, size, 1);
-  leavePass();
+  leavePassAs(single);
   return block ? <u32>PAYLOAD(block) : 0;
 }
 
 /** Unchecked: puts the reference `h`, without the lock unless it is the last one of an object
- *  this thread's cache cannot take (large, paired, or the cache full). False: take the lock. */
+ *  this thread's cache cannot take (large, paired, or the cache full). False: take the lock.
+ *  Alone (thread-slots.ts startAlone: no other instance exists yet), the count and the pass
+ *  take plain steps, as in the plain build. */
 // @ts-ignore: decorator
 @inline function putUnlocked(h: u32): bool {
   let block = BLOCK(<usize>h);
-  seeMemory(); // another thread may have allocated it in pages it grew (memory-growth.ts)
-  if (unrefUnlocked(block)) return true;
+  let single = alone();
+  if (single) {
+    let count = load<u32>(block, 4);
+    if ((count & REFS_MASK) > 1) { store<u32>(block, count - 1, 4); return true; }
+  } else {
+    seeMemory(); // another thread may have allocated it in pages it grew (memory-growth.ts)
+    if (unrefUnlocked(block)) return true;
+  }
   let info = INFO(block); // the last reference is ours: nobody else reads or writes this block
   let size = <usize>(info & ~TAGS_MASK);
-  if ((info & (PAIRED | DEAD)) || size > QUICK_MAX || !enterPass()) return false;
+  if ((info & (PAIRED | DEAD)) || size > QUICK_MAX || !enterPassAs(single)) return false;
   let cached = pushCached(block, size); // in a pass, as allocCached's pop
-  leavePass();
+  leavePassAs(single);
   return cached;
+}
+
+/** Unchecked: one reference more on the object of `h`, without the lock (plain while alone). */
+// @ts-ignore: decorator
+@inline function getUnlocked(h: u32): u32 {
+  let block = BLOCK(<usize>h);
+  if (alone()) store<u32>(block, load<u32>(block, 4) + 1, 4);
+  else { seeMemory(); refUnlocked(block); }
+  return h;
 }
 
 /** Checked: this thread's slot pool has a slot ready, refilled under the lock if need be. */
@@ -200,12 +218,12 @@ export function allocAt(size: u32, site: u32): u32 {
 // (handle = payload), without the lock; the last put caches the block in this thread's cache
 // (thread-cache.ts), or frees it under the lock.
 export function get(h: u32): u32 {
-  if (!CHECKED) { seeMemory(); refUnlocked(BLOCK(<usize>h)); return h; }
+  if (!CHECKED) return getUnlocked(h);
   let fast = getChecked(h, 0); if (fast) return fast;
   lockHeap(); let r = api.get(h); unlockHeap(); return r;
 }
 export function getAt(h: u32, site: u32): u32 {
-  if (!CHECKED) { seeMemory(); refUnlocked(BLOCK(<usize>h)); return h; }
+  if (!CHECKED) return getUnlocked(h);
   let fast = getChecked(h, site); if (fast) return fast;
   lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r;
 }

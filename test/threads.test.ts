@@ -510,9 +510,9 @@ describe("shared heaps in one thread", () => {
     heap.dispose();
   });
 
-  test("the creating thread works alone until shareable(); what it did then is the workers' heap after", async () => {
-    const heap = await api.createHeap({ shared: true, checked: true });
-    // Alone: lock-free paths without pins or pass counts (assembly/thread-slots.ts startAlone).
+  test.each([true, false])("the creating thread works alone until shareable(); what it did then is the workers' heap after (checked %s)", async (checked) => {
+    const heap = await api.createHeap({ shared: true, checked });
+    // Alone: lock-free paths without pins, pass counts or atomic counts (assembly/thread-slots.ts startAlone).
     const objects = Array.from({ length: 16 }, () => heap.alloc(32));
     for (const h of objects) new DataView(heap.bytes(h).buffer).setUint32(heap.ptr(h), 0xc0ffee, true);
     const passed = objects.map((h) => heap.get(h));
@@ -534,10 +534,10 @@ describe("shared heaps in one thread", () => {
     heap.dispose();
   });
 
-  test("an instance started on a checked shared heap's memory without shareable() is refused", async () => {
-    const heap = await api.createHeap({ shared: true, checked: true });
+  test.each([true, false])("an instance started on a shared heap's memory without shareable() is refused (checked %s)", async (checked) => {
+    const heap = await api.createHeap({ shared: true, checked });
     const h = heap.alloc(16);
-    const init = { module: (heap as unknown as { module: WebAssembly.Module }).module, memory: heap.memory, checked: true };
+    const init = { module: (heap as unknown as { module: WebAssembly.Module }).module, memory: heap.memory, checked };
     await expect(api.attachHeap(init as api.SharedHeapInit)).rejects.toThrow(/attachHeap\(heap\.shareable\(\)\)/);
     heap.put(h); // the creator carries on alone
     heap.validate();
