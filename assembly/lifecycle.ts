@@ -18,7 +18,7 @@
 //   free      the block goes back to blocks.ts (quick list or TLSF) for reuse.
 //   reclaim   memory ran out: give back every held block (drain), then try once more.
 
-import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED, SLOT_QUARANTINE } from "./config";
+import { CHECKED, CLASS_MAX, DEBUG, HEADER, QUICK_MAX, SHARED, SLOT_QUARANTINE } from "./config";
 import { allocBlock, allocGrownBlock, freeBlock, freeDeadBlock } from "./blocks";
 import { blockSizeFor } from "./quick-lists";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
@@ -47,7 +47,8 @@ export function reclaim(): bool {
   if (SHARED) {
     if (excludeReaders()) awaitPins(); // lock-free gets and puts too (handles.ts)
     freed = settleAllDeaths();
-    if (onlyReader() && freeStaleTable()) freed = true; // after settling: it may add spares
+    // after settling (it may add spares); the debug build has no lock-free readers at all
+    if ((DEBUG || onlyReader()) && freeStaleTable()) freed = true;
   }
   if (!queuedBlocks) return freed;
   drain();

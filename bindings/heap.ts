@@ -270,6 +270,10 @@ export class Heap {
       module = await WebAssembly.compile(exposed.bytes as BufferSource);
     }
     let heap: Heap | undefined;
+    // The instance's own trapped(), not heap.exports': after detach() those refuse every call,
+    // while a module linked on this thread still calls the raw exports, and a trap there must
+    // still let go of the heap lock (or every other thread waits for it for good).
+    let trapped: (() => void) | undefined;
     const extra = options.imports ?? {};
     const imports = {
       ...extra,
@@ -279,13 +283,14 @@ export class Heap {
         ...(shared ? { memory: shared.memory } : {}),
         abort(message: number, file: number, line: number, column: number): never {
           // Shared build: release the heap lock the failed operation holds before anything else.
-          heap?.exports.trapped?.();
+          trapped?.();
           if (heap) throw heap.trap(message, file, line, column);
           throw new Error(shared ? readString(shared.memory, message) || "rcalloc: trap during instantiation" : "rcalloc: trap during instantiation");
         },
       },
     };
     const instance = await WebAssembly.instantiate(module, imports);
+    trapped = (instance.exports as unknown as RcallocExports).trapped;
     heap = new Heap(instance.exports as unknown as RcallocExports, options, module);
     if (shared) {
       // Every thread but a browser page's main one may sleep while it waits for the heap lock.
@@ -387,8 +392,9 @@ export class Heap {
   /**
    * Shared heaps: takes back the thread number of a worker that ended without detach() (it was
    * terminated, or threw), so a new worker can have it (64 at most at once). Call it from any
-   * attached thread once that worker has exited — Node: in its `exit` event; browsers: after
-   * `worker.terminate()` — never while it may still run. `thread` is the worker's `heap.thread`
+   * attached thread once that worker has exited — Node: in its `exit` event; browsers:
+   * `worker.terminate()` ends the worker in parallel, so some time after it — never while it may
+   * still run. `thread` is the worker's `heap.thread`
    * (have it post the number when it attaches). Its cached blocks go back to every thread;
    * references it held stay live (other threads may put them; otherwise report() lists them).
    * True when taken back; false when no thread had that number (it detached). Throws

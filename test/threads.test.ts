@@ -296,6 +296,42 @@ describe("checked shared heap: the last put without the lock (batched deaths)", 
     heap.dispose();
   });
 
+  // The shared debug build takes the lock for every operation (no lock-free readers), but keeps
+  // spares and directories as the checked build does: it must free them too (review of tfix2).
+  test.each([{ debug: false }, { debug: true }])("shared (debug $debug), one instance: memory running out frees the table's spare chunks", async ({ debug }) => {
+    const heap = await api.createHeap({ shared: true, checked: true, debug, maxPages: 5, quarantine: false });
+    const keep = heap.alloc(16);
+    const burst = Array.from({ length: 256 * 8 }, () => heap.get(keep)); // 8 chunks at once
+    for (const h of burst) heap.put(h);
+    for (let i = 0; i < 256 * 16 * 10; i++) heap.put(heap.get(keep)); // most chunks retire: spares
+    const before = heap.stats().internalBytes;
+    const held: number[] = [];
+    expect(() => { for (;;) held.push(heap.alloc(1024)); }).toThrow(api.OutOfMemoryError);
+    expect(heap.stats().internalBytes).toBeLessThan(before - 3 * 8192); // reclaim freed the spares
+    heap.validate();
+    for (const h of held) heap.put(h);
+    heap.put(keep);
+    heap.dispose();
+  }, 120_000);
+
+  // A module linked on a thread keeps calling the raw exports after that thread's heap.detach();
+  // a trap there must still let go of the heap lock (env.abort calls the instance's own trapped(),
+  // not the detached Heap's refusing stub), or every other thread waits for it for good.
+  test("a trap in an instance after detach() lets go of the heap lock", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const other = await api.attachHeap(heap.shareable(), { lockTimeout: 2000 });
+    const h = heap.alloc(16);
+    const g = heap.get(h);
+    heap.put(g);
+    const raw = other.exports;
+    other.detach();
+    expect(() => raw.put(g)).toThrow(); // a double put, on the locked path (no record after detach)
+    heap.validate(); // HeapLockTimeoutError when the trap kept the lock
+    heap.put(h);
+    expect(heap.report().objects).toHaveLength(0);
+    heap.dispose();
+  });
+
   test("memory running out frees the spare chunks and kept directories, but only once no other instance is attached", async () => {
     // Spares and replaced directories are kept while another instance may still read them
     // without the lock (assembly/handles.ts "Table"); with none left, reclaim frees them.
