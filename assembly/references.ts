@@ -74,22 +74,26 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
  * Shared unchecked build: takes one reference off `block` with an atomic step unless it is the
  * last one (false: the caller ends the object, holding the heap lock). Other threads' gets and
  * puts change the count without the lock, so every change of it is atomic; the last reference
- * is never counted down, so nothing can see a zero count of a live block.
+ * is never counted down, so nothing can see a zero count of a live block. `single`: this
+ * instance is the heap's only one (thread-slots.ts alone), so plain steps do.
  */
 // @ts-ignore: decorator
-@inline export function unrefUnlocked(block: usize): bool {
+@inline export function unrefUnlocked(block: usize, single: bool = false): bool {
   let word = block + 4;
   while (true) {
-    let count = atomic.load<u32>(word);
+    let count = single ? load<u32>(word) : atomic.load<u32>(word);
     if ((count & REFS_MASK) <= 1) return false;
+    if (single) { store<u32>(word, count - 1); return true; }
     if (atomic.cmpxchg<u32>(word, count, count - 1) == count) return true;
   }
 }
 
-/** Shared unchecked build: one reference more on `block`, without the heap lock. */
+/** Shared unchecked build: one reference more on `block`, without the heap lock (`single`: as
+ *  unrefUnlocked). */
 // @ts-ignore: decorator
-@inline export function refUnlocked(block: usize): void {
-  atomic.add<u32>(block + 4, 1);
+@inline export function refUnlocked(block: usize, single: bool = false): void {
+  if (single) addRef(block);
+  else atomic.add<u32>(block + 4, 1);
 }
 
 // @ts-ignore: decorator

@@ -48,8 +48,9 @@ if (!DEBUG && !startAlone(firstInstance())) {
   abort("rcalloc: attach to a shared heap with attachHeap(heap.shareable()): this heap was never handed over");
 }
 // Each lock-free path runs in a pass of this thread's slot record (thread-slots.ts), or for a
-// checked get or put while it holds a slot's pin (fast-references.ts), so a walk can keep it out. The shared debug build validates the whole heap under the lock at every
-// operation, so no operation may run beside it: without a record every lock-free path takes the lock.
+// checked get or put while it holds a slot's pin (fast-references.ts), so a walk can keep it
+// out. The shared debug build validates the whole heap under the lock at every operation, so no
+// operation may run beside it: without a record every lock-free path takes the lock.
 if (!DEBUG) useThreadSlots(number);
 
 /** The host hands the heap to other threads (heap.shareable(), on the creating thread, before
@@ -147,13 +148,8 @@ export function reclaimThread(n: u32): u32 {
 @inline function putUnlocked(h: u32): bool {
   let block = BLOCK(<usize>h);
   let single = alone();
-  if (single) {
-    let count = load<u32>(block, 4);
-    if ((count & REFS_MASK) > 1) { store<u32>(block, count - 1, 4); return true; }
-  } else {
-    seeMemory(); // another thread may have allocated it in pages it grew (memory-growth.ts)
-    if (unrefUnlocked(block)) return true;
-  }
+  if (!single) seeMemory(); // another thread may have allocated it in pages it grew (memory-growth.ts)
+  if (unrefUnlocked(block, single)) return true;
   let info = INFO(block); // the last reference is ours: nobody else reads or writes this block
   let size = <usize>(info & ~TAGS_MASK);
   if ((info & (PAIRED | DEAD)) || size > QUICK_MAX || !enterPassAs(single)) return false;
@@ -165,9 +161,9 @@ export function reclaimThread(n: u32): u32 {
 /** Unchecked: one reference more on the object of `h`, without the lock (plain while alone). */
 // @ts-ignore: decorator
 @inline function getUnlocked(h: u32): u32 {
-  let block = BLOCK(<usize>h);
-  if (alone()) store<u32>(block, load<u32>(block, 4) + 1, 4);
-  else { seeMemory(); refUnlocked(block); }
+  let single = alone();
+  if (!single) seeMemory();
+  refUnlocked(BLOCK(<usize>h), single);
   return h;
 }
 
