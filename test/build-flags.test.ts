@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { asc } from "./run-tools.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "rcalloc-flags-"));
@@ -12,15 +13,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Compiles the shared build's entry with `use` flags; the compiler's error and output. */
 async function compileShared(use: string[]): Promise<{ error: unknown; output: string }> {
-  const { main } = await import("assemblyscript/asc");
-  const output: string[] = [];
-  const stream = { write: (chunk: unknown) => { output.push(String(chunk)); return true; } };
   const flags = use.flatMap((u) => ["--use", u]);
-  const { error } = await main([
+  return asc([
     "assembly/shared.ts", ...flags, "--enable", "threads", "--sharedMemory", "--importMemory", "--maximumMemory", "100",
     "--runtime", "stub", "--baseDir", root, "-o", join(work, `${use.join("-")}.wasm`), "--noColors",
-  ], { stdout: stream, stderr: stream });
-  return { error, output: output.join("") };
+  ]);
 }
 
 describe("build flags", () => {

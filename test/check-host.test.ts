@@ -9,20 +9,13 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { watToWasm } from "./wat.js";
-import { main } from "../bindings/cli.js";
+import { asc, rcalloc } from "./run-tools.js";
 // @ts-expect-error: plain JS build script
 import { EXAMPLES_DIR, LINKED_FLAGS } from "../examples/build.js";
 
 const BIN = fileURLToPath(new URL("../bin/rcalloc.js", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "rcalloc-check-host-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function rcalloc(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await main(args, { log: (line: string) => out.push(line) }, { write: (s: string) => err.push(s), isTTY: false });
-  return { status, stdout: out.join("\n"), stderr: err.join("") };
-}
 
 // The AssemblyScript string "hi!" (u32 byte length, then UTF-16LE) at 65536; the string at 65540.
 const HI = String.raw`(data (i32.const 65536) "\06\00\00\00h\00i\00!\00")`;
@@ -62,12 +55,11 @@ beforeAll(async () => {
     "export default (memory, getString) => ({ host: { greet: (ptr) => getString(ptr) === 'hi!' ? 42 : -1 } });\n");
   writeFileSync(join(work, "not-a-function.mjs"), "export default 7;\n");
   // A real AssemblyScript module built for link at load without --runtime: AS's own TLSF inside.
-  const { main: asc } = await import("assemblyscript/asc");
   const flags = (LINKED_FLAGS as string[]).filter((f, i, all) => f !== "--runtime" && all[i - 1] !== "--runtime");
   files.tlsf = join(work, "tlsf.wasm");
-  const { error } = await asc(["corpus/rope.ts", ...flags, "--debug", "-o", files.tlsf, "--baseDir", EXAMPLES_DIR, "--noColors"],
-    { stdout: { write: () => true }, stderr: { write: () => true } });
-  if (error) throw error;
+  const { error, output } = await asc(["corpus/rope.ts", ...flags, "--debug", "-o", files.tlsf, "--baseDir", EXAMPLES_DIR,
+    "--noColors"]);
+  if (error) throw new Error(output);
 }, 60_000);
 
 describe("host imports", () => {

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { watToWasm } from "./wat.js";
 import { Heap, link, programReport } from "../bindings/node.js";
-import { main } from "../bindings/cli.js";
+import { rcalloc } from "./run-tools.js";
 // @ts-expect-error: plain JS build script
 import { buildExamples, examplePath } from "../examples/build.js";
 
@@ -22,14 +22,6 @@ const cache = () => examplePath("cache") as string;
 
 beforeAll(() => buildExamples({ names: ["leaky", "double-put", "workload", "cache"] }), 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/** Runs the CLI in-process: exit status, stdout and stderr. */
-async function rcalloc(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await main(args, { log: (line: string) => out.push(line) }, { write: (s: string) => err.push(s), isTTY: false });
-  return { status, stdout: out.join("\n"), stderr: err.join("") };
-}
 
 describe("rcalloc check", () => {
   it("exits 1 on leaks and prints them grouped by site, with source lines", async () => {

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Worker } from "node:worker_threads";
 import { beforeAll, describe, expect, it } from "vitest";
+import { asc } from "./run-tools.js";
 import { link } from "../bindings/node.js";
 // @ts-expect-error: plain JS build script
 import { EXAMPLES_DIR, LINKED_FLAGS, OUT } from "../examples/build.js";
@@ -29,12 +30,9 @@ const FIXTURES = join(__dirname, "fixtures", "collector");
 const built = (name: string) => join(OUT, "collector", `${name}.wasm`);
 
 async function build(source: string, output: string, extra: string[] = []): Promise<void> {
-  const { main } = await import("assemblyscript/asc");
-  const out: string[] = [];
-  const stream = { write: (c: unknown) => { out.push(String(c)); return true; } };
-  const { error } = await main([relative(EXAMPLES_DIR, join(FIXTURES, source)), ...LINKED_FLAGS, "-O3", ...extra,
-    "-o", relative(EXAMPLES_DIR, output), "--baseDir", EXAMPLES_DIR, "--noColors"], { stdout: stream, stderr: stream });
-  if (error) throw new Error(out.join(""));
+  const { error, output: printed } = await asc([relative(EXAMPLES_DIR, join(FIXTURES, source)), ...LINKED_FLAGS, "-O3", ...extra,
+    "-o", relative(EXAMPLES_DIR, output), "--baseDir", EXAMPLES_DIR, "--noColors"]);
+  if (error) throw new Error(printed);
 }
 
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Heap, inspectModule, link, ModuleCode, programReport, RcError, WasmSourceMap, wasmStack } from "../bindings/node.js";
-import { main } from "../bindings/cli.js";
+import { rcalloc } from "./run-tools.js";
 import type { CheckResult } from "../bindings/cli-check.js";
 // @ts-expect-error: plain JS build script
 import { buildExamples, CORPUS, EXAMPLES_DIR, examplePath } from "../examples/build.js";
@@ -42,13 +42,6 @@ const corpus: Expectation[] = (CORPUS as string[]).map((name) => {
     at: marked >= 0 ? `${file}:${marked + 1}:` : undefined,
   };
 });
-
-async function rcalloc(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await main(args, { log: (line: string) => out.push(line) }, { write: (s: string) => err.push(s), isTTY: false });
-  return { status, stdout: out.join("\n"), stderr: err.join("") };
-}
 
 describe("the corpus under rcalloc check (link at load): exit status and the bug's file:line, text and JSON", () => {
   it("has at least 12 modules with seeded bugs or none, and a few of each kind", () => {

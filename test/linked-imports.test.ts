@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asc } from "./run-tools.js";
 import {
   createHeap, InvalidHandleError, link, RcError, UseAfterMoveError, UseAfterPutError, type Linked,
 } from "../bindings/node.js";
@@ -31,18 +32,14 @@ let bytes: Buffer;
 let sourceMap: string;
 
 beforeAll(async () => {
-  const { main } = await import("assemblyscript/asc");
   const dir = fileURLToPath(new URL("fixtures/ptr/", import.meta.url));
-  const output: string[] = [];
-  const stream = { write: (chunk: unknown) => { output.push(String(chunk)); return true; } };
   // As a user builds it: rcalloc from node_modules (examples/node_modules/rcalloc links this package),
   // so the sites of its inlined imports are its caller's lines (wasm-sites.ts isLibraryFrame).
   linkPackage();
   const modules = join(EXAMPLES_DIR, "node_modules");
   const flags = [...LINKED_FLAGS, ...DEBUG_FLAGS].map((f: string) => f.replace("./node_modules/", `${modules}/`));
-  const { error } = await main(["index.ts", ...flags, "--path", modules, "--baseDir", dir, "-o", out, "--noColors"],
-    { stdout: stream, stderr: stream });
-  expect(error, output.join("")).toBeFalsy();
+  const { error, output } = await asc(["index.ts", ...flags, "--path", modules, "--baseDir", dir, "-o", out, "--noColors"]);
+  expect(error, output).toBeFalsy();
   bytes = readFileSync(out);
   sourceMap = readFileSync(`${out}.map`, "utf8");
 }, 60_000);

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../bindings/cli.js";
+import { rcalloc } from "./run-tools.js";
 import { printable } from "../bindings/format.js";
 import { reportToHTML } from "../bindings/report-html.js";
 import { reportToJSON } from "../bindings/report-json.js";
@@ -78,12 +78,7 @@ describe("text output escapes control characters", () => {
       }
     }, 120_000);
 
-    const run = async (...args: string[]) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const status = await main(args, { log: (line: string) => out.push(line) }, { write: (s: string) => err.push(s), isTTY: false });
-      return { status, stdout: out.join("\n"), stderr: err.join("") };
-    };
+    const run = rcalloc;
 
     it("a wasm function name full of escapes, shown escaped", async () => {
       // The name section names the function that takes the leaked reference after escapes.

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { asc } from "./run-tools.js";
 import { asStringSite, cStringSite, DoublePutError, link, ModuleCode, readSiteString, SITE_STRING, WasmSourceMap, wasmStack } from "../bindings/node.js";
 // @ts-expect-error: plain JS build scripts
 import { LINKED_FLAGS } from "../examples/build.js";
@@ -65,16 +66,13 @@ describe("site ids", () => {
 
 describe("siteOf() in AssemblyScript (runtime/imports)", () => {
   it("names a reference with a string literal of the module", async () => {
-    const { main } = await import("assemblyscript/asc");
     const dir = fileURLToPath(new URL("fixtures/sites/", import.meta.url));
     const work = mkdtempSync(join(tmpdir(), "rcalloc-sites-"));
     onTestFinished(() => rmSync(work, { recursive: true, force: true }));
     const out = join(work, "sites.wasm");
-    const output: string[] = [];
-    const stream = { write: (chunk: unknown) => { output.push(String(chunk)); return true; } };
     const flags = LINKED_FLAGS.map((f: string) => f.replace("./node_modules/rcalloc/", "../../../"));
-    const { error } = await main(["index.ts", ...flags, "--baseDir", dir, "-o", out, "--noColors"], { stdout: stream, stderr: stream });
-    expect(error, output.join("")).toBeFalsy();
+    const { error, output } = await asc(["index.ts", ...flags, "--baseDir", dir, "-o", out, "--noColors"]);
+    expect(error, output).toBeFalsy();
     const linked = await link<{ leak(): number }>(readFileSync(out), { checked: true });
     linked.exports.leak();
     const report = linked.report();
