@@ -1,7 +1,7 @@
 // === Handle lookup (checked build): the handle's bits, the slot's state word, the one lookup ===
 //
 // handles.ts draws the handle, the slot and the table and runs them; this leaf file holds the
-// facts a lookup reads and the lookup itself, liveSlot(), which resolve() makes for every
+// facts a lookup reads and the lookup itself, slotAt() + slotLive(), which resolve() makes for every
 // handle the allocator is given and which a linked module makes too (runtime/imports.ts ptr,
 // through TABLE_VIEW), so both accept exactly the same handles.
 // A leaf, with no globals and no imports: AssemblyScript compiles every global of every file a
@@ -75,28 +75,39 @@
 @inline export function SLOT_STATE(slot: usize): u32 { return load<u32>(slot, 4); }
 
 /**
- * The one handle lookup: the slot of `h` when `h` is a live handle of kind `kind` (STRONG or
- * WEAK) in the table of heap tag `tag` whose directory `dir` holds the indices from `first` on (a
- * multiple of the chunk size), `span` of them issued; else 0 (the
- * allocator's refusal says what is wrong). `unowned`: an owned reference does not count (a put:
- * putFor releases those). A slot's state word is LIVE | OWNED? | kind | generation while its
- * reference lives (a shared build's PINNED, which the mask ignores: a slot a lock-free pass holds is still live).
+ * The one handle lookup, in two halves: slotAt(), then slotLive() on its nonzero result. `h` is
+ * a live handle of kind `kind` (STRONG or WEAK) in the table of heap tag `tag` whose directory
+ * `dir` holds the indices from `first` on (a multiple of the chunk size), `span` of them issued,
+ * when both pass; else the allocator's refusal says what is wrong. `unowned`: an owned reference
+ * does not count (a put: putFor releases those). A slot's state word is LIVE | OWNED? | kind |
+ * generation while its reference lives (a shared build's PINNED, which the mask ignores: a slot a
+ * lock-free pass holds is still live).
+ * Two halves, so that a caller tests each with a branch and reads the object through slotAt()'s
+ * address: that read then need not wait for the state word. One function returning the slot
+ * or 0 compiled to a select on the state check, which put the state load into the chain of
+ * dependent loads a tree walk makes per step (README, "Checked build: where the time goes").
  */
 // @ts-ignore: decorator
-@inline export function liveSlot(h: u32, kind: u32, unowned: bool, tag: u32, first: u32, span: u32, dir: usize): usize {
+@inline export function slotAt(h: u32, tag: u32, first: u32, span: u32, dir: usize): usize {
   // one unsigned test for tag and index: a foreign tag leaves some of bits 28..31 set, far above any
   // span, and an index below `first` wraps there too
   let index = ((h ^ (tag << TAG_SHIFT)) & ~(GEN_MASK << GEN_SHIFT)) - first;
   if (index >= span) return 0;
-  let slot = <usize>load<u32>(dir + (<usize>(index >> CHUNK_BITS) << 2)) + <usize>(index & (CHUNK_SLOTS - 1)) * SLOT_SIZE;
-  let mask = LIVE | WEAK | GEN_MASK | (unowned ? OWNED : 0);
-  return (SLOT_STATE(slot) & mask) == (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK)) ? slot : 0;
+  return <usize>load<u32>(dir + (<usize>(index >> CHUNK_BITS) << 2)) + <usize>(index & (CHUNK_SLOTS - 1)) * SLOT_SIZE;
 }
 
-/** liveSlot() on the table a TABLE_VIEW at `view` describes (a linked module: handleTableView()). */
+/** Second half of the lookup: true when `slot` (slotAt's, nonzero) holds the live reference `h`. */
 // @ts-ignore: decorator
-@inline export function liveSlotIn(view: usize, h: u32, kind: u32): usize {
+@inline export function slotLive(slot: usize, h: u32, kind: u32, unowned: bool): bool {
+  let mask = LIVE | WEAK | GEN_MASK | (unowned ? OWNED : 0);
+  return (SLOT_STATE(slot) & mask) == (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK));
+}
+
+/** slotAt() on the table a TABLE_VIEW at `view` describes (a linked module: handleTableView());
+ *  the caller tests slotLive(). */
+// @ts-ignore: decorator
+@inline export function slotAtIn(view: usize, h: u32): usize {
   let first = load<u32>(view, TABLE_VIEW_FIRST);
-  return liveSlot(h, kind, false, load<u32>(view, TABLE_VIEW_TAG), first, load<u32>(view, TABLE_VIEW_LENGTH) - first,
+  return slotAt(h, load<u32>(view, TABLE_VIEW_TAG), first, load<u32>(view, TABLE_VIEW_LENGTH) - first,
     <usize>load<u32>(view, TABLE_VIEW_DIRECTORY));
 }

@@ -15,7 +15,7 @@ import { CHECKED_HEADER, QUICK_MAX, UNCHECKED_HEADER } from "../assembly/config"
 import {
   addRef, DEAD, dropRef, INFO, OBJECT_SIZE_BEHIND, PAIRED, RAW_REFS, SETFITTED, TAGS_MASK,
 } from "../assembly/layout";
-import { liveSlotIn, SLOT_OBJECT, STRONG } from "../assembly/handle-lookup";
+import { SLOT_OBJECT, slotAtIn, slotLive, STRONG } from "../assembly/handle-lookup";
 import { blockSizeFor, popQuick, pushQuick } from "../assembly/quick-lists";
 
 // @ts-ignore: decorator
@@ -102,7 +102,7 @@ import { blockSizeFor, popQuick, pushQuick } from "../assembly/quick-lists";
 /**
  * Against the checked build, the address of its handle table's view (assembly/handles.ts
  * TABLE_VIEW), set when this module starts: ptr() resolves a live strong handle there itself,
- * with the lookup the allocator's own checks make (liveSlotIn), and calls the allocator's ptr
+ * with the lookup the allocator's own checks make (slotAtIn, slotLive), and calls the allocator's ptr
  * for anything else, which then raises the error with its sites. 0 against the unchecked and the
  * shared builds (no view) and until this module starts: ptr() calls in.
  */
@@ -199,8 +199,19 @@ function putLast(h: u32): void {
 // @ts-ignore: decorator
 @inline export function ptr(h: u32): usize {
   if (handlesArePointers) return <usize>h;
-  let slot = handleTable ? liveSlotIn(handleTable, h, STRONG) : 0;
-  return slot ? SLOT_OBJECT(slot) + CHECKED_HEADER : ptrOf(h);
+  let object = tableObject(h);
+  return object ? object + CHECKED_HEADER : ptrOf(h);
+}
+
+/** The block of `h`'s object, from the checked build's table when `h` is a live strong handle,
+ *  else 0 (the caller calls in). The object is read through slotAtIn()'s address inside the
+ *  branch on slotLive(), not through a select on it: that read need not wait for the state word
+ *  (a tree walk makes one per step: assembly/handle-lookup.ts). */
+// @ts-ignore: decorator
+@inline function tableObject(h: u32): usize {
+  let slot = handleTable ? slotAtIn(handleTable, h) : 0;
+  if (slot && slotLive(slot, h, STRONG, false)) return SLOT_OBJECT(slot);
+  return 0;
 }
 
 /** Size in bytes of the object of `h`, as asked for at alloc or the last resize: read here as
@@ -208,8 +219,8 @@ function putLast(h: u32): void {
 // @ts-ignore: decorator
 @inline export function size(h: u32): u32 {
   if (countsHere()) return <u32>OBJECT_SIZE_BEHIND(<usize>h - UNCHECKED_HEADER, UNCHECKED_HEADER);
-  let slot = handleTable ? liveSlotIn(handleTable, h, STRONG) : 0;
-  return slot ? <u32>OBJECT_SIZE_BEHIND(SLOT_OBJECT(slot), CHECKED_HEADER) : sizeOf(h);
+  let object = tableObject(h);
+  return object ? <u32>OBJECT_SIZE_BEHIND(object, CHECKED_HEADER) : sizeOf(h);
 }
 
 /**
