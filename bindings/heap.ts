@@ -15,7 +15,7 @@ import { inspectModule, toBytes } from "./wasm-reader.js";
 import { ModuleCode, SITES_MODULE, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 import { allocRef, collectJsLeaks, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 import {
-  allocEncoded, bufferCovering, decode, HeapView, makeResizable, MemoryBytes, type StringEncoding,
+  allocEncoded, bufferCovering, decode, HeapView, makeResizable, MemoryBytes, readWasmString, type StringEncoding,
   type TypedArrayConstructor,
 } from "./views.js";
 export type { Report };
@@ -192,13 +192,9 @@ function canBlock(): boolean {
   return typeof (globalThis as { document?: unknown }).document === "undefined";
 }
 
-/** Reads an AssemblyScript string (UTF-16, byte length at ptr - 4) from memory. */
+/** Reads an AssemblyScript string from memory (a trap's message or file): at most 64 KiB. */
 function readString(memory: WebAssembly.Memory, ptr: number): string {
-  ptr >>>= 0;
-  if (!ptr || ptr < 4 || ptr + 4 > memory.buffer.byteLength) return "";
-  // The length word may itself be what a corruption hit: read at most what memory holds.
-  const bytes = Math.min(words32(memory, ptr - 4, 1)[0], memory.buffer.byteLength - ptr, 1 << 16);
-  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
+  return readWasmString(memory, ptr, 1 << 16);
 }
 
 function checkHandle(h: number): void {

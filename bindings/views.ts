@@ -68,6 +68,25 @@ function isShared(buffer: ArrayBufferLike): boolean {
   return typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer;
 }
 
+/**
+ * An AssemblyScript string at `ptr` (UTF-16 code units; its byte length in the word at ptr - 4),
+ * as trap messages, aborts and linked modules pass them. `ptr` comes from wasm as an i32, so it
+ * is read as unsigned (a string above 2 GiB reaches JS negative). "" for 0, an odd address or one
+ * outside memory; at most `maxBytes` bytes, and no more than memory holds (the length word may
+ * be what a corruption hit).
+ */
+export function readWasmString(memory: WebAssembly.Memory, ptr: number, maxBytes = Infinity): string {
+  ptr >>>= 0;
+  if (ptr < 4 || ptr & 1) return "";
+  const buffer = bufferCovering(memory, ptr);
+  if (ptr > buffer.byteLength) return "";
+  const bytes = Math.min(new Uint32Array(buffer, ptr - 4, 1)[0], buffer.byteLength - ptr, maxBytes);
+  const units = new Uint16Array(buffer, ptr, bytes >>> 1);
+  let out = "";
+  for (let i = 0; i < units.length; i += 1024) out += String.fromCharCode(...units.subarray(i, i + 1024));
+  return out;
+}
+
 /** One cached whole-memory Uint8Array, rebuilt when memory growth detached its buffer. */
 export class MemoryBytes {
   private readonly memory: WebAssembly.Memory;
