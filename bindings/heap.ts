@@ -613,6 +613,10 @@ export class Heap {
    * object is not ignored; unchecked, `leakCount` only (live objects now minus then).
    */
   leaksSince(mark: number, request: ReportRequest = {}): Report {
+    // Anything else compares false with every order: a mistaken mark would hide every leak.
+    if ((mark >>> 0) !== mark) {
+      throw new InvalidArgumentError(`rcalloc: leaksSince(mark): a mark is what heap.mark() returns, an integer 0 .. 2^32 - 1; got ${printable(String(mark))}`);
+    }
     const all = this.report(request);
     if (!this.checked) {
       const live = all.objects.filter((o) => !o.ignored).length;

@@ -2,7 +2,7 @@
 // conservative scan — each in both builds for correct programs, plus misuse on purpose.
 import { describe, expect, it } from "vitest";
 import {
-  DoublePutError, InvalidHandleError, OwnershipError, SharedResizeError, UseAfterMoveError, UseAfterPutError,
+  DoublePutError, InvalidArgumentError, InvalidHandleError, OwnershipError, SharedResizeError, UseAfterMoveError, UseAfterPutError,
   WriteAfterFreeError, type Heap,
 } from "../bindings/node.js";
 import { BUILDS, hasCookie, heapOf, writeCookie } from "./heap.js";
@@ -114,6 +114,16 @@ describe.each(BUILDS)("correct programs, $name build", ({ checked }) => {
     }
     expect(heap.report().objects.find((o) => o.ignored)?.size).toBe(20);
     expect(heap.report().toString()).toMatch(/1 ignored object not shown/);
+  });
+
+  it("leaksSince refuses a mark that is not one (mark without its call, NaN) instead of finding no leaks", async () => {
+    const heap = await heapOf(checked);
+    heap.alloc(8); // a leak every real mark from before it would show
+    for (const bad of [heap.mark as unknown as number, NaN, -1, 1.5, 2 ** 32, "0" as unknown as number]) {
+      expect(() => heap.leaksSince(bad)).toThrow(InvalidArgumentError);
+    }
+    if (checked) expect(heap.leaksSince(0).references).toHaveLength(1);
+    else expect(heap.leaksSince(0).leakCount).toBe(1);
   });
 
   it("ignored marks follow an object through a moving resize and vanish with it", async () => {
