@@ -952,8 +952,8 @@ function describe(d: RcErrorDetails, code: number, message: string, holders: () 
       parts.push(`owner ${d.detail} holds none`);
       parts.push(owned.length ? `held by ${list(owned)}` : "no owner holds it");
     } else if (/already holds/.test(message)) {
-      const mine = owned.filter((r) => r.owner === d.detail);
-      parts.push(`owner ${d.detail} holds ${mine.length ? list(mine) : "one"}`);
+      const mine = owned.filter((r) => r.owner === d.detail).map((r) => `handle ${hex(r.handle)}${taken(r)}`);
+      parts.push(`owner ${d.detail} holds ${mine.length ? mine.join(", ") : "one"}`);
     } else if (/belongs to an owner/.test(message)) {
       parts.push(`held by owner ${d.detail}: release it with putFor(h, ${d.detail})`);
     } else {

@@ -191,6 +191,19 @@ describe("misuse, checked build", () => {
     intact();
   });
 
+  it("a move to an owner that already holds one names that owner's handle", async () => {
+    const heap = await heapOf(true, { stacks: true });
+    const a = heap.alloc(8);
+    const held = heap.getFor(a, 5);
+    const b = heap.get(a);
+    const e = thrown(() => heap.move(b, 5)) as OwnershipError;
+    expect(e).toBeInstanceOf(OwnershipError);
+    // not "owner 5 holds owner 5 (handle …)"
+    expect(e.message).toMatch(new RegExp(`owner 5 holds handle 0x${held.toString(16).padStart(8, "0")}, taken at .*diagnostics\\.test\\.ts`));
+    expect(heap.refs(a)).toBe(3);
+    heap.validate();
+  });
+
   it("a moved handle is dead: its own error names where it moved", async () => {
     const heap = await heapOf(true, { stacks: true });
     const intact = bystanders(heap);
