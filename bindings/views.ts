@@ -181,6 +181,7 @@ export interface StringAllocator {
   alloc(size: number): number;
   resize(h: number, size: number): number;
   bytes(h: number): Uint8Array;
+  put(h: number): void;
 }
 
 /**
@@ -199,21 +200,26 @@ export function allocEncoded(heap: StringAllocator, text: string, encoding: Stri
     return h;
   }
   let h = heap.alloc(text.length);
-  const target = heap.bytes(h);
-  if (isResizable(target.buffer)) {
-    // encodeInto refuses resizable buffers: encode, then copy.
-    const encoded = utf8Encoder.encode(text);
-    h = heap.resize(h, encoded.length);
-    heap.bytes(h).set(encoded);
-    return h;
+  try {
+    const target = heap.bytes(h);
+    if (isResizable(target.buffer)) {
+      // encodeInto refuses resizable buffers: encode, then copy.
+      const encoded = utf8Encoder.encode(text);
+      h = heap.resize(h, encoded.length);
+      heap.bytes(h).set(encoded);
+      return h;
+    }
+    const first = utf8Encoder.encodeInto(text, target);
+    if (first.read === text.length) return h;
+    // Not all ASCII: room for 3 bytes a remaining UTF-16 unit (a surrogate pair takes 4 for 2).
+    const written = first.written;
+    h = heap.resize(h, written + (text.length - first.read) * 3);
+    const rest = utf8Encoder.encodeInto(text.slice(first.read), heap.bytes(h).subarray(written));
+    return heap.resize(h, written + rest.written);
+  } catch (e) {
+    heap.put(h); // a resize ran out of memory (h is as it was): the caller never got h, so it would leak
+    throw e;
   }
-  const first = utf8Encoder.encodeInto(text, target);
-  if (first.read === text.length) return h;
-  // Not all ASCII: room for 3 bytes a remaining UTF-16 unit (a surrogate pair takes 4 for 2).
-  const written = first.written;
-  h = heap.resize(h, written + (text.length - first.read) * 3);
-  const rest = utf8Encoder.encodeInto(text.slice(first.read), heap.bytes(h).subarray(written));
-  return heap.resize(h, written + rest.written);
 }
 
 /** Decodes `bytes` as `encoding`. UTF-16 keeps every code unit, lone surrogates included, as JS does. */
