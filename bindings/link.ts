@@ -190,6 +190,26 @@ export async function link<T = Record<string, unknown>>(
   const heap = attach ? await attachHeap(attach, { stacks: options.stacks })
     : shared ? await createSharedHeap(build.module, heapOptions)
     : await Heap.instantiateBuild(build.module, heapOptions);
+  try {
+    return await instantiateLinked<T>(heap, module, info, shift, build.dataEnd, options);
+  } catch (e) {
+    // Nobody can reach the heap now: give back what garbage collection would not (a shared
+    // heap's tag, a worker's thread number), or failed links use up the 15 tags for good.
+    try {
+      if (attach) heap.detach();
+      else heap.dispose();
+    } catch {
+      // the link's own error is the one to report
+    }
+    throw e;
+  }
+}
+
+/** link(), once the heap exists: the layout, the imports, the instance. */
+async function instantiateLinked<T>(
+  heap: Heap, module: WebAssembly.Module, info: ModuleInfo, shift: number, allocatorDataEnd: number, options: LinkOptions,
+): Promise<Linked<T>> {
+  const attach = options.attach;
   const e = heap.exports as unknown as Record<string, Fn> & { memory: WebAssembly.Memory };
   const memory = heap.memory;
 
@@ -211,7 +231,7 @@ export async function link<T = Record<string, unknown>>(
     throw new LinkError("INSTANTIATE", "rcalloc: link: the heap has already started");
   }
   const layout: LinkLayout = {
-    allocatorDataEnd: build.dataEnd, dataStart: info.dataStart ?? 0, dataEnd: info.dataEnd, heapBase, pages,
+    allocatorDataEnd, dataStart: info.dataStart ?? 0, dataEnd: info.dataEnd, heapBase, pages,
   };
 
   // Imports: "rcalloc" from the allocator (with sites from wasm frames when asked), env.

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  allocatorBytes, DoublePutError, Heap, inspectModule, link, LinkError, ModuleAbortError,
+  allocatorBytes, createHeap, DoublePutError, Heap, inspectModule, link, LinkError, ModuleAbortError,
   prepareStaticLink, programReport, USER_MEMORY_BASE, UseAfterPutError,
 } from "../bindings/node.js";
 // @ts-expect-error: plain JS build script
@@ -205,6 +205,16 @@ describe("link errors", () => {
     expect(() => e.fail(text)).toThrow(ModuleAbortError);
     expect(() => e.fail(text)).toThrow(/high/);
     expect(l.getString(e.echo(text))).toBe("high"); // echo's i32 result reaches JS negative
+  });
+
+  it("a link that fails after making its heap gives the heap's tag back (shared heaps keep theirs until dispose)", async () => {
+    const missing = wasm({ funcs: [["rcalloc", "alloc"], ["env", "missing"]], memoryImport: 1 });
+    // One more failure than there are tags: each used to keep its shared heap's tag for good,
+    // so every later checked heap failed with TooManyHeapsError.
+    for (let i = 0; i < 16; i++) expect(await code(missing, { shared: true, checked: true })).toBe("MISSING_IMPORT");
+    const heap = await createHeap({ checked: true });
+    expect(heap.refs(heap.alloc(8))).toBe(1);
+    heap.dispose();
   });
 
   it("links a minimal module: memory grown to its import, heap reserved above its pages", async () => {
