@@ -11,6 +11,7 @@
 // views over one survive growth, but Web APIs that refuse resizable buffers reject them
 // (Chromium 156: TextDecoder.decode, TextEncoder.encodeInto, Blob), and the memory must declare
 // a maximum. So they are opt-in (HeapOptions.resizable); the string helpers work either way.
+// Those APIs refuse views of shared memory (a shared heap) too: the string helpers copy there.
 
 /** The typed-array constructors a view can be made of. */
 export type TypedArrayConstructor =
@@ -66,6 +67,19 @@ export function bufferCovering(memory: WebAssembly.Memory, end: number): ArrayBu
 
 function isShared(buffer: ArrayBufferLike): boolean {
   return typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * `bytes`, or a copy of them where browsers' TextDecoder.decode and TextEncoder.encodeInto refuse
+ * the view in place: over shared memory (a shared heap; Chromium: "must not be shared") or a
+ * resizable buffer (HeapOptions.resizable).
+ */
+export function decodable(bytes: Uint8Array): Uint8Array {
+  return inPlaceRefused(bytes.buffer) ? bytes.slice() : bytes;
+}
+
+function inPlaceRefused(buffer: ArrayBufferLike): boolean {
+  return isShared(buffer) || isResizable(buffer);
 }
 
 /**
@@ -202,8 +216,8 @@ export function allocEncoded(heap: StringAllocator, text: string, encoding: Stri
   let h = heap.alloc(text.length);
   try {
     const target = heap.bytes(h);
-    if (isResizable(target.buffer)) {
-      // encodeInto refuses resizable buffers: encode, then copy.
+    if (inPlaceRefused(target.buffer)) {
+      // encodeInto refuses shared and resizable buffers: encode, then copy.
       const encoded = utf8Encoder.encode(text);
       h = heap.resize(h, encoded.length);
       heap.bytes(h).set(encoded);
@@ -231,5 +245,5 @@ export function decode(bytes: Uint8Array, encoding: StringEncoding): string {
     for (let i = 0; i < units.length; i += 4096) out += String.fromCharCode(...units.subarray(i, i + 4096));
     return out;
   }
-  return utf8Decoder.decode(isResizable(bytes.buffer) ? bytes.slice() : bytes); // TextDecoder refuses resizable buffers
+  return utf8Decoder.decode(decodable(bytes));
 }
