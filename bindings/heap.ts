@@ -786,6 +786,7 @@ export class Heap {
       const reference: ReferenceRecord = {
         handle: r[ReferenceWalk.handle], ptr: r[ReferenceWalk.payload], site: this.siteTable.get(r[ReferenceWalk.site]),
         order: r[ReferenceWalk.order], owner: r[ReferenceWalk.owner] || undefined, weak: r[ReferenceWalk.weak] === 1,
+        size: r[ReferenceWalk.size],
       };
       if (found) Object.assign(reference, found.get(reference.handle & Handle.INDEX_MASK) ?? { reachable: false });
       references.push(reference);
@@ -796,8 +797,6 @@ export class Heap {
       for (const r of references) if (roots.has(r.handle)) r.heldBy = roots.get(r.handle);
       if (!this.checked) for (const o of objects) if (roots.has(o.ptr)) o.heldBy = roots.get(o.ptr);
     }
-    const sizes = new Map(objects.map((o) => [o.ptr, o.size]));
-    for (const r of references) r.size = sizes.get(r.ptr) ?? 0;
     // Checked build: a raw block (malloc) is held by its pointer, so it stands as one reference,
     // taken where it was allocated; a leaked malloc is then reported like a leaked handle.
     if (this.checked) {

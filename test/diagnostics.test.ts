@@ -116,6 +116,25 @@ describe.each(BUILDS)("correct programs, $name build", ({ checked }) => {
     expect(heap.report().toString()).toMatch(/1 ignored object not shown/);
   });
 
+  it("a leaked weak handle to an object already gone is reported with that object's size", async () => {
+    const heap = await heapOf(checked, { quarantine: false });
+    const kept = heap.alloc(64);
+    const weak = [300, 5000].map((size) => {
+      const h = heap.alloc(size);
+      const w = heap.weak(h);
+      heap.put(h); // dead: its block is held for the weak handle, and no live object names it
+      return w;
+    });
+    const report = heap.report();
+    if (checked) {
+      expect(report.references.map((r) => [r.handle, r.size])).toEqual([[kept, 64], [weak[0], 300], [weak[1], 5000]]);
+      expect(report.toString()).toMatch(/\(300 bytes\), #\d+, weak/); // was "(0 bytes)"
+    }
+    weak.forEach((w) => heap.putWeak(w));
+    heap.put(kept);
+    heap.validate();
+  });
+
   it("leaksSince refuses a mark that is not one (mark without its call, NaN) instead of finding no leaks", async () => {
     const heap = await heapOf(checked);
     heap.alloc(8); // a leak every real mark from before it would show
