@@ -8,7 +8,8 @@
 // └───────┴───────┴───────────────────────────────────────────────────┘
 //  tag 1..15 names the heap: the host gives each live heap its own (bindings/heap.ts), so a
 //  handle of one heap is refused by every other; gen 0..15 counts how often the slot was
-//  issued before; index < 2^24. Every handle is in [2^28, 2^32): never 0, never a small pointer.
+//  issued before; index < 2^24. Every handle is in [2^28, 2^32): never 0, never a small pointer
+//  (but a disposed heap's: tag 0, below 2^28 and still never 0, see retireHeapTag).
 //  The host reads handles as unsigned (`>>> 0`): tags 8..15 set the top bit.
 //
 // Issue and retirement: each get/alloc/resize takes a slot and issues (index, generation);
@@ -239,11 +240,19 @@ export function slotOf(index: u32): usize {
 
 /** The host disposed of this heap: from now on every handle it issued is refused as another
  *  heap's, and its tag may go to a new heap. Handles issued later carry tag 0, which no live
- *  heap accepts. */
+ *  heap accepts. Index 0's first handle would then be 0, which is never valid: freshGen() starts
+ *  it at generation 1, and a shared build's pool may hold it unissued already (FRESH), so it is
+ *  marked as ended at generation 0 here (no other thread is attached: bindings/heap.ts dispose). */
 export function retireHeapTag(): void {
   heapTag = 0;
   viewTable(TABLE_VIEW_TAG, 0);
+  if (SHARED && CHECKED && tableLength && SLOT_STATE(slotOf(0)) == FRESH) atomic.store<u32>(slotOf(0) + 4, 0);
 }
+
+/** The generation of a fresh index's first handle: 0, but 1 for index 0 once the heap is
+ *  disposed (tag 0), where generation 0 would make the handle 0. */
+// @ts-ignore: decorator
+@inline export function freshGen(index: u32): u32 { return <u32>(index == 0 && heapTag == 0); }
 
 /** Sets the tag that marks this heap's handles (1..MAX_TAG); only before any handle exists. */
 export function setHeapTag(tag: u32): void {
@@ -392,7 +401,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
   viewTable(TABLE_VIEW_LENGTH, tableLength);
   let slot = SLOT(index);
   store<u32>(slot, 0, 28); // no story yet
-  return fillSlot(slot, index, 0, object, site, owner, weak, order);
+  return fillSlot(slot, index, freshGen(index), object, site, owner, weak, order);
 }
 
 /** The generation of a waiting slot's next handle. FRESH (shared build): a thread's pool took it
@@ -454,7 +463,8 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
  *  naming why. */
 function refuse(h: u32, op: u32, kind: u32): void {
   let index = h & INDEX_MASK;
-  if ((h >>> TAG_SHIFT) != heapTag || index >= tableLength) badHandle(h);
+  // h == 0: a disposed heap's tag is 0, so 0 would name its index 0 (never issued at generation 0)
+  if (h == 0 || (h >>> TAG_SHIFT) != heapTag || index >= tableLength) badHandle(h);
   badSlot(h, slotOf(index), op, kind);
 }
 

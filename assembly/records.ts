@@ -49,6 +49,7 @@ export const ReferenceWalk__site: u32 = offsetof<ReferenceWalk>("site") >> 2;
 export const ReferenceWalk__order: u32 = offsetof<ReferenceWalk>("order") >> 2;
 export const ReferenceWalk__owner: u32 = offsetof<ReferenceWalk>("owner") >> 2;
 export const ReferenceWalk__weak: u32 = offsetof<ReferenceWalk>("weak") >> 2;
+export const ReferenceWalk__size: u32 = offsetof<ReferenceWalk>("size") >> 2;
 export const ReferenceWalk__WORDS: u32 = offsetof<ReferenceWalk>() >> 2;
 
 export const BlockWalk__block: u32 = offsetof<BlockWalk>("block") >> 2;

@@ -18,7 +18,7 @@
 import { MAX_THREADS, SLOT_QUARANTINE } from "./config";
 import { corrupt } from "./errors";
 import {
-  addWaiting, FRESH, freeCount, growTable, LIVE, NO_SLOT, RETIRED, SLOT, SLOT_IN, SLOT_NEXT, SLOT_STATE,
+  addWaiting, FRESH, freeCount, freshGen, growTable, LIVE, NO_SLOT, RETIRED, SLOT, SLOT_IN, SLOT_NEXT, SLOT_STATE,
   SLOT_WAITING_INDEX, tableCapacity, tableLength, takeWaiting,
 } from "./handles";
 import { reclaim } from "./lifecycle";
@@ -91,7 +91,8 @@ export function refillPool(): void {
       index = tableLength++;
       slot = SLOT(index);
       store<u32>(slot, 0, 28); // no story yet
-      atomic.store<u32>(slot + 4, FRESH);
+      // FRESH: generation 0 next; ended at generation 0 (state 0): 1 next (handles.ts freshGen)
+      atomic.store<u32>(slot + 4, freshGen(index) ? 0 : FRESH);
     }
     store<u32>(slot, head, 24);
     head = index;

@@ -9,7 +9,8 @@
 // +12 order (checked, else 0)             │   +12 order
 // +16 allocation site (checked, else 0)   │   +16 owner (0 = none)
 // +20 last put site (checked, else 0)     │   +20 1 if weak
-// +24 1 if ignored (not a leak)           │
+// +24 1 if ignored (not a leak)           │   +24 size of its object in bytes (a weak handle's
+//                                         │       object may be dead: no nextObject names it)
 // +28 weak handles held                   │
 // +32 1 if raw (malloc, pointers.ts; refs reads 1)
 //
@@ -42,7 +43,7 @@ import { queuedBlocks, queuedBytes } from "./quarantine";
   raw: u32;
 }
 @unmanaged export class ReferenceWalk {
-  handle: u32; payload: u32; site: u32; order: u32; owner: u32; weak: u32;
+  handle: u32; payload: u32; site: u32; order: u32; owner: u32; weak: u32; size: u32;
 }
 @unmanaged export class BlockWalk {
   block: u32; size: u32; kind: u32; payload: u32;
@@ -111,6 +112,7 @@ export function nextReference(cursor: u32): u32 {
       r.order = SLOT_ORDER(slot);
       r.owner = SLOT_OWNER(slot);
       r.weak = state & WEAK ? 1 : 0;
+      r.size = <u32>OBJECT_SIZE(SLOT_OBJECT(slot));
       return index + 2;
     }
   }

@@ -15,7 +15,7 @@ import { inspectModule, toBytes } from "./wasm-reader.js";
 import { ModuleCode, SITES_MODULE, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 import { allocRef, collectJsLeaks, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
 import {
-  allocEncoded, bufferCovering, decode, HeapView, makeResizable, MemoryBytes, type StringEncoding,
+  allocEncoded, bufferCovering, decode, HeapView, makeResizable, MemoryBytes, readWasmString, type StringEncoding,
   type TypedArrayConstructor,
 } from "./views.js";
 export type { Report };
@@ -192,13 +192,9 @@ function canBlock(): boolean {
   return typeof (globalThis as { document?: unknown }).document === "undefined";
 }
 
-/** Reads an AssemblyScript string (UTF-16, byte length at ptr - 4) from memory. */
+/** Reads an AssemblyScript string from memory (a trap's message or file): at most 64 KiB. */
 function readString(memory: WebAssembly.Memory, ptr: number): string {
-  ptr >>>= 0;
-  if (!ptr || ptr < 4 || ptr + 4 > memory.buffer.byteLength) return "";
-  // The length word may itself be what a corruption hit: read at most what memory holds.
-  const bytes = Math.min(words32(memory, ptr - 4, 1)[0], memory.buffer.byteLength - ptr, 1 << 16);
-  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
+  return readWasmString(memory, ptr, 1 << 16);
 }
 
 function checkHandle(h: number): void {
@@ -617,6 +613,10 @@ export class Heap {
    * object is not ignored; unchecked, `leakCount` only (live objects now minus then).
    */
   leaksSince(mark: number, request: ReportRequest = {}): Report {
+    // Anything else compares false with every order: a mistaken mark would hide every leak.
+    if ((mark >>> 0) !== mark) {
+      throw new InvalidArgumentError(`rcalloc: leaksSince(mark): a mark is what heap.mark() returns, an integer 0 .. 2^32 - 1; got ${printable(String(mark))}`);
+    }
     const all = this.report(request);
     if (!this.checked) {
       const live = all.objects.filter((o) => !o.ignored).length;
@@ -786,6 +786,7 @@ export class Heap {
       const reference: ReferenceRecord = {
         handle: r[ReferenceWalk.handle], ptr: r[ReferenceWalk.payload], site: this.siteTable.get(r[ReferenceWalk.site]),
         order: r[ReferenceWalk.order], owner: r[ReferenceWalk.owner] || undefined, weak: r[ReferenceWalk.weak] === 1,
+        size: r[ReferenceWalk.size],
       };
       if (found) Object.assign(reference, found.get(reference.handle & Handle.INDEX_MASK) ?? { reachable: false });
       references.push(reference);
@@ -796,8 +797,6 @@ export class Heap {
       for (const r of references) if (roots.has(r.handle)) r.heldBy = roots.get(r.handle);
       if (!this.checked) for (const o of objects) if (roots.has(o.ptr)) o.heldBy = roots.get(o.ptr);
     }
-    const sizes = new Map(objects.map((o) => [o.ptr, o.size]));
-    for (const r of references) r.size = sizes.get(r.ptr) ?? 0;
     // Checked build: a raw block (malloc) is held by its pointer, so it stands as one reference,
     // taken where it was allocated; a leaked malloc is then reported like a leaked handle.
     if (this.checked) {
@@ -952,8 +951,8 @@ function describe(d: RcErrorDetails, code: number, message: string, holders: () 
       parts.push(`owner ${d.detail} holds none`);
       parts.push(owned.length ? `held by ${list(owned)}` : "no owner holds it");
     } else if (/already holds/.test(message)) {
-      const mine = owned.filter((r) => r.owner === d.detail);
-      parts.push(`owner ${d.detail} holds ${mine.length ? list(mine) : "one"}`);
+      const mine = owned.filter((r) => r.owner === d.detail).map((r) => `handle ${hex(r.handle)}${taken(r)}`);
+      parts.push(`owner ${d.detail} holds ${mine.length ? mine.join(", ") : "one"}`);
     } else if (/belongs to an owner/.test(message)) {
       parts.push(`held by owner ${d.detail}: release it with putFor(h, ${d.detail})`);
     } else {

@@ -34,6 +34,7 @@ import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { assemblyScriptImports, missingImports, type HostPrint, type StringReader } from "./host-imports.js";
 import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
 import { ModuleCode, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
+import { readWasmString } from "./views.js";
 
 const PAGE = 65536;
 /** The heap's page limit when `maxPages` is not given (MAX_PAGES in assembly/config.ts). */
@@ -189,6 +190,26 @@ export async function link<T = Record<string, unknown>>(
   const heap = attach ? await attachHeap(attach, { stacks: options.stacks })
     : shared ? await createSharedHeap(build.module, heapOptions)
     : await Heap.instantiateBuild(build.module, heapOptions);
+  try {
+    return await instantiateLinked<T>(heap, module, info, shift, build.dataEnd, options);
+  } catch (e) {
+    // Nobody can reach the heap now: give back what garbage collection would not (a shared
+    // heap's tag, a worker's thread number), or failed links use up the 15 tags for good.
+    try {
+      if (attach) heap.detach();
+      else heap.dispose();
+    } catch {
+      // the link's own error is the one to report
+    }
+    throw e;
+  }
+}
+
+/** link(), once the heap exists: the layout, the imports, the instance. */
+async function instantiateLinked<T>(
+  heap: Heap, module: WebAssembly.Module, info: ModuleInfo, shift: number, allocatorDataEnd: number, options: LinkOptions,
+): Promise<Linked<T>> {
+  const attach = options.attach;
   const e = heap.exports as unknown as Record<string, Fn> & { memory: WebAssembly.Memory };
   const memory = heap.memory;
 
@@ -210,7 +231,7 @@ export async function link<T = Record<string, unknown>>(
     throw new LinkError("INSTANTIATE", "rcalloc: link: the heap has already started");
   }
   const layout: LinkLayout = {
-    allocatorDataEnd: build.dataEnd, dataStart: info.dataStart ?? 0, dataEnd: info.dataEnd, heapBase, pages,
+    allocatorDataEnd, dataStart: info.dataStart ?? 0, dataEnd: info.dataEnd, heapBase, pages,
   };
 
   // Imports: "rcalloc" from the allocator (with sites from wasm frames when asked), env.
@@ -219,18 +240,18 @@ export async function link<T = Record<string, unknown>>(
   const rcalloc: Record<string, unknown> = { memory };
   for (const name of info.rcallocImports) rcalloc[name] = sites ? withSite(e, name, sites) : e[name];
   const abort = (message: number, file: number, line: number, column: number): never => {
-    throw new ModuleAbortError(readString(memory, message) || "abort", readString(memory, file), line, column);
+    throw new ModuleAbortError(readWasmString(memory, message) || "abort", readWasmString(memory, file), line, column);
   };
   // Theirs first (imports, then hostImports), then AssemblyScript's defaults (host-imports.ts).
   const given = options.imports ?? {};
-  const host = options.hostImports?.(memory, (ptr) => readString(memory, ptr >>> 0)) ?? {};
+  const host = options.hostImports?.(memory, (ptr) => readWasmString(memory, ptr)) ?? {};
   const extra: Record<string, Record<string, unknown>> = { ...host, ...given };
   for (const name of Object.keys(host)) if (given[name]) extra[name] = { ...host[name], ...given[name] };
   const imports: Record<string, Record<string, unknown>> = { ...extra };
   const print = options.print ?? ((line: string) => console.log(line));
   imports.env = {
     abort, memory,
-    ...assemblyScriptImports(info.imports, extra.env ?? {}, (ptr) => readString(memory, ptr), print),
+    ...assemblyScriptImports(info.imports, extra.env ?? {}, (ptr) => readWasmString(memory, ptr), print),
     ...extra.env,
   };
   imports.rcalloc = { ...rcalloc, ...extra.rcalloc };
@@ -267,7 +288,7 @@ export async function link<T = Record<string, unknown>>(
   }
   const exports = result.exports as T & LoaderHelpers;
   const exportsMemory = result.instance.exports.memory instanceof WebAssembly.Memory;
-  const getString = (ptr: number): string => exportsMemory ? exports.__getString(ptr) : readString(memory, ptr);
+  const getString = (ptr: number): string => exportsMemory ? exports.__getString(ptr) : readWasmString(memory, ptr);
   if (!exportsMemory) exports.__getString = getString; // the loader reads strings via exported memory only
 
   return {
@@ -293,16 +314,6 @@ export async function link<T = Record<string, unknown>>(
 /** Module infos of modules link() compiled (and how far their code moved when their globals were
  *  exported), so linking the same Module again needs no bytes. */
 const compiledInfo = new WeakMap<WebAssembly.Module, { info: ModuleInfo; shift: number }>();
-
-function readString(memory: WebAssembly.Memory, ptr: number): string {
-  if (!ptr) return "";
-  const buffer = memory.buffer;
-  const bytes = new Uint32Array(buffer, ptr - 4, 1)[0];
-  const units = new Uint16Array(buffer, ptr, bytes >>> 1);
-  let out = "";
-  for (let i = 0; i < units.length; i += 1024) out += String.fromCharCode(...units.subarray(i, i + 1024));
-  return out;
-}
 
 /**
  * True when the raw block at `ptr` is a live GC object of rcalloc's AS runtime (runtime/blocks.ts):

@@ -49,7 +49,8 @@ export const ReferenceWalk = {
   order: 3,
   owner: 4,
   weak: 5,
-  WORDS: 6,
+  size: 6,
+  WORDS: 7,
 } as const;
 
 export const BlockWalk = {

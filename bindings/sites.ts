@@ -14,6 +14,7 @@
 //   └─┴─┴─────────────────────────────────────────────────────────────────────────────────┘
 // A string site's address is below 2^30: static data of the module (include/rcalloc.h RC_SITE(),
 // runtime/imports.ts siteOf()). The host reads the string when it formats the site.
+import { decodable } from "./views.js";
 
 /** The library's folder (sites.js, heap.js, ref.js, ...) as stacks name it: by URL, or by path for
  *  file: URLs under some runners. Its frames are never the caller's. The folder is cut from the
@@ -76,7 +77,7 @@ export function readSiteString(memory: WebAssembly.Memory, id: number): string |
   let end = address;
   const limit = Math.min(all.length, address + MAX_SITE_BYTES);
   while (end < limit && all[end] !== 0) end++;
-  return new TextDecoder().decode(all.subarray(address, end));
+  return new TextDecoder().decode(decodable(all.subarray(address, end)));
 }
 
 /** Frames that belong to rcalloc itself; everything above them is the caller. */

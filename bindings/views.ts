@@ -11,6 +11,7 @@
 // views over one survive growth, but Web APIs that refuse resizable buffers reject them
 // (Chromium 156: TextDecoder.decode, TextEncoder.encodeInto, Blob), and the memory must declare
 // a maximum. So they are opt-in (HeapOptions.resizable); the string helpers work either way.
+// Those APIs refuse views of shared memory (a shared heap) too: the string helpers copy there.
 
 /** The typed-array constructors a view can be made of. */
 export type TypedArrayConstructor =
@@ -66,6 +67,38 @@ export function bufferCovering(memory: WebAssembly.Memory, end: number): ArrayBu
 
 function isShared(buffer: ArrayBufferLike): boolean {
   return typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * `bytes`, or a copy of them where browsers' TextDecoder.decode and TextEncoder.encodeInto refuse
+ * the view in place: over shared memory (a shared heap; Chromium: "must not be shared") or a
+ * resizable buffer (HeapOptions.resizable).
+ */
+export function decodable(bytes: Uint8Array): Uint8Array {
+  return inPlaceRefused(bytes.buffer) ? bytes.slice() : bytes;
+}
+
+function inPlaceRefused(buffer: ArrayBufferLike): boolean {
+  return isShared(buffer) || isResizable(buffer);
+}
+
+/**
+ * An AssemblyScript string at `ptr` (UTF-16 code units; its byte length in the word at ptr - 4),
+ * as trap messages, aborts and linked modules pass them. `ptr` comes from wasm as an i32, so it
+ * is read as unsigned (a string above 2 GiB reaches JS negative). "" for 0, an odd address or one
+ * outside memory; at most `maxBytes` bytes, and no more than memory holds (the length word may
+ * be what a corruption hit).
+ */
+export function readWasmString(memory: WebAssembly.Memory, ptr: number, maxBytes = Infinity): string {
+  ptr >>>= 0;
+  if (ptr < 4 || ptr & 1) return "";
+  const buffer = bufferCovering(memory, ptr);
+  if (ptr > buffer.byteLength) return "";
+  const bytes = Math.min(new Uint32Array(buffer, ptr - 4, 1)[0], buffer.byteLength - ptr, maxBytes);
+  const units = new Uint16Array(buffer, ptr, bytes >>> 1);
+  let out = "";
+  for (let i = 0; i < units.length; i += 1024) out += String.fromCharCode(...units.subarray(i, i + 1024));
+  return out;
 }
 
 /** One cached whole-memory Uint8Array, rebuilt when memory growth detached its buffer. */
@@ -162,6 +195,7 @@ export interface StringAllocator {
   alloc(size: number): number;
   resize(h: number, size: number): number;
   bytes(h: number): Uint8Array;
+  put(h: number): void;
 }
 
 /**
@@ -180,21 +214,26 @@ export function allocEncoded(heap: StringAllocator, text: string, encoding: Stri
     return h;
   }
   let h = heap.alloc(text.length);
-  const target = heap.bytes(h);
-  if (isResizable(target.buffer)) {
-    // encodeInto refuses resizable buffers: encode, then copy.
-    const encoded = utf8Encoder.encode(text);
-    h = heap.resize(h, encoded.length);
-    heap.bytes(h).set(encoded);
-    return h;
+  try {
+    const target = heap.bytes(h);
+    if (inPlaceRefused(target.buffer)) {
+      // encodeInto refuses shared and resizable buffers: encode, then copy.
+      const encoded = utf8Encoder.encode(text);
+      h = heap.resize(h, encoded.length);
+      heap.bytes(h).set(encoded);
+      return h;
+    }
+    const first = utf8Encoder.encodeInto(text, target);
+    if (first.read === text.length) return h;
+    // Not all ASCII: room for 3 bytes a remaining UTF-16 unit (a surrogate pair takes 4 for 2).
+    const written = first.written;
+    h = heap.resize(h, written + (text.length - first.read) * 3);
+    const rest = utf8Encoder.encodeInto(text.slice(first.read), heap.bytes(h).subarray(written));
+    return heap.resize(h, written + rest.written);
+  } catch (e) {
+    heap.put(h); // a resize ran out of memory (h is as it was): the caller never got h, so it would leak
+    throw e;
   }
-  const first = utf8Encoder.encodeInto(text, target);
-  if (first.read === text.length) return h;
-  // Not all ASCII: room for 3 bytes a remaining UTF-16 unit (a surrogate pair takes 4 for 2).
-  const written = first.written;
-  h = heap.resize(h, written + (text.length - first.read) * 3);
-  const rest = utf8Encoder.encodeInto(text.slice(first.read), heap.bytes(h).subarray(written));
-  return heap.resize(h, written + rest.written);
 }
 
 /** Decodes `bytes` as `encoding`. UTF-16 keeps every code unit, lone surrogates included, as JS does. */
@@ -206,5 +245,5 @@ export function decode(bytes: Uint8Array, encoding: StringEncoding): string {
     for (let i = 0; i < units.length; i += 4096) out += String.fromCharCode(...units.subarray(i, i + 4096));
     return out;
   }
-  return utf8Decoder.decode(isResizable(bytes.buffer) ? bytes.slice() : bytes); // TextDecoder refuses resizable buffers
+  return utf8Decoder.decode(decodable(bytes));
 }

@@ -4,6 +4,8 @@
 // `wasi.wasiImport` via `imports`, say). There is no file system: every other call fails with
 // ENOSYS (or EBADF for a file descriptor other than stdout and stderr).
 
+import { decodable } from "./views.js";
+
 export const WASI_MODULE = "wasi_snapshot_preview1";
 
 const ESUCCESS = 0;
@@ -46,7 +48,7 @@ export function minimalWasi(
       for (let i = 0; i < count; i++) {
         const base = v.getUint32(iovs + i * 8, true);
         const length = v.getUint32(iovs + i * 8 + 4, true);
-        text += decoder.decode(new Uint8Array(memory().buffer, base, length), { stream: true });
+        text += decoder.decode(decodable(new Uint8Array(memory().buffer, base, length)), { stream: true });
         written += length;
       }
       const lines = (pending[fd] + text).split("\n");

@@ -2,7 +2,7 @@
 // conservative scan — each in both builds for correct programs, plus misuse on purpose.
 import { describe, expect, it } from "vitest";
 import {
-  DoublePutError, InvalidHandleError, OwnershipError, SharedResizeError, UseAfterMoveError, UseAfterPutError,
+  DoublePutError, InvalidArgumentError, InvalidHandleError, OwnershipError, SharedResizeError, UseAfterMoveError, UseAfterPutError,
   WriteAfterFreeError, type Heap,
 } from "../bindings/node.js";
 import { BUILDS, hasCookie, heapOf, writeCookie } from "./heap.js";
@@ -116,6 +116,35 @@ describe.each(BUILDS)("correct programs, $name build", ({ checked }) => {
     expect(heap.report().toString()).toMatch(/1 ignored object not shown/);
   });
 
+  it("a leaked weak handle to an object already gone is reported with that object's size", async () => {
+    const heap = await heapOf(checked, { quarantine: false });
+    const kept = heap.alloc(64);
+    const weak = [300, 5000].map((size) => {
+      const h = heap.alloc(size);
+      const w = heap.weak(h);
+      heap.put(h); // dead: its block is held for the weak handle, and no live object names it
+      return w;
+    });
+    const report = heap.report();
+    if (checked) {
+      expect(report.references.map((r) => [r.handle, r.size])).toEqual([[kept, 64], [weak[0], 300], [weak[1], 5000]]);
+      expect(report.toString()).toMatch(/\(300 bytes\), #\d+, weak/); // was "(0 bytes)"
+    }
+    weak.forEach((w) => heap.putWeak(w));
+    heap.put(kept);
+    heap.validate();
+  });
+
+  it("leaksSince refuses a mark that is not one (mark without its call, NaN) instead of finding no leaks", async () => {
+    const heap = await heapOf(checked);
+    heap.alloc(8); // a leak every real mark from before it would show
+    for (const bad of [heap.mark as unknown as number, NaN, -1, 1.5, 2 ** 32, "0" as unknown as number]) {
+      expect(() => heap.leaksSince(bad)).toThrow(InvalidArgumentError);
+    }
+    if (checked) expect(heap.leaksSince(0).references).toHaveLength(1);
+    else expect(heap.leaksSince(0).leakCount).toBe(1);
+  });
+
   it("ignored marks follow an object through a moving resize and vanish with it", async () => {
     const heap = await heapOf(checked, { quarantine: false });
     let h = heap.alloc(64);
@@ -179,6 +208,19 @@ describe("misuse, checked build", () => {
     expect(thrown(() => heap.put(owned))).toBeInstanceOf(DoublePutError);
     expect(heap.refs(a)).toBe(1);
     intact();
+  });
+
+  it("a move to an owner that already holds one names that owner's handle", async () => {
+    const heap = await heapOf(true, { stacks: true });
+    const a = heap.alloc(8);
+    const held = heap.getFor(a, 5);
+    const b = heap.get(a);
+    const e = thrown(() => heap.move(b, 5)) as OwnershipError;
+    expect(e).toBeInstanceOf(OwnershipError);
+    // not "owner 5 holds owner 5 (handle …)"
+    expect(e.message).toMatch(new RegExp(`owner 5 holds handle 0x${held.toString(16).padStart(8, "0")}, taken at .*diagnostics\\.test\\.ts`));
+    expect(heap.refs(a)).toBe(3);
+    heap.validate();
   });
 
   it("a moved handle is dead: its own error names where it moved", async () => {

@@ -9,11 +9,12 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  allocatorBytes, DoublePutError, Heap, inspectModule, link, LinkError, ModuleAbortError,
+  allocatorBytes, createHeap, DoublePutError, Heap, inspectModule, link, LinkError, ModuleAbortError,
   prepareStaticLink, programReport, USER_MEMORY_BASE, UseAfterPutError,
 } from "../bindings/node.js";
 // @ts-expect-error: plain JS build script
 import { buildExamples, examplePath } from "../examples/build.js";
+import { watToWasm } from "./wat.js";
 
 const bytesOf = (name: string): Buffer => readFileSync(examplePath(name));
 const mapOf = (name: string): string => readFileSync(`${examplePath(name)}.map`, "utf8");
@@ -184,6 +185,36 @@ describe("link errors", () => {
     expect(await code(wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 1, data: [16] }))).toBe("DATA_OVERLAP");
     expect(await code(wasm({ funcs: [["rcalloc", "alloc"], ["env", "missing"]], memoryImport: 1 }))).toBe("MISSING_IMPORT");
     await expect(link(wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 1, data: [16] }))).rejects.toThrow(/--memoryBase 65536/);
+  });
+
+  it("reads a module's strings above 2 GiB (abort messages, getString): i32 addresses read unsigned", async () => {
+    const module = watToWasm(`(module
+      (import "env" "memory" (memory 2))
+      (import "rcalloc" "alloc" (func (param i32) (result i32)))
+      (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
+      (func (export "fail") (param $message i32) (call $abort (local.get $message) (i32.const 0) (i32.const 7) (i32.const 9)))
+      (func (export "echo") (param $p i32) (result i32) (local.get $p)))`);
+    const l = await link(module, { checked: false });
+    l.heap.alloc(2 ** 31 - 2 ** 20); // most of the first 2 GiB
+    const above = l.heap.alloc(2 ** 24);
+    const text = l.heap.ptr(above) + 2 ** 24 - 60; // an AS string: byte length, then UTF-16
+    expect(text).toBeGreaterThan(2 ** 31);
+    new Uint32Array(l.heap.memory.buffer, text - 4, 1)[0] = 8;
+    new Uint16Array(l.heap.memory.buffer, text, 4).set([..."high"].map((c) => c.charCodeAt(0)));
+    const e = l.exports as unknown as { fail(message: number): void; echo(p: number): number };
+    expect(() => e.fail(text)).toThrow(ModuleAbortError);
+    expect(() => e.fail(text)).toThrow(/high/);
+    expect(l.getString(e.echo(text))).toBe("high"); // echo's i32 result reaches JS negative
+  });
+
+  it("a link that fails after making its heap gives the heap's tag back (shared heaps keep theirs until dispose)", async () => {
+    const missing = wasm({ funcs: [["rcalloc", "alloc"], ["env", "missing"]], memoryImport: 1 });
+    // One more failure than there are tags: each used to keep its shared heap's tag for good,
+    // so every later checked heap failed with TooManyHeapsError.
+    for (let i = 0; i < 16; i++) expect(await code(missing, { shared: true, checked: true })).toBe("MISSING_IMPORT");
+    const heap = await createHeap({ checked: true });
+    expect(heap.refs(heap.alloc(8))).toBe(1);
+    heap.dispose();
   });
 
   it("links a minimal module: memory grown to its import, heap reserved above its pages", async () => {

@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  DoublePutError, InvalidArgumentError, InvalidHandleError, OutOfMemoryError, RcError, SharedResizeError,
+  createHeap, DoublePutError, InvalidArgumentError, InvalidHandleError, OutOfMemoryError, RcError, SharedResizeError,
   UseAfterPutError, type Heap,
 } from "../bindings/node.js";
 import { BUILDS, hasCookie, heapOf, writeCookie } from "./heap.js";
@@ -145,6 +145,23 @@ describe("checked build", () => {
       expect(() => heap.put(junk)).toThrow(InvalidHandleError);
     }
     intact();
+  });
+
+  it.each([
+    ["checked", { checked: true }], ["debug", { debug: true }], ["shared checked", { shared: true, checked: true }],
+    ["shared debug", { shared: true, debug: true }],
+  ])("%s: a heap disposed before its first handle never issues handle 0, and refuses 0", async (_name, options) => {
+    // dispose() retires the tag (handles issued later carry tag 0), so index 0 at generation 0
+    // would be handle 0: returned by alloc, and put(0) then accepted.
+    const heap = await createHeap(options);
+    heap.dispose();
+    const issued = Array.from({ length: 70 }, () => heap.alloc(8));
+    expect(issued).not.toContain(0);
+    expect(() => heap.put(0)).toThrow(/0 is never a valid handle/);
+    for (const h of issued) expect(heap.refs(h)).toBe(1);
+    for (const h of issued) heap.put(h);
+    heap.validate();
+    expect(heap.report().references).toHaveLength(0);
   });
 
   it("random u32 values never pass as handles and never corrupt the heap", async () => {

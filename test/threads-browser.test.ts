@@ -44,4 +44,22 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("shared heaps in headl
     expect(result.created).toBe(false);
     expect(result.message).toMatch(/cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
   });
+
+  it("reads strings out of a shared memory (C string sites, readString), which TextDecoder refuses to decode in place", async () => {
+    const text = await withPage("/test/fixtures/threads.html", async (page) => {
+      await page.waitForFunction(() => (window as unknown as Win).ready === true);
+      // A string, so that vitest leaves its import() alone.
+      return page.evaluate(`(async () => {
+        const api = await import("/dist/browser.js");
+        const attempt = (read) => { try { return read(); } catch (e) { return "threw " + e; } };
+        const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+        new Uint8Array(memory.buffer).set(new TextEncoder().encode("parser.c:42\\0"), 1024);
+        const site = attempt(() => api.readSiteString(memory, api.cStringSite(1024)));
+        const heap = await api.createHeap({ shared: true, checked: true });
+        const h = heap.allocString("héllo");
+        return { site, string: attempt(() => heap.readString(h)) };
+      })()`) as Promise<{ site: string; string: string }>;
+    }, { isolated: true });
+    expect(text).toEqual({ site: "parser.c:42", string: "héllo" });
+  });
 });

@@ -1,7 +1,7 @@
 // Memory views: bytes() is a plain Uint8Array, view() follows growth and re-resolves its handle,
 // read/write/copy and the string helpers, in both builds.
 import { describe, expect, it } from "vitest";
-import { InvalidHandleError, UseAfterPutError } from "../bindings/node.js";
+import { InvalidHandleError, OutOfMemoryError, UseAfterPutError } from "../bindings/node.js";
 import { BUILDS, heapOf } from "./heap.js";
 
 /** Allocates until memory.buffer is replaced (memory grew); returns the big handle. */
@@ -102,6 +102,21 @@ describe.each(BUILDS)("$name build", ({ checked }) => {
       expect(back).toBe(encoding === "utf-8" ? text.replace("\ud800", "\ufffd") : text);
       heap.put(h);
     }
+    heap.validate();
+  });
+
+  it("an allocString that runs out of memory leaves no object behind (the caller has no handle to put)", async () => {
+    const heap = await heapOf(checked, { maxPages: 2, quarantine: false });
+    const filler: number[] = [];
+    try {
+      for (;;) filler.push(heap.alloc(1024));
+    } catch (e) {
+      expect(e).toBeInstanceOf(OutOfMemoryError);
+    }
+    for (let i = 0; i < 40; i++) heap.put(filler.pop()!); // room for one byte a character, not three
+    const objects = heap.report().objects.length;
+    expect(() => heap.allocString("é".repeat(30_000))).toThrow(OutOfMemoryError);
+    expect(heap.report().objects).toHaveLength(objects);
     heap.validate();
   });
 });
