@@ -43,9 +43,9 @@
 //                   other instances may start, and every lock-free path counts its passes
 // +64 + 64 × t: thread t's record
 //   +0   passes        lock-free passes: odd while thread t is inside one
-//   +4   ready head    first ready slot index (linked through the slot's +24)
+//   +4   ready head    first ready slot's address (linked through the slot's +24; slot-pools.ts)
 //   +8   ready count
-//   +12  quarantine head   oldest slot this thread's puts freed
+//   +12  quarantine head   address of the oldest slot this thread's puts freed
 //   +16  quarantine tail   address of the newest (meaningful while the count is nonzero)
 //   +20  quarantine count
 //   +24  deaths head   oldest block of the batch of deaths (linked through the block's mark, +20)
