@@ -40,10 +40,10 @@ import { popCached } from "./thread-cache";
 import { givePooled, takePooled } from "./slot-pools";
 import { batchDeath, batchRetiring, DEATH_MAX_BLOCK } from "./thread-deaths";
 import {
-  alone, enterPassAs, leavePassAs, pinTag, publishedDirectory, readersExcluded, takeOrder, takeOrders,
+  alone, enterPassAs, leavePassAs, pinTag, publishedDirectory, publishedPoisonBytes, publishedQuarantineOn, publishedTableLength,
+  publishedTag, readersExcluded, takeOrder, takeOrders,
 } from "./thread-slots";
 import { seeMemory } from "./memory-growth";
-import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publishedTag } from "./threads";
 
 // The table as lock-free paths see it: published by the lock's holders (threads.ts,
 // thread-slots.ts), or, for an instance alone (`single`), its own globals, which are the heap's
