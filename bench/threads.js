@@ -97,5 +97,5 @@ for (const [checked, handed] of [[false, false], [false, true], [true, false], [
   plain.heap.dispose();
   shared.heap.dispose();
   const name = `${checked ? "checked" : "unchecked"}${handed ? ", after shareable()" : ""}`;
-  console.log(`${name.padEnd(26)}  ${median(ratios).toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`);
+  console.log(`${name.padEnd(28)}  ${median(ratios).toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`);
 }
