@@ -29,7 +29,7 @@
 
 import { siteOr } from "./host-sites";
 import {
-  directory, GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, OWNED, PIN_BY_MASK, PINNED, reissuedGen, SLOT, SLOT_IN, SLOT_OBJECT,
+  directory, GEN_MASK, GEN_SHIFT, heapTag, INDEX_MASK, LIVE, OWNED, PIN_BY_MASK, PINNED, reissuedGen, SLOT, SLOT_IN, SLOT_OBJECT, SLOT_WAITING_INDEX,
   SLOT_STATE, tableLength, TAG_SHIFT,
 } from "./handles";
 import { blockSizeFor } from "./quick-lists";
@@ -37,13 +37,13 @@ import { HEADER, QUICK_MAX } from "./config";
 import { PAIRED, REFS_MASK, SETFITTED, SETPUTSITE, TAGS_MASK } from "./layout";
 import { maxBlocks, poisonBytes, poisonPayload } from "./quarantine";
 import { popCached } from "./thread-cache";
-import { givePooled, poolReady, takePooled } from "./slot-pools";
-import { batchDeath, batchRetiring, batchRoom, DEATH_MAX_BLOCK } from "./thread-deaths";
+import { givePooled, takePooled } from "./slot-pools";
+import { batchDeath, batchRetiring, DEATH_MAX_BLOCK } from "./thread-deaths";
 import {
-  alone, enterPassAs, leavePassAs, ownRecord, pinTag, publishedDirectory, readersExcluded, takeOrder, takeOrders,
+  alone, enterPassAs, leavePassAs, pinTag, publishedDirectory, publishedPoisonBytes, publishedQuarantineOn, publishedTableLength,
+  publishedTag, readersExcluded, takeOrder, takeOrders,
 } from "./thread-slots";
 import { seeMemory } from "./memory-growth";
-import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publishedTag } from "./threads";
 
 // The table as lock-free paths see it: published by the lock's holders (threads.ts,
 // thread-slots.ts), or, for an instance alone (`single`), its own globals, which are the heap's
@@ -108,16 +108,15 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
   return slot;
 }
 
-/** get without the lock: the new handle, or 0 (take the locked path). */
+/** get without the lock: the new handle, or 0 (take the locked path). `pool`: this thread's
+ *  record, its pool ready (shared.ts readyPool). */
 // @ts-ignore: decorator
-@inline export function getFast(h: u32, site: u32): u32 {
-  return alone() ? getPass(h, site, true) : getPass(h, site, false);
+@inline export function getFast(pool: usize, h: u32, site: u32): u32 {
+  return alone() ? getPass(pool, h, site, true) : getPass(pool, h, site, false);
 }
 
 // @ts-ignore: decorator
-@inline function getPass(h: u32, site: u32, single: bool): u32 {
-  let pool = ownRecord();
-  if (!pool || !poolReady(pool)) return 0;
+@inline function getPass(pool: usize, h: u32, site: u32, single: bool): u32 {
   if (single && !enterPassAs(single)) return 0; // shared: the pin is the pass (pin)
   let slots = tableSlots(single); // before the directory (pin)
   let dir = tableDirectory(single);
@@ -127,7 +126,7 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
   // while `slot` is pinned: the object is live, counted by it
   if (single) store<u32>(block, load<u32>(block, 4) + 1, 4);
   else atomic.add<u32>(block + 4, 1);
-  let handle = issuePooled(pool, dir, block, siteOr(site), takeOrder(), h >>> TAG_SHIFT, single);
+  let handle = issuePooled(pool, block, siteOr(site), takeOrder(), h >>> TAG_SHIFT);
   // An atomic store: the thread that pins the slot next (or a walk, awaitPins) must see the
   // count this get raised and the pool it changed (a plain store gives no such order on weakly
   // ordered machines: a last put there could read the count from before this get and end an
@@ -140,9 +139,9 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
  *  Plain stores: the handle reaches no other thread before the atomic store that ends the
  *  alloc's pass or the get's pin. */
 // @ts-ignore: decorator
-@inline function issuePooled(pool: usize, dir: usize, block: usize, site: u32, order: u32, tag: u32, single: bool): u32 {
-  let index = takePooled(pool, dir, single);
-  let slot = slotAt(dir, index, single);
+@inline function issuePooled(pool: usize, block: usize, site: u32, order: u32, tag: u32): u32 {
+  let slot = takePooled(pool);
+  let index = SLOT_WAITING_INDEX(slot);
   let gen = reissuedGen(slot);
   store<u32>(slot, <u32>block);
   store<u32>(slot, site, 8);
@@ -153,18 +152,18 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
 
 /** alloc without the lock: a small object from this thread's cache of blocks (thread-cache.ts,
  *  fed by the blocks its quarantine evictions free) and a handle from its slot pool; 0 when it
- *  has neither (take the locked path). The header as lifecycle.ts newObject writes it. */
+ *  has no block (take the locked path). The header as lifecycle.ts newObject writes it.
+ *  `pool`: as getFast's. */
 // @ts-ignore: decorator
-@inline export function allocFast(size: u32, site: u32): u32 {
-  return alone() ? allocPass(size, site, true) : allocPass(size, site, false);
+@inline export function allocFast(pool: usize, size: u32, site: u32): u32 {
+  return alone() ? allocPass(pool, size, site, true) : allocPass(pool, size, site, false);
 }
 
 // @ts-ignore: decorator
-@inline function allocPass(size: u32, site: u32, single: bool): u32 {
+@inline function allocPass(pool: usize, size: u32, site: u32, single: bool): u32 {
   if (size > <u32>(QUICK_MAX - HEADER)) return 0;
-  let pool = ownRecord();
   let tag = tableTag(single);
-  if (!pool || !tag || !poolReady(pool)) return 0;
+  if (!tag) return 0;
   if (!enterPassAs(single)) return 0; // the cache too: a walk reads it
   let dir = tableDirectory(single);
   let blockSize = blockSizeFor(<usize>size, HEADER);
@@ -177,23 +176,22 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
   store<u32>(block, site, 12);
   store<u32>(block, 0, 16);
   store<u32>(block, 0, 20);
-  let handle = issuePooled(pool, dir, block, site, order + 1, tag, single);
+  let handle = issuePooled(pool, block, site, order + 1, tag);
   leavePassAs(single);
   return handle;
 }
 
 /** put without the lock; false: take the locked path (an owned or weak handle, an error, a
- *  safe point, and a last put that cannot die here: see dies). */
+ *  safe point, and a last put that cannot die here: see dies). `pool`: this thread's record,
+ *  its batch of deaths with room (shared.ts putChecked settles a full one first). */
 // @ts-ignore: decorator
-@inline export function putFast(h: u32, site: u32): bool {
-  return alone() ? putPass(h, site, true) : putPass(h, site, false);
+@inline export function putFast(pool: usize, h: u32, site: u32): bool {
+  return alone() ? putPass(pool, h, site, true) : putPass(pool, h, site, false);
 }
 
 // @ts-ignore: decorator
-@inline function putPass(h: u32, site: u32, single: bool): bool {
+@inline function putPass(pool: usize, h: u32, site: u32, single: bool): bool {
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
-  let pool = ownRecord();
-  if (!pool || !batchRoom(pool)) return false; // shared.ts settles a full batch first
   if (single && !enterPassAs(single)) return false; // shared: the pin is the pass (pin)
   let slots = tableSlots(single); // before the directory (pin)
   let dir = tableDirectory(single);
@@ -237,7 +235,7 @@ import { publishedPoisonBytes, publishedQuarantineOn, publishedTableLength, publ
 /** The last put of `block`'s object, its slot pinned: kills it without the lock when it can
  *  (true) — poisoned as the quarantine would, and batched (thread-deaths.ts). False for a death
  *  the lock must see: weak handles or an ignore mark (PAIRED: the pair map), a block above
- *  DEATH_MAX_BLOCK, the quarantine off (the block is freed at once). putFast made sure the
+ *  DEATH_MAX_BLOCK, the quarantine off (the block is freed at once). putFast's caller made sure the
  *  batch has room. */
 // @ts-ignore: decorator
 @inline function dies(pool: usize, block: usize, single: bool): bool {

@@ -167,25 +167,42 @@ export function reclaimThread(n: u32): u32 {
   return h;
 }
 
-/** Checked: this thread's slot pool has a slot ready, refilled under the lock if need be. */
+/** Checked: this thread's record, its slot pool refilled under the lock if it has no slot
+ *  ready; 0 when it has no record, or the table cannot grow (take the locked path, which says
+ *  so). */
 // @ts-ignore: decorator
-@inline function slotInPool(): void {
+@inline function readyPool(): usize {
   let pool = ownRecord();
-  if (pool && !poolReady(pool)) { lockHeap(); refillPool(); unlockHeap(); }
+  if (pool && !poolReady(pool)) {
+    refillLocked();
+    if (!poolReady(pool)) return 0;
+  }
+  return pool;
 }
+
+// The locked work the fast paths fall back on, out of line (plain functions with several
+// callers, which Binaryen does not inline): inlined, each export carried lockHeap, the whole
+// locked operation and unlockHeap (saveState: ~40 stores) beside its fast path, ~1,700 lines of
+// wat for alloc, and V8's code for the fast path spilled around them.
+function refillLocked(): void { lockHeap(); refillPool(); unlockHeap(); }
+function settleLocked(): void { lockHeap(); settleOwnDeaths(); unlockHeap(); }
+function spillLocked(): void { lockHeap(); spillPool(); unlockHeap(); }
+function allocLocked(size: u32, site: u32): u32 { lockHeap(); let h = api.allocAt(size, site); unlockHeap(); return h; }
+function getLocked(h: u32, site: u32): u32 { lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r; }
+function putLocked(h: u32, site: u32): void { lockHeap(); api.putAt(h, site); unlockHeap(); }
 
 /** Checked: get without the lock (0: take the locked path). */
 // @ts-ignore: decorator
 @inline function getChecked(h: u32, site: u32): u32 {
-  slotInPool();
-  return getFast(h, site);
+  let pool = readyPool();
+  return pool ? getFast(pool, h, site) : 0;
 }
 
 /** Checked: alloc without the lock from this thread's cache (0: take the locked path). */
 // @ts-ignore: decorator
 @inline function allocChecked(size: u32, site: u32): u32 {
-  slotInPool();
-  return allocFast(size, site);
+  let pool = readyPool();
+  return pool ? allocFast(pool, size, site) : 0;
 }
 
 /** Checked: put without the lock (false: take the locked path); a full batch of deaths is
@@ -194,45 +211,39 @@ export function reclaimThread(n: u32): u32 {
 // @ts-ignore: decorator
 @inline function putChecked(h: u32, site: u32): bool {
   let pool = ownRecord();
-  if (pool && !batchRoom(pool)) { lockHeap(); settleOwnDeaths(); unlockHeap(); } // before this put changes anything
-  if (!putFast(h, site)) return false;
-  if (poolOverflows(pool)) { lockHeap(); spillPool(); unlockHeap(); }
+  if (!pool) return false;
+  if (!batchRoom(pool)) settleLocked(); // before this put changes anything; it empties the batch
+  if (!putFast(pool, h, site)) return false;
+  if (poolOverflows(pool)) spillLocked();
   return true;
 }
 
-export function alloc(size: u32): u32 {
-  if (!CHECKED) { let h = allocCached(size); if (h) return h; }
-  else { let h = allocChecked(size, 0); if (h) return h; }
-  lockHeap(); let h = api.alloc(size); unlockHeap(); return h;
+// Each export: its fast path inline, then the locked operation out of line (allocLocked ...).
+// @ts-ignore: decorator
+@inline function allocAny(size: u32, site: u32): u32 {
+  let h = CHECKED ? allocChecked(size, site) : allocCached(size);
+  return h ? h : allocLocked(size, site);
 }
-export function allocAt(size: u32, site: u32): u32 {
-  if (!CHECKED) { let h = allocCached(size); if (h) return h; }
-  else { let h = allocChecked(size, site); if (h) return h; }
-  lockHeap(); let h = api.allocAt(size, site); unlockHeap(); return h;
+// @ts-ignore: decorator
+@inline function getAny(h: u32, site: u32): u32 {
+  if (!CHECKED) return getUnlocked(h);
+  let fast = getChecked(h, site);
+  return fast ? fast : getLocked(h, site);
 }
+// @ts-ignore: decorator
+@inline function putAny(h: u32, site: u32): void {
+  if (CHECKED ? !putChecked(h, site) : !putUnlocked(h)) putLocked(h, site);
+}
+
+export function alloc(size: u32): u32 { return allocAny(size, 0); }
+export function allocAt(size: u32, site: u32): u32 { return allocAny(size, site); }
 // Unchecked: get, and put of all but the last reference, are one atomic step on the count word
 // (handle = payload), without the lock; the last put caches the block in this thread's cache
 // (thread-cache.ts), or frees it under the lock.
-export function get(h: u32): u32 {
-  if (!CHECKED) return getUnlocked(h);
-  let fast = getChecked(h, 0); if (fast) return fast;
-  lockHeap(); let r = api.get(h); unlockHeap(); return r;
-}
-export function getAt(h: u32, site: u32): u32 {
-  if (!CHECKED) return getUnlocked(h);
-  let fast = getChecked(h, site); if (fast) return fast;
-  lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r;
-}
-export function put(h: u32): void {
-  if (!CHECKED && putUnlocked(h)) return;
-  if (CHECKED && putChecked(h, 0)) return;
-  lockHeap(); api.put(h); unlockHeap();
-}
-export function putAt(h: u32, site: u32): void {
-  if (!CHECKED && putUnlocked(h)) return;
-  if (CHECKED && putChecked(h, site)) return;
-  lockHeap(); api.putAt(h, site); unlockHeap();
-}
+export function get(h: u32): u32 { return getAny(h, 0); }
+export function getAt(h: u32, site: u32): u32 { return getAny(h, site); }
+export function put(h: u32): void { putAny(h, 0); }
+export function putAt(h: u32, site: u32): void { putAny(h, site); }
 export function resize(h: u32, size: u32): u32 { lockHeap(); let r = api.resize(h, size); unlockHeap(); return r; }
 export function resizeAt(h: u32, size: u32, site: u32): u32 { lockHeap(); let r = api.resizeAt(h, size, site); unlockHeap(); return r; }
 export function getFor(h: u32, owner: u32): u32 { lockHeap(); let r = api.getFor(h, owner); unlockHeap(); return r; }

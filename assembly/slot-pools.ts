@@ -3,8 +3,10 @@
 // A lock-free get (fast-references.ts) issues its new handle from its thread's pool, and a
 // lock-free put gives the slot back to it, as mimalloc's thread-local free lists do for blocks.
 // A pool (its record: thread-slots.ts) has two lists of free slots, linked through the slot's
-// +24 by index (the table's own free FIFO links by address, handles.ts); a list's count bounds
-// it, so its last link is stale:
+// +24 by address, each slot holding its own index at +12, as the table's own free FIFO does
+// (handles.ts addWaiting): taking a slot reads one line, the slot's, where a link by index went
+// through the directory first, twice per get or alloc. A list's count bounds it, so its last
+// link is stale:
 //   ready       slots to issue: taken under the lock in batches (refillPool) from the table's
 //               FIFO (only past its own SLOT_QUARANTINE) or fresh indices (state FRESH)
 //   quarantine  the slots this thread's lock-free puts freed, oldest first; issued again only
@@ -18,7 +20,7 @@
 import { MAX_THREADS, SLOT_QUARANTINE } from "./config";
 import { corrupt } from "./errors";
 import {
-  addWaiting, FRESH, freeCount, freshGen, growTable, LIVE, NO_SLOT, RETIRED, SLOT, SLOT_IN, SLOT_NEXT, SLOT_STATE,
+  addWaiting, FRESH, freeCount, freshGen, growTable, LIVE, RETIRED, SLOT, SLOT_NEXT_WAITING, SLOT_STATE,
   SLOT_WAITING_INDEX, tableCapacity, tableLength, takeWaiting,
 } from "./handles";
 import { reclaim } from "./lifecycle";
@@ -42,31 +44,32 @@ import {
   return load<u32>(pool, QUARANTINE_COUNT) > SLOT_QUARANTINE + (POOL_BATCH << 1);
 }
 
-/** Takes a slot index out of the pool (poolReady must hold): the oldest of the quarantine when
- *  more than SLOT_QUARANTINE wait, else a ready one. `dir`: the published directory, unless
- *  `single` (thread-slots.ts alone: the table's own, read without an atomic step). */
+/** Takes a slot out of the pool (poolReady must hold): the oldest of the quarantine when more
+ *  than SLOT_QUARANTINE wait, else a ready one. Its index: SLOT_WAITING_INDEX, until the slot is
+ *  written. A pooled slot's chunk stays (only a chunk of retired slots is freed), so its address
+ *  holds whichever directory is published. */
 // @ts-ignore: decorator
-@inline export function takePooled(pool: usize, dir: usize, single: bool): u32 {
+@inline export function takePooled(pool: usize): usize {
   let quarantined = load<u32>(pool, QUARANTINE_COUNT);
   if (quarantined > SLOT_QUARANTINE) {
-    let index = load<u32>(pool, QUARANTINE_HEAD);
-    store<u32>(pool, SLOT_NEXT(single ? SLOT(index) : SLOT_IN(dir, index)), QUARANTINE_HEAD);
+    let slot = <usize>load<u32>(pool, QUARANTINE_HEAD);
+    store<u32>(pool, <u32>SLOT_NEXT_WAITING(slot), QUARANTINE_HEAD);
     store<u32>(pool, quarantined - 1, QUARANTINE_COUNT);
-    return index;
+    return slot;
   }
-  let index = load<u32>(pool, READY_HEAD);
-  store<u32>(pool, SLOT_NEXT(single ? SLOT(index) : SLOT_IN(dir, index)), READY_HEAD);
+  let slot = <usize>load<u32>(pool, READY_HEAD);
+  store<u32>(pool, <u32>SLOT_NEXT_WAITING(slot), READY_HEAD);
   store<u32>(pool, load<u32>(pool, READY_COUNT) - 1, READY_COUNT);
-  return index;
+  return slot;
 }
 
 /** Queues the ended `slot` (number `index`) in the pool's quarantine. */
 // @ts-ignore: decorator
 @inline export function givePooled(pool: usize, slot: usize, index: u32): void {
-  store<u32>(slot, NO_SLOT, 24);
+  store<u32>(slot, index, 12); // the reference's order is not read once it ended (as addWaiting)
   let count = load<u32>(pool, QUARANTINE_COUNT);
-  if (count) store<u32>(<usize>load<u32>(pool, QUARANTINE_TAIL), index, 24);
-  else store<u32>(pool, index, QUARANTINE_HEAD);
+  if (count) store<u32>(<usize>load<u32>(pool, QUARANTINE_TAIL), <u32>slot, 24);
+  else store<u32>(pool, <u32>slot, QUARANTINE_HEAD);
   store<u32>(pool, <u32>slot, QUARANTINE_TAIL);
   store<u32>(pool, count + 1, QUARANTINE_COUNT);
 }
@@ -81,21 +84,20 @@ export function refillPool(): void {
   let ready = load<u32>(pool, READY_COUNT);
   let head = load<u32>(pool, READY_HEAD);
   while (ready < POOL_BATCH) {
-    let index: u32;
     let slot: usize;
     if (freeCount > SLOT_QUARANTINE) {
-      slot = takeWaiting();
-      index = SLOT_WAITING_INDEX(slot);
+      slot = takeWaiting(); // its index at +12 already
     } else {
       if (tableLength == tableCapacity && !growTable() && !(reclaim() && growTable())) break;
-      index = tableLength++;
+      let index = tableLength++;
       slot = SLOT(index);
+      store<u32>(slot, index, 12);
       store<u32>(slot, 0, 28); // no story yet
       // FRESH: generation 0 next; ended at generation 0 (state 0): 1 next (handles.ts freshGen)
       atomic.store<u32>(slot + 4, freshGen(index) ? 0 : FRESH);
     }
     store<u32>(slot, head, 24);
-    head = index;
+    head = <u32>slot;
     ready++;
     store<u32>(pool, head, READY_HEAD);
     store<u32>(pool, ready, READY_COUNT);
@@ -108,15 +110,14 @@ export function spillPool(): void {
   let pool = ownRecord();
   if (!pool) return;
   let count = load<u32>(pool, QUARANTINE_COUNT);
-  let index = load<u32>(pool, QUARANTINE_HEAD);
+  let slot = <usize>load<u32>(pool, QUARANTINE_HEAD);
   while (count > SLOT_QUARANTINE + POOL_BATCH) {
-    let slot = SLOT(index);
-    let next = SLOT_NEXT(slot);
-    addWaiting(slot, index); // to the table's free FIFO
-    index = next;
+    let next = SLOT_NEXT_WAITING(slot);
+    addWaiting(slot, SLOT_WAITING_INDEX(slot)); // to the table's free FIFO
+    slot = next;
     count--;
   }
-  store<u32>(pool, index, QUARANTINE_HEAD);
+  store<u32>(pool, <u32>slot, QUARANTINE_HEAD);
   store<u32>(pool, count, QUARANTINE_COUNT);
 }
 
@@ -129,18 +130,17 @@ export function flushPool(): void {
 /** Gives the whole pool of record `pool` to the table's FIFO: a detaching thread's own, or one
  *  of a thread that ended without detaching (shared.ts reclaimThread). The heap lock is held. */
 export function flushPoolOf(pool: usize): void {
-  giveListToTable(load<u32>(pool, READY_HEAD), load<u32>(pool, READY_COUNT));
-  giveListToTable(load<u32>(pool, QUARANTINE_HEAD), load<u32>(pool, QUARANTINE_COUNT));
+  giveListToTable(<usize>load<u32>(pool, READY_HEAD), load<u32>(pool, READY_COUNT));
+  giveListToTable(<usize>load<u32>(pool, QUARANTINE_HEAD), load<u32>(pool, QUARANTINE_COUNT));
   store<u32>(pool, 0, READY_COUNT);
   store<u32>(pool, 0, QUARANTINE_COUNT);
 }
 
-function giveListToTable(index: u32, count: u32): void {
+function giveListToTable(slot: usize, count: u32): void {
   for (let n: u32 = 0; n < count; n++) {
-    let slot = SLOT(index);
-    let next = SLOT_NEXT(slot);
-    addWaiting(slot, index); // to the table's free FIFO
-    index = next;
+    let next = SLOT_NEXT_WAITING(slot);
+    addWaiting(slot, SLOT_WAITING_INDEX(slot)); // to the table's free FIFO
+    slot = next;
   }
 }
 
@@ -150,20 +150,21 @@ export function validateSlotPools(): u32 {
   let pooled: u32 = 0;
   for (let t: u32 = 0; t < MAX_THREADS; t++) {
     let pool = slotRecord(t);
-    pooled += checkPoolList(load<u32>(pool, READY_HEAD), load<u32>(pool, READY_COUNT), 0);
-    pooled += checkPoolList(load<u32>(pool, QUARANTINE_HEAD), load<u32>(pool, QUARANTINE_COUNT), <usize>load<u32>(pool, QUARANTINE_TAIL));
+    pooled += checkPoolList(<usize>load<u32>(pool, READY_HEAD), load<u32>(pool, READY_COUNT), 0);
+    pooled += checkPoolList(<usize>load<u32>(pool, QUARANTINE_HEAD), load<u32>(pool, QUARANTINE_COUNT), <usize>load<u32>(pool, QUARANTINE_TAIL));
   }
   return pooled;
 }
 
-function checkPoolList(index: u32, count: u32, tail: usize): u32 {
-  let last = index;
+function checkPoolList(slot: usize, count: u32, tail: usize): u32 {
+  let last = slot;
   for (let n: u32 = 0; n < count; n++) {
-    if (index >= tableLength) corrupt("rcalloc validate: a thread's slot pool leaves the table", index);
-    if (SLOT_STATE(SLOT(index)) & (LIVE | RETIRED)) corrupt("rcalloc validate: a thread's slot pool holds a live or retired slot", index);
-    last = index;
-    index = SLOT_NEXT(SLOT(index));
+    let index = SLOT_WAITING_INDEX(slot);
+    if (index >= tableLength || SLOT(index) != slot) corrupt("rcalloc validate: a thread's slot pool leaves the table", <u32>slot);
+    if (SLOT_STATE(slot) & (LIVE | RETIRED)) corrupt("rcalloc validate: a thread's slot pool holds a live or retired slot", index);
+    last = slot;
+    slot = SLOT_NEXT_WAITING(slot);
   }
-  if (count && tail && SLOT(last) != tail) corrupt("rcalloc validate: a thread's slot quarantine does not end at its tail", last);
+  if (count && tail && last != tail) corrupt("rcalloc validate: a thread's slot quarantine does not end at its tail", <u32>last);
   return count;
 }

@@ -34,18 +34,27 @@
 //    at the last generation, waiting to be retired. Changed by its thread (in a put, holding a
 //    pin, or holding the lock) and by a holder that keeps lock-free paths out (settling them).
 //
-// ╒════════ THREAD_SLOTS (64 + 64 × MAX_THREADS bytes, zero until used) ════════╕
+// ╒════════ THREAD_SLOTS (128 + 64 × MAX_THREADS bytes, zero until used) ════════╕
+// The first line holds what every lock-free operation reads and almost none writes; the order,
+// which a thread writes once in ORDER_RANGE orders, has a line of its own, as each record: a
+// write to a line makes every other core's next read of it a miss (two workers on private
+// objects, shared checked: ~20 lock holds per 1,000 operations each, and every hold stored the
+// state words these reads went to, threads.ts saveState).
 // +0   excluded     1 while a holder of the lock keeps lock-free paths out (a safe point)
 // +4   directory    the table's directory address (0: none yet)
-// +8   order        the last order claimed by a thread's range (objects and references)
-// +12  floor        the order mark() returned last: ranges claimed before it are dropped
-// +16  handed       1 once the creating instance handed the heap over (handOver): from then on
+// +8   floor        the order mark() returned last: ranges claimed before it are dropped
+// +12  handed       1 once the creating instance handed the heap over (handOver): from then on
 //                   other instances may start, and every lock-free path counts its passes
-// +64 + 64 × t: thread t's record
+// +16  tag          the heap tag, \
+// +20  length       the table's length, | as the last holder of the lock left them (publishState:
+// +24  quarantine   maxBlocks,          | stored only when they change)
+// +28  poison       poisonBytes         /
+// +64  order        the last order claimed by a thread's range (objects and references)
+// +128 + 64 × t: thread t's record
 //   +0   passes        lock-free passes: odd while thread t is inside one
-//   +4   ready head    first ready slot index (linked through the slot's +24)
+//   +4   ready head    first ready slot's address (linked through the slot's +24; slot-pools.ts)
 //   +8   ready count
-//   +12  quarantine head   oldest slot this thread's puts freed
+//   +12  quarantine head   address of the oldest slot this thread's puts freed
 //   +16  quarantine tail   address of the newest (meaningful while the count is nonzero)
 //   +20  quarantine count
 //   +24  deaths head   oldest block of the batch of deaths (linked through the block's mark, +20)
@@ -62,7 +71,9 @@ import { threadsAttached } from "./thread-state";
 // @ts-ignore: decorator
 @inline const RECORD_STRIDE: usize = 64;
 // @ts-ignore: decorator
-@inline export const THREAD_SLOTS_BYTES: usize = RECORD_STRIDE + <usize>MAX_THREADS * RECORD_STRIDE;
+@inline const RECORDS: usize = 128;
+// @ts-ignore: decorator
+@inline export const THREAD_SLOTS_BYTES: usize = RECORDS + <usize>MAX_THREADS * RECORD_STRIDE;
 // @ts-ignore: decorator (lazy: only the shared builds reserve it)
 @lazy export const THREAD_SLOTS: usize = memory.data(<i32>THREAD_SLOTS_BYTES, 64);
 // @ts-ignore: decorator
@@ -70,11 +81,19 @@ import { threadsAttached } from "./thread-state";
 // @ts-ignore: decorator
 @inline const DIRECTORY: usize = 4;
 // @ts-ignore: decorator
-@inline const ORDER: usize = 8;
+@inline const FLOOR: usize = 8;
 // @ts-ignore: decorator
-@inline const FLOOR: usize = 12;
+@inline const HANDED: usize = 12;
 // @ts-ignore: decorator
-@inline const HANDED: usize = 16;
+@inline const TAG: usize = 16;
+// @ts-ignore: decorator
+@inline const LENGTH: usize = 20;
+// @ts-ignore: decorator
+@inline const QUARANTINE: usize = 24;
+// @ts-ignore: decorator
+@inline const POISON: usize = 28;
+// @ts-ignore: decorator
+@inline const ORDER: usize = 64;
 /** Orders a thread claims from ORDER at once. */
 // @ts-ignore: decorator
 @inline const ORDER_RANGE: u32 = 64;
@@ -130,7 +149,7 @@ export function takeResizePin(): usize { let slot = resizePin; resizePin = 0; re
 
 /** Thread `t`'s record. */
 // @ts-ignore: decorator
-@inline export function slotRecord(t: u32): usize { return THREAD_SLOTS + RECORD_STRIDE + <usize>t * RECORD_STRIDE; }
+@inline export function slotRecord(t: u32): usize { return THREAD_SLOTS + RECORDS + <usize>t * RECORD_STRIDE; }
 
 /** This instance's record, 0 when it has none. */
 // @ts-ignore: decorator
@@ -255,6 +274,31 @@ export function admitReaders(): void {
  *  stops waiting (the holder may hold that pin while it awaits the readers). */
 // @ts-ignore: decorator
 @inline export function readersExcluded(): bool { return atomic.load<u32>(THREAD_SLOTS + EXCLUDED) != 0; }
+
+/** The settings lock-free paths read, stored by a holder of the lock as it lets go (threads.ts
+ *  saveState): each only when it changed, so the line stays in every core's cache. The length
+ *  after the directory and the chunks it covers (fast-references.ts pin), both stored before. */
+export function publishState(tag: u32, length: u32, quarantineBlocks: u32, poison: u32): void {
+  publishWord(TAG, tag);
+  publishWord(LENGTH, length);
+  publishWord(QUARANTINE, quarantineBlocks);
+  publishWord(POISON, poison);
+}
+
+// @ts-ignore: decorator
+@inline function publishWord(at: usize, value: u32): void {
+  if (atomic.load<u32>(THREAD_SLOTS + at) != value) atomic.store<u32>(THREAD_SLOTS + at, value);
+}
+
+/** The heap tag, table length and quarantine settings as last published (publishState). */
+// @ts-ignore: decorator
+@inline export function publishedTag(): u32 { return atomic.load<u32>(THREAD_SLOTS + TAG); }
+// @ts-ignore: decorator
+@inline export function publishedTableLength(): u32 { return atomic.load<u32>(THREAD_SLOTS + LENGTH); }
+// @ts-ignore: decorator
+@inline export function publishedQuarantineOn(): bool { return atomic.load<u32>(THREAD_SLOTS + QUARANTINE) != 0; }
+// @ts-ignore: decorator
+@inline export function publishedPoisonBytes(): u32 { return atomic.load<u32>(THREAD_SLOTS + POISON); }
 
 // @ts-ignore: decorator
 @inline export function publishedDirectory(): usize { return <usize>atomic.load<u32>(THREAD_SLOTS + DIRECTORY); }

@@ -22,11 +22,11 @@
 // Not every operation takes the lock: the unchecked build's get and put and the checked build's
 // get and put (fast-references.ts) run beside the lock's holder, with atomic steps on the words
 // they share with it (an object's count, a slot's state). They read the heap tag and the table
-// length from SHARED_STATE (publishedTag, publishedTableLength: both only grow or change at
-// creation and disposal, and a handle in use was issued before the store that published it;
-// the length is stored atomically, after the directory and the chunks it covers, and read
-// before the directory: fast-references.ts pin), the directory and the order from
-// thread-slots.ts. The checked build's orders come from that
+// length as saveState publishes them (thread-slots.ts publishState; publishedTag,
+// publishedTableLength: both only grow or change at creation and disposal, and a handle in use
+// was issued before the store that published it; the length is stored atomically, after the
+// directory and the chunks it covers, and read before the directory: fast-references.ts pin),
+// the directory and the order from thread-slots.ts. The checked build's orders come from that
 // atomic word (in per-thread ranges), so `sequence` (word 6) stays 0 there. A lock-free last put reads the quarantine's
 // settings too (publishedQuarantineOn, publishedPoisonBytes: only setQuarantine changes them,
 // holding the heap exclusively, and unlockHeap stores them before it lets lock-free paths in).
@@ -53,7 +53,7 @@ import {
 } from "./handles";
 import { acquire, release } from "./locks";
 import { seeMemory } from "./memory-growth";
-import { admitReaders, excludeReaders } from "./thread-slots";
+import { admitReaders, excludeReaders, publishState } from "./thread-slots";
 import { settleAllDeaths } from "./thread-deaths";
 import {
   HOLDER, INSTANCES, LOCK, SAVER, SHARED_STATE, SITE_RANGES, STATE, THREAD_RECORDS, THREADS,
@@ -146,15 +146,6 @@ export function claimSiteRange(): u32 {
   return atomic.add<u32>(SHARED_STATE + SITE_RANGES, 1);
 }
 
-/** The heap tag and table length as last stored by a holder of the lock (lock-free paths). */
-// @ts-ignore: decorator
-@inline export function publishedTag(): u32 { return atomic.load<u32>(word(7)); }
-// @ts-ignore: decorator
-@inline export function publishedTableLength(): u32 { return atomic.load<u32>(word(12)); }
-// @ts-ignore: decorator
-@inline export function publishedQuarantineOn(): bool { return atomic.load<u32>(word(21)) != 0; }
-// @ts-ignore: decorator
-@inline export function publishedPoisonBytes(): u32 { return atomic.load<u32>(word(23)); }
 
 /** lockHeap, and no lock-free pass runs until this hold ends (a safe point). */
 export function lockHeapExclusive(): void {
@@ -241,8 +232,7 @@ function saveState(): void {
   store<u32>(word(3), fillerBlocks); store<u32>(word(4), pageLimit); store<u32>(word(5), heapBase);
   store<u32>(word(6), sequence); store<u32>(word(7), heapTag); store<u32>(word(8), directory);
   store<u32>(word(9), directoryChunks); store<u32>(word(10), retiredSlotsReady ? 1 : 0);
-  // the length atomically, after the directory and the chunks it covers (fast-references.ts pin)
-  store<u32>(word(11), tableCapacity); atomic.store<u32>(word(12), tableLength); store<u32>(word(13), <u32>freeHeadSlot);
+  store<u32>(word(11), tableCapacity); store<u32>(word(12), tableLength); store<u32>(word(13), <u32>freeHeadSlot);
   store<u32>(word(14), <u32>freeTailSlot); store<u32>(word(15), freeCount);
   store<u32>(word(16), retiredCount);
   store<u32>(word(17), pairsBlock); store<u32>(word(18), entries); store<u32>(word(19), capacity);
@@ -254,4 +244,5 @@ function saveState(): void {
   store<u32>(word(31), found); store<u32>(word(32), currentObject);
   store<u32>(word(33), sealed); store<u32>(word(34), firstChunk); store<u32>(word(35), tableSpan);
   store<u32>(word(36), <u32>spareChunks); store<u32>(word(37), <u32>keptDirectory);
+  publishState(heapTag, tableLength, maxBlocks, poisonBytes); // for the lock-free paths
 }

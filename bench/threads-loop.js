@@ -23,11 +23,10 @@ export function privateLoop(e, ops, seed) {
   while (n) e.put(held[--n]);
 }
 
-/** Milliseconds of `ops` operations of the loop on `heap`, after a warm-up of a sixteenth of
- *  them (V8 tiers up the loop). */
-export function timeLoop(heap, ops, seed) {
-  privateLoop(heap.exports, ops >> 4, seed);
-  const t = performance.now();
-  privateLoop(heap.exports, ops, seed);
-  return performance.now() - t;
+/** A copy of privateLoop of its own (this module imported afresh under `tag`), for one heap: a
+ *  loop that called several heaps' exports would make V8's call sites polymorphic, slower for
+ *  every build and unevenly so (it added 0.09 to 0.14 to the shared checked build's one-thread ratio),
+ *  where a program calls one heap. */
+export async function ownLoop(tag) {
+  return (await import(`./threads-loop.js?heap=${encodeURIComponent(tag)}`)).privateLoop;
 }

@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { createHeap } from "../dist/node.js";
-import { timeLoop } from "./threads-loop.js";
+import { ownLoop } from "./threads-loop.js";
 
 const { values } = parseArgs({ options: { ops: { type: "string", default: "400000" }, rounds: { type: "string", default: "5" } } });
 const OPS = Number(values.ops);
@@ -48,12 +48,16 @@ async function workersRun(checked, workers, own) {
   };
 }
 
+/** One thread: a heap kept for every round, called from its own copy of the loop (ownLoop). */
 async function singleThread(checked, shared, handed = false) {
   const heap = await createHeap({ checked, shared });
-  if (handed) heap.shareable(); // the checked build leaves its one-thread mode (assembly/thread-slots.ts)
-  const ms = timeLoop(heap, OPS, 5);
-  heap.dispose();
-  return ms;
+  if (handed) heap.shareable(); // the build leaves its one-thread mode (assembly/thread-slots.ts)
+  const loop = await ownLoop(`${checked}-${shared}-${handed}`);
+  loop(heap.exports, OPS >> 2, 3); // warm-up: V8 tiers up the loop and the exports
+  return {
+    heap,
+    ms(round) { const t = performance.now(); loop(heap.exports, OPS, 5 + round); return performance.now() - t; },
+  };
 }
 
 console.log(`threads bench: ${OPS} operations per worker, ${ROUNDS} rounds, median [min–max]\n`);
@@ -81,13 +85,17 @@ for (const checked of [false, true]) {
   }
 }
 console.log("\none thread, shared build time / non-shared build time (same loop, interleaved rounds)");
-for (const [checked, handed] of [[false, false], [true, false], [true, true]]) {
+for (const [checked, handed] of [[false, false], [false, true], [true, false], [true, true]]) {
+  const plain = await singleThread(checked, false);
+  const shared = await singleThread(checked, true, handed);
   const ratios = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const plain = await singleThread(checked, false);
-    const shared = await singleThread(checked, true, handed);
-    ratios.push(shared / plain);
+    let p, s; // alternate which goes first
+    if (r & 1) { s = shared.ms(r); p = plain.ms(r); } else { p = plain.ms(r); s = shared.ms(r); }
+    ratios.push(s / p);
   }
-  const name = checked ? (handed ? "checked, after shareable()" : "checked") : "unchecked";
-  console.log(`${name.padEnd(26)}  ${median(ratios).toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`);
+  plain.heap.dispose();
+  shared.heap.dispose();
+  const name = `${checked ? "checked" : "unchecked"}${handed ? ", after shareable()" : ""}`;
+  console.log(`${name.padEnd(28)}  ${median(ratios).toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`);
 }

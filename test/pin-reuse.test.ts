@@ -50,12 +50,12 @@ async function staleSlotRace(what: "chunk" | "directory"): Promise<{ seen: numbe
   expect(states).toHaveLength(1);
   const stateAt = states[0];
   const chunk = stateAt - 4 - (index & 255) * 32;
-  // The published directory: THREAD_SLOTS + 4 (64-aligned record; HANDED at +16 is 1), naming
+  // The published directory: THREAD_SLOTS + 4 (64-aligned record; HANDED at +12 is 1), naming
   // `chunk` at entry index >> 8.
   const published: number[] = [];
   words.forEach((v, i) => {
     const at = i * 4;
-    if (v && ((at - 4) & 63) === 0 && words[i + 3] === 1 && words[(v >>> 2) + (index >>> 8)] === chunk) published.push(at);
+    if (v && ((at - 4) & 63) === 0 && words[i + 2] === 1 && words[(v >>> 2) + (index >>> 8)] === chunk) published.push(at);
   });
   expect(published).toHaveLength(1);
   const dirWordAt = published[0];
