@@ -33,14 +33,14 @@
 //              put fails the same state test that finds a stale handle (resolve), with no load more.
 // +8  site     where the reference was taken
 // +12 order    live: sequence number of the reference (shared with objects: smaller is older);
-//              waiting in the table's FIFO: the slot's own index, so the next issue needs no
-//              directory lookup to name it
+//              waiting in the table's FIFO or in a thread's slot pool (slot-pools.ts): the
+//              slot's own index, so the next issue needs no directory lookup to name it
 // +16 owner    owner tag of getFor/move, meaningful only with OWNED (a plain get leaves the
 //              word as it was); the pair (object, owner) names this handle
 // +20 endSite  where it was put, moved or resized away
-// +24 free link: in the table's FIFO the address of the next waiting slot; in a thread's slot
-//     pool (slot-pools.ts) the index of the next one (the pool's count bounds the list: the last
-//     link is stale)
+// +24 free link: the address of the next waiting slot, in the table's FIFO and in a thread's
+//     slot pool (slot-pools.ts: the pool's count bounds the list, so its last link is stale); in
+//     a thread's batch of slots to retire (thread-deaths.ts) the index of the next one
 // +28 story: 2 bits per generation g at bits 2g..2g+1, how that generation's reference ended
 //     (0 put, 1 moved, 2 resized): once the slot is issued again its own record is gone, but a
 //     stale handle of an older generation is still named right (USE_AFTER_MOVE, ...).
@@ -112,9 +112,7 @@ export {
 // @ts-ignore: decorator
 @inline export const MAX_TAG: u32 = 15;
 // @ts-ignore: decorator
-@inline const MAX_SLOTS: u32 = INDEX_MASK; // index INDEX_MASK stays unused: "no next" marker
-// @ts-ignore: decorator
-@inline export const NO_SLOT: u32 = INDEX_MASK;
+@inline const MAX_SLOTS: u32 = INDEX_MASK; // index INDEX_MASK stays unused
 
 // Operations, for the message a stale handle gets.
 // @ts-ignore: decorator
@@ -216,10 +214,8 @@ export function slotOf(index: u32): usize {
 @inline export function SLOT_OWNER(slot: usize): u32 { return SLOT_STATE(slot) & OWNED ? load<u32>(slot, 16) : 0; }
 // @ts-ignore: decorator
 @inline export function SLOT_END_SITE(slot: usize): u32 { return load<u32>(slot, 20); }
-/** The next slot of a thread pool's list (an index, slot-pools.ts). */
-// @ts-ignore: decorator
-@inline export function SLOT_NEXT(slot: usize): u32 { return load<u32>(slot, 24); }
-/** The next slot of the table's FIFO (an address) and a waiting slot's own index. */
+/** The next slot of the table's FIFO or of a thread's slot pool (an address); SLOT_WAITING_INDEX
+ *  is a waiting slot's own index. */
 // @ts-ignore: decorator
 @inline export function SLOT_NEXT_WAITING(slot: usize): usize { return <usize>load<u32>(slot, 24); }
 // @ts-ignore: decorator

@@ -23,6 +23,7 @@ import {
   addWaiting, FRESH, freeCount, freshGen, growTable, LIVE, RETIRED, SLOT, SLOT_NEXT_WAITING, SLOT_STATE,
   SLOT_WAITING_INDEX, tableCapacity, tableLength, takeWaiting,
 } from "./handles";
+import { SLOT_SIZE } from "./handle-lookup";
 import { reclaim } from "./lifecycle";
 import {
   ownRecord, QUARANTINE_COUNT, QUARANTINE_HEAD, QUARANTINE_TAIL, READY_COUNT, READY_HEAD, slotRecord,
@@ -145,20 +146,25 @@ function giveListToTable(slot: usize, count: u32): void {
 }
 
 /** validate(): every pool's lists hold free slots of the table, the quarantine ends at its
- *  tail; returns how many slots the pools hold. No thread may run meanwhile. */
-export function validateSlotPools(): u32 {
+ *  tail; returns how many slots the pools hold. No thread may run meanwhile. The lists link
+ *  slots by address: each link is checked to lie in the heap [start, end) before anything is
+ *  read through it (a corrupted link is a CorruptHeapError, not a trap). */
+export function validateSlotPools(start: usize, end: usize): u32 {
   let pooled: u32 = 0;
   for (let t: u32 = 0; t < MAX_THREADS; t++) {
     let pool = slotRecord(t);
-    pooled += checkPoolList(<usize>load<u32>(pool, READY_HEAD), load<u32>(pool, READY_COUNT), 0);
-    pooled += checkPoolList(<usize>load<u32>(pool, QUARANTINE_HEAD), load<u32>(pool, QUARANTINE_COUNT), <usize>load<u32>(pool, QUARANTINE_TAIL));
+    pooled += checkPoolList(<usize>load<u32>(pool, READY_HEAD), load<u32>(pool, READY_COUNT), 0, start, end);
+    pooled += checkPoolList(<usize>load<u32>(pool, QUARANTINE_HEAD), load<u32>(pool, QUARANTINE_COUNT),
+      <usize>load<u32>(pool, QUARANTINE_TAIL), start, end);
   }
   return pooled;
 }
 
-function checkPoolList(slot: usize, count: u32, tail: usize): u32 {
+function checkPoolList(slot: usize, count: u32, tail: usize, start: usize, end: usize): u32 {
   let last = slot;
   for (let n: u32 = 0; n < count; n++) {
+    // `slot > end - SLOT_SIZE`, not `slot + SLOT_SIZE > end`: the sum wraps near 2^32
+    if (slot < start || slot > end - SLOT_SIZE) corrupt("rcalloc validate: a thread's slot pool leaves the table", <u32>slot);
     let index = SLOT_WAITING_INDEX(slot);
     if (index >= tableLength || SLOT(index) != slot) corrupt("rcalloc validate: a thread's slot pool leaves the table", <u32>slot);
     if (SLOT_STATE(slot) & (LIVE | RETIRED)) corrupt("rcalloc validate: a thread's slot pool holds a live or retired slot", index);

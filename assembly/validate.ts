@@ -25,7 +25,7 @@ import {
   CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, firstChunk, firstIndex, slotOf, tableSpan, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
   retiredSlotsReady, heapTag, TABLE_VIEW, keptDirectory, NEXT_KEPT, spareChunks,
 } from "./handles";
-import { TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG } from "./handle-lookup";
+import { SLOT_SIZE, TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG } from "./handle-lookup";
 import { pairsBlock } from "./pairs";
 import { resultsBlock } from "./scan";
 import { staticDataIntact } from "./statics";
@@ -318,7 +318,7 @@ function validateTable(): u32 {
   if (live != liveCount()) corrupt("rcalloc validate: live handle count differs from the table", live);
   if (retired != retiredCount) corrupt("rcalloc validate: retired slot count differs from the table", retired);
   // Shared: the threads' slot pools hold the rest of the waiting slots.
-  let pooled = SHARED ? validateSlotPools() : 0;
+  let pooled = SHARED ? validateSlotPools(heapStart, tail) : 0;
   if (SHARED) validateDeaths(); // thread-deaths.ts: a safe point settles every batch first
   if (waiting != freeCount + pooled) corrupt("rcalloc validate: free slot count differs from the table", waiting);
 
@@ -327,7 +327,8 @@ function validateTable(): u32 {
   // anything is read through it.
   let steps: u32 = 0, last: usize = 0;
   for (let slot = freeHeadSlot; steps < freeCount; steps++) {
-    if (slot < heapStart || slot + 32 > tail) corrupt("rcalloc validate: free slot chain leaves the table", <u32>slot);
+    // `slot > tail - SLOT_SIZE`, not `slot + SLOT_SIZE > tail`: the sum wraps near 2^32
+    if (slot < heapStart || slot > tail - SLOT_SIZE) corrupt("rcalloc validate: free slot chain leaves the table", <u32>slot);
     let index = SLOT_WAITING_INDEX(slot);
     if (index >= tableLength || index < firstIndex() || SLOT(index) != slot) corrupt("rcalloc validate: free slot chain leaves the table", <u32>slot);
     let state = SLOT_STATE(slot);

@@ -48,11 +48,12 @@ async function workersRun(checked, workers, own) {
   };
 }
 
-/** One thread: a heap kept for every round, called from its own copy of the loop (ownLoop). */
-async function singleThread(checked, shared, handed = false) {
+/** One thread: a heap kept for every round, called from its own copy of the loop (ownLoop); `row`
+ *  names the table row, so the plain heap of each row gets a copy no other heap has called. */
+async function singleThread(row, checked, shared, handed = false) {
   const heap = await createHeap({ checked, shared });
   if (handed) heap.shareable(); // the build leaves its one-thread mode (assembly/thread-slots.ts)
-  const loop = await ownLoop(`${checked}-${shared}-${handed}`);
+  const loop = await ownLoop(`${row}-${checked}-${shared}-${handed}`);
   loop(heap.exports, OPS >> 2, 3); // warm-up: V8 tiers up the loop and the exports
   return {
     heap,
@@ -86,8 +87,9 @@ for (const checked of [false, true]) {
 }
 console.log("\none thread, shared build time / non-shared build time (same loop, interleaved rounds)");
 for (const [checked, handed] of [[false, false], [false, true], [true, false], [true, true]]) {
-  const plain = await singleThread(checked, false);
-  const shared = await singleThread(checked, true, handed);
+  const row = `${checked}-${handed}`;
+  const plain = await singleThread(row, checked, false);
+  const shared = await singleThread(row, checked, true, handed);
   const ratios = [];
   for (let r = 0; r < ROUNDS; r++) {
     let p, s; // alternate which goes first

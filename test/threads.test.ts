@@ -168,6 +168,21 @@ describe("checked shared heap: lock-free get and put", () => {
     expect(r.a.concat(r.b).every((o: Outcome) => o.code === "ok")).toBe(true);
     expect([r.leftObjects, r.leftReferences]).toEqual([0, 0]);
   });
+
+  test("after shareable(), dispose() reaches the lock-free get and put: the heap's handles are refused, its new ones carry tag 0", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    heap.shareable(); // from now on a lock-free get or put reads the published tag, not the instance's own
+    const h = heap.alloc(16) >>> 0;
+    const g = heap.get(h) >>> 0;
+    heap.dispose(); // the tag goes back: another heap may get it
+    expect(() => heap.get(h)).toThrow(api.InvalidHandleError);
+    expect(() => heap.put(g)).toThrow(api.InvalidHandleError);
+    const n = heap.alloc(8) >>> 0;
+    expect(n >>> 28).toBe(0);
+    heap.put(heap.get(n) >>> 0); // tag 0 handles work, lock-free or not
+    expect(heap.refs(n)).toBe(1);
+    heap.validate();
+  });
 });
 
 describe("checked shared heap: the last put without the lock (batched deaths)", () => {

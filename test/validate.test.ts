@@ -196,6 +196,22 @@ describe("validate, checked build: the handle table", () => {
     expect(error.object).toBe(at[0] * 4);
   });
 
+  it("a waiting slot whose link points at the top of the address space → the free slot chain leaves the table, no trap", async () => {
+    const { heap, hs, words, block } = await setup(true);
+    const b = block(hs[4]);
+    const index = hs[4] & 0xffffff;
+    heap.put(hs[4]); // the chain's head, linked to the next waiting slot at +24
+    heap.put(hs[2]);
+    heap.validate();
+    const w = words();
+    const at = wordsWhere(w, (i) => w[i] === b && w[i + 3] === index && (w[i + 1] & 0x200) === 0);
+    expect(at).toHaveLength(1);
+    w[at[0] + 6] = 0xfffffff0; // link + 32 wraps past 2^32
+    const error = corruptError(() => heap.validate());
+    expect(error.message).toMatch(/free slot chain leaves the table/);
+    expect(error.object).toBe(0xfffffff0);
+  });
+
   it("a plain reference marked owned, with no owner → owned handle without an owner", async () => {
     const { heap, hs, words, block } = await setup(true);
     const b = block(hs[4]);
