@@ -9,7 +9,7 @@
 //  tag 1..15 names the heap: the host gives each live heap its own (bindings/heap.ts), so a
 //  handle of one heap is refused by every other; gen 0..15 counts how often the slot was
 //  issued before; index < 2^24. Every handle is in [2^28, 2^32): never 0, never a small pointer
-//  (but a disposed heap's: tag 0, below 2^28 and still never 0, see retireHeapTag).
+//  (but a disposed heap's: tag 0, below 2^28 and still never 0: retireHeapTag).
 //  The host reads handles as unsigned (`>>> 0`): tags 8..15 set the top bit.
 //
 // Issue and retirement: each get/alloc/resize takes a slot and issues (index, generation);
@@ -236,13 +236,25 @@ export function slotOf(index: u32): usize {
 
 /** The host disposed of this heap: from now on every handle it issued is refused as another
  *  heap's, and its tag may go to a new heap. Handles issued later carry tag 0, which no live
- *  heap accepts. Index 0's first handle would then be 0, which is never valid: freshGen() starts
- *  it at generation 1, and a shared build's pool may hold it unissued already (FRESH), so it is
- *  marked as ended at generation 0 here (no other thread is attached: bindings/heap.ts dispose). */
+ *  heap accepts. Under tag 0, index 0 at generation 0 would be the handle 0, which is never
+ *  valid, so index 0 never holds generation 0 from here on:
+ *  - unissued: freshGen() starts it at generation 1; a shared build's pool may hold it unissued
+ *    already (FRESH), so it is marked as ended at generation 0 here;
+ *  - live at generation 0 (issued under the old tag, refused from now on as every handle the heap
+ *    issued): its state moves to generation 1, so 0 does not name it (its reference stays counted;
+ *    only a forged tag-0 value could reach it, as with every other index).
+ *  No other thread is attached (bindings/heap.ts dispose). */
 export function retireHeapTag(): void {
   heapTag = 0;
   viewTable(TABLE_VIEW_TAG, 0);
-  if (SHARED && CHECKED && tableLength && SLOT_STATE(slotOf(0)) == FRESH) atomic.store<u32>(slotOf(0) + 4, 0);
+  if (!CHECKED || !tableLength) return;
+  let slot = slotOf(0);
+  let state = SLOT_STATE(slot);
+  if (SHARED && state == FRESH) atomic.store<u32>(slot + 4, 0);
+  else if ((state & LIVE) && !(state & GEN_MASK)) {
+    if (SHARED) atomic.store<u32>(slot + 4, state | 1);
+    else store<u32>(slot, state | 1, 4);
+  }
 }
 
 /** The generation of a fresh index's first handle: 0, but 1 for index 0 once the heap is

@@ -94,7 +94,8 @@ export function readWasmString(memory: WebAssembly.Memory, ptr: number, maxBytes
   if (ptr < 4 || ptr & 1) return "";
   const buffer = bufferCovering(memory, ptr);
   if (ptr > buffer.byteLength) return "";
-  const bytes = Math.min(new Uint32Array(buffer, ptr - 4, 1)[0], buffer.byteLength - ptr, maxBytes);
+  // a DataView: UTF-16 needs only 2-byte alignment, so the length word may sit at 2 mod 4
+  const bytes = Math.min(new DataView(buffer).getUint32(ptr - 4, true), buffer.byteLength - ptr, maxBytes);
   const units = new Uint16Array(buffer, ptr, bytes >>> 1);
   let out = "";
   for (let i = 0; i < units.length; i += 1024) out += String.fromCharCode(...units.subarray(i, i + 1024));

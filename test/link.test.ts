@@ -166,6 +166,22 @@ function wasm(spec: { funcs?: [string, string][]; memoryImport?: number; memory?
 }
 
 describe("link errors", () => {
+  it("reads a linked module's string at an address 2 mod 4 (abort, getString) instead of throwing RangeError", async () => {
+    const module = watToWasm(`(module
+      (import "env" "memory" (memory 2))
+      (import "rcalloc" "alloc" (func (param i32) (result i32)))
+      (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
+      (func (export "fail") (param $message i32) (call $abort (local.get $message) (i32.const 0) (i32.const 7) (i32.const 9))))`);
+    const l = await link(module, { checked: false });
+    const text = l.heap.ptr(l.heap.alloc(64)) + 18; // 2 mod 4: UTF-16 needs only 2-byte alignment
+    new DataView(l.heap.memory.buffer).setUint32(text - 4, 4, true);
+    new Uint16Array(l.heap.memory.buffer, text, 2).set([104, 105]);
+    const e = l.exports as unknown as { fail(message: number): void };
+    expect(() => e.fail(text)).toThrow(ModuleAbortError);
+    expect(() => e.fail(text)).toThrow(/hi/);
+    expect(l.getString(text)).toBe("hi");
+  });
+
   const code = async (bytes: Uint8Array, options = {}) => {
     try {
       await link(bytes, options);

@@ -164,6 +164,61 @@ describe("checked build", () => {
     expect(heap.report().references).toHaveLength(0);
   });
 
+  it.each([
+    ["checked", { checked: true }], ["debug", { debug: true }], ["shared debug", { shared: true, debug: true }],
+  ])("%s: a heap disposed while its index 0 is live refuses handle 0", async (_name, options) => {
+    const heap = await createHeap(options);
+    const hs = Array.from({ length: 70 }, () => heap.alloc(8));
+    expect(hs.find((h) => (h & 0xffffff) === 0)).toBeDefined();
+    heap.dispose();
+    expect(() => heap.put(0)).toThrow(/0 is never a valid handle/);
+    expect(() => heap.ptr(0)).toThrow(/0 is never a valid handle/);
+    heap.validate();
+  });
+
+  it("shared checked: a heap disposed while a lock-free get's handle at index 0 is live refuses handle 0", async () => {
+    const heap = await createHeap({ shared: true, checked: true });
+    const a = heap.alloc(8); // the creator's alloc takes indices from 64 up; its pool holds 0..63 for gets
+    const gets = Array.from({ length: 70 }, () => heap.get(a) >>> 0);
+    expect(gets.find((h) => (h & 0xffffff) === 0)).toBeDefined();
+    heap.dispose();
+    expect(() => heap.put(0)).toThrow(/0 is never a valid handle/);
+    heap.validate(); // 71 references still count on the object (refused from now on under the old tag)
+    expect(heap.stats().liveReferences).toBe(71);
+  });
+
+  it("a shared checked heap disposed while its pool holds index 0 unissued never issues handle 0 from it", async () => {
+    const heap = await createHeap({ shared: true, checked: true });
+    const first = heap.alloc(8);
+    heap.put(heap.get(first)); // the lock-free get fills this thread's pool with fresh indices, 0 among them
+    heap.put(first);
+    heap.dispose();
+    const a = heap.alloc(8);
+    const gets = Array.from({ length: 70 }, () => heap.get(a));
+    expect(gets).not.toContain(0);
+    expect(gets).toContain(1 << 24); // index 0, generation 1, tag 0
+    expect(heap.refs(a)).toBe(71);
+    expect(() => heap.put(0)).toThrow(/0 is never a valid handle/);
+    for (const h of gets) heap.put(h);
+    heap.put(a);
+    heap.validate();
+    expect(heap.report().references).toHaveLength(0);
+  });
+
+  it("a shared checked heap disposed before its pool filled issues index 0 at generation 1 from it", async () => {
+    const heap = await createHeap({ shared: true, checked: true });
+    heap.dispose();
+    const a = heap.alloc(8);
+    const gets = Array.from({ length: 70 }, () => heap.get(a));
+    expect(gets).not.toContain(0);
+    expect(gets).toContain(1 << 24);
+    expect(() => heap.put(0)).toThrow(/0 is never a valid handle/);
+    for (const h of gets) heap.put(h);
+    heap.put(a);
+    heap.validate();
+    expect(heap.report().references).toHaveLength(0);
+  });
+
   it("random u32 values never pass as handles and never corrupt the heap", async () => {
     const { heap, live, intact } = await populated(true);
     const liveSet = new Set(live);

@@ -62,4 +62,22 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("shared heaps in headl
     }, { isolated: true });
     expect(text).toEqual({ site: "parser.c:42", string: "héllo" });
   });
+
+  it("the minimal WASI prints a linked C module's output from a shared memory (TextDecoder refuses it in place)", async () => {
+    const lines = await withPage("/test/fixtures/threads.html", async (page) => {
+      await page.waitForFunction(() => (window as unknown as Win).ready === true);
+      return page.evaluate(`(async () => {
+        const { minimalWasi } = await import("/dist/wasi.js");
+        const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+        new Uint8Array(memory.buffer).set(new TextEncoder().encode("héllo\\n"), 1024);
+        const iov = new DataView(memory.buffer);
+        iov.setUint32(64, 1024, true); iov.setUint32(68, 7, true);
+        const out = [];
+        try { minimalWasi(() => memory, (fd, line) => out.push(fd + ":" + line)).fd_write(1, 64, 1, 72); }
+        catch (e) { out.push("threw " + e); }
+        return out;
+      })()`) as Promise<string[]>;
+    }, { isolated: true });
+    expect(lines).toEqual(["1:héllo"]);
+  });
 });
