@@ -45,7 +45,7 @@ export const PROGRAMS = [
     // 1/16 and 1/256 of it (the second argument), their stretch and long-lived trees full size.
     sizes: [
       { label: "depth 12", args: [12, 0], rounds: 11, quick: 2 },
-      { label: "depth 16, loop 1/16", args: [16, 4], rounds: 7, quick: 1 },
+      { label: "depth 16, loop 1/16", args: [16, 4], rounds: 15, quick: 1 },
       { label: "depth 20, loop 1/256", args: [20, 8], rounds: 2, quick: 0 },
     ],
   },
