@@ -109,8 +109,8 @@ export function detachThread(): void {
 /** Takes back thread number `n` from a worker that ended without detachThread(). The host calls
  *  it once that worker has exited (Node: its `exit` event; browsers: after terminate()), never
  *  while it may still run: its cached blocks go back to the heap (TLSF), its own quarantine
- *  to the shared one and its pool of free table slots to the table (checked), and its number, cache and error record to the next
- *  instance that attaches. The references it held stay live (leaks unless other threads put
+ *  to the shared one and its pool of free table slots to the table (checked), and its number,
+ *  cache and error record to the next instance that attaches. The references it held stay live (leaks unless other threads put
  *  them). One of RECLAIMED, NOT_IN_USE, OWN_NUMBER, ENDED_HOLDING_LOCK, ENDED_IN_PASS. */
 export function reclaimThread(n: u32): u32 {
   if (!threadInUse(n)) return NOT_IN_USE;

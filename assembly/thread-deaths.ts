@@ -12,10 +12,11 @@
 //     poison is verified, then the block goes to the thread's own block cache (thread-cache.ts),
 //     whence its lock-free allocs take it again, on the core that freed it. The eviction stops
 //     at a block whose poison changed, or that the full cache cannot take, and the rest is done
-//     under the lock (evictOwnHeld; shared.ts makeThreadRoom): a changed block raises WRITE_AFTER_FREE there, naming the
-//     alloc site and the put site, re-poisoned so the next call gets past it, before the put has
-//     changed anything (errors are raised under the lock: the error record is written there);
-//     a block the cache cannot take goes to the shared quick lists.
+//     under the lock (evictOwnHeld; shared.ts makeThreadRoom): a changed block raises
+//     WRITE_AFTER_FREE there, naming the alloc site and the put site, re-poisoned so the next
+//     call gets past it, before the put has changed anything (errors are raised under the lock:
+//     the error record is written there); a block the cache cannot take goes to the shared
+//     quick lists.
 //   - a holder that keeps lock-free paths out (settleAllDeaths, from lockHeapExclusive: the
 //     walk, validate(), report(), stats, the scan, setQuarantine; and reclaim() in lifecycle.ts
 //     when memory runs out) moves every thread's FIFO into the shared quarantine (quarantine.ts),
@@ -49,13 +50,13 @@
 // The record holds slots to retire too: a put of a handle at its slot's last generation (one
 // put in 16) ends the slot without the lock, but retiring it (handles.ts retireSlot: the
 // table's counts, maybe freeing its chunk) is the lock's: RETIRE_BATCH of them at a time
-// (retireSlotsOf, from shared.ts makeThreadRoom). Until retired such a slot reads ended at that generation, so a stale handle
-// to it is named as ever (DOUBLE_PUT, USE_AFTER_PUT).
+// (retireSlotsOf, from shared.ts makeThreadRoom). Until retired such a slot reads ended at that
+// generation, so a stale handle to it is named as ever (DOUBLE_PUT, USE_AFTER_PUT).
 
 import { HEADER, MAX_THREADS, QUICK_MAX } from "./config";
 import { freeDeadBlockOf } from "./blocks";
 import { corrupt } from "./errors";
-import { DEAD, INFO, MARK, SETINFO, SETMARK, SIZE, TAGS_MASK } from "./layout";
+import { DEAD, INFO, MARK, SETINFO, SETMARK, TAGS_MASK } from "./layout";
 import { byteLimit, checkPoison, enqueue, HELD_MIN, maxBlocks, poisonBytes, poisonIntact } from "./quarantine";
 import { retireSlot, SLOT } from "./handles";
 import { pushCached } from "./thread-cache";
