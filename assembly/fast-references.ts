@@ -15,8 +15,8 @@
 //   - the object's count word, with atomic steps: a get adds one while its slot is pinned, so the
 //     count never falls below the live slots; a put takes one off unless it is the last.
 //   - the last put (count 1, read while its slot is pinned): the object dies on the spot (put
-//     site, poison, the slot ended) and its block joins this thread's batch of deaths
-//     (thread-deaths.ts), settled into the quarantine under the lock 32 at a time.
+//     site, poison, the slot ended) and its block joins this thread's own quarantine
+//     (thread-deaths.ts), whose evictions feed this thread's block cache without the lock.
 // Why a racing get can never resurrect an object or touch a reused block: it reads the block
 // address only from a slot it pinned while live, and a live slot is counted in the object's
 // references, so the object cannot reach its last put (let alone be freed and its block reused)
@@ -38,7 +38,7 @@ import { PAIRED, REFS_MASK, SETFITTED, SETPUTSITE, TAGS_MASK } from "./layout";
 import { maxBlocks, poisonBytes, poisonPayload } from "./quarantine";
 import { popCached } from "./thread-cache";
 import { givePooled, takePooled } from "./slot-pools";
-import { batchDeath, batchRetiring, DEATH_MAX_BLOCK } from "./thread-deaths";
+import { batchRetiring, DEATH_MAX_BLOCK, queueDeath } from "./thread-deaths";
 import {
   alone, enterPassAs, leavePassAs, pinTag, publishedDirectory, publishedPoisonBytes, publishedQuarantineOn, publishedTableLength,
   publishedTag, readersExcluded, takeOrder, takeOrders,
@@ -183,7 +183,7 @@ import { seeMemory } from "./memory-growth";
 
 /** put without the lock; false: take the locked path (an owned or weak handle, an error, a
  *  safe point, and a last put that cannot die here: see dies). `pool`: this thread's record,
- *  its batch of deaths with room (shared.ts putChecked settles a full one first). */
+ *  its quarantine with room (shared.ts putChecked evicts from a full one first). */
 // @ts-ignore: decorator
 @inline export function putFast(pool: usize, h: u32, site: u32): bool {
   return alone() ? putPass(pool, h, site, true) : putPass(pool, h, site, false);
@@ -218,7 +218,7 @@ import { seeMemory } from "./memory-growth";
 }
 
 /** Ends the pinned `slot` of `h`: the slot goes to this thread's pool, or at its last
- *  generation to the batch's slots to retire under the lock (thread-deaths.ts). */
+ *  generation to its record's slots to retire under the lock (thread-deaths.ts). */
 // @ts-ignore: decorator
 @inline function endPinned(pool: usize, slot: usize, h: u32, site: u32, single: bool): void {
   let gen = (h >>> GEN_SHIFT) & GEN_MASK;
@@ -227,16 +227,16 @@ import { seeMemory } from "./memory-growth";
   else givePooled(pool, slot, h & INDEX_MASK);
   // Ended, which lets go of the pin: atomic, as getPass's unpin, so whoever pins or reads the
   // slot next (or a walk, awaitPins) sees the count, the end site, the pool's links and the
-  // batch of deaths written before it.
+  // thread's quarantine written before it.
   if (single) store<u32>(slot, gen, 4);
   else atomic.store<u32>(slot + 4, gen);
 }
 
 /** The last put of `block`'s object, its slot pinned: kills it without the lock when it can
- *  (true) — poisoned as the quarantine would, and batched (thread-deaths.ts). False for a death
- *  the lock must see: weak handles or an ignore mark (PAIRED: the pair map), a block above
- *  DEATH_MAX_BLOCK, the quarantine off (the block is freed at once). putFast's caller made sure the
- *  batch has room. */
+ *  (true) — poisoned as the quarantine would, and queued in this thread's quarantine
+ *  (thread-deaths.ts). False for a death the lock must see: weak handles or an ignore mark
+ *  (PAIRED: the pair map), a block above DEATH_MAX_BLOCK, the quarantine off (the block is freed
+ *  at once). putFast's caller made sure the thread's quarantine has room. */
 // @ts-ignore: decorator
 @inline function dies(pool: usize, block: usize, single: bool): bool {
   // Atomic: a holder of the lock may set LEFTFREE in this word meanwhile (TLSF); PAIRED changes
@@ -246,6 +246,6 @@ import { seeMemory } from "./memory-growth";
   let size = <usize>(info & ~TAGS_MASK);
   if ((info & PAIRED) || size > DEATH_MAX_BLOCK || !(single ? maxBlocks != 0 : publishedQuarantineOn())) return false;
   poisonPayload(block, min(size - HEADER, <usize>(single ? poisonBytes : publishedPoisonBytes())));
-  batchDeath(pool, block);
+  queueDeath(pool, block, size);
   return true;
 }

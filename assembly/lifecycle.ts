@@ -36,13 +36,13 @@ import { excludeReaders, onlyReader } from "./thread-slots";
 /** Reclaim: memory ran out, so give back every block the quarantine holds (verifying its poison
  *  on the way out). True when that freed something worth another try. Never makes an allocation
  *  fail that would succeed without the quarantine. The shared checked build first keeps the
- *  lock-free paths out (until this hold ends) and settles every thread's batch of deaths into
+ *  lock-free paths out (until this hold ends) and settles every thread's own quarantine into
  *  the quarantine (thread-deaths.ts), so the blocks of objects that died without the lock go
  *  back too; and, with no other instance attached, frees the table's spare chunks and kept
  *  directories (handles.ts "Table"), which it keeps while other threads may read them. */
 export function reclaim(): bool {
   if (!CHECKED) return false;
-  // settling may free memory by itself: retiring a batch's slots can free a whole table chunk
+  // settling may free memory by itself: retiring a thread's slots to retire can free a whole table chunk
   let freed = false;
   if (SHARED) {
     if (excludeReaders()) awaitPins(); // lock-free gets and puts too (handles.ts)

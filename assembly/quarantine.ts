@@ -38,7 +38,7 @@ import { heapStart, tail as heapTail } from "./tlsf";
 // @ts-ignore: decorator
 @inline const HEAP_SHIFT: u32 = 5;
 // @ts-ignore: decorator
-@inline const HELD_MIN: usize = 16 << 10;
+@inline export const HELD_MIN: usize = 16 << 10;
 
 export let maxBlocks: u32 = 256;
 export let maxBytes: usize = 256 << 10;
@@ -148,7 +148,7 @@ function poisonBytewise(p: usize, n: usize): void {
 
 /** True when the first `n` bytes of `block`'s poison are intact (the common case, inline). */
 // @ts-ignore: decorator
-@inline function poisonIntact(block: usize, n: usize): bool {
+@inline export function poisonIntact(block: usize, n: usize): bool {
   let p = PAYLOAD(block);
   if (ASC_FEATURE_SIMD) {
     if (vectorLength(n)) {

@@ -28,7 +28,9 @@ import {
   alone, dropThreadSlots, enterPassAs, handOver, insidePass, leavePassAs, ownRecord, slotRecord, startAlone, takeResizePin,
   useThreadSlots,
 } from "./thread-slots";
-import { batchRoom, settleDeathsOf, settleOwnDeaths } from "./thread-deaths";
+import {
+  deathsFull, evictionBlocks, evictionBytes, evictOwn, evictOwnHeld, retireSlotsOf, retiringFull, settleDeathsOf, threadRoom,
+} from "./thread-deaths";
 import { dropThreadCache, flushCacheOfThread, flushThreadCache, popCached, pushCached, useThreadCache } from "./thread-cache";
 import {
   claimThread, firstInstance, freeThreadNumber, lockHeap, lockHeapExclusive, lockHeldBy, lockTakeCount, releaseThread, threadInUse,
@@ -72,11 +74,11 @@ export function threadNumber(): u32 { return number; }
 /** How many times this thread took the heap lock: a profile of the lock-free paths. */
 export function lockTakes(): u32 { return lockTakeCount(); }
 /** This worker is done with the heap: its cached blocks go back to all threads (checked: its
- *  batch of deaths to the quarantine, its slot pool to the table), its thread number, cache and
+ *  quarantine to the shared one, its slot pool to the table), its thread number, cache and
  *  error record may go to a new one (this instance drops its pointers to them). */
 export function detachThread(): void {
   lockHeap();
-  if (CHECKED) { let pool = ownRecord(); if (pool) settleDeathsOf(pool, false); } // no eviction: nothing traps
+  if (CHECKED) { let pool = ownRecord(); if (pool) settleDeathsOf(pool); } // no eviction: nothing traps
   flushThreadCache(); if (CHECKED) flushPool();
   unlockHeap();
   dropThreadCache();
@@ -106,9 +108,9 @@ export function detachThread(): void {
 
 /** Takes back thread number `n` from a worker that ended without detachThread(). The host calls
  *  it once that worker has exited (Node: its `exit` event; browsers: after terminate()), never
- *  while it may still run: its cached blocks go back to the heap (TLSF), its batch of deaths
- *  to the quarantine and its pool of free table slots to the table (checked), and its number, cache and error record to the next
- *  instance that attaches. The references it held stay live (leaks unless other threads put
+ *  while it may still run: its cached blocks go back to the heap (TLSF), its own quarantine
+ *  to the shared one and its pool of free table slots to the table (checked), and its number,
+ *  cache and error record to the next instance that attaches. The references it held stay live (leaks unless other threads put
  *  them). One of RECLAIMED, NOT_IN_USE, OWN_NUMBER, ENDED_HOLDING_LOCK, ENDED_IN_PASS. */
 export function reclaimThread(n: u32): u32 {
   if (!threadInUse(n)) return NOT_IN_USE;
@@ -117,7 +119,7 @@ export function reclaimThread(n: u32): u32 {
   if (insidePass(n)) return ENDED_IN_PASS;
   lockHeap();
   if (CHECKED && pinnedBy(n)) { unlockHeap(); return ENDED_IN_PASS; } // a lock-free get or put's pin
-  if (CHECKED) settleDeathsOf(slotRecord(n), false); // its batch of deaths, into the quarantine
+  if (CHECKED) settleDeathsOf(slotRecord(n)); // its quarantine, into the shared one
   flushCacheOfThread(n);
   if (CHECKED) flushPoolOf(slotRecord(n));
   unlockHeap();
@@ -185,7 +187,6 @@ export function reclaimThread(n: u32): u32 {
 // locked operation and unlockHeap (saveState: ~40 stores) beside its fast path, ~1,700 lines of
 // wat for alloc, and V8's code for the fast path spilled around them.
 function refillLocked(): void { lockHeap(); refillPool(); unlockHeap(); }
-function settleLocked(): void { lockHeap(); settleOwnDeaths(); unlockHeap(); }
 function spillLocked(): void { lockHeap(); spillPool(); unlockHeap(); }
 function allocLocked(size: u32, site: u32): u32 { lockHeap(); let h = api.allocAt(size, site); unlockHeap(); return h; }
 function getLocked(h: u32, site: u32): u32 { lockHeap(); let r = api.getAt(h, site); unlockHeap(); return r; }
@@ -205,17 +206,33 @@ function putLocked(h: u32, site: u32): void { lockHeap(); api.putAt(h, site); un
   return pool ? allocFast(pool, size, site) : 0;
 }
 
-/** Checked: put without the lock (false: take the locked path); a full batch of deaths is
- *  settled into the quarantine first, and a pool whose quarantine overflows gives its oldest
- *  slots back to the table, both under the lock. */
+/** Checked: put without the lock (false: take the locked path); a full quarantine of this
+ *  thread's is evicted first (makeThreadRoom), and a pool whose quarantine overflows gives its
+ *  oldest slots back to the table under the lock. */
 // @ts-ignore: decorator
 @inline function putChecked(h: u32, site: u32): bool {
   let pool = ownRecord();
   if (!pool) return false;
-  if (!batchRoom(pool)) settleLocked(); // before this put changes anything; it empties the batch
+  let single = alone();
+  if (!threadRoom(pool, single)) makeThreadRoom(pool, single); // before this put changes anything
   if (!putFast(pool, h, site)) return false;
   if (poolOverflows(pool)) spillLocked();
   return true;
+}
+
+/** Room in this thread's record for one more lock-free death (thread-deaths.ts): its slots to
+ *  retire retired under the lock, and its quarantine's oldest blocks evicted into its cache,
+ *  without the lock unless the eviction meets a changed block (it traps under the lock: the
+ *  error record is the lock's), a full cache or a safe point. */
+function makeThreadRoom(pool: usize, single: bool): void {
+  if (retiringFull(pool)) { lockHeap(); retireSlotsOf(pool); unlockHeap(); }
+  if (!deathsFull(pool, single)) return;
+  let blocks = evictionBlocks(single);
+  let bytes = evictionBytes(single);
+  if (evictOwn(pool, blocks, bytes, single)) return;
+  lockHeap();
+  evictOwnHeld(pool, blocks, bytes);
+  unlockHeap();
 }
 
 // Each export: its fast path inline, then the locked operation out of line (allocLocked ...).
@@ -309,7 +326,7 @@ export function scanResultCount(): u32 { lockHeapExclusive(); let r = api.scanRe
 export function scanClear(): void { lockHeapExclusive(); api.scanClear(); unlockHeap(); }
 export function retireHeapTag(): void { lockHeap(); api.retireHeapTag(); unlockHeap(); }
 export function setHeapTag(tag: u32): void { lockHeap(); api.setHeapTag(tag); unlockHeap(); }
-// Exclusive: the lock-free last put reads these settings, and every batched death is settled
+// Exclusive: the lock-free last put reads these settings, and every thread's quarantine is settled
 // (and checked against the old poison length) before they change.
 export function setQuarantine(blocks: u32, bytes: u32, poison: u32): void { lockHeapExclusive(); api.setQuarantine(blocks, bytes, poison); unlockHeap(); }
 export function flushQuickLists(): void { lockHeap(); api.flushQuickLists(); unlockHeap(); }

@@ -1,7 +1,8 @@
 // === Thread caches (shared builds): each thread's own small free blocks, no lock ===
 //
-// (The shared checked build uses them too: its quarantine's evictions fill the evicting thread's
-// cache, whence its lock-free allocs take blocks: blocks.ts freeDeadBlock, fast-references.ts.)
+// (The shared checked build uses them too: each thread's own quarantine evicts into its cache
+// without the lock (thread-deaths.ts), and the shared quarantine's evictions into the evicting
+// thread's (blocks.ts freeDeadBlock); its lock-free allocs take blocks there: fast-references.ts.)
 //
 // In the shared unchecked build an alloc of a small block and the last put of a small object
 // go through the thread's cache when they can, without the heap lock (shared.ts), as mimalloc's

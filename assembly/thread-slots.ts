@@ -29,10 +29,10 @@
 //  - each thread's pool of free table slots (slot-pools.ts): a ready list (slots to issue) and a
 //    quarantine FIFO (slots this thread's puts freed, reused after SLOT_QUARANTINE more). Only
 //    its thread changes a pool; a holder of the lock alone reads them all (validate, liveCount).
-//  - each thread's batch of deaths (thread-deaths.ts): the blocks of objects whose last put ran
-//    without the lock, waiting to be settled into the quarantine, and the slots its puts ended
-//    at the last generation, waiting to be retired. Changed by its thread (in a put, holding a
-//    pin, or holding the lock) and by a holder that keeps lock-free paths out (settling them).
+//  - each thread's quarantine (thread-deaths.ts): the blocks of objects whose last put ran
+//    without the lock, oldest first, and the slots its puts ended at the last generation,
+//    waiting to be retired. Changed by its thread (in a put holding a pin, in a pass, or
+//    holding the lock) and by a holder that keeps lock-free paths out (settling them).
 //
 // ╒════════ THREAD_SLOTS (128 + 64 × MAX_THREADS bytes, zero until used) ════════╕
 // The first line holds what every lock-free operation reads and almost none writes; the order,
@@ -48,7 +48,8 @@
 // +16  tag          the heap tag, \
 // +20  length       the table's length, | as the last holder of the lock left them (publishState:
 // +24  quarantine   maxBlocks,          | stored only when they change)
-// +28  poison       poisonBytes         /
+// +28  poison       poisonBytes         |
+// +32  thread bytes a thread quarantine's byte limit (thread-deaths.ts threadByteLimit)  /
 // +64  order        the last order claimed by a thread's range (objects and references)
 // +128 + 64 × t: thread t's record
 //   +0   passes        lock-free passes: odd while thread t is inside one
@@ -57,12 +58,14 @@
 //   +12  quarantine head   address of the oldest slot this thread's puts freed
 //   +16  quarantine tail   address of the newest (meaningful while the count is nonzero)
 //   +20  quarantine count
-//   +24  deaths head   oldest block of the batch of deaths (linked through the block's mark, +20)
+//   +24  deaths head   oldest block of the thread's quarantine (thread-deaths.ts; linked
+//                      through the block's mark, +20)
 //   +28  deaths tail   newest block (meaningful while the count is nonzero)
 //   +32  deaths count
 //   +36  retiring head  first slot index a lock-free put ended at the last generation, to be
 //                       retired under the lock (linked through the slot's +24)
 //   +40  retiring count
+//   +44  deaths bytes  the sum of the sizes of the thread's quarantined blocks
 
 import { MAX_THREADS } from "./config";
 import { PIN_BY_SHIFT } from "./handle-lookup";
@@ -93,6 +96,8 @@ import { threadsAttached } from "./thread-state";
 // @ts-ignore: decorator
 @inline const POISON: usize = 28;
 // @ts-ignore: decorator
+@inline const THREAD_BYTES: usize = 32;
+// @ts-ignore: decorator
 @inline const ORDER: usize = 64;
 /** Orders a thread claims from ORDER at once. */
 // @ts-ignore: decorator
@@ -118,6 +123,8 @@ import { threadsAttached } from "./thread-state";
 @inline export const RETIRING_HEAD: usize = 36;
 // @ts-ignore: decorator
 @inline export const RETIRING_COUNT: usize = 40;
+// @ts-ignore: decorator
+@inline export const DEATHS_BYTES: usize = 44;
 
 /** This thread's record (0: none, every operation takes the locked path) and its passes. */
 let record: usize = 0;
@@ -278,11 +285,12 @@ export function admitReaders(): void {
 /** The settings lock-free paths read, stored by a holder of the lock as it lets go (threads.ts
  *  saveState): each only when it changed, so the line stays in every core's cache. The length
  *  after the directory and the chunks it covers (fast-references.ts pin), both stored before. */
-export function publishState(tag: u32, length: u32, quarantineBlocks: u32, poison: u32): void {
+export function publishState(tag: u32, length: u32, quarantineBlocks: u32, poison: u32, threadBytes: u32): void {
   publishWord(TAG, tag);
   publishWord(LENGTH, length);
   publishWord(QUARANTINE, quarantineBlocks);
   publishWord(POISON, poison);
+  publishWord(THREAD_BYTES, threadBytes);
 }
 
 // @ts-ignore: decorator
@@ -299,6 +307,11 @@ export function publishState(tag: u32, length: u32, quarantineBlocks: u32, poiso
 @inline export function publishedQuarantineOn(): bool { return atomic.load<u32>(THREAD_SLOTS + QUARANTINE) != 0; }
 // @ts-ignore: decorator
 @inline export function publishedPoisonBytes(): u32 { return atomic.load<u32>(THREAD_SLOTS + POISON); }
+/** A thread quarantine's limits (thread-deaths.ts): maxBlocks, and a share of the byte limit. */
+// @ts-ignore: decorator
+@inline export function publishedThreadBlocks(): u32 { return atomic.load<u32>(THREAD_SLOTS + QUARANTINE); }
+// @ts-ignore: decorator
+@inline export function publishedThreadBytes(): u32 { return atomic.load<u32>(THREAD_SLOTS + THREAD_BYTES); }
 
 // @ts-ignore: decorator
 @inline export function publishedDirectory(): usize { return <usize>atomic.load<u32>(THREAD_SLOTS + DIRECTORY); }

@@ -16,7 +16,7 @@
 // number (handed out at instantiation), whether it may block while waiting for the lock and
 // for how long (locks.ts), its cache of small free blocks (thread-cache.ts), its lock-free
 // passes (thread-slots.ts), and in the checked build its pool of free table slots
-// (slot-pools.ts), its batch of deaths (thread-deaths.ts) and its range of orders; and the
+// (slot-pools.ts), its quarantine of lock-free deaths (thread-deaths.ts) and its range of orders; and the
 // pages of the memory it has seen grow (memory-growth.ts).
 //
 // Not every operation takes the lock: the unchecked build's get and put and the checked build's
@@ -54,7 +54,7 @@ import {
 import { acquire, release } from "./locks";
 import { seeMemory } from "./memory-growth";
 import { admitReaders, excludeReaders, publishState } from "./thread-slots";
-import { settleAllDeaths } from "./thread-deaths";
+import { settleAllDeaths, threadByteLimit } from "./thread-deaths";
 import {
   HOLDER, INSTANCES, LOCK, SAVER, SHARED_STATE, SITE_RANGES, STATE, THREAD_RECORDS, THREADS,
 } from "./thread-state";
@@ -150,10 +150,10 @@ export function claimSiteRange(): u32 {
 /** lockHeap, and no lock-free pass runs until this hold ends (a safe point). */
 export function lockHeapExclusive(): void {
   lockHeap();
-  // once per hold: nothing is batched while readers are kept out (thread-slots.ts)
+  // once per hold: no thread quarantines a death while readers are kept out (thread-slots.ts)
   if (excludeReaders() && CHECKED) {
     awaitPins(); // the lock-free gets and puts: their pin is their pass (fast-references.ts)
-    settleAllDeaths(); // a safe point sees no batched death (thread-deaths.ts)
+    settleAllDeaths(); // a safe point sees no half-done death: every thread's quarantine into the shared one (thread-deaths.ts)
   }
 }
 
@@ -244,5 +244,5 @@ function saveState(): void {
   store<u32>(word(31), found); store<u32>(word(32), currentObject);
   store<u32>(word(33), sealed); store<u32>(word(34), firstChunk); store<u32>(word(35), tableSpan);
   store<u32>(word(36), <u32>spareChunks); store<u32>(word(37), <u32>keptDirectory);
-  publishState(heapTag, tableLength, maxBlocks, poisonBytes); // for the lock-free paths
+  publishState(heapTag, tableLength, maxBlocks, poisonBytes, threadByteLimit()); // for the lock-free paths
 }

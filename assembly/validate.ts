@@ -319,7 +319,7 @@ function validateTable(): u32 {
   if (retired != retiredCount) corrupt("rcalloc validate: retired slot count differs from the table", retired);
   // Shared: the threads' slot pools hold the rest of the waiting slots.
   let pooled = SHARED ? validateSlotPools(heapStart, tail) : 0;
-  if (SHARED) validateDeaths(); // thread-deaths.ts: a safe point settles every batch first
+  if (SHARED) validateDeaths(); // thread-deaths.ts: a safe point settles every thread's quarantine first
   if (waiting != freeCount + pooled) corrupt("rcalloc validate: free slot count differs from the table", waiting);
 
   // The free FIFO holds exactly the waiting slots, in a chain that ends at freeTailSlot. Its links

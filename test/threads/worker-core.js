@@ -2,6 +2,7 @@
 // to the shared heap it is sent and runs a task — the random stress (stress-ops.js) or one side
 // of a deliberate race — then reports to the thread that created the heap.
 import { putAll, runOps, SharedQueue } from "./stress-ops.js";
+import { writeAfterOwnDeath } from "./own-quarantine.js";
 
 /** `api`: the rcalloc entry point (attachHeap); `endpoint`: { receive(): Promise, send(message) }. */
 export async function serve(api, endpoint) {
@@ -26,6 +27,7 @@ export async function serve(api, endpoint) {
   try {
     if (start.task === "stress") last = await stress(heap, start, endpoint);
     else if (start.task === "private-heap") last = await usePrivateHeap(api, heap, start.handle);
+    else if (start.task === "own-quarantine") last = writeAfterOwnDeath(heap, start.limit);
     else if (start.task === "hand-off") last = useHandedObjects(heap, start.handles, new Int32Array(start.done));
     else last = { outcomes: race(heap, start), thread: heap.thread };
   } catch (e) {
