@@ -91,9 +91,12 @@ if (SHARED && HOST_SITES) ERROR("rcalloc: RC_HOST_SITES=1 and RC_SHARED=1 cannot
 @inline export const CLASS_MAX: usize = 16384;
 
 // Freed handle-table slots wait in a FIFO this long before reuse (checked build), so a
-// double put soon after the first put still finds the put site in the slot.
+// double put soon after the first put still finds the put site in the slot (a stale handle is
+// refused by its generation whatever the wait). 64, not 256: every waiting slot is 32 bytes of
+// table on top of the live ones, and on a small heap 256 of them (8 KiB) cost a page (random
+// 1..64 and refcount-heavy: 3 pages against dlmalloc's 2; README, "Checked-build memory").
 // @ts-ignore: decorator
-@inline export const SLOT_QUARANTINE: u32 = 256;
+@inline export const SLOT_QUARANTINE: u32 = 64;
 
 // The largest wasm32 memory we manage: 65535 pages keeps every address + size below 2^32.
 // @ts-ignore: decorator

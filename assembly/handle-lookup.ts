@@ -53,10 +53,19 @@
 
 // @ts-ignore: decorator
 @inline export const SLOT_SIZE: usize = 32;
+// 32 slots a chunk (1 KiB, a 1,152-byte block): a small checked heap's free space lies in pieces of
+// a few KiB, and a 256-slot chunk's 9,216-byte block fit none of them, so each new chunk grew
+// memory (README, "Checked-build memory"). Compiled into linked modules (runtime/imports.ts ptr):
+// changing it is an ABI step ("ABI" below).
 // @ts-ignore: decorator
-@inline export const CHUNK_BITS: u32 = 8;
+@inline export const CHUNK_BITS: u32 = 5;
 // @ts-ignore: decorator
 @inline export const CHUNK_SLOTS: u32 = 1 << CHUNK_BITS;
+
+// ABI: the allocator exports TABLE_VIEW's address under a versioned name (index.ts
+// handleTableViewV2) that a linked module imports (runtime/imports.ts): a change to this view, the
+// chunk size or the lookup takes a new name, and link() refuses a module that imports an older
+// one (bindings/linkable.ts OLD_RUNTIME_IMPORTS). V2: 32-slot chunks; `handleTableView`: 256.
 
 // @ts-ignore: decorator
 @inline export const TABLE_VIEW_TAG: usize = 0;

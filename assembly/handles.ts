@@ -15,7 +15,7 @@
 // Issue and retirement: each get/alloc/resize takes a slot and issues (index, generation);
 // put frees the slot and the next issue of that slot uses generation + 1. A handle value is
 // never issued twice: a slot whose generation would wrap (after 16 issues) is retired for good.
-// A chunk of 256 slots is freed once all its slots retired (below), so retired slots cost
+// A chunk of 32 slots is freed once all its slots retired (below), so retired slots cost
 // memory only while their chunk still holds a live or reusable slot.
 // Limits: one heap holds at most 2^24 - 1 = 16,777,215 live references at once (fewer once
 // slots retired: a retired index is never handed out again) and issues at most
@@ -54,12 +54,13 @@
 // put's site in the slot. A stale handle is recognised from its generation alone, so detection
 // does not depend on the quarantine.
 //
-// ╒══════════════ Table: 256-slot chunks behind a directory ══════════════╕
+// ╒══════════════ Table: 32-slot chunks behind a directory ══════════════╕
 // directory ─► [ chunk address × directoryChunks │ retired slots (u16) × directoryChunks ]
 //               an internal block; entry e is chunk firstChunk + e. Shared checked build, once
 //               replaced and kept: the first retired-count word links the next older kept one.
-// chunk address of chunk c = slot 0 of slots [c × 256, c × 256 + 256): an internal 8 KiB block,
-//                or RETIRED_SLOTS once all 256 of its slots retired: the block is then freed and
+// chunk address of chunk c = slot 0 of slots [c × 32, c × 32 + 32): an internal 1 KiB block
+//                (1,152 bytes with its header, a size class), or RETIRED_SLOTS once all 32 of
+//                its slots retired: the block is then freed and
 //                a static chunk whose slots all read RETIRED at the last generation stands in,
 //                so stale handles into it still resolve to a "put" slot with no extra test on
 //                the hot path.
@@ -76,8 +77,8 @@
 // freeStaleTable): so while other threads are attached the table keeps its high-water mark of
 // chunks, as spares. Indices only grow (a
 // retired one is never issued again), so a directory of every chunk ever added would grow by 6
-// bytes per 4,096 references taken, for good: a full directory first drops its leading chunks
-// that all retired (firstChunk moves past them; a handle below firstChunk × 256 is stale and
+// bytes per 512 references taken, for good: a full directory first drops its leading chunks
+// that all retired (firstChunk moves past them; a handle below firstChunk × 32 is stale and
 // reads RETIRED_SLOTS), sliding the rest down when that frees half of it, and is doubled
 // (copied) only when it does not. Plain builds only: the shared build's lock-free readers take
 // the directory without firstChunk, which stays 0 there.

@@ -2,7 +2,7 @@
 //
 // When an object dies its payload is filled with POISON (the first `poisonBytes` bytes) and its
 // block waits in a FIFO of at most `maxBlocks` blocks / byteLimit() bytes (`maxBytes`, or 1/32
-// of the heap's extent while that is less, 16 KiB at least). A block leaves the
+// of the heap's extent while that is less, 8 KiB at least). A block leaves the
 // FIFO only after its poison is verified, so a write after free is caught, reported with the
 // object's allocation site and the site of its last put (WRITE_AFTER_FREE). validate() verifies
 // every quarantined block.
@@ -34,11 +34,12 @@ import { heapStart, tail as heapTail } from "./tlsf";
 // The quarantine's bytes are also bounded by the heap's size: at most 1/2^HEAP_SHIFT of the heap's
 // extent (and at least HELD_MIN, so a small heap still holds its recent frees). A fixed 256 KiB
 // would be as large as a small program's whole heap: its peak memory was 1.5-2x the unchecked
-// build's for it.
+// build's for it. A 16 KiB floor still cost the small bench heaps a page (random 1..64 and
+// refcount-heavy: 3 pages against dlmalloc's 2 with 32-slot table chunks, 2 with this floor).
 // @ts-ignore: decorator
 @inline const HEAP_SHIFT: u32 = 5;
 // @ts-ignore: decorator
-@inline export const HELD_MIN: usize = 16 << 10;
+@inline export const HELD_MIN: usize = 8 << 10;
 
 export let maxBlocks: u32 = 256;
 export let maxBytes: usize = 256 << 10;

@@ -299,6 +299,8 @@ export function setMemoryLimit(pages: u32): void { lockHeap(); api.setMemoryLimi
 export function reserveBelow(address: u32): u32 { lockHeap(); let r = api.reserveBelow(address); unlockHeap(); return r; }
 export function isChecked(): u32 { return api.isChecked(); }
 /** 0: no handle table view here, since lock-free paths free what it would point at (handles.ts TABLE_VIEW). */
+export function handleTableViewV2(): usize { return 0; }
+/** 0, as in the plain build (index.ts): the name modules built for 256-slot chunks import. */
 export function handleTableView(): usize { return 0; }
 /** 0: blocks come from this thread's cache and counts change atomically (index.ts quickListsView). */
 export function quickListsView(): usize { return 0; }

@@ -37,11 +37,11 @@
 // its own globals): threadBlocks = the quarantine's maxBlocks (setQuarantine; 0 turns both off,
 // and a last put then takes the lock and frees the block at once), threadBytes = a quarter of
 // the quarantine's byte limit (quarantine.ts byteLimit: maxBytes, or 1/32 of the heap while that
-// is less), but not under 16 KiB (HELD_MIN, the least byteLimit gives) unless byteLimit is:
-// 64 KiB at the default 256 KiB, 16 KiB while the heap is under 2 MiB. A FIFO passes its byte
+// is less), but not under 8 KiB (HELD_MIN, the least byteLimit gives) unless byteLimit is:
+// 64 KiB at the default 256 KiB, 8 KiB while the heap is under 1 MiB. A FIFO passes its byte
 // limit by at most one block (the room is checked before the put, whose block size is not known
 // yet: ≤ QUICK_MAX). So each thread keeps a dead block for at least threadBlocks - threadBlocks/8
-// - 1 of its own later deaths (223 at the default 256) while the bytes allow (16 KiB: 256
+// - 1 of its own later deaths (223 at the default 256) while the bytes allow (8 KiB: 128
 // blocks of 64 bytes), as the quarantine does on one thread; and with 64 threads the FIFOs hold
 // at most 64 × 65 KiB (about 4 MiB, as the thread caches' own bound: 64 × 64 KiB) beside the
 // shared quarantine. Only blocks up to QUICK_MAX die this way; larger ones and those with weak

@@ -85,7 +85,7 @@ import { blockSizeFor, popQuick, pushQuick } from "../assembly/quick-lists";
 // @ts-ignore: decorator
 @external("rcalloc", "reserveBelow") export declare function reserveBelow(address: u32): u32;
 // @ts-ignore: decorator
-@external("rcalloc", "handleTableView") declare function handleTableView(): usize;
+@external("rcalloc", "handleTableViewV2") declare function handleTableView(): usize;
 // @ts-ignore: decorator
 @external("rcalloc", "quickListsView") declare function quickListsView(): usize;
 

@@ -347,9 +347,9 @@ describe("misuse, checked build", () => {
         owner = next;
       }
     }
-    // 16 entries of 6 bytes; a directory with an entry for every chunk ever added had 512 here
-    // (6 bytes per 4,096 references taken, doubled and copied as it grew)
-    const small = heap.blocks().filter((b) => b.kind === "internal" && b.size < 8192);
+    // 16 entries of 6 bytes; a directory with an entry for every chunk ever added had 4,096 here
+    // (6 bytes per 512 references taken, doubled and copied as it grew). Chunks: 1,152-byte blocks.
+    const small = heap.blocks().filter((b) => b.kind === "internal" && b.size < 1024);
     expect(small).toHaveLength(1);
     expect(small[0].size).toBeLessThanOrEqual(128);
     for (const h of early) { // their chunks left the directory: still stale, named as such
@@ -415,9 +415,10 @@ describe("misuse, checked build", () => {
     } catch (e) {
       expect(e).toBeInstanceOf(Error);
     }
-    for (const h of handles.splice(0, 50)) heap.put(h); // all 50 wait in the quarantine
-    expect(heap.stats().quarantinedBlocks).toBe(50);
-    const again = Array.from({ length: 50 }, () => heap.alloc(200)); // served by draining it
+    // all 30 wait in the quarantine (its floor on this small heap is 8 KiB: 35 blocks of 224 bytes)
+    for (const h of handles.splice(0, 30)) heap.put(h);
+    expect(heap.stats().quarantinedBlocks).toBe(30);
+    const again = Array.from({ length: 30 }, () => heap.alloc(200)); // served by draining it
     expect(heap.stats().quarantinedBlocks).toBe(0);
     heap.validate();
     again.forEach((h) => heap.put(h));
@@ -439,16 +440,51 @@ describe("misuse, checked build", () => {
     off.validate();
   });
 
-  it("quarantine bytes stay within 1/32 of the heap (16 KiB at least), up to the configured bytes", async () => {
+  it("a small checked heap stays in 2 pages: 256 objects of 8..64 B and up to ~400 more references, 100 rounds of 20,000 gets, puts and replacements", async () => {
+    // The bound this memory's first page (static data) plus one: 32-slot table chunks (1 KiB) fit
+    // the pieces a churned small heap's free space lies in, where each 256-slot chunk (9 KiB) grew
+    // memory once its slots retired (3 pages from round 85 on); a slot FIFO of 64 and a quarantine
+    // floor of 8 KiB keep the table and the held blocks in proportion (README, "Checked-build memory").
+    const heap = await heapOf(true);
+    expect(heap.memory.buffer.byteLength >>> 16).toBe(1);
+    let x = 1;
+    const next = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; return (x >>>= 0); };
+    for (let round = 1; round <= 100; round++) {
+      x = round;
+      const objects = Array.from({ length: 256 }, () => heap.alloc(8 + (next() % 57)));
+      const extra: number[] = [];
+      for (let i = 0; i < 20000; i++) {
+        const action = next() % 8;
+        if (action < 3) extra.push(heap.get(objects[next() % 256]));
+        else if (action < 6 && extra.length) {
+          const k = next() % extra.length;
+          heap.put(extra[k]);
+          extra[k] = extra[extra.length - 1];
+          extra.pop();
+        } else {
+          const k = next() % 256;
+          heap.put(objects[k]);
+          objects[k] = heap.alloc(8 + (next() % 57));
+        }
+      }
+      extra.forEach((h) => heap.put(h));
+      objects.forEach((h) => heap.put(h));
+    }
+    expect(heap.memory.buffer.byteLength >>> 16).toBeLessThanOrEqual(2);
+    expect(heap.stats().liveObjects).toBe(0);
+    heap.validate();
+  });
+
+  it("quarantine bytes stay within 1/32 of the heap (8 KiB at least), up to the configured bytes", async () => {
     const small = await heapOf(true); // defaults: 256 blocks, 256 KiB
     const hs = Array.from({ length: 100 }, () => small.alloc(1000));
     hs.forEach((h) => small.put(h));
     const s = small.stats();
     expect(s.quarantinedBlocks).toBeGreaterThan(0);
     expect(s.quarantinedBlocks).toBeLessThan(100); // a fixed 256 KiB held all 100 (~100 KB)
-    expect(s.quarantinedBytes).toBeLessThanOrEqual(Math.max(16384, s.heapBytes / 32));
+    expect(s.quarantinedBytes).toBeLessThanOrEqual(Math.max(8192, s.heapBytes / 32));
     // full to within a batch (an eighth of the limit) and a block
-    expect(s.quarantinedBytes).toBeGreaterThan((Math.max(16384, s.heapBytes / 32) * 7) / 8 - 1100);
+    expect(s.quarantinedBytes).toBeGreaterThan((Math.max(8192, s.heapBytes / 32) * 7) / 8 - 1100);
     small.validate();
 
     const large = await heapOf(true); // a heap past 8 MiB: the configured 256 KiB binds

@@ -203,6 +203,8 @@ describe.each(BUILDS)("$name build: validate() against every one-word corruption
     // Silent: the error, walk and stats records (27 words the allocator rewrites before the host
     // reads them) and the padding between static data and the heap.
     expect(silent).toBeLessThanOrEqual(32);
-    expect(detected).toBeGreaterThan(4000);
+    // every other word (over 11 KB of static data in either build since the static all-retired
+    // table chunk shrank from 8 KiB to 1 KiB with 32-slot chunks)
+    expect(detected).toBeGreaterThan(2800);
   }, 60_000);
 });

@@ -260,7 +260,7 @@ describe("ptr() of runtime/imports, linked at load", () => {
     expect(linked.exports.address(h) >>> 0).toBe(linked.heap.ptr(h));
     expect(linked.exports.address(h2) >>> 0).toBe(linked.heap.ptr(h));
     expect(linked.exports.address(h) >>> 0).not.toBe(h);
-    // many handles, across table chunks (256 slots each) and a grown directory
+    // many handles, across table chunks (32 slots each) and a grown directory
     const many = Array.from({ length: 5000 }, () => linked.exports.fresh() >>> 0);
     for (const m of many) expect(linked.exports.address(m) >>> 0).toBe(linked.heap.ptr(m));
     expect(calls()).toBe(0);

@@ -12,6 +12,8 @@ import { Worker } from "node:worker_threads";
 import * as api from "../dist/node.js";
 
 const LIVE = 1 << 9;
+const CHUNK_BITS = 5; // 32 slots a table chunk (assembly/handle-lookup.ts)
+const CHUNK_SLOTS = 1 << CHUNK_BITS;
 const PINNED = 1 << 15;
 
 const WORKER = `
@@ -49,13 +51,13 @@ async function staleSlotRace(what: "chunk" | "directory"): Promise<{ seen: numbe
   words.forEach((v, i) => { if (v === block && words[i + 1] === live) states.push((i + 1) * 4); });
   expect(states).toHaveLength(1);
   const stateAt = states[0];
-  const chunk = stateAt - 4 - (index & 255) * 32;
+  const chunk = stateAt - 4 - (index & (CHUNK_SLOTS - 1)) * 32;
   // The published directory: THREAD_SLOTS + 4 (64-aligned record; HANDED at +12 is 1), naming
-  // `chunk` at entry index >> 8.
+  // `chunk` at entry index >> CHUNK_BITS.
   const published: number[] = [];
   words.forEach((v, i) => {
     const at = i * 4;
-    if (v && ((at - 4) & 63) === 0 && words[i + 2] === 1 && words[(v >>> 2) + (index >>> 8)] === chunk) published.push(at);
+    if (v && ((at - 4) & 63) === 0 && words[i + 2] === 1 && words[(v >>> 2) + (index >>> CHUNK_BITS)] === chunk) published.push(at);
   });
   expect(published).toHaveLength(1);
   const dirWordAt = published[0];
@@ -73,7 +75,7 @@ async function staleSlotRace(what: "chunk" | "directory"): Promise<{ seen: numbe
     workerData: {
       memory: heap.memory.buffer, sync, stateAt, lockAt: locks[0], live,
       ...(what === "chunk"
-        ? { wordAt: directory + (index >>> 8) * 4, staleValue: chunk + 256 * 32 } // another chunk's block at that entry
+        ? { wordAt: directory + (index >>> CHUNK_BITS) * 4, staleValue: chunk + CHUNK_SLOTS * 32 } // another chunk's block at that entry
         : { wordAt: dirWordAt, staleValue: directory + 64 }), // a newer directory published
     },
   });
