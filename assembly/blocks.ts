@@ -19,7 +19,7 @@ import { COUNT, DEAD, FREE, INFO, LEFTFREE, markInternal, PAIRED, SETINFO, SIZE,
 import { CLASS_MIN, classCapacity, classOf, flushClassLists, popClass, popLargerClass, pushClass, unlinkClass } from "./size-classes";
 import { blockSizeFor, popQuick, pushQuick } from "./quick-lists";
 import { flushThreadCache, pushCached } from "./thread-cache";
-import { BACK, freeBlockToLists, freeCachedList, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
+import { BACK_SIZE, freeBlockToLists, freeCachedList, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
 // @ts-ignore: decorator
@@ -115,10 +115,12 @@ export function growIntoCached(block: usize, size: usize): bool {
 @inline export function freeBlock(block: usize, size: usize): void {
   if (size <= QUICK_MAX) {
     pushQuick(QUICK_HEADS, block, size);
-  } else if (size - CLASS_MIN <= CLASS_MAX - CLASS_MIN && !((INFO(block) & LEFTFREE) && SIZE(BACK(block)) >= size)) {
+  } else if (size - CLASS_MIN <= CLASS_MAX - CLASS_MIN && !((INFO(block) & LEFTFREE) && BACK_SIZE(block) >= size)) {
     // Cached unless a larger free block lies just before it: cached there, it would split that
     // hole from what follows, and the heap grew instead (AS strings/Maps, link unchecked: 37
-    // pages, 33 coalescing). BACK is the word before the header, on the same cache line.
+    // pages, 33 coalescing). The left block's size is the word before the header, on the same
+    // cache line: no miss on the left block (random 1..10000: a quarter of the medium frees
+    // have a free left neighbour, and 9 in 10 of those are cached after all).
     pushClass(block, size);
   } else {
     freeBlockToLists(block);

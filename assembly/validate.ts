@@ -52,7 +52,7 @@ export function validate(): void {
     if (info & FREE) {
       if (info & (PAIRED | DEAD)) corrupt("rcalloc validate: free block carries object flags", block);
       if (leftFree) corrupt("rcalloc validate: two adjacent free blocks (missed coalesce)", block);
-      if (BACK(block + size) != block) corrupt("rcalloc validate: free block's back pointer is wrong", block);
+      if (BACK(block + size) != block) corrupt("rcalloc validate: free block's back word (its size) is wrong", block);
       freeBlocks++;
     } else if (info & DEAD) {
       let queued = CHECKED && isQueued(block);
