@@ -9,6 +9,7 @@
 //
 //   node bench/replay-ab.js --base <dir> [--flavour unchecked|checked] [--workloads random10000,lifo]
 //                           [--rounds 41] [--wall (wall time instead of the thread's CPU time)]
+//                           [--slice ms per allocator per round: 400 on CPU time, 40 on wall time]
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     workloads: { type: "string", default: "random10000" },
     rounds: { type: "string", default: "41" },
     wall: { type: "boolean", default: false },
+    slice: { type: "string" },
   },
 });
 if (!values.base) throw new Error("--base <dir>: a directory holding the other rcalloc.<flavour>.wasm");
@@ -47,8 +49,11 @@ const base = {
 };
 const allocators = [base, { ...mine, label: `this ${flavour}` }, ...peers];
 // The thread's CPU time by default: the machine is shared, and wall time counts waits for a core.
+// It advances in scheduler ticks here (4 ms), so a round's slice is 400 ms by default, not 40
+// (the slice is calibrated in wall time: under load a round runs on less CPU time than that).
 const cpu = threadCpuNs() !== undefined && !values.wall;
-const settings = { ...FULL, rounds: Number(values.rounds), ...(cpu ? { clock: threadCpuNs } : {}) };
+const sliceMs = Number(values.slice ?? (cpu ? 400 : FULL.sliceMs));
+const settings = { ...FULL, rounds: Number(values.rounds), sliceMs, warmMs: Math.max(FULL.warmMs, sliceMs), ...(cpu ? { clock: threadCpuNs } : {}) };
 const fmt = (s, d = 2) => `${s.median.toFixed(d)} [${s.min.toFixed(d)}-${s.max.toFixed(d)}]`;
 
 console.log(`${cpu ? "thread CPU time" : "wall time"}\nbase ${baseFile}\nthis ${path.join(BUILD, `rcalloc.${flavour}.wasm`)}`);

@@ -69,7 +69,7 @@ export function replayWorkload(workload, allocators, settings, progress = () => 
     const t0 = now();
     const times = [];
     while (times.length < warmCalls || Number(now() - t0) < warmMs * 1e6) {
-      times.push(timeCalls(run.exports, workload, ops, [0x5EED + times.length], clock).ns);
+      times.push(timeCalls(run.exports, workload, ops, [0x5EED + times.length]).ns); // wall: calibrates the slice
     }
     slowestCallNs = Math.max(slowestCallNs, median(times.slice(times.length >> 1)));
   }
