@@ -49,11 +49,22 @@ const base = {
 };
 const allocators = [base, { ...mine, label: `this ${flavour}` }, ...peers];
 // The thread's CPU time by default: the machine is shared, and wall time counts waits for a core.
-// It advances in scheduler ticks here (4 ms), so a round's slice is 400 ms by default, not 40
-// (the slice is calibrated in wall time: under load a round runs on less CPU time than that).
+// It advances in scheduler ticks here (4 ms), so a round's slice is 400 ms of AS TLSF's CPU time
+// by default, not 40, calibrated here in CPU time (wall time under load gave slices of 40 ms).
 const cpu = threadCpuNs() !== undefined && !values.wall;
 const sliceMs = Number(values.slice ?? (cpu ? 400 : FULL.sliceMs));
-const settings = { ...FULL, rounds: Number(values.rounds), sliceMs, warmMs: Math.max(FULL.warmMs, sliceMs), ...(cpu ? { clock: threadCpuNs } : {}) };
+const settings = { ...FULL, rounds: Number(values.rounds), sliceMs, ...(cpu ? { clock: threadCpuNs } : {}) };
+
+/** Calls of `workload` that take sliceMs of this thread's CPU time on AS TLSF (the slowest). */
+function cpuCallsPerSlice(workload) {
+  const f = peers.find((a) => a.id === "tlsf").instantiate()[workload.fn];
+  const [a, b] = workload.args;
+  for (let i = 0; i < 20; i++) f(settings.opsPerCall, 0x5EED + i, a, b); // tier up
+  const t0 = threadCpuNs();
+  let calls = 0;
+  while (threadCpuNs() - t0 < 200e6) f(settings.opsPerCall, ++calls, a, b);
+  return Math.max(1, Math.round((calls * sliceMs * 1e6) / (threadCpuNs() - t0)));
+}
 const fmt = (s, d = 2) => `${s.median.toFixed(d)} [${s.min.toFixed(d)}-${s.max.toFixed(d)}]`;
 
 console.log(`${cpu ? "thread CPU time" : "wall time"}\nbase ${baseFile}\nthis ${path.join(BUILD, `rcalloc.${flavour}.wasm`)}`);
@@ -61,7 +72,7 @@ for (const id of values.workloads.split(",")) {
   const workload = WORKLOADS.find((w) => w.id === id);
   if (!workload) throw new Error(`unknown workload ${id} (${WORKLOADS.map((w) => w.id).join(", ")})`);
   const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ")[0];
-  const r = replayWorkload(workload, allocators, settings);
+  const r = replayWorkload(workload, allocators, cpu ? { ...settings, callsPerRound: cpuCallsPerSlice(workload) } : settings);
   const byId = Object.fromEntries(r.results.map((x) => [x.id, x]));
   const floorNs = byId.floor.nsPerOp;
   // Per round: own(this) / own(base) (positive own times only).

@@ -51,7 +51,8 @@ function timeCalls(exports, workload, ops, seeds, clock = now) {
 /**
  * Replays one workload on every allocator. `progress(fraction, text)` is called as it goes.
  * `settings.clock` (optional) times the rounds instead of wall time, e.g. the thread's CPU time
- * (thread-cpu.js) on a loaded machine.
+ * (thread-cpu.js) on a loaded machine; `settings.callsPerRound` (optional) fixes the calls per
+ * round instead of calibrating them to sliceMs of wall time.
  * Returns { workload, settings, results: [{ id, label, opsPerUs, ownNs, pages, ... }] }.
  */
 export function replayWorkload(workload, allocators, settings, progress = () => {}) {
@@ -73,7 +74,7 @@ export function replayWorkload(workload, allocators, settings, progress = () => 
     }
     slowestCallNs = Math.max(slowestCallNs, median(times.slice(times.length >> 1)));
   }
-  const callsPerRound = Math.max(1, Math.round((sliceMs * 1e6) / slowestCallNs));
+  const callsPerRound = settings.callsPerRound ?? Math.max(1, Math.round((sliceMs * 1e6) / slowestCallNs));
 
   for (let r = 0; r < rounds; r++) {
     const seeds = Array.from({ length: callsPerRound }, (_, j) => r * callsPerRound + j + 1);
