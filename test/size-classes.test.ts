@@ -193,6 +193,20 @@ describe.each(BUILDS)("$name build: size classes", ({ checked }) => {
     heap.validate();
   });
 
+  it("a small object growing leaves a cached class neighbour alone (it moves instead)", async () => {
+    const heap = await heapOf(checked, { quarantine: false });
+    const small = heap.alloc(100);
+    const right = heap.alloc(1500); // the 1536-byte class
+    const guard = heap.alloc(100);
+    const at = heap.ptr(small);
+    heap.put(right);
+    const grown = heap.resize(small, 300); // still a quick-list size: a class block is no fit
+    expect(heap.ptr(grown)).not.toBe(at);
+    heap.validate();
+    for (const h of [grown, guard]) heap.put(h);
+    heap.validate();
+  });
+
   it.runIf(checked)("a growing object never takes a quarantined neighbour", async () => {
     const heap = await heapOf(checked);
     const a = heap.alloc(2000);
