@@ -145,6 +145,82 @@ describe.each(BUILDS)("$name build: size classes", ({ checked }) => {
     heap.validate();
   });
 
+  it("a growing object takes the cached class block on its right instead of moving, and caches the spare", async () => {
+    const heap = await heapOf(checked, { quarantine: false });
+    const header = checked ? 24 : 8;
+    const a = heap.alloc(2000); // the 2048-byte class
+    const right = heap.alloc(3000); // the 3072-byte class, right of a
+    const guard = heap.alloc(100);
+    const at = heap.ptr(a);
+    writeCookie(heap, a, 5);
+    heap.put(right); // cached on its class's list (its left neighbour is used)
+    const grown = heap.resize(a, 3000); // a's block and the cached one hold 5120 bytes
+    expect(heap.ptr(grown)).toBe(at);
+    expect(heap.size(grown)).toBe(3000);
+    expect(hasCookie(heap, grown, 5, 2000)).toBe(true);
+    heap.validate();
+    // The 2,000-odd bytes past the grown block are a class block of their own, cached: the next
+    // request of the 2048-byte class takes them.
+    const next = heap.alloc(2000);
+    expect(heap.ptr(next)).toBe(at + ((3000 + header + 15) & ~15));
+    heap.validate();
+    for (const h of [next, grown, guard]) heap.put(h);
+    heap.validate();
+  });
+
+  it("a growing object takes a cached neighbour from the middle of its class's list, and the list stays whole", async () => {
+    const heap = await heapOf(checked, { quarantine: false });
+    const objects = [0, 1, 2].map(() => {
+      const left = heap.alloc(2000);
+      const right = heap.alloc(3000);
+      const guard = heap.alloc(100);
+      return { left, right, rightAt: heap.ptr(right), guard };
+    });
+    for (const o of objects) heap.put(o.right); // the 3072-byte class's list: 2, 1, 0
+    const middle = objects[1];
+    const at = heap.ptr(middle.left);
+    writeCookie(heap, middle.left, 9);
+    const grown = heap.resize(middle.left, 4500); // the rest (under a class block) stays its slack
+    expect(heap.ptr(grown)).toBe(at);
+    expect(hasCookie(heap, grown, 9, 2000)).toBe(true);
+    heap.validate(); // checks every link of the list, both ways
+    // The other two are still cached, in their order: newest first.
+    const first = heap.alloc(3000);
+    const second = heap.alloc(3000);
+    expect([heap.ptr(first), heap.ptr(second)]).toEqual([objects[2].rightAt, objects[0].rightAt]);
+    heap.validate();
+    for (const h of [first, second, grown, objects[0].left, objects[2].left, ...objects.map((o) => o.guard)]) heap.put(h);
+    heap.validate();
+  });
+
+  it("a small object growing leaves a cached class neighbour alone (it moves instead)", async () => {
+    const heap = await heapOf(checked, { quarantine: false });
+    const small = heap.alloc(100);
+    const right = heap.alloc(1500); // the 1536-byte class
+    const guard = heap.alloc(100);
+    const at = heap.ptr(small);
+    heap.put(right);
+    const grown = heap.resize(small, 300); // still a quick-list size: a class block is no fit
+    expect(heap.ptr(grown)).not.toBe(at);
+    heap.validate();
+    for (const h of [grown, guard]) heap.put(h);
+    heap.validate();
+  });
+
+  it.runIf(checked)("a growing object never takes a quarantined neighbour", async () => {
+    const heap = await heapOf(checked);
+    const a = heap.alloc(2000);
+    const right = heap.alloc(3000);
+    const guard = heap.alloc(100);
+    const at = heap.ptr(a);
+    heap.put(right); // dead and poisoned in the quarantine, not cached
+    const grown = heap.resize(a, 3000);
+    expect(heap.ptr(grown)).not.toBe(at); // moved: growing in place would overwrite the poison
+    heap.validate(); // verifies the quarantined block's poison
+    for (const h of [grown, guard]) heap.put(h);
+    heap.validate();
+  });
+
   it("gives cached class blocks back to TLSF before growing memory", async () => {
     const heap = await heapOf(checked, { quarantine: false });
     const first = Array.from({ length: 200 }, () => heap.alloc(1200)); // one class, ~250 KiB
