@@ -64,8 +64,9 @@
 
 // ABI: the allocator exports TABLE_VIEW's address under a versioned name (index.ts
 // handleTableViewV2) that a linked module imports (runtime/imports.ts): a change to this view, the
-// chunk size or the lookup takes a new name, and link() refuses a module that imports an older
-// one (bindings/linkable.ts OLD_RUNTIME_IMPORTS). V2: 32-slot chunks; `handleTableView`: 256.
+// chunk size or the lookup takes a new name, and the old name stays exported returning 0, so a
+// module built against an older runtime calls in for every lookup (correct, slower). V2: 32-slot chunks;
+// `handleTableView` (256-slot chunks): 0.
 
 // @ts-ignore: decorator
 @inline export const TABLE_VIEW_TAG: usize = 0;
@@ -112,7 +113,7 @@
   return (SLOT_STATE(slot) & mask) == (LIVE | kind | ((h >>> GEN_SHIFT) & GEN_MASK));
 }
 
-/** slotAt() on the table a TABLE_VIEW at `view` describes (a linked module: handleTableView());
+/** slotAt() on the table a TABLE_VIEW at `view` describes (a linked module: handleTableViewV2());
  *  the caller tests slotLive(). */
 // @ts-ignore: decorator
 @inline export function slotAtIn(view: usize, h: u32): usize {

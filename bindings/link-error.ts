@@ -6,7 +6,6 @@ export type LinkErrorCode =
   | "NOT_WASM"            // not a wasm binary, or one that does not compile
   | "NO_RCALLOC_IMPORTS"  // imports nothing from "rcalloc": not built to link against it
   | "UNKNOWN_IMPORT"      // imports something from "rcalloc" the allocator does not export
-  | "OLD_RUNTIME"         // built against an older rcalloc runtime (another handle-table layout)
   | "OWN_MEMORY"          // defines its own memory instead of importing the allocator's
   | "DATA_OVERLAP"        // its static data overlaps the allocator's (wrong --memoryBase)
   | "DATA_UNPLACED"       // a data segment at a non-constant offset (position-independent code)

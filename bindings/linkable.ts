@@ -8,26 +8,11 @@ export const USER_MEMORY_BASE = 65536;
 
 export { LinkError, type LinkErrorCode } from "./link-error.js";
 
-/**
- * Imports that name a handle-table layout this allocator no longer has (assembly/handle-lookup.ts
- * "ABI"): a module built against an older runtime/imports.ts reads the table itself with the old
- * chunk size, so it is refused rather than run with wrong lookups. Import name -> what it assumed.
- */
-const OLD_RUNTIME_IMPORTS: ReadonlyMap<string, string> = new Map([
-  ["handleTableView", "256-slot handle-table chunks"],
-]);
-
 /** The checks both link() and prepareStaticLink() make; throws LinkError naming the fix. */
 export function checkLinkable(info: ModuleInfo, allocatorExports: ReadonlySet<string>, allocatorDataEnd: number): void {
   if (info.rcallocImports.length === 0) {
     throw new LinkError("NO_RCALLOC_IMPORTS",
       'rcalloc: link: the module imports nothing from "rcalloc": build it against rcalloc/runtime/imports or --runtime rcalloc/runtime/rcalloc');
-  }
-  const old = info.rcallocImports.find((name) => OLD_RUNTIME_IMPORTS.has(name));
-  if (old) {
-    throw new LinkError("OLD_RUNTIME",
-      `rcalloc: link: the module was built against an older rcalloc runtime (it imports "rcalloc.${old}", ` +
-      `which assumed ${OLD_RUNTIME_IMPORTS.get(old)}): rebuild it against this version's rcalloc/runtime`);
   }
   const unknown = info.imports.filter((i) => i.module === "rcalloc" &&
     !(i.kind === "function" && allocatorExports.has(i.name)) && !(i.kind === "memory" && i.name === "memory"));

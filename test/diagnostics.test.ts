@@ -321,9 +321,9 @@ describe("misuse, checked build", () => {
     const stats = heap.stats();
     expect(stats.retiredSlots).toBeGreaterThan(120_000); // 2M references / 16 issues per slot
     // a design that kept every retired slot would hold 120,000 × 32 bytes and more here:
-    // at most 4 live chunks and the directory (6 bytes a chunk from the oldest one `owner`
-    // holds on: 3 KiB here) remain
-    expect(stats.internalBytes).toBeLessThanOrEqual(4 * (8192 + 32) + 4096);
+    // at most 4 live chunks (1,152-byte blocks) and the directory (6 bytes a 32-slot chunk from
+    // the oldest one `owner` holds on: 24,608 bytes here) remain
+    expect(stats.internalBytes).toBeLessThanOrEqual(4 * 1152 + 24_608 + 32);
     for (const h of early) {
       expect(() => heap.ptr(h)).toThrow(UseAfterPutError);
       expect(() => heap.put(h)).toThrow(DoublePutError);
