@@ -161,13 +161,17 @@ function poisonBytewise(p: usize, n: usize): void {
       return i8x16.all_true(same);
     }
   }
-  return n == 8 ? load<u64>(p) == POISON_WORD : poisonDamage(block) < 0;
+  return n == 8 ? load<u64>(p) == POISON_WORD : poisonDamageWithin(block, n) < 0;
 }
 
-/** Offset of the first byte of `block`'s poison that changed, or -1. */
-export function poisonDamage(block: usize): i32 {
+/** Offset of the first byte of `block`'s poison that changed, or -1 (this instance's length:
+ *  under the lock, where its globals are current). */
+export function poisonDamage(block: usize): i32 { return poisonDamageWithin(block, poisonLength(block)); }
+
+/** Offset of the first of `block`'s first `n` payload bytes that is not poison, or -1. The
+ *  lock-free eviction passes the published length: its own poisonBytes may be stale. */
+function poisonDamageWithin(block: usize, n: usize): i32 {
   let p = PAYLOAD(block);
-  let n = poisonLength(block);
   let i: usize = 0;
   for (; i + 8 <= n; i += 8) if (load<u64>(p + i) != POISON_WORD) break;
   for (; i < n; i++) if (load<u8>(p + i) != POISON) return <i32>i;
