@@ -206,6 +206,21 @@ export function makeRoom(size: usize): void {
   while (!evictDownTo(blocks, room)) damagedHead();
 }
 
+/** True when the quarantine holds more than its limits: only after a safe point or a thread's
+ *  end moved threads' FIFOs in without evicting (thread-deaths.ts settleDeathsOf). Every
+ *  locked death makes room first, after which the FIFO is within them but for a lone block
+ *  larger than the byte limit (makeRoom keeps it until the next death, and so does this). */
+// @ts-ignore: decorator
+@inline export function overLimits(): bool {
+  return queuedBlocks > maxBlocks || (queuedBlocks > 1 && queuedBytes > byteLimit());
+}
+
+/** Evicts the oldest blocks, as makeRoom, when the quarantine is over its limits (the lock is
+ *  held; may trap WRITE_AFTER_FREE, re-poisoned, as makeRoom). */
+export function trimQuarantine(): void {
+  if (overLimits()) makeRoom(0);
+}
+
 /** Evicts every block: memory ran out, and the quarantine must never be why an allocation fails. */
 export function drain(): void {
   while (!evictDownTo(0, 0)) damagedHead();
