@@ -161,13 +161,17 @@ function poisonBytewise(p: usize, n: usize): void {
       return i8x16.all_true(same);
     }
   }
-  return n == 8 ? load<u64>(p) == POISON_WORD : poisonDamage(block) < 0;
+  return n == 8 ? load<u64>(p) == POISON_WORD : poisonDamageWithin(block, n) < 0;
 }
 
-/** Offset of the first byte of `block`'s poison that changed, or -1. */
-export function poisonDamage(block: usize): i32 {
+/** Offset of the first byte of `block`'s poison that changed, or -1 (this instance's length:
+ *  under the lock, where its globals are current). */
+export function poisonDamage(block: usize): i32 { return poisonDamageWithin(block, poisonLength(block)); }
+
+/** Offset of the first of `block`'s first `n` payload bytes that is not poison, or -1. The
+ *  lock-free eviction passes the published length: its own poisonBytes may be stale. */
+function poisonDamageWithin(block: usize, n: usize): i32 {
   let p = PAYLOAD(block);
-  let n = poisonLength(block);
   let i: usize = 0;
   for (; i + 8 <= n; i += 8) if (load<u64>(p + i) != POISON_WORD) break;
   for (; i < n; i++) if (load<u8>(p + i) != POISON) return <i32>i;
@@ -200,6 +204,21 @@ export function makeRoom(size: usize): void {
   let blocks = maxBlocks - (maxBlocks >> BATCH_SHIFT);
   let room = bytes > size ? bytes - size : 0;
   while (!evictDownTo(blocks, room)) damagedHead();
+}
+
+/** True when the quarantine holds more than its limits: only after a safe point or a thread's
+ *  end moved threads' FIFOs in without evicting (thread-deaths.ts settleDeathsOf). Every
+ *  locked death makes room first, after which the FIFO is within them but for a lone block
+ *  larger than the byte limit (makeRoom keeps it until the next death, and so does this). */
+// @ts-ignore: decorator
+@inline export function overLimits(): bool {
+  return queuedBlocks > maxBlocks || (queuedBlocks > 1 && queuedBytes > byteLimit());
+}
+
+/** Evicts the oldest blocks, as makeRoom, when the quarantine is over its limits (the lock is
+ *  held; may trap WRITE_AFTER_FREE, re-poisoned, as makeRoom). */
+export function trimQuarantine(): void {
+  if (overLimits()) makeRoom(0);
 }
 
 /** Evicts every block: memory ran out, and the quarantine must never be why an allocation fails. */

@@ -25,9 +25,10 @@ import { seeMemory } from "./memory-growth";
 import { allocFast, getFast, putFast } from "./fast-references";
 import { flushPool, flushPoolOf, poolOverflows, poolReady, refillPool, spillPool } from "./slot-pools";
 import {
-  alone, dropThreadSlots, enterPassAs, handOver, insidePass, leavePassAs, ownRecord, slotRecord, startAlone, takeResizePin,
-  useThreadSlots,
+  alone, dropThreadSlots, enterPassAs, handOver, insidePass, leavePassAs, ownRecord, publishedTrim, slotRecord, startAlone,
+  takeResizePin, useThreadSlots,
 } from "./thread-slots";
+import { trimQuarantine } from "./quarantine";
 import {
   deathsFull, evictionBlocks, evictionBytes, evictOwn, evictOwnHeld, retireSlotsOf, retiringFull, settleDeathsOf, threadRoom,
 } from "./thread-deaths";
@@ -223,9 +224,15 @@ function putLocked(h: u32, site: u32): void { lockHeap(); api.putAt(h, site); un
 /** Room in this thread's record for one more lock-free death (thread-deaths.ts): its slots to
  *  retire retired under the lock, and its quarantine's oldest blocks evicted into its cache,
  *  without the lock unless the eviction meets a changed block (it traps under the lock: the
- *  error record is the lock's), a full cache or a safe point. */
+ *  error record is the lock's), a full cache or a safe point. Under the lock too: the shared
+ *  quarantine trimmed when a settle left it over its limits (the trim may trap as well). */
 function makeThreadRoom(pool: usize, single: bool): void {
-  if (retiringFull(pool)) { lockHeap(); retireSlotsOf(pool); unlockHeap(); }
+  if (retiringFull(pool) || publishedTrim()) {
+    lockHeap();
+    retireSlotsOf(pool);
+    trimQuarantine();
+    unlockHeap();
+  }
   if (!deathsFull(pool, single)) return;
   let blocks = evictionBlocks(single);
   let bytes = evictionBytes(single);

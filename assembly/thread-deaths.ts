@@ -21,7 +21,9 @@
 //     walk, validate(), report(), stats, the scan, setQuarantine; and reclaim() in lifecycle.ts
 //     when memory runs out) moves every thread's FIFO into the shared quarantine (quarantine.ts),
 //     so a safe point never sees a half-done death: every dead object is DEAD and queued there,
-//     where validate() counts it and the walk leaves it out;
+//     where validate() counts it and the walk leaves it out. That may leave the shared
+//     quarantine over its limits: the holder's unlock publishes it (thread-slots.ts trim), and
+//     the next put of any thread takes the lock to trim it (shared.ts makeThreadRoom);
 //   - so does its thread's end (settleDeathsOf: detachThread, and reclaimThread for a thread
 //     that ended outside a pass and holding no pin).
 // A block in a thread's FIFO is dying: its object has no live handle left, but the block is not
@@ -38,8 +40,8 @@
 // and a last put then takes the lock and frees the block at once), threadBytes = a quarter of
 // the quarantine's byte limit (quarantine.ts byteLimit: maxBytes, or 1/32 of the heap while that
 // is less), but not under 8 KiB (HELD_MIN, the least byteLimit gives) unless byteLimit is:
-// 64 KiB at the default 256 KiB, 8 KiB while the heap is under 1 MiB. A FIFO passes its byte
-// limit by at most one block (the room is checked before the put, whose block size is not known
+// 64 KiB at the default 256 KiB once the heap is 8 MiB or more, 8 KiB while it is under 1 MiB.
+// A FIFO passes its byte limit by at most one block (the room is checked before the put, whose block size is not known
 // yet: ≤ QUICK_MAX). So each thread keeps a dead block for at least threadBlocks - threadBlocks/8
 // - 1 of its own later deaths (223 at the default 256) while the bytes allow (8 KiB: 128
 // blocks of 64 bytes), as the quarantine does on one thread; and with 64 threads the FIFOs hold
@@ -62,7 +64,7 @@ import { retireSlot, SLOT } from "./handles";
 import { pushCached } from "./thread-cache";
 import {
   DEATHS_BYTES, DEATHS_COUNT, DEATHS_HEAD, DEATHS_TAIL, enterPassAs, leavePassAs, publishedPoisonBytes, publishedThreadBlocks,
-  publishedThreadBytes, RETIRING_COUNT, RETIRING_HEAD, slotRecord,
+  publishedThreadBytes, publishedTrim, RETIRING_COUNT, RETIRING_HEAD, slotRecord,
 } from "./thread-slots";
 
 /** Slots a thread's lock-free puts end at their last generation before it retires them under the lock. */
@@ -90,11 +92,14 @@ import {
 // @ts-ignore: decorator
 @inline function threadBytes(single: bool): u32 { return single ? threadByteLimit() : publishedThreadBytes(); }
 
-/** True when record `pool` has room for one more put's death and retiring slot. */
+/** True when record `pool` has room for one more put's death and retiring slot, and the shared
+ *  quarantine needs no trim (shared.ts makeThreadRoom). Blocks 0: the quarantine is off, no
+ *  death is queued here (fast-references.ts dies), so the FIFO needs no room. */
 // @ts-ignore: decorator
 @inline export function threadRoom(pool: usize, single: bool): bool {
-  return load<u32>(pool, DEATHS_COUNT) < threadBlocks(single) && load<u32>(pool, DEATHS_BYTES) < threadBytes(single)
-    && load<u32>(pool, RETIRING_COUNT) < RETIRE_BATCH;
+  let blocks = threadBlocks(single);
+  return (blocks == 0 || (load<u32>(pool, DEATHS_COUNT) < blocks && load<u32>(pool, DEATHS_BYTES) < threadBytes(single)))
+    && load<u32>(pool, RETIRING_COUNT) < RETIRE_BATCH && !publishedTrim();
 }
 
 /** Appends the dying `block` of `size` bytes to the FIFO of record `pool` (its own thread's put,
@@ -126,10 +131,12 @@ import {
 // @ts-ignore: decorator
 @inline export function evictionBytes(single: bool): u32 { let b = threadBytes(single); return b - (b >> BATCH_SHIFT); }
 
-/** True when the FIFO of `pool` is full (one more death needs evictions first). */
+/** True when the FIFO of `pool` is full (one more death needs evictions first; never while the
+ *  quarantine is off). */
 // @ts-ignore: decorator
 @inline export function deathsFull(pool: usize, single: bool): bool {
-  return load<u32>(pool, DEATHS_COUNT) >= threadBlocks(single) || load<u32>(pool, DEATHS_BYTES) >= threadBytes(single);
+  let blocks = threadBlocks(single);
+  return blocks != 0 && (load<u32>(pool, DEATHS_COUNT) >= blocks || load<u32>(pool, DEATHS_BYTES) >= threadBytes(single));
 }
 
 /** True when the slots to retire of `pool` need the lock before the next put. */
@@ -195,8 +202,9 @@ export function evictOwnHeld(pool: usize, blocks: u32, bytes: u32): void {
 
 /** Settles every thread's FIFO and slots to retire, without evicting (nothing traps here): a
  *  holder that keeps lock-free paths out (thread-slots.ts excludeReaders), so no thread is
- *  changing its record. The quarantine may then hold more than its limits until the next locked
- *  death makes room. */
+ *  changing its record. The quarantine may then hold more than its limits: the holder's unlock
+ *  publishes that (threads.ts saveState), and the next put of any thread, or locked death,
+ *  trims it (shared.ts makeThreadRoom, quarantine.ts makeRoom). */
 export function settleAllDeaths(): bool {
   let settled = false;
   for (let t: u32 = 0; t < MAX_THREADS; t++) {

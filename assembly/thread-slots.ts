@@ -49,7 +49,8 @@
 // +20  length       the table's length, | as the last holder of the lock left them (publishState:
 // +24  quarantine   maxBlocks,          | stored only when they change)
 // +28  poison       poisonBytes         |
-// +32  thread bytes a thread quarantine's byte limit (thread-deaths.ts threadByteLimit)  /
+// +32  thread bytes a thread quarantine's byte limit (thread-deaths.ts threadByteLimit)  |
+// +36  trim         1 while the shared quarantine is over its limits (quarantine.ts overLimits) /
 // +64  order        the last order claimed by a thread's range (objects and references)
 // +128 + 64 × t: thread t's record
 //   +0   passes        lock-free passes: odd while thread t is inside one
@@ -97,6 +98,8 @@ import { threadsAttached } from "./thread-state";
 @inline const POISON: usize = 28;
 // @ts-ignore: decorator
 @inline const THREAD_BYTES: usize = 32;
+// @ts-ignore: decorator
+@inline const TRIM: usize = 36;
 // @ts-ignore: decorator
 @inline const ORDER: usize = 64;
 /** Orders a thread claims from ORDER at once. */
@@ -285,12 +288,13 @@ export function admitReaders(): void {
 /** The settings lock-free paths read, stored by a holder of the lock as it lets go (threads.ts
  *  saveState): each only when it changed, so the line stays in every core's cache. The length
  *  after the directory and the chunks it covers (fast-references.ts pin), both stored before. */
-export function publishState(tag: u32, length: u32, quarantineBlocks: u32, poison: u32, threadBytes: u32): void {
+export function publishState(tag: u32, length: u32, quarantineBlocks: u32, poison: u32, threadBytes: u32, trim: bool): void {
   publishWord(TAG, tag);
   publishWord(LENGTH, length);
   publishWord(QUARANTINE, quarantineBlocks);
   publishWord(POISON, poison);
   publishWord(THREAD_BYTES, threadBytes);
+  publishWord(TRIM, trim ? 1 : 0);
 }
 
 // @ts-ignore: decorator
@@ -312,6 +316,10 @@ export function publishState(tag: u32, length: u32, quarantineBlocks: u32, poiso
 @inline export function publishedThreadBlocks(): u32 { return atomic.load<u32>(THREAD_SLOTS + QUARANTINE); }
 // @ts-ignore: decorator
 @inline export function publishedThreadBytes(): u32 { return atomic.load<u32>(THREAD_SLOTS + THREAD_BYTES); }
+/** True when the shared quarantine was left over its limits: the next put of any thread takes
+ *  the lock to trim it (shared.ts makeThreadRoom). Alone too: the instance's own unlock stored it. */
+// @ts-ignore: decorator
+@inline export function publishedTrim(): bool { return atomic.load<u32>(THREAD_SLOTS + TRIM) != 0; }
 
 // @ts-ignore: decorator
 @inline export function publishedDirectory(): usize { return <usize>atomic.load<u32>(THREAD_SLOTS + DIRECTORY); }

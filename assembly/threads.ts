@@ -60,7 +60,7 @@ import {
 } from "./thread-state";
 import { capacity, entries, pairCount, pairsBlock } from "./pairs";
 import {
-  head as quarantineHead, maxBlocks, maxBytes, poisonBytes, queuedBlocks, queuedBytes, tail as quarantineTail,
+  head as quarantineHead, maxBlocks, maxBytes, overLimits, poisonBytes, queuedBlocks, queuedBytes, tail as quarantineTail,
 } from "./quarantine";
 import { currentObject, found, resultCount, results, resultsBlock } from "./scan";
 import { sealed } from "./statics";
@@ -244,5 +244,5 @@ function saveState(): void {
   store<u32>(word(31), found); store<u32>(word(32), currentObject);
   store<u32>(word(33), sealed); store<u32>(word(34), firstChunk); store<u32>(word(35), tableSpan);
   store<u32>(word(36), <u32>spareChunks); store<u32>(word(37), <u32>keptDirectory);
-  publishState(heapTag, tableLength, maxBlocks, poisonBytes, threadByteLimit()); // for the lock-free paths
+  publishState(heapTag, tableLength, maxBlocks, poisonBytes, threadByteLimit(), overLimits()); // for the lock-free paths
 }

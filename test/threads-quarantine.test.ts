@@ -108,3 +108,59 @@ describe("checked shared heap: each thread's own quarantine", () => {
     heap.dispose();
   });
 });
+
+/** A write after free at payload offset `at` of object `size` bytes on thread `other`, inside the
+ *  poison length `poison` the creating thread set after `other` last held the lock (so `other`'s
+ *  own globals still hold the old length `before`): its lock-free eviction must catch it. */
+async function writeAfterFreePastStalePoison(size: number, before: number, poison: number, at: number) {
+  const heap = await api.createHeap({ shared: true, checked: true, stacks: true, quarantine: { blocks: LIMIT, bytes: 1 << 20, poison: before } });
+  const other = await api.attachHeap(heap.shareable());
+  const hs = Array.from({ length: 40 }, () => other.alloc(size));
+  const stale = other.ptr(hs[0]);
+  heap.exports.setQuarantine(LIMIT, 1 << 20, poison); // published; other's globals keep `before`
+  other.put(hs[0]); // a lock-free death: `poison` bytes of poison (the published length)
+  new Uint8Array(other.memory.buffer)[stale + at] = 42; // the bug: a write after free, inside the poison
+  let caught: any = null;
+  for (let i = 1; i < hs.length && !caught; i++) {
+    try { other.put(hs[i]); } catch (e: any) { if (!e?.code) throw e; caught = e; }
+  }
+  const got = Array.from({ length: 40 }, () => other.alloc(size));
+  const reused = got.some((h) => other.ptr(h) === stale);
+  heap.validate();
+  for (const h of got) other.put(h);
+  other.detach();
+  heap.validate();
+  heap.dispose();
+  return { caught: caught?.code ?? null, object: caught?.object === stale, reused };
+}
+
+describe("checked shared heap: a thread's quarantine after another thread's setQuarantine", () => {
+  // Lengths outside the inline vector path (8, multiples of 8 in 16..64) take the bytewise check,
+  // which must check the published length, not the instance's stale global.
+  test.each([
+    [200, 64, 128, 100],
+    [24, 0, 12, 5],
+    [24, 8, 12, 10],
+  ])("object %i bytes, poison %i -> %i, a write at offset %i: caught on the lock-free eviction", async (size, before, poison, at) => {
+    const r = await writeAfterFreePastStalePoison(size, before, poison, at);
+    expect(r).toEqual({ caught: "WRITE_AFTER_FREE", object: true, reused: false });
+  });
+});
+
+describe("checked shared heap: the shared quarantine after safe points", () => {
+  test("safe points (stats) during lock-free churn keep the shared quarantine within its limits", async () => {
+    const heap = await api.createHeap({ shared: true, checked: true });
+    const other = await api.attachHeap(heap.shareable());
+    const seen: number[] = [];
+    for (let round = 0; round < 40; round++) {
+      const hs = Array.from({ length: 300 }, () => other.alloc(24));
+      for (const h of hs) other.put(h);
+      seen.push(heap.stats().quarantinedBlocks); // a safe point: other's FIFO into the shared quarantine
+    }
+    heap.validate();
+    other.detach();
+    heap.dispose();
+    // the limit (256) plus one thread's FIFO just settled (at most 256)
+    expect(Math.max(...seen)).toBeLessThanOrEqual(256 + 256);
+  });
+});
