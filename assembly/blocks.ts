@@ -22,12 +22,6 @@ import { flushThreadCache, pushCached } from "./thread-cache";
 import { BACK_SIZE, freeBlockToLists, freeCachedList, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
-
-// A cached block of class size (count 0, not DEAD, >= CLASS_MIN) is on a class list only because
-// every other holder of count-0 blocks (quick lists, thread caches, lock-free deaths) takes blocks
-// of at most QUICK_MAX: growIntoCached relies on it (it unlinks such a neighbour without a lock).
-// @ts-ignore: decorator
-if (CLASS_MIN <= QUICK_MAX) ERROR("growIntoCached needs CLASS_MIN > QUICK_MAX");
 // @ts-ignore: decorator
 @inline export const QUICK_HEADS_BYTES: usize = QUICK_CLASSES << 2;
 export const QUICK_HEADS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);

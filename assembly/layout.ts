@@ -15,8 +15,7 @@
 // │                    payload (16-byte aligned) ...                  │ +8  ◄─ handle
 // └───────────────────────────────────────────────────────────────────┘
 // F: FREE, in a TLSF list (tlsf.ts; a free block's +4/+8 are its list links).
-// L: LEFTFREE, the block to the left is FREE (its size is in the 4 bytes before this block:
-//    TLSF's back word, tlsf.ts).
+// L: LEFTFREE, the block to the left is FREE (its address is in the 4 bytes before this block).
 // P: PAIRED, the object has entries in pairs.ts (weak count, "ignored" mark).
 // D: DEAD, the object is gone but its block is held back: poisoned in the quarantine (checked)
 //    and/or kept for weak handles, which must never see another object in its place.

@@ -226,7 +226,7 @@ export function resizeObject(block: usize, size: u32): usize {
     let keepMedium = have - (QUICK_MAX + 16) <= CLASS_MAX - (QUICK_MAX + 16) && blockSize >= have >> 2;
     if (have - HEADER - <usize>size > MAX_SLACK && !keepMedium) shrinkBlock(block, blockSize);
   } else if (!growBlockInPlace(block, blockSize) && !(blockSize > QUICK_MAX && growIntoCached(block, blockSize))) {
-    // growIntoCached only past QUICK_MAX (medium and large): a class neighbour is far larger than a small object
+    // growIntoCached only for medium sizes: a class neighbour is far larger than a small object
     // needs, and the call cost the small moves of random 1..64 5% more instructions.
     let moved = allocGrownOrReclaim(blockSize, have);
     if (!moved) return 0;
