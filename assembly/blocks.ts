@@ -15,11 +15,11 @@
 // QUICK_HEADS[size / 16] is the head of the list for blocks of `size` bytes.
 
 import { CHECKED, CLASS_MAX, HEADER, QUICK_MAX, SHARED } from "./config";
-import { COUNT, DEAD, FREE, INFO, LEFTFREE, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
-import { CLASS_MIN, classCapacity, classOf, flushClassLists, popClass, popLargerClass, pushClass, unlinkClass } from "./size-classes";
+import { DEAD, FREE, INFO, LEFTFREE, markInternal, PAIRED, SETINFO, SIZE, TAGS_MASK } from "./layout";
+import { CLASS_MIN, classCapacity, classOf, flushClassLists, popClass, popLargerClass, pushClass } from "./size-classes";
 import { blockSizeFor, popQuick, pushQuick } from "./quick-lists";
 import { flushThreadCache, pushCached } from "./thread-cache";
-import { BACK_SIZE, freeBlockToLists, freeCachedList, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
+import { BACK, freeBlockToLists, freeCachedList, growMemory, heapStart, initHeap, tail, takeFit } from "./tlsf";
 
 const QUICK_CLASSES: usize = (QUICK_MAX >> 4) + 1;
 // @ts-ignore: decorator
@@ -78,49 +78,15 @@ function allocClassBlock(size: usize): usize {
   return allocBlock(size);
 }
 
-/**
- * Grows the used `block` to at least `size` bytes by taking its right neighbour when that is a
- * cached class block (size-classes.ts) and both together hold `size`; false otherwise. A resize
- * tries it after growBlockInPlace (a free neighbour): it saves the move, its copy and a class
- * block's pop and push (random 1..10000: ~15% of the moves had such a neighbour). What is left
- * past `size` is cached on its own class list when a class block fits there, else kept as slack.
- */
-export function growIntoCached(block: usize, size: usize): bool {
-  let info = INFO(block);
-  let have = <usize>(info & ~TAGS_MASK);
-  let right = block + have;
-  let rightInfo = INFO(right);
-  let rightSize = <usize>(rightInfo & ~TAGS_MASK);
-  // Cached: used in TLSF's eyes, not dead, count word 0 (layout.ts, block states); a class
-  // block by its size (the tail's size is 0, quick-list blocks are at most QUICK_MAX).
-  if ((rightInfo & (FREE | DEAD)) || COUNT(right) != 0 || rightSize < CLASS_MIN) return false;
-  let merged = have + rightSize;
-  if (merged < size) return false;
-  unlinkClass(right, rightSize);
-  let remaining = merged - size;
-  if (remaining >= CLASS_MIN) {
-    // The spare's left neighbour (block) is used: its LEFTFREE is clear, and so is the right
-    // neighbour's, which was right of a used block before.
-    SETINFO(block, <u32>size | (info & TAGS_MASK));
-    SETINFO(block + size, <u32>remaining);
-    pushClass(block + size, remaining);
-  } else {
-    SETINFO(block, <u32>merged | (info & TAGS_MASK));
-  }
-  return true;
-}
-
 /** Gives back a used block of `size` bytes. */
 // @ts-ignore: decorator
 @inline export function freeBlock(block: usize, size: usize): void {
   if (size <= QUICK_MAX) {
     pushQuick(QUICK_HEADS, block, size);
-  } else if (size - CLASS_MIN <= CLASS_MAX - CLASS_MIN && !((INFO(block) & LEFTFREE) && BACK_SIZE(block) >= size)) {
+  } else if (size - CLASS_MIN <= CLASS_MAX - CLASS_MIN && !((INFO(block) & LEFTFREE) && SIZE(BACK(block)) >= size)) {
     // Cached unless a larger free block lies just before it: cached there, it would split that
     // hole from what follows, and the heap grew instead (AS strings/Maps, link unchecked: 37
-    // pages, 33 coalescing). The left block's size is the word before the header, on the same
-    // cache line: no miss on the left block (random 1..10000: a quarter of the medium frees
-    // have a free left neighbour, and 9 in 10 of those are cached after all).
+    // pages, 33 coalescing). BACK is the word before the header, on the same cache line.
     pushClass(block, size);
   } else {
     freeBlockToLists(block);

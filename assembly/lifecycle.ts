@@ -19,7 +19,7 @@
 //   reclaim   memory ran out: give back every held block (drain), then try once more.
 
 import { CHECKED, CLASS_MAX, DEBUG, HEADER, QUICK_MAX, SHARED, SLOT_QUARANTINE } from "./config";
-import { allocBlock, allocGrownBlock, freeBlock, freeDeadBlock, growIntoCached } from "./blocks";
+import { allocBlock, allocGrownBlock, freeBlock, freeDeadBlock } from "./blocks";
 import { blockSizeFor } from "./quick-lists";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
 import { awaitPins, freeCount, freeStaleTable, growTable, nextOrder, nextOrders, slotReady } from "./handles";
@@ -225,9 +225,7 @@ export function resizeObject(block: usize, size: u32): usize {
     // shrinking past an eighth, same peak pages). Else give the tail back.
     let keepMedium = have - (QUICK_MAX + 16) <= CLASS_MAX - (QUICK_MAX + 16) && blockSize >= have >> 2;
     if (have - HEADER - <usize>size > MAX_SLACK && !keepMedium) shrinkBlock(block, blockSize);
-  } else if (!growBlockInPlace(block, blockSize) && !(blockSize > QUICK_MAX && growIntoCached(block, blockSize))) {
-    // growIntoCached only for medium sizes: a class neighbour is far larger than a small object
-    // needs, and the call cost the small moves of random 1..64 5% more instructions.
+  } else if (!growBlockInPlace(block, blockSize)) {
     let moved = allocGrownOrReclaim(blockSize, have);
     if (!moved) return 0;
     let oldSize = OBJECT_SIZE(block);

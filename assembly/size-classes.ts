@@ -22,11 +22,6 @@
 // +0  info    size | LEFTFREE (FREE clear: TLSF sees a used block)
 // +4  0       zero marks "cached" (layout.ts, block states)
 // +8  next    next cached block of the same class, or 0
-// +12 prev    the block before it on its list; stale in the list's head (never read there)
-//
-// prev lets a resize take a cached right neighbour off its list in O(1) (unlinkClass): growing
-// into it instead of moving the object (blocks.ts growIntoCached). A pop leaves the new head's
-// prev stale rather than touching that block's line; unlinkClass tells a head by the head word.
 //
 // An object in a class block may have more than MAX_SLACK bytes of slack: layout.ts then stores
 // its exact size in the block's last word (BIG_SLACK).
@@ -80,29 +75,13 @@ export const CLASS_HEADS: usize = memory.data(<i32>CLASS_HEADS_BYTES, 16);
   return block;
 }
 
-/** Caches the used `block` of `size` bytes (CLASS_MIN <= size) on its class's list. The old
- *  head's prev is written: it was freed last in its class, so its line is usually still warm. */
+/** Caches the used `block` of `size` bytes (CLASS_MIN <= size) on its class's list. */
 // @ts-ignore: decorator
 @inline export function pushClass(block: usize, size: usize): void {
   let head = HEAD_AT(floorClass(size));
-  let first = <usize>load<u32>(head);
   store<u32>(block, 0, 4);
-  store<u32>(block, <u32>first, 8);
-  if (first) store<u32>(first, <u32>block, 12);
+  store<u32>(block, load<u32>(head), 8);
   store<u32>(head, <u32>block);
-}
-
-/** Takes the cached `block` of `size` bytes off its class's list, wherever it sits on it. */
-export function unlinkClass(block: usize, size: usize): void {
-  let head = HEAD_AT(floorClass(size));
-  let next = <usize>load<u32>(block, 8);
-  if (<usize>load<u32>(head) == block) {
-    store<u32>(head, <u32>next); // next becomes the head: its prev is not read any more
-  } else {
-    let prev = <usize>load<u32>(block, 12);
-    store<u32>(prev, <u32>next, 8);
-    if (next) store<u32>(next, <u32>prev, 12);
-  }
 }
 
 /** A cached block of the smallest class above `k` that has one, up to twice class k's capacity
@@ -117,7 +96,7 @@ export function popLargerClass(k: u32): usize {
   return 0;
 }
 
-/** First cached block of class `k` (for validate()); the next is at +8, the prev at +12. */
+/** First cached block of class `k` (for validate()); the next is at +8. */
 // @ts-ignore: decorator
 @inline export function classHead(k: u32): usize { return <usize>load<u32>(HEAD_AT(k)); }
 

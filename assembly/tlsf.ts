@@ -17,8 +17,7 @@
 // ├───────────────────────────────────────────────────────────────────────┤
 // │                               ...                                     │
 // ├───────────────────────────────────────────────────────────────────────┤
-// │ if free: back ▲ (size of this block: the right neighbour's left one    │ +size-4
-// │          starts `back` bytes before it; its header line holds the word) │
+// │ if free: back ▲ (address of this block, read by the right neighbour)  │ +size-4
 // └───────────────────────────────────────────────────────────────────────┘
 // F: FREE (in a TLSF list)   L: LEFTFREE (the block to the left is FREE)
 // P, D: PAIRED and DEAD, flags of the object in a used block (layout.ts); clear when free
@@ -82,11 +81,7 @@ export let heapBase: usize = __heap_base;
 // @ts-ignore: decorator
 @inline export function NEXT(block: usize): usize { return load<u32>(block, 8); }
 // @ts-ignore: decorator
-@inline export function BACK(right: usize): usize { return right - BACK_SIZE(right); }
-/** Size of the FREE block just left of `right` (LEFTFREE set): its back word, on `right`'s own
- *  header line (blocks start at 8 mod 16), so reading it costs no miss on the left block. */
-// @ts-ignore: decorator
-@inline export function BACK_SIZE(right: usize): usize { return load<u32>(right - 4); }
+@inline export function BACK(right: usize): usize { return load<u32>(right - 4); }
 // @ts-ignore: decorator
 @inline function SETPREV(block: usize, v: usize): void { store<u32>(block, v, 4); }
 // @ts-ignore: decorator
@@ -130,7 +125,7 @@ export function insertFree(block: usize): void {
     info = leftInfo + (info & ~TAGS_MASK);
     SETINFO(block, info);
   }
-  store<u32>(right - 4, <u32>(right - block)); // back
+  store<u32>(right - 4, block); // back
   pushFree(block, info);
 }
 
@@ -156,7 +151,7 @@ export function insertFree(block: usize): void {
 @inline function freeTail(spare: usize, remaining: usize): void {
   let info = <u32>remaining | FREE;
   SETINFO(spare, info);
-  store<u32>(spare + remaining - 4, <u32>remaining); // back
+  store<u32>(spare + remaining - 4, spare); // back
   pushFree(spare, info);
 }
 
@@ -309,7 +304,7 @@ export function growMemory(size: usize): bool {
   // A free block just before the tail merges with new memory that follows the tail directly.
   let tailInfo = INFO(tail);
   if ((tailInfo & LEFTFREE) && tail + 8 == <usize>pagesBefore << 16) {
-    let lastFree = BACK_SIZE(tail);
+    let lastFree = SIZE(BACK(tail));
     need = need > lastFree ? need - lastFree : 0;
   }
   let pages = <u32>((need + MIN_BLOCK + 0xFFFF) >>> 16);

@@ -52,7 +52,7 @@ export function validate(): void {
     if (info & FREE) {
       if (info & (PAIRED | DEAD)) corrupt("rcalloc validate: free block carries object flags", block);
       if (leftFree) corrupt("rcalloc validate: two adjacent free blocks (missed coalesce)", block);
-      if (BACK(block + size) != block) corrupt("rcalloc validate: free block's back word (its size) is wrong", block);
+      if (BACK(block + size) != block) corrupt("rcalloc validate: free block's back pointer is wrong", block);
       freeBlocks++;
     } else if (info & DEAD) {
       let queued = CHECKED && isQueued(block);
@@ -121,11 +121,8 @@ export function validate(): void {
   }
   // Every cached medium block sits in the list of the largest class it holds.
   for (let k: u32 = 0; k < CLASSES; k++) {
-    let prev: usize = 0;
-    for (let b = classHead(k); b; prev = b, b = load<u32>(b, 8)) {
+    for (let b = classHead(k); b; b = load<u32>(b, 8)) {
       if (b < heapStart || b >= tail || ((b + 8) & 15)) corrupt("rcalloc validate: class list points outside the heap", b);
-      // the head's prev is stale by design (size-classes.ts)
-      if (prev && <usize>load<u32>(b, 12) != prev) corrupt("rcalloc validate: class list prev link is wrong", b);
       if ((INFO(b) & FREE) || COUNT(b) != 0) corrupt("rcalloc validate: class list holds a block that is not cached", b);
       if (SIZE(b) < CLASS_MIN || floorClass(SIZE(b)) != k || SIZE(b) < classCapacity(k)) {
         corrupt("rcalloc validate: cached block in the wrong class list", b);

@@ -37,26 +37,22 @@ export function stats(values) {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
-/** Runs `seeds.length` calls; returns elapsed ns (by `clock`, wall time by default) and the
- *  combined sequence hash. */
-function timeCalls(exports, workload, ops, seeds, clock = now) {
+/** Runs `seeds.length` calls; returns elapsed ns and the combined sequence hash. */
+function timeCalls(exports, workload, ops, seeds) {
   const f = exports[workload.fn];
   const [a, b] = workload.args;
   let hash = 0;
-  const t0 = clock();
+  const t0 = now();
   for (let i = 0; i < seeds.length; i++) hash = (hash + f(ops, seeds[i], a, b)) | 0;
-  return { ns: Number(clock() - t0), hash };
+  return { ns: Number(now() - t0), hash };
 }
 
 /**
  * Replays one workload on every allocator. `progress(fraction, text)` is called as it goes.
- * `settings.clock` (optional) times the rounds instead of wall time, e.g. the thread's CPU time
- * (thread-cpu.js) on a loaded machine; `settings.callsPerRound` (optional) fixes the calls per
- * round instead of calibrating them to sliceMs of wall time.
  * Returns { workload, settings, results: [{ id, label, opsPerUs, ownNs, pages, ... }] }.
  */
 export function replayWorkload(workload, allocators, settings, progress = () => {}) {
-  const { opsPerCall: ops, rounds, sliceMs, warmMs, warmCalls, clock } = settings;
+  const { opsPerCall: ops, rounds, sliceMs, warmMs, warmCalls } = settings;
   const runs = allocators.map((a) => {
     const exports = a.instantiate();
     return { a, exports, basePages: exports.pages(), roundNs: [], hashes: [] };
@@ -70,18 +66,18 @@ export function replayWorkload(workload, allocators, settings, progress = () => 
     const t0 = now();
     const times = [];
     while (times.length < warmCalls || Number(now() - t0) < warmMs * 1e6) {
-      times.push(timeCalls(run.exports, workload, ops, [0x5EED + times.length]).ns); // wall: calibrates the slice
+      times.push(timeCalls(run.exports, workload, ops, [0x5EED + times.length]).ns);
     }
     slowestCallNs = Math.max(slowestCallNs, median(times.slice(times.length >> 1)));
   }
-  const callsPerRound = settings.callsPerRound ?? Math.max(1, Math.round((sliceMs * 1e6) / slowestCallNs));
+  const callsPerRound = Math.max(1, Math.round((sliceMs * 1e6) / slowestCallNs));
 
   for (let r = 0; r < rounds; r++) {
     const seeds = Array.from({ length: callsPerRound }, (_, j) => r * callsPerRound + j + 1);
     for (let k = 0; k < runs.length; k++) {
       const run = runs[(r + k) % runs.length];
       progress((r + k / runs.length) / rounds, `${workload.label}: round ${r + 1}/${rounds}, ${run.a.label}`);
-      const { ns, hash } = timeCalls(run.exports, workload, ops, seeds, clock);
+      const { ns, hash } = timeCalls(run.exports, workload, ops, seeds);
       run.roundNs.push(ns);
       run.hashes.push(hash);
     }
