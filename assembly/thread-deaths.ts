@@ -97,9 +97,7 @@ import {
  *  death is queued here (fast-references.ts dies), so the FIFO needs no room. */
 // @ts-ignore: decorator
 @inline export function threadRoom(pool: usize, single: bool): bool {
-  let blocks = threadBlocks(single);
-  return (blocks == 0 || (load<u32>(pool, DEATHS_COUNT) < blocks && load<u32>(pool, DEATHS_BYTES) < threadBytes(single)))
-    && load<u32>(pool, RETIRING_COUNT) < RETIRE_BATCH && !publishedTrim();
+  return !deathsFull(pool, single) && !retiringFull(pool) && !publishedTrim();
 }
 
 /** Appends the dying `block` of `size` bytes to the FIFO of record `pool` (its own thread's put,
@@ -145,7 +143,7 @@ import {
 
 /** True while the FIFO of `pool` holds `blocks` blocks or more, or more than `bytes` bytes. */
 // @ts-ignore: decorator
-@inline function overLimits(pool: usize, blocks: u32, bytes: u32): bool {
+@inline function fifoOverLimits(pool: usize, blocks: u32, bytes: u32): bool {
   let count = load<u32>(pool, DEATHS_COUNT);
   return count != 0 && (count >= blocks || load<u32>(pool, DEATHS_BYTES) > bytes);
 }
@@ -188,7 +186,7 @@ export function evictOwn(pool: usize, blocks: u32, bytes: u32, single: bool): bo
  *  counts stored block by block; a block the cache cannot take goes to the shared quick lists
  *  (blocks.ts freeDeadBlockOf). */
 export function evictOwnHeld(pool: usize, blocks: u32, bytes: u32): void {
-  while (overLimits(pool, blocks, bytes)) {
+  while (fifoOverLimits(pool, blocks, bytes)) {
     let block = <usize>load<u32>(pool, DEATHS_HEAD);
     checkPoison(block, true); // may trap: before this block leaves the FIFO
     let info = INFO(block);

@@ -308,7 +308,7 @@ export function publishState(tag: u32, length: u32, quarantineBlocks: u32, poiso
 // @ts-ignore: decorator
 @inline export function publishedTableLength(): u32 { return atomic.load<u32>(THREAD_SLOTS + LENGTH); }
 // @ts-ignore: decorator
-@inline export function publishedQuarantineOn(): bool { return atomic.load<u32>(THREAD_SLOTS + QUARANTINE) != 0; }
+@inline export function publishedQuarantineOn(): bool { return publishedThreadBlocks() != 0; }
 // @ts-ignore: decorator
 @inline export function publishedPoisonBytes(): u32 { return atomic.load<u32>(THREAD_SLOTS + POISON); }
 /** A thread quarantine's limits (thread-deaths.ts): maxBlocks, and a share of the byte limit. */
