@@ -11,3 +11,12 @@ export function threadCpuNs() {
     return undefined;
   }
 }
+
+/** This thread's scheduler figures (Linux): CPU ns, ns waiting for a core, voluntary and
+ *  involuntary context switches, and its thread id (bench/threads-diag.js). */
+export function threadSched() {
+  const [cpu, runq] = readFileSync("/proc/thread-self/schedstat", "utf8").split(" ").map(Number);
+  const status = readFileSync("/proc/thread-self/status", "utf8");
+  const field = (name) => Number(status.match(new RegExp(`${name}:\\s+(\\d+)`))[1]);
+  return { cpu, runq, vol: field("voluntary_ctxt_switches"), invol: field("nonvoluntary_ctxt_switches"), tid: field("Pid") };
+}

@@ -23,6 +23,18 @@ export function privateLoop(e, ops, seed) {
   while (n) e.put(held[--n]);
 }
 
+/** Runs privateLoop until V8 has compiled what a measured call of it runs, then lets the
+ *  background compiles finish. One call is not enough: V8 optimizes the loop on entry (OSR),
+ *  without feedback for the lines after it, which deopt at their first run; the next call then
+ *  starts in a lower tier and compiles the function again while it is measured, on a background
+ *  thread that takes a core from the next worker (bench/threads-diag.js: 5-17 ms of compiling
+ *  per worker inside the measured window with one warm-up call, about 0 with three). `loop`: a
+ *  copy of privateLoop (ownLoop). */
+export async function warmUp(e, ops, seed, loop = privateLoop) {
+  for (let i = 0; i < 3; i++) loop(e, ops, seed + i);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 /** A copy of privateLoop of its own (this module imported afresh under `tag`), for one heap: a
  *  loop that called several heaps' exports would make V8's call sites polymorphic, slower for
  *  every build and unevenly so (it added 0.09 to 0.14 to the shared checked build's one-thread ratio),

@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { createHeap } from "../dist/node.js";
-import { ownLoop } from "./threads-loop.js";
+import { ownLoop, warmUp } from "./threads-loop.js";
 
 const { values } = parseArgs({ options: { ops: { type: "string", default: "400000" }, rounds: { type: "string", default: "5" } } });
 const OPS = Number(values.ops);
@@ -54,7 +54,7 @@ async function singleThread(row, checked, shared, handed = false) {
   const heap = await createHeap({ checked, shared });
   if (handed) heap.shareable(); // the build leaves its one-thread mode (assembly/thread-slots.ts)
   const loop = await ownLoop(`${row}-${checked}-${shared}-${handed}`);
-  loop(heap.exports, OPS >> 2, 3); // warm-up: V8 tiers up the loop and the exports
+  await warmUp(heap.exports, OPS >> 2, 3, loop); // V8 tiers up the loop and the exports
   return {
     heap,
     ms(round) { const t = performance.now(); loop(heap.exports, OPS, 5 + round); return performance.now() - t; },
