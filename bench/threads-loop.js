@@ -29,10 +29,10 @@ export function privateLoop(e, ops, seed) {
  *  starts in a lower tier and compiles the function again while it is measured, on a background
  *  thread that takes a core from the next worker (bench/threads-diag.js: 5-17 ms of compiling
  *  per worker inside the measured window with one warm-up call, about 0 with three). `loop`: a
- *  copy of privateLoop (ownLoop). */
-export async function warmUp(e, ops, seed, loop = privateLoop) {
-  for (let i = 0; i < 3; i++) loop(e, ops, seed + i);
-  await new Promise((resolve) => setTimeout(resolve, 20));
+ *  copy of privateLoop (ownLoop); `calls` 1: the old warm-up (threads-diag.js --old-warm-up). */
+export async function warmUp(e, ops, seed, loop = privateLoop, calls = 3) {
+  for (let i = 0; i < calls; i++) loop(e, ops, seed + i);
+  if (calls > 1) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** A copy of privateLoop of its own (this module imported afresh under `tag`), for one heap: a

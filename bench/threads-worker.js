@@ -7,10 +7,10 @@ import { attachHeap, createHeap } from "../dist/node.js";
 import { privateLoop, warmUp } from "./threads-loop.js";
 import { threadCpuNs, threadSched } from "./thread-cpu.js";
 
-const { init, ops, seed, start, own, diag } = workerData;
+const { init, ops, seed, start, own, diag, warmUpCalls } = workerData;
 const heap = own ? await createHeap({ checked: own.checked }) : await attachHeap(init);
 const signal = new Int32Array(start);
-await warmUp(heap.exports, ops >> 4, seed);
+await warmUp(heap.exports, ops >> 4, seed, privateLoop, warmUpCalls);
 Atomics.add(signal, 1, 1);
 Atomics.wait(signal, 0, 0);
 const takes = heap.exports.lockTakes?.() >>> 0;
