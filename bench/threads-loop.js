@@ -24,13 +24,15 @@ export function privateLoop(e, ops, seed) {
 }
 
 /** Runs privateLoop until V8 has compiled what a measured call of it runs, then lets the
- *  background compiles finish. One call is not enough: V8 optimizes the loop on entry (OSR),
- *  without feedback for the lines after it, which deopt at their first run; the next call then
- *  starts in a lower tier and compiles the function again while it is measured, on a background
- *  thread that takes a core from the next worker (bench/threads-diag.js: 5-17 ms of compiling
- *  per worker inside the measured window with one warm-up call, about 0 with three). `loop`: a
- *  copy of privateLoop (ownLoop); `calls` 1: the old warm-up (threads-diag.js --old-warm-up). */
+ *  background compiles finish. One call was not enough: V8 optimized the loop on entry (OSR)
+ *  before the lines after it had ever run, so that code deopted there (no type feedback), every
+ *  call; the next call started in a lower tier and compiled the function again while it was
+ *  measured, on a background thread that took a core from the next worker (bench/threads-diag.js:
+ *  ~13 ms of compiling per round inside the measured window with two workers, ~0 now). So first a
+ *  few short calls run every line in the interpreter, then `calls` full ones. `loop`: a copy of
+ *  privateLoop (ownLoop); `calls` 1: the old warm-up (threads-diag.js --old-warm-up). */
 export async function warmUp(e, ops, seed, loop = privateLoop, calls = 3) {
+  if (calls > 1) for (let i = 0; i < 8; i++) loop(e, 100, seed + i); // every line run before V8 optimizes any
   for (let i = 0; i < calls; i++) loop(e, ops, seed + i);
   if (calls > 1) await new Promise((resolve) => setTimeout(resolve, 20));
 }
