@@ -5,7 +5,11 @@
 // delay: load), and the rest, off the CPU by its own choice (sleeps: atomic.wait, futexes, GC
 // safepoints). Also its voluntary / involuntary context switches (/proc/thread-self/status) and
 // lock takes, and the CPU time every other thread of the process used meanwhile (V8's compiler
-// and GC helpers, the main thread), per thread name.
+// and GC helpers, the main thread), per thread (name/tid). schedstat's CPU time moves in ticks
+// (about 4 ms here), so "off" is ± a few ms per worker.
+//
+// DIAG_WINDOWS=1 also prints each worker's measured window on CLOCK_MONOTONIC, to match against
+// `perf record -k CLOCK_MONOTONIC -g -- node --perf-basic-prof bench/threads-diag.js`.
 //
 // --old-warm-up alternates rounds whose workers warm up with one call of the loop (as before
 // 2026-12-03) with rounds of the bench's warm-up (threads-loop.js warmUp), and prints both.
