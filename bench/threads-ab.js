@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createHeap } from "../dist/node.js";
-import { ownLoop } from "./threads-loop.js";
+import { ownLoop, warmUp } from "./threads-loop.js";
 
 const { values } = parseArgs({
   options: { base: { type: "string" }, flavour: { type: "string", default: "checked" }, ops: { type: "string", default: "400000" }, rounds: { type: "string", default: "15" } },
@@ -36,7 +36,7 @@ async function makeCase(name, options, handed) {
   const heap = await createHeap({ checked, ...options });
   if (handed) heap.shareable();
   const privateLoop = await ownLoop(name);
-  privateLoop(heap.exports, OPS >> 2, 3); // warm-up: V8 tiers up the loop and the exports
+  await warmUp(heap.exports, OPS >> 2, 3, privateLoop); // V8 tiers up the loop and the exports
   return { name, handed, heap, privateLoop, times: [] };
 }
 

@@ -4,7 +4,9 @@
 // exports) on one shared heap; ops/µs is all workers' operations over the wall time of the
 // slowest, "lock/1k" how many times the workers took the heap lock per 1,000 operations, and
 // "CPU ns/op" the CPU time each operation cost its worker (the mean over workers; Linux only),
-// which machine load does not hide the way it hides wall-time scaling.
+// which machine load does not hide the way it hides wall-time scaling, and "elsewhere" how many
+// cores other processes kept busy meanwhile (Linux: 0 on an idle machine; a row whose runs read
+// more is not an idle machine's scaling, whatever the load average said before it).
 // The "own heaps" rows run the same workers each on a non-shared heap of its own: nothing is
 // shared, so they show how this machine scales the loop (cores, other load), the ceiling for the
 // shared rows. Rounds interleave the rows, so each ratio compares one machine state. Then, on one
@@ -17,7 +19,8 @@
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { createHeap } from "../dist/node.js";
-import { ownLoop } from "./threads-loop.js";
+import { othersCpuMs } from "./thread-cpu.js";
+import { ownLoop, warmUp } from "./threads-loop.js";
 
 const { values } = parseArgs({ options: { ops: { type: "string", default: "400000" }, rounds: { type: "string", default: "5" } } });
 const OPS = Number(values.ops);
@@ -35,9 +38,12 @@ async function workersRun(checked, workers, own) {
   const done = threads.map((w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); }));
   const exited = threads.map((w) => new Promise((resolve) => w.once("exit", resolve)));
   while (Atomics.load(signal, 1) < workers) await new Promise((r) => setTimeout(r, 5));
+  const others = othersCpuMs();
+  const t = performance.now();
   Atomics.store(signal, 0, 1);
   Atomics.notify(signal, 0);
   const results = await Promise.all(done);
+  const elsewhere = othersCpuMs(others) / (performance.now() - t); // cores other processes used
   await Promise.all(exited); // each detached before its message; wait for it to end, never terminate mid-operation
   heap?.validate();
   heap?.dispose();
@@ -45,6 +51,7 @@ async function workersRun(checked, workers, own) {
     rate: (workers * OPS) / (Math.max(...results.map((r) => r.ms)) * 1000), // ops/µs
     lockPer1k: results.reduce((n, r) => n + r.lockTakes, 0) / (workers * OPS / 1000),
     cpuNsPerOp: results.some((r) => r.cpuNsPerOp === undefined) ? NaN : results.reduce((n, r) => n + r.cpuNsPerOp, 0) / workers,
+    elsewhere,
   };
 }
 
@@ -54,7 +61,7 @@ async function singleThread(row, checked, shared, handed = false) {
   const heap = await createHeap({ checked, shared });
   if (handed) heap.shareable(); // the build leaves its one-thread mode (assembly/thread-slots.ts)
   const loop = await ownLoop(`${row}-${checked}-${shared}-${handed}`);
-  loop(heap.exports, OPS >> 2, 3); // warm-up: V8 tiers up the loop and the exports
+  await warmUp(heap.exports, OPS >> 2, 3, loop); // V8 tiers up the loop and the exports
   return {
     heap,
     ms(round) { const t = performance.now(); loop(heap.exports, OPS, 5 + round); return performance.now() - t; },
@@ -62,10 +69,10 @@ async function singleThread(row, checked, shared, handed = false) {
 }
 
 console.log(`threads bench: ${OPS} operations per worker, ${ROUNDS} rounds, median [min–max]\n`);
-console.log("build                        workers  ops/µs              ×1 worker  lock/1k  CPU ns/op");
+console.log("build                        workers  ops/µs              ×1 worker  lock/1k  CPU ns/op  elsewhere");
 const WORKERS = [1, 2, 4];
 for (const checked of [false, true]) {
-  const rows = [["shared", false], ["own heaps", true]].map(([name, own]) => ({ name, own, rates: WORKERS.map(() => []), locks: WORKERS.map(() => []), cpu: WORKERS.map(() => []) }));
+  const rows = [["shared", false], ["own heaps", true]].map(([name, own]) => ({ name, own, rates: WORKERS.map(() => []), locks: WORKERS.map(() => []), cpu: WORKERS.map(() => []), elsewhere: WORKERS.map(() => []) }));
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, workers] of WORKERS.entries()) {
       for (const row of rows) {
@@ -73,6 +80,7 @@ for (const checked of [false, true]) {
         row.rates[i].push(x.rate);
         row.locks[i].push(x.lockPer1k);
         row.cpu[i].push(x.cpuNsPerOp);
+        row.elsewhere[i].push(x.elsewhere);
       }
     }
   }
@@ -81,7 +89,7 @@ for (const checked of [false, true]) {
       const rates = row.rates[i];
       const range = `${median(rates).toFixed(2)} [${Math.min(...rates).toFixed(2)}–${Math.max(...rates).toFixed(2)}]`;
       const name = `${row.name} ${checked ? "checked" : "unchecked"}`;
-      console.log(`${name.padEnd(28)} ${String(workers).padStart(7)}  ${range.padEnd(20)} ${(median(rates) / median(row.rates[0])).toFixed(2).padStart(8)}×  ${(row.own ? "-" : median(row.locks[i]).toFixed(2)).padStart(7)}  ${median(row.cpu[i]).toFixed(1).padStart(9)}`);
+      console.log(`${name.padEnd(28)} ${String(workers).padStart(7)}  ${range.padEnd(20)} ${(median(rates) / median(row.rates[0])).toFixed(2).padStart(8)}×  ${(row.own ? "-" : median(row.locks[i]).toFixed(2)).padStart(7)}  ${median(row.cpu[i]).toFixed(1).padStart(9)}  ${median(row.elsewhere[i]).toFixed(2).padStart(9)}`);
     }
   }
 }
