@@ -48,12 +48,6 @@ export let queuedBlocks: u32 = 0;
 export let queuedBytes: usize = 0;
 export let head: usize = 0;
 export let tail: usize = 0;
-// The bounds evictDownTo() stops at, set by its caller. Globals, not parameters: as parameters of
-// the inlined loop they were pure values, and V8 recomputed them (byteLimit() and the batch's
-// eighth, ~40 x86 instructions) inside the loop for every block evicted, a third of the eviction's
-// instructions (callgrind on LIFO churn: 119 per block); a global is one load.
-let evictBlocks: u32 = 0;
-let evictBytes: usize = 0;
 
 /** Sets the limits; 0 blocks turns the quarantine off (poison is still written and checked
  *  while weak handles hold a dead block). Every queued block is evicted first, verified against
@@ -208,15 +202,23 @@ function reportDamage(block: usize, repair: bool): void {
 @inline const BATCH_SHIFT: u32 = 3; // the room makeRoom leaves: 1/8 of each limit
 
 /** One more block of `size` bytes does not fit (the caller found needsRoom(size) true: no second
- *  test here, ~25 x86 instructions a call): evicts the oldest blocks until it fits with 1/8 of
- *  each limit to spare (none of a block limit under 8: such a FIFO stays full). */
-export function makeRoom(size: usize): void {
+ *  test, ~25 x86 instructions a call): evicts the oldest blocks until it fits with 1/8 of each
+ *  limit to spare (none of a block limit under 8: such a FIFO stays full). The bounds are worked
+ *  out here, inline in the caller's branch, and passed to evictTo(): inside the eviction loop
+ *  V8 recomputed them (byteLimit() and the eighths, ~40 x86 instructions) for every block evicted,
+ *  a third of the eviction's instructions (callgrind on LIFO churn); a parameter is one load. */
+// @ts-ignore: decorator
+@inline export function makeRoom(size: usize): void {
   if (DEBUG) check(needsRoom(size), "rcalloc debug: makeRoom() with room enough");
   let limit = byteLimit();
   let bytes = limit - (limit >> BATCH_SHIFT);
-  evictBlocks = maxBlocks - (maxBlocks >> BATCH_SHIFT);
-  evictBytes = bytes > size ? bytes - size : 0;
-  while (!evictDownTo()) damagedHead();
+  evictTo(maxBlocks - (maxBlocks >> BATCH_SHIFT), bytes > size ? bytes - size : 0);
+}
+
+/** Evicts the oldest blocks until at most `blocks` blocks and `bytes` bytes are left (none when
+ *  both are 0); traps WRITE_AFTER_FREE at a block whose poison changed (re-poisoned). */
+function evictTo(blocks: u32, bytes: usize): void {
+  while (!evictDownTo(blocks, bytes)) damagedHead();
 }
 
 /** True when the quarantine holds more than its limits: only after a safe point or a thread's
@@ -236,20 +238,18 @@ export function trimQuarantine(): void {
 
 /** Evicts every block: memory ran out, and the quarantine must never be why an allocation fails. */
 export function drain(): void {
-  evictBlocks = 0;
-  evictBytes = 0;
-  while (!evictDownTo()) damagedHead();
+  evictTo(0, 0);
 }
 
 /**
- * Evicts the oldest blocks, each after its poison check, until at most evictBlocks blocks and
- * evictBytes bytes are left (none when both are 0); false when it stopped at a block whose poison
+ * Evicts the oldest blocks, each after its poison check, until at most `blocks` blocks and
+ * `bytes` bytes are left (none when both are 0); false when it stopped at a block whose poison
  * changed, now the head (damagedHead). The FIFO's head and counts stay in locals, stored once,
  * and the loop makes no call: the engine keeps globals in memory and spills what lives across a
  * call, and either made a batch cost more than one eviction at a time.
  */
 // @ts-ignore: decorator
-@inline function evictDownTo(): bool {
+@inline function evictDownTo(blocks: u32, bytes: usize): bool {
   let n = queuedBlocks;
   if (!n) return true;
   let block = head;
@@ -267,7 +267,7 @@ export function drain(): void {
     freeDeadBlockOf(block, info);
     block = next == END ? 0 : next;
     held -= size;
-  } while (--n && (n >= evictBlocks || held > evictBytes));
+  } while (--n && (n >= blocks || held > bytes));
   head = block;
   if (!block) tail = 0;
   queuedBlocks = n;
