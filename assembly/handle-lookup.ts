@@ -99,10 +99,25 @@
  */
 // @ts-ignore: decorator
 @inline export function slotAt(h: u32, tag: u32, first: u32, span: u32, dir: usize): usize {
-  // one unsigned test for tag and index: a foreign tag leaves some of bits 28..31 set, far above any
-  // span, and an index below `first` wraps there too
-  let index = ((h ^ (tag << TAG_SHIFT)) & ~(GEN_MASK << GEN_SHIFT)) - first;
+  let index = slotIndex(h, tag, first);
   if (index >= span) return 0;
+  return slotIn(dir, index);
+}
+
+/** slotAt() in its own two steps, for a caller that branches on the bound itself (resolve): a
+ *  0 from slotAt() that the caller tests again is a second branch on one fact (V8 joins the two
+ *  paths and tests the joined value). `h`'s index less `first`: below the table's span when `h`
+ *  carries `tag` and an index from `first` on. One unsigned test covers tag and index: a foreign
+ *  tag leaves some of bits 28..31 set, far above any span, and an index below `first` wraps there
+ *  too. */
+// @ts-ignore: decorator
+@inline export function slotIndex(h: u32, tag: u32, first: u32): u32 {
+  return ((h ^ (tag << TAG_SHIFT)) & ~(GEN_MASK << GEN_SHIFT)) - first;
+}
+
+/** The slot of `index` (slotIndex's, below the span) in the directory `dir`. */
+// @ts-ignore: decorator
+@inline export function slotIn(dir: usize, index: u32): usize {
   return <usize>load<u32>(dir + (<usize>(index >> CHUNK_BITS) << 2)) + <usize>(index & (CHUNK_SLOTS - 1)) * SLOT_SIZE;
 }
 

@@ -81,7 +81,9 @@ function heldByWeak(after: usize): usize {
 /** True when a block of `size` bytes needs room made first (makeRoom). */
 // @ts-ignore: decorator
 @inline export function needsRoom(size: usize): bool {
-  return queuedBlocks != 0 && (queuedBlocks >= maxBlocks || queuedBytes + size > byteLimit());
+  // bitwise, not && and ||: every operand is a load or two, and V8 turned the short circuits into
+  // two more branches and a joined value it tested again (each death asks this)
+  return <bool>(<u32>(queuedBlocks != 0) & (<u32>(queuedBlocks >= maxBlocks) | <u32>(queuedBytes + size > byteLimit())));
 }
 
 /** Bytes of `block`'s payload that carry poison. */
@@ -108,7 +110,11 @@ function heldByWeak(after: usize): usize {
 
 /** True when `n` poison bytes are written and checked by the inline vector path. */
 // @ts-ignore: decorator
-@inline function vectorLength(n: usize): bool { return n >= 16 && n <= 64 && (n & 7) == 0; }
+@inline function vectorLength(n: usize): bool {
+  // one unsigned test: n - 16 <= 48 is the range, and n << 29, zero only for a multiple of 8,
+  // puts any other n far above it (V8 made 9 instructions of the plain form per death and eviction)
+  return ((n - 16) | (n << 29)) <= 48;
+}
 
 // Vector code sits inside `if (ASC_FEATURE_SIMD)` blocks, which asc leaves out uncompiled when a
 // module that compiles rcalloc in does not enable SIMD (the library path).
@@ -195,15 +201,24 @@ function reportDamage(block: usize, repair: bool): void {
 // @ts-ignore: decorator
 @inline const BATCH_SHIFT: u32 = 3; // the room makeRoom leaves: 1/8 of each limit
 
-/** When one more block of `size` bytes does not fit, evicts the oldest blocks until it fits with
- *  1/8 of each limit to spare (none of a block limit under 8: such a FIFO stays full). */
-export function makeRoom(size: usize): void {
-  if (!needsRoom(size)) return;
+/** One more block of `size` bytes does not fit (the caller found needsRoom(size) true: no second
+ *  test, ~25 x86 instructions a call): evicts the oldest blocks until it fits with 1/8 of each
+ *  limit to spare (none of a block limit under 8: such a FIFO stays full). The bounds are worked
+ *  out here, inline in the caller's branch, and passed to evictTo(): inside the eviction loop
+ *  V8 recomputed them (byteLimit() and the eighths, ~40 x86 instructions) for every block evicted,
+ *  a third of the eviction's instructions (callgrind on LIFO churn); a parameter is one load. */
+// @ts-ignore: decorator
+@inline export function makeRoom(size: usize): void {
+  if (DEBUG) check(needsRoom(size), "rcalloc debug: makeRoom() with room enough");
   let limit = byteLimit();
   let bytes = limit - (limit >> BATCH_SHIFT);
-  let blocks = maxBlocks - (maxBlocks >> BATCH_SHIFT);
-  let room = bytes > size ? bytes - size : 0;
-  while (!evictDownTo(blocks, room)) damagedHead();
+  evictTo(maxBlocks - (maxBlocks >> BATCH_SHIFT), bytes > size ? bytes - size : 0);
+}
+
+/** Evicts the oldest blocks until at most `blocks` blocks and `bytes` bytes are left (none when
+ *  both are 0); traps WRITE_AFTER_FREE at a block whose poison changed (re-poisoned). */
+function evictTo(blocks: u32, bytes: usize): void {
+  while (!evictDownTo(blocks, bytes)) damagedHead();
 }
 
 /** True when the quarantine holds more than its limits: only after a safe point or a thread's
@@ -218,12 +233,12 @@ export function makeRoom(size: usize): void {
 /** Evicts the oldest blocks, as makeRoom, when the quarantine is over its limits (the lock is
  *  held; may trap WRITE_AFTER_FREE, re-poisoned, as makeRoom). */
 export function trimQuarantine(): void {
-  if (overLimits()) makeRoom(0);
+  if (overLimits()) makeRoom(0); // over its limits: needsRoom(0) holds
 }
 
 /** Evicts every block: memory ran out, and the quarantine must never be why an allocation fails. */
 export function drain(): void {
-  while (!evictDownTo(0, 0)) damagedHead();
+  evictTo(0, 0);
 }
 
 /**
