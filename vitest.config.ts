@@ -27,7 +27,10 @@ export default defineConfig({
     maxWorkers: 2,
     // A worker runs its files in one process with one module cache: the bindings, asc and the
     // compiled allocator builds load once per worker, not once per file (20 small files: 18 s ->
-    // 6 s). Test files keep no hooks or mocks in shared modules, so nothing else is shared.
+    // 6 s). Module state carries over from file to file, as in a long-lived program: heap tags
+    // (15 per process) come back only by dispose() or garbage collection, and a shared heap's only
+    // by dispose(), so a file must dispose the shared heaps it creates. No helper module registers
+    // hooks or mocks, which would then run for one file only.
     isolate: false,
     sequence: { sequencer: SlowFirst },
   },
