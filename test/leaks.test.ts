@@ -97,7 +97,7 @@ describe("text, JSON and HTML state the same leaks", () => {
   it("many references to one object at one site: the object's bytes count once", async () => {
     const heap = await heapOf(true);
     const site = heap.site("cache.ts:12");
-    const a = heap.exports.allocAt(138, site);
+    const a = heap.exports.allocAt(138, site) >>> 0;
     for (let i = 0; i < 2; i++) heap.exports.getAt(a, site);
     expect(expectAgreement(heap.report(), heap)).toEqual({
       count: 3, weak: 0, objects: 1, bytes: 138, groups: [{ label: "cache.ts:12", count: 3, objects: 1, bytes: 138 }],
@@ -112,10 +112,10 @@ describe("text, JSON and HTML state the same leaks", () => {
     heap.exports.getForAt(objects[1], 7, sites[2]);
     heap.exports.getForAt(objects[2], 7, sites[2]);
     heap.exports.weakAt(objects[3], sites[3]);
-    const gone = heap.exports.allocAt(16, sites[3]);
+    const gone = heap.exports.allocAt(16, sites[3]) >>> 0; // a raw export returns an i32: read unsigned, as the bindings do
     heap.exports.weakAt(gone, sites[3]); // a weak handle on an object then freed
     heap.put(gone);
-    const cache = heap.exports.allocAt(500, sites[0]);
+    const cache = heap.exports.allocAt(500, sites[0]) >>> 0;
     heap.exports.getAt(cache, sites[1]);
     heap.ignore(cache); // a deliberate cache: none of its references is a leak
     const figures = expectAgreement(heap.report(), heap);
@@ -132,7 +132,7 @@ describe("text, JSON and HTML state the same leaks", () => {
   it("leaksSince: a new reference on an old object counts that object's bytes", async () => {
     const heap = await heapOf(true);
     const site = heap.site("old.ts:1");
-    const old = heap.exports.allocAt(300, site);
+    const old = heap.exports.allocAt(300, site) >>> 0;
     const mark = heap.mark();
     heap.exports.getAt(old, heap.site("new.ts:2"));
     heap.exports.allocAt(100, heap.site("new.ts:3"));

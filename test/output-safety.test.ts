@@ -25,7 +25,7 @@ describe("reportToHTML with hostile JSON data", () => {
   it("escapes every field, whatever its type", async () => {
     const heap = await heapOf(true);
     const site = heap.site("app.ts:1");
-    const a = heap.exports.allocAt(24, site);
+    const a = heap.exports.allocAt(24, site) >>> 0;
     heap.exports.getAt(a, site);
     const data = JSON.parse(JSON.stringify(reportToJSON(heap.report({ scan: true }), { blocks: heap.blocks() })));
     // Strings where numbers, booleans and enums belong; markup in every string.

@@ -86,32 +86,36 @@ describe("README snippets", () => {
 
   // The two READMEs run at the same time, each one's blocks in order (a block waits for the one
   // before it in its file; a failed block fails the ones after it too). A block that runs
-  // `npm install` changes node_modules under everyone: it runs alone, after every block
-  // defined before it, and every block defined after it waits for it.
+  // `npm install` changes node_modules under everyone: the other file's blocks wait for every
+  // install (README.md's are early in it), then both files run side by side. Installs in both
+  // files could wait on each other, so only one file may have them.
   // Defined round-robin across the files, so vitest's concurrency limit starts both early.
-  const byFile = READMES.map((file) => snippets.filter((s) => s.where.startsWith(file + ":")));
-  const interleaved = Array.from({ length: Math.max(...byFile.map((l) => l.length)) }, (_, i) => byFile.map((l) => l[i]))
-    .flat().filter((s): s is Snippet => s !== undefined);
-  const previous = new Map<string, Promise<void>>();
-  let barrier: Promise<void> = Promise.resolve();
-  interleaved.forEach((s) => {
-    const index = snippets.indexOf(s);
-    const title = `${s.where} (${s.action === "file" ? `file ${s.path}` : s.lang})`;
-    if (s.action === "skip") return it.skip(`${title}: ${s.reason}`, () => {});
-    const file = s.where.split(":")[0];
-    const installs = s.action === "run" && /^\s*npm (install|i|add)\b/m.test(s.code);
-    const before = installs
-      ? Promise.all([...previous.values(), barrier]).then(() => {})
-      : Promise.all([previous.get(file) ?? Promise.resolve(), barrier]).then(() => {});
+  const installs = (s: Snippet) => s.action === "run" && /^\s*npm (install|i|add)\b/m.test(s.code);
+  const byFile = READMES.map((file) => snippets.filter((s) => s.where.startsWith(file + ":") && s.action !== "skip"));
+  const installing = byFile.filter((l) => l.some(installs));
+  if (installing.length > 1) throw new Error("npm install in more than one README: their blocks would wait on each other");
+  const steps = new Map(snippets.map((s) => {
     let done!: () => void;
     let failed!: (e: unknown) => void;
     const step = new Promise<void>((resolve, reject) => { done = resolve; failed = reject; });
     step.catch(() => {}); // reported by its own test
-    previous.set(file, step);
-    if (installs) barrier = step;
+    return [s, { step, done, failed }] as const;
+  }));
+  const interleaved = Array.from({ length: Math.max(...byFile.map((l) => l.length)) }, (_, i) => byFile.map((l) => l[i]))
+    .flat().filter((s): s is Snippet => s !== undefined);
+  for (const s of snippets.filter((s) => s.action === "skip")) it.skip(`${s.where} (${s.lang}): ${s.reason}`, () => {});
+  interleaved.forEach((s) => {
+    const index = snippets.indexOf(s);
+    const title = `${s.where} (${s.action === "file" ? `file ${s.path}` : s.lang})`;
+    const file = s.where.split(":")[0];
+    const mine = byFile[READMES.indexOf(file)];
+    const previous = mine[mine.indexOf(s) - 1];
+    const otherInstalls = byFile.filter((l) => l !== mine).flat().filter(installs);
+    const before = Promise.all([previous, ...otherInstalls].filter((p) => p !== undefined).map((p) => steps.get(p)!.step)).then(() => {});
+    const { done, failed } = steps.get(s)!;
     it.concurrent(title, async () => {
       try {
-        await before.catch(() => { throw new Error(`an earlier block of ${file} failed`); });
+        await before.catch(() => { throw new Error(`a block before it in ${file}, or an npm install, failed`); });
         if (s.action === "file") {
           const path = join(app, s.path!);
           mkdirSync(dirname(path), { recursive: true });

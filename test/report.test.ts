@@ -33,7 +33,7 @@ describe("report text", () => {
   it("names AssemblyScript callers' site ids given labels with heap.site()", async () => {
     const heap = await heapOf(true);
     const site = heap.site("parser.ts:42", "parse\nmain");
-    const h = heap.exports.allocAt(100, site);
+    const h = heap.exports.allocAt(100, site) >>> 0;
     expect(heap.report().references[0]).toMatchObject({ handle: h, site: { id: site, label: "parser.ts:42" } });
   });
 

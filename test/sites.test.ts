@@ -50,8 +50,8 @@ describe("site ids", () => {
     const file = writeCString(heap, "strings.c:120");
     const as = writeAsString(heap, "index.ts:9");
     const labelled = heap.site("by label");
-    const a = heap.exports.allocAt(8, cStringSite(file));
-    const b = heap.exports.getAt(a, asStringSite(as));
+    const a = heap.exports.allocAt(8, cStringSite(file)) >>> 0;
+    const b = heap.exports.getAt(a, asStringSite(as)) >>> 0;
     heap.exports.getAt(a, labelled);
     const labels = heap.report().references.map((r) => r.site?.label);
     expect(labels).toEqual(expect.arrayContaining(["strings.c:120", "index.ts:9", "by label"]));

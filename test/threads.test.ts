@@ -316,9 +316,13 @@ describe("checked shared heap: the last put without the lock (thread quarantines
   test.each([{ debug: false }, { debug: true }])("shared (debug $debug), one instance: memory running out frees the table's spare chunks", async ({ debug }) => {
     const heap = await api.createHeap({ shared: true, checked: true, debug, maxPages: 5, quarantine: false });
     const keep = heap.alloc(16);
-    const burst = Array.from({ length: 256 * 8 }, () => heap.get(keep)); // 64 chunks (32 slots) at once
+    // 48 chunks of 32 slots at once: their spares (1,152 bytes each) are well over the 3 × 8 KiB
+    // asked below. The debug build reuses the freed slots in turn, so none retires before every
+    // one has had its 16 generations: 15 × 1,536 pairs; 28,672 leave a margin (each pair is
+    // validated twice in the debug build, the time of this test).
+    const burst = Array.from({ length: 32 * 48 }, () => heap.get(keep));
     for (const h of burst) heap.put(h);
-    for (let i = 0; i < 256 * 16 * 10; i++) heap.put(heap.get(keep)); // most chunks retire: spares
+    for (let i = 0; i < 256 * 16 * 7; i++) heap.put(heap.get(keep)); // most chunks retire: spares
     const before = heap.stats().internalBytes;
     const held: number[] = [];
     expect(() => { for (;;) held.push(heap.alloc(1024)); }).toThrow(api.OutOfMemoryError);
