@@ -3,7 +3,7 @@
 // Issue 10's measure on a real program: examples/workload linked at load (bench/as-programs.js
 // builds it into bench/build/programs/workload.rcalloc.wasm), run ×16 a round against this
 // checkout's unchecked and checked builds and against the checked build of another checkout
-// (--base: its root, with dist/ and build/ built, such as /work/main), in interleaved rounds (the
+// (--base: its root, with dist/ and build/ built, such as a second checkout of main), in interleaved rounds (the
 // order reversed every other round). Prints the median [min–max] of the rounds' paired ratios:
 // checked ÷ unchecked for both checked builds, and new ÷ base checked.
 //
