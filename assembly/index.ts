@@ -131,9 +131,9 @@ export function isChecked(): u32 { return CHECKED ? 1 : 0; }
  *  live handle without calling in (runtime/imports.ts ptr); 0 in the unchecked and shared builds.
  *  The name carries the view's ABI version (handle-lookup.ts "ABI": 32-slot chunks). */
 export function handleTableViewV2(): usize { return CHECKED && !SHARED ? TABLE_VIEW : 0; }
-/** What modules built for 256-slot chunks import: 0, so a module instantiated
- *  by hand never indexes the table with the old chunk size (every ptr of theirs calls in);
- *  link() and merge refuse such a module (bindings/linkable.ts). */
+/** What modules built for 256-slot chunks import: 0, so such a module never indexes the table
+ *  with the old chunk size: every ptr of theirs calls in (correct, slower; link() and merge accept
+ *  it). */
 export function handleTableView(): usize { return 0; }
 /** Address of the quick lists' heads (blocks.ts QUICK_HEADS), where a linked module pops and
  *  pushes small blocks itself (runtime/imports.ts alloc, mallocAt, the last put, freeCollected);

@@ -17,8 +17,7 @@
 //   node bench/threads-diag.js [--checked 0|1] [--workers N] [--ops N] [--rounds N] [--own] [--old-warm-up]
 import { readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
-import { createHeap } from "../dist/node.js";
+import { workersRound } from "./threads-round.js";
 
 const { values } = parseArgs({ options: {
   checked: { type: "string", default: "1" }, workers: { type: "string", default: "2" }, ops: { type: "string", default: "400000" },
@@ -43,24 +42,12 @@ function tasks() {
 }
 
 async function run(warmUpCalls) {
-  const heap = values.own ? undefined : await createHeap({ shared: true, checked });
-  const start = new SharedArrayBuffer(8);
-  const signal = new Int32Array(start);
-  const init = heap?.shareable();
-  const threads = Array.from({ length: WORKERS }, (_, i) =>
-    new Worker(new URL("./threads-worker.js", import.meta.url), { workerData: { init, ops: OPS, seed: 17 + i, start, own: values.own ? { checked } : undefined, diag: true, warmUpCalls } }));
-  const done = threads.map((w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); }));
-  const exited = threads.map((w) => new Promise((resolve) => w.once("exit", resolve)));
-  while (Atomics.load(signal, 1) < WORKERS) await new Promise((r) => setTimeout(r, 5));
-  const before = tasks();
-  const t0 = performance.timeOrigin + performance.now();
-  Atomics.store(signal, 0, 1);
-  Atomics.notify(signal, 0);
-  const results = (await Promise.all(done)).map((r) => ({ ...r, ...r.sched }));
-  const after = tasks();
-  await Promise.all(exited);
-  heap?.validate();
-  heap?.dispose();
+  let t0, before;
+  const { results: reports, watched: after } = await workersRound({
+    checked, workers: WORKERS, ops: OPS, own: values.own, warmUpCalls, diag: true,
+    watch() { before = tasks(); t0 = performance.timeOrigin + performance.now(); return tasks; },
+  });
+  const results = reports.map((r) => ({ ...r, ...r.sched }));
   const others = new Map();
   const workerTids = new Set(results.map((r) => String(r.tid)));
   for (const [tid, a] of after) {

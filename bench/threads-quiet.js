@@ -8,9 +8,8 @@
 //
 //   node bench/threads-quiet.js [--minutes N] [--ops N]
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
-import { createHeap } from "../dist/node.js";
 import { othersCpuMs } from "./thread-cpu.js";
+import { roundRate, workersRound } from "./threads-round.js";
 
 const { values } = parseArgs({ options: { minutes: { type: "string", default: "10" }, ops: { type: "string", default: "400000" } } });
 const OPS = Number(values.ops);
@@ -19,25 +18,11 @@ const QUIET_RUN_MS = 10; // ... and during a run that counts
 
 /** One run of `workers` workers (own: each on a non-shared heap); its rate and others' CPU. */
 async function run(workers, own, warmUpCalls) {
-  const heap = own ? undefined : await createHeap({ shared: true, checked: true });
-  const start = new SharedArrayBuffer(8);
-  const signal = new Int32Array(start);
-  const init = heap?.shareable();
-  const threads = Array.from({ length: workers }, (_, i) => new Worker(new URL("./threads-worker.js", import.meta.url), {
-    workerData: { init, ops: OPS, seed: 17 + i, start, own: own ? { checked: true } : undefined, warmUpCalls },
-  }));
-  const done = threads.map((w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); }));
-  const exited = threads.map((w) => new Promise((resolve) => w.once("exit", resolve)));
-  while (Atomics.load(signal, 1) < workers) await new Promise((r) => setTimeout(r, 5));
-  const others = othersCpuMs();
-  Atomics.store(signal, 0, 1);
-  Atomics.notify(signal, 0);
-  const results = await Promise.all(done);
-  const othersMs = othersCpuMs(others);
-  await Promise.all(exited); // each detached before its message
-  heap?.validate();
-  heap?.dispose();
-  return { rate: (workers * OPS) / (Math.max(...results.map((r) => r.ms)) * 1000), othersMs, cpu: results.map((r) => r.cpuNsPerOp) };
+  const { results, watched: othersMs } = await workersRound({
+    checked: true, workers, ops: OPS, own, warmUpCalls,
+    watch() { const others = othersCpuMs(); return () => othersCpuMs(others); },
+  });
+  return { rate: roundRate(results, OPS), othersMs, cpu: results.map((r) => r.cpuNsPerOp) };
 }
 
 const rows = [];

@@ -17,10 +17,10 @@
 //
 //   node bench/threads.js [--ops N] [--rounds N]
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
 import { createHeap } from "../dist/node.js";
 import { othersCpuMs } from "./thread-cpu.js";
 import { ownLoop, warmUp } from "./threads-loop.js";
+import { roundRate, workersRound } from "./threads-round.js";
 
 const { values } = parseArgs({ options: { ops: { type: "string", default: "400000" }, rounds: { type: "string", default: "5" } } });
 const OPS = Number(values.ops);
@@ -29,26 +29,16 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** One round: `workers` workers on one shared heap (or, `own`, each on a non-shared heap). */
 async function workersRun(checked, workers, own) {
-  const heap = own ? undefined : await createHeap({ shared: true, checked });
-  const start = new SharedArrayBuffer(8);
-  const signal = new Int32Array(start);
-  const init = heap?.shareable();
-  const threads = Array.from({ length: workers }, (_, i) =>
-    new Worker(new URL("./threads-worker.js", import.meta.url), { workerData: { init, ops: OPS, seed: 17 + i, start, own: own ? { checked } : undefined } }));
-  const done = threads.map((w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); }));
-  const exited = threads.map((w) => new Promise((resolve) => w.once("exit", resolve)));
-  while (Atomics.load(signal, 1) < workers) await new Promise((r) => setTimeout(r, 5));
-  const others = othersCpuMs();
-  const t = performance.now();
-  Atomics.store(signal, 0, 1);
-  Atomics.notify(signal, 0);
-  const results = await Promise.all(done);
-  const elsewhere = othersCpuMs(others) / (performance.now() - t); // cores other processes used
-  await Promise.all(exited); // each detached before its message; wait for it to end, never terminate mid-operation
-  heap?.validate();
-  heap?.dispose();
+  const { results, watched: elsewhere } = await workersRound({
+    checked, workers, ops: OPS, own,
+    watch() {
+      const others = othersCpuMs();
+      const t = performance.now();
+      return () => othersCpuMs(others) / (performance.now() - t); // cores other processes used
+    },
+  });
   return {
-    rate: (workers * OPS) / (Math.max(...results.map((r) => r.ms)) * 1000), // ops/µs
+    rate: roundRate(results, OPS),
     lockPer1k: results.reduce((n, r) => n + r.lockTakes, 0) / (workers * OPS / 1000),
     cpuNsPerOp: results.some((r) => r.cpuNsPerOp === undefined) ? NaN : results.reduce((n, r) => n + r.cpuNsPerOp, 0) / workers,
     elsewhere,

@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { stats } from "./replay.js";
 
 const { values } = parseArgs({ options: { base: { type: "string" }, rounds: { type: "string", default: "21" } } });
 if (!values.base) throw new Error("--base <checkout>: another checkout with dist/ and build/ built");
@@ -36,8 +37,7 @@ const ids = Object.keys(runs);
 for (let r = 0; r < Number(values.rounds); r++) {
   for (const id of r % 2 ? [...ids].reverse() : ids) times[id].push(runs[id]());
 }
-const stat = (xs) => { const s = [...xs].sort((a, b) => a - b); return { median: s[s.length >> 1], min: s[0], max: s[s.length - 1] }; };
-const ratio = (a, b) => stat(times[a].map((t, i) => t / times[b][i]));
+const ratio = (a, b) => stats(times[a].map((t, i) => t / times[b][i]));
 const fmt = (s) => `${s.median.toFixed(2)} [${s.min.toFixed(2)}–${s.max.toFixed(2)}]`;
 console.log(`workload example, linked, run() ×16, ${values.rounds} rounds, load ${fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
 console.log(`checked÷unchecked new ${fmt(ratio("checked", "unchecked"))}  base ${fmt(ratio("base", "unchecked"))}  new÷base ${fmt(ratio("checked", "base"))}`);
