@@ -52,7 +52,7 @@
 // @ts-ignore: decorator
 @lazy export const MSG_TOO_LARGE = "rcalloc: out of memory: allocation larger than 2 GiB";
 // @ts-ignore: decorator
-@lazy export const MSG_HANDLES_EXHAUSTED = "rcalloc: out of memory: no handle-table slot left";
+@lazy export const MSG_HANDLES_EXHAUSTED = "rcalloc: out of memory: the handle table is used up (2^24 - 1 live references at most, 2^28 taken in a heap's life: a handle is never issued twice)";
 // @ts-ignore: decorator
 @lazy export const MSG_SHARED_RESIZE = "rcalloc: resize of an object with more than one reference";
 // @ts-ignore: decorator

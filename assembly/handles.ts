@@ -19,7 +19,7 @@
 // memory only while their chunk still holds a live or reusable slot.
 // Limits: one heap holds at most 2^24 - 1 = 16,777,215 live references at once (fewer once
 // slots retired: a retired index is never handed out again) and issues at most
-// 2^24 × 16 = 2^28 references in its life; then OUT_OF_MEMORY ("no handle-table slot left").
+// 2^24 × 16 = 2^28 references in its life; then OUT_OF_MEMORY ("the handle table is used up").
 //
 // ╒═════════════════ Slot (32 bytes) ═════════════════╕
 // +0  object   block address of the referenced object (kept after the end, for messages)
@@ -277,11 +277,18 @@ export function setHeapTag(tag: u32): void {
   return freeCount > SLOT_QUARANTINE || tableLength < tableCapacity;
 }
 
+/** True when every slot index has been issued: the table can take no fresh one (a retired
+ *  index is never issued again), so a reference now needs a waiting slot. */
+// @ts-ignore: decorator
+@inline export function indicesUsedUp(): bool {
+  return tableLength >= MAX_SLOTS;
+}
+
 /** Adds a chunk of fresh slots; false at the index limit or when memory is exhausted. Whether
  *  to give memory back and try again, or to reuse quarantined slots early, is the caller's
  *  decision (lifecycle.ts reserveSlot). */
 export function growTable(): bool {
-  if (tableLength >= MAX_SLOTS) return false;
+  if (indicesUsedUp()) return false;
   let c = tableCapacity >> CHUNK_BITS;
   if (c - firstChunk == directoryChunks && !(!SHARED && dropRetiredChunks()) && !growDirectory()) return false;
   let chunk = spareChunks;

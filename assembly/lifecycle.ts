@@ -22,7 +22,7 @@ import { CHECKED, CLASS_MAX, DEBUG, HEADER, QUICK_MAX, SHARED, SLOT_QUARANTINE }
 import { allocBlock, allocGrownBlock, freeBlock, freeDeadBlock } from "./blocks";
 import { blockSizeFor } from "./quick-lists";
 import { E_OUT_OF_MEMORY, failure, MSG_HANDLES_EXHAUSTED, MSG_OUT_OF_MEMORY } from "./errors";
-import { awaitPins, freeCount, freeStaleTable, growTable, nextOrder, nextOrders, slotReady } from "./handles";
+import { awaitPins, freeCount, freeStaleTable, growTable, indicesUsedUp, nextOrder, nextOrders, slotReady } from "./handles";
 import {
   COUNT, DEAD, INFO, OBJECT_SIZE, PAIRED, PAYLOAD, SETFITTED, SETINFO, SETMARK, SETOBJECT, SIZE, MAX_SLACK,
   REFS_MASK, TAGS_MASK,
@@ -64,8 +64,9 @@ export function reclaim(): bool {
 
 function reserveSlotSlow(): void {
   if (slotReady() || growTable() || (reclaim() && growTable())) return;
-  // No chunk to be had: reuse a quarantined slot early rather than fail.
-  if (!freeCount) failure(0).raise(E_OUT_OF_MEMORY, MSG_HANDLES_EXHAUSTED);
+  // No chunk to be had: reuse a quarantined slot early rather than fail. Failing, say which
+  // limit: every index taken (live, or retired after its 16 issues), or memory for a chunk.
+  if (!freeCount) failure(0).raise(E_OUT_OF_MEMORY, indicesUsedUp() ? MSG_HANDLES_EXHAUSTED : MSG_OUT_OF_MEMORY);
 }
 
 /** Reserve an entry in the pair map; traps with OUT_OF_MEMORY (naming `h`) before any change. */

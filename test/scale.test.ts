@@ -7,8 +7,21 @@ import {
 } from "../bindings/node.js";
 import { tagsInUse } from "../bindings/heap-tags.js";
 import { BUILDS, hasCookie, heapOf, writeCookie } from "./heap.js";
+import { watToWasm } from "./wat.js";
 
 const MAX_LIVE = 2 ** 24 - 1;
+
+/** A loop in wasm, so 2^28 get/put pairs take seconds: `getPut(h, n)` takes and gives back a
+ *  reference n times through the heap's own exports, counting the pairs done in `done`. */
+const GET_PUT_LOOP = watToWasm(`(module
+  (import "heap" "get" (func $get (param i32) (result i32)))
+  (import "heap" "put" (func $put (param i32)))
+  (global $done (export "done") (mut i32) (i32.const 0))
+  (func (export "getPut") (param $h i32) (param $n i32)
+    (loop $again
+      (call $put (call $get (local.get $h)))
+      (global.set $done (i32.add (global.get $done) (i32.const 1)))
+      (br_if $again (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`);
 
 describe.each(BUILDS)("$name build at scale", ({ checked }) => {
   it(`holds ${MAX_LIVE.toLocaleString("en-US")} live references to one object`, async () => {
@@ -21,6 +34,7 @@ describe.each(BUILDS)("$name build at scale", ({ checked }) => {
     if (checked) {
       expect(new Set(held.subarray(0, 1 << 20)).size).toBe(1 << 20); // distinct handles
       expect(() => heap.get(owner)).toThrow(OutOfMemoryError); // the documented limit
+      expect(() => heap.get(owner)).toThrow(/handle table is used up/); // named as such
     }
     heap.validate();
     for (let i = 0; i < held.length; i++) put(held[i]);
@@ -53,6 +67,67 @@ describe.each(BUILDS)("$name build at scale", ({ checked }) => {
     heap.put(above);
     heap.validate();
   }, 120_000);
+});
+
+describe("checked build: the handles a heap issues in its life", () => {
+  it("issues 2^28 references, then refuses with OutOfMemoryError naming the limit; nothing is lost", async () => {
+    const heap = await createHeap({ checked: true });
+    const held = Array.from({ length: 100 }, (_, i) => {
+      const h = heap.alloc(24);
+      writeCookie(heap, h, i);
+      return h;
+    });
+    const owner = heap.alloc(8);
+    const { instance } = await WebAssembly.instantiate(GET_PUT_LOOP, { heap: { get: heap.exports.get, put: heap.exports.put } });
+    const { getPut, done } = instance.exports as { getPut: (h: number, n: number) => void; done: WebAssembly.Global };
+    let error: unknown;
+    try {
+      for (let i = 0; i < 20; i++) getPut(owner, 2 ** 24); // 1.25 × 2^28 pairs if nothing stopped it
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(OutOfMemoryError);
+    expect((error as Error).message).toMatch(/handle table is used up/);
+    // every handle value issued exactly once: each of the 2^24 - 1 indices 16 times, but the 101
+    // indices still live, issued once each (by alloc)
+    expect((done.value as number) >>> 0).toBe((2 ** 24 - 1 - 101) * 16);
+    // the refusal changed nothing: every live reference and its bytes are intact
+    heap.validate();
+    expect(heap.refs(owner)).toBe(1);
+    held.forEach((h, i) => expect(hasCookie(heap, h, i)).toBe(true));
+    // a reference put gives its slot back for one more issue (its generation allows it)
+    heap.put(held.pop()!);
+    const h = heap.get(owner);
+    heap.put(h);
+    expect(() => heap.put(h)).toThrow(/double put/);
+    heap.put(owner);
+    for (const h of held) heap.put(h);
+    heap.validate();
+    heap.dispose();
+  }, 120_000);
+
+  it("names the page limit, not the handle table, when a table chunk finds no memory", async () => {
+    const heap = await createHeap({ checked: true, maxPages: 2 });
+    const owner = heap.alloc(8);
+    writeCookie(heap, owner, 3);
+    const held: number[] = [];
+    let error: unknown;
+    try {
+      for (let i = 0; i < 100_000; i++) held.push(heap.get(owner));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(OutOfMemoryError);
+    expect((error as Error).message).toMatch(/reached its page limit/);
+    expect(held.length).toBeGreaterThan(1000);
+    heap.validate();
+    expect(heap.refs(owner)).toBe(held.length + 1);
+    expect(hasCookie(heap, owner, 3)).toBe(true);
+    for (const h of held) heap.put(h);
+    heap.put(owner);
+    heap.validate();
+    heap.dispose();
+  });
 });
 
 describe("checked build: heap tags", () => {
