@@ -81,7 +81,7 @@ if (SHARED && HOST_SITES) ERROR("rcalloc: RC_HOST_SITES=1 and RC_SHARED=1 cannot
 @inline export const HEADER: usize = CHECKED ? CHECKED_HEADER : UNCHECKED_HEADER;
 
 // Largest whole block handled by the quick lists (exact 16-byte classes, no coalescing).
-// Larger blocks go through TLSF. Tuned by bench/ (see README, Performance).
+// Larger blocks go through TLSF. Tuned by bench/ (see docs/performance.md).
 // @ts-ignore: decorator
 @inline export const QUICK_MAX: usize = 1024;
 
@@ -94,7 +94,7 @@ if (SHARED && HOST_SITES) ERROR("rcalloc: RC_HOST_SITES=1 and RC_SHARED=1 cannot
 // double put soon after the first put still finds the put site in the slot (a stale handle is
 // refused by its generation whatever the wait). 64, not 256: every waiting slot is 32 bytes of
 // table on top of the live ones, and on a small heap 256 of them (8 KiB) cost a page (random
-// 1..64 and refcount-heavy: 3 pages against dlmalloc's 2; README, "Checked-build memory").
+// 1..64 and refcount-heavy: 3 pages against dlmalloc's 2; docs/performance.md, "Small checked heaps").
 // @ts-ignore: decorator
 @inline export const SLOT_QUARANTINE: u32 = 64;
 

@@ -55,7 +55,7 @@
 @inline export const SLOT_SIZE: usize = 32;
 // 32 slots a chunk (1 KiB, a 1,152-byte block): a small checked heap's free space lies in pieces of
 // a few KiB, and a 256-slot chunk's 9,216-byte block fit none of them, so each new chunk grew
-// memory (README, "Checked-build memory"). Compiled into linked modules (runtime/imports.ts ptr):
+// memory (docs/performance.md, "Small checked heaps"). Compiled into linked modules (runtime/imports.ts ptr):
 // changing it is an ABI step ("ABI" below).
 // @ts-ignore: decorator
 @inline export const CHUNK_BITS: u32 = 5;
@@ -95,7 +95,7 @@
  * Two halves, so that a caller tests each with a branch and reads the object through slotAt()'s
  * address: that read then need not wait for the state word. One function returning the slot
  * or 0 compiled to a select on the state check, which put the state load into the chain of
- * dependent loads a tree walk makes per step (README, "Checked build: where the time goes").
+ * dependent loads a tree walk makes per step (docs/performance.md, "Checked build: where the time goes").
  */
 // @ts-ignore: decorator
 @inline export function slotAt(h: u32, tag: u32, first: u32, span: u32, dir: usize): usize {

@@ -11,7 +11,7 @@
 // eighth of both limits to spare (makeRoom), so the next deaths only queue and the FIFO holds
 // between 7/8 of its limits and all of them. One eviction per death, inline in the last put,
 // cost more (random actions 1..64, LIFO churn, FIFO queue: the checked allocator's own time is
-// 0.85-0.92x that with batches; README, "Quarantine eviction in batches").
+// 0.85-0.92x that with batches; docs/performance.md, "Quarantine eviction in batches").
 //
 // A dead block (DEAD in its info word, see layout.ts) is in the FIFO when its mark word (+20,
 // the header's scratch word) is nonzero: the next block, or END for the last one. A dead block

@@ -1,9 +1,10 @@
 // === What one atomic step costs on this machine (wasm, shared memory, one thread) ===
 //
 // The shared builds' lock-free paths pay a few sequentially consistent atomic steps per operation
-// (README "Threads": a pin's compare-exchange, a count's add, an unpin's or a pass's store); this
-// times each kind alone, back to back in a wasm loop on one word of a shared memory, against a
-// plain store, so the one-thread cost after heap.shareable() can be read as a sum of steps.
+// (docs/threads.md, "Against the issue's goals": a pin's compare-exchange, a count's add, an
+// unpin's or a pass's store); this times each kind alone, back to back in a wasm loop on one word
+// of a shared memory, against a plain store, so the one-thread cost after heap.shareable() can be
+// read as a sum of steps.
 //
 //   node bench/atomic-steps.js [--calls N]
 import { parseArgs } from "node:util";

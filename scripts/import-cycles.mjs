@@ -1,5 +1,5 @@
 // Lists the import cycles among the files of a folder (default: assembly/), which must have none:
-// each layer imports only the ones below it (README, Design). Exit status 1 when a cycle exists.
+// each layer imports only the ones below it (docs/design.md, "Layers"). Exit status 1 when a cycle exists.
 //
 //   node scripts/import-cycles.mjs [folder]
 //

@@ -2,8 +2,8 @@
 // optimizing tier before the measured call (or being compiled: then the test waits for it), and
 // a call after it stays there: with one warm-up call the loop was only marked for it, so the
 // measured call compiled it on a background thread inside the measured window, which took a
-// core from a second worker (README "Threads"); and code optimized before the loop's last lines
-// had run deopted there at every call.
+// core from a second worker (docs/threads.md, "Where the rest of the second core went"); and code
+// optimized before the loop's last lines had run deopted there at every call.
 import v8 from "node:v8";
 import { expect, test } from "vitest";
 import { createHeap } from "../dist/node.js";

@@ -1,7 +1,8 @@
-// AS's incremental collector as runtime/itcms.ts changes it (README "The AS runtime"): a marked
-// pointerfree object goes black at the head of toSpace, a sweep step frees a batch, and `iter`
-// stays in the list the mark loop walks. Programs in test/fixtures/collector, built as users build
-// them (linked, --exportRuntime), in both builds; the exact counts also with ASC_GC_SWEEPCOST=0.
+// AS's incremental collector as runtime/itcms.ts changes it (docs/design.md, "The AssemblyScript
+// runtime"): a marked pointerfree object goes black at the head of toSpace, a sweep step frees a
+// batch, and `iter` stays in the list the mark loop walks. Programs in test/fixtures/collector,
+// built as users build them (linked, --exportRuntime), in both builds; the exact counts also with
+// ASC_GC_SWEEPCOST=0.
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Worker } from "node:worker_threads";

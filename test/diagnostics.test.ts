@@ -444,7 +444,7 @@ describe("misuse, checked build", () => {
     // The bound this memory's first page (static data) plus one: 32-slot table chunks (1 KiB) fit
     // the pieces a churned small heap's free space lies in, where each 256-slot chunk (9 KiB) grew
     // memory once its slots retired (3 pages from round 85 on); a slot FIFO of 64 and a quarantine
-    // floor of 8 KiB keep the table and the held blocks in proportion (README, "Checked-build memory").
+    // floor of 8 KiB keep the table and the held blocks in proportion (docs/performance.md, "Small checked heaps").
     const heap = await heapOf(true);
     expect(heap.memory.buffer.byteLength >>> 16).toBe(1);
     let x = 1;

@@ -1,4 +1,4 @@
-// The allocator's files are layered: each imports only the ones below it (README, Design). A
+// The allocator's files are layered: each imports only the ones below it (docs/design.md, "Layers"). A
 // cycle means a fact or a decision sits on the wrong floor; scripts/import-cycles.mjs lists them.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
