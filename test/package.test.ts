@@ -1,7 +1,7 @@
 // The package as users get it: install it into an empty project (from its tarball, and from the
 // repository folder) and import `rcalloc` from plain Node JS (ESM), both builds, typed errors.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -71,12 +71,16 @@ describe("npm package", () => {
     }
   });
 
-  it("ships the LICENSE, the report's JSON Schema, the bin and both builds", () => {
+  it("ships the LICENSE, the report's JSON Schema, the docs the README links to, the bin and both builds", () => {
     const [pack] = JSON.parse(npm(["pack", "--dry-run", "--json", "--ignore-scripts", ROOT], work)) as [{ files: { path: string }[] }];
     const files = pack.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining([
       "LICENSE", "docs/report.schema.json", "bin/rcalloc.js", "build/rcalloc.checked.wasm", "build/rcalloc.unchecked.wasm",
     ]));
+    // every docs/ page README.md links to (its links must work in the installed package too)
+    const linked = [...readFileSync(join(ROOT, "README.md"), "utf8").matchAll(/\]\((docs\/[^)#]+)/g)].map((m) => m[1]);
+    expect(linked.length).toBeGreaterThan(0);
+    expect(files).toEqual(expect.arrayContaining([...new Set(linked)]));
   });
 
   it("installs from the repository folder (npm install <path>) and imports the same way", () => {
