@@ -23,10 +23,11 @@
 // The room test (plain checked build): `room` holds the bytes the next queued block may take, so
 // each death asks one compare, not byteLimit()'s min/max over four globals (~25 x86 instructions
 // a death, callgrind). It is 0 once the FIFO holds maxBlocks blocks, and ROOM_ANY while the FIFO
-// is empty (any block may wait alone, even one larger than the byte limit). Only enqueue() and
-// an eviction change it. It may be less than the room there is, never more: the heap only grows
-// (so does byteLimit()), and setQuarantine() empties the FIFO first. So a test that finds room
-// is right, and one that finds none is made again exactly (makeRoom). The shared checked build
+// is empty (any block may wait alone, even one larger than the byte limit). enqueue() takes the
+// block's bytes off it; an eviction and makeRoom() work it out afresh. It may be less than the
+// room there is, never more: the heap only grows (so does byteLimit()), and setQuarantine()
+// empties the FIFO first. So a test that finds room is right, and one that finds none is made
+// again exactly (makeRoom). validate() checks that it is never more. The shared checked build
 // keeps the exact test: other threads move blocks in without this instance's globals.
 
 import { DEBUG, HEADER, SHARED } from "./config";
