@@ -28,7 +28,7 @@ import {
   REFS_MASK, TAGS_MASK,
 } from "./layout";
 import { pairCount, pairDelete, pairGet, pairsRekey, pairsReserve, pairSet, TAG_IGNORED, TAG_WEAK } from "./pairs";
-import { drain, enqueue, makeRoom, maxBlocks, needsRoom, poison, queuedBlocks } from "./quarantine";
+import { drain, enqueue, makeRoom, maxBlocks, needsRoom, poison, poisonLengthFor, poisonPayload, queue, queuedBlocks } from "./quarantine";
 import { growBlockInPlace, shrinkBlock } from "./tlsf";
 import { settleAllDeaths } from "./thread-deaths";
 import { excludeReaders, onlyReader } from "./thread-slots";
@@ -152,8 +152,13 @@ function endObject(block: usize, info: u32): void {
   }
   // Dead but held: by weak handles (upgrade() now returns 0) and/or, checked, the quarantine.
   SETINFO(block, info | DEAD);
-  killObject(block);
-  if (!weak) enqueue(block);
+  if (!CHECKED) return;
+  // killObject and enqueue with the size at hand and the quarantine known to be on (V8 read the
+  // info word again after the store above, twice, and tested maxBlocks again)
+  let size = <usize>(info & ~TAGS_MASK);
+  poisonPayload(block, poisonLengthFor(size));
+  if (weak) SETMARK(block, 0); // held only by weak handles: out of the FIFO until the last is put
+  else queue(block, size);
 }
 
 /** Marks a held dead block: out of the quarantine FIFO for now, poisoned (checked build). */

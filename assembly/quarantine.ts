@@ -19,8 +19,18 @@
 //
 // The eviction check runs before the operation that needs the room changes anything: on a
 // violation the block is re-poisoned (so the next call gets past it) and the call traps.
+//
+// The room test (plain checked build): `room` holds the bytes the next queued block may take, so
+// each death asks one compare, not byteLimit()'s min/max over four globals (~25 x86 instructions
+// a death, callgrind). It is 0 once the FIFO holds maxBlocks blocks, and ROOM_ANY while the FIFO
+// is empty (any block may wait alone, even one larger than the byte limit). enqueue() takes the
+// block's bytes off it; an eviction and makeRoom() work it out afresh. It may be less than the
+// room there is, never more: the heap only grows (so does byteLimit()), and setQuarantine()
+// empties the FIFO first. So a test that finds room is right, and one that finds none is made
+// again exactly (makeRoom). validate() checks that it is never more. The shared checked build
+// keeps the exact test: other threads move blocks in without this instance's globals.
 
-import { DEBUG, HEADER } from "./config";
+import { DEBUG, HEADER, SHARED } from "./config";
 import { freeDeadBlock, freeDeadBlockOf } from "./blocks";
 import { check, E_WRITE_AFTER_FREE, failure, MSG_WRITE_AFTER_FREE } from "./errors";
 import { DEAD, FREE, INFO, MARK, PAYLOAD, PUT_SITE, SETMARK, SITE, SIZE, TAGS_MASK } from "./layout";
@@ -30,6 +40,8 @@ import { heapStart, tail as heapTail } from "./tlsf";
 @inline export const POISON: u8 = 0xDF;
 // @ts-ignore: decorator
 @inline const END: u32 = 1; // mark of the last queued block (no block lives at address 1)
+// @ts-ignore: decorator
+@inline const ROOM_ANY: usize = <usize>-1; // room while the FIFO is empty: any block may wait
 
 // The quarantine's bytes are also bounded by the heap's size: at most 1/2^HEAP_SHIFT of the heap's
 // extent (and at least HELD_MIN, so a small heap still holds its recent frees). A fixed 256 KiB
@@ -48,6 +60,8 @@ export let queuedBlocks: u32 = 0;
 export let queuedBytes: usize = 0;
 export let head: usize = 0;
 export let tail: usize = 0;
+/** Bytes the next queued block may take (plain checked build; see "The room test" above). */
+export let room: usize = ROOM_ANY;
 
 /** Sets the limits; 0 blocks turns the quarantine off (poison is still written and checked
  *  while weak handles hold a dead block). Every queued block is evicted first, verified against
@@ -78,12 +92,36 @@ function heldByWeak(after: usize): usize {
   return min(maxBytes, max(HELD_MIN, (heapTail - heapStart) >> HEAP_SHIFT));
 }
 
-/** True when a block of `size` bytes needs room made first (makeRoom). */
+/** True when a block of `size` bytes may need room made first (makeRoom): always when it does,
+ *  and in the plain checked build also when `room` is behind a heap that grew. */
 // @ts-ignore: decorator
 @inline export function needsRoom(size: usize): bool {
+  return SHARED ? lacksRoom(size) : size > room;
+}
+
+/** True when a block of `size` bytes does not fit in the FIFO as it is now (the exact test). */
+// @ts-ignore: decorator
+@inline function lacksRoom(size: usize): bool {
   // bitwise, not && and ||: every operand is a load or two, and V8 turned the short circuits into
-  // two more branches and a joined value it tested again (each death asks this)
+  // two more branches and a joined value it tested again
   return <bool>(<u32>(queuedBlocks != 0) & (<u32>(queuedBlocks >= maxBlocks) | <u32>(queuedBytes + size > byteLimit())));
+}
+
+/** False when `room` says more than the FIFO's limits leave (validate(): a block could then wait
+ *  past them). Behind is fine: the next death that finds no room works it out again. */
+export function roomCounted(): bool {
+  return SHARED || room <= roomNow();
+}
+
+/** `room` worked out afresh from the FIFO's counts and limits. */
+// @ts-ignore: decorator
+@inline function roomNow(): usize { return roomWithin(byteLimit()); }
+
+/** roomNow() for a byte limit `limit` = byteLimit() the caller has at hand. */
+// @ts-ignore: decorator
+@inline function roomWithin(limit: usize): usize {
+  if (!queuedBlocks) return ROOM_ANY;
+  return queuedBlocks < maxBlocks && queuedBytes < limit ? limit - queuedBytes : 0;
 }
 
 /** Bytes of `block`'s payload that carry poison. */
@@ -94,16 +132,18 @@ function heldByWeak(after: usize): usize {
 
 /** Bytes of poison in the payload of a block of `size` bytes. */
 // @ts-ignore: decorator
-@inline function poisonLengthFor(size: usize): usize {
+@inline export function poisonLengthFor(size: usize): usize {
   return min(size - HEADER, <usize>poisonBytes);
 }
 
 // Poison and its check run on every death and every eviction: inline and branch-free for every
 // default length, a multiple of 8 up to 64 (payload capacities are 8 mod 16: 8, 24, 40, 56;
-// longer ones are cut to 64). From 16 bytes on, four v128 accesses at 0, 16, 32 and n - 16, the
-// middle two clamped to n - 16, cover [0, n) (overlapping where n < 64): no loop whose trip count
-// changes with the block size, so no mispredicted branch per free. 8 bytes take one u64; any
-// other length (a custom poisonBytes) takes the plain loops out of line.
+// longer ones are cut to 64). From 16 bytes on, four v128 accesses at 0, a = min(16, last),
+// last - a and last = n - 16 cover [0, n) (0, 16, 32, 48 at n = 64; overlapping where n < 64):
+// no loop whose trip count changes with the block size, so no mispredicted branch per free.
+// (last - a, not min(32, last): one constant fewer in a register through the eviction loop, 2-3
+// x86 instructions fewer per death and per eviction.) 8 bytes take one u64; any other length (a
+// custom poisonBytes) takes the plain loops out of line.
 
 // @ts-ignore: decorator
 @inline const POISON_WORD: u64 = 0xDFDFDFDFDFDFDFDF;
@@ -133,9 +173,10 @@ function heldByWeak(after: usize): usize {
     if (vectorLength(n)) {
       let v = i8x16.splat(<i8>POISON);
       let last = n - 16;
+      let a = min(16, last);
       v128.store(p, v);
-      v128.store(p + min(16, last), v);
-      v128.store(p + min(32, last), v);
+      v128.store(p + a, v);
+      v128.store(p + last - a, v);
       v128.store(p + last, v);
       return;
     }
@@ -161,9 +202,10 @@ function poisonBytewise(p: usize, n: usize): void {
     if (vectorLength(n)) {
       let v = i8x16.splat(<i8>POISON);
       let last = n - 16;
+      let a = min(16, last);
       let same = v128.and(
-        v128.and(i8x16.eq(v128.load(p), v), i8x16.eq(v128.load(p + min(16, last)), v)),
-        v128.and(i8x16.eq(v128.load(p + min(32, last)), v), i8x16.eq(v128.load(p + last), v)));
+        v128.and(i8x16.eq(v128.load(p), v), i8x16.eq(v128.load(p + a), v)),
+        v128.and(i8x16.eq(v128.load(p + last - a), v), i8x16.eq(v128.load(p + last), v)));
       return i8x16.all_true(same);
     }
   }
@@ -201,24 +243,46 @@ function reportDamage(block: usize, repair: bool): void {
 // @ts-ignore: decorator
 @inline const BATCH_SHIFT: u32 = 3; // the room makeRoom leaves: 1/8 of each limit
 
-/** One more block of `size` bytes does not fit (the caller found needsRoom(size) true: no second
- *  test, ~25 x86 instructions a call): evicts the oldest blocks until it fits with 1/8 of each
- *  limit to spare (none of a block limit under 8: such a FIFO stays full). The bounds are worked
- *  out here, inline in the caller's branch, and passed to evictTo(): inside the eviction loop
- *  V8 recomputed them (byteLimit() and the eighths, ~40 x86 instructions) for every block evicted,
- *  a third of the eviction's instructions (callgrind on LIFO churn); a parameter is one load. */
+/** The caller found needsRoom(size) true. In the plain checked build `room` may only be behind a
+ *  heap that grew: tested again exactly, and brought up to date when the block fits after all
+ *  (out of line: once per batch of deaths). Else makeRoomNow. */
 // @ts-ignore: decorator
 @inline export function makeRoom(size: usize): void {
-  if (DEBUG) check(needsRoom(size), "rcalloc debug: makeRoom() with room enough");
+  if (SHARED) makeRoomNow(size);
+  else makeRoomIfLacking(size);
+}
+
+function makeRoomIfLacking(size: usize): void {
   let limit = byteLimit();
+  let left = roomWithin(limit); // size > left is lacksRoom(size)
+  if (size > left) evictFor(size, limit);
+  else room = left;
+}
+
+/** One more block of `size` bytes does not fit (lacksRoom(size), which the caller tested: no
+ *  second test, ~25 x86 instructions a call): evicts the oldest blocks until it fits with 1/8 of
+ *  each limit to spare (none of a block limit under 8: such a FIFO stays full). The bounds are
+ *  worked out here, not next to the eviction loop, and passed to evictTo(): inside the loop V8
+ *  recomputed them (byteLimit() and the eighths, ~40 x86 instructions) for every block evicted,
+ *  a third of the eviction's instructions (callgrind on LIFO churn); a parameter is one load. */
+// @ts-ignore: decorator
+@inline function makeRoomNow(size: usize): void {
+  evictFor(size, byteLimit());
+}
+
+/** makeRoomNow with byteLimit() at hand (`limit`). */
+// @ts-ignore: decorator
+@inline function evictFor(size: usize, limit: usize): void {
+  if (DEBUG) check(lacksRoom(size), "rcalloc debug: makeRoom() with room enough");
   let bytes = limit - (limit >> BATCH_SHIFT);
-  evictTo(maxBlocks - (maxBlocks >> BATCH_SHIFT), bytes > size ? bytes - size : 0);
+  evictTo(maxBlocks - (maxBlocks >> BATCH_SHIFT), bytes > size ? bytes - size : 0, limit);
 }
 
 /** Evicts the oldest blocks until at most `blocks` blocks and `bytes` bytes are left (none when
- *  both are 0); traps WRITE_AFTER_FREE at a block whose poison changed (re-poisoned). */
-function evictTo(blocks: u32, bytes: usize): void {
-  while (!evictDownTo(blocks, bytes)) damagedHead();
+ *  both are 0); traps WRITE_AFTER_FREE at a block whose poison changed (re-poisoned). `limit` is
+ *  byteLimit(), for the room left after (the caller has it at hand). */
+function evictTo(blocks: u32, bytes: usize, limit: usize): void {
+  while (!evictDownTo(blocks, bytes, limit)) damagedHead();
 }
 
 /** True when the quarantine holds more than its limits: only after a safe point or a thread's
@@ -233,29 +297,30 @@ function evictTo(blocks: u32, bytes: usize): void {
 /** Evicts the oldest blocks, as makeRoom, when the quarantine is over its limits (the lock is
  *  held; may trap WRITE_AFTER_FREE, re-poisoned, as makeRoom). */
 export function trimQuarantine(): void {
-  if (overLimits()) makeRoom(0); // over its limits: needsRoom(0) holds
+  if (overLimits()) makeRoomNow(0); // over its limits: lacksRoom(0) holds
 }
 
 /** Evicts every block: memory ran out, and the quarantine must never be why an allocation fails. */
 export function drain(): void {
-  evictTo(0, 0);
+  evictTo(0, 0, byteLimit());
 }
 
 /**
  * Evicts the oldest blocks, each after its poison check, until at most `blocks` blocks and
  * `bytes` bytes are left (none when both are 0); false when it stopped at a block whose poison
- * changed, now the head (damagedHead). The FIFO's head and counts stay in locals, stored once,
+ * changed, now the head (damagedHead); `room` is then what is left within `limit` (byteLimit()).
+ * The FIFO's head and counts stay in locals, stored once,
  * and the loop makes no call: the engine keeps globals in memory and spills what lives across a
  * call, and either made a batch cost more than one eviction at a time.
  */
 // @ts-ignore: decorator
-@inline function evictDownTo(blocks: u32, bytes: usize): bool {
+@inline function evictDownTo(blocks: u32, bytes: usize, limit: usize): bool {
   let n = queuedBlocks;
   if (!n) return true;
   let block = head;
   let held = queuedBytes;
   let damaged = false;
-  do {
+  while (true) {
     let info = INFO(block);
     let size = <usize>(info & ~TAGS_MASK);
     if (!poisonIntact(block, poisonLengthFor(size))) {
@@ -265,13 +330,19 @@ export function drain(): void {
     let next = <usize>MARK(block);
     SETMARK(block, 0);
     freeDeadBlockOf(block, info);
-    block = next == END ? 0 : next;
+    block = next; // END after the last: tested once, below, not per block
     held -= size;
-  } while (--n && (n >= blocks || held > bytes));
+    // two branches: V8 made a joined value of `n >= blocks || held > bytes` and tested it again
+    if (!--n) break;
+    if (n >= blocks) continue;
+    if (held <= bytes) break;
+  }
+  if (!n) block = 0;
   head = block;
   if (!block) tail = 0;
   queuedBlocks = n;
   queuedBytes = held;
+  if (!SHARED) room = roomWithin(limit);
   return !damaged;
 }
 
@@ -290,13 +361,28 @@ function damagedHead(): void {
     freeDeadBlock(block);
     return;
   }
-  if (DEBUG) check(!needsRoom(SIZE(block)), "rcalloc debug: enqueue() without makeRoom()");
+  queue(block, SIZE(block));
+}
+
+/** enqueue() of a block of `size` bytes while the quarantine is on (maxBlocks > 0): for a death
+ *  that has both at hand (V8 reloads a header word after a store to the block, and tests a
+ *  global again). */
+// @ts-ignore: decorator
+@inline export function queue(block: usize, size: usize): void {
+  if (DEBUG) check(maxBlocks != 0, "rcalloc debug: queue() with the quarantine off");
+  if (DEBUG) check(!lacksRoom(size), "rcalloc debug: enqueue() without makeRoom()");
+  if (DEBUG) check(roomCounted(), "rcalloc debug: quarantine room counted too large");
   SETMARK(block, END);
+  let left = room;
   if (tail) SETMARK(tail, <u32>block);
-  else head = block;
+  else {
+    head = block;
+    left = max(byteLimit(), size); // alone it may be larger than the limit: no room left then
+  }
   tail = block;
-  queuedBlocks++;
-  queuedBytes += SIZE(block);
+  let n = ++queuedBlocks;
+  queuedBytes += size;
+  if (!SHARED) room = n < maxBlocks ? left - size : 0;
 }
 
 /** True when the dead `block` waits in the FIFO (not only held by weak handles). */

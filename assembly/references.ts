@@ -160,6 +160,9 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
   }
   let count = COUNT(block) - 1;
   if (!(count & REFS_MASK)) { // the last reference: the object ends (out of line)
+    // room first, since eviction may trap; here, not in dropLast: a value live across a call
+    // there is spilled on every death, not only the deaths that evict
+    roomFor(block);
     dropLast(h, slot, site);
     return;
   }
@@ -168,11 +171,10 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
   SETCOUNT(block, count);
 }
 
-/** put of the last strong reference (checked build): room in the quarantine first, since
- *  eviction may trap, then the reference and the object end. One call for the whole death. */
+/** put of the last strong reference (checked build; the caller made room in the quarantine):
+ *  the reference and the object end. One call for the whole death. */
 function dropLast(h: u32, slot: usize, site: u32): void {
   let block = SLOT_OBJECT(slot);
-  roomFor(block);
   release(slot, h, site, 0);
   SETPUTSITE(block, site);
   freeObject(block); // the count word keeps its last reference: a dead block's is stale (layout.ts)
