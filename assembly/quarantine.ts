@@ -23,7 +23,7 @@
 // The room test (plain checked build): `room` holds the bytes the next queued block may take, so
 // each death asks one compare, not byteLimit()'s min/max over four globals (~25 x86 instructions
 // a death, callgrind). It is 0 once the FIFO holds maxBlocks blocks, and ROOM_ANY while the FIFO
-// is empty (any block may wait alone, even one larger than the byte limit). enqueue() takes the
+// is empty (any block may wait alone, even one larger than the byte limit). queue() takes the
 // block's bytes off it; an eviction and makeRoom() work it out afresh. It may be less than the
 // room there is, never more: the heap only grows (so does byteLimit()), and setQuarantine()
 // empties the FIFO first. So a test that finds room is right, and one that finds none is made

@@ -14,7 +14,7 @@ import {
   SIZE, SLACK_SHIFT,
 } from "./layout";
 import { weakCount } from "./lifecycle";
-import { checkPoison, isQueued, nextQueued, queuedBlocks, queuedBytes, room, roomCounted } from "./quarantine";
+import { checkPoison, isQueued, nextQueued, queuedBlocks, queuedBytes, roomCounted } from "./quarantine";
 import { pairAt, pairCapacity, pairCount, pairGet, TAG_IGNORED, TAG_WEAK } from "./pairs";
 import {
   BACK, fillerBlocks, flMap, FL_BITS, HEAD, heapStart, listIndex, MIN_BLOCK, NEXT, PREV, SLMAP, tail,
@@ -165,7 +165,7 @@ function validateQuarantine(deadQueued: u32): void {
   }
   if (blocks != deadQueued || blocks != queuedBlocks) corrupt("rcalloc validate: quarantine count differs from the heap", blocks);
   if (bytes != queuedBytes) corrupt("rcalloc validate: quarantine byte count is wrong", <usize>bytes);
-  if (!roomCounted()) corrupt("rcalloc validate: quarantine room is larger than its limits leave", room);
+  if (!roomCounted()) corrupt("rcalloc validate: quarantine room is larger than its limits leave", 0);
 }
 
 function validatePairs(): void {
