@@ -611,7 +611,9 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
     let ended = flags == MOVED ? STORY_MOVED : STORY_RESIZED;
     store<u32>(slot, SLOT_STORY(slot) | (ended << (gen << 1)), 28);
   }
-  if (gen == GEN_MASK) {
+  // `>=`, not `==`: binaryen turned that into a test of h's bits (a move, a mask and a compare)
+  // where the generation is at hand in a register already (resolve's)
+  if (gen >= GEN_MASK) {
     retireSlot(slot, index, flags);
     return;
   }
