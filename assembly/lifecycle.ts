@@ -78,7 +78,13 @@ export function reservePair(h: u32): void {
  *  inline, the eviction out of line: it evicts a batch, so most calls find room). */
 // @ts-ignore: decorator
 @inline export function roomFor(block: usize): void {
-  if (CHECKED && needsRoom(SIZE(block))) makeRoom(SIZE(block));
+  if (needsRoomFor(block)) makeRoom(SIZE(block));
+}
+
+/** roomFor()'s test alone, for a caller that branches to two calls (references.ts drop). */
+// @ts-ignore: decorator
+@inline export function needsRoomFor(block: usize): bool {
+  return CHECKED && needsRoom(SIZE(block));
 }
 
 /** A block of `size` bytes, reclaiming once when memory is exhausted; 0 if still none. */

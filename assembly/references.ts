@@ -23,7 +23,7 @@ import {
 } from "./handles";
 import { addRef, BLOCK, COUNT, DEAD, dropRef, INFO, ORDER, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
 import {
-  addWeak, dropWeak, freeObject, ignoreObject, MAX_OBJECT, newObject, releaseObject, reservePair, reserveSlot,
+  addWeak, dropWeak, freeObject, ignoreObject, MAX_OBJECT, needsRoomFor, newObject, releaseObject, reservePair, reserveSlot,
   resizeObject, roomFor, weakCount,
 } from "./lifecycle";
 import { siteOr } from "./host-sites";
@@ -183,15 +183,22 @@ function takeElsewhere(h: u32, block: usize, site: u32): u32 {
   }
   let count = COUNT(block) - 1;
   if (!(count & REFS_MASK)) { // the last reference: the object ends (out of line)
-    // room first, since eviction may trap; here, not in dropLast: a value live across a call
-    // there is spilled on every death, not only the deaths that evict
-    roomFor(block);
-    dropLast(h, slot, site);
+    // room first, since eviction may trap. The test here and a call of its own for each case:
+    // no value lives across a call, in dropLast (where each was spilled on every death) nor
+    // here (h, the slot and the count were spilled on every put)
+    if (needsRoomFor(block)) dropLastMakingRoom(h, slot, site);
+    else dropLast(h, slot, site);
     return;
   }
   release(slot, h, site, 0);
   SETPUTSITE(block, site);
   SETCOUNT(block, count);
+}
+
+/** dropLast() of an object the quarantine may have no room for yet: room first (it may trap). */
+function dropLastMakingRoom(h: u32, slot: usize, site: u32): void {
+  roomFor(SLOT_OBJECT(slot));
+  dropLast(h, slot, site);
 }
 
 /** put of the last strong reference (checked build; the caller made room in the quarantine):
