@@ -115,9 +115,11 @@ function allocAfterReclaim(size: usize): usize {
  *  always: a raw block leaves the second unused). */
 // @ts-ignore: decorator
 @inline export function newObject(size: u32, site: u32, orders: u32): usize {
-  // the common case straight through: a cached block of the exact size, the rest a call of its
-  // own (V8 joined the cache's and the fallback's results, then tested the block three times and
-  // its size again)
+  if (!CHECKED) return newObjectAnyhow(size, site, orders);
+  // Checked: a cached block of the exact size straight through, the rest a call of its own (V8
+  // joined the cache's and the fallback's results, then tested the block three times and its
+  // size again before the header's four words). Not the unchecked build: there the call on a
+  // cache miss cost more than the tests (FIFO queue +3.5 instructions per action).
   let blockSize = blockSizeFor(<usize>size, HEADER);
   let block = blockSize <= QUICK_MAX ? takeQuickBlock(blockSize) : 0;
   if (!block) return newObjectElsewhere(size, site, orders);
@@ -126,8 +128,14 @@ function allocAfterReclaim(size: usize): usize {
   return block;
 }
 
-/** newObject() when no cached block of the exact size waits. */
+/** newObject() when no cached block of the exact size waits (checked build). */
 function newObjectElsewhere(size: u32, site: u32, orders: u32): usize {
+  return newObjectAnyhow(size, site, orders);
+}
+
+/** newObject() from any block allocBlock finds. */
+// @ts-ignore: decorator
+@inline function newObjectAnyhow(size: u32, site: u32, orders: u32): usize {
   let blockSize = blockSizeFor(<usize>size, HEADER);
   let block = allocOrReclaim(blockSize);
   if (!block) return 0;
