@@ -29,6 +29,11 @@ export const QUICK_HEADS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 
 
+/** A cached block of exactly `size` bytes (<= QUICK_MAX), or 0: allocBlock's common case alone
+ *  (lifecycle.ts newObject: its fallback is a call of its own). */
+// @ts-ignore: decorator
+@inline export function takeQuickBlock(size: usize): usize { return popQuick(QUICK_HEADS, size); }
+
 /** A used block of at least `size` bytes (multiple of 16), or 0 when memory is exhausted:
  *  exactly `size` up to QUICK_MAX, its class's capacity (or more) up to CLASS_MAX (SIZE() tells). */
 // @ts-ignore: decorator

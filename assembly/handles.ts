@@ -126,13 +126,15 @@ export {
  *  (thread-slots.ts), since lock-free gets take orders too; `sequence` then stays 0. */
 export let sequence: u32 = 0;
 // @ts-ignore: decorator
-@inline export function nextOrder(): u32 { return SHARED && CHECKED ? takeOrder() : ++sequence; }
-/** The first of `n` consecutive orders (shared: one atomic step for an object and its first reference). */
+@inline export function nextOrder(): u32 { return nextOrders(1); }
+/** The first of `n` consecutive orders: an object and its first reference take theirs in one
+ *  step (shared: one atomic step). Kept in a local: V8 loads a global again after storing it. */
 // @ts-ignore: decorator
 @inline export function nextOrders(n: u32): u32 {
   if (SHARED && CHECKED) return takeOrders(n);
-  sequence += n;
-  return sequence - n + 1;
+  let first = sequence + 1;
+  sequence = first + n - 1;
+  return first;
 }
 /** mark(): an order below every order taken after this (shared: thread-slots.ts markOrders). */
 // @ts-ignore: decorator
@@ -394,12 +396,29 @@ function retireChunk(c: u32): void {
   store<u32>(CHUNK_AT(c), <u32>RETIRED_SLOTS);
 }
 
+/** True when more than SLOT_QUARANTINE slots wait: the next issue() reuses the oldest. Only an
+ *  issue (and a shared build's pool refill, which is not called from within an operation) takes
+ *  a waiting slot, so a caller that found this true may issueWaiting() after its own changes. */
+// @ts-ignore: decorator
+@inline export function slotWaiting(): bool { return freeCount > SLOT_QUARANTINE; }
+
 /** Issues a fresh handle for `object` (a block); reserveSlot() must have run. The common case
- *  inline: more than SLOT_QUARANTINE slots wait, and the oldest is reused. */
+ *  inline: more than SLOT_QUARANTINE slots wait, and the oldest is reused. `order`: the
+ *  reference's (a moved or resized one keeps its own), 0 to take the next. */
 // @ts-ignore: decorator
 @inline export function issue(object: usize, site: u32, owner: u32, weak: u32, order: u32 = 0): u32 {
   if (DEBUG) check(slotReady() || freeCount != 0, "rcalloc debug: issue() without a reserved slot");
-  if (freeCount <= SLOT_QUARANTINE) return issueElsewhere(object, site, owner, weak, order);
+  if (!order) order = nextOrder();
+  if (!slotWaiting()) return issueElsewhere(object, site, owner, weak, order);
+  return issueWaiting(object, site, owner, weak, order);
+}
+
+/** issue() for a caller that found slotWaiting() true since its last issue: no test again (the
+ *  callers branch on it once for the whole operation: references.ts allocate, take). `order`
+ *  as given (no test for 0: the callers have one at hand). */
+// @ts-ignore: decorator
+@inline export function issueWaiting(object: usize, site: u32, owner: u32, weak: u32, order: u32): u32 {
+  if (DEBUG) check(slotWaiting(), "rcalloc debug: issue() without a reserved slot"); // one string: the debug heap starts where it did
   let slot = takeWaiting();
   let gen = reissuedGen(slot);
   return fillSlot(slot, SLOT_WAITING_INDEX(slot), gen, object, site, owner, weak, order);
@@ -428,13 +447,14 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
   return SHARED && (state & FRESH) ? 0 : (state & GEN_MASK) + 1;
 }
 
-/** Writes a new reference into `slot` (number `index`, generation `gen`); returns its handle. */
+/** Writes a new reference into `slot` (number `index`, generation `gen`, order `order`); returns
+ *  its handle. */
 // @ts-ignore: decorator
 @inline function fillSlot(slot: usize, index: u32, gen: u32, object: usize, site: u32, owner: u32, weak: u32, order: u32): u32 {
   store<u32>(slot, object);
   store<u32>(slot, LIVE | weak | gen | (owner ? OWNED : 0), 4);
   store<u32>(slot, site, 8);
-  store<u32>(slot, order ? order : nextOrder(), 12); // a moved or resized reference keeps its order
+  store<u32>(slot, order, 12);
   if (owner) store<u32>(slot, owner, 16);
   return HANDLE(index, gen);
 }
@@ -591,7 +611,9 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
     let ended = flags == MOVED ? STORY_MOVED : STORY_RESIZED;
     store<u32>(slot, SLOT_STORY(slot) | (ended << (gen << 1)), 28);
   }
-  if (gen == GEN_MASK) {
+  // `>=`, not `==`: binaryen turned that into a test of h's bits (a move, a mask and a compare)
+  // where the generation is at hand in a register already (resolve's)
+  if (gen >= GEN_MASK) {
     retireSlot(slot, index, flags);
     return;
   }

@@ -38,7 +38,7 @@ import { heapStart, tail } from "./tlsf";
 export function mallocRaw(size: u32, site: u32): usize {
   site = siteOr(site);
   if (size > MAX_OBJECT) return 0;
-  let block = newObject(size, site);
+  let block = newObject(size, site, 1);
   if (!block) return 0;
   SETCOUNT(block, COUNT(block) | RAW_REFS);
   if (CHECKED) SETMARK(block, RAW_COOKIE(block));

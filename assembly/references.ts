@@ -18,12 +18,12 @@ import {
   MSG_NOT_OWNER, MSG_OUT_OF_MEMORY, MSG_OWNED_MOVE, MSG_SHARED_RESIZE, MSG_TOO_LARGE,
 } from "./errors";
 import {
-  claimSlot, slotOf, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, OWNED, SLOT_STATE, tableLength, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
+  claimSlot, slotOf, slotWaiting, issueWaiting, nextOrder, sequence, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, OWNED, SLOT_STATE, tableLength, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
   SLOT_OWNER, SLOT_SITE, WEAK,
 } from "./handles";
-import { addRef, BLOCK, COUNT, DEAD, dropRef, INFO, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
+import { addRef, BLOCK, COUNT, DEAD, dropRef, INFO, ORDER, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
 import {
-  addWeak, dropWeak, freeObject, ignoreObject, MAX_OBJECT, newObject, releaseObject, reservePair, reserveSlot,
+  addWeak, dropWeak, freeObject, ignoreObject, MAX_OBJECT, needsRoomFor, newObject, releaseObject, reservePair, reserveSlot,
   resizeObject, roomFor, weakCount,
 } from "./lifecycle";
 import { siteOr } from "./host-sites";
@@ -100,16 +100,28 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 @inline export function allocate(size: u32, site: u32): u32 {
   site = siteOr(site);
   checkSize(0, 0, size);
-  if (CHECKED) reserveSlot();
-  if (SHARED && CHECKED) {
-    // the reference's order is the one newObject took after the object's, in one atomic step
-    let object = newObject(size, site);
-    if (!object) failure(0).with(size).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
-    return issue(object, site, 0, 0, load<u32>(object, 8) + 1);
-  }
-  let block = newObject(size, site);
+  // checked: a waiting slot to reuse is the common case, tested once for the whole operation
+  // (handles.ts slotWaiting); any other reservation out of line, so that no value here lives
+  // across a call
+  if (CHECKED && !slotWaiting()) return allocateElsewhere(size, site);
+  return allocateReserved(size, site, true);
+}
+
+function allocateElsewhere(size: u32, site: u32): u32 {
+  reserveSlot();
+  return allocateReserved(size, site, false);
+}
+
+/** allocate() once its slot is reserved; `waiting`: slotWaiting() held (issueWaiting). */
+// @ts-ignore: decorator
+@inline function allocateReserved(size: u32, site: u32, waiting: bool): u32 {
+  let block = newObject(size, site, 2);
   if (!block) failure(0).with(size).raise(E_OUT_OF_MEMORY, MSG_OUT_OF_MEMORY);
-  return handleFor(block, site, 0, 0);
+  if (!CHECKED) return <u32>PAYLOAD(block);
+  // the order newObject took after the object's, in the same step: the plain builds' last
+  // (a global load; V8 does not forward the header's store to a load of it)
+  let order = SHARED ? ORDER(block) + 1 : sequence;
+  return waiting ? issueWaiting(block, site, 0, 0, order) : issue(block, site, 0, 0, order);
 }
 
 /**
@@ -137,10 +149,21 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
 @inline export function take(h: u32, site: u32): u32 {
   site = siteOr(site);
   let block = objectOf(h);
-  if (CHECKED) reserveSlot();
+  if (CHECKED && !slotWaiting()) return takeElsewhere(h, block, site); // as allocate
+  return takeReserved(h, block, site, true);
+}
+
+function takeElsewhere(h: u32, block: usize, site: u32): u32 {
+  reserveSlot();
+  return takeReserved(h, block, site, false);
+}
+
+/** take() once its slot is reserved; `waiting` as allocateReserved's. */
+// @ts-ignore: decorator
+@inline function takeReserved(h: u32, block: usize, site: u32, waiting: bool): u32 {
   let pinned = pinUse(h);
   ref(block);
-  let handle = CHECKED ? issue(block, site, 0, 0) : h;
+  let handle = !CHECKED ? h : waiting ? issueWaiting(block, site, 0, 0, nextOrder()) : issue(block, site, 0, 0);
   unpinUse(pinned);
   return handle;
 }
@@ -160,15 +183,22 @@ import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
   }
   let count = COUNT(block) - 1;
   if (!(count & REFS_MASK)) { // the last reference: the object ends (out of line)
-    // room first, since eviction may trap; here, not in dropLast: a value live across a call
-    // there is spilled on every death, not only the deaths that evict
-    roomFor(block);
-    dropLast(h, slot, site);
+    // room first, since eviction may trap. The test here and a call of its own for each case:
+    // no value lives across a call, in dropLast (where each was spilled on every death) nor
+    // here (h, the slot and the count were spilled on every put)
+    if (needsRoomFor(block)) dropLastMakingRoom(h, slot, site);
+    else dropLast(h, slot, site);
     return;
   }
   release(slot, h, site, 0);
   SETPUTSITE(block, site);
   SETCOUNT(block, count);
+}
+
+/** dropLast() of an object the quarantine may have no room for yet: room first (it may trap). */
+function dropLastMakingRoom(h: u32, slot: usize, site: u32): void {
+  roomFor(SLOT_OBJECT(slot));
+  dropLast(h, slot, site);
 }
 
 /** put of the last strong reference (checked build; the caller made room in the quarantine):
