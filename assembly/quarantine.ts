@@ -110,14 +110,11 @@ function heldByWeak(after: usize): usize {
 /** False when `room` says more than the FIFO's limits leave (validate(): a block could then wait
  *  past them). Behind is fine: the next death that finds no room works it out again. */
 export function roomCounted(): bool {
-  return SHARED || room <= roomNow();
+  return SHARED || room <= roomWithin(byteLimit());
 }
 
-/** `room` worked out afresh from the FIFO's counts and limits. */
-// @ts-ignore: decorator
-@inline function roomNow(): usize { return roomWithin(byteLimit()); }
-
-/** roomNow() for a byte limit `limit` = byteLimit() the caller has at hand. */
+/** `room` worked out afresh from the FIFO's counts and `limit` = byteLimit() (the caller has it
+ *  at hand). */
 // @ts-ignore: decorator
 @inline function roomWithin(limit: usize): usize {
   if (!queuedBlocks) return ROOM_ANY;
@@ -245,10 +242,10 @@ function reportDamage(block: usize, repair: bool): void {
 
 /** The caller found needsRoom(size) true. In the plain checked build `room` may only be behind a
  *  heap that grew: tested again exactly, and brought up to date when the block fits after all
- *  (out of line: once per batch of deaths). Else makeRoomNow. */
+ *  (out of line: once per batch of deaths). The shared build evicts at once. */
 // @ts-ignore: decorator
 @inline export function makeRoom(size: usize): void {
-  if (SHARED) makeRoomNow(size);
+  if (SHARED) evictFor(size, byteLimit());
   else makeRoomIfLacking(size);
 }
 
@@ -259,18 +256,12 @@ function makeRoomIfLacking(size: usize): void {
   else room = left;
 }
 
-/** One more block of `size` bytes does not fit (lacksRoom(size), which the caller tested: no
- *  second test, ~25 x86 instructions a call): evicts the oldest blocks until it fits with 1/8 of
+/** One more block of `size` bytes does not fit in `limit` = byteLimit() (lacksRoom(size), which
+ *  the caller tested: no second test, ~25 x86 instructions a call): evicts the oldest blocks until it fits with 1/8 of
  *  each limit to spare (none of a block limit under 8: such a FIFO stays full). The bounds are
  *  worked out here, not next to the eviction loop, and passed to evictTo(): inside the loop V8
  *  recomputed them (byteLimit() and the eighths, ~40 x86 instructions) for every block evicted,
  *  a third of the eviction's instructions (callgrind on LIFO churn); a parameter is one load. */
-// @ts-ignore: decorator
-@inline function makeRoomNow(size: usize): void {
-  evictFor(size, byteLimit());
-}
-
-/** makeRoomNow with byteLimit() at hand (`limit`). */
 // @ts-ignore: decorator
 @inline function evictFor(size: usize, limit: usize): void {
   if (DEBUG) check(lacksRoom(size), "rcalloc debug: makeRoom() with room enough");
@@ -297,7 +288,7 @@ function evictTo(blocks: u32, bytes: usize, limit: usize): void {
 /** Evicts the oldest blocks, as makeRoom, when the quarantine is over its limits (the lock is
  *  held; may trap WRITE_AFTER_FREE, re-poisoned, as makeRoom). */
 export function trimQuarantine(): void {
-  if (overLimits()) makeRoomNow(0); // over its limits: lacksRoom(0) holds
+  if (overLimits()) evictFor(0, byteLimit()); // over its limits: lacksRoom(0) holds
 }
 
 /** Evicts every block: memory ran out, and the quarantine must never be why an allocation fails. */

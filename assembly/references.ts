@@ -21,7 +21,7 @@ import {
   claimSlot, slotOf, slotWaiting, issueWaiting, nextOrder, sequence, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, OWNED, SLOT_STATE, tableLength, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
   SLOT_OWNER, SLOT_SITE, WEAK,
 } from "./handles";
-import { addRef, BLOCK, COUNT, DEAD, dropRef, INFO, ORDER, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE } from "./layout";
+import { addRef, BLOCK, COUNT, DEAD, dropRef, INFO, ORDER, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE, SIZE } from "./layout";
 import {
   addWeak, dropWeak, freeObject, ignoreObject, MAX_OBJECT, needsRoomFor, newObject, releaseObject, reservePair, reserveSlot,
   resizeObject, roomFor, weakCount,
@@ -29,6 +29,7 @@ import {
 import { siteOr } from "./host-sites";
 import { noteResizePin, takeResizePin } from "./thread-slots";
 import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
+import { makeRoom } from "./quarantine";
 
 /** The block of a strong handle; in the checked build a trap unless `h` is live and strong. */
 // @ts-ignore: decorator
@@ -195,9 +196,10 @@ function takeElsewhere(h: u32, block: usize, site: u32): u32 {
   SETCOUNT(block, count);
 }
 
-/** dropLast() of an object the quarantine may have no room for yet: room first (it may trap). */
+/** dropLast() of an object the quarantine may have no room for yet (drop() found needsRoomFor):
+ *  room first, since it may trap; no second test. */
 function dropLastMakingRoom(h: u32, slot: usize, site: u32): void {
-  roomFor(SLOT_OBJECT(slot));
+  makeRoom(SIZE(SLOT_OBJECT(slot)));
   dropLast(h, slot, site);
 }
 
