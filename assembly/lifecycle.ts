@@ -119,7 +119,8 @@ function allocAfterReclaim(size: usize): usize {
   // a call of its own (V8 joined the cache's and the fallback's results, then tested the block
   // three times and its size again before the header's four words). Not the unchecked build
   // (there the call on a miss cost more than the tests: FIFO queue +3.5 instructions per
-  // action), nor larger sizes (a call more for each: random 1..10000 +11).
+  // action), nor larger sizes (a call more for each: random 1..10000 +11). The shared checked
+  // build takes this path too: it allocates under the heap lock, as allocBlock's own pop does.
   let blockSize = blockSizeFor(<usize>size, HEADER);
   if (!CHECKED || blockSize > QUICK_MAX) return newObjectAnyhow(size, site, orders);
   let block = takeQuickBlock(blockSize);
