@@ -45,3 +45,30 @@ describe.each(BUILDS)("$name build: sortQuickLists", ({ checked }) => {
     expect(heap.malloc(32)).toBe(p);
   });
 });
+
+describe("unchecked build: an empty quick list refills", () => {
+  const head = (heap: Awaited<ReturnType<typeof heapOf>>, blockSize: number) =>
+    new Uint32Array(heap.memory.buffer)[((heap.exports.quickListsView() >>> 0) + (blockSize >> 2)) >>> 2] >>> 0;
+
+  it("carves the next blocks of the size with the first, cached behind it in address order", async () => {
+    const heap = await heapOf(false, { quarantine: false });
+    const first = heap.malloc(24) >>> 0; // a 32-byte block: 8-byte header + 24
+    expect(head(heap, 32)).toBe(first - 8 + 32); // its neighbour waits on the quick list
+    const next = Array.from({ length: 40 }, () => heap.malloc(24) >>> 0);
+    expect(next).toEqual(next.map((_, i) => first + 32 * (i + 1))); // side by side, lowest first
+    heap.validate();
+    for (const p of [first, ...next]) heap.free(p);
+    heap.exports.flushQuickLists();
+    heap.validate();
+    expect(heap.malloc(24) >>> 0).toBe(first); // the carved blocks all came back
+  });
+
+  it("leaves larger blocks and the rest of memory alone", async () => {
+    const heap = await heapOf(false, { quarantine: false });
+    const big = heap.malloc(400) >>> 0; // a 408-byte request: more than half a refill, one block
+    expect(head(heap, 416)).toBe(0);
+    const after = heap.malloc(1000) >>> 0;
+    expect(after).toBe(big + 416);
+    heap.validate();
+  });
+});
