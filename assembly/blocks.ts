@@ -40,7 +40,7 @@ export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 @inline export function allocBlock(size: usize): usize {
   if (size <= QUICK_MAX) {
     let block = popQuick(QUICK_HEADS, size);
-    return block ? block : CHECKED || SHARED || size > REFILL_BYTES >> 1 ? allocFromLists(size) : refillQuick(size);
+    return block ? block : allocFromLists(size);
   }
   return size <= CLASS_MAX ? allocClassBlock(size) : allocFromLists(size);
 }
@@ -98,23 +98,35 @@ function allocClassBlock(size: usize): usize {
   }
 }
 
-/** Bytes a refill carves at once (refillQuick). */
+/** Bytes an empty small quick list takes from TLSF at once, unchecked (allocFromLists). */
 // @ts-ignore: decorator
 @inline const REFILL_BYTES: usize = 512;
 
 /**
- * An empty quick list's block, carved from TLSF with the next ones of its size (REFILL_BYTES in
- * all, side by side) cached behind it, lowest first: unchecked, a run of new small objects then
- * pops them (here or in a linked module, runtime/imports.ts) instead of a TLSF carve each, which
- * was most of the allocations at AS binary-trees depth 20 (8.6M mallocAt calls into the
- * allocator's instance out of 9.8M objects, takeFit 9% of the run). Cached blocks never grow
- * the heap (reclaim flushes them first); without room for the run, one block as before.
+ * A block of `size` from TLSF, else reclaim(). Unchecked, a small size (its quick list is empty)
+ * takes a run of REFILL_BYTES carved side by side, and caches the rest behind the first (lowest
+ * first): a run of new small objects then pops them (here or in a linked module,
+ * runtime/imports.ts) instead of a TLSF carve each, which was most of the allocations of AS
+ * binary-trees at depth 20 (8.56M mallocAt calls into the allocator's instance for 9.8M objects,
+ * takeFit 9% of the run). Cached blocks never grow the heap (reclaim flushes them first); without
+ * room for the run, one block as before.
  */
-function refillQuick(size: usize): usize {
+function allocFromLists(size: usize): usize {
   if (!tail && !initHeap()) return 0;
+  if (!CHECKED && !SHARED && size <= REFILL_BYTES >> 1) {
+    let run = takeRun(size);
+    if (run) return run;
+  }
+  let block = takeFit(size);
+  return block ? block : reclaim(size);
+}
+
+/** REFILL_BYTES / size blocks of `size` from TLSF: the first, the rest on its quick list; or 0. */
+// @ts-ignore: decorator
+@inline function takeRun(size: usize): usize {
   let count = REFILL_BYTES / size;
   let block = takeFit(size * count);
-  if (!block) return allocFromLists(size);
+  if (!block) return 0;
   SETINFO(block, <u32>size | (INFO(block) & LEFTFREE));
   for (let spare = block + size * (count - 1); spare > block; spare -= size) {
     SETINFO(spare, <u32>size);
@@ -123,11 +135,6 @@ function refillQuick(size: usize): usize {
   return block;
 }
 
-function allocFromLists(size: usize): usize {
-  if (!tail && !initHeap()) return 0;
-  let block = takeFit(size);
-  return block ? block : reclaim(size);
-}
 
 /** A block of `size` after giving back the quick lists, then growing memory. The shared builds
  *  give back this thread's cache only when memory cannot grow (the lock is held and only
