@@ -98,12 +98,16 @@ function allocClassBlock(size: usize): usize {
   }
 }
 
-/** Bytes an empty small quick list takes from TLSF at once, unchecked (allocFromLists). */
+/** Bytes an empty quick list of blocks up to REFILL_MAX bytes takes from TLSF at once, unchecked
+ *  (allocFromLists). Larger blocks one at a time: refilling blocks of up to 256 bytes grew the
+ *  LIFO churn replay (bench/replay.js) from 3 to 4 pages, up to 64 did not. */
 // @ts-ignore: decorator
 @inline const REFILL_BYTES: usize = 512;
+// @ts-ignore: decorator
+@inline const REFILL_MAX: usize = 64;
 
 /**
- * A block of `size` from TLSF, else reclaim(). Unchecked, a small size (its quick list is empty)
+ * A block of `size` from TLSF, else reclaim(). Unchecked, a size up to REFILL_MAX (its quick list is empty)
  * takes a run of REFILL_BYTES carved side by side, and caches the rest behind the first (lowest
  * first): a run of new small objects then pops them (here or in a linked module,
  * runtime/imports.ts) instead of a TLSF carve each, which was most of the allocations of AS
@@ -113,7 +117,7 @@ function allocClassBlock(size: usize): usize {
  */
 function allocFromLists(size: usize): usize {
   if (!tail && !initHeap()) return 0;
-  if (!CHECKED && !SHARED && size <= REFILL_BYTES >> 1) {
+  if (!CHECKED && !SHARED && size <= REFILL_MAX) {
     let run = takeRun(size);
     if (run) return run;
   }
