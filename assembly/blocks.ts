@@ -98,18 +98,23 @@ function allocClassBlock(size: usize): usize {
   }
 }
 
-/** Bytes an empty quick list of blocks up to REFILL_MAX bytes takes from TLSF at once, unchecked
- *  (allocFromLists). Larger blocks one at a time: refilling blocks of up to 256 bytes grew the
- *  LIFO churn replay (bench/replay.js) from 3 to 4 pages, up to 64 did not. */
+/** Bytes an empty quick list of blocks up to REFILL_MAX bytes takes from TLSF at once, unchecked,
+ *  once memory has REFILL_PAGES pages (allocFromLists). The runs split free memory: refilling
+ *  blocks of up to 256 bytes grew the LIFO churn replay (bench/replay.js) from 3 to 4 pages, and
+ *  any refill grew AS strings/Maps (linked) from 33 to 37 pages; on binary-trees' heaps of 365
+ *  pages and more it cost no page. */
 // @ts-ignore: decorator
 @inline const REFILL_BYTES: usize = 512;
 // @ts-ignore: decorator
 @inline const REFILL_MAX: usize = 64;
+// @ts-ignore: decorator
+@inline const REFILL_PAGES: i32 = 256;
 
 /**
- * A block of `size` from TLSF, else reclaim(). Unchecked, a size up to REFILL_MAX (its quick list is empty)
- * takes a run of REFILL_BYTES carved side by side, and caches the rest behind the first (lowest
- * first): a run of new small objects then pops them (here or in a linked module,
+ * A block of `size` from TLSF, else reclaim(). Unchecked, in a heap of REFILL_PAGES or more, a
+ * size up to REFILL_MAX (its quick list is empty) takes a run of REFILL_BYTES carved side by
+ * side, and caches the rest behind the first (lowest first): a run of new small objects then
+ * pops them (here or in a linked module,
  * runtime/imports.ts) instead of a TLSF carve each, which was most of the allocations of AS
  * binary-trees at depth 20 (8.56M mallocAt calls into the allocator's instance for 9.8M objects,
  * takeFit 9% of the run). Cached blocks never grow the heap (reclaim flushes them first); without
@@ -117,7 +122,7 @@ function allocClassBlock(size: usize): usize {
  */
 function allocFromLists(size: usize): usize {
   if (!tail && !initHeap()) return 0;
-  if (!CHECKED && !SHARED && size <= REFILL_MAX) {
+  if (!CHECKED && !SHARED && size <= REFILL_MAX && memory.size() >= REFILL_PAGES) {
     let run = takeRun(size);
     if (run) return run;
   }

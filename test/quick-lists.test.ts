@@ -46,12 +46,19 @@ describe.each(BUILDS)("$name build: sortQuickLists", ({ checked }) => {
   });
 });
 
-describe("unchecked build: an empty quick list refills", () => {
+describe("unchecked build: an empty quick list refills in a large heap", () => {
   const head = (heap: Awaited<ReturnType<typeof heapOf>>, blockSize: number) =>
     new Uint32Array(heap.memory.buffer)[((heap.exports.quickListsView() >>> 0) + (blockSize >> 2)) >>> 2] >>> 0;
+  /** A heap whose memory has grown to 256 pages (16 MiB), all of it free again. */
+  const largeHeap = async () => {
+    const heap = await heapOf(false, { quarantine: false });
+    heap.free(heap.malloc(16 << 20));
+    expect(heap.memory.buffer.byteLength).toBeGreaterThanOrEqual(256 << 16);
+    return heap;
+  };
 
   it("carves the next blocks of the size with the first, cached behind it in address order", async () => {
-    const heap = await heapOf(false, { quarantine: false });
+    const heap = await largeHeap();
     const first = heap.malloc(24) >>> 0; // a 32-byte block: 8-byte header + 24
     expect(head(heap, 32)).toBe(first - 8 + 32); // its neighbour waits on the quick list
     const next = Array.from({ length: 40 }, () => heap.malloc(24) >>> 0);
@@ -63,12 +70,18 @@ describe("unchecked build: an empty quick list refills", () => {
     expect(heap.malloc(24) >>> 0).toBe(first); // the carved blocks all came back
   });
 
-  it("leaves blocks over 64 bytes and the rest of memory alone", async () => {
-    const heap = await heapOf(false, { quarantine: false });
-    const big = heap.malloc(72) >>> 0; // an 80-byte block: carved alone
+  it("carves blocks over 64 bytes alone", async () => {
+    const heap = await largeHeap();
+    const big = heap.malloc(72) >>> 0; // an 80-byte block
     expect(head(heap, 80)).toBe(0);
-    const after = heap.malloc(1000) >>> 0;
-    expect(after).toBe(big + 80);
+    expect(heap.malloc(1000) >>> 0).toBe(big + 80);
     heap.validate();
+  });
+
+  it("carves one block at a time in a smaller heap", async () => {
+    const heap = await heapOf(false, { quarantine: false });
+    const first = heap.malloc(24) >>> 0;
+    expect(head(heap, 32)).toBe(0);
+    expect(heap.malloc(1000) >>> 0).toBe(first + 32);
   });
 });
