@@ -99,16 +99,16 @@ function allocClassBlock(size: usize): usize {
 }
 
 /** Bytes an empty quick list of blocks up to REFILL_MAX bytes takes from TLSF at once, unchecked,
- *  once memory has REFILL_PAGES pages (allocFromLists). The runs split free memory: refilling
- *  blocks of up to 256 bytes grew the LIFO churn replay (bench/replay.js) from 3 to 4 pages, and
- *  any refill grew AS strings/Maps (linked) from 33 to 37 pages; on binary-trees' heaps of 365
- *  pages and more it cost no page. */
+ *  once memory has REFILL_PAGES pages (4 MiB; allocFromLists). The runs split free memory:
+ *  refilling blocks of up to 256 bytes grew the LIFO churn replay (bench/replay.js) from 3 to 4
+ *  pages, and any refill grew AS strings/Maps (linked) from 33 to 37 pages; binary-trees' heaps
+ *  (365 pages at depth 16, 4282 at depth 20) kept their page counts. */
 // @ts-ignore: decorator
 @inline const REFILL_BYTES: usize = 512;
 // @ts-ignore: decorator
 @inline const REFILL_MAX: usize = 64;
 // @ts-ignore: decorator
-@inline const REFILL_PAGES: i32 = 256;
+@inline const REFILL_PAGES: i32 = 64;
 
 /**
  * A block of `size` from TLSF, else reclaim(). Unchecked, in a heap of REFILL_PAGES or more, a
