@@ -114,11 +114,10 @@ function allocClassBlock(size: usize): usize {
  * A block of `size` from TLSF, else reclaim(). Unchecked, in a heap of REFILL_PAGES or more, a
  * size up to REFILL_MAX (its quick list is empty) takes a run of REFILL_BYTES carved side by
  * side, and caches the rest behind the first (lowest first): a run of new small objects then
- * pops them (here or in a linked module,
- * runtime/imports.ts) instead of a TLSF carve each, which was most of the allocations of AS
- * binary-trees at depth 20 (8.56M mallocAt calls into the allocator's instance for 9.8M objects,
- * takeFit 9% of the run). Cached blocks never grow the heap (reclaim flushes them first); without
- * room for the run, one block as before.
+ * pops them (here or in a linked module, runtime/imports.ts) instead of a TLSF carve each, which
+ * was most of the allocations of AS binary-trees at depth 20 (8.56M mallocAt calls into the
+ * allocator's instance for 9.8M objects, takeFit 9% of the run). Cached blocks never grow the
+ * heap (reclaim flushes them first); without room for the run, one block as before.
  */
 function allocFromLists(size: usize): usize {
   if (!tail && !initHeap()) return 0;
@@ -143,7 +142,6 @@ function allocFromLists(size: usize): usize {
   }
   return block;
 }
-
 
 /** A block of `size` after giving back the quick lists, then growing memory. The shared builds
  *  give back this thread's cache only when memory cannot grow (the lock is held and only
