@@ -153,6 +153,12 @@ export let directory: usize = 0; // payload of the directory block (0 until the 
 export let directoryChunks: u32 = 0; // entries the directory block has room for
 /** The chunk the directory's entry 0 holds: every chunk below it retired and left the directory. */
 export let firstChunk: u32 = 0;
+/** (heapTag << TAG_SHIFT) + firstIndex(), kept by each change of either (plain builds): resolve()
+ *  takes a handle's index less firstIndex() as one mask and one subtraction, where the tag's
+ *  shift and xor and firstIndex()'s shift ran on every lookup (slotIndex, which a linked module
+ *  computes from TABLE_VIEW). A handle of another tag, or an index below firstIndex(), wraps or
+ *  lands 2^28 - 2^24 or more away: past any span, as with slotIndex. */
+export let lookupBase: u32 = 1 << TAG_SHIFT;
 // @ts-ignore: decorator
 @inline export const RETIRED_SLOTS_BYTES: usize = <usize>CHUNK_SLOTS << 5;
 export const RETIRED_SLOTS: usize = memory.data(<i32>RETIRED_SLOTS_BYTES, 16);
@@ -250,6 +256,7 @@ export function slotOf(index: u32): usize {
 export function retireHeapTag(): void {
   heapTag = 0;
   viewTable(TABLE_VIEW_TAG, 0);
+  baseLookup();
   if (!CHECKED || !tableLength) return;
   let slot = slotOf(0);
   let state = SLOT_STATE(slot);
@@ -271,6 +278,12 @@ export function setHeapTag(tag: u32): void {
   if (tableLength && tag != heapTag) failure(0).with(tag).raise(E_INVALID_HANDLE, MSG_TAG_IN_USE);
   heapTag = tag;
   viewTable(TABLE_VIEW_TAG, tag);
+  baseLookup();
+}
+
+/** Keeps lookupBase current after a change of heapTag or firstChunk (plain builds). */
+function baseLookup(): void {
+  if (!SHARED) lookupBase = (heapTag << TAG_SHIFT) + firstIndex();
 }
 
 /** True when the next issue() finds a slot without adding a chunk. */
@@ -321,6 +334,7 @@ function dropRetiredChunks(): bool {
   firstChunk += dropped;
   tableSpan -= dropped << CHUNK_BITS;
   viewTable(TABLE_VIEW_FIRST, firstIndex());
+  baseLookup();
   return true;
 }
 
@@ -490,7 +504,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
   // with a branch: the caller's read of the slot's object need not wait for its state word.
   // slotAt's steps with a branch of their own each: `!slot || !slotLive` joined both tests into
   // one value V8 then tested again (a set, a move and a test per lookup, and a jump per bound).
-  let index = slotIndex(h, heapTag, SHARED ? 0 : firstIndex());
+  let index = SHARED ? slotIndex(h, heapTag, 0) : (h & ~(GEN_MASK << GEN_SHIFT)) - lookupBase;
   if (index >= (SHARED ? tableLength : tableSpan)) { refuse(h, op, kind); unreachable(); }
   let slot = slotIn(directory, index);
   if (!slotLive(slot, h, kind, op == OP_PUT)) { refuse(h, op, kind); unreachable(); }

@@ -23,9 +23,9 @@ import {
   freeCount, freeHeadSlot, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, OWNED, RETIRED, retiredCount, SLOT,
   SLOT_NEXT_WAITING, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, SLOT_WAITING_INDEX, tableCapacity, tableLength, WEAK, CHUNK,
   CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, firstChunk, firstIndex, slotOf, tableSpan, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
-  retiredSlotsReady, heapTag, TABLE_VIEW, keptDirectory, NEXT_KEPT, spareChunks,
+  retiredSlotsReady, heapTag, lookupBase, TABLE_VIEW, keptDirectory, NEXT_KEPT, spareChunks,
 } from "./handles";
-import { SLOT_SIZE, TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG } from "./handle-lookup";
+import { SLOT_SIZE, TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG, TAG_SHIFT } from "./handle-lookup";
 import { pairsBlock } from "./pairs";
 import { resultsBlock } from "./scan";
 import { staticDataIntact } from "./statics";
@@ -256,6 +256,7 @@ function validateTable(): u32 {
   let blocks: u32 = 0;
   if (SHARED && firstChunk) corrupt("rcalloc validate: the shared build's directory starts past chunk 0", firstChunk);
   if (!SHARED && tableSpan != tableLength - firstIndex()) corrupt("rcalloc validate: table span differs from its length", tableSpan);
+  if (!SHARED && lookupBase != (heapTag << TAG_SHIFT) + firstIndex()) corrupt("rcalloc validate: the lookup base differs from the tag and first index", lookupBase);
   if (firstChunk > chunkCount || chunkCount - firstChunk > directoryChunks || (chunkCount && !directory)) {
     corrupt("rcalloc validate: table has more chunks than its directory", chunkCount);
   }
