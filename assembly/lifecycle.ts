@@ -153,8 +153,7 @@ function newObjectElsewhere(size: u32, site: u32, orders: u32): usize {
   if (CHECKED) {
     store<u32>(block, nextOrders(SHARED ? 2 : orders), 8);
     store<u32>(block, site, 12);
-    store<u32>(block, 0, 16);
-    store<u32>(block, 0, 20);
+    store<u64>(block, 0, 16); // putSite and mark: one store (one x86 instruction fewer per alloc)
   }
 }
 
