@@ -636,6 +636,19 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   addWaiting(slot, index);
 }
 
+/** True when `h` is its slot's last generation: its release retires the slot (a call). */
+// @ts-ignore: decorator
+@inline export function lastGen(h: u32): bool { return ((h >>> GEN_SHIFT) & GEN_MASK) >= GEN_MASK; }
+
+/** release() of a plain build's put whose handle is not its slot's last generation (the caller
+ *  tested lastGen): no call, so a caller that goes on after it spills nothing for one. */
+// @ts-ignore: decorator
+@inline export function releaseReusable(slot: usize, h: u32, site: u32): void {
+  store<u32>(slot, site, 20);
+  store<u32>(slot, (h >>> GEN_SHIFT) & GEN_MASK, 4);
+  addWaiting(slot, h & INDEX_MASK);
+}
+
 /** release() of a slot's last generation (`flags`: MOVED, RESIZED or 0 for a put): it retires for
  *  good, and its chunk with its last slot. The heap lock is held (the shared checked build's
  *  lock-free puts leave such a slot ended but not retired, on their thread's list: thread-deaths.ts). */
