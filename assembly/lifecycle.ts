@@ -187,21 +187,20 @@ function endObject(block: usize, info: u32): void {
     return;
   }
   // Dead but held: by weak handles (upgrade() now returns 0) and/or, checked, the quarantine.
-  if (!CHECKED) {
-    SETINFO(block, info | DEAD);
-    return;
-  }
-  if (weak) { // held only by weak handles: out of the FIFO until the last is put
-    SETINFO(block, info | DEAD);
-    SETMARK(block, 0);
-    poisonPayload(block, poisonLengthFor(<usize>(info & ~TAGS_MASK)));
-  } else killQueued(block, info);
+  SETINFO(block, info | DEAD);
+  if (!CHECKED) return;
+  // killObject and enqueue with the size at hand and the quarantine known to be on (V8 read the
+  // info word again after the store above, twice, and tested maxBlocks again)
+  let size = <usize>(info & ~TAGS_MASK);
+  poisonPayload(block, poisonLengthFor(size));
+  if (weak) SETMARK(block, 0); // held only by weak handles: out of the FIFO until the last is put
+  else queue(block, size);
 }
 
-/** The common checked death (no pairs, the quarantine on): the block is marked DEAD, queued and poisoned,
- *  with the size at hand and the quarantine known to be on (V8 read the info word again after
- *  the DEAD store, twice, and tested maxBlocks again). Queued before the poison, so the poison's
- *  out-of-line fallback (a custom length) is the last step: no value lives across its call. */
+/** endHeldObject() of a plain checked build's common death (references.ts dropLast: no pairs, the
+ *  quarantine on), with no call before its end: the block is marked DEAD, queued, then poisoned,
+ *  so the poison's out-of-line fallback (a custom length) is the last step and no value lives
+ *  across its call. */
 // @ts-ignore: decorator
 @inline export function killQueued(block: usize, info: u32): void {
   SETINFO(block, info | DEAD);
