@@ -168,11 +168,21 @@ export let tableLength: u32 = 0; // slots ever issued: [0, tableLength) have sta
 /** tableLength - firstIndex(), kept so that resolve() tests an index with one subtraction
  *  (plain builds: the shared build's pools issue indices without it, and its firstChunk is 0). */
 export let tableSpan: u32 = 0;
-/** Addresses of the oldest and the last waiting slot (meaningful while freeCount > 0): issue()
- *  and release() find them without a directory lookup. Chunks never move, and a waiting slot's
- *  chunk is never freed (it holds a slot that has not retired). */
+/** Addresses of the oldest and the last waiting slot: issue() and release() find them without a
+ *  directory lookup. Chunks never move, and a waiting slot's chunk is never freed (it holds a
+ *  slot that has not retired). The shared build keeps the oldest in freeHeadSlot (meaningful
+ *  while freeCount > 0; threads.ts carries it). The plain builds keep it in the link (+24) of
+ *  WAITING_SENTINEL, a static stand-in slot that is the tail while the FIFO is empty, so an
+ *  append stores through freeTailSlot with no test for an empty FIFO (2 x86 instructions a
+ *  release):
+ *    WAITING_SENTINEL +24 ─► oldest ─► ... ─► freeTailSlot (its link stale)
+ *    empty: freeTailSlot = WAITING_SENTINEL                                         */
 export let freeHeadSlot: usize = 0;
-export let freeTailSlot: usize = 0;
+// @ts-ignore: decorator
+@inline export const WAITING_LINK: usize = 24; // a slot's link word; the sentinel's only word in use
+// @ts-ignore: decorator (lazy: only the plain checked build reserves it; statics.ts: its link is allocator state, the rest stays 0)
+@lazy export const WAITING_SENTINEL: usize = memory.data(<i32>WAITING_LINK + 4, 4);
+export let freeTailSlot: usize = CHECKED && !SHARED ? WAITING_SENTINEL : 0; // the unchecked build has no table
 export let freeCount: u32 = 0;
 export let retiredCount: u32 = 0;
 /** Shared checked build: the first spare chunk (a retired chunk's block, kept for the next new
@@ -433,7 +443,7 @@ function retireChunk(c: u32): void {
 // @ts-ignore: decorator
 @inline export function issueWaiting(object: usize, site: u32, owner: u32, weak: u32, order: u32): u32 {
   if (DEBUG) check(slotWaiting(), "rcalloc debug: issue() without a reserved slot"); // one string: the debug heap starts where it did
-  let slot = takeWaiting();
+  let slot = takeWaitingOfMany();
   let gen = reissuedGen(slot);
   return fillSlot(slot, SLOT_WAITING_INDEX(slot), gen, object, site, owner, weak, order);
 }
@@ -473,11 +483,27 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
   return HANDLE(index, gen);
 }
 
+/** The oldest waiting slot (freeCount > 0). */
+// @ts-ignore: decorator
+@inline export function firstWaiting(): usize {
+  return SHARED ? freeHeadSlot : <usize>load<u32>(WAITING_SENTINEL, 24);
+}
+
 /** Takes the oldest slot out of the table's FIFO (freeCount > 0). */
 // @ts-ignore: decorator
 @inline export function takeWaiting(): usize {
-  let slot = freeHeadSlot;
-  freeHeadSlot = SLOT_NEXT_WAITING(slot);
+  let slot = takeWaitingOfMany();
+  if (!SHARED && !freeCount) freeTailSlot = WAITING_SENTINEL; // emptied: appends go through it again
+  return slot;
+}
+
+/** takeWaiting() while more than one slot waits (issueWaiting: more than SLOT_QUARANTINE), so
+ *  the FIFO does not empty: no test for it. */
+// @ts-ignore: decorator
+@inline function takeWaitingOfMany(): usize {
+  let slot = firstWaiting();
+  if (SHARED) freeHeadSlot = SLOT_NEXT_WAITING(slot);
+  else store<u32>(WAITING_SENTINEL, <u32>SLOT_NEXT_WAITING(slot), 24);
   freeCount--;
   return slot;
 }
@@ -486,7 +512,8 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
 // @ts-ignore: decorator
 @inline export function addWaiting(slot: usize, index: u32): void {
   store<u32>(slot, index, 12);
-  if (freeCount) store<u32>(freeTailSlot, <u32>slot, 24);
+  if (!SHARED) store<u32>(freeTailSlot, <u32>slot, 24); // the sentinel's link while empty: the oldest
+  else if (freeCount) store<u32>(freeTailSlot, <u32>slot, 24);
   else freeHeadSlot = slot;
   freeTailSlot = slot;
   freeCount++;
