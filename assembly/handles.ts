@@ -153,6 +153,12 @@ export let directory: usize = 0; // payload of the directory block (0 until the 
 export let directoryChunks: u32 = 0; // entries the directory block has room for
 /** The chunk the directory's entry 0 holds: every chunk below it retired and left the directory. */
 export let firstChunk: u32 = 0;
+/** (heapTag << TAG_SHIFT) + firstIndex(), kept by each change of either (plain builds): resolve()
+ *  takes a handle's index less firstIndex() as one mask and one subtraction, where the tag's
+ *  shift and xor and firstIndex()'s shift ran on every lookup (slotIndex, which a linked module
+ *  computes from TABLE_VIEW). A handle of another tag, or an index below firstIndex(), wraps or
+ *  lands 2^28 - 2^24 or more away: past any span, as with slotIndex. */
+export let lookupBase: u32 = 1 << TAG_SHIFT;
 // @ts-ignore: decorator
 @inline export const RETIRED_SLOTS_BYTES: usize = <usize>CHUNK_SLOTS << 5;
 export const RETIRED_SLOTS: usize = memory.data(<i32>RETIRED_SLOTS_BYTES, 16);
@@ -162,11 +168,21 @@ export let tableLength: u32 = 0; // slots ever issued: [0, tableLength) have sta
 /** tableLength - firstIndex(), kept so that resolve() tests an index with one subtraction
  *  (plain builds: the shared build's pools issue indices without it, and its firstChunk is 0). */
 export let tableSpan: u32 = 0;
-/** Addresses of the oldest and the last waiting slot (meaningful while freeCount > 0): issue()
- *  and release() find them without a directory lookup. Chunks never move, and a waiting slot's
- *  chunk is never freed (it holds a slot that has not retired). */
+/** Addresses of the oldest and the last waiting slot: issue() and release() find them without a
+ *  directory lookup. Chunks never move, and a waiting slot's chunk is never freed (it holds a
+ *  slot that has not retired). The shared build keeps the oldest in freeHeadSlot (meaningful
+ *  while freeCount > 0; threads.ts carries it). The plain builds keep it in the link (+24) of
+ *  WAITING_SENTINEL, a static stand-in slot that is the tail while the FIFO is empty, so an
+ *  append stores through freeTailSlot with no test for an empty FIFO (2 x86 instructions a
+ *  release):
+ *    WAITING_SENTINEL +24 ─► oldest ─► ... ─► freeTailSlot (its link stale)
+ *    empty: freeTailSlot = WAITING_SENTINEL                                         */
 export let freeHeadSlot: usize = 0;
-export let freeTailSlot: usize = 0;
+// @ts-ignore: decorator
+@inline export const WAITING_LINK: usize = 24; // a slot's link word; the sentinel's only word in use
+// @ts-ignore: decorator (lazy: only the plain checked build reserves it; statics.ts: its link is allocator state, the rest stays 0)
+@lazy export const WAITING_SENTINEL: usize = memory.data(<i32>WAITING_LINK + 4, 4);
+export let freeTailSlot: usize = CHECKED && !SHARED ? WAITING_SENTINEL : 0; // the unchecked build has no table
 export let freeCount: u32 = 0;
 export let retiredCount: u32 = 0;
 /** Shared checked build: the first spare chunk (a retired chunk's block, kept for the next new
@@ -250,6 +266,7 @@ export function slotOf(index: u32): usize {
 export function retireHeapTag(): void {
   heapTag = 0;
   viewTable(TABLE_VIEW_TAG, 0);
+  baseLookup();
   if (!CHECKED || !tableLength) return;
   let slot = slotOf(0);
   let state = SLOT_STATE(slot);
@@ -271,6 +288,12 @@ export function setHeapTag(tag: u32): void {
   if (tableLength && tag != heapTag) failure(0).with(tag).raise(E_INVALID_HANDLE, MSG_TAG_IN_USE);
   heapTag = tag;
   viewTable(TABLE_VIEW_TAG, tag);
+  baseLookup();
+}
+
+/** Keeps lookupBase current after a change of heapTag or firstChunk (plain builds). */
+function baseLookup(): void {
+  if (!SHARED) lookupBase = (heapTag << TAG_SHIFT) + firstIndex();
 }
 
 /** True when the next issue() finds a slot without adding a chunk. */
@@ -321,6 +344,7 @@ function dropRetiredChunks(): bool {
   firstChunk += dropped;
   tableSpan -= dropped << CHUNK_BITS;
   viewTable(TABLE_VIEW_FIRST, firstIndex());
+  baseLookup();
   return true;
 }
 
@@ -419,7 +443,7 @@ function retireChunk(c: u32): void {
 // @ts-ignore: decorator
 @inline export function issueWaiting(object: usize, site: u32, owner: u32, weak: u32, order: u32): u32 {
   if (DEBUG) check(slotWaiting(), "rcalloc debug: issue() without a reserved slot"); // one string: the debug heap starts where it did
-  let slot = takeWaiting();
+  let slot = takeWaitingOfMany();
   let gen = reissuedGen(slot);
   return fillSlot(slot, SLOT_WAITING_INDEX(slot), gen, object, site, owner, weak, order);
 }
@@ -459,11 +483,27 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
   return HANDLE(index, gen);
 }
 
+/** The oldest waiting slot (freeCount > 0). */
+// @ts-ignore: decorator
+@inline export function firstWaiting(): usize {
+  return SHARED ? freeHeadSlot : <usize>load<u32>(WAITING_SENTINEL, 24);
+}
+
 /** Takes the oldest slot out of the table's FIFO (freeCount > 0). */
 // @ts-ignore: decorator
 @inline export function takeWaiting(): usize {
-  let slot = freeHeadSlot;
-  freeHeadSlot = SLOT_NEXT_WAITING(slot);
+  let slot = takeWaitingOfMany();
+  if (!SHARED && !freeCount) freeTailSlot = WAITING_SENTINEL; // emptied: appends go through it again
+  return slot;
+}
+
+/** takeWaiting() while more than one slot waits (issueWaiting: more than SLOT_QUARANTINE), so
+ *  the FIFO does not empty: no test for it. */
+// @ts-ignore: decorator
+@inline function takeWaitingOfMany(): usize {
+  let slot = firstWaiting();
+  if (SHARED) freeHeadSlot = SLOT_NEXT_WAITING(slot);
+  else store<u32>(WAITING_SENTINEL, <u32>SLOT_NEXT_WAITING(slot), 24);
   freeCount--;
   return slot;
 }
@@ -472,7 +512,8 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
 // @ts-ignore: decorator
 @inline export function addWaiting(slot: usize, index: u32): void {
   store<u32>(slot, index, 12);
-  if (freeCount) store<u32>(freeTailSlot, <u32>slot, 24);
+  if (!SHARED) store<u32>(freeTailSlot, <u32>slot, 24); // the sentinel's link while empty: the oldest
+  else if (freeCount) store<u32>(freeTailSlot, <u32>slot, 24);
   else freeHeadSlot = slot;
   freeTailSlot = slot;
   freeCount++;
@@ -490,7 +531,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
   // with a branch: the caller's read of the slot's object need not wait for its state word.
   // slotAt's steps with a branch of their own each: `!slot || !slotLive` joined both tests into
   // one value V8 then tested again (a set, a move and a test per lookup, and a jump per bound).
-  let index = slotIndex(h, heapTag, SHARED ? 0 : firstIndex());
+  let index = SHARED ? slotIndex(h, heapTag, 0) : (h & ~(GEN_MASK << GEN_SHIFT)) - lookupBase;
   if (index >= (SHARED ? tableLength : tableSpan)) { refuse(h, op, kind); unreachable(); }
   let slot = slotIn(directory, index);
   if (!slotLive(slot, h, kind, op == OP_PUT)) { refuse(h, op, kind); unreachable(); }
@@ -620,6 +661,19 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
   if (SHARED) atomic.store<u32>(slot + 4, gen | flags);
   else store<u32>(slot, gen | flags, 4);
   addWaiting(slot, index);
+}
+
+/** True when `h` is its slot's last generation: its release retires the slot (a call). */
+// @ts-ignore: decorator
+@inline export function lastGen(h: u32): bool { return ((h >>> GEN_SHIFT) & GEN_MASK) >= GEN_MASK; }
+
+/** release() of a plain build's put whose handle is not its slot's last generation (the caller
+ *  tested lastGen): no call, so a caller that goes on after it spills nothing for one. */
+// @ts-ignore: decorator
+@inline export function releaseReusable(slot: usize, h: u32, site: u32): void {
+  store<u32>(slot, site, 20);
+  store<u32>(slot, (h >>> GEN_SHIFT) & GEN_MASK, 4);
+  addWaiting(slot, h & INDEX_MASK);
 }
 
 /** release() of a slot's last generation (`flags`: MOVED, RESIZED or 0 for a put): it retires for

@@ -154,8 +154,7 @@ function newObjectElsewhere(size: u32, site: u32, orders: u32): usize {
   if (CHECKED) {
     store<u32>(block, nextOrders(SHARED ? 2 : orders), 8);
     store<u32>(block, site, 12);
-    store<u32>(block, 0, 16);
-    store<u32>(block, 0, 20);
+    store<u64>(block, 0, 16); // putSite and mark: one store (one x86 instruction fewer per alloc)
   }
 }
 
@@ -197,6 +196,18 @@ function endObject(block: usize, info: u32): void {
   poisonPayload(block, poisonLengthFor(size));
   if (weak) SETMARK(block, 0); // held only by weak handles: out of the FIFO until the last is put
   else queue(block, size);
+}
+
+/** endHeldObject() of a plain checked build's common death (references.ts dropLast: no pairs, the
+ *  quarantine on), with no call before its end: the block is marked DEAD, queued, then poisoned,
+ *  so the poison's out-of-line fallback (a custom length) is the last step and no value lives
+ *  across its call. */
+// @ts-ignore: decorator
+@inline export function killQueued(block: usize, info: u32): void {
+  SETINFO(block, info | DEAD);
+  let size = <usize>(info & ~TAGS_MASK);
+  queue(block, size);
+  poisonPayload(block, poisonLengthFor(size));
 }
 
 /** Marks a held dead block: out of the quarantine FIFO for now, poisoned (checked build). */

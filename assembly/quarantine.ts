@@ -371,7 +371,8 @@ function damagedHead(): void {
     left = max(byteLimit(), size); // alone it may be larger than the limit: no room left then
   }
   tail = block;
-  let n = ++queuedBlocks;
+  let n = queuedBlocks + 1; // not `++queuedBlocks`: V8 loaded the global again after the store
+  queuedBlocks = n;
   queuedBytes += size;
   if (!SHARED) room = n < maxBlocks ? left - size : 0;
 }

@@ -18,18 +18,18 @@ import {
   MSG_NOT_OWNER, MSG_OUT_OF_MEMORY, MSG_OWNED_MOVE, MSG_SHARED_RESIZE, MSG_TOO_LARGE,
 } from "./errors";
 import {
-  claimSlot, slotOf, slotWaiting, issueWaiting, nextOrder, sequence, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, OWNED, SLOT_STATE, tableLength, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
+  claimSlot, lastGen, releaseReusable, slotOf, slotWaiting, issueWaiting, nextOrder, sequence, GEN_MASK, GEN_SHIFT, INDEX_MASK, LIVE, OWNED, SLOT_STATE, tableLength, unpinSlot, issue, OP_PUT, OP_USE, release, resolve, RESIZED, MOVED, SLOT, SLOT_OBJECT, SLOT_ORDER,
   SLOT_OWNER, SLOT_SITE, WEAK,
 } from "./handles";
-import { addRef, BLOCK, COUNT, DEAD, dropRef, INFO, ORDER, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE, SIZE } from "./layout";
+import { addRef, BLOCK, COUNT, DEAD, dropRef, INFO, ORDER, PAIRED, PAYLOAD, REFS, REFS_MASK, SETCOUNT, SETPUTSITE, SIZE } from "./layout";
 import {
-  addWeak, dropWeak, freeObject, ignoreObject, MAX_OBJECT, needsRoomFor, newObject, releaseObject, reservePair, reserveSlot,
-  resizeObject, roomFor, weakCount,
+  addWeak, dropWeak, freeObject, ignoreObject, killQueued, MAX_OBJECT, needsRoomFor, newObject, releaseObject,
+  reservePair, reserveSlot, resizeObject, roomFor, weakCount,
 } from "./lifecycle";
 import { siteOr } from "./host-sites";
 import { noteResizePin, takeResizePin } from "./thread-slots";
 import { MAX_OWNER, pairDelete, pairGet, pairSet } from "./pairs";
-import { makeRoom } from "./quarantine";
+import { makeRoom, maxBlocks } from "./quarantine";
 
 /** The block of a strong handle; in the checked build a trap unless `h` is live and strong. */
 // @ts-ignore: decorator
@@ -204,12 +204,37 @@ function dropLastMakingRoom(h: u32, slot: usize, site: u32): void {
 }
 
 /** put of the last strong reference (checked build; the caller made room in the quarantine):
- *  the reference and the object end. One call for the whole death. */
+ *  the reference and the object end. One call for the whole death; the common one (not the
+ *  slot's last generation, no pairs, the quarantine on: lifecycle.ts killQueued) makes no call
+ *  inside it (V8 spilled every value a rarer path kept across one, on every death), any other
+ *  goes to dropLastAnyhow. */
 function dropLast(h: u32, slot: usize, site: u32): void {
+  let block = SLOT_OBJECT(slot);
+  let info = INFO(block);
+  // a branch each: V8 made one value of the three tests (setcc, and) and tested it again
+  if (lastGen(h)) {
+    dropLastAnyhow(h, slot, site);
+    return;
+  }
+  if (info & PAIRED) {
+    dropLastAnyhow(h, slot, site);
+    return;
+  }
+  if (!maxBlocks) {
+    dropLastAnyhow(h, slot, site);
+    return;
+  }
+  releaseReusable(slot, h, site);
+  SETPUTSITE(block, site);
+  killQueued(block, info); // the count word keeps its last reference: a dead block's is stale (layout.ts)
+}
+
+/** dropLast() of a slot's last generation, an object with pairs, or with the quarantine off. */
+function dropLastAnyhow(h: u32, slot: usize, site: u32): void {
   let block = SLOT_OBJECT(slot);
   release(slot, h, site, 0);
   SETPUTSITE(block, site);
-  freeObject(block); // the count word keeps its last reference: a dead block's is stale (layout.ts)
+  freeObject(block);
 }
 
 /** put in the shared checked build, under the lock while other threads' gets and puts run

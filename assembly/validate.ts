@@ -20,12 +20,12 @@ import {
   BACK, fillerBlocks, flMap, FL_BITS, HEAD, heapStart, listIndex, MIN_BLOCK, NEXT, PREV, SLMAP, tail,
 } from "./tlsf";
 import {
-  freeCount, freeHeadSlot, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, OWNED, RETIRED, retiredCount, SLOT,
+  freeCount, firstWaiting, freeTailSlot, HANDLE, GEN_MASK, INDEX_MASK, LIVE, liveCount, OWNED, RETIRED, retiredCount, SLOT,
   SLOT_NEXT_WAITING, SLOT_OBJECT, SLOT_OWNER, SLOT_STATE, SLOT_WAITING_INDEX, tableCapacity, tableLength, WEAK, CHUNK,
   CHUNK_BITS, CHUNK_SLOTS, directory, directoryChunks, firstChunk, firstIndex, slotOf, tableSpan, RETIRED_COUNT, RETIRED_SLOTS, RETIRED_SLOTS_BYTES,
-  retiredSlotsReady, heapTag, TABLE_VIEW, keptDirectory, NEXT_KEPT, spareChunks,
+  retiredSlotsReady, heapTag, lookupBase, TABLE_VIEW, WAITING_SENTINEL, keptDirectory, NEXT_KEPT, spareChunks,
 } from "./handles";
-import { SLOT_SIZE, TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG } from "./handle-lookup";
+import { SLOT_SIZE, TABLE_VIEW_DIRECTORY, TABLE_VIEW_FIRST, TABLE_VIEW_LENGTH, TABLE_VIEW_TAG, TAG_SHIFT } from "./handle-lookup";
 import { pairsBlock } from "./pairs";
 import { resultsBlock } from "./scan";
 import { staticDataIntact } from "./statics";
@@ -256,6 +256,7 @@ function validateTable(): u32 {
   let blocks: u32 = 0;
   if (SHARED && firstChunk) corrupt("rcalloc validate: the shared build's directory starts past chunk 0", firstChunk);
   if (!SHARED && tableSpan != tableLength - firstIndex()) corrupt("rcalloc validate: table span differs from its length", tableSpan);
+  if (!SHARED && lookupBase != (heapTag << TAG_SHIFT) + firstIndex()) corrupt("rcalloc validate: the lookup base differs from the tag and first index", lookupBase);
   if (firstChunk > chunkCount || chunkCount - firstChunk > directoryChunks || (chunkCount && !directory)) {
     corrupt("rcalloc validate: table has more chunks than its directory", chunkCount);
   }
@@ -327,7 +328,7 @@ function validateTable(): u32 {
   // are addresses: each is checked to be a slot of the table (by the index the slot holds) before
   // anything is read through it.
   let steps: u32 = 0, last: usize = 0;
-  for (let slot = freeHeadSlot; steps < freeCount; steps++) {
+  for (let slot = firstWaiting(); steps < freeCount; steps++) {
     // `slot > tail - SLOT_SIZE`, not `slot + SLOT_SIZE > tail`: the sum wraps near 2^32
     if (slot < heapStart || slot > tail - SLOT_SIZE) corrupt("rcalloc validate: free slot chain leaves the table", <u32>slot);
     let index = SLOT_WAITING_INDEX(slot);
@@ -338,6 +339,8 @@ function validateTable(): u32 {
     slot = SLOT_NEXT_WAITING(slot);
   }
   if (freeCount && last != freeTailSlot) corrupt("rcalloc validate: free slot chain does not end at its tail", <u32>last);
+  // plain builds: an empty FIFO's tail is its sentinel, through which the next append links
+  if (!SHARED && !freeCount && freeTailSlot != WAITING_SENTINEL) corrupt("rcalloc validate: free slot chain does not end at its tail", <u32>freeTailSlot);
 
   // Each object's count equals the live handles that point at it, and none point elsewhere.
   let counted: u32 = 0;
