@@ -153,12 +153,18 @@ export let directory: usize = 0; // payload of the directory block (0 until the 
 export let directoryChunks: u32 = 0; // entries the directory block has room for
 /** The chunk the directory's entry 0 holds: every chunk below it retired and left the directory. */
 export let firstChunk: u32 = 0;
-/** (heapTag << TAG_SHIFT) + firstIndex(), kept by each change of either (plain builds): resolve()
- *  takes a handle's index less firstIndex() as one mask and one subtraction, where the tag's
- *  shift and xor and firstIndex()'s shift ran on every lookup (slotIndex, which a linked module
- *  computes from TABLE_VIEW). A handle of another tag, or an index below firstIndex(), wraps or
- *  lands 2^28 - 2^24 or more away: past any span, as with slotIndex. */
-export let lookupBase: u32 = 1 << TAG_SHIFT;
+/** (heapTag << TAG_SHIFT) + firstIndex(), kept by each change of either (plain checked build):
+ *  resolve() takes a handle's index less firstIndex() as one mask and one subtraction, where the
+ *  tag's shift and xor and firstIndex()'s shift ran on every lookup (slotIndex, which a linked
+ *  module computes from TABLE_VIEW). A handle of another tag, or an index below firstIndex(),
+ *  wraps or lands 2^28 - 2^24 or more away: past any span, as with slotIndex. A static word, not
+ *  a global: the value is the heap's first handle, and a module with the allocator compiled in
+ *  exports its globals as the leak scan's roots (bindings/module-globals.ts), so a global would
+ *  hold that handle's object for the report (statics.ts: this word is allocator state). */
+// @ts-ignore: decorator (lazy: only a plain checked build reserves it; heapTag starts at 1)
+@lazy export const LOOKUP_BASE: usize = memory.data<u32>([1 << TAG_SHIFT]);
+// @ts-ignore: decorator
+@inline export function lookupBase(): u32 { return load<u32>(LOOKUP_BASE); }
 // @ts-ignore: decorator
 @inline export const RETIRED_SLOTS_BYTES: usize = <usize>CHUNK_SLOTS << 5;
 export const RETIRED_SLOTS: usize = memory.data(<i32>RETIRED_SLOTS_BYTES, 16);
@@ -291,9 +297,9 @@ export function setHeapTag(tag: u32): void {
   baseLookup();
 }
 
-/** Keeps lookupBase current after a change of heapTag or firstChunk (plain builds). */
+/** Keeps LOOKUP_BASE current after a change of heapTag or firstChunk (plain checked build). */
 function baseLookup(): void {
-  if (!SHARED) lookupBase = (heapTag << TAG_SHIFT) + firstIndex();
+  if (CHECKED && !SHARED) store<u32>(LOOKUP_BASE, (heapTag << TAG_SHIFT) + firstIndex());
 }
 
 /** True when the next issue() finds a slot without adding a chunk. */
@@ -531,7 +537,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
   // with a branch: the caller's read of the slot's object need not wait for its state word.
   // slotAt's steps with a branch of their own each: `!slot || !slotLive` joined both tests into
   // one value V8 then tested again (a set, a move and a test per lookup, and a jump per bound).
-  let index = SHARED ? slotIndex(h, heapTag, 0) : (h & ~(GEN_MASK << GEN_SHIFT)) - lookupBase;
+  let index = SHARED ? slotIndex(h, heapTag, 0) : (h & ~(GEN_MASK << GEN_SHIFT)) - lookupBase();
   if (index >= (SHARED ? tableLength : tableSpan)) { refuse(h, op, kind); unreachable(); }
   let slot = slotIn(directory, index);
   if (!slotLive(slot, h, kind, op == OP_PUT)) { refuse(h, op, kind); unreachable(); }

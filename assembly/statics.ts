@@ -2,8 +2,9 @@
 //
 // Below the heap lie the allocator's static data: its messages (read-only strings) and a few
 // regions it writes — the records it fills for the host, TLSF's bitmaps and list heads, the
-// quick-list heads (and sortQuickLists' scratch tails), the retired chunk, the handle table's view
-// and the link word of its free FIFO's sentinel (plain checked build), and in the shared builds the threads' own state. The scan never counts a word of those regions as a
+// quick-list heads (and sortQuickLists' scratch tails), the retired chunk, the handle table's view,
+// the link word of its free FIFO's sentinel and resolve()'s lookup base (plain checked build), and
+// in the shared builds the threads' own state. The scan never counts a word of those regions as a
 // reference (scan.ts); validate() checks the regions by their structure (validate.ts) and the
 // read-only rest against a checksum taken when the host seals it (sealStaticData), so a stray
 // write into the allocator's messages or constants is a CORRUPT_HEAP, not a garbled error later.
@@ -12,7 +13,7 @@
 
 import { QUICK_HEADS, QUICK_HEADS_BYTES, QUICK_TAILS } from "./blocks";
 import { ERROR_RECORD, ErrorRecord } from "./errors";
-import { RETIRED_SLOTS, RETIRED_SLOTS_BYTES, TABLE_VIEW, TABLE_VIEW_BYTES, WAITING_LINK, WAITING_SENTINEL } from "./handles";
+import { LOOKUP_BASE, RETIRED_SLOTS, RETIRED_SLOTS_BYTES, TABLE_VIEW, TABLE_VIEW_BYTES, WAITING_LINK, WAITING_SENTINEL } from "./handles";
 import { CHECKED, SHARED } from "./config";
 import { GROWN_PAGES } from "./memory-growth";
 import { CLASS_HEADS, CLASS_HEADS_BYTES } from "./size-classes";
@@ -40,7 +41,7 @@ export function isAllocatorState(p: usize): bool {
   if (SHARED) {
     if (isThreadState(p)) return true;
   } else if (CHECKED) {
-    if (within(p, TABLE_VIEW, TABLE_VIEW_BYTES) || within(p, WAITING_SENTINEL + WAITING_LINK, 4)) return true;
+    if (within(p, TABLE_VIEW, TABLE_VIEW_BYTES) || within(p, WAITING_SENTINEL + WAITING_LINK, 4) || within(p, LOOKUP_BASE, 4)) return true;
   }
   return within(p, ERROR_RECORD, offsetof<ErrorRecord>()) || within(p, WALK_RECORD, WALK_RECORD_SIZE) ||
     within(p, STATS_RECORD, offsetof<HeapStats>()) || within(p, SL_MAPS, SL_MAPS_BYTES) ||

@@ -256,7 +256,7 @@ function validateTable(): u32 {
   let blocks: u32 = 0;
   if (SHARED && firstChunk) corrupt("rcalloc validate: the shared build's directory starts past chunk 0", firstChunk);
   if (!SHARED && tableSpan != tableLength - firstIndex()) corrupt("rcalloc validate: table span differs from its length", tableSpan);
-  if (!SHARED && lookupBase != (heapTag << TAG_SHIFT) + firstIndex()) corrupt("rcalloc validate: the lookup base differs from the tag and first index", lookupBase);
+  if (!SHARED && lookupBase() != (heapTag << TAG_SHIFT) + firstIndex()) corrupt("rcalloc validate: the lookup base differs from the tag and first index", lookupBase());
   if (firstChunk > chunkCount || chunkCount - firstChunk > directoryChunks || (chunkCount && !directory)) {
     corrupt("rcalloc validate: table has more chunks than its directory", chunkCount);
   }

@@ -16,9 +16,8 @@ const PER_THREAD_FILES = ["threads.ts", "locks.ts", "thread-cache.ts", "thread-s
 
 /** Globals of the plain builds alone: the shared builds never read or write them (each use is
  *  under `!SHARED`), so they need no word of shared state. quarantine.ts: the room test's count,
- *  where the shared build keeps the exact test; handles.ts: resolve()'s lookup base, where the
- *  shared build's lookup takes the tag alone. */
-const PLAIN_ONLY = ["quarantine.ts:room", "handles.ts:lookupBase"];
+ *  where the shared build keeps the exact test. */
+const PLAIN_ONLY = ["quarantine.ts:room"];
 
 /** Top-level `let` declarations, as "file:name". */
 function moduleGlobals(): string[] {
