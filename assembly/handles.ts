@@ -648,7 +648,8 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
 
 /** Ends the reference `h` in `slot` (resolve() gave it; chunks never move, so the address stays
  *  good): records where, how (`flags`: 0, MOVED or RESIZED), and queues the slot for reuse or
- *  retires it (and its chunk, once all its slots retired). */
+ *  retires it (and its chunk, once all its slots retired). releaseReusable() below is its put of
+ *  a reusable slot, for references.ts dropLast: keep the two in step. */
 // @ts-ignore: decorator
 @inline export function release(slot: usize, h: u32, site: u32, flags: u32): void {
   let gen = (h >>> GEN_SHIFT) & GEN_MASK; // resolve() checked it is the slot's

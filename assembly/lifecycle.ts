@@ -175,6 +175,7 @@ function endObject(block: usize, info: u32): void {
   endHeldObject(block, info);
 }
 
+// killQueued() below is this death's common case for references.ts dropLast: keep the two in step.
 // @ts-ignore: decorator
 @inline function endHeldObject(block: usize, info: u32): void {
   let weak: u32 = 0;
