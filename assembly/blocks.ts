@@ -39,7 +39,7 @@ export const QUICK_TAILS: usize = memory.data(<i32>QUICK_HEADS_BYTES, 16);
 // @ts-ignore: decorator
 @inline export function allocBlock(size: usize): usize {
   if (size <= QUICK_MAX) {
-    let block = popQuick(QUICK_HEADS, size);
+    let block = takeQuickBlock(size);
     return block ? block : allocFromLists(size);
   }
   return size <= CLASS_MAX ? allocClassBlock(size) : allocFromLists(size);

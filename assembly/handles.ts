@@ -648,8 +648,7 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
 
 /** Ends the reference `h` in `slot` (resolve() gave it; chunks never move, so the address stays
  *  good): records where, how (`flags`: 0, MOVED or RESIZED), and queues the slot for reuse or
- *  retires it (and its chunk, once all its slots retired). releaseReusable() below is its put of
- *  a reusable slot, for references.ts dropLast: keep the two in step. */
+ *  retires it (and its chunk, once all its slots retired). */
 // @ts-ignore: decorator
 @inline export function release(slot: usize, h: u32, site: u32, flags: u32): void {
   let gen = (h >>> GEN_SHIFT) & GEN_MASK; // resolve() checked it is the slot's
@@ -665,8 +664,15 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
     retireSlot(slot, index, flags);
     return;
   }
-  if (SHARED) atomic.store<u32>(slot + 4, gen | flags);
-  else store<u32>(slot, gen | flags, 4);
+  requeueSlot(slot, gen | flags, index);
+}
+
+/** The end of release() for a slot that is reused: its state (generation | flags) stored, the slot
+ *  queued in the FIFO. */
+// @ts-ignore: decorator
+@inline function requeueSlot(slot: usize, state: u32, index: u32): void {
+  if (SHARED) atomic.store<u32>(slot + 4, state);
+  else store<u32>(slot, state, 4);
   addWaiting(slot, index);
 }
 
@@ -679,8 +685,7 @@ function badSlot(h: u32, slot: usize, op: u32, kind: u32): void {
 // @ts-ignore: decorator
 @inline export function releaseReusable(slot: usize, h: u32, site: u32): void {
   store<u32>(slot, site, 20);
-  store<u32>(slot, (h >>> GEN_SHIFT) & GEN_MASK, 4);
-  addWaiting(slot, h & INDEX_MASK);
+  requeueSlot(slot, (h >>> GEN_SHIFT) & GEN_MASK, h & INDEX_MASK);
 }
 
 /** release() of a slot's last generation (`flags`: MOVED, RESIZED or 0 for a put): it retires for

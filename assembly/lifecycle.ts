@@ -175,7 +175,6 @@ function endObject(block: usize, info: u32): void {
   endHeldObject(block, info);
 }
 
-// killQueued() below is this death's common case for references.ts dropLast: keep the two in step.
 // @ts-ignore: decorator
 @inline function endHeldObject(block: usize, info: u32): void {
   let weak: u32 = 0;
@@ -186,6 +185,10 @@ function endObject(block: usize, info: u32): void {
   }
   if (!weak && !(CHECKED && maxBlocks)) { // nothing holds it back: free it whole
     freeBlock(block, SIZE(block));
+    return;
+  }
+  if (CHECKED && !SHARED && !weak) { // the plain build's queued death: dropLast's too
+    killQueued(block, info);
     return;
   }
   // Dead but held: by weak handles (upgrade() now returns 0) and/or, checked, the quarantine.
@@ -199,10 +202,10 @@ function endObject(block: usize, info: u32): void {
   else queue(block, size);
 }
 
-/** endHeldObject() of a plain checked build's common death (references.ts dropLast: no pairs, the
- *  quarantine on), with no call before its end: the block is marked DEAD, queued, then poisoned,
- *  so the poison's out-of-line fallback (a custom length) is the last step and no value lives
- *  across its call. */
+/** The plain checked build's queued death (endHeldObject, and references.ts dropLast inline: no
+ *  pairs, the quarantine on), with no call before its end: the block is marked DEAD, queued, then
+ *  poisoned, so the poison's out-of-line fallback (a custom length) is the last step and no value
+ *  lives across its call. (The shared build poisons before it queues: endHeldObject.) */
 // @ts-ignore: decorator
 @inline export function killQueued(block: usize, info: u32): void {
   SETINFO(block, info | DEAD);
