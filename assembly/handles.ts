@@ -48,8 +48,9 @@
 // A WEAK slot does not count in its object's references; it keeps the object's block (not the
 // object) until it is put, so it can never upgrade to another object (references.ts).
 //
-// Freed slots wait in a FIFO (freeHeadSlot ... freeTailSlot, linked through +24 by address, the
-// count in freeCount; the last one's link is left as it was) and are reused only
+// Freed slots wait in a FIFO (oldest first: freeHeadSlot in the shared build, WAITING_SENTINEL's
+// link in the plain builds, below; ... freeTailSlot, linked through +24 by address, the count in
+// freeCount; the last one's link is left as it was) and are reused only
 // while more than SLOT_QUARANTINE are waiting, so a double put usually still finds the first
 // put's site in the slot. A stale handle is recognised from its generation alone, so detection
 // does not depend on the quarantine.

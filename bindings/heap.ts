@@ -254,14 +254,15 @@ export class Heap {
    * Instantiates `module`: a compiled rcalloc build (prefer createHeap()), a module with the
    * allocator merged in or compiled in (the library path). Given its bytes instead, the module's
    * own globals are exported first, so the leak scan counts a reference a global holds as held by
-   * it (module-globals.ts).
+   * it (module-globals.ts): those the name section names, since the allocator's are there too.
    */
   static async instantiate(module: WebAssembly.Module | BufferSource, options: HeapOptions, shared?: SharedInstance): Promise<Heap> {
     let code: ModuleCode | undefined;
     if (!(module instanceof WebAssembly.Module)) {
       const bytes = toBytes(module);
       const info = inspectModule(bytes);
-      const exposed = exposeGlobals(bytes, info); // a merged module's are exposed already
+      // a merged module's are exposed already; any other holds the allocator's own globals too
+      const exposed = exposeGlobals(bytes, info, true);
       code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, exposed.shift);
       module = await WebAssembly.compile(exposed.bytes as BufferSource);
     }

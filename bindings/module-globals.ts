@@ -11,13 +11,17 @@ import { encodeName, replaceSections, uleb } from "./wasm-writer.js";
 export const GLOBAL_EXPORT_PREFIX = "rcalloc:global:";
 
 /** The globals worth scanning: the module's own mutable integers, AssemblyScript's runtime
- *  bookkeeping (~lib/..., ~argumentsLength) left out when names tell it apart. */
-function scannedGlobals(info: ModuleInfo): { index: number; name: string }[] {
+ *  bookkeeping (~lib/..., ~argumentsLength) left out when names tell it apart. `namedOnly`: a
+ *  module with the allocator compiled in (the library path), whose unnamed globals may be the
+ *  allocator's own words (a quarantine's byte limit of 256 MiB, a FIFO's head past 256 MiB): read
+ *  as roots, such a value that equals a live handle made its leak uncounted, so only the globals
+ *  the name section names outside ~lib (rcalloc from node_modules is ~lib/rcalloc/...) count. */
+function scannedGlobals(info: ModuleInfo, namedOnly: boolean): { index: number; name: string }[] {
   const used = new Set<string>();
   const out: { index: number; name: string }[] = [];
   for (const g of info.mutableIntGlobals) {
     const named = info.globalNames.get(g.index);
-    if (named?.startsWith("~")) continue;
+    if (named?.startsWith("~") || (namedOnly && !named)) continue;
     const name = named && !used.has(named) ? named : `#${g.index}`;
     used.add(name);
     out.push({ index: g.index, name });
@@ -30,10 +34,11 @@ function scannedGlobals(info: ModuleInfo): { index: number; name: string }[] {
 export const GLOBALS_EXPOSED = "rcalloc:globals-exposed";
 
 /** `exports` plus one export per scanned global (none already exported under the reserved names);
- *  with `marked`, the GLOBALS_EXPOSED mark too (a module that imports or defines a memory). */
-export function withGlobalExports(exports: readonly ExportEntry[], info: ModuleInfo, marked = false): ExportEntry[] {
+ *  with `marked`, the GLOBALS_EXPOSED mark too (a module that imports or defines a memory);
+ *  `namedOnly` as scannedGlobals'. */
+export function withGlobalExports(exports: readonly ExportEntry[], info: ModuleInfo, marked = false, namedOnly = false): ExportEntry[] {
   const kept = exports.filter((e) => !e.name.startsWith(GLOBAL_EXPORT_PREFIX) && e.name !== GLOBALS_EXPOSED);
-  const globals = scannedGlobals(info).map((g) => ({ name: GLOBAL_EXPORT_PREFIX + g.name, kind: "global" as const, index: g.index }));
+  const globals = scannedGlobals(info, namedOnly).map((g) => ({ name: GLOBAL_EXPORT_PREFIX + g.name, kind: "global" as const, index: g.index }));
   return [...kept, ...globals, ...(marked ? [{ name: GLOBALS_EXPOSED, kind: "memory" as const, index: 0 }] : [])];
 }
 
@@ -47,11 +52,12 @@ export function encodeExports(exports: readonly ExportEntry[]): number[] {
  * The module with its globals exported for the scan, and `shift`: how many bytes its code moved
  * (the export section grew), so offsets in its stacks map back to the original binary and its
  * source map. The module unchanged (shift 0) when it has no export section or nothing to expose.
+ * `namedOnly` as scannedGlobals' (a module with the allocator compiled in).
  */
-export function exposeGlobals(bytes: Uint8Array, info: ModuleInfo): { bytes: Uint8Array; shift: number } {
+export function exposeGlobals(bytes: Uint8Array, info: ModuleInfo, namedOnly = false): { bytes: Uint8Array; shift: number } {
   if (info.exports.some((e) => e.name === GLOBALS_EXPOSED)) return { bytes, shift: 0 };
   const parsed = parseWasm(bytes);
-  const exports = withGlobalExports(parsed.exports, info);
+  const exports = withGlobalExports(parsed.exports, info, false, namedOnly);
   if (exports.length === parsed.exports.length || !parsed.sections.some((s) => s.id === 7)) return { bytes, shift: 0 };
   const out = replaceSections(bytes, parsed.sections, new Map([[7, encodeExports(exports)]]));
   const code = (b: Uint8Array) => parseWasm(b).sections.find((s) => s.id === 10)?.start ?? 0;
