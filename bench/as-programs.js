@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // === Real AssemblyScript programs on AS's stock runtimes and on rcalloc's runtime ===
 //
-//   node bench/as-programs.js [--quick] [--only binary-trees|strings-maps|workload]
+//   node bench/as-programs.js [--quick] [--only binary-trees|strings-maps|json-document|workload]
 //   (also part of npm run bench, and of bench:quick with --quick)
 //
 // Each program is ordinary AS code, built once per runtime into bench/build/programs/:
@@ -14,7 +14,8 @@
 //   library-unchecked/-checked   --runtime rcalloc/runtime/library (the allocator compiled in)
 //   merged-unchecked             `rcalloc merge --unchecked --optimize` of the rcalloc build
 // Programs: bench/programs/binary-trees.ts (depths 12, 16, 20), bench/programs/strings-maps.ts,
-// and examples/workload (written against rcalloc's handles; on AS's runtimes its imports are
+// bench/programs/json-document.ts (the npm library assemblyscript-json), and examples/workload
+// (written against rcalloc's handles; on AS's runtimes its imports are
 // bench/programs/refcount-shim.ts). Rounds interleave the variants (the order reversed every
 // other round); a round of a short program times several runs (`repeat`); a cell is ms per run,
 // median [min–max], and the ratio to AS incremental in the same round, median [min–max]; pages
@@ -57,6 +58,12 @@ export const PROGRAMS = [
     // not `repeat`: a run right after another variant's runs starts with cold caches, as here it
     // always has; repeating warms them, for incremental more than for rcalloc (0.78–0.81 then).
     sizes: [{ label: "50k words", args: [50_000], rounds: 31, quick: 2 }],
+  },
+  {
+    // A real npm library, not written for this bench: one run takes 45–75 ms (a ~180 KB document
+    // encoded, parsed and encoded again).
+    id: "json-document", label: "JSON document (assemblyscript-json)", source: path.join(BENCH, "programs", "json-document.ts"),
+    sizes: [{ label: "2000 records", args: [2000], rounds: 21, quick: 1 }],
   },
   {
     // One run takes 2–5 ms: a round times 16 of them (`repeat`), so the load of a shared machine
