@@ -90,6 +90,7 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
 
   const result: CheckResult = { tool: "rcalloc check", file, entry: entry ?? null, build: "checked" };
   let linked: Linked | undefined;
+  let report: LinkedReport;
   try {
     linked = await link(bytes, { checked: true, stacks: true, sourceMap, hostImports, print });
     const exports = linked.instance.exports as Record<string, () => unknown>;
@@ -97,7 +98,11 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
       phase(`running the entry ${entry}`);
       result.returned = exports[entry]();
     }
+    // Still the module's run: its collector can trap, and report() first validates the heap (a
+    // write after free still in the quarantine), so both fail as the run does, formatted.
     phase("collecting garbage and walking the heap");
+    linked.collect();
+    report = linked.report({ scan: true, returned: entry ? { entry, value: result.returned } : undefined });
   } catch (caught) {
     if (caught instanceof UsageError) throw caught; // --imports' module returned no imports object
     const error = caught as Error & Partial<RcError>;
@@ -115,8 +120,6 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
     });
     return finish(out, opts, result, () => describeFailure(result), () => failurePage(result));
   }
-  linked.collect();
-  const report = linked.report({ scan: true, returned: entry ? { entry, value: result.returned } : undefined });
   // check is the module's only JS caller and keeps nothing but the entry's result (marked held
   // above): a handle found nowhere else is unreachable, not "maybe held by JS".
   report.linked = false;

@@ -136,7 +136,8 @@ export interface Linked<T = Record<string, unknown>> {
    * The heap report without the blocks of rcalloc's AS runtime: what the program itself
    * allocated and took. With `{ scan: true }`, the module's data and stack are scanned too. A
    * reference a global of the module holds is marked held by it (not a leak), and so is one the
-   * `returned` value of an export is (JS got it: the caller's to put).
+   * `returned` value of an export is (JS got it: the caller's to put). Checked build: validates
+   * the heap first, so a write after free still in the quarantine throws WriteAfterFreeError.
    */
   report(request?: { scan?: boolean; returned?: { entry: string; value: unknown } }): LinkedReport;
 }
@@ -301,6 +302,9 @@ async function instantiateLinked<T>(
       return true;
     },
     report(request = {}) {
+      // A report states the program's end: a write after free still in the quarantine (its
+      // poison checked only when the block leaves) would go unsaid, so check it first.
+      if (heap.checked) heap.validate();
       const roots: [number, number][] = layout.dataEnd ? [[layout.dataStart, heapBase]] : [];
       const report = request.scan ? heap.report({ scan: true, roots }) : heap.report();
       const js = new Map<number, string>();
