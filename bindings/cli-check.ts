@@ -40,7 +40,8 @@ export interface CheckResult {
   leaks?: LeakTotalsResult & {
     /** Objects marked with ignore(): never leaks. */
     ignored: number;
-    /** References held from outside memory (a global of the module, the entry's return value): never leaks. */
+    /** References held besides the heap (a global of the module, its static data, the entry's
+     *  return value): never leaks. A raw block (malloc, heap.alloc) has handle 0. */
     held: { handle: number; object: number; heldBy: string; site: SiteResult | null }[];
     references: {
       handle: number; object: number; order: number; owner: number | null; weak: boolean;
@@ -131,7 +132,7 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
     leaks: {
       ...totals(leaks),
       ignored: leaks.ignored,
-      held: report.references.filter((r) => r.heldBy && !r.raw && !ignoredObjects.has(r.ptr))
+      held: report.references.filter((r) => r.heldBy && !ignoredObjects.has(r.ptr))
         .map((r) => ({ handle: r.handle, object: r.ptr, heldBy: r.heldBy!, site: siteResult(r.site) })),
       references: leaks.items.map(({ record }) => {
         const r = record as ReferenceRecord;
