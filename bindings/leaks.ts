@@ -8,8 +8,8 @@
 //   - checked build: every handle still held (strong or weak: a weak handle never put keeps its
 //     dead object's block reserved) whose object is not ignored (heap.ignore);
 //   - unchecked build: every live object not ignored (no handles exist there);
-//   - never a reference (or unchecked: object) held from outside linear memory (`heldBy`: a wasm
-//     global of the module, a value returned to JS): a root, like kmemleak's;
+//   - never a reference (or unchecked: object) a root holds (`heldBy`: a wasm global of the
+//     module, a linked module's static data, a value returned to JS), like kmemleak's;
 //   - in a leaksSince(mark) report only what came after the mark (the report holds nothing else);
 //     in the unchecked build that is a count only (`countOnly`).
 // An object's bytes are its payload size as asked for, counted once however many handles hold it.
@@ -88,7 +88,11 @@ export interface LeakGroup<T> extends LeakTotals {
   index: number;
   /** The site's label, or "(site unknown)". */
   label: string;
+  /** The first leak's stack (`paths[0].stack`). */
   stack: string[];
+  /** Each distinct stack the group's leaks were taken through (one label can be reached by
+   *  several call paths), first seen first, with how many leaks took it. */
+  paths: { stack: string[]; count: number }[];
   /** Order of the oldest leak in the group. */
   oldest: number;
   leaks: Leak<T>[];
@@ -173,24 +177,33 @@ export function findLeaks<O extends LeakObjectInput, R extends LeakReferenceInpu
   const countOnly = !source.checked && source.since !== undefined;
   const totals = emptyTotals();
   const seen = new Set<number>();
-  const groups = new Map<string, LeakGroup<O | R> & { seen: Set<number> }>();
+  const groups = new Map<string, LeakGroup<O | R> & { seen: Set<number>; byStack: Map<string, { stack: string[]; count: number }> }>();
   const owners = new Map<number, number>();
   for (const leak of leaks) {
     const record = leak.record as LeakReferenceInput & LeakObjectInput;
     const weak = source.checked && record.weak === true;
     count(totals, seen, leak, weak, record.reachable);
     const site = source.siteOf(leak.record);
-    const key = site?.label ?? ""; // one group per call site; its first stack is shown
+    const key = site?.label ?? ""; // one group per call site, with each path that reached it
     let g = groups.get(key);
     if (!g) {
-      g = { ...emptyTotals(), index: 0, label: site?.label ?? UNKNOWN_SITE, stack: site?.stack ?? [], oldest: leak.order, leaks: [], seen: new Set() };
+      g = {
+        ...emptyTotals(), index: 0, label: site?.label ?? UNKNOWN_SITE, stack: site?.stack ?? [], paths: [],
+        oldest: leak.order, leaks: [], seen: new Set(), byStack: new Map(),
+      };
       groups.set(key, g);
     }
     g.leaks.push(leak);
+    const stack = site?.stack ?? [];
+    const stackKey = stack.join("\n");
+    const path = g.byStack.get(stackKey);
+    if (path) path.count++;
+    else g.byStack.set(stackKey, { stack, count: 1 });
     count(g, g.seen, leak, weak, record.reachable);
     if (source.checked && record.owner) owners.set(record.owner, (owners.get(record.owner) ?? 0) + 1);
   }
-  const list = [...groups.values()].sort((a, b) => a.oldest - b.oldest).map(({ seen: _, ...g }, i) => ({ ...g, index: i + 1 }));
+  const list = [...groups.values()].sort((a, b) => a.oldest - b.oldest)
+    .map(({ seen: _, byStack, ...g }, i) => ({ ...g, paths: [...byStack.values()], index: i + 1 }));
   if (countOnly) totals.count = Math.max(0, source.leakCount);
   return {
     ...totals,

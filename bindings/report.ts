@@ -203,10 +203,13 @@ export function renderReport(report: Report, options: ReportOptions = {}): strin
       out.push(`  ${line}`);
     }
     if (g.leaks.length > maxPerGroup) out.push(`  ... ${g.leaks.length - maxPerGroup} more`);
-    if (g.stack.length) {
-      out.push("  backtrace:");
-      for (const frame of g.stack.slice(0, 6)) out.push(`    ${printable(frame)}`);
+    // each path the group's leaks were taken through, as the JSON has them (capped like the leaks)
+    const paths = g.paths.filter((p) => p.stack.length);
+    for (const [i, path] of paths.slice(0, maxPerGroup).entries()) {
+      out.push(paths.length === 1 ? "  backtrace:" : `  backtrace ${i + 1} of ${paths.length} (${plural(path.count, leaks.unit)}):`);
+      for (const frame of path.stack.slice(0, 6)) out.push(`    ${printable(frame)}`);
     }
+    if (paths.length > maxPerGroup) out.push(`  ... ${paths.length - maxPerGroup} more backtraces`);
   }
   if (leaks.groups.length > maxGroups) out.push("", `... ${leaks.groups.length - maxGroups} more groups`);
   if (leaks.owners.length) {

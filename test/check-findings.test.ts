@@ -99,7 +99,7 @@ beforeAll(async () => {
     if (error) throw new Error(output);
   }
 }, 180_000);
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => { if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
 
 async function check(name: string, ...args: string[]): Promise<{ status: number; text: string; json: CheckResult }> {
   const text = await rcalloc("check", wasm(name), ...args);
@@ -173,8 +173,11 @@ describe("the text report's backtraces", () => {
     expect(r.status).toBe(1);
     const stacks = r.json.leaks!.references.map((x) => x.site!.stack.join(" | "));
     expect(new Set(stacks).size).toBe(2);
-    expect(r.text).toMatch(/two-paths\/first/);
-    expect(r.text).toMatch(/two-paths\/second/);
+    expect(r.text).toMatch(/backtrace 1 of 2 \(1 reference\):\n.*\n.*two-paths\/first/);
+    expect(r.text).toMatch(/backtrace 2 of 2 \(1 reference\):\n.*\n.*two-paths\/second/);
+    const html = join(dir, "two-paths.html");
+    await rcalloc("check", wasm("two-paths"), "--html", html);
+    expect(readFileSync(html, "utf8")).toMatch(/two-paths\/second/);
   });
 });
 
