@@ -48,7 +48,8 @@ export interface CheckResult {
       site: SiteResult | null; reachable: boolean | null; storedAt: number | null;
     }[];
     objects: { ptr: number; size: number; refs: number; order: number; site: SiteResult | null }[];
-    groups: (LeakTotalsResult & { label: string; oldest: number })[];
+    /** Direct first: `indirect` groups' leaks are stored inside other leaked objects (bindings/leaks.ts). */
+    groups: (LeakTotalsResult & { label: string; oldest: number; indirect: boolean })[];
   };
   runtime?: { objects: number; bytes: number };
   stats?: LinkedReport["stats"];
@@ -143,7 +144,7 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
       }),
       objects: report.objects.filter((o: ObjectRecord) => leaks.objectSet.has(o.ptr))
         .map((o) => ({ ptr: o.ptr, size: o.size, refs: o.refs, order: o.order, site: siteResult(o.site) })),
-      groups: leaks.groups.map((g) => ({ label: g.label, oldest: g.oldest, ...totals(g) })),
+      groups: leaks.groups.map((g) => ({ label: g.label, oldest: g.oldest, indirect: g.indirect, ...totals(g) })),
     },
     runtime: report.runtime,
     stats: report.stats,

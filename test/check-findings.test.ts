@@ -2,7 +2,8 @@
 // each with one behaviour the check once got wrong: a write after free still in the quarantine
 // went unreported; a raw block held by a wasm global or a C static was called a leak; the text
 // printed one path's backtrace for references taken through another; --json printed nothing when
-// the module trapped in the collection before the report. Also: a block stored nowhere stays a leak.
+// the module trapped in the collection before the report; a leak stored only inside another
+// leaked object came before the one that holds it. Also: a block stored nowhere stays a leak.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -55,6 +56,16 @@ export function main(): u32 {
   second(a);
   put(a);
   return kept.length;
+}
+`,
+  // line 3: an inner object whose only handle is stored in the outer one; line 4: the outer
+  // object, stored nowhere (the direct leak: putting it, and what it holds, fixes both)
+  "nested.ts": `import { alloc, ptr } from "rcalloc/runtime/imports";
+export function main(): u32 {
+  const inner = alloc(8);
+  const outer = alloc(8);
+  store<u32>(ptr(outer), inner);
+  return 0;
 }
 `,
   // unsafe on purpose: frees a live GC object's block behind the collector's back, so the
@@ -178,6 +189,19 @@ describe("the text report's backtraces", () => {
     const html = join(dir, "two-paths.html");
     await rcalloc("check", wasm("two-paths"), "--html", html);
     expect(readFileSync(html, "utf8")).toMatch(/two-paths\/second/);
+  });
+});
+
+describe("direct leaks before indirect ones", () => {
+  it("the leak stored nowhere comes first, then the one stored only inside it, marked indirect", async () => {
+    const r = await check("nested");
+    expect(r.status).toBe(1);
+    const groups = r.json.leaks!.groups;
+    expect(groups.map((g) => [g.label.replace(/^.*\//, ""), g.indirect])).toEqual([
+      [expect.stringMatching(/^nested\.ts:4:/), false],
+      [expect.stringMatching(/^nested\.ts:3:/), true],
+    ]);
+    expect(r.text).toMatch(/taken at \S*nested\.ts:4:[^]*\(indirect: stored inside other leaked objects\)\n1 reference taken at \S*nested\.ts:3:/);
   });
 });
 
