@@ -1,8 +1,8 @@
 // The leaks of a report, computed once: which handles (checked build) or objects (unchecked) are
 // leaks, their objects and bytes, the scan's verdicts, and the groups by the site that took them:
-// direct before indirect (LeakSanitizer's split), oldest group first within each. The text report (report.ts), the JSON data (report-json.ts), the HTML page
-// (report-html.ts), programReport (link.ts) and `rcalloc check` all state these figures, so they
-// always agree.
+// direct before indirect (LeakSanitizer's split), oldest group first within each. The text report
+// (report.ts), the JSON data (report-json.ts), the HTML page (report-html.ts), programReport
+// (link.ts) and `rcalloc check` all state these figures, so they always agree.
 //
 // What a leak is:
 //   - checked build: every handle still held (strong or weak: a weak handle never put keeps its
