@@ -802,7 +802,10 @@ export class Heap {
     // taken where it was allocated; a leaked malloc is then reported like a leaked handle.
     if (this.checked) {
       for (const o of objects) {
-        if (o.raw) references.push({ handle: 0, ptr: o.ptr, size: o.size, order: o.order, site: o.site, weak: false, raw: true });
+        if (!o.raw) continue;
+        const raw: ReferenceRecord = { handle: 0, ptr: o.ptr, size: o.size, order: o.order, site: o.site, weak: false, raw: true };
+        if (roots.has(o.ptr)) raw.heldBy = roots.get(o.ptr); // a global holding its address holds it
+        references.push(raw);
       }
     }
     return makeReport(this.checked, objects, references, this.stats(), { scanned: !!found });

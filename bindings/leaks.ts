@@ -1,18 +1,21 @@
 // The leaks of a report, computed once: which handles (checked build) or objects (unchecked) are
-// leaks, their objects and bytes, the scan's verdicts, and the groups by the site that took them,
-// oldest group first. The text report (report.ts), the JSON data (report-json.ts), the HTML page
-// (report-html.ts), programReport (link.ts) and `rcalloc check` all state these figures, so they
-// always agree.
+// leaks, their objects and bytes, the scan's verdicts, and the groups by the site that took them:
+// direct before indirect (LeakSanitizer's split), oldest group first within each. The text report
+// (report.ts), the JSON data (report-json.ts), the HTML page (report-html.ts), programReport
+// (link.ts) and `rcalloc check` all state these figures, so they always agree.
 //
 // What a leak is:
 //   - checked build: every handle still held (strong or weak: a weak handle never put keeps its
 //     dead object's block reserved) whose object is not ignored (heap.ignore);
 //   - unchecked build: every live object not ignored (no handles exist there);
-//   - never a reference (or unchecked: object) held from outside linear memory (`heldBy`: a wasm
-//     global of the module, a value returned to JS): a root, like kmemleak's;
+//   - never a reference (or unchecked: object) a root holds (`heldBy`: a wasm global of the
+//     module, a linked module's static data, a value returned to JS), like kmemleak's;
 //   - in a leaksSince(mark) report only what came after the mark (the report holds nothing else);
 //     in the unchecked build that is a count only (`countOnly`).
 // An object's bytes are its payload size as asked for, counted once however many handles hold it.
+//
+// Indirect (after a scan): a leak whose copy the scan found inside another leaked object, so it
+// goes once that object is freed; the leaks that hold them (direct) come first, where the fix is.
 
 /** The fields of an object record the model reads (ObjectRecord and ObjectJSON both have them). */
 export interface LeakObjectInput {
@@ -21,6 +24,8 @@ export interface LeakObjectInput {
   order: number;
   ignored?: boolean;
   reachable?: boolean;
+  /** Unchecked, after a scan: the payload of the object a copy of its address was found in. */
+  storedIn?: number;
   heldBy?: string;
 }
 
@@ -33,6 +38,8 @@ export interface LeakReferenceInput {
   owner?: number;
   weak?: boolean;
   reachable?: boolean;
+  /** After a scan: the payload of the object a copy of the handle was found in. */
+  storedIn?: number;
   heldBy?: string;
 }
 
@@ -66,6 +73,8 @@ export interface Leak<T> {
   /** Payload bytes of its object (an upper bound when `estimated`; undefined when unknown). */
   size?: number;
   estimated: boolean;
+  /** Stored inside another leaked object (see the top of this file). */
+  indirect: boolean;
 }
 
 export interface LeakTotals {
@@ -84,11 +93,17 @@ export interface LeakTotals {
 }
 
 export interface LeakGroup<T> extends LeakTotals {
-  /** 1, 2, ... in order, oldest group first. */
+  /** 1, 2, ... in order: direct groups first, oldest first within each kind. */
   index: number;
+  /** Every leak of the group is indirect (stored inside other leaked objects). */
+  indirect: boolean;
   /** The site's label, or "(site unknown)". */
   label: string;
+  /** The first leak's stack (`paths[0].stack`). */
   stack: string[];
+  /** Each distinct stack the group's leaks were taken through (one label can be reached by
+   *  several call paths), first seen first, with how many leaks took it. */
+  paths: { stack: string[]; count: number }[];
   /** Order of the oldest leak in the group. */
   oldest: number;
   leaks: Leak<T>[];
@@ -158,7 +173,7 @@ export function findLeaks<O extends LeakObjectInput, R extends LeakReferenceInpu
   for (const o of source.objects) sizes.set(o.ptr, o.size);
 
   const leaks: Leak<O | R>[] = records.map((record) => {
-    if (!source.checked) return { record, ptr: record.ptr, order: record.order, size: (record as O).size, estimated: false };
+    if (!source.checked) return { record, ptr: record.ptr, order: record.order, size: (record as O).size, estimated: false, indirect: false };
     const r = record as R;
     let size = typeof r.size === "number" ? r.size : sizes.get(r.ptr);
     let estimated = false;
@@ -166,31 +181,46 @@ export function findLeaks<O extends LeakObjectInput, R extends LeakReferenceInpu
       size = source.capacityOf?.(r.ptr);
       estimated = true;
     }
-    return { record, ptr: r.ptr, order: r.order, size, estimated };
+    return { record, ptr: r.ptr, order: r.order, size, estimated, indirect: false };
   });
   leaks.sort((a, b) => a.order - b.order);
+  const leaked = new Set(leaks.map((l) => l.ptr));
+  for (const leak of leaks) {
+    const { reachable, storedIn } = leak.record as LeakReferenceInput & LeakObjectInput;
+    leak.indirect = reachable === true && storedIn !== undefined && storedIn !== leak.ptr && leaked.has(storedIn);
+  }
 
   const countOnly = !source.checked && source.since !== undefined;
   const totals = emptyTotals();
   const seen = new Set<number>();
-  const groups = new Map<string, LeakGroup<O | R> & { seen: Set<number> }>();
+  const groups = new Map<string, LeakGroup<O | R> & { seen: Set<number>; byStack: Map<string, { stack: string[]; count: number }> }>();
   const owners = new Map<number, number>();
   for (const leak of leaks) {
     const record = leak.record as LeakReferenceInput & LeakObjectInput;
     const weak = source.checked && record.weak === true;
     count(totals, seen, leak, weak, record.reachable);
     const site = source.siteOf(leak.record);
-    const key = site?.label ?? ""; // one group per call site; its first stack is shown
+    const key = site?.label ?? ""; // one group per call site, with each path that reached it
     let g = groups.get(key);
     if (!g) {
-      g = { ...emptyTotals(), index: 0, label: site?.label ?? UNKNOWN_SITE, stack: site?.stack ?? [], oldest: leak.order, leaks: [], seen: new Set() };
+      g = {
+        ...emptyTotals(), index: 0, indirect: true, label: site?.label ?? UNKNOWN_SITE, stack: site?.stack ?? [], paths: [],
+        oldest: leak.order, leaks: [], seen: new Set(), byStack: new Map(),
+      };
       groups.set(key, g);
     }
     g.leaks.push(leak);
+    if (!leak.indirect) g.indirect = false;
+    const stack = site?.stack ?? [];
+    const stackKey = stack.join("\n");
+    const path = g.byStack.get(stackKey);
+    if (path) path.count++;
+    else g.byStack.set(stackKey, { stack, count: 1 });
     count(g, g.seen, leak, weak, record.reachable);
     if (source.checked && record.owner) owners.set(record.owner, (owners.get(record.owner) ?? 0) + 1);
   }
-  const list = [...groups.values()].sort((a, b) => a.oldest - b.oldest).map(({ seen: _, ...g }, i) => ({ ...g, index: i + 1 }));
+  const list = [...groups.values()].sort((a, b) => Number(a.indirect) - Number(b.indirect) || a.oldest - b.oldest)
+    .map(({ seen: _, byStack, ...g }, i) => ({ ...g, paths: [...byStack.values()], index: i + 1 }));
   if (countOnly) totals.count = Math.max(0, source.leakCount);
   return {
     ...totals,

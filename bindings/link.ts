@@ -136,7 +136,8 @@ export interface Linked<T = Record<string, unknown>> {
    * The heap report without the blocks of rcalloc's AS runtime: what the program itself
    * allocated and took. With `{ scan: true }`, the module's data and stack are scanned too. A
    * reference a global of the module holds is marked held by it (not a leak), and so is one the
-   * `returned` value of an export is (JS got it: the caller's to put).
+   * `returned` value of an export is (JS got it: the caller's to put). Checked build: validates
+   * the heap first, so a write after free still in the quarantine throws WriteAfterFreeError.
    */
   report(request?: { scan?: boolean; returned?: { entry: string; value: unknown } }): LinkedReport;
 }
@@ -301,12 +302,16 @@ async function instantiateLinked<T>(
       return true;
     },
     report(request = {}) {
+      // A report states the program's end: a write after free still in the quarantine (its
+      // poison checked only when the block leaves) would go unsaid, so check it first.
+      if (heap.checked) heap.validate();
       const roots: [number, number][] = layout.dataEnd ? [[layout.dataStart, heapBase]] : [];
       const report = request.scan ? heap.report({ scan: true, roots }) : heap.report();
       const js = new Map<number, string>();
       const value = request.returned?.value;
       if (typeof value === "number" && value) js.set(value >>> 0, `JS (returned by ${request.returned!.entry})`);
-      return programReport(heap, report, { globals: globalRoots(result.instance.exports), js });
+      const statics = staticWords(memory, layout.dataStart, layout.dataEnd);
+      return programReport(heap, report, { globals: globalRoots(result.instance.exports), statics, js });
     },
   };
 }
@@ -329,26 +334,41 @@ function isCollectorObject(words: Uint32Array, ptr: number): boolean {
   return points(next) && points(prev) && words[(next >>> 2) + 2] === object && ((words[(prev >>> 2) + 1] & ~3) >>> 0) === object;
 }
 
-/** What holds references from outside linear memory in a linked program: value (handle, or an
- *  object address in the unchecked build) → what holds it ("global `cache`", "JS (returned by main)"). */
+/** What holds references besides the heap in a linked program: value (handle, raw block or, in
+ *  the unchecked build, object address) → what holds it ("global `cache`", "JS (returned by main)"). */
 export interface ProgramRoots {
   globals?: ReadonlyMap<number, string>;
+  /** The words of the module's static data (a C or Rust static, an AS static array): a root, as
+   *  LeakSanitizer and kmemleak count data and bss. Never its stack: stale frames hold old values. */
+  statics?: ReadonlySet<number>;
   js?: ReadonlyMap<number, string>;
+}
+
+/** What a value found in the module's static data is held by. */
+export const STATIC_DATA = "static data";
+
+/** The 32-bit words of [start, end) (the module's data segments: its static data, C's bss too). */
+function staticWords(memory: WebAssembly.Memory, start: number, end: number): Set<number> {
+  const from = (start + 3) >>> 2;
+  const to = end >>> 2;
+  return to > from ? new Set(new Uint32Array(memory.buffer, from << 2, to - from)) : new Set();
 }
 
 /**
  * `report` without the live GC objects of rcalloc's AS runtime (raw blocks the collector links),
- * as a linked module's report: a reference that a global of the module or JS holds (`roots`) is
- * marked `heldBy` (not a leak), and "unreachable" reads "not found in wasm memory" (`linked`).
+ * as a linked module's report: a reference (a raw block: its address) that a global of the
+ * module, its static data or JS holds (`roots`) is marked `heldBy` (not a leak), and "unreachable" reads "not found in wasm memory" (`linked`).
  */
 export function programReport(heap: Heap, report: Report, roots: ProgramRoots = {}): LinkedReport {
   const words = new Uint32Array(heap.memory.buffer);
   const collected = (ptr: number) => isCollectorObject(words, ptr);
-  const holder = (value: number) => roots.globals?.get(value) ?? roots.js?.get(value);
+  const holder = (value: number) =>
+    roots.globals?.get(value) ?? (roots.statics?.has(value) ? STATIC_DATA : undefined) ?? roots.js?.get(value);
   const references: ReferenceRecord[] = [];
   for (const r of report.references) {
     if (r.raw && collected(r.ptr)) continue;
-    const by = r.raw ? undefined : holder(r.handle >>> 0);
+    // a raw block is held by its address, as a handle by its value
+    const by = holder(r.raw ? r.ptr >>> 0 : r.handle >>> 0);
     if (by && !r.heldBy) r.heldBy = by;
     references.push(r);
   }

@@ -400,7 +400,8 @@ function renderGroups(data: ReportJSON, leaks: HtmlLeaks, maxGroups: number, max
         `<td>${r.owner ? `owner <code>${hex(r.owner)}</code> ` : ""}${r.weak ? `<span class="tag weak">weak</span> ` : ""}${scanTag(r, data.linked)}</td></tr>`;
     }).join("");
     const more = g.leaks.length > maxPerGroup ? `<tr class="more"><td colspan="5">… ${count(g.leaks.length - maxPerGroup)} more</td></tr>` : "";
-    const stack = g.stack.length ? `<pre>${esc(g.stack.join("\n"))}</pre>` : "";
+    // every path the group's leaks were taken through, as the text report
+    const stack = g.paths.filter((p) => p.stack.length).map((p) => `<pre>${esc(p.stack.join("\n"))}</pre>`).join("");
     const estimate = g.estimated ? ` title="Some objects are older than the mark: their block's capacity is counted."` : "";
     out.push(
       `<tbody class="group" data-group="${g.index}"><tr class="head"><td class="num">${g.index}</td>` +

@@ -155,6 +155,9 @@ function whereStored(r: { reachable?: boolean; storedAt?: number; storedIn?: num
     : ` — still stored at ${hex(r.storedAt!)} (static data or a root)`;
 }
 
+/** Heads an indirect group: its leaks go once the objects holding them are freed. */
+const INDIRECT = "(indirect: stored inside other leaked objects)";
+
 /** What an unreachable leak of a linked module is: JS may hold it (the module can return handles). */
 export const NOT_IN_WASM = "not found in wasm memory or globals (may be held by JS)";
 
@@ -195,6 +198,7 @@ export function renderReport(report: Report, options: ReportOptions = {}): strin
   }
   for (const g of leaks.groups.slice(0, maxGroups)) {
     out.push("");
+    if (g.indirect) out.push(INDIRECT);
     out.push(`${plural(g.count, leaks.unit)} taken at ${printable(g.label)} (${report.checked ? `${plural(g.objects, "object")}, ` : ""}${g.estimated ? "at most " : ""}${g.bytes} bytes):`);
     for (const leak of g.leaks.slice(0, maxPerGroup)) {
       const line = report.checked
@@ -203,10 +207,13 @@ export function renderReport(report: Report, options: ReportOptions = {}): strin
       out.push(`  ${line}`);
     }
     if (g.leaks.length > maxPerGroup) out.push(`  ... ${g.leaks.length - maxPerGroup} more`);
-    if (g.stack.length) {
-      out.push("  backtrace:");
-      for (const frame of g.stack.slice(0, 6)) out.push(`    ${printable(frame)}`);
+    // each path the group's leaks were taken through, as the JSON has them (capped like the leaks)
+    const paths = g.paths.filter((p) => p.stack.length);
+    for (const [i, path] of paths.slice(0, maxPerGroup).entries()) {
+      out.push(paths.length === 1 ? "  backtrace:" : `  backtrace ${i + 1} of ${paths.length} (${plural(path.count, leaks.unit)}):`);
+      for (const frame of path.stack.slice(0, 6)) out.push(`    ${printable(frame)}`);
     }
+    if (paths.length > maxPerGroup) out.push(`  ... ${paths.length - maxPerGroup} more backtraces`);
   }
   if (leaks.groups.length > maxGroups) out.push("", `... ${leaks.groups.length - maxGroups} more groups`);
   if (leaks.owners.length) {
