@@ -262,7 +262,7 @@ export class Heap {
       const bytes = toBytes(module);
       const info = inspectModule(bytes);
       const exposed = exposeGlobals(bytes, info); // a merged module's are exposed already
-      code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, exposed.shift);
+      code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, exposed.shift, bytes);
       module = await WebAssembly.compile(exposed.bytes as BufferSource);
     }
     let heap: Heap | undefined;
