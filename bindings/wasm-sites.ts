@@ -165,8 +165,8 @@ export interface FrameSite {
   /** A function of rcalloc's or AssemblyScript's library: not the caller. */
   library: boolean;
   /** User code whose line optimization dropped: the function's file (from its name, when it
-   *  names one) and the offset in the module's binary. */
-  lost?: { file?: string; offset: number };
+   *  names one), its index and the offset in the module's binary. */
+  lost?: { file?: string; function: number; offset: number };
 }
 
 /**
@@ -232,7 +232,7 @@ export class ModuleCode {
     if (library) return { at, library };
     // No location: asc put the call's on the drop or conversion wrapping it. Library code: inlined.
     const call = at ? this.inlinedCall(i, offset) : this.wrapper(i, offset);
-    return call ? { at: call, library } : { library, lost: { file: frame.name && this.fileOf(frame.name), offset } };
+    return call ? { at: call, library } : { library, lost: { file: frame.name && this.fileOf(frame.name), function: this.indexes[i], offset } };
   }
 
   /**
@@ -415,7 +415,8 @@ function describeFrame(f: WasmFrame, code?: ModuleCode | WasmSourceMap) {
   const where = at ? `${at.source}:${at.line}:${at.column}`
     : site?.lost ? `${site.lost.file ? `${site.lost.file}: ` : ""}line lost to optimization, wasm 0x${site.lost.offset.toString(16)}`
     : `wasm 0x${f.offset.toString(16)}`;
-  return { frame: f, at, library, where, line: `${f.name ?? "(wasm)"} (${where})` };
+  const name = f.name ?? (site?.lost ? `wasm-function[${site.lost.function}]` : undefined);
+  return { name, at, library, where, line: `${name ?? "(wasm)"} (${where})` };
 }
 
 /** Sources (and function names) of rcalloc and of AssemblyScript's standard library, inlined
@@ -454,7 +455,7 @@ export class WasmSites {
     const user = described.slice(first, first + 12);
     if (user.length === 0) return 0;
     const top = user[0];
-    const label = top.at ? top.where : top.frame.name ? `${top.frame.name} (${top.where})` : top.where;
+    const label = top.at ? top.where : top.name ? `${top.name} (${top.where})` : top.where;
     return this.heap.site(label, user.map((d) => d.line).join("\n"));
   }
 }
