@@ -111,7 +111,7 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
     const exit = exitStatusOf(error);
     if (exit === EXIT.USAGE) fail(error.message);
     const map = sourceMap ? new WasmSourceMap(sourceMap) : undefined;
-    const code = linked?.code ?? new ModuleCode(info, map);
+    const code = linked?.code ?? new ModuleCode(info, map, 0, bytes);
     Object.assign(result, {
       status: exit === EXIT.MISUSE ? "misuse" : "failed", exitCode: exit,
       error: {

@@ -263,7 +263,7 @@ export class Heap {
       const info = inspectModule(bytes);
       // a merged module's are exposed already; any other holds the allocator's own globals too
       const exposed = exposeGlobals(bytes, info, true);
-      code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, exposed.shift);
+      code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, exposed.shift, bytes);
       module = await WebAssembly.compile(exposed.bytes as BufferSource);
     }
     let heap: Heap | undefined;

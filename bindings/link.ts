@@ -165,6 +165,7 @@ export async function link<T = Record<string, unknown>>(
   let module: WebAssembly.Module;
   let info: ModuleInfo;
   let shift: number;
+  let bytes: Uint8Array;
   if (userWasm instanceof WebAssembly.Module) {
     const known = compiledInfo.get(userWasm);
     if (!known) {
@@ -172,18 +173,19 @@ export async function link<T = Record<string, unknown>>(
         "or the `module` of an earlier link()");
     }
     module = userWasm;
-    ({ info, shift } = known);
+    ({ info, shift, bytes } = known);
   } else {
-    info = inspectModule(userWasm);
+    bytes = toBytes(userWasm).slice(); // kept for the sites (ModuleCode), safe from later changes
+    info = inspectModule(bytes);
     // Its globals exported, so the leak scan sees the handles they hold (module-globals.ts).
-    const exposed = exposeGlobals(toBytes(userWasm), info);
+    const exposed = exposeGlobals(bytes, info);
     shift = exposed.shift;
     try {
       module = await WebAssembly.compile(exposed.bytes as BufferSource);
     } catch (e) {
       throw new LinkError("NOT_WASM", `rcalloc: link: the module does not compile: ${(e as Error).message}`, { cause: e });
     }
-    compiledInfo.set(module, { info, shift });
+    compiledInfo.set(module, { info, shift, bytes });
   }
   checkLinkable(info, build.exports, build.dataEnd);
 
@@ -192,7 +194,7 @@ export async function link<T = Record<string, unknown>>(
     : shared ? await createSharedHeap(build.module, heapOptions)
     : await Heap.instantiateBuild(build.module, heapOptions);
   try {
-    return await instantiateLinked<T>(heap, module, info, shift, build.dataEnd, options);
+    return await instantiateLinked<T>(heap, module, info, shift, bytes, build.dataEnd, options);
   } catch (e) {
     // Nobody can reach the heap now: give back what garbage collection would not (a shared
     // heap's tag, a worker's thread number), or failed links use up the 15 tags for good.
@@ -208,7 +210,7 @@ export async function link<T = Record<string, unknown>>(
 
 /** link(), once the heap exists: the layout, the imports, the instance. */
 async function instantiateLinked<T>(
-  heap: Heap, module: WebAssembly.Module, info: ModuleInfo, shift: number, allocatorDataEnd: number, options: LinkOptions,
+  heap: Heap, module: WebAssembly.Module, info: ModuleInfo, shift: number, bytes: Uint8Array, allocatorDataEnd: number, options: LinkOptions,
 ): Promise<Linked<T>> {
   const attach = options.attach;
   const e = heap.exports as unknown as Record<string, Fn> & { memory: WebAssembly.Memory };
@@ -236,7 +238,7 @@ async function instantiateLinked<T>(
   };
 
   // Imports: "rcalloc" from the allocator (with sites from wasm frames when asked), env.
-  const code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, shift);
+  const code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, shift, bytes);
   const sites = heap.checked && options.stacks ? new WasmSites(heap, code) : undefined;
   const rcalloc: Record<string, unknown> = { memory };
   for (const name of info.rcallocImports) rcalloc[name] = sites ? withSite(e, name, sites) : e[name];
@@ -316,9 +318,9 @@ async function instantiateLinked<T>(
   };
 }
 
-/** Module infos of modules link() compiled (and how far their code moved when their globals were
- *  exported), so linking the same Module again needs no bytes. */
-const compiledInfo = new WeakMap<WebAssembly.Module, { info: ModuleInfo; shift: number }>();
+/** Module infos of modules link() compiled (how far their code moved when their globals were
+ *  exported, and a copy of their bytes for the sites), so linking the same Module again needs no bytes. */
+const compiledInfo = new WeakMap<WebAssembly.Module, { info: ModuleInfo; shift: number; bytes: Uint8Array }>();
 
 /**
  * True when the raw block at `ptr` is a live GC object of rcalloc's AS runtime (runtime/blocks.ts):

@@ -2,46 +2,93 @@
 // through the module's source map (WasmSourceMap) to file:line:column, interned as heap sites.
 // Only frames of the module the map belongs to are decoded with it (ModuleCode): a stack also
 // holds the allocator module's frames, whose offsets mean nothing in the user's map.
+import { after, type DecodedBody, decodeBody, enclosing } from "./wasm-code.js";
 import type { ModuleInfo } from "./wasm-reader.js";
 
-/** A decoded source map of a wasm module (generated "column" = byte offset in the module). */
+/** A position in a source: 1-based line and column. */
+export interface SourcePosition {
+  source: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * A decoded source map of a wasm module (generated "column" = byte offset in the module).
+ *
+ *   offsets:   [ o0,          o1,   o2,          ... ]   ascending byte offsets of segments
+ *   positions: [ [s, l, c],   null, [s, l, c],   ... ]   null: "no location" from that offset on
+ *
+ * binaryen writes a segment at an instruction's opcode when its location differs from the one
+ * before, and a one-field segment (no location) for an instruction that has none: the location
+ * in effect at an offset is the last segment at or before it.
+ */
 export class WasmSourceMap {
   private readonly offsets: number[] = [];
-  private readonly positions: [source: number, line: number, column: number][] = [];
+  private readonly positions: ([source: number, line: number, column: number] | null)[] = [];
   readonly sources: string[];
+  private readonly contents: (string | null)[];
+  private readonly lines = new Map<number, string[]>();
 
-  constructor(map: string | { sources: string[]; mappings: string; sourceRoot?: string }) {
-    const raw = typeof map === "string" ? JSON.parse(map) as { sources: string[]; mappings: string } : map;
+  constructor(map: string | { sources: string[]; mappings: string; sourceRoot?: string; sourcesContent?: (string | null)[] }) {
+    const raw = typeof map === "string" ? JSON.parse(map) as { sources: string[]; mappings: string; sourcesContent?: (string | null)[] } : map;
     this.sources = raw.sources;
+    this.contents = raw.sourcesContent ?? [];
     let source = 0, line = 0, column = 0, offset = 0;
     const firstLine = raw.mappings.split(";")[0];
     for (const segment of firstLine.split(",")) {
       if (!segment) continue;
       const v = decodeVlq(segment);
       offset += v[0];
-      if (v.length < 4) continue;
-      source += v[1]; line += v[2]; column += v[3];
       this.offsets.push(offset);
+      if (v.length < 4) {
+        this.positions.push(null);
+        continue;
+      }
+      source += v[1]; line += v[2]; column += v[3];
       this.positions.push([source, line, column]);
     }
   }
 
   /**
-   * "file:line:column" of the code at byte `offset` of the module, or undefined. A mapping before
-   * `from` (the start of the function holding `offset`) is another function's: then undefined too.
+   * "file:line:column" of the code at byte `offset` of the module, or undefined (no location). A
+   * mapping before `from` (the start of the function holding `offset`) is another function's: then
+   * undefined too.
    */
-  locate(offset: number, from = 0, skip?: (source: string) => boolean): { source: string; line: number; column: number } | undefined {
+  locate(offset: number, from = 0): SourcePosition | undefined {
+    const found = this.segmentAt(offset);
+    if (found < 0 || this.offsets[found] < from) return undefined;
+    return this.position(found);
+  }
+
+  /** The locations of the segments strictly between two offsets, in order (undefined: none). */
+  *between(from: number, to: number): Generator<SourcePosition | undefined> {
+    for (let i = this.segmentAt(from) + 1; i < this.offsets.length && this.offsets[i] < to; i++) yield this.position(i);
+  }
+
+  /** The text of `source` from a position on (up to `length` characters), when the map has it. */
+  textAt(at: SourcePosition, length = 80): string | undefined {
+    const index = this.sources.indexOf(at.source);
+    const content = this.contents[index];
+    if (typeof content !== "string") return undefined;
+    let lines = this.lines.get(index);
+    if (!lines) this.lines.set(index, lines = content.split("\n"));
+    const line = lines[at.line - 1];
+    return line === undefined ? undefined : line.slice(at.column - 1, at.column - 1 + length);
+  }
+
+  /** Index of the last segment at or before `offset`, or -1. */
+  private segmentAt(offset: number): number {
     let lo = 0, hi = this.offsets.length - 1, found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       if (this.offsets[mid] <= offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
     }
-    // `skip`: code inlined from sources the caller does not want (rcalloc's own, inlined into a
-    // user function): the nearest mapping before it in the same function, the line that called it.
-    while (skip && found >= 0 && this.offsets[found] >= from && skip(this.sources[this.positions[found][0]])) found--;
-    if (found < 0 || this.offsets[found] < from) return undefined;
-    const [s, line, column] = this.positions[found];
-    return { source: this.sources[s], line: line + 1, column: column + 1 };
+    return found;
+  }
+
+  private position(i: number): SourcePosition | undefined {
+    const p = this.positions[i];
+    return p ? { source: this.sources[p[0]], line: p[1] + 1, column: p[2] + 1 } : undefined;
   }
 }
 
@@ -111,6 +158,17 @@ function wasmFrames(stack: string): WasmFrame[] {
   return frames;
 }
 
+/** Where a frame of a user module stands in its sources (ModuleCode.site). */
+export interface FrameSite {
+  /** The exact source position, when known. */
+  at?: SourcePosition;
+  /** A function of rcalloc's or AssemblyScript's library: not the caller. */
+  library: boolean;
+  /** User code whose line optimization dropped: the function's file (from its name, when it
+   *  names one), its index and the offset in the module's binary. */
+  lost?: { file?: string; function: number; offset: number };
+}
+
 /**
  * The code of one wasm module, to tell its frames from another module's (the allocator's, in a
  * linked program): a frame is its own when the offset lies in one of its function bodies (the
@@ -123,9 +181,16 @@ export class ModuleCode {
   private readonly starts: number[];
   private readonly ends: number[];
   private readonly indexes: number[];
+  private readonly bodies = new Map<number, DecodedBody>();
+  private readonly userBodies = new Map<number, boolean>();
 
-  /** `shift`: bytes the code moved when the module was rewritten before compiling (module-globals.ts). */
-  constructor(info: Pick<ModuleInfo, "functionBodies">, readonly map?: WasmSourceMap, private readonly shift = 0) {
+  /**
+   * `shift`: bytes the code moved when the module was rewritten before compiling
+   * (module-globals.ts). `bytes`: the binary `info` was read from (kept, not copied): a frame in
+   * rcalloc's inlined code is then named by the call it was inlined for (site()).
+   */
+  constructor(info: Pick<ModuleInfo, "functionBodies">, readonly map?: WasmSourceMap, private readonly shift = 0,
+    private readonly bytes?: Uint8Array) {
     const bodies = [...info.functionBodies].sort((a, b) => a[1][0] - b[1][0]);
     this.indexes = bodies.map(([index]) => index);
     this.starts = bodies.map(([, range]) => range[0]);
@@ -139,6 +204,96 @@ export class ModuleCode {
 
   /** Start of the function body of this module holding `frame`, or -1 when the frame is not its own. */
   bodyStart(frame: WasmFrame): number {
+    const i = this.bodyOf(frame);
+    return i < 0 ? -1 : this.starts[i];
+  }
+
+  /** file:line:column of the code at one of this module's frames; undefined for other modules' frames. */
+  locate(frame: WasmFrame): SourcePosition | undefined {
+    if (!this.map) return undefined;
+    const start = this.bodyStart(frame);
+    return start < 0 ? undefined : this.map.locate(frame.offset - this.shift, start);
+  }
+
+  /**
+   * What one of this module's frames stands for (undefined: another module's frame, or no source
+   * map). Code of rcalloc (or AssemblyScript's library) inlined into a user function stands for the
+   * call it was inlined for, which inlinedCall() finds, or for nothing known: then `lost`, never
+   * the line of an earlier statement.
+   */
+  site(frame: WasmFrame): FrameSite | undefined {
+    const i = this.bodyOf(frame);
+    const map = this.map;
+    if (i < 0 || !map) return undefined;
+    const offset = frame.offset - this.shift;
+    const at = map.locate(offset, this.starts[i]);
+    if (at && !isLibraryCode(at.source)) return { at, library: false };
+    const library = frame.name ? isLibraryCode(frame.name) : !this.hasUserCode(i);
+    if (library) return { at, library };
+    // No location: asc put the call's on the drop or conversion wrapping it. Library code: inlined.
+    const call = at ? this.inlinedCall(i, offset) : this.wrapper(i, offset);
+    return call ? { at: call, library } : { library, lost: { file: frame.name && this.fileOf(frame.name), function: this.indexes[i], offset } };
+  }
+
+  /**
+   * The call that library code at `offset` of body `i` was inlined for. asc inlines a call into a
+   * block located at the call (`put(h)`'s at the `p`; unlocated when the call's value is dropped
+   * or converted: then the drop or conversion right after the block is located at the call),
+   * evaluates the arguments into locals in it, then runs the inlined body:
+   *
+   *   block            ;; user.ts:7:3   <- the call
+   *     ...args        ;; user.ts:7:7   (user code, or none)
+   *     local.set      ;; (no location)
+   *     ...body        ;; ~lib/rcalloc/runtime/imports.ts ...  <- offset
+   *   end
+   *
+   * Optimizing may drop that block, and the nearest enclosing structure located in user code is
+   * then an earlier statement's (a loop, an if, a for's block). So the innermost enclosing
+   * structure located in user code must be a block, hold no user code after its library code, and
+   * sit at a call in the source (when the map has the sources' text); otherwise undefined.
+   */
+  private inlinedCall(i: number, offset: number): SourcePosition | undefined {
+    const map = this.map!, from = this.starts[i];
+    const body = this.decoded(i);
+    const chain = body?.ok ? enclosing(body, offset) : undefined;
+    for (const s of chain ?? []) {
+      const own = map.locate(s.start, from);
+      if (own && isLibraryCode(own.source)) continue; // inlined by library code
+      if (s.op !== "block") {
+        if (own) return undefined; // an earlier statement's loop or if
+        continue; // control flow the optimizer made
+      }
+      const at = own ?? this.wrapper(i, s.end);
+      if (!at) return undefined; // a block of unknown origin
+      let library = false;
+      for (const p of map.between(s.start, s.end)) {
+        if (!p) continue;
+        if (isLibraryCode(p.source)) library = true;
+        else if (library) return undefined; // a user statement after the library code
+      }
+      return library && this.atCall(at) ? at : undefined;
+    }
+    return undefined;
+  }
+
+  /** The location of the drop or conversion right after the instruction (or `end`) at `offset` of
+   *  body `i`, when it is located at a call in user code: asc's place for an unlocated call's. */
+  private wrapper(i: number, offset: number): SourcePosition | undefined {
+    const body = this.decoded(i);
+    if (!body?.ok) return undefined;
+    const next = after(body, offset);
+    if (next === undefined || !isWrapper(this.bytes![next])) return undefined;
+    const at = this.map!.locate(next, this.starts[i]);
+    return at && !isLibraryCode(at.source) && this.atCall(at) ? at : undefined;
+  }
+
+  /** Whether the source text at `at` is a call (true when the map has no text). */
+  private atCall(at: SourcePosition): boolean {
+    const text = this.map!.textAt(at);
+    return text === undefined || CALL.test(text);
+  }
+
+  private bodyOf(frame: WasmFrame): number {
     if (this.url && frame.url && frame.url !== this.url) return -1;
     const offset = frame.offset - this.shift;
     let lo = 0, hi = this.starts.length - 1, found = -1;
@@ -148,26 +303,47 @@ export class ModuleCode {
     }
     if (found < 0 || offset >= this.ends[found]) return -1;
     if (frame.index !== undefined && frame.index !== this.indexes[found]) return -1;
-    return this.starts[found];
+    return found;
   }
 
-  /** file:line:column of one of this module's frames; undefined for other modules' frames.
-   *  `skip`: sources whose inlined code stands for the line that called it (WasmSourceMap.locate). */
-  locate(frame: WasmFrame, skip?: (source: string) => boolean): { source: string; line: number; column: number } | undefined {
-    if (!this.map) return undefined;
-    const start = this.bodyStart(frame);
-    return start < 0 ? undefined : this.map.locate(frame.offset - this.shift, start, skip);
+  private decoded(i: number): DecodedBody | undefined {
+    if (!this.bytes) return undefined;
+    let body = this.bodies.get(i);
+    if (!body) this.bodies.set(i, body = decodeBody(this.bytes, this.starts[i], this.ends[i]));
+    return body;
+  }
+
+  /** Whether body `i` has any code located in user sources (an unnamed function's test). */
+  private hasUserCode(i: number): boolean {
+    let user = this.userBodies.get(i);
+    if (user === undefined) {
+      user = false;
+      for (const p of this.map!.between(this.starts[i] - 1, this.ends[i])) if (p && !isLibraryCode(p.source)) { user = true; break; }
+      this.userBodies.set(i, user);
+    }
+    return user;
+  }
+
+  /** The source file of an AssemblyScript function name ("app/util/main" in "app/util.ts"). */
+  private fileOf(name: string): string | undefined {
+    let file: string | undefined;
+    for (const source of this.map!.sources) {
+      const stem = source.replace(/\.[^./]+$/, "");
+      if (name.startsWith(`${stem}/`) && !isLibraryCode(source) && (!file || source.length > file.length)) file = source;
+    }
+    return file;
   }
 }
+
+/** drop (0x1a) and the conversions (0xa7-0xc4: wrap, truncate, extend, convert, reinterpret). */
+const isWrapper = (opcode: number) => opcode === 0x1a || (opcode >= 0xa7 && opcode <= 0xc4);
+
+/** Source text at a call: a name, maybe dotted and with type arguments, then "(" (not a keyword). */
+const CALL = /^(?!(?:if|for|while|do|switch|return|new|throw|else|case)\b)[A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*\s*(?:<[^()]*>)?\s*\(/;
 
 /** Module a merged module imports the allocator's functions from when its calls should carry
  *  sites from the wasm stack (prepareStaticLink's `sites`, Heap.instantiate). */
 export const SITES_MODULE = "rcalloc:sites";
-
-/** A source map alone (no module to bound it) decodes every frame, as before ModuleCode. */
-function locateWith(code: ModuleCode | WasmSourceMap | undefined, frame: WasmFrame) {
-  return code instanceof ModuleCode ? code.locate(frame) : code?.locate(frame.offset);
-}
 
 interface CallSite {
   getFileName(): string | null | undefined;
@@ -224,20 +400,29 @@ export function wasmStack(stack: string, code?: ModuleCode | WasmSourceMap): str
   for (const f of wasmFrames(stack)) {
     // Another module's frame (the allocator's, under a linked module's call) is rcalloc's own.
     if (code instanceof ModuleCode && code.bodyStart(f) < 0) continue;
-    // In a user function, rcalloc's inlined code (runtime/imports' ptr) stands for the line calling it.
-    const at = code instanceof ModuleCode && !isLibraryFrame(f.name, undefined)
-      ? code.locate(f, (source) => isLibraryFrame(undefined, source))
-      : locateWith(code, f);
-    if (isLibraryFrame(f.name, at?.source)) continue;
-    lines.push(`${f.name ?? "(wasm)"} (${at ? `${at.source}:${at.line}:${at.column}` : `wasm 0x${f.offset.toString(16)}`})`);
+    const d = describeFrame(f, code);
+    if (!d.library) lines.push(d.line);
   }
   return lines;
 }
 
-/** Frames of rcalloc's AS runtime and of AssemblyScript's standard library are not the caller. */
-function isLibraryFrame(name: string | undefined, source: string | undefined): boolean {
-  const where = source ?? name ?? "";
-  return where.startsWith("~lib/") || /(^|\/)rcalloc\/runtime\//.test(where);
+/** One frame for a stack or a site: whether it is library code, where it is, its line of text. */
+function describeFrame(f: WasmFrame, code?: ModuleCode | WasmSourceMap) {
+  const site: FrameSite | undefined = code instanceof ModuleCode ? code.site(f) : undefined;
+  // A source map alone (no module to bound it) decodes every frame, as before ModuleCode.
+  const at = site ? site.at : code instanceof WasmSourceMap ? code.locate(f.offset) : undefined;
+  const library = site ? site.library : isLibraryCode(at?.source ?? f.name ?? "");
+  const where = at ? `${at.source}:${at.line}:${at.column}`
+    : site?.lost ? `${site.lost.file ? `${site.lost.file}: ` : ""}line lost to optimization, wasm 0x${site.lost.offset.toString(16)}`
+    : `wasm 0x${f.offset.toString(16)}`;
+  const name = f.name ?? (site?.lost ? `wasm-function[${site.lost.function}]` : undefined);
+  return { name, at, library, where, line: `${name ?? "(wasm)"} (${where})` };
+}
+
+/** Sources (and function names) of rcalloc and of AssemblyScript's standard library, inlined
+ *  or not: never the caller. rcalloc's runtime imports its ../assembly/ code. */
+function isLibraryCode(where: string): boolean {
+  return where.startsWith("~lib/") || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where);
 }
 
 /** Where site ids come from: a heap's site table (Heap.site). */
@@ -264,19 +449,13 @@ export class WasmSites {
   }
 
   private intern(frames: WasmFrame[]): number {
-    const described = frames.map((f) => {
-      // In a user function, rcalloc's inlined code (the library path) stands for the line calling it.
-      const inUserCode = !isLibraryFrame(f.name, undefined);
-      const at = this.code?.locate(f, inUserCode ? (source) => isLibraryFrame(undefined, source) : undefined);
-      const where = at ? `${at.source}:${at.line}:${at.column}` : `wasm 0x${f.offset.toString(16)}`;
-      return { frame: f, at, where, line: `${f.name ?? "(wasm)"} (${where})` };
-    });
-    let first = described.findIndex((d) => !isLibraryFrame(d.frame.name, d.at?.source));
+    const described = frames.map((f) => describeFrame(f, this.code));
+    let first = described.findIndex((d) => !d.library);
     if (first < 0) first = 0;
     const user = described.slice(first, first + 12);
     if (user.length === 0) return 0;
     const top = user[0];
-    const label = top.at ? top.where : top.frame.name ? `${top.frame.name} (${top.where})` : top.where;
+    const label = top.at ? top.where : top.name ? `${top.name} (${top.where})` : top.where;
     return this.heap.site(label, user.map((d) => d.line).join("\n"));
   }
 }

@@ -182,11 +182,15 @@ import { blockSizeFor, popQuick, pushQuick } from "../assembly/quick-lists";
   return h;
 }
 
-/** Gives back the reference `h`; the object is freed with its last reference (by the allocator). */
+/** Gives back the reference `h`; the object is freed with its last reference (by the allocator).
+ *  The return is a branch out of the block asc inlines the call into, so a --debug build keeps that
+ *  block, located at the call, even where the call is all of a function or an if's arm (binaryen
+ *  writes an unbranched block there as its bare contents): bindings/wasm-sites.ts names the call by it. */
 // @ts-ignore: decorator
 @inline export function put(h: u32): void {
   if (!countsHere()) putOf(h);
   else if (!dropRef(<usize>h - UNCHECKED_HEADER)) putLast(h);
+  return;
 }
 
 /** put() of the last reference (unchecked): the block cached here as assembly/lifecycle.ts

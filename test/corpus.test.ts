@@ -120,7 +120,7 @@ describe("the corpus merged with the allocator (rcalloc merge --checked --sites)
     const sourceMap = readFileSync(`${out}.map`, "utf8");
     const heap = await Heap.instantiate(bytes, { checked: true, stacks: true, sourceMap });
     (heap.exports as unknown as { _start(): void })._start();
-    return { heap, code: new ModuleCode(inspectModule(bytes), new WasmSourceMap(sourceMap)) };
+    return { heap, code: new ModuleCode(inspectModule(bytes), new WasmSourceMap(sourceMap), 0, bytes) };
   }
 
   // A sample of each outcome (wasm-merge takes a second or two a module on this machine).
