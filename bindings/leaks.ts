@@ -117,7 +117,7 @@ export interface Leaks<O, R> extends LeakTotals {
   countOnly: boolean;
   /** Objects marked with heap.ignore() (in the report), left out of everything above. */
   ignored: number;
-  /** References (checked) or objects held from outside memory (a global, JS): not leaks. */
+  /** References (checked) or objects a root holds (a global, static data, JS): not leaks. */
   held: number;
   /** ... by what ("global `cache`"), most first. */
   heldBy: [by: string, count: number][];
@@ -164,6 +164,42 @@ export function countLeaks<O extends LeakObjectInput, R extends LeakReferenceInp
   return !source.checked && source.since !== undefined ? Math.max(0, source.leakCount) : leakRecords(source).records.length;
 }
 
+/**
+ * Marks the indirect leaks: those whose object's copy the scan found inside another leaked object
+ * (`storedIn`), following those copies up to a leak stored in none, which is direct. An object a
+ * root also holds (`heldObjects`: a global, static data, JS) is no leaked holder: freeing what
+ * leaked would not free it. A ring of leaks that only hold each other has no such end: its
+ * members stay direct, so the direct groups always name where to start.
+ */
+function markIndirect<T>(leaks: Leak<T>[], heldObjects: number[]): void {
+  const held = new Set(heldObjects);
+  const holder = new Map<number, number>(); // leaked object -> the leaked object its copy was found in
+  for (const leak of leaks) {
+    const { reachable, storedIn } = leak.record as LeakReferenceInput & LeakObjectInput;
+    if (holder.has(leak.ptr) || held.has(leak.ptr)) continue;
+    if (reachable === true && storedIn !== undefined && storedIn !== leak.ptr) holder.set(leak.ptr, storedIn);
+  }
+  const leaked = new Set(leaks.map((l) => l.ptr));
+  for (const h of held) leaked.delete(h);
+  for (const [ptr, by] of holder) if (!leaked.has(by) || !leaked.has(ptr)) holder.delete(ptr);
+  // Each object has at most one holder: rings are found in one walk per object (0 new, 1 on the
+  // walk in progress, 2 done), so a leaked list of any length costs linear time.
+  const state = new Map<number, number>();
+  const onRing = new Set<number>();
+  for (const start of holder.keys()) {
+    const path: number[] = [];
+    let at: number | undefined = start;
+    while (at !== undefined && !state.has(at)) {
+      state.set(at, 1);
+      path.push(at);
+      at = holder.get(at);
+    }
+    if (at !== undefined && state.get(at) === 1) for (let i = path.indexOf(at); i < path.length; i++) onRing.add(path[i]);
+    for (const p of path) state.set(p, 2);
+  }
+  for (const leak of leaks) leak.indirect = holder.has(leak.ptr) && !onRing.has(leak.ptr);
+}
+
 /** The leaks of a report (see the top of this file). */
 export function findLeaks<O extends LeakObjectInput, R extends LeakReferenceInput>(source: LeakSource<O, R>): Leaks<O, R> {
   const { records, ignored: ignoredPtrs, held } = leakRecords(source);
@@ -184,11 +220,7 @@ export function findLeaks<O extends LeakObjectInput, R extends LeakReferenceInpu
     return { record, ptr: r.ptr, order: r.order, size, estimated, indirect: false };
   });
   leaks.sort((a, b) => a.order - b.order);
-  const leaked = new Set(leaks.map((l) => l.ptr));
-  for (const leak of leaks) {
-    const { reachable, storedIn } = leak.record as LeakReferenceInput & LeakObjectInput;
-    leak.indirect = reachable === true && storedIn !== undefined && storedIn !== leak.ptr && leaked.has(storedIn);
-  }
+  markIndirect(leaks, held.map((r) => r.ptr));
 
   const countOnly = !source.checked && source.since !== undefined;
   const totals = emptyTotals();

@@ -340,20 +340,31 @@ function isCollectorObject(words: Uint32Array, ptr: number): boolean {
  *  the unchecked build, object address) → what holds it ("global `cache`", "JS (returned by main)"). */
 export interface ProgramRoots {
   globals?: ReadonlyMap<number, string>;
-  /** The words of the module's static data (a C or Rust static, an AS static array): a root, as
-   *  LeakSanitizer and kmemleak count data and bss. Never its stack: stale frames hold old values. */
-  statics?: ReadonlySet<number>;
+  /** The words of the module's static data (a C or Rust static, an AS static array), value →
+   *  the first word's address: a root, as LeakSanitizer and kmemleak count data and bss. Never its
+   *  stack: stale frames hold old values. */
+  statics?: ReadonlyMap<number, number>;
   js?: ReadonlyMap<number, string>;
 }
 
-/** What a value found in the module's static data is held by. */
-export const STATIC_DATA = "static data";
+/** What a value found in the module's static data is held by: "static data at 0x…", the word,
+ *  so a user can tell a live pointer from a stale one (a conservative root cannot: a freed
+ *  block's address left in a static or a global holds a new block at that address, as in
+ *  LeakSanitizer). */
+export function staticDataAt(address: number): string {
+  return `static data at 0x${(address >>> 0).toString(16).padStart(8, "0")}`;
+}
 
-/** The 32-bit words of [start, end) (the module's data segments: its static data, C's bss too). */
-function staticWords(memory: WebAssembly.Memory, start: number, end: number): Set<number> {
+/** The 32-bit words of [start, end) (the module's data segments: its static data, C's bss too):
+ *  value → the address of its first word. */
+function staticWords(memory: WebAssembly.Memory, start: number, end: number): Map<number, number> {
   const from = (start + 3) >>> 2;
   const to = end >>> 2;
-  return to > from ? new Set(new Uint32Array(memory.buffer, from << 2, to - from)) : new Set();
+  const words = new Map<number, number>();
+  if (to <= from) return words;
+  const view = new Uint32Array(memory.buffer, from << 2, to - from);
+  for (let i = 0; i < view.length; i++) if (view[i] && !words.has(view[i])) words.set(view[i], (from + i) << 2);
+  return words;
 }
 
 /**
@@ -365,7 +376,7 @@ export function programReport(heap: Heap, report: Report, roots: ProgramRoots = 
   const words = new Uint32Array(heap.memory.buffer);
   const collected = (ptr: number) => isCollectorObject(words, ptr);
   const holder = (value: number) =>
-    roots.globals?.get(value) ?? (roots.statics?.has(value) ? STATIC_DATA : undefined) ?? roots.js?.get(value);
+    roots.globals?.get(value) ?? (roots.statics?.has(value) ? staticDataAt(roots.statics.get(value)!) : undefined) ?? roots.js?.get(value);
   const references: ReferenceRecord[] = [];
   for (const r of report.references) {
     if (r.raw && collected(r.ptr)) continue;

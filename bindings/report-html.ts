@@ -405,7 +405,7 @@ function renderGroups(data: ReportJSON, leaks: HtmlLeaks, maxGroups: number, max
     const estimate = g.estimated ? ` title="Some objects are older than the mark: their block's capacity is counted."` : "";
     out.push(
       `<tbody class="group" data-group="${g.index}"><tr class="head"><td class="num">${g.index}</td>` +
-      `<td class="site">${fn(g.stack[0])}<code>${esc(g.label)}</code></td>` +
+      `<td class="site">${fn(g.stack[0])}<code>${esc(g.label)}</code>${g.indirect ? ` <span class="tag" title="stored inside other leaked objects: listed after the direct ones">indirect</span>` : ""}</td>` +
       `<td class="num">${count(g.count)}</td><td class="num">${count(g.objects)}</td>` +
       `<td class="num"${estimate}>${g.estimated ? "≤ " : ""}${bytes(g.bytes)}</td><td class="num">${checked ? "#" + count(g.oldest) : "—"}</td>${scan}</tr>` +
       `<tr class="detail"><td></td><td colspan="${columns - 1}"><details>` +
@@ -533,7 +533,7 @@ export function reportToHTML(report: Report | ReportJSON, options: HTMLReportOpt
   }
 
   const leakSub = checked
-    ? `References still live (${scope}), grouped by the site that took them, oldest group first.`
+    ? `References still live (${scope}), grouped by the site that took them, oldest group first (after a scan, groups stored inside other leaked objects come last, marked indirect).`
     : `Objects still live (${scope}), grouped by allocation site (the unchecked build records none).`;
   const json = options.embedJSON
     ? `<script type="application/json" id="rcalloc-report">${JSON.stringify(data).replace(/</g, "\\u003c")}</script>\n`

@@ -86,6 +86,9 @@ export interface LeakGroupJSON extends LeakTotalsJSON {
   label: string;
   /** Order of its oldest leak. */
   oldest: number;
+  /** Present (true) when every leak of the group is stored inside other leaked objects (after a
+   *  scan: bindings/leaks.ts); such groups come after the direct ones. */
+  indirect?: true;
 }
 
 export interface LeaksJSON extends LeakTotalsJSON {
@@ -94,7 +97,7 @@ export interface LeaksJSON extends LeakTotalsJSON {
   countOnly: boolean;
   /** Objects marked with heap.ignore(), left out of every figure. */
   ignored: number;
-  /** By the site that took them, oldest group first. */
+  /** By the site that took them: direct groups first, then indirect ones, oldest first within each. */
   groups: LeakGroupJSON[];
 }
 
@@ -203,7 +206,7 @@ export function reportToJSON(report: Report, options: ReportJSONOptions = {}): R
     unit: leaks.unit, countOnly: leaks.countOnly, ignored: leaks.ignored, ...totals(leaks),
     groups: leaks.groups.map((g) => withDefined(
       { label: g.label, oldest: g.oldest, ...totals(g) } as LeakGroupJSON,
-      { site: index.id(g.leaks[0].record.site) }, ["site"])),
+      { site: index.id(g.leaks[0].record.site), indirect: g.indirect || undefined }, ["site", "indirect"])),
   };
   const at = options.generatedAt ?? new Date();
   const json: ReportJSON = {

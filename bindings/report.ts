@@ -191,7 +191,7 @@ export function renderReport(report: Report, options: ReportOptions = {}): strin
   if (leaks.ignored) out.push(`(${plural(leaks.ignored, "ignored object")} not shown)`);
   if (leaks.held) {
     const held = leaks.heldBy.slice(0, 5).map(([by, n]) => `${n} by ${printable(by)}`).join(", ");
-    out.push(`(${plural(leaks.held, leaks.unit)} held from outside memory, not leaks: ${held}${leaks.heldBy.length > 5 ? ", ..." : ""})`);
+    out.push(`(${plural(leaks.held, leaks.unit)} held by a root, not leaks: ${held}${leaks.heldBy.length > 5 ? ", ..." : ""})`);
   }
   if (report.scanned && !leaks.countOnly) {
     out.push(`scan: ${leaks.unreachable} unreachable (no copy in memory), ${leaks.stored} still stored somewhere`);

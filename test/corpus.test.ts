@@ -161,7 +161,7 @@ describe("the library path (rcalloc compiled in): globals are roots too", () => 
       expect(report.leakCount).toBe(0);
       const held = checked ? report.references : report.objects;
       expect(held.filter((r) => r.heldBy).map((r) => r.heldBy)).toEqual(["global `assembly/registry/current`"]);
-      expect(report.toString()).toContain("held from outside memory, not leaks: 1 by global `assembly/registry/current`");
+      expect(report.toString()).toContain("held by a root, not leaks: 1 by global `assembly/registry/current`");
     });
   }
 });

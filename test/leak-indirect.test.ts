@@ -1,0 +1,71 @@
+// Direct and indirect leaks (bindings/leaks.ts markIndirect), on modules built the way users build
+// them (asc --debug --sourceMap, linked, `rcalloc check`): a leak stored inside an object that a
+// root also holds is not indirect (putting the leaked handles would free nothing), and a ring of
+// leaks that only hold each other keeps a direct group, so the direct groups always say where to
+// start. Both failed on the first split (the checkfix review).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asc, rcalloc } from "./run-tools.js";
+import type { CheckResult } from "../bindings/cli-check.js";
+// @ts-expect-error: plain JS build script
+import { EXAMPLES_DIR, LINKED_FLAGS } from "../examples/build.js";
+// @ts-expect-error: plain JS build script
+import { linkPackage } from "../examples/paths.js";
+
+const AS: Record<string, string> = {
+  "held-outer.ts": `let outer: u32 = 0;
+import { alloc, get, ptr } from "rcalloc/runtime/imports";
+export function main(): u32 {
+  outer = alloc(8);
+  const inner = alloc(8);
+  const extra = get(outer);
+  store<u32>(ptr(outer), inner);
+  return 0;
+}
+`,
+  // two leaked objects holding each other's handle, nothing else: both "indirect", no direct group
+  "cycle.ts": `import { alloc, ptr } from "rcalloc/runtime/imports";
+export function main(): u32 {
+  const a = alloc(8);
+  const b = alloc(8);
+  store<u32>(ptr(a), b);
+  store<u32>(ptr(b), a);
+  return 0;
+}
+`,
+};
+
+let dir = "";
+const wasm = (name: string) => join(dir, `${name}.wasm`);
+
+beforeAll(async () => {
+  linkPackage();
+  dir = mkdtempSync(join(EXAMPLES_DIR, ".leak-indirect-"));
+  for (const [file, text] of Object.entries(AS)) {
+    writeFileSync(join(dir, file), text);
+    const { error, output } = await asc([relative(EXAMPLES_DIR, join(dir, file)), ...LINKED_FLAGS, "--debug", "--sourceMap",
+      "-o", relative(EXAMPLES_DIR, wasm(file.replace(/\.ts$/, ""))), "--baseDir", EXAMPLES_DIR, "--noColors"]);
+    if (error) throw new Error(output);
+  }
+}, 180_000);
+afterAll(() => { if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
+
+async function check(name: string): Promise<CheckResult> {
+  const json = await rcalloc("check", wasm(name), "--json");
+  return JSON.parse(json.stdout) as CheckResult;
+}
+
+describe("indirect leaks", () => {
+  it("a handle stored in an object a global also holds is not indirect", async () => {
+    const r = await check("held-outer");
+    expect(r.leaks!.count).toBe(2); // line 6's second handle to outer, and inner
+    expect(r.leaks!.groups.map((g) => g.indirect)).toEqual([false, false]);
+  });
+
+  it("a ring of two leaks that hold each other stays direct", async () => {
+    const r = await check("cycle");
+    expect(r.leaks!.count).toBe(2);
+    expect(r.leaks!.groups.map((g) => g.indirect)).toEqual([false, false]);
+  });
+});
