@@ -189,8 +189,12 @@ export class ModuleCode {
    * (module-globals.ts). `bytes`: the binary `info` was read from (kept, not copied): a frame in
    * rcalloc's inlined code is then named by the call it was inlined for (site()).
    */
-  constructor(info: Pick<ModuleInfo, "functionBodies">, readonly map?: WasmSourceMap, private readonly shift = 0,
-    private readonly bytes?: Uint8Array) {
+  /** Names of the function imports from "rcalloc", by function index (others: undefined). */
+  private readonly rcallocImports: (string | undefined)[];
+
+  constructor(info: Pick<ModuleInfo, "functionBodies"> & Partial<Pick<ModuleInfo, "imports">>, readonly map?: WasmSourceMap,
+    private readonly shift = 0, private readonly bytes?: Uint8Array) {
+    this.rcallocImports = (info.imports ?? []).filter((e) => e.kind === "function").map((e) => (e.module === "rcalloc" ? e.name : undefined));
     const bodies = [...info.functionBodies].sort((a, b) => a[1][0] - b[1][0]);
     this.indexes = bodies.map(([index]) => index);
     this.starts = bodies.map(([, range]) => range[0]);
@@ -271,7 +275,7 @@ export class ModuleCode {
         if (isLibraryCode(p.source)) library = true;
         else if (library) return undefined; // a user statement after the library code
       }
-      return library && this.atCall(at) ? at : undefined;
+      return library && this.atCall(at) && this.callsWhatItSays(at, offset) ? at : undefined;
     }
     return undefined;
   }
@@ -288,6 +292,23 @@ export class ModuleCode {
   }
 
   /** Whether the source text at `at` is a call (true when the map has no text). */
+  /**
+   * False when the frame at `offset` calls an rcalloc import whose wrapper is not the call the
+   * source text at `at` names: optimizing can move one statement's inlined code into the next
+   * call's block (-O2: `const a = alloc(16); const b = get(a);` put the alloc's call inside the
+   * get's block, and the alloc's leak was named at the get). True when nothing tells (no text, a
+   * callee of no known wrapper, bytes absent).
+   */
+  private callsWhatItSays(at: SourcePosition, offset: number): boolean {
+    const bytes = this.bytes;
+    if (!bytes || bytes[offset] !== 0x10) return true; // not a `call`
+    let index = 0, shift = 0, p = offset + 1, b: number;
+    do { b = bytes[p++]; index |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80 && shift < 35);
+    const wrapper = WRAPPER_CALLS[this.rcallocImports[index >>> 0] ?? ""];
+    const text = this.map!.textAt(at);
+    return !wrapper || text === undefined || wrapper.test(text);
+  }
+
   private atCall(at: SourcePosition): boolean {
     const text = this.map!.textAt(at);
     return text === undefined || CALL.test(text);
@@ -339,6 +360,13 @@ export class ModuleCode {
 const isWrapper = (opcode: number) => opcode === 0x1a || (opcode >= 0xa7 && opcode <= 0xc4);
 
 /** Source text at a call: a name, maybe dotted and with type arguments, then "(" (not a keyword). */
+/** The source text of a call to each inlined wrapper of runtime/imports.ts (and AS's heap.*,
+ *  which the runtime serves with them), by the rcalloc import the wrapper calls. */
+const WRAPPER_CALLS: Record<string, RegExp> = {
+  alloc: /^alloc\s*\(/, get: /^get\s*\(/, put: /^put\s*\(/, ptr: /^ptr\s*\(/, size: /^size\s*\(/,
+  mallocAt: /^heap\s*\.\s*alloc\s*\(/, reallocAt: /^heap\s*\.\s*realloc\s*\(/, freeAt: /^heap\s*\.\s*free\s*\(/,
+};
+
 const CALL = /^(?!(?:if|for|while|do|switch|return|new|throw|else|case)\b)[A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*\s*(?:<[^()]*>)?\s*\(/;
 
 /** Module a merged module imports the allocator's functions from when its calls should carry
