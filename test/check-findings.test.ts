@@ -5,16 +5,14 @@
 // the module trapped in the collection before the report; a leak stored only inside another
 // leaked object came before the one that holds it. Also: a block stored nowhere stays a leak.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { link, WriteAfterFreeError } from "../bindings/node.js";
-import { asc, rcalloc } from "./run-tools.js";
+import { buildLinkedSources, rcalloc } from "./run-tools.js";
 import type { CheckResult } from "../bindings/cli-check.js";
 // @ts-expect-error: plain JS build script
-import { EXAMPLES_DIR, LINKED_FLAGS } from "../examples/build.js";
-// @ts-expect-error: plain JS build script
-import { linkPackage } from "../examples/paths.js";
+import { EXAMPLES_DIR } from "../examples/build.js";
 // @ts-expect-error: plain JS build script
 import { CLANG_FLAGS, nativeMissing } from "../examples/build-native.js";
 
@@ -100,16 +98,7 @@ __attribute__((export_name("run"))) uint32_t run(void) {
 let dir = "";
 const wasm = (name: string) => join(dir, `${name}.wasm`);
 
-beforeAll(async () => {
-  linkPackage();
-  dir = mkdtempSync(join(EXAMPLES_DIR, ".check-findings-"));
-  for (const [file, text] of Object.entries(AS)) {
-    writeFileSync(join(dir, file), text);
-    const { error, output } = await asc([relative(EXAMPLES_DIR, join(dir, file)), ...LINKED_FLAGS, "--debug", "--sourceMap",
-      "-o", relative(EXAMPLES_DIR, wasm(file.replace(/\.ts$/, ""))), "--baseDir", EXAMPLES_DIR, "--noColors"]);
-    if (error) throw new Error(output);
-  }
-}, 180_000);
+beforeAll(async () => { dir = await buildLinkedSources(".check-findings-", AS); }, 180_000);
 afterAll(() => { if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
 
 async function check(name: string, ...args: string[]): Promise<{ status: number; text: string; json: CheckResult }> {

@@ -3,15 +3,11 @@
 // root also holds is not indirect (putting the leaked handles would free nothing), and a ring of
 // leaks that only hold each other keeps a direct group, so the direct groups always say where to
 // start. Both failed on the first split (the checkfix review).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asc, rcalloc } from "./run-tools.js";
+import { buildLinkedSources, rcalloc } from "./run-tools.js";
 import type { CheckResult } from "../bindings/cli-check.js";
-// @ts-expect-error: plain JS build script
-import { EXAMPLES_DIR, LINKED_FLAGS } from "../examples/build.js";
-// @ts-expect-error: plain JS build script
-import { linkPackage } from "../examples/paths.js";
 
 const AS: Record<string, string> = {
   "held-outer.ts": `let outer: u32 = 0;
@@ -39,16 +35,7 @@ export function main(): u32 {
 let dir = "";
 const wasm = (name: string) => join(dir, `${name}.wasm`);
 
-beforeAll(async () => {
-  linkPackage();
-  dir = mkdtempSync(join(EXAMPLES_DIR, ".leak-indirect-"));
-  for (const [file, text] of Object.entries(AS)) {
-    writeFileSync(join(dir, file), text);
-    const { error, output } = await asc([relative(EXAMPLES_DIR, join(dir, file)), ...LINKED_FLAGS, "--debug", "--sourceMap",
-      "-o", relative(EXAMPLES_DIR, wasm(file.replace(/\.ts$/, ""))), "--baseDir", EXAMPLES_DIR, "--noColors"]);
-    if (error) throw new Error(output);
-  }
-}, 180_000);
+beforeAll(async () => { dir = await buildLinkedSources(".leak-indirect-", AS); }, 180_000);
 afterAll(() => { if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
 
 async function check(name: string): Promise<CheckResult> {

@@ -8,16 +8,11 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asc } from "./run-tools.js";
+import { buildPtrFixture } from "./run-tools.js";
 import {
   createHeap, InvalidHandleError, link, RcError, UseAfterMoveError, UseAfterPutError, type Linked,
 } from "../bindings/node.js";
-// @ts-expect-error: plain JS build script
-import { DEBUG_FLAGS, LINKED_FLAGS } from "../examples/build.js";
-// @ts-expect-error: plain JS module
-import { EXAMPLES_DIR, linkPackage } from "../examples/paths.js";
 
 type PtrModule = {
   fresh(): number; address(h: number): number; release(h: number): void; another(h: number): number;
@@ -32,14 +27,9 @@ let bytes: Buffer;
 let sourceMap: string;
 
 beforeAll(async () => {
-  const dir = fileURLToPath(new URL("fixtures/ptr/", import.meta.url));
-  // As a user builds it: rcalloc from node_modules (examples/node_modules/rcalloc links this package),
-  // so the sites of its inlined imports are its caller's lines (wasm-sites.ts isLibraryFrame).
-  linkPackage();
-  const modules = join(EXAMPLES_DIR, "node_modules");
-  const flags = [...LINKED_FLAGS, ...DEBUG_FLAGS].map((f: string) => f.replace("./node_modules/", `${modules}/`));
-  const { error, output } = await asc(["index.ts", ...flags, "--path", modules, "--baseDir", dir, "-o", out, "--noColors"]);
-  expect(error, output).toBeFalsy();
+  // As a user builds it: rcalloc from node_modules, so the sites of its inlined imports are its
+  // caller's lines (wasm-sites.ts isLibraryFrame).
+  await buildPtrFixture(out);
   bytes = readFileSync(out);
   sourceMap = readFileSync(`${out}.map`, "utf8");
 }, 60_000);

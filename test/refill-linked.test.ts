@@ -3,14 +3,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asc } from "./run-tools.js";
+import { buildPtrFixture } from "./run-tools.js";
 import { link } from "../bindings/node.js";
-// @ts-expect-error: plain JS build script
-import { DEBUG_FLAGS, LINKED_FLAGS } from "../examples/build.js";
-// @ts-expect-error: plain JS module
-import { EXAMPLES_DIR, linkPackage } from "../examples/paths.js";
 
 type PtrModule = {
   fresh(): number; address(h: number): number; release(h: number): void; another(h: number): number;
@@ -20,12 +15,7 @@ const work = mkdtempSync(join(tmpdir(), "rcalloc-refill-linked-"));
 const out = join(work, "ptr.wasm");
 let bytes: Buffer;
 beforeAll(async () => {
-  const dir = fileURLToPath(new URL("fixtures/ptr/", import.meta.url));
-  linkPackage();
-  const modules = join(EXAMPLES_DIR, "node_modules");
-  const flags = [...LINKED_FLAGS, ...DEBUG_FLAGS].map((f: string) => f.replace("./node_modules/", `${modules}/`));
-  const { error, output } = await asc(["index.ts", ...flags, "--path", modules, "--baseDir", dir, "-o", out, "--noColors"]);
-  expect(error, output).toBeFalsy();
+  await buildPtrFixture(out);
   bytes = readFileSync(out);
 }, 60_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));

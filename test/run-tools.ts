@@ -1,7 +1,14 @@
 // The two tools tests run in-process: the rcalloc CLI and the AssemblyScript compiler, each with
 // its output captured (no child process: faster, and a failure shows the tool's own words).
 
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { main as cliMain } from "../bindings/cli.js";
+// @ts-expect-error: plain JS build script
+import { DEBUG_FLAGS, EXAMPLES_DIR, LINKED_FLAGS } from "../examples/build.js";
+// @ts-expect-error: plain JS build script
+import { linkPackage } from "../examples/paths.js";
 
 export interface CliRun { status: number; stdout: string; stderr: string }
 
@@ -20,4 +27,32 @@ export async function asc(args: string[]): Promise<{ error: Error | null; output
   const stream = { write: (chunk: unknown) => { output.push(String(chunk)); return true; } };
   const { error } = await main(args, { stdout: stream, stderr: stream });
   return { error, output: output.join("") };
+}
+
+/** Builds each AssemblyScript source of `sources` (file name → text) as a user builds a module
+ *  linked at load (examples/build.js LINKED_FLAGS, then `flags`) into a new directory under
+ *  examples/ named `prefix`…, so "rcalloc/runtime/imports" resolves as in a user's project; each
+ *  X.ts becomes X.wasm there. Returns the directory (the caller removes it). */
+export async function buildLinkedSources(prefix: string, sources: Record<string, string>, flags = ["--debug", "--sourceMap"]): Promise<string> {
+  linkPackage();
+  const dir = mkdtempSync(join(EXAMPLES_DIR, prefix));
+  for (const [file, text] of Object.entries(sources)) {
+    writeFileSync(join(dir, file), text);
+    const { error, output } = await asc([relative(EXAMPLES_DIR, join(dir, file)), ...LINKED_FLAGS, ...flags,
+      "-o", relative(EXAMPLES_DIR, join(dir, file.replace(/\.ts$/, ".wasm"))), "--baseDir", EXAMPLES_DIR, "--noColors"]);
+    if (error) throw new Error(output);
+  }
+  return dir;
+}
+
+/** Builds test/fixtures/ptr (AssemblyScript against rcalloc/runtime/imports) as users build a
+ *  debug module linked at load, rcalloc from node_modules (examples/node_modules/rcalloc links this
+ *  package), into `out` (its source map beside it). */
+export async function buildPtrFixture(out: string): Promise<void> {
+  const dir = fileURLToPath(new URL("fixtures/ptr/", import.meta.url));
+  linkPackage();
+  const modules = join(EXAMPLES_DIR, "node_modules");
+  const flags = [...LINKED_FLAGS, ...DEBUG_FLAGS].map((f: string) => f.replace("./node_modules/", `${modules}/`));
+  const { error, output } = await asc(["index.ts", ...flags, "--path", modules, "--baseDir", dir, "-o", out, "--noColors"]);
+  if (error) throw new Error(output);
 }
