@@ -184,14 +184,14 @@ export class ModuleCode {
   private readonly bodies = new Map<number, DecodedBody>();
   private readonly userBodies = new Map<number, boolean>();
 
+  /** Names of the function imports from "rcalloc", by function index (others: undefined). */
+  private readonly rcallocImports: (string | undefined)[];
+
   /**
    * `shift`: bytes the code moved when the module was rewritten before compiling
    * (module-globals.ts). `bytes`: the binary `info` was read from (kept, not copied): a frame in
    * rcalloc's inlined code is then named by the call it was inlined for (site()).
    */
-  /** Names of the function imports from "rcalloc", by function index (others: undefined). */
-  private readonly rcallocImports: (string | undefined)[];
-
   constructor(info: Pick<ModuleInfo, "functionBodies"> & Partial<Pick<ModuleInfo, "imports">>, readonly map?: WasmSourceMap,
     private readonly shift = 0, private readonly bytes?: Uint8Array) {
     this.rcallocImports = (info.imports ?? []).filter((e) => e.kind === "function").map((e) => (e.module === "rcalloc" ? e.name : undefined));
@@ -291,7 +291,6 @@ export class ModuleCode {
     return at && !isLibraryCode(at.source) && this.atCall(at) ? at : undefined;
   }
 
-  /** Whether the source text at `at` is a call (true when the map has no text). */
   /**
    * False when the frame at `offset` calls an rcalloc import whose wrapper is not the call the
    * source text at `at` names: optimizing can move one statement's inlined code into the next
@@ -309,6 +308,7 @@ export class ModuleCode {
     return !wrapper || text === undefined || wrapper.test(text);
   }
 
+  /** Whether the source text at `at` is a call (true when the map has no text). */
   private atCall(at: SourcePosition): boolean {
     const text = this.map!.textAt(at);
     return text === undefined || CALL.test(text);
