@@ -243,7 +243,7 @@ export function slotOf(index: u32): usize {
 /** The next slot of the table's FIFO or of a thread's slot pool (an address); SLOT_WAITING_INDEX
  *  is a waiting slot's own index. */
 // @ts-ignore: decorator
-@inline export function SLOT_NEXT_WAITING(slot: usize): usize { return <usize>load<u32>(slot, 24); }
+@inline export function SLOT_NEXT_WAITING(slot: usize): usize { return <usize>load<u32>(slot, WAITING_LINK); }
 // @ts-ignore: decorator
 @inline export function SLOT_WAITING_INDEX(slot: usize): u32 { return load<u32>(slot, 12); }
 // @ts-ignore: decorator
@@ -493,7 +493,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
 /** The oldest waiting slot (freeCount > 0). */
 // @ts-ignore: decorator
 @inline export function firstWaiting(): usize {
-  return SHARED ? freeHeadSlot : <usize>load<u32>(WAITING_SENTINEL, 24);
+  return SHARED ? freeHeadSlot : <usize>load<u32>(WAITING_SENTINEL, WAITING_LINK);
 }
 
 /** Takes the oldest slot out of the table's FIFO (freeCount > 0). */
@@ -510,7 +510,7 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
 @inline function takeWaitingOfMany(): usize {
   let slot = firstWaiting();
   if (SHARED) freeHeadSlot = SLOT_NEXT_WAITING(slot);
-  else store<u32>(WAITING_SENTINEL, <u32>SLOT_NEXT_WAITING(slot), 24);
+  else store<u32>(WAITING_SENTINEL, <u32>SLOT_NEXT_WAITING(slot), WAITING_LINK);
   freeCount--;
   return slot;
 }
@@ -519,8 +519,8 @@ function issueElsewhere(object: usize, site: u32, owner: u32, weak: u32, order: 
 // @ts-ignore: decorator
 @inline export function addWaiting(slot: usize, index: u32): void {
   store<u32>(slot, index, 12);
-  if (!SHARED) store<u32>(freeTailSlot, <u32>slot, 24); // the sentinel's link while empty: the oldest
-  else if (freeCount) store<u32>(freeTailSlot, <u32>slot, 24);
+  if (!SHARED) store<u32>(freeTailSlot, <u32>slot, WAITING_LINK); // the sentinel's link while empty: the oldest
+  else if (freeCount) store<u32>(freeTailSlot, <u32>slot, WAITING_LINK);
   else freeHeadSlot = slot;
   freeTailSlot = slot;
   freeCount++;

@@ -161,6 +161,13 @@ export function decodeBody(bytes: Uint8Array, start: number, end: number): Decod
   }
 }
 
+/** The function index a `call` at `offset` of `bytes` calls; undefined for any other opcode. */
+export function callee(bytes: Uint8Array, offset: number): number | undefined {
+  if (bytes[offset] !== 0x10) return undefined;
+  const c = new Cursor(bytes, offset + 1, bytes.length);
+  try { return c.leb(); } catch { return undefined; }
+}
+
 /** The structures of a decoded body that hold the instruction at `offset`, innermost first;
  *  undefined when no instruction starts there (then the body and the offset disagree). */
 export function enclosing(body: Extract<DecodedBody, { ok: true }>, offset: number): Structure[] | undefined {

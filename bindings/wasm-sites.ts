@@ -2,7 +2,7 @@
 // through the module's source map (WasmSourceMap) to file:line:column, interned as heap sites.
 // Only frames of the module the map belongs to are decoded with it (ModuleCode): a stack also
 // holds the allocator module's frames, whose offsets mean nothing in the user's map.
-import { after, type DecodedBody, decodeBody, enclosing } from "./wasm-code.js";
+import { after, callee, type DecodedBody, decodeBody, enclosing } from "./wasm-code.js";
 import type { ModuleInfo } from "./wasm-reader.js";
 
 /** A position in a source: 1-based line and column. */
@@ -275,7 +275,7 @@ export class ModuleCode {
         if (isLibraryCode(p.source)) library = true;
         else if (library) return undefined; // a user statement after the library code
       }
-      return library && this.atCall(at) && this.callsWhatItSays(at, offset) ? at : undefined;
+      return library && this.callsAt(at, offset) ? at : undefined;
     }
     return undefined;
   }
@@ -288,30 +288,22 @@ export class ModuleCode {
     const next = after(body, offset);
     if (next === undefined || !isWrapper(this.bytes![next])) return undefined;
     const at = this.map!.locate(next, this.starts[i]);
-    return at && !isLibraryCode(at.source) && this.atCall(at) ? at : undefined;
+    return at && !isLibraryCode(at.source) && this.callsAt(at) ? at : undefined;
   }
 
   /**
-   * False when the frame at `offset` calls an rcalloc import whose wrapper is not the call the
-   * source text at `at` names: optimizing can move one statement's inlined code into the next
-   * call's block (-O2: `const a = alloc(16); const b = get(a);` put the alloc's call inside the
-   * get's block, and the alloc's leak was named at the get). True when nothing tells (no text, a
-   * callee of no known wrapper, bytes absent).
+   * Whether the source text at `at` is a call (true when the map has no text) and, given the
+   * frame's `offset` and a call there to an rcalloc import, the call of that import's wrapper:
+   * optimizing can move one statement's inlined code into the next call's block (-O2: `const a =
+   * alloc(16); const b = get(a);` put the alloc's call inside the get's block, and the alloc's
+   * leak was named at the get).
    */
-  private callsWhatItSays(at: SourcePosition, offset: number): boolean {
-    const bytes = this.bytes;
-    if (!bytes || bytes[offset] !== 0x10) return true; // not a `call`
-    let index = 0, shift = 0, p = offset + 1, b: number;
-    do { b = bytes[p++]; index |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80 && shift < 35);
-    const wrapper = WRAPPER_CALLS[this.rcallocImports[index >>> 0] ?? ""];
+  private callsAt(at: SourcePosition, offset?: number): boolean {
     const text = this.map!.textAt(at);
-    return !wrapper || text === undefined || wrapper.test(text);
-  }
-
-  /** Whether the source text at `at` is a call (true when the map has no text). */
-  private atCall(at: SourcePosition): boolean {
-    const text = this.map!.textAt(at);
-    return text === undefined || CALL.test(text);
+    if (text === undefined) return true;
+    const index = offset === undefined || !this.bytes ? undefined : callee(this.bytes, offset);
+    const wrapper = index === undefined ? undefined : WRAPPER_CALLS[this.rcallocImports[index] ?? ""];
+    return (wrapper ?? CALL).test(text);
   }
 
   private bodyOf(frame: WasmFrame): number {
