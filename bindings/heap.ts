@@ -197,21 +197,31 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
   return readWasmString(memory, ptr, 1 << 16);
 }
 
+/** True for a number in 0 .. 2^32 - 1. Tests the type first: `>>>` throws a TypeError on a BigInt. */
+function isU32(x: number): boolean {
+  return typeof x === "number" && (x >>> 0) === x;
+}
+
+/** A bad argument as a message shows it (a BigInt with its `n`: `10n`, not `10`). */
+function shown(x: unknown): string {
+  return printable(typeof x === "bigint" ? `${x}n` : String(x));
+}
+
 function checkHandle(h: number): void {
-  if ((h >>> 0) !== h) {
-    throw new InvalidHandleError(`rcalloc: invalid handle: ${printable(String(h))} is not a u32`, { handle: 0 });
+  if (!isU32(h)) {
+    throw new InvalidHandleError(`rcalloc: invalid handle: ${shown(h)} is not a u32`, { handle: 0 });
   }
 }
 
 function checkRange(offset: number, length: number, size: number): void {
-  if ((offset >>> 0) !== offset || (length >>> 0) !== length || offset + length > size) {
-    throw new RangeError(`rcalloc: ${String(length)} bytes at offset ${String(offset)} do not fit in a payload of ${size} bytes`);
+  if (!isU32(offset) || !isU32(length) || offset + length > size) {
+    throw new RangeError(`rcalloc: ${shown(length)} bytes at offset ${shown(offset)} do not fit in a payload of ${size} bytes`);
   }
 }
 
 function checkSize(size: number): void {
-  if ((size >>> 0) !== size) {
-    throw new InvalidArgumentError(`rcalloc: invalid argument: sizes, owners and page counts are integers in 0 .. 2^32 - 1, got ${printable(String(size))}`);
+  if (!isU32(size)) {
+    throw new InvalidArgumentError(`rcalloc: invalid argument: sizes, owners and page counts are integers in 0 .. 2^32 - 1, got ${shown(size)}`);
   }
 }
 
@@ -615,8 +625,8 @@ export class Heap {
    */
   leaksSince(mark: number, request: ReportRequest = {}): Report {
     // Anything else compares false with every order: a mistaken mark would hide every leak.
-    if ((mark >>> 0) !== mark) {
-      throw new InvalidArgumentError(`rcalloc: leaksSince(mark): a mark is what heap.mark() returns, an integer 0 .. 2^32 - 1; got ${printable(String(mark))}`);
+    if (!isU32(mark)) {
+      throw new InvalidArgumentError(`rcalloc: leaksSince(mark): a mark is what heap.mark() returns, an integer 0 .. 2^32 - 1; got ${shown(mark)}`);
     }
     const all = this.report(request);
     if (!this.checked) {
@@ -696,7 +706,7 @@ export class Heap {
   /** A copy of the payload of `h` (or `length` bytes from `offset`), owned by JS: safe across growth. */
   read(h: number, offset = 0, length?: number): Uint8Array {
     const payload = this.bytes(h);
-    checkRange(offset, length ?? payload.length - offset, payload.length);
+    checkRange(offset, length ?? (isU32(offset) ? payload.length - offset : 0), payload.length); // a BigInt offset: RangeError, not TypeError
     return payload.slice(offset, length === undefined ? undefined : offset + length);
   }
 

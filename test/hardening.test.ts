@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { watToWasm } from "./wat.js";
 import { link } from "../bindings/node.js";
 import {
-  DoublePutError, InvalidArgumentError, RcError, UseAfterMoveError, UseAfterPutError, WriteAfterFreeError,
+  DoublePutError, InvalidArgumentError, InvalidHandleError, RcError, UseAfterMoveError, UseAfterPutError, WriteAfterFreeError,
 } from "../bindings/node.js";
 import { BUILDS, heapOf } from "./heap.js";
 
@@ -107,6 +107,39 @@ describe.each(BUILDS)("$name build: a bad size is an RcError with a code, and ch
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect(error).toBeInstanceOf(RcError);
     expect((error as RcError).code).toBe("INVALID_ARGUMENT");
+    expect(heap.refs(h)).toBe(1);
+    heap.validate();
+  });
+});
+
+describe.each(BUILDS)("$name build: a BigInt where a number goes is the typed error, not a TypeError", ({ checked }) => {
+  type H = Awaited<ReturnType<typeof heapOf>>;
+  const big = 10n as unknown as number;
+  it.each([
+    ["alloc(10n)", (heap: H) => heap.alloc(big), InvalidArgumentError, /got 10n$/],
+    ["resize(h, 10n)", (heap: H, h: number) => heap.resize(h, big), InvalidArgumentError, /got 10n$/],
+    ["getFor(h, 10n)", (heap: H, h: number) => heap.getFor(h, big), InvalidArgumentError, /got 10n$/],
+    ["leaksSince(10n)", (heap: H) => heap.leaksSince(big), InvalidArgumentError, /got 10n$/],
+    ["read(h, 10n)", (heap: H, h: number) => heap.read(h, big), RangeError, /offset 10n/],
+    ["read(h, 0, 10n)", (heap: H, h: number) => heap.read(h, 0, big), RangeError, /10n bytes/],
+    ["write(h, [1], 10n)", (heap: H, h: number) => heap.write(h, [1], big), RangeError, /offset 10n/],
+  ] as const)("%s", async (_name, call, type, message) => {
+    const heap = await heapOf(checked);
+    const h = heap.alloc(16);
+    new Uint8Array(heap.memory.buffer, heap.ptr(h), 16).fill(7);
+    expect(() => call(heap, h)).toThrow(type);
+    expect(() => call(heap, h)).toThrow(message);
+    expect(heap.refs(h)).toBe(1);
+    expect([...heap.bytes(h)]).toEqual(new Array(16).fill(7));
+    heap.validate();
+  });
+  it.runIf(checked)("every handle argument: InvalidHandleError naming 10n", async () => {
+    const heap = await heapOf(checked);
+    const h = heap.alloc(16);
+    for (const call of [() => heap.get(big), () => heap.put(big), () => heap.ptr(big), () => heap.size(big), () => heap.refs(big)]) {
+      expect(call).toThrow(InvalidHandleError);
+      expect(call).toThrow(/invalid handle: 10n is not a u32/);
+    }
     expect(heap.refs(h)).toBe(1);
     heap.validate();
   });
