@@ -1,5 +1,6 @@
 // rcalloc/vitest: per-test leak checks. `leakCheck(() => heap)` marks the heap before each test
-// and fails the test when references or objects taken during it are still live after it;
+// and fails the test when references or objects taken during it are still live after it, or
+// when validate() fails then (a write after free still in the quarantine);
 // `await expectNoLeaks(heap, body)` checks one piece of code. Failures carry the text report,
 // which names where each leaked reference was taken (checked build with `stacks: true`).
 // Only this entry point imports vitest; `rcalloc` itself never does.
@@ -13,6 +14,9 @@ export interface LeakCheckHeap {
   mark(): number;
   /** The objects and references taken after `mark` that are still live (ignored objects left out). */
   leaksSince(mark: number): Report;
+  /** Checks the heap (a Heap has it): run before the leaks, so a write after free still waiting
+   *  in the quarantine fails the check (WriteAfterFreeError, with its sites) instead of passing. */
+  validate?(): void;
 }
 
 export interface LeakCheckOptions {
@@ -37,6 +41,9 @@ export class LeakError extends Error {
  * code checked in the message ("test \"parses\"", "the body"). Returns the (empty) report otherwise.
  */
 export function checkLeaksSince(heap: LeakCheckHeap, mark: number, what = "the code checked", options: LeakCheckOptions = {}): Report {
+  // A freed block's poison is checked when it leaves the quarantine: one written to near the end
+  // of the code checked is still waiting, and only validate() finds it now (as rcalloc check does).
+  heap.validate?.();
   const report = heap.leaksSince(mark);
   const leaks = reportLeaks(report); // the figures every report states (bindings/leaks.ts)
   const count = leaks.count;

@@ -2,7 +2,7 @@
 // fails under leakCheck (run in a nested vitest) with the site of the leak in its message.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Heap } from "../bindings/node.js";
+import { type Heap, WriteAfterFreeError } from "../bindings/node.js";
 import { checkLeaksSince, expectNoLeaks, LeakError, leakCheck } from "../bindings/vitest.js";
 import { runFixture } from "./fixtures/leaks/run.js";
 import { heapOf } from "./heap.js";
@@ -23,6 +23,26 @@ describe("leakCheck (this suite passes under it)", () => {
 
   it("a test whose leftover object is marked with heap.ignore()", () => {
     heap.ignore(heap.alloc(32));
+  });
+});
+
+describe("a write after free still in the quarantine fails the check", () => {
+  it("expectNoLeaks and checkLeaksSince throw WriteAfterFreeError naming the sites; the heap is whole after", async () => {
+    const heap = await heapOf(true, { stacks: true });
+    const kept = heap.alloc(16);
+    heap.bytes(kept).fill(9);
+    const error = await expectNoLeaks(heap, () => {
+      const h = heap.alloc(64);
+      const p = heap.ptr(h);
+      heap.put(h); // poisoned, waiting in the quarantine
+      new Uint8Array(heap.memory.buffer)[p + 3] = 1; // the write after free
+    }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(WriteAfterFreeError);
+    expect((error as WriteAfterFreeError).message).toMatch(/vitest-helper\.test\.ts:\d+:\d+/);
+    heap.validate(); // repaired: the next check passes
+    expect(checkLeaksSince(heap, heap.mark()).references).toHaveLength(0);
+    expect([...heap.bytes(kept)]).toEqual(new Array(16).fill(9));
+    heap.put(kept);
   });
 });
 
