@@ -1,7 +1,7 @@
 // The typed heap: one instance of the allocator module, its traps turned into typed errors,
 // JS stacks captured as sites, the report decoded. Loading the module is the loaders' job
 // (node.ts, browser.ts); this file uses no Node or DOM API.
-import type { WasmSource } from "./allocator-builds.js";
+import { wasmFileName, type WasmSource } from "./allocator-builds.js";
 import { DetachedError, ERROR_CLASSES, HeapInUseError, HeapLockTimeoutError, hex, InvalidArgumentError, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { printable } from "./format.js";
 import { claimTag, release as releaseTag, releaseSharedTag, reserveSharedTag } from "./heap-tags.js";
@@ -213,6 +213,30 @@ function checkHandle(h: number): void {
   }
 }
 
+/**
+ * Refuses a module of another build than `options` ask for (a `wasm` option of the wrong file):
+ * else createHeap({ checked: true, wasm }) on the unchecked build would silently check nothing.
+ * Only what the options say is compared; before any heap tag is claimed, so nothing is left held.
+ */
+function checkBuildAsked(exports: RcallocExports, options: HeapOptions): void {
+  const checked = exports.isChecked() === 1;
+  const shared = typeof exports.threadNumber === "function";
+  const askedChecked = options.checked ?? options.debug;
+  const wrong: string[] = [];
+  if (askedChecked !== undefined && !!askedChecked !== checked) {
+    wrong.push(`${options.checked === undefined ? "debug" : "checked"}: ${askedChecked}, but the module is the ${checked ? "checked" : "unchecked"} build`);
+  }
+  if (options.shared !== undefined && !!options.shared !== shared) {
+    wrong.push(`shared: ${options.shared}, but the module is ${shared ? "a shared-memory build" : "not a shared-memory build"}`);
+  }
+  if (wrong.length) {
+    throw new InvalidArgumentError(
+      `rcalloc: the options ask for another allocator build than the module given (the \`wasm\` option): ${wrong.join("; ")}. ` +
+      `Pass the package's build/${wasmFileName(askedChecked ?? checked, !!options.debug, options.shared ?? shared)}, or options that match the module`,
+    );
+  }
+}
+
 function checkRange(offset: number, length: number, size: number): void {
   if (!isU32(offset) || !isU32(length) || offset + length > size) {
     throw new RangeError(`rcalloc: ${shown(length)} bytes at offset ${shown(offset)} do not fit in a payload of ${size} bytes`);
@@ -297,6 +321,7 @@ export class Heap {
       },
     };
     const instance = await WebAssembly.instantiate(module, imports);
+    checkBuildAsked(instance.exports as unknown as RcallocExports, options);
     trapped = (instance.exports as unknown as RcallocExports).trapped;
     heap = new Heap(instance.exports as unknown as RcallocExports, options, module);
     if (shared) {
