@@ -74,7 +74,7 @@ const totals = (t: LeakTotalsResult): LeakTotalsResult =>
   ({ count: t.count, weak: t.weak, objects: t.objects, bytes: t.bytes, unreachable: t.unreachable, stored: t.stored });
 
 export async function check(argv: readonly string[], out: Output, err?: ErrorOutput, phase: (text: string) => void = () => {}): Promise<ExitStatus> {
-  const opts = parseArgs(argv, { flags: ["json"], values: ["entry", "html", "imports", "timeout"] });
+  const opts = parseArgs(argv, { flags: ["json", "owns-memory-growth"], values: ["entry", "html", "imports", "timeout"] });
   timeoutOf(argv); // refused here too when check runs in this thread (which cannot stop it)
   phase("linking the module");
   if (opts.files.length > 1) fail(`check takes one module, got ${opts.files.length}`);
@@ -94,7 +94,7 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
   let linked: Linked | undefined;
   let report: LinkedReport;
   try {
-    linked = await link(bytes, { checked: true, stacks: true, sourceMap, hostImports, print });
+    linked = await link(bytes, { checked: true, stacks: true, sourceMap, hostImports, print, ownsMemoryGrowth: !!opts["owns-memory-growth"] });
     const exports = linked.instance.exports as Record<string, () => unknown>;
     if (entry && entry !== "_start") { // link() ran _start
       phase(`running the entry ${entry}`);
