@@ -381,6 +381,8 @@ export class Heap {
    * refused, by this heap ("another heap") and by every other. Call it when done with a checked
    * heap; at most 15 can be alive. A shared heap's creator may dispose it only when no worker is
    * attached any more (HeapInUseError); on an attached worker's Heap it does nothing (detach()).
+   * The heap still works after, but its new handles carry tag 0, which every disposed heap shares:
+   * disposed heaps accept each other's handles, so stop using a heap once disposed.
    */
   dispose(): void {
     if (!this.tag) return;
