@@ -207,6 +207,15 @@ function shown(x: unknown): string {
   return printable(typeof x === "bigint" ? `${x}n` : String(x));
 }
 
+const ENCODINGS: readonly string[] = ["utf-8", "utf-16"] satisfies StringEncoding[];
+
+/** allocString / readString: the encoding is one of ours (an unknown one is not UTF-8 silently). */
+function checkEncoding(method: string, encoding: StringEncoding): void {
+  if (!ENCODINGS.includes(encoding)) {
+    throw new InvalidArgumentError(`rcalloc: ${method}: the encoding is "utf-8" (the default) or "utf-16", got ${shown(encoding)}`);
+  }
+}
+
 function checkHandle(h: number): void {
   if (!isU32(h)) {
     throw new InvalidHandleError(`rcalloc: invalid handle: ${shown(h)} is not a u32`, { handle: 0 });
@@ -349,6 +358,12 @@ export class Heap {
    * messages or constants. Not for modules that hold user code too (merged, library path).
    */
   static async instantiateBuild(module: WebAssembly.Module, options: HeapOptions, shared?: SharedInstance): Promise<Heap> {
+    if (!WebAssembly.Module.exports(module).some((e) => e.name === "isChecked")) {
+      // A module of the user's own (it would fail on its imports with a raw TypeError).
+      throw new InvalidArgumentError(
+        "rcalloc: the `wasm` option is not an rcalloc allocator build (it exports no isChecked): pass the package's " +
+        "build/rcalloc.*.wasm there; a module of your own is link()'s first argument (link(module, { checked }))");
+    }
     const heap = await Heap.instantiate(module, options, shared);
     heap.exports.sealStaticData();
     return heap;
@@ -739,6 +754,13 @@ export class Heap {
 
   /** Copies `data` into the payload of `h` at `offset` (RangeError past its end). */
   write(h: number, data: ArrayLike<number> | ArrayBufferView | ArrayBuffer, offset = 0): void {
+    // A string is array-like too, of characters that would be written as zeros.
+    if (typeof data !== "object" || data === null ||
+      !(data instanceof ArrayBuffer || ArrayBuffer.isView(data) || typeof (data as ArrayLike<number>).length === "number")) {
+      throw new InvalidArgumentError(
+        `rcalloc: write(h, data): data is bytes (an array of numbers, a typed array or an ArrayBuffer), got ${shown(data)}` +
+        (typeof data === "string" ? ": encode a string first (new TextEncoder().encode(text)), or allocString(text) for a new object" : ""));
+    }
     const payload = this.bytes(h);
     const source = data instanceof ArrayBuffer ? new Uint8Array(data)
       : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
@@ -760,11 +782,16 @@ export class Heap {
 
   /** A new object holding `text` (UTF-8 bytes, or UTF-16 code units), exactly its encoded size. */
   allocString(text: string, encoding: StringEncoding = "utf-8"): number {
+    if (typeof text !== "string") {
+      throw new InvalidArgumentError(`rcalloc: allocString(text): text is a string, got ${shown(text)}; bytes go in with alloc() and write()`);
+    }
+    checkEncoding("allocString", encoding);
     return allocEncoded(this, text, encoding);
   }
 
   /** The text the payload of `h` holds (see allocString), decoded. */
   readString(h: number, encoding: StringEncoding = "utf-8"): string {
+    checkEncoding("readString", encoding);
     return decode(this.bytes(h), encoding);
   }
 

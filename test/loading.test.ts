@@ -49,6 +49,16 @@ describe("the wasm option", () => {
     expect((await createHeap({ wasm: unchecked })).checked).toBe(false);
   });
 
+  it("a file path where a URL goes, or a module of the user's own, is InvalidArgumentError saying what to pass", async () => {
+    await expect(createHeap({ checked: true, wasm: "build/rcalloc.checked.wasm" })).rejects.toThrow(InvalidArgumentError);
+    await expect(createHeap({ checked: true, wasm: "build/rcalloc.checked.wasm" })).rejects.toThrow(
+      /the `wasm` option "build\/rcalloc\.checked\.wasm" is not a URL \(a file path is not one\).*pathToFileURL/);
+    await buildExamples({ names: ["double-put"] });
+    const user = readFileSync(examplePath("double-put"));
+    await expect(createHeap({ checked: true, wasm: user })).rejects.toThrow(InvalidArgumentError);
+    await expect(createHeap({ checked: true, wasm: user })).rejects.toThrow(/not an rcalloc allocator build.*link\(module, \{ checked \}\)/);
+  });
+
   it("a missing file names the URL and the option", async () => {
     const missing = new URL("../build/no-such.wasm", import.meta.url);
     await expect(createHeap({ checked: true, wasm: missing })).rejects.toThrow(
