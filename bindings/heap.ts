@@ -9,7 +9,7 @@ import {
   BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorDetail, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
 } from "./records.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
-import { LIBRARY_LOCATIONS, SiteTable, type Site } from "./sites.js";
+import { LIBRARY_LOCATIONS, SITE_STRING, SiteTable, type Site } from "./sites.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { inspectModule, toBytes } from "./wasm-reader.js";
 import { ModuleCode, SITES_MODULE, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
@@ -202,9 +202,10 @@ function isU32(x: number): boolean {
   return typeof x === "number" && (x >>> 0) === x;
 }
 
-/** A bad argument as a message shows it (a BigInt with its `n`: `10n`, not `10`). */
+/** A bad argument as a message shows it: a BigInt with its `n` (`10n`, not `10`), a string
+ *  quoted (`"8"`, not `8`, which would read as the number it is not). */
 function shown(x: unknown): string {
-  return printable(typeof x === "bigint" ? `${x}n` : String(x));
+  return printable(typeof x === "bigint" ? `${x}n` : typeof x === "string" ? JSON.stringify(x) : String(x));
 }
 
 const ENCODINGS: readonly string[] = ["utf-8", "utf-16"] satisfies StringEncoding[];
@@ -943,6 +944,9 @@ export class Heap {
    * passes to allocAt: reports then print `label` for it instead of "site #id".
    */
   labelSite(id: number, label: string): void {
+    if (!isU32(id) || id === 0 || id >= SITE_STRING) {
+      throw new InvalidArgumentError(`rcalloc: labelSite(id, label): a site id is an integer in 1 .. 2^31 - 1, got ${shown(id)}`);
+    }
     this.siteTable.label(id, label);
   }
 
