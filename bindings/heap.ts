@@ -1,6 +1,9 @@
 // The typed heap: one instance of the allocator module, its traps turned into typed errors,
 // JS stacks captured as sites, the report decoded. Loading the module is the loaders' job
 // (node.ts, browser.ts); this file uses no Node or DOM API.
+// Symbol.dispose's type, kept in the emitted .d.ts: a consumer whose lib stops at ES2022 (no
+// @types/node, which declares it too) would otherwise fail on it (TS2550).
+/// <reference lib="esnext.disposable" preserve="true" />
 import { wasmFileName, type WasmSource } from "./allocator-builds.js";
 import { DetachedError, ERROR_CLASSES, HeapInUseError, HeapLockTimeoutError, hex, InvalidArgumentError, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { printable } from "./format.js";
