@@ -5,7 +5,7 @@
 // cli-merge.ts), and the exit statuses and usage errors live in cli-usage.ts.
 import { printable } from "./format.js";
 import { bench } from "./cli-bench.js";
-import { check, exitStatusOf } from "./cli-check.js";
+import { check, exitStatusOf, usageResult } from "./cli-check.js";
 import { merge } from "./cli-merge.js";
 import { canIsolate, checkWithTimeout } from "./cli-timeout.js";
 import { EXIT, fail, UsageError, type ErrorOutput, type ExitStatus, type Output } from "./cli-usage.js";
@@ -100,6 +100,8 @@ export async function main(
     const exit = e instanceof UsageError ? EXIT.USAGE : exitStatusOf(e);
     if (exit === EXIT.USAGE) {
       err.write(`rcalloc: error: ${printable(error.message)}\n`);
+      // check --json: stdout is JSON whatever happened (cli-check.ts usageResult)
+      if (command === "check" && rest.includes("--json")) out.log(JSON.stringify(usageResult(rest, error), null, 2));
       return exit;
     }
     const name = error.name && error.name !== "Error" ? `${error.name}: ` : "";
