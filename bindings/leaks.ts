@@ -9,7 +9,8 @@
 //     dead object's block reserved) whose object is not ignored (heap.ignore);
 //   - unchecked build: every live object not ignored (no handles exist there);
 //   - never a reference (or unchecked: object) a root holds (`heldBy`: a wasm global of the
-//     module, a linked module's static data, a value returned to JS), like kmemleak's;
+//     module, a linked module's static data, a value returned to JS, a pinned GC object), directly
+//     or through the objects it reaches (bindings/reachability.ts), as LeakSanitizer's;
 //   - in a leaksSince(mark) report only what came after the mark (the report holds nothing else);
 //     in the unchecked build that is a count only (`countOnly`).
 // An object's bytes are its payload size as asked for, counted once however many handles hold it.
@@ -117,7 +118,7 @@ export interface Leaks<O, R> extends LeakTotals {
   countOnly: boolean;
   /** Objects marked with heap.ignore() (in the report), left out of everything above. */
   ignored: number;
-  /** References (checked) or objects a root holds (a global, static data, JS): not leaks. */
+  /** References (checked) or objects a root reaches (a global, static data, JS): not leaks. */
   held: number;
   /** ... by what ("global `cache`"), most first. */
   heldBy: [by: string, count: number][];
