@@ -83,10 +83,11 @@ export function main(): void { const b = new Box(); b.h = alloc(16); __pin(chang
 let list = new Array<u32>();
 export function main(): void { list.push(alloc(8)); list.push(alloc(8)); list = new Array<u32>(); }
 `,
-  // a handle whose only copy is in a freed block, whose address a global still holds
+  // a handle whose only copy is in a freed block (past the poisoned first 64 bytes, so the copy
+  // stays), whose address a global still holds
   "freed.ts": `import { alloc } from "rcalloc/runtime/imports";
 let scratch: usize = 0;
-export function main(): void { scratch = heap.alloc(64); store<u32>(scratch, alloc(8), 32); heap.free(scratch); }
+export function main(): void { scratch = heap.alloc(128); store<u32>(scratch, alloc(8), 96); heap.free(scratch); }
 `,
 };
 
