@@ -11,7 +11,8 @@
 // Each object reached is scanned once, every word of its payload, with one exception: an
 // AssemblyScript GC object (a raw block its collector links, isCollectorObject) is scanned past
 // its 16 bytes of collector links, or the collector's lists would reach every object, garbage
-// included. An object the runtime pins (__pin) is a root. Roots are taken in the order given and
+// included, and only as far as its rtSize (a block the runtime reused for a smaller object keeps
+// the old object's words past it). An object the runtime pins (__pin) is a root. Roots are taken in the order given and
 // each is followed to the end before the next, so a record is held by the first root that reaches
 // it; `heldThrough` is the payload of the object whose word held it (none: a root's own value).
 //
@@ -20,7 +21,7 @@
 // P+4   prev                               │ (next and prev point at neighbours' P-4)
 // P+8   rtId                               │
 // P+12  rtSize                             ┘
-// P+16  the object (AS pointers to it are P+16): scanned
+// P+16  the object (AS pointers to it are P+16): scanned, rtSize bytes
 //
 // Cost: one pass over the objects (pinned roots), then per word of a held object's payload one
 // table lookup (handles, by slot index) and one binary search (blocks by address).
@@ -51,6 +52,9 @@ export interface ReachReference {
 
 /** Bytes of collector links at the start of a GC object's block (the diagram above). */
 const COLLECTOR_LINKS = 16;
+/** Offset of a GC object's rtSize: the object's own bytes, fewer than the block's when the runtime
+ *  reused a larger block, whose tail keeps an older object's words. */
+const RT_SIZE = 12;
 /** The color of a pinned object (runtime/itcms.ts `transparent`). */
 const PINNED = 3;
 
@@ -64,8 +68,9 @@ export function isCollectorObject(words: Uint32Array, ptr: number): boolean {
   const object = (ptr - 4) >>> 0; // the collector's Object starts at AS's BLOCK, 4 bytes before
   const next = (words[ptr >>> 2] & ~3) >>> 0;
   const prev = words[(ptr >>> 2) + 1];
-  const points = (at: number) => at !== 0 && !(at & 3) && (at >>> 2) + 2 < words.length;
-  return points(next) && points(prev) && words[(next >>> 2) + 2] === object && ((words[(prev >>> 2) + 1] & ~3) >>> 0) === object;
+  // each a word-aligned address inside memory whose link back is `object`
+  return next !== 0 && !(next & 3) && (next >>> 2) + 2 < words.length && words[(next >>> 2) + 2] === object &&
+    prev !== 0 && !(prev & 3) && (prev >>> 2) + 2 < words.length && ((words[(prev >>> 2) + 1] & ~3) >>> 0) === object;
 }
 
 /** The label of a root pinned by the AS runtime (__pin). */
@@ -84,16 +89,24 @@ export function markReachable(
   roots: Iterable<readonly [value: number, by: string]>, afterScan = false,
 ): void {
   const words = new Uint32Array(memory);
-  // Objects by address (the walk's order; sorted again only if not).
-  let order = objects.map((_, i) => i);
-  if (objects.some((o, i) => i > 0 && objects[i - 1].ptr > o.ptr)) order = order.sort((a, b) => objects[a].ptr - objects[b].ptr);
-  const ptrs = Uint32Array.from(order, (i) => objects[i].ptr);
+  // Objects by address (a report lists them oldest first). TimSort: the runs allocation order
+  // leaves in address order cost little.
+  const ptrOf = new Uint32Array(objects.length);
+  for (let i = 0; i < objects.length; i++) ptrOf[i] = objects[i].ptr;
+  const order = Array.from({ length: objects.length }, (_, i) => i).sort((a, b) => ptrOf[a] - ptrOf[b]);
+  const ptrs = Uint32Array.from(order, (i) => ptrOf[i]);
   // What a word may point into: raw blocks (checked) or every object (unchecked).
-  const targets = order.filter((i) => !checked || objects[i].raw);
-  const starts = Uint32Array.from(targets, (i) => objects[i].ptr);
-  const ends = Uint32Array.from(targets, (i) => objects[i].ptr + objects[i].size);
+  const targets = checked ? order.filter((i) => objects[i].raw === true) : order;
+  const starts = new Uint32Array(targets.length);
+  const ends = new Uint32Array(targets.length);
+  let highest = 0;
+  for (let k = 0; k < targets.length; k++) {
+    const o = objects[targets[k]];
+    starts[k] = o.ptr;
+    ends[k] = o.ptr + o.size;
+    highest = Math.max(highest, ends[k], o.ptr + 1);
+  }
   const lowest = starts.length ? starts[0] : 0;
-  const highest = ends.reduce((a, b) => Math.max(a, b), 0);
 
   // Checked: references by slot index (a handle's low bits), and each raw block's one reference.
   let maxSlot = -1;
@@ -173,8 +186,13 @@ export function markReachable(
 
   /** The word indices [start, end) of `o`'s payload that hold values (a GC object's links left out). */
   function payloadWords(o: ReachObject): [number, number] {
-    const skip = o.raw && isCollectorObject(words, o.ptr) ? COLLECTOR_LINKS : 0;
-    return [(o.ptr + skip + 3) >>> 2, Math.min((o.ptr + o.size) >>> 2, words.length)];
+    let start = o.ptr;
+    let end = o.ptr + o.size;
+    if (o.raw && isCollectorObject(words, o.ptr)) {
+      start += COLLECTOR_LINKS;
+      end = Math.min(end, start + words[(o.ptr + RT_SIZE) >>> 2]);
+    }
+    return [(start + 3) >>> 2, Math.min(end >>> 2, words.length)];
   }
 
   /** Scans the queued objects' payloads, each word a value `by` holds. */
@@ -212,26 +230,33 @@ export function markReachable(
    * object as `storedIn` here, for bindings/leaks.ts's direct/indirect split.
    */
   function storeRawLeaks(): void {
-    const leaked = new Set(targets.filter((i) => rawReference[i] >= 0 && !references[rawReference[i]].heldBy &&
-      references[rawReference[i]].storedIn === undefined && !isCollectorObject(words, objects[i].ptr)));
-    if (!leaked.size) return;
+    const leaked = new Uint8Array(objects.length);
+    let left = 0;
     let from = 0xffffffff;
     let to = 0;
-    for (const i of leaked) {
+    for (const i of targets) {
+      const ref = rawReference[i] >= 0 ? references[rawReference[i]] : undefined;
+      if (!ref || ref.heldBy || ref.storedIn !== undefined || isCollectorObject(words, objects[i].ptr)) continue;
+      leaked[i] = 1;
+      left++;
       from = Math.min(from, objects[i].ptr);
       to = Math.max(to, objects[i].ptr + Math.max(objects[i].size, 1));
     }
     // Holders: the objects no root reached (a word of a reached one would have reached the block).
-    for (let i = 0; i < objects.length && leaked.size; i++) {
+    for (let i = 0; i < objects.length && left; i++) {
       if (scanned[i]) continue;
       const [start, end] = payloadWords(objects[i]);
       for (let w = start; w < end; w++) {
         const value = words[w];
         if (value < from || value >= to) continue;
         const at = targetHolding(value);
-        if (at === i || !leaked.has(at)) continue;
-        leaked.delete(at);
-        Object.assign(references[rawReference[at]], { storedAt: w * 4, storedIn: objects[i].ptr, reachable: true });
+        if (at < 0 || at === i || !leaked[at]) continue;
+        leaked[at] = 0;
+        left--;
+        const ref = references[rawReference[at]];
+        ref.storedAt = w * 4;
+        ref.storedIn = objects[i].ptr;
+        ref.reachable = true;
       }
     }
   }

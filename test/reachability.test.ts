@@ -4,7 +4,8 @@
 // global holds, a handle kept by a GC object (a global's, an Array's, a Map's, a pinned one's):
 // all were leaks when only a root's own words counted. What nothing reachable holds stays a leak:
 // a list whose head was dropped (its head direct, the rest indirect), a handle left in a dropped
-// Array after collection, a handle left only in freed memory.
+// Array after collection, in the tail of a reused block past a GC object's bytes, or only in freed
+// memory.
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -88,6 +89,21 @@ export function main(): void { list.push(alloc(8)); list.push(alloc(8)); list = 
   "freed.ts": `import { alloc } from "rcalloc/runtime/imports";
 let scratch: usize = 0;
 export function main(): void { scratch = heap.alloc(128); store<u32>(scratch, alloc(8), 96); heap.free(scratch); }
+`,
+  // a GC object on a reused block: its 10 handles' list is collected, and a smaller list of the
+  // same capacity class (56 bytes) takes the block, zeroing only its own 32 bytes: the old words
+  // past them are no field of it
+  "tail.ts": `import { alloc } from "rcalloc/runtime/imports";
+let kept: StaticArray<u32> | null = null;
+function fill(): void {
+  const old = new StaticArray<u32>(10);
+  for (let i = 0; i < 10; i++) old[i] = alloc(8);
+}
+export function main(): void {
+  fill();
+  __collect();
+  kept = new StaticArray<u32>(8);
+}
 `,
 };
 
@@ -196,6 +212,14 @@ describe("what nothing reachable holds is still a leak", () => {
     expect(r.status).toBe("leaks");
     expect(r.leaks!.count).toBe(2);
     expect(await uncheckedLeaks("dropped.ts", "main")).toBe(2);
+  });
+
+  it("handles left past a GC object's own bytes, on a block the runtime reused (both builds)", async () => {
+    const r = await check("tail.ts", "main");
+    expect(r.status).toBe("leaks");
+    expect(r.leaks!.count).toBe(10);
+    expect(r.leaks!.held).toEqual([]);
+    expect(await uncheckedLeaks("tail.ts", "main")).toBe(10);
   });
 
   it("a handle whose only copy is in a freed block a global still points at", async () => {
