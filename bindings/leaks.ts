@@ -173,6 +173,8 @@ export function countLeaks<O extends LeakObjectInput, R extends LeakReferenceInp
  * members stay direct, so the direct groups always name where to start.
  */
 function markIndirect<T>(leaks: Leak<T>[], heldObjects: number[]): void {
+  const stored = (leak: Leak<T>) => (leak.record as LeakReferenceInput).reachable === true && (leak.record as LeakReferenceInput).storedIn !== undefined;
+  if (!leaks.some(stored)) return; // no copy inside anything: every leak stays direct
   // The leaked objects by address, each named by its index there (a million leaks in a list cost
   // a sort and binary searches, where Maps cost seconds).
   const sorted = Uint32Array.from(leaks, (l) => l.ptr).sort();

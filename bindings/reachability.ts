@@ -42,6 +42,9 @@ export interface ReachObject {
 export interface ReachReference {
   handle: number;
   ptr: number;
+  /** Its object's payload size (a weak handle's object may be gone). */
+  size?: number;
+  weak?: boolean;
   raw?: boolean;
   heldBy?: string;
   heldThrough?: number;
@@ -89,55 +92,38 @@ export function markReachable(
   roots: Iterable<readonly [value: number, by: string]>, afterScan = false,
 ): void {
   const words = new Uint32Array(memory);
-  // Objects by address (a report lists them oldest first). TimSort: the runs allocation order
-  // leaves in address order cost little.
-  const ptrOf = new Uint32Array(objects.length);
-  for (let i = 0; i < objects.length; i++) ptrOf[i] = objects[i].ptr;
-  const order = Array.from({ length: objects.length }, (_, i) => i).sort((a, b) => ptrOf[a] - ptrOf[b]);
-  const ptrs = Uint32Array.from(order, (i) => ptrOf[i]);
-  // What a word may point into: raw blocks (checked) or every object (unchecked).
-  const targets = checked ? order.filter((i) => objects[i].raw === true) : order;
-  const starts = new Uint32Array(targets.length);
-  const ends = new Uint32Array(targets.length);
-  let highest = 0;
-  for (let k = 0; k < targets.length; k++) {
-    const o = objects[targets[k]];
-    starts[k] = o.ptr;
-    ends[k] = o.ptr + o.size;
-    highest = Math.max(highest, ends[k], o.ptr + 1);
-  }
+  // What a word may point into, by address: raw blocks (checked) or every object (unchecked). A
+  // report lists objects oldest first: TimSort costs little on the runs allocation order leaves.
+  const unsorted = objects.filter((o) => !checked || o.raw === true);
+  const ptrOf = Uint32Array.from(unsorted, (o) => o.ptr);
+  const order = Array.from({ length: unsorted.length }, (_, i) => i);
+  if (ptrOf.some((p, i) => i > 0 && ptrOf[i - 1] > p)) order.sort((a, b) => ptrOf[a] - ptrOf[b]);
+  const blocks = order.map((i) => unsorted[i]);
+  const starts = Uint32Array.from(order, (i) => ptrOf[i]);
+  const ends = Uint32Array.from(blocks, (o) => o.ptr + o.size);
   const lowest = starts.length ? starts[0] : 0;
+  let highest = 0;
+  for (let k = 0; k < blocks.length; k++) highest = Math.max(highest, ends[k], starts[k] + 1);
 
   // Checked: references by slot index (a handle's low bits), and each raw block's one reference.
   let maxSlot = -1;
   for (const r of references) if (!r.raw && r.handle) maxSlot = Math.max(maxSlot, r.handle & Handle.INDEX_MASK);
   const bySlot = new Int32Array(maxSlot + 1).fill(-1);
-  const rawReference = new Int32Array(checked ? objects.length : 0).fill(-1);
-  references.forEach((r, i) => {
+  const rawReference = new Int32Array(checked ? blocks.length : 0).fill(-1);
+  for (let i = 0; i < references.length; i++) {
+    const r = references[i];
     if (!r.raw && r.handle) bySlot[r.handle & Handle.INDEX_MASK] = i;
     else if (r.raw) {
-      const at = objectAt(r.ptr);
-      if (at >= 0) rawReference[at] = i;
+      const k = targetHolding(r.ptr);
+      if (k >= 0 && starts[k] === r.ptr) rawReference[k] = i;
     }
-  });
-
-  const scanned = new Uint8Array(objects.length);
-  const pending: number[] = [];
-
-  /** Index in `objects` of the object whose payload is at `ptr`, or -1. */
-  function objectAt(ptr: number): number {
-    let lo = 0;
-    let hi = ptrs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ptrs[mid] < ptr) lo = mid + 1;
-      else if (ptrs[mid] > ptr) hi = mid - 1;
-      else return order[mid];
-    }
-    return -1;
   }
 
-  /** Index in `objects` of the target whose payload `value` points at or into, or -1. */
+  const scanned = new Uint8Array(blocks.length); // blocks reached, by index in `blocks`
+  const scannedObjects = new Set<number>(); // checked: handles' objects reached, by address
+  const pending: number[] = []; // [first word, end word, holder's payload] of payloads to scan
+
+  /** Index in `blocks` of the one whose payload `value` points at or into, or -1. */
   function targetHolding(value: number): number {
     if (value < lowest || value >= highest) return -1;
     let lo = 0;
@@ -147,7 +133,7 @@ export function markReachable(
       if (starts[mid] <= value) lo = mid;
       else hi = mid - 1;
     }
-    return starts[lo] <= value && (value < ends[lo] || value === starts[lo]) ? targets[lo] : -1;
+    return starts[lo] <= value && (value < ends[lo] || value === starts[lo]) ? lo : -1;
   }
 
   function mark(record: ReachObject | ReachReference, by: string, through: number | undefined): void {
@@ -156,35 +142,16 @@ export function markReachable(
     if (through !== undefined) record.heldThrough = through;
   }
 
-  function reach(index: number): void {
-    if (scanned[index]) return;
-    scanned[index] = 1;
-    pending.push(index);
+  /** Queues the payload of `blocks[k]` for scanning, once. */
+  function reachBlock(k: number): void {
+    if (scanned[k]) return;
+    scanned[k] = 1;
+    const [first, end] = payloadWords(blocks[k]);
+    pending.push(first, end, blocks[k].ptr);
   }
 
-  /** Marks what `value` holds and queues its object for scanning. */
-  function visit(value: number, by: string, through: number | undefined): void {
-    if (checked) {
-      const slot = bySlot.length ? value & Handle.INDEX_MASK : -1;
-      const ref = slot >= 0 && slot < bySlot.length ? bySlot[slot] : -1;
-      if (ref >= 0 && references[ref].handle >>> 0 === value) {
-        mark(references[ref], by, through);
-        const at = objectAt(references[ref].ptr); // a weak handle's object may be gone
-        if (at >= 0) reach(at);
-      }
-    }
-    const at = targetHolding(value);
-    if (at < 0) return;
-    if (checked) {
-      const ref = rawReference[at];
-      if (ref >= 0) mark(references[ref], by, through);
-    } else {
-      mark(objects[at], by, through);
-    }
-    reach(at);
-  }
-
-  /** The word indices [start, end) of `o`'s payload that hold values (a GC object's links left out). */
+  /** The word indices [first, end) of `o`'s payload that hold values: a GC object's own bytes,
+   *  past the collector's links and type and as far as its rtSize. */
   function payloadWords(o: ReachObject): [number, number] {
     let start = o.ptr;
     let end = o.ptr + o.size;
@@ -195,14 +162,37 @@ export function markReachable(
     return [(start + 3) >>> 2, Math.min(end >>> 2, words.length)];
   }
 
-  /** Scans the queued objects' payloads, each word a value `by` holds. */
+  /** Marks what `value` holds and queues the payloads it reaches. */
+  function visit(value: number, by: string, through: number | undefined): void {
+    if (checked) {
+      const slot = value & Handle.INDEX_MASK;
+      const i = slot < bySlot.length ? bySlot[slot] : -1;
+      const r = i >= 0 ? references[i] : undefined;
+      if (r && r.handle >>> 0 === value) {
+        mark(r, by, through);
+        // a weak handle holds no object (its object may be gone): nothing to scan through it
+        if (!r.weak && !scannedObjects.has(r.ptr)) {
+          scannedObjects.add(r.ptr);
+          pending.push((r.ptr + 3) >>> 2, Math.min((r.ptr + (r.size ?? 0)) >>> 2, words.length), r.ptr);
+        }
+      }
+    }
+    const k = targetHolding(value);
+    if (k < 0) return;
+    if (!checked) mark(blocks[k], by, through);
+    else if (rawReference[k] >= 0) mark(references[rawReference[k]], by, through);
+    reachBlock(k);
+  }
+
+  /** Scans the queued payloads, each word a value `by` holds. */
   function drain(by: string): void {
     while (pending.length) {
-      const o = objects[pending.pop()!];
-      const [start, end] = payloadWords(o);
+      const holder = pending.pop()!;
+      const end = pending.pop()!;
+      const start = pending.pop()!;
       for (let w = start; w < end; w++) {
         const value = words[w];
-        if (value) visit(value, by, o.ptr);
+        if (value) visit(value, by, holder);
       }
     }
   }
@@ -213,13 +203,13 @@ export function markReachable(
     drain(by);
   }
   // Objects the AS runtime pins (__pin): roots, whatever they hold held by them.
-  for (let i = 0; i < objects.length; i++) {
-    const o = objects[i];
-    if (scanned[i] || !o.raw || !isCollectorObject(words, o.ptr) || (words[o.ptr >>> 2] & 3) !== PINNED) continue;
+  for (let k = 0; k < blocks.length; k++) {
+    const o = blocks[k];
+    if (scanned[k] || !o.raw || !isCollectorObject(words, o.ptr) || (words[o.ptr >>> 2] & 3) !== PINNED) continue;
     const by = pinnedAt(o.ptr);
-    if (checked && rawReference[i] >= 0) mark(references[rawReference[i]], by, undefined);
-    else if (!checked) mark(objects[i], by, undefined);
-    reach(i);
+    if (!checked) mark(o, by, undefined);
+    else if (rawReference[k] >= 0) mark(references[rawReference[k]], by, undefined);
+    reachBlock(k);
     drain(by);
   }
   if (checked && afterScan) storeRawLeaks();
@@ -230,32 +220,33 @@ export function markReachable(
    * object as `storedIn` here, for bindings/leaks.ts's direct/indirect split.
    */
   function storeRawLeaks(): void {
-    const leaked = new Uint8Array(objects.length);
+    const leaked = new Uint8Array(blocks.length);
     let left = 0;
     let from = 0xffffffff;
     let to = 0;
-    for (const i of targets) {
-      const ref = rawReference[i] >= 0 ? references[rawReference[i]] : undefined;
-      if (!ref || ref.heldBy || ref.storedIn !== undefined || isCollectorObject(words, objects[i].ptr)) continue;
-      leaked[i] = 1;
+    for (let k = 0; k < blocks.length; k++) {
+      const ref = rawReference[k] >= 0 ? references[rawReference[k]] : undefined;
+      if (!ref || ref.heldBy || ref.storedIn !== undefined || isCollectorObject(words, starts[k])) continue;
+      leaked[k] = 1;
       left++;
-      from = Math.min(from, objects[i].ptr);
-      to = Math.max(to, objects[i].ptr + Math.max(objects[i].size, 1));
+      from = Math.min(from, starts[k]);
+      to = Math.max(to, ends[k], starts[k] + 1);
     }
     // Holders: the objects no root reached (a word of a reached one would have reached the block).
-    for (let i = 0; i < objects.length && left; i++) {
-      if (scanned[i]) continue;
-      const [start, end] = payloadWords(objects[i]);
-      for (let w = start; w < end; w++) {
+    for (const o of objects) {
+      if (!left) break;
+      if (o.raw ? scanned[targetHolding(o.ptr)] : scannedObjects.has(o.ptr)) continue;
+      const [first, end] = payloadWords(o);
+      for (let w = first; w < end; w++) {
         const value = words[w];
         if (value < from || value >= to) continue;
-        const at = targetHolding(value);
-        if (at < 0 || at === i || !leaked[at]) continue;
-        leaked[at] = 0;
+        const k = targetHolding(value);
+        if (k < 0 || starts[k] === o.ptr || !leaked[k]) continue;
+        leaked[k] = 0;
         left--;
-        const ref = references[rawReference[at]];
+        const ref = references[rawReference[k]];
         ref.storedAt = w * 4;
-        ref.storedIn = objects[i].ptr;
+        ref.storedIn = o.ptr;
         ref.reachable = true;
       }
     }
