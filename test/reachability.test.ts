@@ -7,10 +7,12 @@
 // Array after collection, in the tail of a reused block past a GC object's bytes, or only in freed
 // memory.
 import { readFileSync, rmSync } from "node:fs";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { link } from "../bindings/node.js";
 import { reportLeaks } from "../bindings/report.js";
+import { readReportJSON, reportToJSON } from "../bindings/report-json.js";
 import { buildCSources, buildLinkedSources, rcalloc } from "./run-tools.js";
 import type { CheckResult } from "../bindings/cli-check.js";
 
@@ -181,6 +183,13 @@ describe("AssemblyScript: what a global or a pinned object reaches is held", () 
     const [outer, inner] = refs;
     expect(outer.heldThrough).toBeUndefined();
     expect(inner.heldThrough).toBe(outer.ptr);
+    // in the JSON data too, as docs/report.schema.json has it, and read back
+    const json = reportToJSON(linked.report());
+    const validate = new Ajv2020({ strict: true, validateFormats: false }).compile(JSON.parse(readFileSync(new URL("../docs/report.schema.json", import.meta.url), "utf8")));
+    expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+    expect(readReportJSON(JSON.parse(JSON.stringify(json))).references.filter((x) => x.handle).map((x) => x.heldThrough)).toEqual([undefined, outer.ptr]);
+    const check = JSON.parse((await rcalloc("check", wasmOf("nested.ts"), "--entry", "run", "--json")).stdout) as CheckResult;
+    expect(check.leaks!.held.map((h) => h.heldThrough)).toEqual([null, expect.any(Number)]);
   });
 
   it("a handle in a field of a GC object a global holds (both builds)", async () => {
