@@ -8,6 +8,8 @@
 //   - a raw block (malloc, heap.alloc; checked: its one reference) whose payload it points at or
 //     INTO (an interior pointer, as LeakSanitizer counts one);
 //   - unchecked: the object whose payload it points at or into (a handle is that address).
+// A root's own value holds a block only at its start, or a GC object at the object (P+16): the AS
+// runtime's globals keep addresses that are no pointers (its sweep's cursor and limit).
 // Each object reached is scanned once, every word of its payload, with one exception: an
 // AssemblyScript GC object (a raw block its collector links, isCollectorObject) is scanned past
 // its 16 bytes of collector links, or the collector's lists would reach every object, garbage
@@ -162,7 +164,10 @@ export function markReachable(
     return [(start + 3) >>> 2, Math.min(end >>> 2, words.length)];
   }
 
-  /** Marks what `value` holds and queues the payloads it reaches. */
+  /** Marks what `value` holds and queues the payloads it reaches. A root's own value (`through`
+   *  undefined) holds a block only at its payload's start, or a GC object at the object (P+16):
+   *  the runtime keeps addresses that are no pointers in its globals (its sweep's cursor and
+   *  limit), which would hold whatever block they fall in. */
   function visit(value: number, by: string, through: number | undefined): void {
     if (checked) {
       const slot = value & Handle.INDEX_MASK;
@@ -179,6 +184,8 @@ export function markReachable(
     }
     const k = targetHolding(value);
     if (k < 0) return;
+    if (through === undefined && value !== starts[k] &&
+      !(value === starts[k] + COLLECTOR_LINKS && blocks[k].raw && isCollectorObject(words, starts[k]))) return;
     if (!checked) mark(blocks[k], by, through);
     else if (rawReference[k] >= 0) mark(references[rawReference[k]], by, through);
     reachBlock(k);
