@@ -41,9 +41,10 @@ export interface CheckResult {
   leaks?: LeakTotalsResult & {
     /** Objects marked with ignore(): never leaks. */
     ignored: number;
-    /** References held besides the heap (a global of the module, its static data, the entry's
-     *  return value): never leaks. A raw block (malloc, heap.alloc) has handle 0. */
-    held: { handle: number; object: number; heldBy: string; site: SiteResult | null }[];
+    /** References a root reaches (a global of the module, its static data, the entry's return
+     *  value, a pinned AS object; directly, or through the object whose payload is `heldThrough`):
+     *  never leaks. A raw block (malloc, heap.alloc) has handle 0. */
+    held: { handle: number; object: number; heldBy: string; heldThrough: number | null; site: SiteResult | null }[];
     references: {
       handle: number; object: number; order: number; owner: number | null; weak: boolean;
       site: SiteResult | null; reachable: boolean | null; storedAt: number | null;
@@ -158,7 +159,7 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
       ...totals(leaks),
       ignored: leaks.ignored,
       held: report.references.filter((r) => r.heldBy && !ignoredObjects.has(r.ptr))
-        .map((r) => ({ handle: r.handle, object: r.ptr, heldBy: r.heldBy!, site: siteResult(r.site) })),
+        .map((r) => ({ handle: r.handle, object: r.ptr, heldBy: r.heldBy!, heldThrough: r.heldThrough ?? null, site: siteResult(r.site) })),
       references: leaks.items.map(({ record }) => {
         const r = record as ReferenceRecord;
         return {

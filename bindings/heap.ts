@@ -14,6 +14,7 @@ import {
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { LIBRARY_LOCATIONS, SITE_STRING, SiteTable, type Site } from "./sites.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
+import { markReachable } from "./reachability.js";
 import { inspectModule, toBytes } from "./wasm-reader.js";
 import { ModuleCode, SITES_MODULE, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 import { allocRef, collectJsLeaks, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
@@ -860,22 +861,17 @@ export class Heap {
       if (found) Object.assign(reference, found.get(reference.handle & Handle.INDEX_MASK) ?? { reachable: false });
       references.push(reference);
     }
-    // A module with the allocator merged in exports its globals for the scan (module-globals.ts).
-    const roots = globalRoots(e as unknown as WebAssembly.Exports);
-    if (roots.size) {
-      for (const r of references) if (roots.has(r.handle)) r.heldBy = roots.get(r.handle);
-      if (!this.checked) for (const o of objects) if (roots.has(o.ptr)) o.heldBy = roots.get(o.ptr);
-    }
     // Checked build: a raw block (malloc) is held by its pointer, so it stands as one reference,
     // taken where it was allocated; a leaked malloc is then reported like a leaked handle.
     if (this.checked) {
       for (const o of objects) {
-        if (!o.raw) continue;
-        const raw: ReferenceRecord = { handle: 0, ptr: o.ptr, size: o.size, order: o.order, site: o.site, weak: false, raw: true };
-        if (roots.has(o.ptr)) raw.heldBy = roots.get(o.ptr); // a global holding its address holds it
-        references.push(raw);
+        if (o.raw) references.push({ handle: 0, ptr: o.ptr, size: o.size, order: o.order, site: o.site, weak: false, raw: true });
       }
     }
+    // A module with the allocator merged in exports its globals for the scan (module-globals.ts):
+    // what they hold, and what that reaches, is held (reachability.ts).
+    const roots = globalRoots(e as unknown as WebAssembly.Exports);
+    if (roots.size) markReachable(e.memory.buffer, this.checked, objects, references, roots, !!found);
     return makeReport(this.checked, objects, references, this.stats(), { scanned: !!found });
   }
 

@@ -9,7 +9,8 @@
 //     dead object's block reserved) whose object is not ignored (heap.ignore);
 //   - unchecked build: every live object not ignored (no handles exist there);
 //   - never a reference (or unchecked: object) a root holds (`heldBy`: a wasm global of the
-//     module, a linked module's static data, a value returned to JS), like kmemleak's;
+//     module, a linked module's static data, a value returned to JS, a pinned GC object), directly
+//     or through the objects it reaches (bindings/reachability.ts), as LeakSanitizer's;
 //   - in a leaksSince(mark) report only what came after the mark (the report holds nothing else);
 //     in the unchecked build that is a count only (`countOnly`).
 // An object's bytes are its payload size as asked for, counted once however many handles hold it.
@@ -117,7 +118,7 @@ export interface Leaks<O, R> extends LeakTotals {
   countOnly: boolean;
   /** Objects marked with heap.ignore() (in the report), left out of everything above. */
   ignored: number;
-  /** References (checked) or objects a root holds (a global, static data, JS): not leaks. */
+  /** References (checked) or objects a root reaches (a global, static data, JS): not leaks. */
   held: number;
   /** ... by what ("global `cache`"), most first. */
   heldBy: [by: string, count: number][];
@@ -172,32 +173,64 @@ export function countLeaks<O extends LeakObjectInput, R extends LeakReferenceInp
  * members stay direct, so the direct groups always name where to start.
  */
 function markIndirect<T>(leaks: Leak<T>[], heldObjects: number[]): void {
-  const held = new Set(heldObjects);
-  const holder = new Map<number, number>(); // leaked object -> the leaked object its copy was found in
-  for (const leak of leaks) {
-    const { reachable, storedIn } = leak.record as LeakReferenceInput & LeakObjectInput;
-    if (holder.has(leak.ptr) || held.has(leak.ptr)) continue;
-    if (reachable === true && storedIn !== undefined && storedIn !== leak.ptr) holder.set(leak.ptr, storedIn);
+  const stored = (leak: Leak<T>) => (leak.record as LeakReferenceInput).reachable === true && (leak.record as LeakReferenceInput).storedIn !== undefined;
+  if (!leaks.some(stored)) return; // no copy inside anything: every leak stays direct
+  // The leaked objects by address, each named by its index there (a million leaks in a list cost
+  // a sort and binary searches, where Maps cost seconds).
+  const sorted = Uint32Array.from(leaks, (l) => l.ptr).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i];
+  const ptrs = sorted.subarray(0, n);
+  const idOf = (ptr: number): number => {
+    let lo = 0;
+    let hi = n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ptrs[mid] < ptr) lo = mid + 1;
+      else if (ptrs[mid] > ptr) hi = mid - 1;
+      else return mid;
+    }
+    return -1;
+  };
+  const held = new Uint8Array(n);
+  for (const h of heldObjects) {
+    const id = idOf(h >>> 0);
+    if (id >= 0) held[id] = 1;
   }
-  const leaked = new Set(leaks.map((l) => l.ptr));
-  for (const h of held) leaked.delete(h);
-  for (const [ptr, by] of holder) if (!leaked.has(by) || !leaked.has(ptr)) holder.delete(ptr);
+  // holder[id]: the leaked object its copy was found in (-1: none); the first leak of an object
+  // with a copy decides, as the scan found it.
+  const holder = new Int32Array(n).fill(-1);
+  const decided = new Uint8Array(n);
+  const ids = new Int32Array(leaks.length);
+  for (let k = 0; k < leaks.length; k++) {
+    const leak = leaks[k];
+    const { reachable, storedIn } = leak.record as LeakReferenceInput & LeakObjectInput;
+    const id = ids[k] = idOf(leak.ptr >>> 0);
+    if (decided[id] || held[id]) continue;
+    if (reachable === true && storedIn !== undefined && storedIn !== leak.ptr) {
+      decided[id] = 1;
+      const by = idOf(storedIn >>> 0);
+      if (by >= 0 && !held[by]) holder[id] = by;
+    }
+  }
   // Each object has at most one holder: rings are found in one walk per object (0 new, 1 on the
   // walk in progress, 2 done), so a leaked list of any length costs linear time.
-  const state = new Map<number, number>();
-  const onRing = new Set<number>();
-  for (const start of holder.keys()) {
-    const path: number[] = [];
-    let at: number | undefined = start;
-    while (at !== undefined && !state.has(at)) {
-      state.set(at, 1);
-      path.push(at);
-      at = holder.get(at);
+  const state = new Uint8Array(n);
+  const onRing = new Uint8Array(n);
+  const path = new Int32Array(n);
+  for (let start = 0; start < n; start++) {
+    if (holder[start] < 0 || state[start]) continue;
+    let length = 0;
+    let at = start;
+    while (at >= 0 && !state[at]) {
+      state[at] = 1;
+      path[length++] = at;
+      at = holder[at];
     }
-    if (at !== undefined && state.get(at) === 1) for (let i = path.indexOf(at); i < path.length; i++) onRing.add(path[i]);
-    for (const p of path) state.set(p, 2);
+    if (at >= 0 && state[at] === 1) for (let i = path.lastIndexOf(at, length - 1); i < length; i++) onRing[path[i]] = 1;
+    for (let i = 0; i < length; i++) state[path[i]] = 2;
   }
-  for (const leak of leaks) leak.indirect = holder.has(leak.ptr) && !onRing.has(leak.ptr);
+  for (let k = 0; k < leaks.length; k++) leaks[k].indirect = holder[ids[k]] >= 0 && !onRing[ids[k]];
 }
 
 /** The leaks of a report (see the top of this file). */

@@ -35,6 +35,7 @@ import { assemblyScriptImports, missingImports, type HostPrint, type StringReade
 import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
 import { ModuleCode, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 import { readWasmString } from "./views.js";
+import { isCollectorObject, markReachable } from "./reachability.js";
 
 const PAGE = 65536;
 /** The heap's page limit when `maxPages` is not given (MAX_PAGES in assembly/config.ts). */
@@ -329,20 +330,6 @@ async function instantiateLinked<T>(
  *  exported, and a copy of their bytes for the sites), so linking the same Module again needs no bytes. */
 const compiledInfo = new WeakMap<WebAssembly.Module, { info: ModuleInfo; shift: number; bytes: Uint8Array }>();
 
-/**
- * True when the raw block at `ptr` is a live GC object of rcalloc's AS runtime (runtime/blocks.ts):
- * AS's collector keeps every object it owns in a doubly linked list through its first two words
- * (next | color, prev), so its neighbours point back at it. A `heap.alloc` block is in no list.
- */
-function isCollectorObject(words: Uint32Array, ptr: number): boolean {
-  if (ptr & 3 || ptr < 4) return false;
-  const object = (ptr - 4) >>> 0; // the collector's Object starts at AS's BLOCK, 4 bytes before
-  const next = (words[ptr >>> 2] & ~3) >>> 0;
-  const prev = words[(ptr >>> 2) + 1];
-  const points = (at: number) => at !== 0 && !(at & 3) && (at >>> 2) + 2 < words.length;
-  return points(next) && points(prev) && words[(next >>> 2) + 2] === object && ((words[(prev >>> 2) + 1] & ~3) >>> 0) === object;
-}
-
 /** What holds references besides the heap in a linked program: value (handle, raw block or, in
  *  the unchecked build, object address) → what holds it ("global `cache`", "JS (returned by main)"). */
 export interface ProgramRoots {
@@ -374,31 +361,31 @@ function staticWords(memory: WebAssembly.Memory, start: number, end: number): Ma
   return words;
 }
 
+/** The roots of a linked program, in the order they name what they hold: its globals, its static
+ *  data's words, then JS. */
+function* rootsOf(roots: ProgramRoots): Iterable<[number, string]> {
+  yield* roots.globals ?? [];
+  for (const [value, address] of roots.statics ?? []) yield [value, staticDataAt(address)];
+  yield* roots.js ?? [];
+}
+
 /**
  * `report` without the live GC objects of rcalloc's AS runtime (raw blocks the collector links),
- * as a linked module's report: a reference (a raw block: its address) that a global of the
- * module, its static data or JS holds (`roots`) is marked `heldBy` (not a leak), and "unreachable" reads "not found in wasm memory" (`linked`).
+ * as a linked module's report: a reference (a raw block: its address) or, unchecked, an object
+ * that a global of the module, its static data or JS holds (`roots`), or that an object one of
+ * them reaches holds (bindings/reachability.ts), is marked `heldBy` (not a leak), and
+ * "unreachable" reads "not found in wasm memory" (`linked`).
  */
 export function programReport(heap: Heap, report: Report, roots: ProgramRoots = {}): LinkedReport {
   const words = new Uint32Array(heap.memory.buffer);
   const collected = (ptr: number) => isCollectorObject(words, ptr);
-  const holder = (value: number) =>
-    roots.globals?.get(value) ?? (roots.statics?.has(value) ? staticDataAt(roots.statics.get(value)!) : undefined) ?? roots.js?.get(value);
-  const references: ReferenceRecord[] = [];
-  for (const r of report.references) {
-    if (r.raw && collected(r.ptr)) continue;
-    // a raw block is held by its address, as a handle by its value
-    const by = holder(r.raw ? r.ptr >>> 0 : r.handle >>> 0);
-    if (by && !r.heldBy) r.heldBy = by;
-    references.push(r);
-  }
+  markReachable(heap.memory.buffer, report.checked, report.objects, report.references, rootsOf(roots), !!report.scanned);
+  const references = report.references.filter((r) => !(r.raw && collected(r.ptr)));
   const objects: ObjectRecord[] = [];
   let runtimeBytes = 0;
   let runtimeObjects = 0;
   for (const o of report.objects) {
     if (o.raw && collected(o.ptr)) { runtimeObjects++; runtimeBytes += o.size; continue; }
-    const by = report.checked ? undefined : holder(o.ptr);
-    if (by && !o.heldBy) o.heldBy = by;
     objects.push(o);
   }
   const stats = {

@@ -35,6 +35,7 @@ export interface ObjectJSON {
   storedIn?: number;
   reachable?: boolean;
   heldBy?: string;
+  heldThrough?: number;
 }
 
 export interface ReferenceJSON {
@@ -51,6 +52,7 @@ export interface ReferenceJSON {
   storedIn?: number;
   reachable?: boolean;
   heldBy?: string;
+  heldThrough?: number;
 }
 
 export interface BlockJSON {
@@ -189,13 +191,15 @@ export function reportToJSON(report: Report, options: ReportJSONOptions = {}): R
   const objects = report.objects.map((o: ObjectRecord): ObjectJSON => withDefined(
     { ptr: o.ptr, size: o.size, refs: o.refs, order: o.order } as ObjectJSON,
     { site: index.id(o.site), lastPutSite: index.id(o.lastPutSite), ignored: o.ignored ?? false,
-      weakHandles: o.weakHandles ?? 0, storedAt: o.storedAt, storedIn: o.storedIn, reachable: o.reachable, heldBy: o.heldBy },
-    ["site", "lastPutSite", "ignored", "weakHandles", "storedAt", "storedIn", "reachable", "heldBy"],
+      weakHandles: o.weakHandles ?? 0, storedAt: o.storedAt, storedIn: o.storedIn, reachable: o.reachable, heldBy: o.heldBy,
+      heldThrough: o.heldThrough },
+    ["site", "lastPutSite", "ignored", "weakHandles", "storedAt", "storedIn", "reachable", "heldBy", "heldThrough"],
   ));
   const references = report.references.map((x: ReferenceRecord): ReferenceJSON => withDefined(
     { handle: x.handle, ptr: x.ptr, order: x.order } as ReferenceJSON,
-    { size: x.size, site: index.id(x.site), owner: x.owner, weak: x.weak ?? false, storedAt: x.storedAt, storedIn: x.storedIn, reachable: x.reachable, heldBy: x.heldBy },
-    ["size", "site", "owner", "weak", "storedAt", "storedIn", "reachable", "heldBy"],
+    { size: x.size, site: index.id(x.site), owner: x.owner, weak: x.weak ?? false, storedAt: x.storedAt, storedIn: x.storedIn, reachable: x.reachable, heldBy: x.heldBy,
+      heldThrough: x.heldThrough },
+    ["size", "site", "owner", "weak", "storedAt", "storedIn", "reachable", "heldBy", "heldThrough"],
   ));
   const blocks = (options.blocks ?? r.blocks ?? []).map((b): BlockJSON =>
     b.ptr ? { address: b.address, size: b.size, kind: b.kind, ptr: b.ptr } : { address: b.address, size: b.size, kind: b.kind });
@@ -270,7 +274,7 @@ export function readReportJSON(value: unknown): ReportJSON {
   const site = (x: unknown): number | undefined => (x === undefined || x === null ? undefined : u32(x) || undefined);
   const scan = (x: Record<string, unknown>) =>
     ({ storedAt: optionalU32(x.storedAt), storedIn: optionalU32(x.storedIn), reachable: x.reachable === undefined ? undefined : x.reachable === true,
-      heldBy: x.heldBy === undefined || x.heldBy === null ? undefined : text(x.heldBy) });
+      heldBy: x.heldBy === undefined || x.heldBy === null ? undefined : text(x.heldBy), heldThrough: optionalU32(x.heldThrough) });
   const data: ReportJSON = {
     format: REPORT_FORMAT,
     version: REPORT_VERSION,
@@ -284,11 +288,11 @@ export function readReportJSON(value: unknown): ReportJSON {
     objects: list(v.objects).map(record).map((o) => withDefined(
       { ptr: u32(o.ptr), size: u32(o.size), refs: u32(o.refs), order: u32(o.order), ignored: o.ignored === true, weakHandles: u32(o.weakHandles) },
       { site: site(o.site), lastPutSite: site(o.lastPutSite), ...scan(o) },
-      ["site", "lastPutSite", "storedAt", "storedIn", "reachable", "heldBy"])),
+      ["site", "lastPutSite", "storedAt", "storedIn", "reachable", "heldBy", "heldThrough"])),
     references: list(v.references).map(record).map((r) => withDefined(
       { handle: u32(r.handle), ptr: u32(r.ptr), order: u32(r.order), weak: r.weak === true } as ReferenceJSON,
       { size: optionalU32(r.size), site: site(r.site), owner: optionalU32(r.owner), ...scan(r) },
-      ["size", "site", "owner", "storedAt", "storedIn", "reachable", "heldBy"])),
+      ["size", "site", "owner", "storedAt", "storedIn", "reachable", "heldBy", "heldThrough"])),
     blocks: list(v.blocks).map(record).map((b) => withDefined(
       { address: u32(b.address), size: u32(b.size), kind: BLOCK_KINDS.includes(b.kind as BlockKind) ? b.kind as BlockKind : "internal" } as BlockJSON,
       { ptr: optionalU32(b.ptr) || undefined }, ["ptr"])),

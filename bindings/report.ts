@@ -25,8 +25,11 @@ export interface ObjectRecord {
   storedAt?: number;
   storedIn?: number;
   reachable?: boolean;
-  /** Unchecked build: held from outside linear memory (a wasm global, JS), so not a leak. */
+  /** Unchecked build: held by a root (a wasm global, static data, JS, a pinned GC object),
+   *  directly or through the objects it reaches (reachability.ts), so not a leak. */
   heldBy?: string;
+  /** ... through the object whose payload (at this address) holds its address; none: the root's own. */
+  heldThrough?: number;
 }
 
 export interface ReferenceRecord {
@@ -52,9 +55,13 @@ export interface ReferenceRecord {
   storedIn?: number;
   /** After report({ scan: true }): false when no copy of the handle is anywhere in memory. */
   reachable?: boolean;
-  /** Held from outside linear memory: "global `cache`" (a wasm global of the module), "JS
-   *  (returned by main)". Such a reference is a root, not a leak. */
+  /** Held by a root: "global `cache`" (a wasm global of the module), "static data at 0x…",
+   *  "JS (returned by main)", directly or through the objects it reaches (reachability.ts).
+   *  Such a reference is not a leak. */
   heldBy?: string;
+  /** ... through the object whose payload (at this address) holds the handle (a raw block: a
+   *  pointer at or into it); none: the root's own value. */
+  heldThrough?: number;
 }
 
 export interface HeapStats {

@@ -63,7 +63,7 @@ import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";
 /** A swept block (payload) on its way back to the allocator, its collector links (next | color,
  *  prev) cleared: a `heap.alloc` block that reuses it without writing its first words would keep
  *  them, pointing at freed neighbours that point back, and the leak report would take that leak
- *  for a collector object (bindings/link.ts isCollectorObject). */
+ *  for a collector object (bindings/reachability.ts isCollectorObject). */
 // @ts-ignore: decorator
 @inline export function unlinked(block: usize): usize {
   store<u64>(block, 0);

@@ -10,11 +10,12 @@
 //
 // Each class is a circular doubly linked list in the collector's own format (next | color, prev:
 // the object's first two words, ./itcms.ts), around a sentinel in static data, so the leak report
-// counts a cached block as the runtime's, like a live GC object (bindings/link.ts,
-// isCollectorObject). Memory: when a sweep ends, a class first gives back to the allocator the
-// blocks it has held since the previous sweep ended without reusing them (the list's tail), so
-// the cache holds at most about one collector cycle's garbage of each class; a full collection
-// (__collect) gives everything back, so a report after it shows only live objects.
+// counts a cached block as the runtime's, like a live GC object (bindings/link.ts programReport,
+// bindings/reachability.ts isCollectorObject). Memory: when a sweep ends, a class first gives
+// back to the allocator the blocks it has held since the previous sweep ended without reusing them
+// (the list's tail), so the cache holds at most about one collector cycle's garbage of each
+// class; a full collection (__collect) gives everything back, so a report after it shows only
+// live objects.
 //
 // Capacity classes: a request of r bytes (AS's 16-byte object header + the object, r ≤ CACHE_MAX)
 // is class (r + 23) >> 4 and is asked of the allocator as capacityFor(r) = 16·class − 8 bytes.

@@ -13,7 +13,7 @@
 //
 // The map is a raw block of the runtime's, linked into a list of its own in the collector's
 // format (next | color, prev at the payload), so the leak report counts it as the runtime's
-// (bindings/link.ts, isCollectorObject). It covers payloads from the heap base to `limit` and
+// (bindings/reachability.ts, isCollectorObject). It covers payloads from the heap base to `limit` and
 // grows (realloc, by the caller) when the sweep frees a block above; memory grows by at least
 // 1/8, so that is rare. A marked block keeps its contents, links included, until the sweep ends.
 //

@@ -42,16 +42,17 @@ export function main(): u32 {
   return load<u32>(scratch) + 1;
 }
 `,
-  // the same line leaked through two paths: line 5 via first(), line 6 via second()
+  // the same line leaked through two paths: line 3 via first(), line 4 via second(); the Array
+  // holding them is main's own, dropped when it returns (one a global held would hold them)
   "two-paths.ts": `import { alloc, get, put } from "rcalloc/runtime/imports";
-const kept = new Array<u32>();
 function take(h: u32): u32 { return get(h); }
-function first(h: u32): void { kept.push(take(h)); }
-function second(h: u32): void { kept.push(take(h)); }
+function first(h: u32, kept: Array<u32>): void { kept.push(take(h)); }
+function second(h: u32, kept: Array<u32>): void { kept.push(take(h)); }
 export function main(): u32 {
+  const kept = new Array<u32>();
   const a = alloc(8);
-  first(a);
-  second(a);
+  first(a, kept);
+  second(a, kept);
   put(a);
   return kept.length;
 }

@@ -1,6 +1,7 @@
 // The two tools tests run in-process: the rcalloc CLI and the AssemblyScript compiler, each with
 // its output captured (no child process: faster, and a failure shows the tool's own words).
 
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +10,8 @@ import { main as cliMain } from "../bindings/cli.js";
 import { DEBUG_FLAGS, EXAMPLES_DIR, LINKED_FLAGS } from "../examples/build.js";
 // @ts-expect-error: plain JS build script
 import { linkPackage } from "../examples/paths.js";
+// @ts-expect-error: plain JS build script
+import { CLANG_FLAGS, compilerEnv, nativeMissing } from "../examples/build-native.js";
 
 export interface CliRun { status: number; stdout: string; stderr: string }
 
@@ -55,4 +58,23 @@ export async function buildPtrFixture(out: string): Promise<void> {
   const flags = [...LINKED_FLAGS, ...DEBUG_FLAGS].map((f: string) => f.replace("./node_modules/", `${modules}/`));
   const { error, output } = await asc(["index.ts", ...flags, "--path", modules, "--baseDir", dir, "-o", out, "--noColors"]);
   if (error) throw new Error(output);
+}
+
+/** Builds each C source of `sources` (file name → text) as README "From C / C++" builds a module
+ *  linked at load (examples/build-native.js CLANG_FLAGS, with include/rcalloc-malloc.c: malloc is
+ *  rcalloc's), in a new directory under examples/ named `prefix`…, compiled from there so sites
+ *  read "X.c:line"; each X.c becomes X.wasm. Returns the directory (the caller removes it), or
+ *  null when clang cannot build wasm here (the reason is nativeMissing("clang")). */
+export function buildCSources(prefix: string, sources: Record<string, string>): string | null {
+  if (nativeMissing("clang")) return null;
+  linkPackage();
+  const include = join(EXAMPLES_DIR, "node_modules", "rcalloc", "include");
+  const dir = mkdtempSync(join(EXAMPLES_DIR, prefix));
+  for (const [file, text] of Object.entries(sources)) {
+    writeFileSync(join(dir, file), text);
+    const r = spawnSync("clang", [...CLANG_FLAGS, "-I", include, file, join(include, "rcalloc-malloc.c"), "-o", file.replace(/\.c$/, ".wasm")],
+      { cwd: dir, encoding: "utf8", env: compilerEnv() });
+    if (r.status !== 0) throw new Error(`clang ${file}: ${r.stderr}`);
+  }
+  return dir;
 }

@@ -1,5 +1,6 @@
 // A program that leaks references: a small document store whose readers take a reference to a
-// document and must put it. Two forget: an early return, and a "recent" list nobody clears.
+// document and must put it. Two forget: an early return, and closeAll, which drops the "recent"
+// list without putting the references in it.
 //
 //   rcalloc check build/examples/leaky.wasm         → exit 1, the leaks grouped by where taken
 //
@@ -10,7 +11,7 @@ import { alloc, get, ptr, put, size } from "rcalloc/runtime/imports";
 /** Title → the store's reference to the document text (an rcalloc object of UTF-16 units). */
 const store = new Map<string, u32>();
 /** References kept for a "recently opened" list. */
-const recent = new Array<u32>();
+let recent = new Array<u32>();
 
 function addDocument(title: string, text: string): void {
   let bytes = <u32>text.length << 1;
@@ -34,13 +35,14 @@ function longestWord(title: string): i32 {
 }
 
 function remember(title: string): void {
-  recent.push(get(store.get(title))); // BUG: nobody ever puts these
+  recent.push(get(store.get(title))); // put by nobody: closeAll drops the list
 }
 
 function closeAll(): void {
   let titles = store.keys();
   for (let i = 0; i < titles.length; i++) put(store.get(titles[i]));
   store.clear();
+  recent = new Array<u32>(); // BUG: drops the old list without putting its references
 }
 
 export function main(): i32 {
