@@ -235,19 +235,30 @@ function checkHandle(h: number): void {
 function checkBuildAsked(exports: RcallocExports, options: HeapOptions): void {
   const checked = exports.isChecked() === 1;
   const shared = typeof exports.threadNumber === "function";
-  const askedChecked = options.checked ?? options.debug;
+  // `debug` asks for a checked build whatever `checked` says: Node's createHeap loads the debug
+  // build for it (node.ts), a build of the checked kind.
+  const askedChecked = options.debug ? true : options.checked;
   const wrong: string[] = [];
   if (askedChecked !== undefined && !!askedChecked !== checked) {
-    wrong.push(`${options.checked === undefined ? "debug" : "checked"}: ${askedChecked}, but the module is the ${checked ? "checked" : "unchecked"} build`);
+    wrong.push(`${options.debug ? "debug" : "checked"}: ${options.debug ? true : askedChecked}, but the module is the ${checked ? "checked" : "unchecked"} build`);
   }
   if (options.shared !== undefined && !!options.shared !== shared) {
     wrong.push(`shared: ${options.shared}, but the module is ${shared ? "a shared-memory build" : "not a shared-memory build"}`);
   }
   if (wrong.length) {
+    const given = options.wasm === undefined ? "the module loaded" : "the module given (the `wasm` option)";
     throw new InvalidArgumentError(
-      `rcalloc: the options ask for another allocator build than the module given (the \`wasm\` option): ${wrong.join("; ")}. ` +
+      `rcalloc: the options ask for another allocator build than ${given}: ${wrong.join("; ")}. ` +
       `Pass the package's build/${wasmFileName(askedChecked ?? checked, !!options.debug, options.shared ?? shared)}, or options that match the module`,
     );
+  }
+}
+
+/** Refuses `debug` without a `wasm` module where the debug builds are not loaded (link(), the
+ *  browser entry): it would otherwise give the checked or unchecked build without saying so. */
+export function refuseDebugOption(options: { debug?: boolean; wasm?: unknown }, where: string): void {
+  if (options.debug && options.wasm === undefined) {
+    throw new InvalidArgumentError(`rcalloc: ${where}: the \`debug\` option is for Node's createHeap only (the debug builds stay out of ${where}); pass checked: true for the checked build, or the debug build itself as \`wasm\``);
   }
 }
 

@@ -24,7 +24,7 @@
 // --global-base=65536 (its data, then its stack) and --export=__heap_base (include/rcalloc.h).
 import { loadBuild, wasmFileName } from "./allocator-builds.js";
 import { RcError } from "./errors.js";
-import { Heap, type HeapOptions, type SharedHeapInit } from "./heap.js";
+import { Heap, refuseDebugOption, type HeapOptions, type SharedHeapInit } from "./heap.js";
 import { attachHeap, createSharedHeap } from "./shared-heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
 import { plural } from "./format.js";
@@ -164,6 +164,7 @@ export async function link<T = Record<string, unknown>>(
   userWasm: BufferSource | WebAssembly.Module, options: LinkOptions = {},
 ): Promise<Linked<T>> {
   const attach = options.attach;
+  if (!attach) refuseDebugOption(options, "link()");
   const checked = attach ? attach.checked : options.checked ?? false;
   const shared = !!attach || !!options.shared;
   const build = attach

@@ -85,7 +85,8 @@ function ownAllocator(info: ModuleInfo): string | undefined {
  * The first function of the module that holds a memory.grow, by name (or index), if any. A module
  * built to link against rcalloc has none: every block it needs comes from the heap, which grows
  * the memory itself; an allocator of its own has one (AssemblyScript's TLSF and stub, wasi-libc's
- * dlmalloc, Rust std's). One pass over the code; a body this reader cannot decode counts as none.
+ * dlmalloc, Rust std's). One pass over the code; past an opcode this reader does not know, the
+ * rest of that body's bytes are searched for memory.grow's encoding (wasm-code.ts growsMemory).
  */
 function memoryGrower(info: ModuleInfo, bytes: Uint8Array): string | undefined {
   for (const [index, [start, end]] of info.functionBodies) {

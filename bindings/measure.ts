@@ -14,7 +14,7 @@
 //      coarse timer the calls are timed together (a round timed too short is timed again with
 //      more calls), and the result says so.
 // Per-call times are batch time / calls; the ratio is checked / unchecked within each round.
-import { loadBuild } from "./allocator-builds.js";
+import { loadBuild, wasmFileName } from "./allocator-builds.js";
 import { Heap, type HeapOptions } from "./heap.js";
 import { link, type LinkOptions } from "./link.js";
 
@@ -209,7 +209,8 @@ export async function measureHeapOverhead(
 ): Promise<OverheadResult> {
   if (typeof workload !== "function") throw new TypeError("rcalloc: measureHeapOverhead: the workload must be a function of a heap");
   const open = async (checked: boolean): Promise<Session> => {
-    const build = await loadBuild(checked, options.baseUrl);
+    // baseUrl is the folder of the builds, as link()'s (was taken for the file itself)
+    const build = await loadBuild(checked, options.baseUrl === undefined ? undefined : new URL(wasmFileName(checked), options.baseUrl));
     const heap = await Heap.instantiateBuild(build.module, { ...options.heap, checked });
     return { call: () => workload(heap), pages: () => heap.memory.buffer.byteLength / PAGE, close: () => heap.dispose() };
   };

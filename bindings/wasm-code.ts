@@ -186,11 +186,16 @@ export function decodeBody(bytes: Uint8Array, start: number, end: number): Decod
   return { ok: true, structures, instructions };
 }
 
-/** Whether the body at [start, end) of `bytes` holds a memory.grow (false if it cannot be read). */
+/** Whether the body at [start, end) of `bytes` holds a memory.grow. Past an instruction this
+ *  reader does not know (a proposal it lacks: GC's 0xfb, ...), any `0x40 0x00` (memory.grow of
+ *  memory 0) in the rest of the body counts: a refusal the user can override (ownsMemoryGrowth)
+ *  is better than a second allocator let through. */
 export function growsMemory(bytes: Uint8Array, start: number, end: number): boolean {
   let found = false;
-  walk(bytes, start, end, (op) => (found = op === 0x40));
-  return found;
+  const unreadable = walk(bytes, start, end, (op) => (found = op === 0x40));
+  if (found || !unreadable) return found;
+  for (let at = unreadable.offset; at + 1 < end; at++) if (bytes[at] === 0x40 && bytes[at + 1] === 0x00) return true;
+  return false;
 }
 
 /** The function index a `call` at `offset` of `bytes` calls; undefined for any other opcode. */

@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asc, rcalloc } from "./run-tools.js";
 import type { CheckResult } from "../bindings/cli-check.js";
-import { decodeBody, enclosing } from "../bindings/wasm-code.js";
+import { decodeBody, enclosing, growsMemory } from "../bindings/wasm-code.js";
 import { inspectModule } from "../bindings/wasm-reader.js";
 import { ModuleCode, WasmSourceMap } from "../bindings/wasm-sites.js";
 // @ts-expect-error: plain JS build script
@@ -324,5 +324,16 @@ describe("the body decoder on real asc output", () => {
     const bytes = new Uint8Array([0x00, 0x41, 0x00, 0xfb, 0x00, 0x0b]); // a GC instruction
     expect(decodeBody(bytes, 0, bytes.length)).toEqual({ ok: false, reason: "unknown opcode 0xfb (prefixed)", offset: 3 });
     expect(decodeBody(new Uint8Array([0x00, 0x41]), 0, 2)).toMatchObject({ ok: false, offset: 1 }); // cut short
+  });
+});
+
+describe("growsMemory (link's check for a second allocator)", () => {
+  it("finds a memory.grow after an opcode the reader does not know (GC's ref.i31), and none in a body without one", () => {
+    // locals: none; i32.const 1; ref.i31 (0xfb 0x1c); drop; i32.const 1; memory.grow 0; drop; end
+    const grows = new Uint8Array([0x00, 0x41, 0x01, 0xfb, 0x1c, 0x1a, 0x41, 0x01, 0x40, 0x00, 0x1a, 0x0b]);
+    expect(growsMemory(grows, 0, grows.length)).toBe(true);
+    // the same with memory.size (0x3f 0x00) in its place
+    const sizes = new Uint8Array([0x00, 0x41, 0x01, 0xfb, 0x1c, 0x1a, 0x3f, 0x00, 0x1a, 0x0b]);
+    expect(growsMemory(sizes, 0, sizes.length)).toBe(false);
   });
 });

@@ -74,3 +74,19 @@ describe("the wasm option", () => {
     await expect(createHeap({ wasm: new Response("no", { status: 404 }) })).rejects.toThrow(/HTTP 404.*`wasm` option/s);
   });
 });
+
+describe("debug asks for a checked build", () => {
+  it("createHeap({ checked: false, debug: true }) loads the debug build (debug wins, as the loader's choice of file)", async () => {
+    const heap = await createHeap({ checked: false, debug: true });
+    expect(heap.checked).toBe(true);
+    heap.dispose();
+  });
+
+  it("link() with debug and no wasm module is refused, naming createHeap, not a `wasm` option nobody passed", async () => {
+    await buildExamples({ names: ["double-put"] });
+    const error = await link(readFileSync(examplePath("double-put")), { debug: true }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).message).toMatch(/`debug` option is for Node's createHeap only/);
+    expect((error as Error).message).not.toMatch(/the `wasm` option/);
+  });
+});
