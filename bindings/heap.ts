@@ -11,10 +11,10 @@ import { claimTag, release as releaseTag, releaseSharedTag, reserveSharedTag } f
 import {
   BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorDetail, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
 } from "./records.js";
-import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
+import { liveStats, makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { LIBRARY_LOCATIONS, SITE_STRING, SiteTable, type Site } from "./sites.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
-import { markReachable } from "./reachability.js";
+import { leaveOutRuntimeObjects, markReachable } from "./reachability.js";
 import { inspectModule, toBytes } from "./wasm-reader.js";
 import { ModuleCode, SITES_MODULE, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 import { allocRef, collectJsLeaks, jsLeaks, wrap, type JsLeak, type Ref, type RefOptions } from "./ref.js";
@@ -357,6 +357,7 @@ export class Heap {
     if (shared?.attach) {
       // A worker joining a heap: the heap's tag and settings are in shared memory already. Its
       // tag is reserved in this realm too, so a private heap here cannot get the same one.
+      heap.programInside = false; // a shared heap is one of the package's builds (shareable())
       if (heap.checked) heap.reserveTag();
       return heap;
     }
@@ -381,10 +382,15 @@ export class Heap {
         "build/rcalloc.*.wasm there; a module of your own is link()'s first argument (link(module, { checked }))");
     }
     const heap = await Heap.instantiate(module, options, shared);
+    heap.programInside = false;
     heap.exports.sealStaticData();
     return heap;
   }
 
+  /** False for the package's own builds (instantiateBuild, attachHeap): a module linked against
+   *  one reports through programReport. True for a module with the allocator compiled or merged
+   *  in: the program, and maybe rcalloc's AS runtime, live in it (report() then does that here). */
+  private programInside = true;
   /** Checked build: the tag in this heap's handles, unique among live heaps (0: none claimed). */
   private tag = 0;
   private readonly tagToken = {};
@@ -882,8 +888,15 @@ export class Heap {
     // A module with the allocator merged in exports its globals for the scan (module-globals.ts):
     // what they hold, and what that reaches, is held (reachability.ts).
     const roots = globalRoots(e as unknown as WebAssembly.Exports);
-    if (roots.size) markReachable(e.memory.buffer, this.checked, objects, references, roots, !!found);
-    return makeReport(this.checked, objects, references, this.stats(), { scanned: !!found });
+    if (!this.programInside) {
+      if (roots.size) markReachable(e.memory.buffer, this.checked, objects, references, roots, !!found);
+      return makeReport(this.checked, objects, references, this.stats(), { scanned: !!found });
+    }
+    // The program is in this module (library path, merged): rcalloc's AS runtime may be in it too,
+    // whose live GC objects the collector owns, as programReport leaves them out of a linked one's.
+    markReachable(e.memory.buffer, this.checked, objects, references, roots, !!found);
+    const runtime = leaveOutRuntimeObjects(e.memory.buffer, objects, references);
+    return makeReport(this.checked, objects, references, liveStats(this.stats(), objects, references), { scanned: !!found, runtime });
   }
 
   /** Runs the conservative scan; keyed by slot index (checked) or payload address (unchecked). */

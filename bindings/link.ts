@@ -28,14 +28,14 @@ import { Heap, refuseDebugOption, type HeapOptions, type SharedHeapInit } from "
 import { attachHeap, createSharedHeap } from "./shared-heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
 import { plural } from "./format.js";
-import { renderReport, reportLeaks, type ObjectRecord, type ReferenceRecord, type Report, type ReportOptions } from "./report.js";
+import { liveStats, renderReport, reportLeaks, type Report, type ReportOptions } from "./report.js";
 import { inspectModule, toBytes, type ModuleInfo } from "./wasm-reader.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { assemblyScriptImports, missingImports, type HostPrint, type StringReader } from "./host-imports.js";
 import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
 import { ModuleCode, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 import { readWasmString } from "./views.js";
-import { isCollectorObject, markReachable } from "./reachability.js";
+import { leaveOutRuntimeObjects, markReachable } from "./reachability.js";
 
 const PAGE = 65536;
 /** The heap's page limit when `maxPages` is not given (MAX_PAGES in assembly/config.ts). */
@@ -378,32 +378,13 @@ function* rootsOf(roots: ProgramRoots): Iterable<[number, string]> {
  * "unreachable" reads "not found in wasm memory" (`linked`).
  */
 export function programReport(heap: Heap, report: Report, roots: ProgramRoots = {}): LinkedReport {
-  const words = new Uint32Array(heap.memory.buffer);
-  const collected = (ptr: number) => isCollectorObject(words, ptr);
   markReachable(heap.memory.buffer, report.checked, report.objects, report.references, rootsOf(roots), !!report.scanned);
-  const references = report.references.filter((r) => !(r.raw && collected(r.ptr)));
-  const objects: ObjectRecord[] = [];
-  let runtimeBytes = 0;
-  let runtimeObjects = 0;
-  for (const o of report.objects) {
-    if (o.raw && collected(o.ptr)) { runtimeObjects++; runtimeBytes += o.size; continue; }
-    objects.push(o);
-  }
-  const stats = {
-    ...report.stats,
-    liveObjects: objects.length,
-    liveBytes: objects.reduce((n, o) => n + o.size, 0),
-    liveReferences: references.filter((r) => !r.weak).length,
-  };
-  const runtime = { objects: runtimeObjects, bytes: runtimeBytes };
+  const objects = [...report.objects];
+  const references = [...report.references];
+  const runtime = leaveOutRuntimeObjects(heap.memory.buffer, objects, references);
   const program: LinkedReport = {
-    ...report, objects, references, stats, leakCount: 0, runtime, linked: true,
-    toString(options?: ReportOptions) {
-      const note = runtime.objects
-        ? `\n\n(not counted: ${plural(runtime.objects, "block")} of ${runtime.bytes} bytes held by the AssemblyScript runtime)`
-        : "";
-      return renderReport(this, options) + note;
-    },
+    ...report, objects, references, stats: liveStats(report.stats, objects, references), leakCount: 0, runtime, linked: true,
+    toString(options?: ReportOptions) { return renderReport(this, options); },
   };
   // The same leaks every output states: ignored objects and their references are none.
   program.leakCount = report.since !== undefined && !report.checked ? report.leakCount : reportLeaks(program).count;

@@ -78,6 +78,31 @@ export function isCollectorObject(words: Uint32Array, ptr: number): boolean {
     prev !== 0 && !(prev & 3) && (prev >>> 2) + 2 < words.length && ((words[(prev >>> 2) + 1] & ~3) >>> 0) === object;
 }
 
+/**
+ * Leaves the live GC objects of rcalloc's AS runtime (isCollectorObject) out of a report's
+ * `objects` and `references` (in place): the collector owns their lifetimes, so none is a leak of
+ * the program. Run after markReachable, which follows what they hold. Returns how many there were
+ * and their bytes, for the report's "not counted" note.
+ */
+export function leaveOutRuntimeObjects(
+  memory: ArrayBufferLike, objects: ReachObject[], references: ReachReference[],
+): { objects: number; bytes: number } {
+  const words = new Uint32Array(memory);
+  let count = 0;
+  let bytes = 0;
+  let kept = 0;
+  for (const o of objects) {
+    if (o.raw && isCollectorObject(words, o.ptr)) { count++; bytes += o.size; } else objects[kept++] = o;
+  }
+  objects.length = kept;
+  if (count) {
+    kept = 0;
+    for (const r of references) if (!(r.raw && isCollectorObject(words, r.ptr))) references[kept++] = r;
+    references.length = kept;
+  }
+  return { objects: count, bytes };
+}
+
 /** The label of a root pinned by the AS runtime (__pin). */
 export function pinnedAt(ptr: number): string {
   return `object pinned by the AssemblyScript runtime at 0x${(ptr >>> 0).toString(16).padStart(8, "0")}`;

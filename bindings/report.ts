@@ -109,18 +109,31 @@ export interface Report {
   /** Live references, oldest first; empty in the unchecked build. */
   references: ReferenceRecord[];
   stats: HeapStats;
+  /** Blocks rcalloc's AS runtime holds (live GC objects, buffers), left out of `objects` and
+   *  `references`: not leaks of the program (a linked module's report, the library path's). */
+  runtime?: { objects: number; bytes: number };
   /** Text grouped by the site that took the references (checked) or allocated the objects. */
   toString(options?: ReportOptions): string;
 }
 
+/** `stats` with the live counts of `objects` and `references` (after some were left out). */
+export function liveStats(stats: HeapStats, objects: readonly ObjectRecord[], references: readonly ReferenceRecord[]): HeapStats {
+  return {
+    ...stats,
+    liveObjects: objects.length,
+    liveBytes: objects.reduce((n, o) => n + o.size, 0),
+    liveReferences: references.filter((r) => !r.weak).length,
+  };
+}
+
 export function makeReport(
   checked: boolean, objects: ObjectRecord[], references: ReferenceRecord[], stats: HeapStats,
-  extra: { since?: number; scanned?: boolean; leakCount?: number } = {},
+  extra: { since?: number; scanned?: boolean; leakCount?: number; runtime?: { objects: number; bytes: number } } = {},
 ): Report {
   if (checked) objects.sort((a, b) => a.order - b.order);
   references.sort((a, b) => a.order - b.order);
   const report: Report = {
-    checked, objects, references, stats, since: extra.since, scanned: extra.scanned ?? false, leakCount: 0,
+    checked, objects, references, stats, since: extra.since, scanned: extra.scanned ?? false, leakCount: 0, runtime: extra.runtime,
     toString(options?: ReportOptions) { return renderReport(this, options); },
   };
   report.leakCount = extra.leakCount ?? countLeaks({ ...report, siteOf: () => undefined });
@@ -226,6 +239,9 @@ export function renderReport(report: Report, options: ReportOptions = {}): strin
   if (leaks.owners.length) {
     out.push("", "by owner:");
     for (const [owner, n] of leaks.owners.slice(0, maxGroups)) out.push(`  owner ${hex(owner)} holds ${plural(n, "reference")}`);
+  }
+  if (report.runtime?.objects) {
+    out.push("", `(not counted: ${plural(report.runtime.objects, "block")} of ${report.runtime.bytes} bytes held by the AssemblyScript runtime)`);
   }
   return out.join("\n");
 }
