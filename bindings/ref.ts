@@ -4,7 +4,7 @@
 // main path (collection may come late or never). No Node or DOM API here.
 import { DoublePutError, hex, UseAfterPutError } from "./errors.js";
 import type { Heap } from "./heap.js";
-import { LIBRARY_LOCATIONS, location } from "./sites.js";
+import { callerFrames, entered, location } from "./sites.js";
 
 /** A Ref that was garbage-collected while still holding its reference. */
 export interface JsLeak {
@@ -77,19 +77,6 @@ const dispose: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for("Symbol.dispose") as typeof Symbol.dispose);
 
 
-const HERE = LIBRARY_LOCATIONS;
-
-/** The caller's stack: frames of the library dropped, one frame a line. */
-function creationStack(): string {
-  const saved = Error.stackTraceLimit;
-  Error.stackTraceLimit = 16;
-  const raw = new Error().stack ?? "";
-  Error.stackTraceLimit = saved;
-  return raw.split("\n")
-    .filter((line) => /:\d+:\d+/.test(line) && !HERE.some((file) => line.includes(file)))
-    .slice(0, 12).map((f) => f.trim()).join("\n");
-}
-
 /**
  * One reference of a heap, as a JS object. `put()` gives it back (a second put is a double put:
  * the checked build's heap throws DoublePutError naming both sites; in the unchecked build the
@@ -110,7 +97,8 @@ export class Ref {
     this.heap = heap;
     this.h = handle;
     const merged = { ...defaultsByHeap.get(heap), ...options };
-    this.stack = registry && merged.stacks !== false ? creationStack() : "";
+    // The stack below `new Ref` (or the wrap, allocRef or Ref.get that called it), one frame a line.
+    this.stack = registry && merged.stacks !== false ? callerFrames(Ref, 12).join("\n") : "";
     if (registry) {
       this.held = { heap, handle, ptr: heap.ptr(handle), size: heap.size(handle), stack: this.stack, options: merged };
       registry.register(this, this.held, this);
@@ -154,13 +142,13 @@ export class Ref {
   /** Another reference to the same object, as a new Ref that must be put on its own. */
   get(options?: RefOptions): Ref {
     this.live();
-    return new Ref(this.heap, this.heap.get(this.h), { ...this.held?.options, ...options });
+    return entered(Ref.prototype.get, () => new Ref(this.heap, this.heap.get(this.h), { ...this.held?.options, ...options }));
   }
 
   /** Resizes the object (this must be its only reference); the Ref takes the new handle. */
   resize(size: number): this {
     this.live();
-    this.h = this.heap.resize(this.h, size);
+    this.h = entered(Ref.prototype.resize, () => this.heap.resize(this.h, size));
     if (this.held) {
       this.held.handle = this.h;
       this.held.ptr = this.heap.ptr(this.h);
@@ -179,7 +167,7 @@ export class Ref {
         { handle: this.h, site: label ? { id: 0, label, stack: this.stack } : undefined },
       );
     }
-    this.heap.put(this.h); // checked build: the heap throws on a second put, naming both sites
+    entered(Ref.prototype.put, () => this.heap.put(this.h)); // checked build: the heap throws on a second put, naming both sites
     this.done = true;
     if (this.held) {
       registry?.unregister(this);
@@ -189,7 +177,7 @@ export class Ref {
 
   /** Puts the reference unless it was already put (the end of a `using` block). */
   [dispose](): void {
-    if (!this.done) this.put();
+    if (!this.done) entered(Ref.prototype[dispose], () => this.put());
   }
 
   /** Unchecked build: the Ref knows it was put, so it throws where the heap could not. */
@@ -204,18 +192,20 @@ export class Ref {
 
 /** Wraps the reference `handle` of `heap` (the Ref owns it from now on). */
 export function wrap(heap: Heap, handle: number, options?: RefOptions): Ref {
-  return new Ref(heap, handle, options);
+  return entered(wrap, () => new Ref(heap, handle, options));
 }
 
 /** A new object of `size` bytes, its one reference held by a Ref. */
 export function allocRef(heap: Heap, size: number, options?: RefOptions): Ref {
-  const h = heap.alloc(size);
-  try {
-    return new Ref(heap, h, options);
-  } catch (e) {
-    heap.put(h);
-    throw e;
-  }
+  return entered(allocRef, () => {
+    const h = heap.alloc(size);
+    try {
+      return new Ref(heap, h, options);
+    } catch (e) {
+      heap.put(h);
+      throw e;
+    }
+  });
 }
 
 /** Defaults for every Ref created on `heap` afterwards (options passed to wrap/allocRef win). */

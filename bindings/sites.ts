@@ -17,12 +17,69 @@
 import { decodable } from "./views.js";
 
 /** The library's folder (sites.js, heap.js, ref.js, ...) as stacks name it: by URL, or by path for
- *  file: URLs under some runners. Its frames are never the caller's. The folder is cut from the
- *  string: bundlers read `new URL(".", import.meta.url)` as an asset to copy. */
+ *  file: URLs under some runners: engines without captureStackTrace drop its frames from sites
+ *  (callerFrames). The folder is cut from the string: bundlers read `new URL(".", import.meta.url)`
+ *  as an asset to copy. */
 export const LIBRARY_LOCATIONS: readonly string[] = (() => {
   const folder = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1));
   return folder.protocol === "file:" ? [folder.href, decodeURIComponent(folder.pathname)] : [folder.href];
 })();
+
+/** V8's (Node, Chromium, Deno) stack capture that drops every frame down to and including the
+ *  latest call of `entry`, found by function identity; absent in Firefox and Safari. */
+const captureStackTrace = (Error as ErrorConstructor & { captureStackTrace?: (holder: object, entry?: Function) => void })
+  .captureStackTrace;
+
+/** While a library function calls the heap for its caller (entered()): that function. */
+let outerEntry: Function | undefined;
+
+/**
+ * Runs `run`, a library function's calls into the heap for its caller (Ref.put, allocRef,
+ * allocString, copy), so that their sites are where `entry`, that function, was called. Nested,
+ * the outermost entry wins.
+ */
+export function entered<T>(entry: Function, run: () => T): T {
+  if (outerEntry) return run();
+  outerEntry = entry;
+  try {
+    return run();
+  } finally {
+    outerEntry = undefined;
+  }
+}
+
+/**
+ * The caller's stack, one trimmed frame a line, at most `limit`: what lies below the call of
+ * `entry`, the public function the caller called (under entered(), the outer one). V8 cuts it by
+ * function identity, which survives bundling and minification. Elsewhere (or when the cut finds
+ * nothing) the frames in the library's folder are dropped (`internalFiles`): wrong when a bundle
+ * puts the app in that folder (Vite's assets/) or renames the library's URL (webpack).
+ */
+export function callerFrames(entry: Function, limit: number, internalFiles: readonly string[] = LIBRARY_LOCATIONS): string[] {
+  const saved = Error.stackTraceLimit;
+  try {
+    if (captureStackTrace) {
+      Error.stackTraceLimit = limit; // counts the frames kept, not those cut
+      const holder: { stack?: unknown } = {};
+      captureStackTrace(holder, outerEntry ?? entry);
+      const frames = framesOf(holder.stack);
+      if (frames.length) return frames;
+    }
+    Error.stackTraceLimit = limit + 6; // room for the library's own frames, on top
+    const frames = framesOf(new Error().stack);
+    let first = 0;
+    while (first < frames.length && isInternal(frames[first], internalFiles)) first++;
+    return frames.slice(first, first + limit);
+  } finally {
+    Error.stackTraceLimit = saved;
+  }
+}
+
+/** The frames of a stack text (lines naming file:line:column), trimmed. */
+function framesOf(stack: unknown): string[] {
+  if (typeof stack !== "string") return [];
+  return stack.split("\n").filter((line) => /:\d+:\d+/.test(line)).map((line) => line.trim());
+}
 
 export interface Site {
   /** The id stored in wasm (1, 2, ...). */
@@ -118,7 +175,7 @@ export class SiteTable {
   private readonly strings = new Map<number, Site>();
 
   /**
-   * `internalFiles`: frames of rcalloc itself; `memory`: where string site ids point (without
+   * `internalFiles`: frames of rcalloc itself, where no engine cut finds them (callerFrames); `memory`: where string site ids point (without
    * it they read as unknown); `shared`: a shared heap's thread (ids from claimed ranges).
    */
   constructor(
@@ -161,17 +218,10 @@ export class SiteTable {
     for (const site of sites) if (!this.byId.has(site.id)) this.byId.set(site.id, { ...site });
   }
 
-  /** The id of the current JS call site (deduplicated by its stack). */
-  capture(): number {
-    const saved = Error.stackTraceLimit;
-    Error.stackTraceLimit = FRAME_LIMIT + 4;
-    const raw = new Error().stack ?? "";
-    Error.stackTraceLimit = saved;
-    const frames = raw.split("\n").filter((line) => /:\d+:\d+/.test(line));
-    let first = 0;
-    while (first < frames.length && isInternal(frames[first], this.internalFiles)) first++;
-    const stack = frames.slice(first, first + FRAME_LIMIT).map((f) => f.trim()).join("\n");
-    return this.intern(stack, frames.length > first ? location(frames[first]) : "(unknown)");
+  /** The id of the site where the caller called `entry` (see callerFrames), deduplicated by its stack. */
+  capture(entry: Function): number {
+    const frames = callerFrames(entry, FRAME_LIMIT, this.internalFiles);
+    return this.intern(frames.join("\n"), frames.length ? location(frames[0]) : "(unknown)");
   }
 
   /** The id for a caller-chosen label (used by AssemblyScript callers and tests). */
