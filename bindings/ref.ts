@@ -4,7 +4,7 @@
 // main path (collection may come late or never). No Node or DOM API here.
 import { DoublePutError, hex, UseAfterPutError } from "./errors.js";
 import type { Heap } from "./heap.js";
-import { callerFrames, entered, location } from "./sites.js";
+import { callerFrames, entered, location, stackKey } from "./js-stacks.js";
 
 /** A Ref that was garbage-collected while still holding its reference. */
 export interface JsLeak {
@@ -77,6 +77,22 @@ const dispose: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for("Symbol.dispose") as typeof Symbol.dispose);
 
 
+/** Creation stacks by their stackKey (V8), so a stack seen before is not formatted again; up to
+ *  STACKS_KEPT of them (the rest are formatted each time). */
+const stacksByKey = new Map<string, string>();
+const STACKS_KEPT = 4096;
+
+/** The stack below `new Ref` (or the wrap, allocRef or Ref.get that called it), one frame a line. */
+function creationStack(): string {
+  const key = stackKey(Ref, 12);
+  let stack = key === undefined ? undefined : stacksByKey.get(key);
+  if (stack === undefined) {
+    stack = callerFrames(Ref, 12).join("\n");
+    if (key !== undefined && stacksByKey.size < STACKS_KEPT) stacksByKey.set(key, stack);
+  }
+  return stack;
+}
+
 /**
  * One reference of a heap, as a JS object. `put()` gives it back (a second put is a double put:
  * the checked build's heap throws DoublePutError naming both sites; in the unchecked build the
@@ -97,8 +113,7 @@ export class Ref {
     this.heap = heap;
     this.h = handle;
     const merged = { ...defaultsByHeap.get(heap), ...options };
-    // The stack below `new Ref` (or the wrap, allocRef or Ref.get that called it), one frame a line.
-    this.stack = registry && merged.stacks !== false ? callerFrames(Ref, 12).join("\n") : "";
+    this.stack = registry && merged.stacks !== false ? creationStack() : "";
     if (registry) {
       this.held = { heap, handle, ptr: heap.ptr(handle), size: heap.size(handle), stack: this.stack, options: merged };
       registry.register(this, this.held, this);

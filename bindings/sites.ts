@@ -14,72 +14,8 @@
 //   └─┴─┴─────────────────────────────────────────────────────────────────────────────────┘
 // A string site's address is below 2^30: static data of the module (include/rcalloc.h RC_SITE(),
 // runtime/imports.ts siteOf()). The host reads the string when it formats the site.
+import { callerFrames, location, stackKey } from "./js-stacks.js";
 import { decodable } from "./views.js";
-
-/** The library's folder (sites.js, heap.js, ref.js, ...) as stacks name it: by URL, or by path for
- *  file: URLs under some runners: engines without captureStackTrace drop its frames from sites
- *  (callerFrames). The folder is cut from the string: bundlers read `new URL(".", import.meta.url)`
- *  as an asset to copy. */
-export const LIBRARY_LOCATIONS: readonly string[] = (() => {
-  const folder = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1));
-  return folder.protocol === "file:" ? [folder.href, decodeURIComponent(folder.pathname)] : [folder.href];
-})();
-
-/** V8's (Node, Chromium, Deno) stack capture that drops every frame down to and including the
- *  latest call of `entry`, found by function identity; absent in Firefox and Safari. */
-const captureStackTrace = (Error as ErrorConstructor & { captureStackTrace?: (holder: object, entry?: Function) => void })
-  .captureStackTrace;
-
-/** While a library function calls the heap for its caller (entered()): that function. */
-let outerEntry: Function | undefined;
-
-/**
- * Runs `run`, a library function's calls into the heap for its caller (Ref.put, allocRef,
- * allocString, copy), so that their sites are where `entry`, that function, was called. Nested,
- * the outermost entry wins.
- */
-export function entered<T>(entry: Function, run: () => T): T {
-  if (outerEntry) return run();
-  outerEntry = entry;
-  try {
-    return run();
-  } finally {
-    outerEntry = undefined;
-  }
-}
-
-/**
- * The caller's stack, one trimmed frame a line, at most `limit`: what lies below the call of
- * `entry`, the public function the caller called (under entered(), the outer one). V8 cuts it by
- * function identity, which survives bundling and minification. Elsewhere (or when the cut finds
- * nothing) the frames in the library's folder are dropped (`internalFiles`): wrong when a bundle
- * puts the app in that folder (Vite's assets/) or renames the library's URL (webpack).
- */
-export function callerFrames(entry: Function, limit: number, internalFiles: readonly string[] = LIBRARY_LOCATIONS): string[] {
-  const saved = Error.stackTraceLimit;
-  try {
-    if (captureStackTrace) {
-      Error.stackTraceLimit = limit; // counts the frames kept, not those cut
-      const holder: { stack?: unknown } = {};
-      captureStackTrace(holder, outerEntry ?? entry);
-      const frames = framesOf(holder.stack);
-      if (frames.length) return frames;
-    }
-    Error.stackTraceLimit = limit + 6; // room for the library's own frames, on top
-    const frames = framesOf(new Error().stack);
-    let first = 0;
-    while (first < frames.length && isInternal(frames[first], internalFiles)) first++;
-    return frames.slice(first, first + limit);
-  } finally {
-    Error.stackTraceLimit = saved;
-  }
-}
-
-/** The frames of a stack text (lines naming file:line:column), trimmed. */
-function framesOf(stack: unknown): string[] {
-  if (typeof stack !== "string") return [];
-  return stack.split("\n").filter((line) => /:\d+:\d+/.test(line)).map((line) => line.trim());
-}
 
 export interface Site {
   /** The id stored in wasm (1, 2, ...). */
@@ -137,17 +73,6 @@ export function readSiteString(memory: WebAssembly.Memory, id: number): string |
   return new TextDecoder().decode(decodable(all.subarray(address, end)));
 }
 
-/** Frames that belong to rcalloc itself; everything above them is the caller. */
-function isInternal(frame: string, internalFiles: readonly string[]): boolean {
-  return internalFiles.some((file) => frame.includes(file));
-}
-
-/** "    at fn (file:///x/y.js:3:9)" → "file:///x/y.js:3:9"; "fn@file:3:9" → "file:3:9". */
-export function location(frame: string): string {
-  const v8 = /\(?([^\s()]+:\d+:\d+)\)?\s*$/.exec(frame);
-  return v8 ? v8[1] : frame.trim();
-}
-
 /** Shared heaps: a table hands out ids from ranges of this many, each claimed from a counter in
  *  the shared memory that never goes back (claimSiteRange), so no two tables, even of threads
  *  that got the same thread number one after the other, ever hand out the same id. */
@@ -167,6 +92,8 @@ export interface SharedSites {
 export class SiteTable {
   private readonly byKey = new Map<string, Site>();
   private readonly byId = new Map<number, Site>();
+  /** Ids of captured stacks by their stackKey (V8): a stack seen before is not formatted again. */
+  private readonly byStack = new Map<string, number>();
   /** The next id intern() hands out (it skips ids labelled by the caller), below `end`. */
   private next: number;
   private end: number;
@@ -220,8 +147,14 @@ export class SiteTable {
 
   /** The id of the site where the caller called `entry` (see callerFrames), deduplicated by its stack. */
   capture(entry: Function): number {
-    const frames = callerFrames(entry, FRAME_LIMIT, this.internalFiles);
-    return this.intern(frames.join("\n"), frames.length ? location(frames[0]) : "(unknown)");
+    const key = stackKey(entry, FRAME_LIMIT);
+    let id = key === undefined ? undefined : this.byStack.get(key);
+    if (id === undefined) {
+      const frames = callerFrames(entry, FRAME_LIMIT, this.internalFiles);
+      id = this.intern(frames.join("\n"), frames.length ? location(frames[0]) : "(unknown)");
+      if (key !== undefined) this.byStack.set(key, id);
+    }
+    return id;
   }
 
   /** The id for a caller-chosen label (used by AssemblyScript callers and tests). */

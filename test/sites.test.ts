@@ -10,7 +10,8 @@ import { asStringSite, cStringSite, DoublePutError, link, ModuleCode, readSiteSt
 // @ts-expect-error: plain JS build scripts
 import { LINKED_FLAGS } from "../examples/build.js";
 import { heapOf } from "./heap.js";
-import { entered, SiteTable } from "../bindings/sites.js";
+import { entered } from "../bindings/js-stacks.js";
+import { SiteTable } from "../bindings/sites.js";
 
 const source = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n");
 /** "sites.test.ts:LINE:" of the line holding `marker`. */
@@ -53,6 +54,21 @@ describe("JS sites: the caller's frame, below the library function it called", (
     const id = outer(); // OUTER CALLER LINE
     expect(table.get(id)?.label).toContain(lineOf("OUTER CALLER LINE"));
     expect(table.get(inner())?.label).toContain(lineOf("table.get(inner())")); // after: its own caller again
+  });
+
+  it("give a stack seen before its site again, and another stack through the same line its own", () => {
+    const table = new SiteTable([]);
+    const libraryCall = (): number => table.capture(libraryCall);
+    const top = (): number => libraryCall(); // SAME TOP FRAME
+    const viaA = (): number => top();
+    const viaB = (): number => top();
+    const [a, again] = [1, 2].map(() => viaA()); // the same stack twice
+    const b = viaB();
+    expect(again).toBe(a);
+    expect(b).not.toBe(a); // the stacks differ below the line both name
+    expect(table.get(a)?.label).toContain(lineOf("SAME TOP FRAME"));
+    expect(table.get(b)?.label).toBe(table.get(a)?.label);
+    expect(table.get(b)?.stack).not.toBe(table.get(a)?.stack);
   });
 });
 
