@@ -522,10 +522,10 @@ export class Heap {
     }
   }
 
-  /** The site id of where the caller called `entry`, the public method it called (0, "unknown",
-   *  without `stacks`): the *At exports take it. */
-  private siteHere(entry: Function): number {
-    return this.sites ? this.sites.capture(entry) : 0;
+  /** The site id of where the caller called the public method `method` (0, "unknown", without
+   *  `stacks`): the *At exports take it. By name, so that without `stacks` nothing is looked up. */
+  private siteHere(method: keyof Heap): number {
+    return this.sites ? this.sites.capture(Heap.prototype[method] as Function) : 0;
   }
 
   /** The wasm memory. Its buffer is replaced when memory grows: re-read views after any call. */
@@ -536,19 +536,19 @@ export class Heap {
   /** A new object of `size` bytes (contents undefined); the handle holds one reference. */
   alloc(size: number): number {
     checkSize(size);
-    return this.exports.allocAt(size, this.siteHere(Heap.prototype.alloc)) >>> 0;
+    return this.exports.allocAt(size, this.siteHere("alloc")) >>> 0;
   }
 
   /** Another reference to the object of `h`. Checked build: a new, distinct handle. */
   get(h: number): number {
     checkHandle(h);
-    return this.exports.getAt(h, this.siteHere(Heap.prototype.get)) >>> 0;
+    return this.exports.getAt(h, this.siteHere("get")) >>> 0;
   }
 
   /** Gives back the reference `h`; the object is freed with its last reference. */
   put(h: number): void {
     checkHandle(h);
-    this.exports.putAt(h, this.siteHere(Heap.prototype.put));
+    this.exports.putAt(h, this.siteHere("put"));
   }
 
   /**
@@ -558,7 +558,7 @@ export class Heap {
   resize(h: number, size: number): number {
     checkHandle(h);
     checkSize(size);
-    return this.exports.resizeAt(h, size, this.siteHere(Heap.prototype.resize)) >>> 0;
+    return this.exports.resizeAt(h, size, this.siteHere("resize")) >>> 0;
   }
 
   /**
@@ -569,14 +569,14 @@ export class Heap {
   getFor(h: number, owner: number): number {
     checkHandle(h);
     checkSize(owner);
-    return this.exports.getForAt(h, owner, this.siteHere(Heap.prototype.getFor)) >>> 0;
+    return this.exports.getForAt(h, owner, this.siteHere("getFor")) >>> 0;
   }
 
   /** Releases the reference `owner` holds on the object of `h` (`h`: any strong handle to it). */
   putFor(h: number, owner: number): void {
     checkHandle(h);
     checkSize(owner);
-    this.exports.putForAt(h, owner, this.siteHere(Heap.prototype.putFor));
+    this.exports.putForAt(h, owner, this.siteHere("putFor"));
   }
 
   /**
@@ -586,25 +586,25 @@ export class Heap {
   move(h: number, owner = 0): number {
     checkHandle(h);
     checkSize(owner);
-    return this.exports.moveAt(h, owner, this.siteHere(Heap.prototype.move)) >>> 0;
+    return this.exports.moveAt(h, owner, this.siteHere("move")) >>> 0;
   }
 
   /** A weak handle to the object of `h`: it does not keep the object alive. Release with putWeak. */
   weak(h: number): number {
     checkHandle(h);
-    return this.exports.weakAt(h, this.siteHere(Heap.prototype.weak)) >>> 0;
+    return this.exports.weakAt(h, this.siteHere("weak")) >>> 0;
   }
 
   /** A new strong reference from weak handle `w`, or 0 once its object is gone. */
   upgrade(w: number): number {
     checkHandle(w);
-    return this.exports.upgradeAt(w, this.siteHere(Heap.prototype.upgrade)) >>> 0;
+    return this.exports.upgradeAt(w, this.siteHere("upgrade")) >>> 0;
   }
 
   /** Releases weak handle `w`. */
   putWeak(w: number): void {
     checkHandle(w);
-    this.exports.putWeakAt(w, this.siteHere(Heap.prototype.putWeak));
+    this.exports.putWeakAt(w, this.siteHere("putWeak"));
   }
 
   /** Marks the object of `h` as not a leak: leaksSince() and the report text leave it out. */
@@ -648,20 +648,20 @@ export class Heap {
    */
   malloc(size: number): number {
     checkSize(size);
-    return this.exports.mallocAt(size, this.siteHere(Heap.prototype.malloc)) >>> 0;
+    return this.exports.mallocAt(size, this.siteHere("malloc")) >>> 0;
   }
 
   /** free: gives back a block of malloc()/realloc() (0: nothing). */
   free(ptr: number): void {
     checkSize(ptr);
-    this.exports.freeAt(ptr, this.siteHere(Heap.prototype.free));
+    this.exports.freeAt(ptr, this.siteHere("free"));
   }
 
   /** realloc: the block at `ptr` (0: a new one) resized, contents kept; 0 when memory is exhausted. */
   realloc(ptr: number, size: number): number {
     checkSize(ptr);
     checkSize(size);
-    return this.exports.reallocAt(ptr, size, this.siteHere(Heap.prototype.realloc)) >>> 0;
+    return this.exports.reallocAt(ptr, size, this.siteHere("realloc")) >>> 0;
   }
 
   /** Payload address in `memory`. Valid until the reference is put or the object resized. */
