@@ -4,16 +4,16 @@
 // engines drop the frames in rcalloc's folder. No Node or DOM API here.
 
 /** The library's folder (sites.js, heap.js, ref.js, ...) as stacks name it: by URL, or by path for
- *  file: URLs under some runners: engines without captureStackTrace drop its frames from sites
- *  (callerFrames). The folder is cut from the string: bundlers read `new URL(".", import.meta.url)`
- *  as an asset to copy. */
+ *  file: URLs under some runners. Engines that cannot cut a stack at a function drop the frames
+ *  there (callerFrames). The folder is cut from the string: bundlers read
+ *  `new URL(".", import.meta.url)` as an asset to copy. */
 export const LIBRARY_LOCATIONS: readonly string[] = (() => {
   const folder = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1));
   return folder.protocol === "file:" ? [folder.href, decodeURIComponent(folder.pathname)] : [folder.href];
 })();
 
 /** V8's (Node, Chromium, Deno) stack capture that drops every frame down to and including the
- *  latest call of `entry`, found by function identity; absent in Firefox and Safari. */
+ *  latest call of `entry`, found by function identity (cutsAtEntry); other engines may lack it. */
 const V8Error = Error as ErrorConstructor & {
   captureStackTrace?: (holder: object, entry?: Function) => void;
   prepareStackTrace?: (error: object, frames: CallSite[]) => unknown;
@@ -27,6 +27,24 @@ interface CallSite {
   getColumnNumber(): number | null;
 }
 const unformatted = (_error: object, frames: CallSite[]): CallSite[] => frames;
+
+/** Whether captureStackTrace cuts the stack at `entry` here, checked once: one that ignored it
+ *  would make rcalloc's own frames the sites, worse than the folder rule. */
+const cutsAtEntry = ((): boolean => {
+  if (!captureStackTrace) return false;
+  const saved = Error.stackTraceLimit;
+  Error.stackTraceLimit = Infinity;
+  try {
+    const probe = (): boolean => {
+      const holder: { stack?: unknown } = {};
+      captureStackTrace!(holder, probe);
+      return framesOf(holder.stack).length === framesOf(new Error().stack).length - 1; // all but probe's
+    };
+    return probe();
+  } finally {
+    Error.stackTraceLimit = saved;
+  }
+})();
 
 /** While a library function calls the heap for its caller (entered()): that function. */
 let outerEntry: Function | undefined;
@@ -56,10 +74,10 @@ export function entered<T>(entry: Function, run: () => T): T {
 export function callerFrames(entry: Function, limit: number, internalFiles: readonly string[] = LIBRARY_LOCATIONS): string[] {
   const saved = Error.stackTraceLimit;
   try {
-    if (captureStackTrace) {
+    if (cutsAtEntry) {
       Error.stackTraceLimit = limit; // counts the frames kept, not those cut
       const holder: { stack?: unknown } = {};
-      captureStackTrace(holder, outerEntry ?? entry);
+      captureStackTrace!(holder, outerEntry ?? entry);
       const frames = framesOf(holder.stack);
       if (frames.length) return frames;
     }
@@ -80,7 +98,7 @@ export function callerFrames(entry: Function, limit: number, internalFiles: read
  * elsewhere, or when the cut finds nothing.
  */
 export function stackKey(entry: Function, limit: number): string | undefined {
-  if (!captureStackTrace) return undefined;
+  if (!cutsAtEntry) return undefined;
   const savedLimit = Error.stackTraceLimit;
   const savedPrepare = V8Error.prepareStackTrace;
   let frames: unknown;
@@ -88,7 +106,7 @@ export function stackKey(entry: Function, limit: number): string | undefined {
     Error.stackTraceLimit = limit;
     V8Error.prepareStackTrace = unformatted;
     const holder: { stack?: unknown } = {};
-    captureStackTrace(holder, outerEntry ?? entry);
+    captureStackTrace!(holder, outerEntry ?? entry);
     frames = holder.stack; // formatted when first read: read it before the hook goes back
   } finally {
     V8Error.prepareStackTrace = savedPrepare;
