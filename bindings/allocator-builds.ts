@@ -3,6 +3,7 @@
 // WebAssembly.Module). Works on Node (file: URLs, without importing node:fs) and in browsers
 // (fetch), and with bundlers: each build's URL is one literal `new URL("…", import.meta.url)`,
 // the pattern Vite, webpack 5 and esbuild-based tools recognise, copy and rewrite.
+import { InvalidArgumentError } from "./errors.js";
 import { inspectModule } from "./wasm-reader.js";
 
 /** File name of a build inside the package's build/ folder (`debug`: the checked build that
@@ -52,6 +53,17 @@ function loadFailure(checked: boolean, where: string, why: string, cause?: unkno
     `(a URL, a Response, the bytes, or a WebAssembly.Module).`,
     cause === undefined ? undefined : { cause },
   );
+}
+
+/** The `wasm` option's URL; a string that is none (a plain file path in Node) is a typed error. */
+function urlOf(source: string | URL, base: string | undefined): URL {
+  try {
+    return new URL(source, base);
+  } catch {
+    throw new InvalidArgumentError(
+      `rcalloc: the \`wasm\` option ${JSON.stringify(String(source))} is not a URL${base ? "" : " (a file path is not one)"}: ` +
+      "pass a URL (Node: a file: URL, pathToFileURL(path)), a Response, the bytes (Node: readFileSync(path)) or a WebAssembly.Module");
+  }
 }
 
 async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
@@ -111,7 +123,7 @@ async function compileBuild(checked: boolean, source: WasmSource | undefined, sh
     bytes = await responseBytes(response, checked, response.url || "the Response passed as `wasm`");
   } else if (source === undefined || typeof source === "string" || source instanceof URL) {
     const base = typeof location === "object" && location ? location.href : undefined;
-    bytes = await fetchBytes(source === undefined ? defaultBuildUrl(checked, shared) : new URL(source, base), checked);
+    bytes = await fetchBytes(source === undefined ? defaultBuildUrl(checked, shared) : urlOf(source, base), checked);
   } else {
     const view = ArrayBuffer.isView(source)
       ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)

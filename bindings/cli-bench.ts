@@ -8,7 +8,7 @@ import { EXIT, fail, parseArgs, type ErrorOutput, type ExitStatus, type Output }
 import { loadHostImports, readApp, requireEntry } from "./cli-module.js";
 
 export async function bench(argv: readonly string[], out: Output, err: ErrorOutput): Promise<ExitStatus> {
-  const opts = parseArgs(argv, { flags: ["json"], values: ["entry", "rounds", "imports"] });
+  const opts = parseArgs(argv, { flags: ["json", "owns-memory-growth"], values: ["entry", "rounds", "imports"] });
   if (opts.files.length > 1) fail(`bench takes one module, got ${opts.files.length}`);
   const file = opts.files[0];
   const { bytes, info } = readApp(file);
@@ -27,7 +27,7 @@ export async function bench(argv: readonly string[], out: Output, err: ErrorOutp
   };
   const hostImports = typeof opts.imports === "string" ? await loadHostImports(opts.imports) : undefined;
   const print = (line: string) => err.write(`${line}\n`);
-  const result = await measureOverhead(bytes, { entry, rounds, onProgress: progress, link: { hostImports, print } });
+  const result = await measureOverhead(bytes, { entry, rounds, onProgress: progress, link: { hostImports, print, ownsMemoryGrowth: !!opts["owns-memory-growth"] } });
   if (err.isTTY) err.write("\n");
   if (opts.json) out.log(JSON.stringify(result, null, 2));
   else out.log(overheadToText(result, `rcalloc bench: ${file}, entry ${entry}`));

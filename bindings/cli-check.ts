@@ -25,10 +25,11 @@ type LeakTotalsResult = LeakTotalsJSON;
 /** What `rcalloc check --json` prints. */
 export interface CheckResult {
   tool: "rcalloc check";
-  file: string;
+  /** The module's path (null: a usage error before one was named). */
+  file: string | null;
   entry: string | null;
   build: "checked";
-  status?: "clean" | "leaks" | "misuse" | "failed" | "timeout";
+  status?: "clean" | "leaks" | "misuse" | "failed" | "timeout" | "usage";
   exitCode?: ExitStatus;
   /** What the entry returned (a bigint is printed as a string). */
   returned?: unknown;
@@ -62,6 +63,29 @@ export function exitStatusOf(error: unknown): ExitStatus {
   return EXIT.FAILED;
 }
 
+/** The options of check that take a value (what follows them is not the module's path). */
+const VALUE_OPTIONS = ["entry", "html", "imports", "timeout"];
+
+/**
+ * What `check --json` prints for a usage error (exit 3: bad arguments, an unreadable or
+ * unlinkable module), so a caller parsing stdout gets JSON whatever went wrong. `error.code` is
+ * the LinkError's code, or null.
+ */
+export function usageResult(argv: readonly string[], error: Error): CheckResult {
+  let file: string | null = null;
+  for (let i = 0; i < argv.length && file === null; i++) {
+    if (!argv[i].startsWith("-")) file = argv[i];
+    else if (VALUE_OPTIONS.includes(argv[i].replace(/^--?/, ""))) i++;
+  }
+  return {
+    tool: "rcalloc check", file, entry: null, build: "checked", status: "usage", exitCode: EXIT.USAGE,
+    error: {
+      name: error instanceof UsageError ? "UsageError" : error.name, code: (error as Partial<LinkError>).code ?? null,
+      message: error.message, handle: null, object: null, site: null, putSite: null, trappedAt: [],
+    },
+  };
+}
+
 function siteResult(site: Site | undefined): SiteResult | null {
   return site ? { label: site.label, stack: site.stack ? site.stack.split("\n") : [] } : null;
 }
@@ -74,7 +98,7 @@ const totals = (t: LeakTotalsResult): LeakTotalsResult =>
   ({ count: t.count, weak: t.weak, objects: t.objects, bytes: t.bytes, unreachable: t.unreachable, stored: t.stored });
 
 export async function check(argv: readonly string[], out: Output, err?: ErrorOutput, phase: (text: string) => void = () => {}): Promise<ExitStatus> {
-  const opts = parseArgs(argv, { flags: ["json"], values: ["entry", "html", "imports", "timeout"] });
+  const opts = parseArgs(argv, { flags: ["json", "owns-memory-growth"], values: VALUE_OPTIONS });
   timeoutOf(argv); // refused here too when check runs in this thread (which cannot stop it)
   phase("linking the module");
   if (opts.files.length > 1) fail(`check takes one module, got ${opts.files.length}`);
@@ -94,7 +118,7 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
   let linked: Linked | undefined;
   let report: LinkedReport;
   try {
-    linked = await link(bytes, { checked: true, stacks: true, sourceMap, hostImports, print });
+    linked = await link(bytes, { checked: true, stacks: true, sourceMap, hostImports, print, ownsMemoryGrowth: !!opts["owns-memory-growth"] });
     const exports = linked.instance.exports as Record<string, () => unknown>;
     if (entry && entry !== "_start") { // link() ran _start
       phase(`running the entry ${entry}`);
@@ -109,7 +133,7 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
     if (caught instanceof UsageError) throw caught; // --imports' module returned no imports object
     const error = caught as Error & Partial<RcError>;
     const exit = exitStatusOf(error);
-    if (exit === EXIT.USAGE) fail(error.message);
+    if (exit === EXIT.USAGE) throw error; // a LinkError: main() prints it as a usage error, its code kept for --json
     const map = sourceMap ? new WasmSourceMap(sourceMap) : undefined;
     const code = linked?.code ?? new ModuleCode(info, map, 0, bytes);
     Object.assign(result, {
@@ -201,7 +225,7 @@ function describeFailure(result: CheckResult): string {
 function failurePage(result: CheckResult): string {
   const e = result.error!;
   return failureToHTML({
-    title: `rcalloc check: ${basename(result.file)}`,
+    title: `rcalloc check: ${basename(result.file!)}`,
     subtitle: result.entry ? `Entry ${result.entry}, checked build.` : "Instantiation only, checked build.",
     misuse: result.status === "misuse", name: e.name, code: e.code, message: e.message, handle: e.handle, object: e.object,
     site: e.site, putSite: e.putSite, putTitle: putTitle(e.code), trappedAt: e.trappedAt,

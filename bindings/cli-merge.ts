@@ -30,7 +30,7 @@ function runTool(tool: string, args: string[]): void {
 }
 
 export async function merge(argv: readonly string[], out: Output): Promise<ExitStatus> {
-  const opts = parseArgs(argv, { flags: ["checked", "unchecked", "optimize", "sites"], values: ["output"], aliases: { "-o": "--output" } });
+  const opts = parseArgs(argv, { flags: ["checked", "unchecked", "optimize", "sites", "owns-memory-growth"], values: ["output"], aliases: { "-o": "--output" } });
   if (opts.files.length > 1) fail(`merge takes one module, got ${opts.files.length}`);
   if (opts.checked === opts.unchecked) fail("merge needs exactly one of --checked and --unchecked");
   if (opts.sites && !opts.checked) fail("--sites goes with --checked (the unchecked build records no sites)");
@@ -41,7 +41,7 @@ export async function merge(argv: readonly string[], out: Output): Promise<ExitS
   const { bytes, sourceMap } = readApp(file);
   let prepared: ReturnType<typeof prepareStaticLink>;
   try {
-    prepared = prepareStaticLink(await allocatorBytes(!!opts.checked), bytes, { sites: !!opts.sites });
+    prepared = prepareStaticLink(await allocatorBytes(!!opts.checked), bytes, { sites: !!opts.sites, ownsMemoryGrowth: !!opts["owns-memory-growth"] });
   } catch (e) {
     if (e instanceof LinkError) fail(e.message);
     throw e;

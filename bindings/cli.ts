@@ -5,7 +5,7 @@
 // cli-merge.ts), and the exit statuses and usage errors live in cli-usage.ts.
 import { printable } from "./format.js";
 import { bench } from "./cli-bench.js";
-import { check, exitStatusOf } from "./cli-check.js";
+import { check, exitStatusOf, usageResult } from "./cli-check.js";
 import { merge } from "./cli-merge.js";
 import { canIsolate, checkWithTimeout } from "./cli-timeout.js";
 import { EXIT, fail, UsageError, type ErrorOutput, type ExitStatus, type Output } from "./cli-usage.js";
@@ -34,6 +34,8 @@ check   Links app.wasm against the checked allocator (sites from wasm stack fram
                          imports app.wasm needs; AssemblyScript's usual host imports (env.trace,
                          env.seed, Math.*, Date.now, console.*) are given by default
           --timeout S    stop a run that takes longer than S seconds (default 60): exit 4
+          --owns-memory-growth  the module grows memory on purpose, for its own use (without
+                         it, a memory.grow in its code is refused as a second allocator)
 bench   Runs the entry under the unchecked and the checked build (measureOverhead: fresh
         instances each round, builds interleaved, warm-up not counted), and prints the time per
         call of each, peak pages and the overhead ratio checked/unchecked: median, min and max
@@ -42,11 +44,13 @@ bench   Runs the entry under the unchecked and the checked build (measureOverhea
           --rounds N     timed rounds (default 10); each round runs both builds
           --json         print the measurement as JSON (docs/overhead.schema.json)
           --imports F    extra imports, as for check
+          --owns-memory-growth  as for check
 merge   Writes one module with the allocator build fused in (binaryen's wasm-merge, from the
         binaryen package). It exports the allocator's API too: Heap.instantiate() wraps it.
           --checked, --unchecked   which allocator build to merge in (one is required)
           -o, --output FILE        where to write the merged module
           --optimize               run wasm-opt -O3 on the result (inlines across the seam)
+          --owns-memory-growth     as for check
           --sites                  with --checked: the module's calls into the allocator stay
                                    imports, so Heap.instantiate(bytes, { checked: true,
                                    stacks: true, sourceMap }) takes each call's wasm stack
@@ -96,6 +100,8 @@ export async function main(
     const exit = e instanceof UsageError ? EXIT.USAGE : exitStatusOf(e);
     if (exit === EXIT.USAGE) {
       err.write(`rcalloc: error: ${printable(error.message)}\n`);
+      // check --json: stdout is JSON whatever happened (cli-check.ts usageResult)
+      if (command === "check" && rest.includes("--json")) out.log(JSON.stringify(usageResult(rest, error), null, 2));
       return exit;
     }
     const name = error.name && error.name !== "Error" ? `${error.name}: ` : "";

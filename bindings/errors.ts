@@ -85,8 +85,9 @@ export class OwnershipError extends RcError {
 export class TooManyHeapsError extends RcError {
   constructor(message: string) { super("TOO_MANY_HEAPS", message, { handle: 0 }); }
 }
-/** A size, owner or page count that is not an integer in 0 .. 2^32 - 1 (a NaN, -1, 1.5, "8"):
- *  refused before the call reaches wasm, so nothing changed. `detail` is unset. */
+/** A bad argument other than a handle, refused before the call reaches wasm, so nothing changed: a
+ *  size, owner or page count that is not an integer in 0 .. 2^32 - 1 (a NaN, -1, 1.5, "8"), data
+ *  that is not bytes, an unknown encoding, an option naming the wrong build. `detail` is unset. */
 export class InvalidArgumentError extends RcError {
   constructor(message: string) { super("INVALID_ARGUMENT", message, { handle: 0 }); }
 }

@@ -1,7 +1,10 @@
 // The typed heap: one instance of the allocator module, its traps turned into typed errors,
 // JS stacks captured as sites, the report decoded. Loading the module is the loaders' job
 // (node.ts, browser.ts); this file uses no Node or DOM API.
-import type { WasmSource } from "./allocator-builds.js";
+// Symbol.dispose's type, kept in the emitted .d.ts: a consumer whose lib stops at ES2022 (no
+// @types/node, which declares it too) would otherwise fail on it (TS2550).
+/// <reference lib="esnext.disposable" preserve="true" />
+import { wasmFileName, type WasmSource } from "./allocator-builds.js";
 import { DetachedError, ERROR_CLASSES, HeapInUseError, HeapLockTimeoutError, hex, InvalidArgumentError, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { printable } from "./format.js";
 import { claimTag, release as releaseTag, releaseSharedTag, reserveSharedTag } from "./heap-tags.js";
@@ -10,7 +13,7 @@ import {
 } from "./records.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { entered, LIBRARY_LOCATIONS } from "./js-stacks.js";
-import { SiteTable, type Site } from "./sites.js";
+import { SITE_STRING, SiteTable, type Site } from "./sites.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { inspectModule, toBytes } from "./wasm-reader.js";
 import { ModuleCode, SITES_MODULE, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
@@ -203,14 +206,48 @@ function isU32(x: number): boolean {
   return typeof x === "number" && (x >>> 0) === x;
 }
 
-/** A bad argument as a message shows it (a BigInt with its `n`: `10n`, not `10`). */
+/** A bad argument as a message shows it: a BigInt with its `n` (`10n`, not `10`), a string
+ *  quoted (`"8"`, not `8`, which would read as the number it is not). */
 function shown(x: unknown): string {
-  return printable(typeof x === "bigint" ? `${x}n` : String(x));
+  return printable(typeof x === "bigint" ? `${x}n` : typeof x === "string" ? JSON.stringify(x) : String(x));
+}
+
+const ENCODINGS: readonly string[] = ["utf-8", "utf-16"] satisfies StringEncoding[];
+
+/** allocString / readString: the encoding is one of ours (an unknown one is not UTF-8 silently). */
+function checkEncoding(method: string, encoding: StringEncoding): void {
+  if (!ENCODINGS.includes(encoding)) {
+    throw new InvalidArgumentError(`rcalloc: ${method}: the encoding is "utf-8" (the default) or "utf-16", got ${shown(encoding)}`);
+  }
 }
 
 function checkHandle(h: number): void {
   if (!isU32(h)) {
     throw new InvalidHandleError(`rcalloc: invalid handle: ${shown(h)} is not a u32`, { handle: 0 });
+  }
+}
+
+/**
+ * Refuses a module of another build than `options` ask for (a `wasm` option of the wrong file):
+ * else createHeap({ checked: true, wasm }) on the unchecked build would silently check nothing.
+ * Only what the options say is compared; before any heap tag is claimed, so nothing is left held.
+ */
+function checkBuildAsked(exports: RcallocExports, options: HeapOptions): void {
+  const checked = exports.isChecked() === 1;
+  const shared = typeof exports.threadNumber === "function";
+  const askedChecked = options.checked ?? options.debug;
+  const wrong: string[] = [];
+  if (askedChecked !== undefined && !!askedChecked !== checked) {
+    wrong.push(`${options.checked === undefined ? "debug" : "checked"}: ${askedChecked}, but the module is the ${checked ? "checked" : "unchecked"} build`);
+  }
+  if (options.shared !== undefined && !!options.shared !== shared) {
+    wrong.push(`shared: ${options.shared}, but the module is ${shared ? "a shared-memory build" : "not a shared-memory build"}`);
+  }
+  if (wrong.length) {
+    throw new InvalidArgumentError(
+      `rcalloc: the options ask for another allocator build than the module given (the \`wasm\` option): ${wrong.join("; ")}. ` +
+      `Pass the package's build/${wasmFileName(askedChecked ?? checked, !!options.debug, options.shared ?? shared)}, or options that match the module`,
+    );
   }
 }
 
@@ -298,6 +335,7 @@ export class Heap {
       },
     };
     const instance = await WebAssembly.instantiate(module, imports);
+    checkBuildAsked(instance.exports as unknown as RcallocExports, options);
     trapped = (instance.exports as unknown as RcallocExports).trapped;
     heap = new Heap(instance.exports as unknown as RcallocExports, options, module);
     if (shared) {
@@ -325,6 +363,12 @@ export class Heap {
    * messages or constants. Not for modules that hold user code too (merged, library path).
    */
   static async instantiateBuild(module: WebAssembly.Module, options: HeapOptions, shared?: SharedInstance): Promise<Heap> {
+    if (!WebAssembly.Module.exports(module).some((e) => e.name === "isChecked")) {
+      // A module of the user's own (it would fail on its imports with a raw TypeError).
+      throw new InvalidArgumentError(
+        "rcalloc: the `wasm` option is not an rcalloc allocator build (it exports no isChecked): pass the package's " +
+        "build/rcalloc.*.wasm there; a module of your own is link()'s first argument (link(module, { checked }))");
+    }
     const heap = await Heap.instantiate(module, options, shared);
     heap.exports.sealStaticData();
     return heap;
@@ -357,6 +401,8 @@ export class Heap {
    * refused, by this heap ("another heap") and by every other. Call it when done with a checked
    * heap; at most 15 can be alive. A shared heap's creator may dispose it only when no worker is
    * attached any more (HeapInUseError); on an attached worker's Heap it does nothing (detach()).
+   * The heap still works after, but its new handles carry tag 0, which every disposed heap shares:
+   * disposed heaps accept each other's handles, so stop using a heap once disposed.
    */
   dispose(): void {
     if (!this.tag) return;
@@ -714,6 +760,13 @@ export class Heap {
 
   /** Copies `data` into the payload of `h` at `offset` (RangeError past its end). */
   write(h: number, data: ArrayLike<number> | ArrayBufferView | ArrayBuffer, offset = 0): void {
+    // A string is array-like too, of characters that would be written as zeros.
+    if (typeof data !== "object" || data === null ||
+      !(data instanceof ArrayBuffer || ArrayBuffer.isView(data) || typeof (data as ArrayLike<number>).length === "number")) {
+      throw new InvalidArgumentError(
+        `rcalloc: write(h, data): data is bytes (an array of numbers, a typed array or an ArrayBuffer), got ${shown(data)}` +
+        (typeof data === "string" ? ": encode a string first (new TextEncoder().encode(text)), or allocString(text) for a new object" : ""));
+    }
     const payload = this.bytes(h);
     const source = data instanceof ArrayBuffer ? new Uint8Array(data)
       : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
@@ -735,11 +788,16 @@ export class Heap {
 
   /** A new object holding `text` (UTF-8 bytes, or UTF-16 code units), exactly its encoded size. */
   allocString(text: string, encoding: StringEncoding = "utf-8"): number {
+    if (typeof text !== "string") {
+      throw new InvalidArgumentError(`rcalloc: allocString(text): text is a string, got ${shown(text)}; bytes go in with alloc() and write()`);
+    }
+    checkEncoding("allocString", encoding);
     return entered(Heap.prototype.allocString, () => allocEncoded(this, text, encoding));
   }
 
   /** The text the payload of `h` holds (see allocString), decoded. */
   readString(h: number, encoding: StringEncoding = "utf-8"): string {
+    checkEncoding("readString", encoding);
     return decode(this.bytes(h), encoding);
   }
 
@@ -891,6 +949,9 @@ export class Heap {
    * passes to allocAt: reports then print `label` for it instead of "site #id".
    */
   labelSite(id: number, label: string): void {
+    if (!isU32(id) || id === 0 || id >= SITE_STRING) {
+      throw new InvalidArgumentError(`rcalloc: labelSite(id, label): a site id is an integer in 1 .. 2^31 - 1, got ${shown(id)}`);
+    }
     this.siteTable.label(id, label);
   }
 

@@ -12,6 +12,7 @@ export type LinkErrorCode =
   | "EXPORT_CONFLICT"     // static link: an export name the allocator also exports
   | "MEMORY_LIMIT"        // its memory (data and stack) leaves the heap no room below the page limit
   | "OWN_ALLOCATOR"       // runs AssemblyScript's own allocator: a second heap in the allocator's memory
+  | "GROWS_MEMORY"        // grows memory itself (an allocator of its own, likely), without ownsMemoryGrowth
   | "MISSING_IMPORT"      // imports something nobody provides
   | "INSTANTIATE";        // WebAssembly refused to instantiate it (missing imports, ...)
 

@@ -80,6 +80,13 @@ export interface LinkOptions extends Omit<HeapOptions, "imports"> {
   /** The user module's source map (asc --sourceMap), so sites read file:line:column. */
   sourceMap?: string | { sources: string[]; mappings: string };
   /**
+   * The module grows memory on purpose, for its own use (a buffer of its own past its data).
+   * Without it, a module whose code holds a memory.grow is refused (LinkError GROWS_MEMORY): that
+   * is nearly always an allocator of its own (AssemblyScript's TLSF, libc's malloc) that would
+   * share the memory with rcalloc's heap. Default false.
+   */
+  ownsMemoryGrowth?: boolean;
+  /**
    * In a worker: link against the shared heap another thread linked with `{ shared: true }`
    * (what its `linked.shareable()` returned, posted here) instead of a new heap. The module
    * (built with --sharedMemory, AS: --enable threads) gets its own instance on the heap's memory.
@@ -187,7 +194,7 @@ export async function link<T = Record<string, unknown>>(
     }
     compiledInfo.set(module, { info, shift, bytes });
   }
-  checkLinkable(info, build.exports, build.dataEnd);
+  checkLinkable(info, build.exports, build.dataEnd, { bytes, ownsMemoryGrowth: options.ownsMemoryGrowth });
 
   const heapOptions = { ...options, imports: undefined, wasm: undefined }; // options.imports are the user module's
   const heap = attach ? await attachHeap(attach, { stacks: options.stacks })

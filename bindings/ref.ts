@@ -2,6 +2,9 @@
 // of a `using` block. A FinalizationRegistry (where the engine has one) reports a Ref that was
 // garbage-collected without a put, with the JS stack of its creation: a safety net, never the
 // main path (collection may come late or never). No Node or DOM API here.
+// Symbol.dispose's type, kept in the emitted .d.ts: a consumer whose lib stops at ES2022 (no
+// @types/node, which declares it too) would otherwise fail on it (TS2550).
+/// <reference lib="esnext.disposable" preserve="true" />
 import { DoublePutError, hex, UseAfterPutError } from "./errors.js";
 import type { Heap } from "./heap.js";
 import { callerFrames, entered, location, stackKey } from "./js-stacks.js";

@@ -23,7 +23,7 @@ import { SITES_MODULE } from "./wasm-sites.js";
  * Throws LinkError for a module that cannot be linked (see link()).
  */
 export function prepareStaticLink(
-  allocatorWasm: WasmBytes, userWasm: WasmBytes, options: { sites?: boolean } = {},
+  allocatorWasm: WasmBytes, userWasm: WasmBytes, options: { sites?: boolean; ownsMemoryGrowth?: boolean } = {},
 ): { allocator: Uint8Array; user: Uint8Array; codeShift: number } {
   const allocatorBytes = toBytes(allocatorWasm);
   const userBytes = toBytes(userWasm);
@@ -31,7 +31,7 @@ export function prepareStaticLink(
   const u = parseWasm(userBytes);
   const info = inspectModule(userBytes);
   const allocatorInfo = inspectModule(allocatorBytes);
-  checkLinkable(info, new Set(a.exports.map((e) => e.name)), allocatorInfo.dataEnd);
+  checkLinkable(info, new Set(a.exports.map((e) => e.name)), allocatorInfo.dataEnd, { bytes: userBytes, ownsMemoryGrowth: options.ownsMemoryGrowth });
   const allocatorNames = new Set(a.exports.map((e) => e.name));
   const conflicts = u.exports.filter((e) => e.name !== "memory" && allocatorNames.has(e.name)).map((e) => e.name);
   if (conflicts.length) {

@@ -121,44 +121,76 @@ function prefixedFE(sub: number, c: Cursor): boolean {
   return false;
 }
 
+/** Why a body could not be read to its end, and where. */
+interface Unreadable { reason: string; offset: number }
+
 /**
- * The structures of the function body at [start, end) of `bytes` (wasm-reader.ts functionBodies)
- * and the offset of every instruction, or why it could not be read to its end.
+ * Walks the function body at [start, end) of `bytes` (wasm-reader.ts functionBodies): calls
+ * `visit` with each instruction's opcode, its offset and the nesting change (+1 a structure opens,
+ * -1 its end), after reading its immediates; a `true` from `visit` stops the walk. Returns why the
+ * body could not be read to its end (undefined: read, or stopped).
  */
-export function decodeBody(bytes: Uint8Array, start: number, end: number): DecodedBody {
+function walk(bytes: Uint8Array, start: number, end: number, visit: (op: number, at: number, nesting: -1 | 0 | 1) => boolean | void): Unreadable | undefined {
   const c = new Cursor(bytes, start, end);
-  const structures: Structure[] = [];
-  const instructions: number[] = [];
-  const open: Structure[] = [];
+  let depth = 0;
   let at = start;
   try {
     for (let groups = c.leb(); groups > 0; groups--) { c.leb(); c.valueType(); }
     while (c.pos < end) {
       at = c.pos;
-      instructions.push(at);
       const op = c.byte();
-      const structure = STRUCTURES[op];
-      if (structure) {
+      if (STRUCTURES[op]) {
         c.blockType();
         if (op === 0x1f) {                                               // try_table: catch clauses
           for (let n = c.leb(); n > 0; n--) { const kind = c.byte(); if (kind < 2) c.leb(); c.leb(); }
         }
-        const s: Structure = { op: structure, start: at, end: -1 };
-        structures.push(s);
-        open.push(s);
+        depth++;
+        if (visit(op, at, 1)) return undefined;
       } else if (op === 0x0b || op === 0x18) {                           // end, delegate (label)
         if (op === 0x18) c.leb();
-        const s = open.pop();
-        if (!s) return c.pos === end ? { ok: true, structures, instructions } : { ok: false, reason: "code after the body's end", offset: c.pos };
-        s.end = at;
+        if (depth === 0) return c.pos === end ? undefined : { reason: "code after the body's end", offset: c.pos };
+        depth--;
+        if (visit(op, at, -1)) return undefined;
       } else if (!immediates(op, c)) {
-        return { ok: false, reason: `unknown opcode 0x${op.toString(16)}${op >= 0xfb ? " (prefixed)" : ""}`, offset: at };
+        return { reason: `unknown opcode 0x${op.toString(16)}${op >= 0xfb ? " (prefixed)" : ""}`, offset: at };
+      } else if (visit(op, at, 0)) {
+        return undefined;
       }
     }
-    return { ok: false, reason: "the body has no final end", offset: at };
+    return { reason: "the body has no final end", offset: at };
   } catch (e) {
-    return { ok: false, reason: (e as Error).message, offset: at };
+    return { reason: (e as Error).message, offset: at };
   }
+}
+
+/**
+ * The structures of the function body at [start, end) of `bytes` (wasm-reader.ts functionBodies)
+ * and the offset of every instruction, or why it could not be read to its end.
+ */
+export function decodeBody(bytes: Uint8Array, start: number, end: number): DecodedBody {
+  const structures: Structure[] = [];
+  const instructions: number[] = [];
+  const open: Structure[] = [];
+  const failed = walk(bytes, start, end, (op, at, nesting) => {
+    instructions.push(at);
+    if (nesting === 1) {
+      const s: Structure = { op: STRUCTURES[op], start: at, end: -1 };
+      structures.push(s);
+      open.push(s);
+    } else if (nesting === -1) {
+      open.pop()!.end = at;
+    }
+  });
+  if (failed) return { ok: false, ...failed };
+  instructions.push(end - 1);                                            // the body's final end
+  return { ok: true, structures, instructions };
+}
+
+/** Whether the body at [start, end) of `bytes` holds a memory.grow (false if it cannot be read). */
+export function growsMemory(bytes: Uint8Array, start: number, end: number): boolean {
+  let found = false;
+  walk(bytes, start, end, (op) => (found = op === 0x40));
+  return found;
 }
 
 /** The function index a `call` at `offset` of `bytes` calls; undefined for any other opcode. */

@@ -41,6 +41,10 @@ const WAT: Record<string, string> = {
     (func (export "main") (result i32) (call $greet (i32.const 65540)))`,
   // Never returns.
   hung: `${RCALLOC} (import "env" "memory" (memory 2)) (func (export "main") (loop $forever (br $forever)))`,
+  // What a C module on wasi-libc's malloc (dlmalloc's sbrk) has, next to rcalloc.h handles.
+  sbrk: `${RCALLOC} (import "env" "memory" (memory 2))
+    (func $sbrk (param $pages i32) (result i32) (memory.grow (local.get $pages)))
+    (func (export "main") (drop (call $alloc (i32.const 8))) (drop (call $sbrk (i32.const 1))))`,
   // AssemblyScript's runtime exported (--exportRuntime), without rcalloc's (no reserveBelow import).
   ownRuntime: `${RCALLOC} (import "env" "memory" (memory 2)) (func (export "__new") (param i32 i32) (result i32) (i32.const 0)) (func (export "main"))`,
 };
@@ -60,6 +64,11 @@ beforeAll(async () => {
   const { error, output } = await asc(["corpus/rope.ts", ...flags, "--debug", "-o", files.tlsf, "--baseDir", EXAMPLES_DIR,
     "--noColors"]);
   if (error) throw new Error(output);
+  // The same, optimized, without names nor --exportRuntime: nothing but its memory.grow shows it.
+  const bare = flags.filter((f) => f !== "--exportRuntime");
+  files.tlsfBare = join(work, "tlsf-bare.wasm");
+  const built = await asc(["corpus/rope.ts", ...bare, "-O3", "-o", files.tlsfBare, "--baseDir", EXAMPLES_DIR, "--noColors"]);
+  if (built.error) throw new Error(built.output);
 }, 60_000);
 
 describe("host imports", () => {
@@ -107,6 +116,19 @@ describe("a module that runs its own allocator", () => {
     const r = await rcalloc("check", files.ownRuntime);
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/exports __new but does not import rcalloc's reserveBelow.*--runtime/);
+  });
+
+  it("is refused when only its memory.grow shows it (AS -O3 without names or --exportRuntime; C on libc's malloc)", async () => {
+    for (const file of [files.tlsfBare, files.sbrk]) {
+      const r = await rcalloc("check", file);
+      expect(r.status, r.stdout + r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/grows memory itself \(memory\.grow in (function \d+|sbrk)\): most likely it runs an allocator of its own/);
+      expect(r.stderr).toMatch(/--runtime \.\/node_modules\/rcalloc\/runtime\/rcalloc.*include\/rcalloc-malloc\.c.*rcalloc::Malloc.*ownsMemoryGrowth: true.*--owns-memory-growth/);
+    }
+    // Said to grow memory on purpose, it runs.
+    const r = await rcalloc("check", files.sbrk, "--owns-memory-growth");
+    expect(r.stdout).toMatch(/LEAK/);
+    expect(r.status, r.stdout + r.stderr).toBe(1);
   });
 });
 

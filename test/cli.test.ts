@@ -213,6 +213,23 @@ describe("exit statuses, exactly as documented (rcalloc --help)", () => {
     }
   });
 
+  it("check --json prints a JSON object on a usage error too (exit 3), with the one line on stderr", async () => {
+    const cases: [string[], object][] = [
+      [["missing.wasm", "--json"], { file: "missing.wasm", error: { name: "UsageError", code: null, message: "missing.wasm: no such file" } }],
+      [["--timeout", "5", files.unknownImport, "--json"], { file: files.unknownImport, error: { name: "LinkError", code: "UNKNOWN_IMPORT" } }],
+      [["--json"], { file: null, error: { message: "no module given (rcalloc --help for usage)" } }],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await rcalloc("check", ...args);
+      expect(r.status).toBe(3);
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        tool: "rcalloc check", build: "checked", status: "usage", exitCode: 3, ...expected,
+        error: { handle: null, site: null, trappedAt: [], ...(expected as { error: object }).error },
+      });
+    }
+  });
+
   it("--help prints usage and exits 0", async () => {
     const r = await rcalloc("--help");
     expect(r.status).toBe(0);

@@ -145,6 +145,41 @@ describe.each(BUILDS)("$name build: a BigInt where a number goes is the typed er
   });
 });
 
+describe.each(BUILDS)("$name build: an argument of the wrong type from plain JS is InvalidArgumentError naming it", ({ checked }) => {
+  type H = Awaited<ReturnType<typeof heapOf>>;
+  const any = (x: unknown) => x as never;
+  it.each([
+    // a string is array-like: its characters were written as zeros
+    ["write(h, \"hello\")", (heap: H, h: number) => heap.write(h, any("hello")), /got "hello": encode a string first \(new TextEncoder\(\)\.encode\(text\)\), or allocString\(text\)/],
+    ["write(h, 12345)", (heap: H, h: number) => heap.write(h, any(12345)), /data is bytes .*, got 12345$/],
+    ["write(h, {})", (heap: H, h: number) => heap.write(h, any({})), /data is bytes/],
+    ["allocString(null)", (heap: H) => heap.allocString(any(null)), /text is a string, got null/],
+    ["allocString(42)", (heap: H) => heap.allocString(any(42)), /text is a string, got 42/],
+    ["allocString(text, \"latin1\")", (heap: H) => heap.allocString("héllo", any("latin1")), /"utf-8" \(the default\) or "utf-16", got "latin1"$/],
+    ["readString(h, \"latin1\")", (heap: H, h: number) => heap.readString(h, any("latin1")), /got "latin1"$/],
+    ["alloc(\"8\")", (heap: H) => heap.alloc(any("8")), /got "8"$/],
+    ["labelSite(0, label)", (heap: H) => heap.labelSite(0, "zero"), /a site id is an integer in 1 \.\. 2\^31 - 1, got 0$/],
+    ["labelSite(2^31, label)", (heap: H) => heap.labelSite(2 ** 31, "high"), /got 2147483648$/],
+  ] as const)("%s", async (_name, call, message) => {
+    const heap = await heapOf(checked);
+    const h = heap.alloc(16);
+    heap.bytes(h).fill(7);
+    const before = JSON.stringify(heap.stats());
+    expect(() => call(heap, h)).toThrow(InvalidArgumentError);
+    expect(() => call(heap, h)).toThrow(message);
+    expect(JSON.stringify(heap.stats())).toBe(before); // no object taken
+    expect([...heap.bytes(h)]).toEqual(new Array(16).fill(7));
+    heap.validate();
+  });
+  it.runIf(checked)("a handle given as a string is named quoted, not as the u32 it reads as", async () => {
+    const heap = await heapOf(checked);
+    const h = heap.alloc(8);
+    expect(() => heap.get(any(String(h)))).toThrow(InvalidHandleError);
+    expect(() => heap.get(any(String(h)))).toThrow(`invalid handle: "${h}" is not a u32`);
+    expect(heap.refs(h)).toBe(1);
+  });
+});
+
 describe("unchecked scan: the allocator's own state is not a root", () => {
   it("a free-list bitmap that equals a leaked object's address does not make it 'still stored'", async () => {
     const heap = await heapOf(false);
@@ -183,7 +218,8 @@ describe.each(BUILDS)("$name build: memory grown by a linked module before the f
       (start $start)
       (func (export "page") (result i32) (global.get $page))
       (func (export "take") (param $n i32) (result i32) (call $ptr (call $alloc (local.get $n)))))`);
-    const linked = await link<{ page(): number; take(n: number): number }>(bytes, { checked });
+    await expect(link(bytes, { checked })).rejects.toMatchObject({ code: "GROWS_MEMORY" }); // unless it says so
+    const linked = await link<{ page(): number; take(n: number): number }>(bytes, { checked, ownsMemoryGrowth: true });
     const page = linked.exports.page() >>> 0;
     expect(page).toBeGreaterThan(0);
     const ptrs = Array.from({ length: 200 }, () => linked.exports.take(100) >>> 0);

@@ -3,7 +3,7 @@
 // which URL failed and which option to use.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createHeap, link } from "../bindings/node.js";
+import { createHeap, InvalidArgumentError, link } from "../bindings/node.js";
 // @ts-expect-error: plain JS build script
 import { buildExamples, examplePath } from "../examples/build.js";
 
@@ -33,6 +33,30 @@ describe("the wasm option", () => {
     const linked = await link(readFileSync(examplePath("double-put")), { checked: true, wasm: new WebAssembly.Module(checkedBytes) });
     expect(linked.heap.checked).toBe(true);
     expect(() => (linked.exports.main as () => void)()).toThrow(/double put/);
+  });
+
+  it("a module of another build than the options ask for is refused, not silently used", async () => {
+    const unchecked = readFileSync(new URL("../build/rcalloc.unchecked.wasm", import.meta.url));
+    await expect(createHeap({ checked: true, wasm: unchecked })).rejects.toThrow(InvalidArgumentError);
+    await expect(createHeap({ checked: true, wasm: unchecked })).rejects.toThrow(
+      /checked: true, but the module is the unchecked build.*build\/rcalloc\.checked\.wasm/);
+    await expect(createHeap({ debug: true, wasm: unchecked })).rejects.toThrow(/debug: true, but the module is the unchecked build/);
+    await expect(createHeap({ checked: false, wasm: checkedBytes })).rejects.toThrow(/checked: false, but the module is the checked build/);
+    await expect(createHeap({ checked: true, shared: true, wasm: checkedBytes })).rejects.toThrow(/shared: true, but the module is not a shared-memory build/);
+    await buildExamples({ names: ["double-put"] });
+    await expect(link(readFileSync(examplePath("double-put")), { checked: true, wasm: unchecked })).rejects.toThrow(InvalidArgumentError);
+    // Without `checked`, the module decides, as before.
+    expect((await createHeap({ wasm: unchecked })).checked).toBe(false);
+  });
+
+  it("a file path where a URL goes, or a module of the user's own, is InvalidArgumentError saying what to pass", async () => {
+    await expect(createHeap({ checked: true, wasm: "build/rcalloc.checked.wasm" })).rejects.toThrow(InvalidArgumentError);
+    await expect(createHeap({ checked: true, wasm: "build/rcalloc.checked.wasm" })).rejects.toThrow(
+      /the `wasm` option "build\/rcalloc\.checked\.wasm" is not a URL \(a file path is not one\).*pathToFileURL/);
+    await buildExamples({ names: ["double-put"] });
+    const user = readFileSync(examplePath("double-put"));
+    await expect(createHeap({ checked: true, wasm: user })).rejects.toThrow(InvalidArgumentError);
+    await expect(createHeap({ checked: true, wasm: user })).rejects.toThrow(/not an rcalloc allocator build.*link\(module, \{ checked \}\)/);
   });
 
   it("a missing file names the URL and the option", async () => {

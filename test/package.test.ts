@@ -1,7 +1,7 @@
 // The package as users get it: install it into an empty project (from its tarball, and from the
 // repository folder) and import `rcalloc` from plain Node JS (ESM), both builds, typed errors.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -87,5 +87,25 @@ describe("npm package", () => {
     // --ignore-scripts: the folder is already built; its `prepare` would rebuild build/ while
     // other test files read it.
     expect(runInstalled("from-path", ROOT, ["--ignore-scripts"])).toEqual(EXPECTED);
+  });
+
+  it("its types check in a TypeScript project without @types/node (lib es2022 + dom, skipLibCheck false)", () => {
+    // Symbol.dispose (Heap, Ref) is not in ES2022: dist/*.d.ts must bring its lib themselves.
+    const app = join(work, "typescript-dom");
+    mkdirSync(join(app, "node_modules"), { recursive: true });
+    symlinkSync(ROOT, join(app, "node_modules", "rcalloc"));
+    writeFileSync(join(app, "package.json"), JSON.stringify({ private: true, type: "module" }));
+    writeFileSync(join(app, "tsconfig.json"), JSON.stringify({
+      compilerOptions: {
+        target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", lib: ["es2022", "dom"], types: [],
+        strict: true, skipLibCheck: false, noEmit: true,
+      },
+      include: ["app.ts"],
+    }));
+    writeFileSync(join(app, "app.ts"),
+      'import { createHeap, link, wrap } from "rcalloc";\nconst heap = await createHeap({ checked: true });\nheap.put(heap.alloc(8));\nexport { link, wrap };\n');
+    const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", app], { encoding: "utf8" });
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
   });
 });

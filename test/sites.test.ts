@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { asc } from "./run-tools.js";
-import { asStringSite, cStringSite, DoublePutError, link, ModuleCode, readSiteString, SITE_STRING, WasmSourceMap, wasmStack } from "../bindings/node.js";
+import { asStringSite, cStringSite, DoublePutError, InvalidArgumentError, link, ModuleCode, readSiteString, SITE_STRING, WasmSourceMap, wasmStack } from "../bindings/node.js";
 // @ts-expect-error: plain JS build scripts
 import { LINKED_FLAGS } from "../examples/build.js";
 import { heapOf } from "./heap.js";
@@ -141,7 +141,7 @@ describe("numeric site ids nobody labelled, and ids the caller chooses", () => {
     expect(heap.report().references[0].site?.label).toBe("parser.ts:42");
     expect(heap.site("other.ts:3")).toBe(2);
     expect(() => heap.labelSite(2, "mine")).toThrow(/site #2 already names other\.ts:3/);
-    expect(() => heap.labelSite(0x80000000, "string bit")).toThrow(RangeError);
+    expect(() => heap.labelSite(0x80000000, "string bit")).toThrow(InvalidArgumentError);
   });
 });
 
