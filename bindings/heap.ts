@@ -12,7 +12,7 @@ import {
   BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorDetail, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
 } from "./records.js";
 import { makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
-import { entered, LIBRARY_LOCATIONS } from "./js-stacks.js";
+import { enter, leave, LIBRARY_LOCATIONS } from "./js-stacks.js";
 import { SITE_STRING, SiteTable, type Site } from "./sites.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { inspectModule, toBytes } from "./wasm-reader.js";
@@ -778,7 +778,13 @@ export class Heap {
   /** A new object with the size and contents of the object of `h`; returns its handle. */
   copy(h: number): number {
     const size = this.size(h) >>> 0;
-    const to = entered(Heap.prototype.copy, () => this.alloc(size));
+    const outer = enter(Heap.prototype.copy);
+    let to: number;
+    try {
+      to = this.alloc(size);
+    } finally {
+      leave(outer);
+    }
     const from = this.exports.ptr(h) >>> 0;
     const into = this.exports.ptr(to) >>> 0;
     const u8 = this.memoryBytes.covering(Math.max(from, into) + size); // after the alloc, which may have grown memory
@@ -792,7 +798,12 @@ export class Heap {
       throw new InvalidArgumentError(`rcalloc: allocString(text): text is a string, got ${shown(text)}; bytes go in with alloc() and write()`);
     }
     checkEncoding("allocString", encoding);
-    return entered(Heap.prototype.allocString, () => allocEncoded(this, text, encoding));
+    const outer = enter(Heap.prototype.allocString);
+    try {
+      return allocEncoded(this, text, encoding);
+    } finally {
+      leave(outer);
+    }
   }
 
   /** The text the payload of `h` holds (see allocString), decoded. */
@@ -920,12 +931,22 @@ export class Heap {
 
   /** A JS Ref holding `h`: `put()` or `using` gives it back; one collected without a put is reported. */
   wrap(h: number, options?: RefOptions): Ref {
-    return entered(Heap.prototype.wrap, () => wrap(this, h, options));
+    const outer = enter(Heap.prototype.wrap);
+    try {
+      return wrap(this, h, options);
+    } finally {
+      leave(outer);
+    }
   }
 
   /** alloc(size) wrapped in a Ref. */
   allocRef(size: number, options?: RefOptions): Ref {
-    return entered(Heap.prototype.allocRef, () => allocRef(this, size, options));
+    const outer = enter(Heap.prototype.allocRef);
+    try {
+      return allocRef(this, size, options);
+    } finally {
+      leave(outer);
+    }
   }
 
   /**

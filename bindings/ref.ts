@@ -7,7 +7,7 @@
 /// <reference lib="esnext.disposable" preserve="true" />
 import { DoublePutError, hex, UseAfterPutError } from "./errors.js";
 import type { Heap } from "./heap.js";
-import { callerFrames, entered, location, stackKey } from "./js-stacks.js";
+import { callerFrames, enter, leave, location, stackKey } from "./js-stacks.js";
 
 /** A Ref that was garbage-collected while still holding its reference. */
 export interface JsLeak {
@@ -160,13 +160,23 @@ export class Ref {
   /** Another reference to the same object, as a new Ref that must be put on its own. */
   get(options?: RefOptions): Ref {
     this.live();
-    return entered(Ref.prototype.get, () => new Ref(this.heap, this.heap.get(this.h), { ...this.held?.options, ...options }));
+    const outer = enter(Ref.prototype.get);
+    try {
+      return new Ref(this.heap, this.heap.get(this.h), { ...this.held?.options, ...options });
+    } finally {
+      leave(outer);
+    }
   }
 
   /** Resizes the object (this must be its only reference); the Ref takes the new handle. */
   resize(size: number): this {
     this.live();
-    this.h = entered(Ref.prototype.resize, () => this.heap.resize(this.h, size));
+    const outer = enter(Ref.prototype.resize);
+    try {
+      this.h = this.heap.resize(this.h, size);
+    } finally {
+      leave(outer);
+    }
     if (this.held) {
       this.held.handle = this.h;
       this.held.ptr = this.heap.ptr(this.h);
@@ -185,7 +195,12 @@ export class Ref {
         { handle: this.h, site: label ? { id: 0, label, stack: this.stack } : undefined },
       );
     }
-    entered(Ref.prototype.put, () => this.heap.put(this.h)); // checked build: the heap throws on a second put, naming both sites
+    const outer = enter(Ref.prototype.put);
+    try {
+      this.heap.put(this.h); // checked build: the heap throws on a second put, naming both sites
+    } finally {
+      leave(outer);
+    }
     this.done = true;
     if (this.held) {
       registry?.unregister(this);
@@ -195,7 +210,13 @@ export class Ref {
 
   /** Puts the reference unless it was already put (the end of a `using` block). */
   [dispose](): void {
-    if (!this.done) entered(Ref.prototype[dispose], () => this.put());
+    if (this.done) return;
+    const outer = enter(Ref.prototype[dispose]);
+    try {
+      this.put();
+    } finally {
+      leave(outer);
+    }
   }
 
   /** Unchecked build: the Ref knows it was put, so it throws where the heap could not. */
@@ -210,12 +231,18 @@ export class Ref {
 
 /** Wraps the reference `handle` of `heap` (the Ref owns it from now on). */
 export function wrap(heap: Heap, handle: number, options?: RefOptions): Ref {
-  return entered(wrap, () => new Ref(heap, handle, options));
+  const outer = enter(wrap);
+  try {
+    return new Ref(heap, handle, options);
+  } finally {
+    leave(outer);
+  }
 }
 
 /** A new object of `size` bytes, its one reference held by a Ref. */
 export function allocRef(heap: Heap, size: number, options?: RefOptions): Ref {
-  return entered(allocRef, () => {
+  const outer = enter(allocRef);
+  try {
     const h = heap.alloc(size);
     try {
       return new Ref(heap, h, options);
@@ -223,7 +250,9 @@ export function allocRef(heap: Heap, size: number, options?: RefOptions): Ref {
       heap.put(h);
       throw e;
     }
-  });
+  } finally {
+    leave(outer);
+  }
 }
 
 /** Defaults for every Ref created on `heap` afterwards (options passed to wrap/allocRef win). */

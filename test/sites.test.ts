@@ -10,7 +10,7 @@ import { asStringSite, cStringSite, DoublePutError, InvalidArgumentError, link, 
 // @ts-expect-error: plain JS build scripts
 import { LINKED_FLAGS } from "../examples/build.js";
 import { heapOf } from "./heap.js";
-import { entered } from "../bindings/js-stacks.js";
+import { enter, leave } from "../bindings/js-stacks.js";
 import { SiteTable } from "../bindings/sites.js";
 
 const source = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n");
@@ -47,10 +47,18 @@ describe("JS sites: the caller's frame, below the library function it called", (
     expect(table.get(id)?.stack.split("\n")[0]).toContain(lineOf("CALLER LINE"));
   });
 
-  it("name where the outer function was called when a library function calls another (entered)", () => {
+  it("name where the outer function was called when a library function calls another (enter/leave)", () => {
     const table = new SiteTable([]);
     const inner = (): number => table.capture(inner); // heap.put
-    const outer = (): number => entered(outer, () => entered(inner, inner)); // Ref.put, around it
+    const within = (entry: () => number, run: () => number): number => {
+      const saved = enter(entry);
+      try {
+        return run();
+      } finally {
+        leave(saved);
+      }
+    };
+    const outer = (): number => within(outer, () => within(inner, inner)); // Ref.put, around it
     const id = outer(); // OUTER CALLER LINE
     expect(table.get(id)?.label).toContain(lineOf("OUTER CALLER LINE"));
     expect(table.get(inner())?.label).toContain(lineOf("table.get(inner())")); // after: its own caller again
