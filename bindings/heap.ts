@@ -12,7 +12,8 @@ import {
   BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorDetail, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
 } from "./records.js";
 import { liveStats, makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
-import { LIBRARY_LOCATIONS, SITE_STRING, SiteTable, type Site } from "./sites.js";
+import { enter, leave, LIBRARY_LOCATIONS } from "./js-stacks.js";
+import { SITE_STRING, SiteTable, type Site } from "./sites.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { leaveOutRuntimeObjects, markReachable } from "./reachability.js";
 import { inspectModule, toBytes } from "./wasm-reader.js";
@@ -585,9 +586,10 @@ export class Heap {
     }
   }
 
-  /** The site id of the caller (0, "unknown", without `stacks`): the *At exports take it. */
-  private siteHere(): number {
-    return this.sites ? this.sites.capture() : 0;
+  /** The site id of where the caller called the public method `method` (0, "unknown", without
+   *  `stacks`): the *At exports take it. By name, so that without `stacks` nothing is looked up. */
+  private siteHere(method: keyof Heap): number {
+    return this.sites ? this.sites.capture(Heap.prototype[method] as Function) : 0;
   }
 
   /** The wasm memory. Its buffer is replaced when memory grows: re-read views after any call. */
@@ -598,19 +600,19 @@ export class Heap {
   /** A new object of `size` bytes (contents undefined); the handle holds one reference. */
   alloc(size: number): number {
     checkSize(size);
-    return this.exports.allocAt(size, this.siteHere()) >>> 0;
+    return this.exports.allocAt(size, this.siteHere("alloc")) >>> 0;
   }
 
   /** Another reference to the object of `h`. Checked build: a new, distinct handle. */
   get(h: number): number {
     checkHandle(h);
-    return this.exports.getAt(h, this.siteHere()) >>> 0;
+    return this.exports.getAt(h, this.siteHere("get")) >>> 0;
   }
 
   /** Gives back the reference `h`; the object is freed with its last reference. */
   put(h: number): void {
     checkHandle(h);
-    this.exports.putAt(h, this.siteHere());
+    this.exports.putAt(h, this.siteHere("put"));
   }
 
   /**
@@ -620,7 +622,7 @@ export class Heap {
   resize(h: number, size: number): number {
     checkHandle(h);
     checkSize(size);
-    return this.exports.resizeAt(h, size, this.siteHere()) >>> 0;
+    return this.exports.resizeAt(h, size, this.siteHere("resize")) >>> 0;
   }
 
   /**
@@ -631,14 +633,14 @@ export class Heap {
   getFor(h: number, owner: number): number {
     checkHandle(h);
     checkSize(owner);
-    return this.exports.getForAt(h, owner, this.siteHere()) >>> 0;
+    return this.exports.getForAt(h, owner, this.siteHere("getFor")) >>> 0;
   }
 
   /** Releases the reference `owner` holds on the object of `h` (`h`: any strong handle to it). */
   putFor(h: number, owner: number): void {
     checkHandle(h);
     checkSize(owner);
-    this.exports.putForAt(h, owner, this.siteHere());
+    this.exports.putForAt(h, owner, this.siteHere("putFor"));
   }
 
   /**
@@ -648,25 +650,25 @@ export class Heap {
   move(h: number, owner = 0): number {
     checkHandle(h);
     checkSize(owner);
-    return this.exports.moveAt(h, owner, this.siteHere()) >>> 0;
+    return this.exports.moveAt(h, owner, this.siteHere("move")) >>> 0;
   }
 
   /** A weak handle to the object of `h`: it does not keep the object alive. Release with putWeak. */
   weak(h: number): number {
     checkHandle(h);
-    return this.exports.weakAt(h, this.siteHere()) >>> 0;
+    return this.exports.weakAt(h, this.siteHere("weak")) >>> 0;
   }
 
   /** A new strong reference from weak handle `w`, or 0 once its object is gone. */
   upgrade(w: number): number {
     checkHandle(w);
-    return this.exports.upgradeAt(w, this.siteHere()) >>> 0;
+    return this.exports.upgradeAt(w, this.siteHere("upgrade")) >>> 0;
   }
 
   /** Releases weak handle `w`. */
   putWeak(w: number): void {
     checkHandle(w);
-    this.exports.putWeakAt(w, this.siteHere());
+    this.exports.putWeakAt(w, this.siteHere("putWeak"));
   }
 
   /** Marks the object of `h` as not a leak: leaksSince() and the report text leave it out. */
@@ -710,20 +712,20 @@ export class Heap {
    */
   malloc(size: number): number {
     checkSize(size);
-    return this.exports.mallocAt(size, this.siteHere()) >>> 0;
+    return this.exports.mallocAt(size, this.siteHere("malloc")) >>> 0;
   }
 
   /** free: gives back a block of malloc()/realloc() (0: nothing). */
   free(ptr: number): void {
     checkSize(ptr);
-    this.exports.freeAt(ptr, this.siteHere());
+    this.exports.freeAt(ptr, this.siteHere("free"));
   }
 
   /** realloc: the block at `ptr` (0: a new one) resized, contents kept; 0 when memory is exhausted. */
   realloc(ptr: number, size: number): number {
     checkSize(ptr);
     checkSize(size);
-    return this.exports.reallocAt(ptr, size, this.siteHere()) >>> 0;
+    return this.exports.reallocAt(ptr, size, this.siteHere("realloc")) >>> 0;
   }
 
   /** Payload address in `memory`. Valid until the reference is put or the object resized. */
@@ -794,7 +796,13 @@ export class Heap {
   /** A new object with the size and contents of the object of `h`; returns its handle. */
   copy(h: number): number {
     const size = this.size(h) >>> 0;
-    const to = this.alloc(size);
+    const outer = enter(Heap.prototype.copy);
+    let to: number;
+    try {
+      to = this.alloc(size);
+    } finally {
+      leave(outer);
+    }
     const from = this.exports.ptr(h) >>> 0;
     const into = this.exports.ptr(to) >>> 0;
     const u8 = this.memoryBytes.covering(Math.max(from, into) + size); // after the alloc, which may have grown memory
@@ -808,7 +816,12 @@ export class Heap {
       throw new InvalidArgumentError(`rcalloc: allocString(text): text is a string, got ${shown(text)}; bytes go in with alloc() and write()`);
     }
     checkEncoding("allocString", encoding);
-    return allocEncoded(this, text, encoding);
+    const outer = enter(Heap.prototype.allocString);
+    try {
+      return allocEncoded(this, text, encoding);
+    } finally {
+      leave(outer);
+    }
   }
 
   /** The text the payload of `h` holds (see allocString), decoded. */
@@ -938,12 +951,22 @@ export class Heap {
 
   /** A JS Ref holding `h`: `put()` or `using` gives it back; one collected without a put is reported. */
   wrap(h: number, options?: RefOptions): Ref {
-    return wrap(this, h, options);
+    const outer = enter(Heap.prototype.wrap);
+    try {
+      return wrap(this, h, options);
+    } finally {
+      leave(outer);
+    }
   }
 
   /** alloc(size) wrapped in a Ref. */
   allocRef(size: number, options?: RefOptions): Ref {
-    return allocRef(this, size, options);
+    const outer = enter(Heap.prototype.allocRef);
+    try {
+      return allocRef(this, size, options);
+    } finally {
+      leave(outer);
+    }
   }
 
   /**

@@ -7,7 +7,7 @@
 /// <reference lib="esnext.disposable" preserve="true" />
 import { DoublePutError, hex, UseAfterPutError } from "./errors.js";
 import type { Heap } from "./heap.js";
-import { LIBRARY_LOCATIONS, location } from "./sites.js";
+import { callerFrames, enter, leave, location, stackKey } from "./js-stacks.js";
 
 /** A Ref that was garbage-collected while still holding its reference. */
 export interface JsLeak {
@@ -80,17 +80,20 @@ const dispose: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for("Symbol.dispose") as typeof Symbol.dispose);
 
 
-const HERE = LIBRARY_LOCATIONS;
+/** Creation stacks by their stackKey (V8), so a stack seen before is not formatted again; up to
+ *  STACKS_KEPT of them (the rest are formatted each time). */
+const stacksByKey = new Map<string, string>();
+const STACKS_KEPT = 4096;
 
-/** The caller's stack: frames of the library dropped, one frame a line. */
+/** The stack below `new Ref` (or the wrap, allocRef or Ref.get that called it), one frame a line. */
 function creationStack(): string {
-  const saved = Error.stackTraceLimit;
-  Error.stackTraceLimit = 16;
-  const raw = new Error().stack ?? "";
-  Error.stackTraceLimit = saved;
-  return raw.split("\n")
-    .filter((line) => /:\d+:\d+/.test(line) && !HERE.some((file) => line.includes(file)))
-    .slice(0, 12).map((f) => f.trim()).join("\n");
+  const key = stackKey(Ref, 12);
+  let stack = key === undefined ? undefined : stacksByKey.get(key);
+  if (stack === undefined) {
+    stack = callerFrames(Ref, 12).join("\n");
+    if (key !== undefined && stacksByKey.size < STACKS_KEPT) stacksByKey.set(key, stack);
+  }
+  return stack;
 }
 
 /**
@@ -157,13 +160,23 @@ export class Ref {
   /** Another reference to the same object, as a new Ref that must be put on its own. */
   get(options?: RefOptions): Ref {
     this.live();
-    return new Ref(this.heap, this.heap.get(this.h), { ...this.held?.options, ...options });
+    const outer = enter(Ref.prototype.get);
+    try {
+      return new Ref(this.heap, this.heap.get(this.h), { ...this.held?.options, ...options });
+    } finally {
+      leave(outer);
+    }
   }
 
   /** Resizes the object (this must be its only reference); the Ref takes the new handle. */
   resize(size: number): this {
     this.live();
-    this.h = this.heap.resize(this.h, size);
+    const outer = enter(Ref.prototype.resize);
+    try {
+      this.h = this.heap.resize(this.h, size);
+    } finally {
+      leave(outer);
+    }
     if (this.held) {
       this.held.handle = this.h;
       this.held.ptr = this.heap.ptr(this.h);
@@ -182,7 +195,12 @@ export class Ref {
         { handle: this.h, site: label ? { id: 0, label, stack: this.stack } : undefined },
       );
     }
-    this.heap.put(this.h); // checked build: the heap throws on a second put, naming both sites
+    const outer = enter(Ref.prototype.put);
+    try {
+      this.heap.put(this.h); // checked build: the heap throws on a second put, naming both sites
+    } finally {
+      leave(outer);
+    }
     this.done = true;
     if (this.held) {
       registry?.unregister(this);
@@ -192,7 +210,13 @@ export class Ref {
 
   /** Puts the reference unless it was already put (the end of a `using` block). */
   [dispose](): void {
-    if (!this.done) this.put();
+    if (this.done) return;
+    const outer = enter(Ref.prototype[dispose]);
+    try {
+      this.put();
+    } finally {
+      leave(outer);
+    }
   }
 
   /** Unchecked build: the Ref knows it was put, so it throws where the heap could not. */
@@ -207,17 +231,27 @@ export class Ref {
 
 /** Wraps the reference `handle` of `heap` (the Ref owns it from now on). */
 export function wrap(heap: Heap, handle: number, options?: RefOptions): Ref {
-  return new Ref(heap, handle, options);
+  const outer = enter(wrap);
+  try {
+    return new Ref(heap, handle, options);
+  } finally {
+    leave(outer);
+  }
 }
 
 /** A new object of `size` bytes, its one reference held by a Ref. */
 export function allocRef(heap: Heap, size: number, options?: RefOptions): Ref {
-  const h = heap.alloc(size);
+  const outer = enter(allocRef);
   try {
-    return new Ref(heap, h, options);
-  } catch (e) {
-    heap.put(h);
-    throw e;
+    const h = heap.alloc(size);
+    try {
+      return new Ref(heap, h, options);
+    } catch (e) {
+      heap.put(h);
+      throw e;
+    }
+  } finally {
+    leave(outer);
   }
 }
 

@@ -14,15 +14,8 @@
 //   └─┴─┴─────────────────────────────────────────────────────────────────────────────────┘
 // A string site's address is below 2^30: static data of the module (include/rcalloc.h RC_SITE(),
 // runtime/imports.ts siteOf()). The host reads the string when it formats the site.
+import { callerFrames, location, stackKey } from "./js-stacks.js";
 import { decodable } from "./views.js";
-
-/** The library's folder (sites.js, heap.js, ref.js, ...) as stacks name it: by URL, or by path for
- *  file: URLs under some runners. Its frames are never the caller's. The folder is cut from the
- *  string: bundlers read `new URL(".", import.meta.url)` as an asset to copy. */
-export const LIBRARY_LOCATIONS: readonly string[] = (() => {
-  const folder = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1));
-  return folder.protocol === "file:" ? [folder.href, decodeURIComponent(folder.pathname)] : [folder.href];
-})();
 
 export interface Site {
   /** The id stored in wasm (1, 2, ...). */
@@ -80,17 +73,6 @@ export function readSiteString(memory: WebAssembly.Memory, id: number): string |
   return new TextDecoder().decode(decodable(all.subarray(address, end)));
 }
 
-/** Frames that belong to rcalloc itself; everything above them is the caller. */
-function isInternal(frame: string, internalFiles: readonly string[]): boolean {
-  return internalFiles.some((file) => frame.includes(file));
-}
-
-/** "    at fn (file:///x/y.js:3:9)" → "file:///x/y.js:3:9"; "fn@file:3:9" → "file:3:9". */
-export function location(frame: string): string {
-  const v8 = /\(?([^\s()]+:\d+:\d+)\)?\s*$/.exec(frame);
-  return v8 ? v8[1] : frame.trim();
-}
-
 /** Shared heaps: a table hands out ids from ranges of this many, each claimed from a counter in
  *  the shared memory that never goes back (claimSiteRange), so no two tables, even of threads
  *  that got the same thread number one after the other, ever hand out the same id. */
@@ -110,6 +92,8 @@ export interface SharedSites {
 export class SiteTable {
   private readonly byKey = new Map<string, Site>();
   private readonly byId = new Map<number, Site>();
+  /** Ids of captured stacks by their stackKey (V8): a stack seen before is not formatted again. */
+  private readonly byStack = new Map<string, number>();
   /** The next id intern() hands out (it skips ids labelled by the caller), below `end`. */
   private next: number;
   private end: number;
@@ -118,7 +102,7 @@ export class SiteTable {
   private readonly strings = new Map<number, Site>();
 
   /**
-   * `internalFiles`: frames of rcalloc itself; `memory`: where string site ids point (without
+   * `internalFiles`: frames of rcalloc itself, where no engine cut finds them (callerFrames); `memory`: where string site ids point (without
    * it they read as unknown); `shared`: a shared heap's thread (ids from claimed ranges).
    */
   constructor(
@@ -161,17 +145,16 @@ export class SiteTable {
     for (const site of sites) if (!this.byId.has(site.id)) this.byId.set(site.id, { ...site });
   }
 
-  /** The id of the current JS call site (deduplicated by its stack). */
-  capture(): number {
-    const saved = Error.stackTraceLimit;
-    Error.stackTraceLimit = FRAME_LIMIT + 4;
-    const raw = new Error().stack ?? "";
-    Error.stackTraceLimit = saved;
-    const frames = raw.split("\n").filter((line) => /:\d+:\d+/.test(line));
-    let first = 0;
-    while (first < frames.length && isInternal(frames[first], this.internalFiles)) first++;
-    const stack = frames.slice(first, first + FRAME_LIMIT).map((f) => f.trim()).join("\n");
-    return this.intern(stack, frames.length > first ? location(frames[first]) : "(unknown)");
+  /** The id of the site where the caller called `entry` (see callerFrames), deduplicated by its stack. */
+  capture(entry: Function): number {
+    const key = stackKey(entry, FRAME_LIMIT);
+    let id = key === undefined ? undefined : this.byStack.get(key);
+    if (id === undefined) {
+      const frames = callerFrames(entry, FRAME_LIMIT, this.internalFiles);
+      id = this.intern(frames.join("\n"), frames.length ? location(frames[0]) : "(unknown)");
+      if (key !== undefined) this.byStack.set(key, id);
+    }
+    return id;
   }
 
   /** The id for a caller-chosen label (used by AssemblyScript callers and tests). */

@@ -118,7 +118,8 @@ export function shiftSourceMap<T extends { mappings: string }>(map: T, delta: nu
   return { ...map, mappings: encodeVlq(offset + delta) + map.mappings.slice(first[0].length) };
 }
 
-function decodeVlq(segment: string): number[] {
+/** The numbers of one source-map segment (base64 VLQs). */
+export function decodeVlq(segment: string): number[] {
   const out: number[] = [];
   let value = 0, shift = 0;
   for (const ch of segment) {

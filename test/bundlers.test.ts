@@ -2,19 +2,47 @@
 // in a project that installed the packed package, built with `vite build`, served by the Vite dev
 // server, and bundled by webpack 5 (its defaults, an entry and nothing else), each opened in
 // headless Chromium: both builds load, a double put is caught, bytes() goes through TextDecoder,
-// link() runs a small module.
-import { copyFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// link() runs a small module, and with `stacks` sites name the app's own lines (the builds keep
+// source maps to read them back: the code is the same without).
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM, launchChromium, serveRepository } from "./browser-harness.js";
+import { originalPosition } from "./js-source-map.js";
 import { projectWithPackedRcalloc, ROOT } from "./packed-install.js";
 // @ts-expect-error: plain JS build script
 import { buildExamples, examplePath } from "../examples/build.js";
 
 const EXPECTED = {
   uncheckedBuild: true, doublePut: "DOUBLE_PUT", text: "héllo", isView: true, linkedDoublePut: "DOUBLE_PUT",
+  // Sites of a linked module are its wasm frames (taken in main, first put in deliver): no bundler changes them.
+  linkedSites: [expect.stringMatching(/\/main \(wasm 0x[0-9a-f]+\)$/), expect.stringMatching(/\/deliver \(wasm 0x[0-9a-f]+\)$/)],
 };
+
+/** "main.js:LINE" of the fixture's line marked `// SITE: name`. */
+const fixture = readFileSync(join(ROOT, "test", "fixtures", "bundler", "main.js"), "utf8").split("\n");
+const line = (name: string) => `main.js:${fixture.findIndex((l) => l.endsWith(`// SITE: ${name}`)) + 1}`;
+/** Where the page's double puts and its string were taken and first put: the app's lines. */
+const SITES = {
+  sites: [line("get"), line("put")], refSites: [line("allocRef"), line("Ref.put")], stringSite: line("allocString"),
+};
+
+/** The page's site labels ("http://host/assets/x.js:1:2345") as "file:LINE" of the code they name,
+ *  read back through the bundle's source map when `dist` (the build's folder) is given; a label
+ *  that is not a frame ("(unknown)") stays as it is. */
+function appLines(result: Record<string, unknown>, dist?: string): Record<string, unknown> {
+  const named = (label: unknown): unknown => {
+    const frame = typeof label === "string" ? /^https?:\/\/[^/]+\/(.+):(\d+):(\d+)$/.exec(label) : null;
+    if (!frame) return label;
+    if (!dist) return `${basename(frame[1])}:${frame[2]}`;
+    const map = JSON.parse(readFileSync(join(dist, `${frame[1]}.map`), "utf8"));
+    const at = originalPosition(map, Number(frame[2]), Number(frame[3]));
+    return at ? `${basename(at.source)}:${at.line}` : label;
+  };
+  const { sites, refSites, stringSite } = result as { sites: unknown[]; refSites: unknown[]; stringSite: unknown };
+  return { sites: sites?.map(named), refSites: refSites?.map(named), stringSite: named(stringSite) };
+}
 
 let app = "";
 let browser: Browser;
@@ -52,7 +80,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("bundlers", () => {
     const { build } = await import("vite");
     const warnings: string[] = [];
     await build({
-      root: app, logLevel: "warn", configFile: false,
+      root: app, logLevel: "warn", configFile: false, build: { sourcemap: true },
       customLogger: { info() {}, warn: (m: string) => warnings.push(m), warnOnce: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m), clearScreen() {}, hasErrorLogged: () => false, hasWarned: false },
     });
     expect(warnings.filter((w) => /rcalloc|wasm|import\.meta\.url/.test(w))).toEqual([]);
@@ -61,6 +89,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("bundlers", () => {
       const result = await runPage(url + "/");
       expect(result.userAgent).toMatch(/HeadlessChrome|Chromium|Chrome/);
       expect(result).toMatchObject(EXPECTED);
+      expect(appLines(result, join(app, "dist"))).toEqual(SITES); // the app shares assets/ with rcalloc
     } finally {
       server.close();
     }
@@ -76,7 +105,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("bundlers", () => {
     try {
       const url = server.resolvedUrls?.local[0];
       expect(url).toBeTruthy();
-      expect(await runPage(url!)).toMatchObject(EXPECTED);
+      const result = await runPage(url!);
+      expect(result).toMatchObject(EXPECTED);
+      expect(appLines(result)).toEqual(SITES); // served as written
     } finally {
       await server.close();
     }
@@ -87,7 +118,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("bundlers", () => {
     const out = join(app, "dist-webpack");
     const stats = await new Promise<import("webpack").Stats>((resolve, reject) => {
       webpack({
-        mode: "production", context: app, entry: "./main.js", output: { path: out },
+        mode: "production", devtool: "source-map", context: app, entry: "./main.js", output: { path: out },
         infrastructureLogging: { level: "none" },
       }, (err, result) => (err || !result ? reject(err) : resolve(result)));
     });
@@ -97,7 +128,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("bundlers", () => {
     writeFileSync(join(out, "index.html"), '<!doctype html><meta charset="utf-8"><script src="main.js"></script>');
     const { url, server } = await serveRepository(out);
     try {
-      expect(await runPage(url + "/")).toMatchObject(EXPECTED);
+      const result = await runPage(url + "/");
+      expect(result).toMatchObject(EXPECTED);
+      expect(appLines(result, out)).toEqual(SITES); // rcalloc's import.meta.url is rewritten to a file: URL
     } finally {
       server.close();
     }

@@ -97,6 +97,32 @@ describe.each(BUILDS)("Ref ($name build)", ({ checked }) => {
   });
 });
 
+describe("Ref creation stacks", () => {
+  /** The creation stack an unchecked double put names (the Ref's own error). */
+  const stackOf = (r: Ref): string | undefined => {
+    r.put();
+    try {
+      r.put();
+    } catch (e) {
+      return (e as DoublePutError).site?.stack;
+    }
+    return undefined;
+  };
+
+  it("are the caller's own, one for each path to the same line (stacks seen before are not formatted again)", async () => {
+    const heap = await heapOf(false);
+    const make = (): Ref => allocRef(heap, 8);
+    const viaA = (): Ref => make();
+    const viaB = (): Ref => make();
+    const [a, again] = [1, 2].map(() => stackOf(viaA()));
+    const b = stackOf(viaB());
+    expect(a?.split("\n")[0]).toMatch(/ref\.test\.ts:\d+:\d+\)?$/); // make's line, below allocRef
+    expect(again).toBe(a);
+    expect(b?.split("\n")[0]).toBe(a?.split("\n")[0]);
+    expect(b).not.toBe(a);
+  });
+});
+
 describe("FinalizationRegistry safety net", () => {
   it("is there on Node", () => {
     expect(canReportJsLeaks).toBe(true);

@@ -10,6 +10,12 @@ import { asStringSite, cStringSite, DoublePutError, InvalidArgumentError, link, 
 // @ts-expect-error: plain JS build scripts
 import { LINKED_FLAGS } from "../examples/build.js";
 import { heapOf } from "./heap.js";
+import { enter, leave } from "../bindings/js-stacks.js";
+import { SiteTable } from "../bindings/sites.js";
+
+const source = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n");
+/** "sites.test.ts:LINE:" of the line holding `marker`. */
+const lineOf = (marker: string) => `sites.test.ts:${source.findIndex((l) => l.includes(marker)) + 1}:`;
 
 /** Writes `text` as a NUL-terminated UTF-8 string into a new object; returns its address. */
 function writeCString(heap: Awaited<ReturnType<typeof heapOf>>, text: string): number {
@@ -28,6 +34,51 @@ function writeAsString(heap: Awaited<ReturnType<typeof heapOf>>, text: string): 
   for (let i = 0; i < text.length; i++) view.setUint16(at + 4 + i * 2, text.charCodeAt(i), true);
   return at + 4;
 }
+
+// A bundle puts the app's code in the library's file or folder (Vite's assets/) or renames the
+// library's URL (webpack), so where frames are cannot tell the library's from the caller's: on V8
+// the site is cut below the function the caller called, by identity (bundlers.test.ts runs bundles).
+describe("JS sites: the caller's frame, below the library function it called", () => {
+  it("name the line that called the function, with no library folder to go by", () => {
+    const table = new SiteTable([]); // knows no folder of the library's: a bundle
+    const libraryCall = (): number => table.capture(libraryCall); // stands for heap.get
+    const id = libraryCall(); // CALLER LINE
+    expect(table.get(id)?.label).toContain(lineOf("CALLER LINE"));
+    expect(table.get(id)?.stack.split("\n")[0]).toContain(lineOf("CALLER LINE"));
+  });
+
+  it("name where the outer function was called when a library function calls another (enter/leave)", () => {
+    const table = new SiteTable([]);
+    const inner = (): number => table.capture(inner); // heap.put
+    const within = (entry: () => number, run: () => number): number => {
+      const saved = enter(entry);
+      try {
+        return run();
+      } finally {
+        leave(saved);
+      }
+    };
+    const outer = (): number => within(outer, () => within(inner, inner)); // Ref.put, around it
+    const id = outer(); // OUTER CALLER LINE
+    expect(table.get(id)?.label).toContain(lineOf("OUTER CALLER LINE"));
+    expect(table.get(inner())?.label).toContain(lineOf("table.get(inner())")); // after: its own caller again
+  });
+
+  it("give a stack seen before its site again, and another stack through the same line its own", () => {
+    const table = new SiteTable([]);
+    const libraryCall = (): number => table.capture(libraryCall);
+    const top = (): number => libraryCall(); // SAME TOP FRAME
+    const viaA = (): number => top();
+    const viaB = (): number => top();
+    const [a, again] = [1, 2].map(() => viaA()); // the same stack twice
+    const b = viaB();
+    expect(again).toBe(a);
+    expect(b).not.toBe(a); // the stacks differ below the line both name
+    expect(table.get(a)?.label).toContain(lineOf("SAME TOP FRAME"));
+    expect(table.get(b)?.label).toBe(table.get(a)?.label);
+    expect(table.get(b)?.stack).not.toBe(table.get(a)?.stack);
+  });
+});
 
 describe("site ids", () => {
   it("encode a C string's address with bit 31 and an AssemblyScript string's with bits 31 and 30", () => {

@@ -1,0 +1,138 @@
+// The caller's JS stack: the frames below the rcalloc function it called, as text, for sites and
+// Ref creation stacks. V8 (Node, Chromium) cuts the stack at that function by identity, which
+// holds in bundles (the app and rcalloc in one file or folder, rcalloc's URL rewritten); other
+// engines drop the frames in rcalloc's folder. No Node or DOM API here.
+
+/** The library's folder (sites.js, heap.js, ref.js, ...) as stacks name it: by URL, or by path for
+ *  file: URLs under some runners. Engines that cannot cut a stack at a function drop the frames
+ *  there (callerFrames). The folder is cut from the string: bundlers read
+ *  `new URL(".", import.meta.url)` as an asset to copy. */
+export const LIBRARY_LOCATIONS: readonly string[] = (() => {
+  const folder = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1));
+  return folder.protocol === "file:" ? [folder.href, decodeURIComponent(folder.pathname)] : [folder.href];
+})();
+
+/** V8's (Node, Chromium, Deno) stack capture that drops every frame down to and including the
+ *  latest call of `entry`, found by function identity (cutsAtEntry); other engines may lack it. */
+const V8Error = Error as ErrorConstructor & {
+  captureStackTrace?: (holder: object, entry?: Function) => void;
+  prepareStackTrace?: (error: object, frames: CallSite[]) => unknown;
+};
+const captureStackTrace = V8Error.captureStackTrace;
+
+/** A frame as V8 hands it to Error.prepareStackTrace, unformatted. */
+interface CallSite {
+  getFileName(): string | null | undefined;
+  getLineNumber(): number | null;
+  getColumnNumber(): number | null;
+}
+const unformatted = (_error: object, frames: CallSite[]): CallSite[] => frames;
+
+/** Whether captureStackTrace cuts the stack at `entry` here, checked once: one that ignored it
+ *  would make rcalloc's own frames the sites, worse than the folder rule. */
+const cutsAtEntry = ((): boolean => {
+  if (!captureStackTrace) return false;
+  const saved = Error.stackTraceLimit;
+  Error.stackTraceLimit = Infinity;
+  try {
+    const probe = (): boolean => {
+      const holder: { stack?: unknown } = {};
+      captureStackTrace!(holder, probe);
+      return framesOf(holder.stack).length === framesOf(new Error().stack).length - 1; // all but probe's
+    };
+    return probe();
+  } finally {
+    Error.stackTraceLimit = saved;
+  }
+})();
+
+/** While a library function calls the heap for its caller (enter()): that function. */
+let outerEntry: Function | undefined;
+
+/**
+ * Begins a library function's calls into the heap for its caller (Ref.put, allocRef, allocString,
+ * copy): their sites are where `entry`, that function, was called; nested, the outermost entry
+ * wins. Returns what leave() puts back, in a `finally`. (Not a callback: closures called through
+ * one shared function made Ref.put and allocRef ~30% dearer.)
+ */
+export function enter(entry: Function): Function | undefined {
+  const outer = outerEntry;
+  outerEntry ??= entry;
+  return outer;
+}
+
+/** Ends what enter() began: `outer` is what it returned. */
+export function leave(outer: Function | undefined): void {
+  outerEntry = outer;
+}
+
+/**
+ * The caller's stack, one trimmed frame a line, at most `limit`: what lies below the call of
+ * `entry`, the public function the caller called (after enter(), the outer one). V8 cuts it by
+ * function identity, which survives bundling and minification. Elsewhere (or when the cut finds
+ * nothing) the frames in the library's folder are dropped (`internalFiles`): wrong when a bundle
+ * puts the app in that folder (Vite's assets/) or renames the library's URL (webpack).
+ */
+export function callerFrames(entry: Function, limit: number, internalFiles: readonly string[] = LIBRARY_LOCATIONS): string[] {
+  const saved = Error.stackTraceLimit;
+  try {
+    if (cutsAtEntry) {
+      Error.stackTraceLimit = limit; // counts the frames kept, not those cut
+      const holder: { stack?: unknown } = {};
+      captureStackTrace!(holder, outerEntry ?? entry);
+      const frames = framesOf(holder.stack);
+      if (frames.length) return frames;
+    }
+    Error.stackTraceLimit = limit + 6; // room for the library's own frames, on top
+    const frames = framesOf(new Error().stack);
+    let first = 0;
+    while (first < frames.length && isInternal(frames[first], internalFiles)) first++;
+    return frames.slice(first, first + limit);
+  } finally {
+    Error.stackTraceLimit = saved;
+  }
+}
+
+/**
+ * V8: a key of the stack callerFrames(entry, limit) would give, from the frames' positions, which
+ * costs a fraction of formatting the stack as text (and skips any prepareStackTrace hook of the
+ * host, such as a test runner's source maps): callers format a stack once per key. Undefined
+ * elsewhere, or when the cut finds nothing.
+ */
+export function stackKey(entry: Function, limit: number): string | undefined {
+  if (!cutsAtEntry) return undefined;
+  const savedLimit = Error.stackTraceLimit;
+  const savedPrepare = V8Error.prepareStackTrace;
+  let frames: unknown;
+  try {
+    Error.stackTraceLimit = limit;
+    V8Error.prepareStackTrace = unformatted;
+    const holder: { stack?: unknown } = {};
+    captureStackTrace!(holder, outerEntry ?? entry);
+    frames = holder.stack; // formatted when first read: read it before the hook goes back
+  } finally {
+    V8Error.prepareStackTrace = savedPrepare;
+    Error.stackTraceLimit = savedLimit;
+  }
+  if (!Array.isArray(frames) || !frames.length) return undefined;
+  let key = "";
+  for (const f of frames as CallSite[]) key += `${f.getFileName()}:${f.getLineNumber()}:${f.getColumnNumber()}\n`;
+  return key;
+}
+
+/** The frames of a stack text (lines naming file:line:column), trimmed. */
+function framesOf(stack: unknown): string[] {
+  if (typeof stack !== "string") return [];
+  return stack.split("\n").filter((line) => /:\d+:\d+/.test(line)).map((line) => line.trim());
+}
+
+/** A frame in one of rcalloc's folders (where no V8 cut finds the caller). */
+function isInternal(frame: string, internalFiles: readonly string[]): boolean {
+  return internalFiles.some((file) => frame.includes(file));
+}
+
+/** "    at fn (file:///x/y.js:3:9)" → "file:///x/y.js:3:9"; "fn@file:3:9" → "file:3:9". */
+export function location(frame: string): string {
+  const v8 = /\(?([^\s()]+:\d+:\d+)\)?\s*$/.exec(frame);
+  return v8 ? v8[1] : frame.trim();
+}
