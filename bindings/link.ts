@@ -364,9 +364,9 @@ function staticWords(memory: WebAssembly.Memory, start: number, end: number): Ma
 
 /** The roots of a linked program, in the order they name what they hold: its globals, its static
  *  data's words, then JS. */
-function* rootsOf(roots: ProgramRoots): Iterable<[number, string]> {
+function* rootsOf(roots: ProgramRoots): Iterable<[number, string, boolean?]> {
   yield* roots.globals ?? [];
-  for (const [value, address] of roots.statics ?? []) yield [value, staticDataAt(address)];
+  for (const [value, address] of roots.statics ?? []) yield [value, staticDataAt(address), true];
   yield* roots.js ?? [];
 }
 

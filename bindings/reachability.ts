@@ -116,7 +116,7 @@ export function pinnedAt(ptr: number): string {
  */
 export function markReachable(
   memory: ArrayBufferLike, checked: boolean, objects: readonly ReachObject[], references: readonly ReachReference[],
-  roots: Iterable<readonly [value: number, by: string]>, afterScan = false,
+  roots: Iterable<readonly [value: number, by: string, interior?: boolean]>, afterScan = false,
 ): void {
   const words = new Uint32Array(memory);
   // What a word may point into, by address: raw blocks (checked) or every object (unchecked). A
@@ -189,11 +189,13 @@ export function markReachable(
     return [(start + 3) >>> 2, Math.min(end >>> 2, words.length)];
   }
 
-  /** Marks what `value` holds and queues the payloads it reaches. A root's own value (`through`
-   *  undefined) holds a block only at its payload's start, or a GC object at the object (P+16):
-   *  the runtime keeps addresses that are no pointers in its globals (its sweep's cursor and
-   *  limit), which would hold whatever block they fall in. */
-  function visit(value: number, by: string, through: number | undefined): void {
+  /** Marks what `value` holds and queues the payloads it reaches. A global's own value (`through`
+   *  undefined, not `interior`) holds a block only at its payload's start, or a GC object at the
+   *  object (P+16): the runtime keeps addresses that are no pointers in its globals (its sweep's
+   *  cursor and limit), which would hold whatever block they fall in. A word of static data
+   *  (`interior`) holds a block it points into, as in LeakSanitizer: a C intrusive list's static
+   *  head points at a link inside each item, a Rust HashMap in a static into its table. */
+  function visit(value: number, by: string, through: number | undefined, interior = false): void {
     if (checked) {
       const slot = value & Handle.INDEX_MASK;
       const i = slot < bySlot.length ? bySlot[slot] : -1;
@@ -209,7 +211,7 @@ export function markReachable(
     }
     const k = targetHolding(value);
     if (k < 0) return;
-    if (through === undefined && value !== starts[k] &&
+    if (through === undefined && !interior && value !== starts[k] &&
       !(value === starts[k] + COLLECTOR_LINKS && blocks[k].raw && isCollectorObject(words, starts[k]))) return;
     if (!checked) mark(blocks[k], by, through);
     else if (rawReference[k] >= 0) mark(references[rawReference[k]], by, through);
@@ -229,9 +231,9 @@ export function markReachable(
     }
   }
 
-  for (const [value, by] of roots) {
+  for (const [value, by, interior] of roots) {
     if (!value) continue;
-    visit(value >>> 0, by, undefined);
+    visit(value >>> 0, by, undefined, interior === true);
     drain(by);
   }
   // Objects the AS runtime pins (__pin): roots, whatever they hold held by them.

@@ -32,8 +32,9 @@
 // memory while no such block is live, so it shows up in a leak report only beside a leaked one.
 
 struct aligned_entry {
-  uintptr_t aligned; /* 0: empty */
-  void *block;
+  uintptr_t aligned; /* ~the aligned pointer (0: empty): no word of the table points into a block, so
+                      * the leak report's reachability does not take the table for their holder */
+  void *block;      /* ~the block, for the same reason */
   size_t size;
 };
 
@@ -47,13 +48,13 @@ static uint32_t aligned_slot(uintptr_t p) {
 static struct aligned_entry *aligned_find(uintptr_t p) {
   if (!aligned_count) return NULL;
   for (uint32_t i = aligned_slot(p);; i = (i + 1) & (aligned_capacity - 1)) {
-    if (aligned_table[i].aligned == p) return &aligned_table[i];
+    if (aligned_table[i].aligned == ~p) return &aligned_table[i];
     if (!aligned_table[i].aligned) return NULL;
   }
 }
 
 static void aligned_place(struct aligned_entry e) {
-  uint32_t i = aligned_slot(e.aligned);
+  uint32_t i = aligned_slot(~e.aligned);
   while (aligned_table[i].aligned) i = (i + 1) & (aligned_capacity - 1);
   aligned_table[i] = e;
 }
@@ -72,7 +73,7 @@ static int aligned_insert(uintptr_t p, void *block, size_t size) {
     for (uint32_t i = 0; i < old_capacity; i++) if (old[i].aligned) aligned_place(old[i]);
     if (old) rcalloc_freeAt(old, 0);
   }
-  aligned_place((struct aligned_entry){p, block, size});
+  aligned_place((struct aligned_entry){~p, (void *)~(uintptr_t)block, size});
   aligned_count++;
   return 1;
 }
@@ -82,7 +83,7 @@ static void aligned_remove(struct aligned_entry *e) {
   uint32_t mask = aligned_capacity - 1;
   uint32_t hole = (uint32_t)(e - aligned_table);
   for (uint32_t i = (hole + 1) & mask; aligned_table[i].aligned; i = (i + 1) & mask) {
-    uint32_t home = aligned_slot(aligned_table[i].aligned);
+    uint32_t home = aligned_slot(~aligned_table[i].aligned);
     // Move entry i into the hole unless its home lies cyclically in (hole, i].
     if (((i - home) & mask) >= ((i - hole) & mask)) {
       aligned_table[hole] = aligned_table[i];
@@ -139,7 +140,7 @@ void *rcalloc_realloc_at(void *ptr, size_t size, rc_site site) {
     void *moved = rcalloc_malloc_at(size, site);
     if (!moved) return NULL;
     memcpy(moved, ptr, e->size < size ? e->size : size);
-    void *block = e->block;
+    void *block = (void *)~(uintptr_t)e->block;
     aligned_remove(e);
     rcalloc_freeAt(block, site);
     return moved;
@@ -152,7 +153,7 @@ void *rcalloc_realloc_at(void *ptr, size_t size, rc_site site) {
 void rcalloc_free_at(void *ptr, rc_site site) {
   struct aligned_entry *e = aligned_find((uintptr_t)ptr);
   if (e) {
-    void *block = e->block;
+    void *block = (void *)~(uintptr_t)e->block;
     aligned_remove(e);
     ptr = block;
   }

@@ -56,6 +56,34 @@ __attribute__((export_name("run"))) uint32_t run(void) {
   return v;
 }
 `,
+  // a Linux-style intrusive list: the static head points at the link inside each item (+4), as a
+  // Rust HashMap in a static points into its table: static data holds what it points into
+  "intrusive.c": `#define RC_MALLOC_SITES
+#include <stdint.h>
+#include <stdlib.h>
+#include "rcalloc.h"
+struct link { struct link *next; };
+struct item { uint32_t value; struct link link; };
+static struct link head;
+__attribute__((export_name("run"))) uint32_t run(void) {
+  for (uint32_t i = 0; i < 3; i++) { struct item *it = malloc(sizeof *it); it->value = i; it->link.next = head.next; head.next = &it->link; }
+  return 3;
+}
+`,
+  // over-aligned blocks nothing keeps: the shim's table of them (in a static) must not hold them
+  "aligned.c": `#define RC_MALLOC_SITES
+#include <stdint.h>
+#include <stdlib.h>
+#include "rcalloc.h"
+__attribute__((export_name("run"))) uint32_t run(void) {
+  volatile char *p = aligned_alloc(64, 128);
+  void *q = 0;
+  if (posix_memalign(&q, 128, 40)) return 99;
+  volatile char *v = q;
+  p[0] = 1; v[0] = 2;
+  return p[0] + v[0];
+}
+`,
 };
 
 const AS: Record<string, string> = {
@@ -152,6 +180,20 @@ describe("C: what a static reaches is held", () => {
     expect(r.status).toBe("clean");
     expect(r.leaks!.held).toHaveLength(9);
     expect(await uncheckedLeaks("table.c", "run")).toBe(0);
+  });
+
+  it("an intrusive list whose static head points inside each item: clean (interior pointers from static data)", async (ctx) => {
+    if (!cDir) ctx.skip();
+    const r = await check("intrusive.c", "run");
+    expect(r.status).toBe("clean");
+    expect(r.leaks!.held).toHaveLength(3);
+  });
+
+  it("over-aligned blocks nothing keeps are leaks: the shim's table of them holds none", async (ctx) => {
+    if (!cDir) ctx.skip();
+    const r = await check("aligned.c", "run");
+    expect(r.status).toBe("leaks");
+    expect(r.leaks!.count).toBe(2);
   });
 
   it("a list whose head was dropped: 3 leaks, the head direct, the 2 nodes it holds indirect", async (ctx) => {
