@@ -8,8 +8,10 @@
 //   - a raw block (malloc, heap.alloc; checked: its one reference) whose payload it points at or
 //     INTO (an interior pointer, as LeakSanitizer counts one);
 //   - unchecked: the object whose payload it points at or into (a handle is that address).
-// A root's own value holds a block only at its start, or a GC object at the object (P+16): the AS
-// runtime's globals keep addresses that are no pointers (its sweep's cursor and limit).
+// A wasm global's own value holds a block only at its start, or a GC object at the object (P+16):
+// the AS runtime's globals keep addresses that are no pointers (its sweep's cursor and limit). A
+// word of static data holds what it points into too (a C intrusive list's static head, a Rust
+// HashMap's table), as in LeakSanitizer: its roots come marked `interior`.
 // Each object reached is scanned once, every word of its payload, with one exception: an
 // AssemblyScript GC object (a raw block its collector links, isCollectorObject) is scanned past
 // its 16 bytes of collector links, or the collector's lists would reach every object, garbage
@@ -110,8 +112,8 @@ export function pinnedAt(ptr: number): string {
 
 /**
  * Marks `heldBy` (and `heldThrough`) on the references (checked) or objects (unchecked) that
- * `roots` (value → what holds it, in order) and pinned GC objects reach, through the objects'
- * payloads in `memory`. A record already marked keeps its label. `objects` are the heap's live
+ * `roots` (value, what holds it, and whether it holds a block it points into: static data's
+ * words; in order) and pinned GC objects reach, through the objects' payloads in `memory`. A record already marked keeps its label. `objects` are the heap's live
  * objects (GC objects included), `references` its live references (raw blocks' included).
  */
 export function markReachable(
