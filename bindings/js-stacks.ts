@@ -25,6 +25,12 @@ interface CallSite {
   getFileName(): string | null | undefined;
   getLineNumber(): number | null;
   getColumnNumber(): number | null;
+  getTypeName(): string | null;
+  getFunctionName(): string | null;
+  getMethodName(): string | null;
+  isConstructor(): boolean;
+  isEval(): boolean;
+  getEvalOrigin(): string | undefined;
 }
 const unformatted = (_error: object, frames: CallSite[]): CallSite[] => frames;
 
@@ -115,8 +121,14 @@ export function stackKey(entry: Function, limit: number): string | undefined {
     Error.stackTraceLimit = savedLimit;
   }
   if (!Array.isArray(frames) || !frames.length) return undefined;
+  // everything V8 builds a frame's text from: two stacks alike in file:line:column may still differ
+  // in the receiver's type, a `new`, or where eval'd code came from (the only way back to the
+  // user's line for code made by new Function or eval)
   let key = "";
-  for (const f of frames as CallSite[]) key += `${f.getFileName()}:${f.getLineNumber()}:${f.getColumnNumber()}\n`;
+  for (const f of frames as CallSite[]) {
+    key += `${f.getFileName()}:${f.getLineNumber()}:${f.getColumnNumber()} ${f.isConstructor() ? "new " : ""}` +
+      `${f.getTypeName()}.${f.getFunctionName()} as ${f.getMethodName()}${f.isEval() ? ` ${f.getEvalOrigin()}` : ""}\n`;
+  }
   return key;
 }
 

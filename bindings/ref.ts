@@ -66,7 +66,15 @@ function reportLeak(held: Held): void {
   try {
     if (held.options.onLeak) held.options.onLeak(leak);
     else console.warn(message);
-    if (held.options.putOnLeak) held.heap.put(held.handle);
+    if (held.options.putOnLeak) {
+      // a put for nobody's call: cut at reportLeak, it finds no caller (not rcalloc's own line)
+      const outer = enter(reportLeak);
+      try {
+        held.heap.put(held.handle);
+      } finally {
+        leave(outer);
+      }
+    }
   } catch {
     // A finalization callback must not throw: the leak is in jsLeaks(heap) anyway.
   }
