@@ -241,7 +241,7 @@ function checkBuildAsked(exports: RcallocExports, options: HeapOptions): void {
   const askedChecked = options.debug ? true : options.checked;
   const wrong: string[] = [];
   if (askedChecked !== undefined && !!askedChecked !== checked) {
-    wrong.push(`${options.debug ? "debug" : "checked"}: ${options.debug ? true : askedChecked}, but the module is the ${checked ? "checked" : "unchecked"} build`);
+    wrong.push(`${options.debug ? "debug" : "checked"}: ${askedChecked}, but the module is the ${checked ? "checked" : "unchecked"} build`);
   }
   if (options.shared !== undefined && !!options.shared !== shared) {
     wrong.push(`shared: ${options.shared}, but the module is ${shared ? "a shared-memory build" : "not a shared-memory build"}`);
