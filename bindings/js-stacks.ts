@@ -105,7 +105,7 @@ export function callerFrames(entry: Function, limit: number, internalFiles: read
  * host, such as a test runner's source maps): callers format a stack once per key. Undefined
  * elsewhere, or when the cut finds nothing.
  */
-export function stackKey(entry: Function, limit: number): string | undefined {
+function stackKey(entry: Function, limit: number): string | undefined {
   if (!cutsAtEntry) return undefined;
   const savedLimit = Error.stackTraceLimit;
   const savedPrepare = V8Error.prepareStackTrace;
@@ -130,6 +130,28 @@ export function stackKey(entry: Function, limit: number): string | undefined {
       `${f.getTypeName()}.${f.getFunctionName()} as ${f.getMethodName()}${f.isEval() ? ` ${f.getEvalOrigin()}` : ""}\n`;
   }
   return key;
+}
+
+/**
+ * What is made of each distinct caller stack (a site id, a stack's text), made once: found again
+ * by the stack's stackKey, so a stack seen before is captured but not formatted. At most `kept`
+ * stacks are kept (the rest are made each time); engines without the V8 cut make it each time.
+ */
+export class PerStack<T> {
+  private readonly made = new Map<string, T>();
+  /** `limit`: frames kept of each stack (callerFrames). */
+  constructor(private readonly limit: number, private readonly kept = Infinity) {}
+
+  /** What `make` makes of the frames below the caller's call of `entry` (callerFrames). */
+  of(entry: Function, make: (frames: string[]) => T, internalFiles?: readonly string[]): T {
+    const key = stackKey(entry, this.limit);
+    let value = key === undefined ? undefined : this.made.get(key);
+    if (value === undefined) {
+      value = make(callerFrames(entry, this.limit, internalFiles));
+      if (key !== undefined && this.made.size < this.kept) this.made.set(key, value);
+    }
+    return value;
+  }
 }
 
 /** The frames of a stack text (lines naming file:line:column), trimmed. */

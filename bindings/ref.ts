@@ -7,7 +7,7 @@
 /// <reference lib="esnext.disposable" preserve="true" />
 import { DoublePutError, hex, UseAfterPutError } from "./errors.js";
 import type { Heap } from "./heap.js";
-import { callerFrames, enter, leave, location, stackKey } from "./js-stacks.js";
+import { enter, leave, location, PerStack } from "./js-stacks.js";
 
 /** A Ref that was garbage-collected while still holding its reference. */
 export interface JsLeak {
@@ -88,20 +88,12 @@ const dispose: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for("Symbol.dispose") as typeof Symbol.dispose);
 
 
-/** Creation stacks by their stackKey (V8), so a stack seen before is not formatted again; up to
- *  STACKS_KEPT of them (the rest are formatted each time). */
-const stacksByKey = new Map<string, string>();
-const STACKS_KEPT = 4096;
+/** Creation stacks, by stack (a stack seen before is not formatted again); up to 4096 kept. */
+const creationStacks = new PerStack<string>(12, 4096);
 
 /** The stack below `new Ref` (or the wrap, allocRef or Ref.get that called it), one frame a line. */
 function creationStack(): string {
-  const key = stackKey(Ref, 12);
-  let stack = key === undefined ? undefined : stacksByKey.get(key);
-  if (stack === undefined) {
-    stack = callerFrames(Ref, 12).join("\n");
-    if (key !== undefined && stacksByKey.size < STACKS_KEPT) stacksByKey.set(key, stack);
-  }
-  return stack;
+  return creationStacks.of(Ref, (frames) => frames.join("\n"));
 }
 
 /**

@@ -14,7 +14,7 @@
 //   └─┴─┴─────────────────────────────────────────────────────────────────────────────────┘
 // A string site's address is below 2^30: static data of the module (include/rcalloc.h RC_SITE(),
 // runtime/imports.ts siteOf()). The host reads the string when it formats the site.
-import { callerFrames, location, stackKey } from "./js-stacks.js";
+import { location, PerStack } from "./js-stacks.js";
 import { decodable } from "./views.js";
 
 export interface Site {
@@ -92,8 +92,8 @@ export interface SharedSites {
 export class SiteTable {
   private readonly byKey = new Map<string, Site>();
   private readonly byId = new Map<number, Site>();
-  /** Ids of captured stacks by their stackKey (V8): a stack seen before is not formatted again. */
-  private readonly byStack = new Map<string, number>();
+  /** Ids of captured stacks, by stack: a stack seen before is not formatted again. */
+  private readonly byStack = new PerStack<number>(FRAME_LIMIT);
   /** The next id intern() hands out (it skips ids labelled by the caller), below `end`. */
   private next: number;
   private end: number;
@@ -147,14 +147,7 @@ export class SiteTable {
 
   /** The id of the site where the caller called `entry` (see callerFrames), deduplicated by its stack. */
   capture(entry: Function): number {
-    const key = stackKey(entry, FRAME_LIMIT);
-    let id = key === undefined ? undefined : this.byStack.get(key);
-    if (id === undefined) {
-      const frames = callerFrames(entry, FRAME_LIMIT, this.internalFiles);
-      id = this.intern(frames.join("\n"), frames.length ? location(frames[0]) : "(unknown)");
-      if (key !== undefined) this.byStack.set(key, id);
-    }
-    return id;
+    return this.byStack.of(entry, (frames) => this.intern(frames.join("\n"), frames.length ? location(frames[0]) : "(unknown)"), this.internalFiles);
   }
 
   /** The id for a caller-chosen label (used by AssemblyScript callers and tests). */
