@@ -9,6 +9,14 @@
 //                                (minimal never collects by itself: the host calls __collect
 //                                after each run, inside the timing; stub never frees: a fresh
 //                                instance each run, each run's garbage all kept)
+//   minimal-stack                a reference, not a runtime to pick: AS minimal built with the
+//                                shadow stack (--stackSize) that asc adds to every runtime but
+//                                stub and minimal, incremental and rcalloc's included: a
+//                                collector that runs inside a call must find the objects only
+//                                locals hold, so every such local is stored to that stack too.
+//                                This row is a program's cost with that stack and no collector
+//                                work during the run: the floor for any runtime that collects
+//                                by itself (docs/performance.md, "The shadow stack's floor")
 //   rcalloc                      --runtime rcalloc/runtime/rcalloc, linked at load (link())
 //                                against the unchecked and the checked build
 //   library-unchecked/-checked   --runtime rcalloc/runtime/library (the allocator compiled in)
@@ -79,6 +87,7 @@ export const VARIANTS = [
   { id: "incremental", label: "AS incremental (stock default)", file: "incremental" },
   { id: "minimal", label: "AS minimal", file: "minimal" },
   { id: "stub", label: "AS stub (never frees)", file: "stub" },
+  { id: "minimal-stack", label: "AS minimal + shadow stack (reference: the floor of a collector inside a call)", file: "minimal-stack" },
   { id: "linked-unchecked", label: "rcalloc link, unchecked", file: "rcalloc" },
   { id: "linked-checked", label: "rcalloc link, checked", file: "rcalloc" },
   { id: "library-unchecked", label: "rcalloc library, unchecked", file: "library-unchecked" },
@@ -138,6 +147,8 @@ export function buildPrograms(log = () => {}) {
     const rel = (file) => path.relative(EXAMPLES_DIR, file);
     const jobs = [
       ...STOCK.map((rt) => ({ suffix: rt, input: () => sourceFor(program, "stock"), args: ["--runtime", rt] })),
+      // asc's own size for incremental's shadow stack (DEFAULT_STACK_SIZE)
+      { suffix: "minimal-stack", input: () => sourceFor(program, "stock"), args: ["--runtime", "minimal", "--stackSize", "32768"] },
       { suffix: "rcalloc", input: () => sourceFor(program, "linked"), args: ["--runtime", "./node_modules/rcalloc/runtime/rcalloc", "--importMemory", "--memoryBase", "65536"], rc: true },
       ...["unchecked", "checked"].map((b) => ({
         suffix: `library-${b}`, input: () => sourceFor(program, "library"), rc: true,
@@ -225,7 +236,7 @@ async function openVariant(api, program, variant) {
   } else {
     ({ exports, memory } = await instantiateOwn(module));
   }
-  const collect = variant.id === "minimal" ? exports.__collect : null;
+  const collect = variant.id.startsWith("minimal") ? exports.__collect : null;
   return {
     async call(args, repeat = 1) {
       let sum;
