@@ -66,6 +66,11 @@ export function releaseSharedTag(tag: number): void {
   if (uses === 1 && takenFromFree.delete(tag)) free.push(tag);
 }
 
+/** True when a heap of this realm holds `tag` now (its own, or a shared heap attached here). */
+export function tagInUse(tag: number): boolean {
+  return held.has(tag) || attached.has(tag);
+}
+
 /** Gives `tag` back (dispose, or its heap was collected). */
 export function release(tag: number, token?: object): void {
   if (!held.delete(tag)) return;

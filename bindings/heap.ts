@@ -7,7 +7,7 @@
 import { wasmFileName, type WasmSource } from "./allocator-builds.js";
 import { DetachedError, ERROR_CLASSES, HeapInUseError, HeapLockTimeoutError, hex, InvalidArgumentError, InvalidHandleError, RcError, type RcErrorDetails } from "./errors.js";
 import { printable } from "./format.js";
-import { claimTag, release as releaseTag, releaseSharedTag, reserveSharedTag } from "./heap-tags.js";
+import { claimTag, release as releaseTag, releaseSharedTag, reserveSharedTag, tagInUse } from "./heap-tags.js";
 import {
   BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorDetail, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
 } from "./records.js";
@@ -1076,6 +1076,10 @@ function describe(d: RcErrorDetails, code: number, message: string, holders: () 
     } else {
       parts.push(`owner ${d.detail}`);
     }
+  }
+  if (code === ErrorCode.INVALID_HANDLE && /another heap/.test(message) && !tagInUse(d.handle >>> Handle.TAG_SHIFT)) {
+    // The allocator knows only its own tag; whether another heap holds this one, only the realm.
+    parts.push(`no heap in this realm has tag ${d.handle >>> Handle.TAG_SHIFT} now: a made-up number, a handle kept from a disposed heap, or one of a heap in another worker`);
   }
   if (code === ErrorCode.OUT_OF_MEMORY && d.detail) parts.push(`${d.detail} bytes asked for`);
   if (code === ErrorCode.SHARED_RESIZE && d.detail) parts.push(`${d.detail} references held`);

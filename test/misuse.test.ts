@@ -126,6 +126,19 @@ describe("checked build", () => {
     intact();
     other.validate();
     expect(other.refs(theirs)).toBe(1);
+    // a live heap's handle: the message names no "made-up number"
+    expect(() => heap.put(theirs)).not.toThrow(/no heap in this realm/);
+  });
+
+  it("a handle whose tag no heap of this realm holds says so (kept from a disposed heap)", async () => {
+    const { heap, intact } = await populated(true);
+    const gone = await heapOf(true);
+    const kept = gone.alloc(16);
+    const tag = kept >>> 28;
+    gone.dispose(); // its tag goes back to the end of the free list: no heap holds it now
+    expect(() => heap.put(kept)).toThrow(InvalidHandleError);
+    expect(() => heap.put(kept)).toThrow(new RegExp(`belongs to another heap .*no heap in this realm has tag ${tag} now`));
+    intact();
   });
 
   it("forged handles: never-issued slots, future generations, non-numbers", async () => {
