@@ -10,7 +10,7 @@ import { asStringSite, cStringSite, DoublePutError, InvalidArgumentError, link, 
 // @ts-expect-error: plain JS build scripts
 import { LINKED_FLAGS } from "../examples/build.js";
 import { heapOf } from "./heap.js";
-import { enter, leave } from "../bindings/js-stacks.js";
+import { enter, frameFunction, leave, location } from "../bindings/js-stacks.js";
 import { SiteTable } from "../bindings/sites.js";
 
 const source = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n");
@@ -77,6 +77,23 @@ describe("JS sites: the caller's frame, below the library function it called", (
     expect(table.get(a)?.label).toContain(lineOf("SAME TOP FRAME"));
     expect(table.get(b)?.label).toBe(table.get(a)?.label);
     expect(table.get(b)?.stack).not.toBe(table.get(a)?.stack);
+  });
+});
+
+describe("frames in each engine's format", () => {
+  it("read a frame's location and function in V8's text and in SpiderMonkey's", () => {
+    const frames: [string, string, string][] = [ // frame, location(), frameFunction()
+      ["    at rememberUser (http://h/app.js:3:9)", "http://h/app.js:3:9", "rememberUser"],
+      ["    at async rememberUser (http://h/app.js:3:9)", "http://h/app.js:3:9", "rememberUser"],
+      ["    at http://h/app.js:3:9", "http://h/app.js:3:9", ""],
+      ["window.runDoublePut@http://h/t.html:10:20", "http://h/t.html:10:20", "window.runDoublePut"],
+      ["async*rememberUser@http://h/app.js:3:9", "http://h/app.js:3:9", "rememberUser"],
+      ["@http://h/app.js:3:9", "http://h/app.js:3:9", ""],
+      ["get size@http://h/app.js:3:9", "http://h/app.js:3:9", "get size"],
+      ["main@http://127.0.0.1:5173/@fs/app/main.js:4:7", "http://127.0.0.1:5173/@fs/app/main.js:4:7", "main"],
+      ["anonymous@http://h/app.js line 2 > Function:3:8", "http://h/app.js line 2 > Function:3:8", "anonymous"],
+    ];
+    expect(frames.map(([frame]) => [frame, location(frame), frameFunction(frame)])).toEqual(frames);
   });
 });
 
