@@ -95,6 +95,16 @@ describe("frames in each engine's format", () => {
     ];
     expect(frames.map(([frame]) => [frame, location(frame), frameFunction(frame)])).toEqual(frames);
   });
+
+  it("read Firefox's wasm frames: the function's name and where the module was compiled", () => {
+    const map = new WasmSourceMap({ sources: ["app.ts"], mappings: "YAEA,IACA" });
+    const code = new ModuleCode({ functionBodies: new Map([[1, [10, 20] as const]]) }, map);
+    const compiled = (line: number) => `http://h/dist/link.js line ${line} > WebAssembly.compile`;
+    code.learn(compiled(92));
+    const stack = `trap@http://h/dist/heap.js:773:16\n@${compiled(111)}:wasm-function[1]:0x11\n` +
+      `app/main@${compiled(92)}:wasm-function[1]:0x11\ndemangle/curr[name]@http://h/loader.js:438:18`;
+    expect(wasmStack(stack, code)).toEqual(["app/main (app.ts:4:1)"]);
+  });
 });
 
 describe("site ids", () => {
