@@ -102,10 +102,11 @@ export function callerFrames(entry: Function, limit: number, internalFiles: read
 }
 
 /**
- * V8: a key of the stack callerFrames(entry, limit) would give, from the frames' positions, which
+ * A key of the stack callerFrames(entry, limit) would give. V8: from the frames' positions, which
  * costs a fraction of formatting the stack as text (and skips any prepareStackTrace hook of the
- * host, such as a test runner's source maps): callers format a stack once per key. Undefined
- * elsewhere, or when the cut finds nothing.
+ * host, such as a test runner's source maps): callers format a stack once per key. SpiderMonkey
+ * (no prepareStackTrace) formats it: the text is the key, and callers make what they make of a
+ * stack once per text. Undefined where no cut is made, or when the cut finds nothing.
  */
 function stackKey(entry: Function, limit: number): string | undefined {
   if (!cutsAtEntry) return undefined;
@@ -122,6 +123,7 @@ function stackKey(entry: Function, limit: number): string | undefined {
     V8Error.prepareStackTrace = savedPrepare;
     Error.stackTraceLimit = savedLimit;
   }
+  if (typeof frames === "string") return frames || undefined;
   if (!Array.isArray(frames) || !frames.length) return undefined;
   // everything V8 builds a frame's text from: two stacks alike in file:line:column may still differ
   // in the receiver's type, a `new`, or where eval'd code came from (the only way back to the
@@ -137,7 +139,7 @@ function stackKey(entry: Function, limit: number): string | undefined {
 /**
  * What is made of each distinct caller stack (a site id, a stack's text), made once: found again
  * by the stack's stackKey, so a stack seen before is captured but not formatted. At most `kept`
- * stacks are kept (the rest are made each time); engines without the V8 cut make it each time.
+ * stacks are kept (the rest are made each time); engines without the cut make it each time.
  */
 export class PerStack<T> {
   private readonly made = new Map<string, T>();
