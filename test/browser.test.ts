@@ -29,6 +29,32 @@ describeEachBrowser("the browser bindings", (session) => {
     expect(result.message).toMatch(new RegExp(`double put.*; taken at ${site("get")}; first put at ${site("put")}\\)$`));
   });
 
+  it("turns each misuse into the same typed error, with the same details, naming the page's lines", async () => {
+    const result = await session.withPage("/test/fixtures/browser.html", async (page) => {
+      await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+      return page.evaluate(() => (window as unknown as { runMisuse(): Promise<Record<string, unknown>[]> }).runMisuse());
+    });
+    const line = (name: string) => expect.stringMatching(new RegExp(`^${site(name)}$`));
+    const object = expect.any(Number);
+    expect(result.map(({ message: _, ...e }) => e)).toEqual([
+      { what: "use after put", name: "UseAfterPutError", code: "USE_AFTER_PUT", handle: expect.any(Number), object, site: line("misuse get"), putSite: line("misuse put") },
+      { what: "invalid handle", name: "InvalidHandleError", code: "INVALID_HANDLE", handle: 12345 },
+      { what: "not a u32", name: "InvalidHandleError", code: "INVALID_HANDLE", handle: 0 },
+      { what: "out of memory", name: "OutOfMemoryError", code: "OUT_OF_MEMORY", handle: 0 },
+      { what: "invalid argument", name: "InvalidArgumentError", code: "INVALID_ARGUMENT", handle: 0 },
+      { what: "ownership", name: "OwnershipError", code: "OWNERSHIP", handle: expect.any(Number), object },
+      { what: "use after move", name: "UseAfterMoveError", code: "USE_AFTER_MOVE", handle: expect.any(Number), object, site: line("misuse get again"), putSite: line("misuse move") },
+      { what: "shared resize", name: "SharedResizeError", code: "SHARED_RESIZE", handle: expect.any(Number), object, site: line("misuse alloc") },
+      { what: "double free", name: "DoublePutError", code: "DOUBLE_PUT", handle: 0, object, site: line("misuse malloc"), putSite: line("misuse free") },
+      { what: "free of no block", name: "InvalidHandleError", code: "INVALID_HANDLE", handle: 0, object },
+    ].map((e) => ({ ...e, typed: true })));
+    for (const e of result) {
+      expect(e.message).toMatch(/^rcalloc: /);
+      if (e.site) expect(e.message).toContain(`taken at ${e.site}`);
+    }
+    expect(result[2].message).toBe("rcalloc: invalid handle: -1 is not a u32");
+  });
+
   it("names a leak's line and function in the report and the HTML report, and a Ref's creation", async () => {
     const result = await session.withPage("/test/fixtures/browser.html", async (page) => {
       await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
