@@ -1,6 +1,6 @@
-// Shared heaps in real headless browsers (browser-harness.ts) with Web Workers: the threads stress and a deliberate
-// race on a cross-origin isolated page (COOP/COEP from the local test server), and the error a
-// page without isolation gets.
+// Shared heaps in real headless browsers (browser-harness.ts) with Web Workers: the threads
+// stress and a deliberate race on a cross-origin isolated page (COOP/COEP from the local test
+// server), and the error a page without isolation gets.
 import { expect, it } from "vitest";
 import { describeEachBrowser } from "./browser-harness.js";
 
