@@ -1,7 +1,8 @@
 // The caller's JS stack: the frames below the rcalloc function it called, as text, for sites and
-// Ref creation stacks. V8 (Node, Chromium) cuts the stack at that function by identity, which
-// holds in bundles (the app and rcalloc in one file or folder, rcalloc's URL rewritten); other
-// engines drop the frames in rcalloc's folder. No Node or DOM API here.
+// Ref creation stacks. V8 (Node, Chromium) and SpiderMonkey (Firefox) cut the stack at that
+// function by identity, which holds in bundles (the app and rcalloc in one file or folder,
+// rcalloc's URL rewritten); other engines drop the frames in rcalloc's folder. No Node or DOM API
+// here.
 
 /** The library's folder (sites.js, heap.js, ref.js, ...) as stacks name it: by URL, or by path for
  *  file: URLs under some runners. Engines that cannot cut a stack at a function drop the frames
@@ -13,7 +14,8 @@ export const LIBRARY_LOCATIONS: readonly string[] = (() => {
 })();
 
 /** V8's (Node, Chromium, Deno) stack capture that drops every frame down to and including the
- *  latest call of `entry`, found by function identity (cutsAtEntry); other engines may lack it. */
+ *  latest call of `entry`, found by function identity (cutsAtEntry); SpiderMonkey (Firefox) has it
+ *  too, and honours Error.stackTraceLimit, but not prepareStackTrace; other engines may lack it. */
 const V8Error = Error as ErrorConstructor & {
   captureStackTrace?: (holder: object, entry?: Function) => void;
   prepareStackTrace?: (error: object, frames: CallSite[]) => unknown;
@@ -100,10 +102,11 @@ export function callerFrames(entry: Function, limit: number, internalFiles: read
 }
 
 /**
- * V8: a key of the stack callerFrames(entry, limit) would give, from the frames' positions, which
+ * A key of the stack callerFrames(entry, limit) would give. V8: from the frames' positions, which
  * costs a fraction of formatting the stack as text (and skips any prepareStackTrace hook of the
- * host, such as a test runner's source maps): callers format a stack once per key. Undefined
- * elsewhere, or when the cut finds nothing.
+ * host, such as a test runner's source maps): callers format a stack once per key. SpiderMonkey
+ * (no prepareStackTrace) formats it: the text is the key, and callers make what they make of a
+ * stack once per text. Undefined where no cut is made, or when the cut finds nothing.
  */
 function stackKey(entry: Function, limit: number): string | undefined {
   if (!cutsAtEntry) return undefined;
@@ -120,6 +123,7 @@ function stackKey(entry: Function, limit: number): string | undefined {
     V8Error.prepareStackTrace = savedPrepare;
     Error.stackTraceLimit = savedLimit;
   }
+  if (typeof frames === "string") return frames || undefined;
   if (!Array.isArray(frames) || !frames.length) return undefined;
   // everything V8 builds a frame's text from: two stacks alike in file:line:column may still differ
   // in the receiver's type, a `new`, or where eval'd code came from (the only way back to the
@@ -135,7 +139,7 @@ function stackKey(entry: Function, limit: number): string | undefined {
 /**
  * What is made of each distinct caller stack (a site id, a stack's text), made once: found again
  * by the stack's stackKey, so a stack seen before is captured but not formatted. At most `kept`
- * stacks are kept (the rest are made each time); engines without the V8 cut make it each time.
+ * stacks are kept (the rest are made each time); engines without the cut make it each time.
  */
 export class PerStack<T> {
   private readonly made = new Map<string, T>();
@@ -165,8 +169,31 @@ function isInternal(frame: string, internalFiles: readonly string[]): boolean {
   return internalFiles.some((file) => frame.includes(file));
 }
 
+// A frame's text, by engine:
+//   V8 (Node, Chromium):     "    at fn (http://x/y.js:3:9)", "    at http://x/y.js:3:9"
+//   SpiderMonkey (Firefox):  "fn@http://x/y.js:3:9", "@http://x/y.js:3:9", "async*fn@...",
+//                            "fn@http://x/y.js line 2 > eval:1:5" (code made by eval or new
+//                            Function at y.js line 2)
+// A URL may hold an "@" (Vite's /@fs/), a function name hardly ever ("get x" may hold a space):
+// the first "@" ends the name.
+const AT_FRAME = /^([^@]*)@(.+:\d+:\d+)$/;
+/** A trimmed frame's [, name, location] in the "fn@" format, or null (V8's). */
+const atFrame = (text: string) => (text.startsWith("at ") ? null : AT_FRAME.exec(text));
+
 /** "    at fn (file:///x/y.js:3:9)" → "file:///x/y.js:3:9"; "fn@file:3:9" → "file:3:9". */
 export function location(frame: string): string {
-  const v8 = /\(?([^\s()]+:\d+:\d+)\)?\s*$/.exec(frame);
-  return v8 ? v8[1] : frame.trim();
+  const text = frame.trim();
+  const at = atFrame(text);
+  if (at) return at[2];
+  const v8 = /\(?([^\s()]+:\d+:\d+)\)?\s*$/.exec(text);
+  return v8 ? v8[1] : text;
+}
+
+/** The function a frame names, or "": "at async parseNode (file:3:9)" and "async*parseNode@file:3:9"
+ *  → "parseNode". */
+export function frameFunction(frame: string): string {
+  const text = frame.trim();
+  const at = atFrame(text);
+  if (at) return at[1].replace(/^async\*/, "");
+  return /^at (?:async )?([^\s(]+) \(/.exec(text)?.[1] ?? "";
 }

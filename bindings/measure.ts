@@ -3,7 +3,7 @@
 //
 // Method (the one `rcalloc bench` and bench/replay.js use, plus fresh instances per round):
 //   1. the timer's resolution is measured (browsers clamp performance.now(): 0.1 ms in Chromium
-//      without cross-origin isolation, 1 ms in some Firefox settings);
+//      and 1 ms in Firefox without cross-origin isolation, 5 and 20 µs with it);
 //   2. warm-up: one instance per build, calls alternating between the builds for `warmup` ms and
 //      on while either still gets faster, so both reach the optimizing tier; the slower build's
 //      time per call at the end (the least of its last three steps) sizes the batch, so one

@@ -3,6 +3,7 @@
 // the site that took them, oldest first, and the JS leaks of Ref wrappers. No external asset, no
 // network: it opens offline, from a file or an e-mail. No Node or DOM API here.
 import { byteSize as bytes, hex, plural } from "./format.js";
+import { frameFunction } from "./js-stacks.js";
 import { findLeaks, type Leaks } from "./leaks.js";
 import { isReportJSON, readReportJSON, reportToJSON, type BlockJSON, type ObjectJSON, type ReferenceJSON, type ReportJSON, type ReportJSONOptions } from "./report-json.js";
 import { NOT_IN_WASM, type Report } from "./report.js";
@@ -353,9 +354,9 @@ function card(label: string, value: string, detail: string | string[], cls = "")
     `<div class="v">${esc(number)}${unit ? ` <span class="u">${esc(unit)}</span>` : ""}</div>${[detail].flat().map((d) => `<div class="d">${esc(d)}</div>`).join("")}</div>`;
 }
 
-/** "at parseNode (file:3:9)" → a label for the function name, or "". */
+/** "at parseNode (file:3:9)", "parseNode@file:3:9" → a label for the function name, or "". */
 function fn(frame: string | undefined): string {
-  const name = frame && /^at (?:async )?([^\s(]+) \(/.exec(frame)?.[1];
+  const name = frame && frameFunction(frame);
   return name ? `<span class="fn">${esc(name)}</span> ` : "";
 }
 

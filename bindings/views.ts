@@ -9,8 +9,9 @@
 //
 // Resizable buffers (WebAssembly.Memory.prototype.toResizableBuffer, feature-detected): plain
 // views over one survive growth, but Web APIs that refuse resizable buffers reject them
-// (Chromium 156: TextDecoder.decode, TextEncoder.encodeInto, Blob), and the memory must declare
-// a maximum. So they are opt-in (HeapOptions.resizable); the string helpers work either way.
+// (Chromium 156 and Firefox 153: TextDecoder.decode, TextEncoder.encodeInto, Blob), and the
+// memory must declare a maximum. So they are opt-in (HeapOptions.resizable); the string helpers
+// work either way.
 // Those APIs refuse views of shared memory (a shared heap) too: the string helpers copy there.
 
 /** The typed-array constructors a view can be made of. */

@@ -145,16 +145,18 @@ export interface WasmFrame {
 
 // V8:      "    at examples/leaky/index/remember (wasm://wasm/3c1f0b2e:wasm-function[12]:0x4a1)"
 //          "    at wasm://wasm/3c1f0b2e:wasm-function[12]:0x4a1"
-// Firefox: "examples/leaky/index/remember@wasm://... line 1 > WebAssembly.instantiate:wasm-function[12]:0x4a1"
-const WASM_FRAME = /(?:at (?:(.+?) \()?|^(.*?)@)?((?:wasm:\/\/|[^\s@]*WebAssembly\.\w+:)[^\s]*?):?wasm-function\[(\d+)\]:0x([0-9a-f]+)/;
+// Firefox: "examples/leaky/index/remember@http://x/dist/link.js line 92 > WebAssembly.compile:wasm-function[12]:0x4a1"
+//          "@http://x/dist/link.js line 92 > WebAssembly.compile:wasm-function[12]:0x4a1"
+//          (the module's URL is where it was compiled: the script's line, or the .wasm streamed)
+// The first "@" ends Firefox's name: a URL may hold one (Vite's /@fs/).
+const WASM_FRAME = /^\s*(?:at (?:(.+?) \()?|([^@]*)@)?(.+?):wasm-function\[(\d+)\]:0x([0-9a-f]+)\)?\s*$/;
 
 function wasmFrames(stack: string): WasmFrame[] {
   const frames: WasmFrame[] = [];
   for (const line of stack.split("\n")) {
     const m = WASM_FRAME.exec(line);
     if (!m) continue;
-    const url = m[3].startsWith("wasm://") ? m[3] : undefined;
-    frames.push({ name: m[1] ?? (m[2] || undefined), url, index: Number(m[4]), offset: parseInt(m[5], 16), text: line.trim() });
+    frames.push({ name: m[1] ?? (m[2] || undefined), url: m[3], index: Number(m[4]), offset: parseInt(m[5], 16), text: line.trim() });
   }
   return frames;
 }

@@ -6,7 +6,7 @@
 //
 // It sends the cross-origin isolation headers (COOP/COEP), so pages may use shared heaps.
 //
-// The headless-Chromium tests serve pages with serveDirectory() too.
+// The headless browser tests (Chromium, Firefox) serve pages with serveDirectory() too.
 import { createReadStream, existsSync, realpathSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, normalize, sep } from "node:path";

@@ -1,14 +1,14 @@
 // rcalloc through bundlers, with no bundler configuration: a small page (test/fixtures/bundler)
 // in a project that installed the packed package, built with `vite build`, served by the Vite dev
 // server, and bundled by webpack 5 (its defaults, an entry and nothing else), each opened in
-// headless Chromium: both builds load, a double put is caught, bytes() goes through TextDecoder,
-// link() runs a small module, and with `stacks` sites name the app's own lines (the builds keep
-// source maps to read them back: the code is the same without).
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// headless Chromium and Firefox: both builds load, a double put is caught, bytes() goes through
+// TextDecoder, link() runs a small module, and with `stacks` sites name the app's own lines (the
+// builds keep source maps to read them back: the code is the same without). Each bundle is built
+// once, for the first browser.
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, launchChromium, serveRepository } from "./browser-harness.js";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeEachBrowser, serveRepository } from "./browser-harness.js";
 import { originalPosition } from "./js-source-map.js";
 import { projectWithPackedRcalloc, ROOT } from "./packed-install.js";
 // @ts-expect-error: plain JS build script
@@ -45,57 +45,73 @@ function appLines(result: Record<string, unknown>, dist?: string): Record<string
 }
 
 let app = "";
-let browser: Browser;
 
 beforeAll(async () => {
   await buildExamples({ names: ["double-put"] });
   app = projectWithPackedRcalloc("bundler", join(ROOT, "test", "fixtures", "bundler"));
   copyFileSync(examplePath("double-put"), join(app, "double-put.wasm"));
-  browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
+afterAll(() => {
   if (app) rmSync(app, { recursive: true, force: true });
 });
 
-/** Opens `url` in a new page and runs the fixture's runRcalloc(). */
-async function runPage(url: string): Promise<Record<string, unknown>> {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  try {
-    await page.goto(url);
-    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    const result = await page.evaluate(() => (window as unknown as { runRcalloc(): Promise<Record<string, unknown>> }).runRcalloc());
-    expect(errors).toEqual([]);
-    return result;
-  } finally {
-    await page.close();
-  }
+/** Runs `make` once, for the first browser that asks. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
 }
 
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("bundlers", () => {
-  it("vite build: the wasm builds are emitted and load in Chromium", async () => {
-    const { build } = await import("vite");
-    const warnings: string[] = [];
-    await build({
-      root: app, logLevel: "warn", configFile: false, build: { sourcemap: true },
-      customLogger: { info() {}, warn: (m: string) => warnings.push(m), warnOnce: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m), clearScreen() {}, hasErrorLogged: () => false, hasWarned: false },
-    });
-    expect(warnings.filter((w) => /rcalloc|wasm|import\.meta\.url/.test(w))).toEqual([]);
-    const { url, server } = await serveRepository(join(app, "dist"));
+/** `vite build` of the app: its output folder. */
+const viteBuild = once(async () => {
+  const { build } = await import("vite");
+  const warnings: string[] = [];
+  await build({
+    root: app, logLevel: "warn", configFile: false, build: { sourcemap: true },
+    customLogger: { info() {}, warn: (m: string) => warnings.push(m), warnOnce: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m), clearScreen() {}, hasErrorLogged: () => false, hasWarned: false },
+  });
+  expect(warnings.filter((w) => /rcalloc|wasm|import\.meta\.url/.test(w))).toEqual([]);
+  return join(app, "dist");
+});
+
+/** webpack 5 (its defaults, an entry and nothing else) of the app: its output folder. */
+const webpackBuild = once(async () => {
+  const { default: webpack } = await import("webpack");
+  const out = join(app, "dist-webpack");
+  const stats = await new Promise<import("webpack").Stats>((resolve, reject) => {
+    webpack({
+      mode: "production", devtool: "source-map", context: app, entry: "./main.js", output: { path: out },
+      infrastructureLogging: { level: "none" },
+    }, (err, result) => (err || !result ? reject(err) : resolve(result)));
+  });
+  expect(stats.toJson({ all: false, errors: true, warnings: true }).errors ?? []).toEqual([]);
+  const assets = Object.keys(stats.compilation.assets);
+  expect(assets.filter((a) => a.endsWith(".wasm")).length).toBeGreaterThanOrEqual(3); // both builds, the app
+  writeFileSync(join(out, "index.html"), '<!doctype html><meta charset="utf-8"><script src="main.js"></script>');
+  return out;
+});
+
+describeEachBrowser("bundlers", (session) => {
+  /** Opens `url` in a new page and runs the fixture's runRcalloc(). */
+  const runPage = (url: string) => session.withUrl(url, async (page) => {
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    return page.evaluate(() => (window as unknown as { runRcalloc(): Promise<Record<string, unknown>> }).runRcalloc());
+  });
+
+  it("vite build: the wasm builds are emitted and load", async () => {
+    const dist = await viteBuild();
+    const { url, server } = await serveRepository(dist);
     try {
       const result = await runPage(url + "/");
-      expect(result.userAgent).toMatch(/HeadlessChrome|Chromium|Chrome/);
+      expect(result.userAgent).toMatch(session.kind.userAgent);
       expect(result).toMatchObject(EXPECTED);
-      expect(appLines(result, join(app, "dist"))).toEqual(SITES); // the app shares assets/ with rcalloc
+      expect(appLines(result, dist)).toEqual(SITES); // the app shares assets/ with rcalloc
     } finally {
       server.close();
     }
   });
 
-  it("vite dev server: the wasm builds are served and load in Chromium", async () => {
+  it("vite dev server: the wasm builds are served and load", async () => {
     const { createServer } = await import("vite");
     const server = await createServer({
       root: app, logLevel: "silent", configFile: false,
@@ -113,19 +129,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("bundlers", () => {
     }
   });
 
-  it("webpack 5: the wasm builds are emitted as assets and load in Chromium", async () => {
-    const { default: webpack } = await import("webpack");
-    const out = join(app, "dist-webpack");
-    const stats = await new Promise<import("webpack").Stats>((resolve, reject) => {
-      webpack({
-        mode: "production", devtool: "source-map", context: app, entry: "./main.js", output: { path: out },
-        infrastructureLogging: { level: "none" },
-      }, (err, result) => (err || !result ? reject(err) : resolve(result)));
-    });
-    expect(stats.toJson({ all: false, errors: true, warnings: true }).errors ?? []).toEqual([]);
-    const assets = Object.keys(stats.compilation.assets);
-    expect(assets.filter((a) => a.endsWith(".wasm")).length).toBeGreaterThanOrEqual(3); // both builds, the app
-    writeFileSync(join(out, "index.html"), '<!doctype html><meta charset="utf-8"><script src="main.js"></script>');
+  it("webpack 5: the wasm builds are emitted as assets and load", async () => {
+    const out = await webpackBuild();
     const { url, server } = await serveRepository(out);
     try {
       const result = await runPage(url + "/");

@@ -10,7 +10,7 @@ import { asStringSite, cStringSite, DoublePutError, InvalidArgumentError, link, 
 // @ts-expect-error: plain JS build scripts
 import { LINKED_FLAGS } from "../examples/build.js";
 import { heapOf } from "./heap.js";
-import { enter, leave } from "../bindings/js-stacks.js";
+import { enter, frameFunction, leave, location, PerStack } from "../bindings/js-stacks.js";
 import { SiteTable } from "../bindings/sites.js";
 
 const source = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n");
@@ -77,6 +77,55 @@ describe("JS sites: the caller's frame, below the library function it called", (
     expect(table.get(a)?.label).toContain(lineOf("SAME TOP FRAME"));
     expect(table.get(b)?.label).toBe(table.get(a)?.label);
     expect(table.get(b)?.stack).not.toBe(table.get(a)?.stack);
+  });
+});
+
+describe("frames in each engine's format", () => {
+  it("read a frame's location and function in V8's text and in SpiderMonkey's", () => {
+    const frames: [string, string, string][] = [ // frame, location(), frameFunction()
+      ["    at rememberUser (http://h/app.js:3:9)", "http://h/app.js:3:9", "rememberUser"],
+      ["    at async rememberUser (http://h/app.js:3:9)", "http://h/app.js:3:9", "rememberUser"],
+      ["    at http://h/app.js:3:9", "http://h/app.js:3:9", ""],
+      ["window.runDoublePut@http://h/t.html:10:20", "http://h/t.html:10:20", "window.runDoublePut"],
+      ["async*rememberUser@http://h/app.js:3:9", "http://h/app.js:3:9", "rememberUser"],
+      ["@http://h/app.js:3:9", "http://h/app.js:3:9", ""],
+      ["get size@http://h/app.js:3:9", "http://h/app.js:3:9", "get size"],
+      ["main@http://127.0.0.1:5173/@fs/app/main.js:4:7", "http://127.0.0.1:5173/@fs/app/main.js:4:7", "main"],
+      ["anonymous@http://h/app.js line 2 > Function:3:8", "http://h/app.js line 2 > Function:3:8", "anonymous"],
+    ];
+    expect(frames.map(([frame]) => [frame, location(frame), frameFunction(frame)])).toEqual(frames);
+  });
+
+  it("read Firefox's wasm frames: the function's name and where the module was compiled", () => {
+    const map = new WasmSourceMap({ sources: ["app.ts"], mappings: "YAEA,IACA" });
+    const code = new ModuleCode({ functionBodies: new Map([[1, [10, 20] as const]]) }, map);
+    const compiled = (line: number) => `http://h/dist/link.js line ${line} > WebAssembly.compile`;
+    code.learn(compiled(92));
+    const stack = `trap@http://h/dist/heap.js:773:16\n@${compiled(111)}:wasm-function[1]:0x11\n` +
+      `app/main@${compiled(92)}:wasm-function[1]:0x11\ndemangle/curr[name]@http://h/loader.js:438:18`;
+    expect(wasmStack(stack, code)).toEqual(["app/main (app.ts:4:1)"]);
+  });
+
+  it("key a stack by its text where the engine gives no call sites (SpiderMonkey): a stack seen before is not made again", () => {
+    // V8 formats the stack itself when Error.prepareStackTrace is no function, as SpiderMonkey does
+    const saved = Object.getOwnPropertyDescriptor(Error, "prepareStackTrace");
+    Object.defineProperty(Error, "prepareStackTrace", { configurable: true, get: () => undefined, set() {} });
+    try {
+      const stacks = new PerStack<{ frames: string[] }>(12);
+      let made = 0;
+      const take = (): { frames: string[] } => stacks.of(take, (frames) => (made++, { frames }));
+      const [a, b] = [1, 2].map(() => take()); // one line, one stack
+      const c = take(); // another line
+      expect(made).toBe(2); // each stack made once: 3 before
+      expect(b).toBe(a);
+      // (lines of the code vitest ran: its source-map hook is off here)
+      expect(a.frames[0]).toMatch(/sites\.test\.ts:\d+:\d+/);
+      expect(c.frames[0]).toMatch(/sites\.test\.ts:\d+:\d+/);
+      expect(c.frames[0]).not.toBe(a.frames[0]);
+    } finally {
+      if (saved) Object.defineProperty(Error, "prepareStackTrace", saved);
+      else delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+    }
   });
 });
 

@@ -1,9 +1,8 @@
-// Shared heaps in real headless Chromium with Web Workers: the threads stress and a deliberate
-// race on a cross-origin isolated page (COOP/COEP from the local test server), and the error a
-// page without isolation gets.
-import { existsSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { CHROMIUM, withPage } from "./browser-harness.js";
+// Shared heaps in real headless browsers (browser-harness.ts) with Web Workers: the threads
+// stress and a deliberate race on a cross-origin isolated page (COOP/COEP from the local test
+// server), and the error a page without isolation gets.
+import { expect, it } from "vitest";
+import { describeEachBrowser } from "./browser-harness.js";
 
 type Win = {
   ready?: boolean;
@@ -12,9 +11,9 @@ type Win = {
   tryShared(): Promise<{ created: boolean; isolated: boolean; message?: string }>;
 };
 
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("shared heaps in headless Chromium", () => {
+describeEachBrowser("shared heaps", (session) => {
   it("Web Workers stress both shared builds, and two workers putting one handle are caught every time", async () => {
-    const results = await withPage("/test/fixtures/threads.html", async (page) => {
+    const results = await session.withPage("/test/fixtures/threads.html", async (page) => {
       await page.waitForFunction(() => (window as unknown as Win).ready === true);
       const runs = [];
       for (const [checked, workers, seed, yieldEvery] of [[false, 4, 11, 0], [true, 6, 12, 100]] as const) {
@@ -36,7 +35,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("shared heaps in headl
   });
 
   it("a page that is not cross-origin isolated gets an error that names the COOP/COEP headers", async () => {
-    const result = await withPage("/test/fixtures/threads.html", async (page) => {
+    const result = await session.withPage("/test/fixtures/threads.html", async (page) => {
       await page.waitForFunction(() => (window as unknown as Win).ready === true);
       return page.evaluate(() => (window as unknown as Win).tryShared());
     });
@@ -46,7 +45,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("shared heaps in headl
   });
 
   it("reads strings out of a shared memory (C string sites, readString), which TextDecoder refuses to decode in place", async () => {
-    const text = await withPage("/test/fixtures/threads.html", async (page) => {
+    const text = await session.withPage("/test/fixtures/threads.html", async (page) => {
       await page.waitForFunction(() => (window as unknown as Win).ready === true);
       // A string, so that vitest leaves its import() alone.
       return page.evaluate(`(async () => {
@@ -64,7 +63,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("shared heaps in headl
   });
 
   it("the minimal WASI prints a linked C module's output from a shared memory (TextDecoder refuses it in place)", async () => {
-    const lines = await withPage("/test/fixtures/threads.html", async (page) => {
+    const lines = await session.withPage("/test/fixtures/threads.html", async (page) => {
       await page.waitForFunction(() => (window as unknown as Win).ready === true);
       return page.evaluate(`(async () => {
         const { minimalWasi } = await import("/dist/wasi.js");
