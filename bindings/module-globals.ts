@@ -10,8 +10,26 @@ import { encodeName, replaceSections, uleb } from "./wasm-writer.js";
 /** Prefix of the exports that expose a module's globals to the scan. */
 export const GLOBAL_EXPORT_PREFIX = "rcalloc:global:";
 
-/** The globals worth scanning: the module's own mutable integers, AssemblyScript's runtime
- *  bookkeeping (~lib/..., ~argumentsLength) left out when names tell it apart. `namedOnly`: a
+/** Top folders and files of AssemblyScript's standard library (asc names its globals
+ *  `~lib/<file>/<name>`). asc names a package's files `~lib/<package>/...` too, so a global of a
+ *  library from npm (json-as keeps its output buffer, a heap.alloc block, in `~lib/json-as/lib/
+ *  as-bs/bs.buffer`) is the program's own, a root like any other. */
+const AS_STD_LIBRARY = new Set(["array", "arraybuffer", "atomics", "bindings", "builtins", "compat", "console",
+  "crypto", "dataview", "date", "diagnostics", "error", "function", "iterator", "map", "math", "memory", "number",
+  "object", "performance", "polyfills", "process", "reference", "regexp", "rt", "set", "shared", "staticarray",
+  "string", "symbol", "table", "typedarray", "uri", "util", "vector"]);
+
+/** A global of AssemblyScript's own bookkeeping (~argumentsLength, the standard library's
+ *  scratch words and runtime) or of rcalloc compiled in from node_modules (~lib/rcalloc/...). */
+function isToolchainGlobal(name: string): boolean {
+  if (!name.startsWith("~")) return false;
+  if (!name.startsWith("~lib/")) return true;
+  const top = name.slice(5).split("/")[0];
+  return top === "rcalloc" || AS_STD_LIBRARY.has(top);
+}
+
+/** The globals worth scanning: the module's own mutable integers, its packages' included,
+ *  AssemblyScript's bookkeeping left out when names tell it apart (isToolchainGlobal). `namedOnly`: a
  *  module with the allocator compiled in (the library path), whose unnamed globals may be the
  *  allocator's own words (a quarantine's byte limit of 256 MiB, a FIFO's head past 256 MiB): read
  *  as roots, such a value that equals a live handle made its leak uncounted, so only the globals
@@ -21,7 +39,7 @@ function scannedGlobals(info: ModuleInfo, namedOnly: boolean): { index: number; 
   const out: { index: number; name: string }[] = [];
   for (const g of info.mutableIntGlobals) {
     const named = info.globalNames.get(g.index);
-    if (named?.startsWith("~") || (namedOnly && !named)) continue;
+    if ((named && isToolchainGlobal(named)) || (namedOnly && !named)) continue;
     const name = named && !used.has(named) ? named : `#${g.index}`;
     used.add(name);
     out.push({ index: g.index, name });
