@@ -6,26 +6,16 @@
 // global holds as held by global `name` — a root, not a leak (bindings/leaks.ts).
 import { KINDS, parseWasm, type ExportEntry, type ModuleInfo } from "./wasm-reader.js";
 import { encodeName, replaceSections, uleb } from "./wasm-writer.js";
+import { isStdLibraryName } from "./as-std-names.js";
 
 /** Prefix of the exports that expose a module's globals to the scan. */
 export const GLOBAL_EXPORT_PREFIX = "rcalloc:global:";
 
-/** Top folders and files of AssemblyScript's standard library (asc names its globals
- *  `~lib/<file>/<name>`). asc names a package's files `~lib/<package>/...` too, so a global of a
- *  library from npm (json-as keeps its output buffer, a heap.alloc block, in `~lib/json-as/lib/
- *  as-bs/bs.buffer`) is the program's own, a root like any other. */
-const AS_STD_LIBRARY = new Set(["array", "arraybuffer", "atomics", "bindings", "builtins", "compat", "console",
-  "crypto", "dataview", "date", "diagnostics", "error", "function", "iterator", "map", "math", "memory", "number",
-  "object", "performance", "polyfills", "process", "reference", "regexp", "rt", "set", "shared", "staticarray",
-  "string", "symbol", "table", "typedarray", "uri", "util", "vector"]);
-
-/** A global of AssemblyScript's own bookkeeping (~argumentsLength, the standard library's
- *  scratch words and runtime) or of rcalloc compiled in from node_modules (~lib/rcalloc/...). */
+/** A global of AssemblyScript's own bookkeeping (~argumentsLength, the standard library's scratch
+ *  words and runtime) or of rcalloc compiled in from node_modules, not of a package: json-as keeps
+ *  its output buffer, a heap.alloc block, in `~lib/json-as/lib/as-bs/bs.buffer`, a root. */
 function isToolchainGlobal(name: string): boolean {
-  if (!name.startsWith("~")) return false;
-  if (!name.startsWith("~lib/")) return true;
-  const top = name.slice(5).split("/")[0];
-  return top === "rcalloc" || AS_STD_LIBRARY.has(top);
+  return name.startsWith("~") && (!name.startsWith("~lib/") || isStdLibraryName(name));
 }
 
 /** The globals worth scanning: the module's own mutable integers, its packages' included,

@@ -4,6 +4,7 @@
 // holds the allocator module's frames, whose offsets mean nothing in the user's map.
 import { after, callee, type DecodedBody, decodeBody, enclosing } from "./wasm-code.js";
 import type { ModuleInfo } from "./wasm-reader.js";
+import { isStdLibraryName } from "./as-std-names.js";
 
 /** A position in a source: 1-based line and column. */
 export interface SourcePosition {
@@ -441,9 +442,10 @@ function describeFrame(f: WasmFrame, code?: ModuleCode | WasmSourceMap) {
 }
 
 /** Sources (and function names) of rcalloc and of AssemblyScript's standard library, inlined
- *  or not: never the caller. rcalloc's runtime imports its ../assembly/ code. */
+ *  or not: never the caller. rcalloc's runtime imports its ../assembly/ code. A package's
+ *  (`~lib/json-as/...`) is the program's own: its lines are sites. */
 function isLibraryCode(where: string): boolean {
-  return where.startsWith("~lib/") || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where);
+  return isStdLibraryName(where) || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where);
 }
 
 /** Where site ids come from: a heap's site table (Heap.site). */

@@ -18,6 +18,14 @@ export function main(): i32 {
   return take().length;
 }
 `,
+  // line 4: the copy is never freed; the leak is the package's heap.alloc, reached from line 4
+  "pkg-leak.ts": `import { writeByte, copyOut } from "scratch-buffer/assembly";
+export function main(): i32 {
+  writeByte(0x61);
+  const copy = copyOut();
+  return load<u8>(copy);
+}
+`,
 };
 
 let dir = "";
@@ -34,5 +42,15 @@ describe("a package's globals are roots (json-as's output buffer)", () => {
     const r = await check("pkg-global");
     expect(r.status).toBe("clean");
     expect(JSON.stringify(r)).toContain("~lib/scratch-buffer/assembly/index/buffer");
+  });
+});
+
+describe("a package's lines are sites", () => {
+  it("a leak of a block the package allocates names the package's line, then the caller's", async () => {
+    const r = await check("pkg-leak");
+    expect(r.status).toBe("leaks");
+    const site = r.leaks!.references[0].site!;
+    expect(site.label).toBe("~lib/scratch-buffer/assembly/index.ts:26:15");
+    expect(site.stack![1]).toMatch(/\/pkg-leak\.ts:4:16\)$/);
   });
 });
