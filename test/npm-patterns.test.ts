@@ -26,6 +26,12 @@ export function main(): i32 {
   return load<u8>(copy);
 }
 `,
+  // line 3: top-level code leaks a block (no optimization: every frame has a line or says why not)
+  "start-leak.ts": `import { writeByte } from "scratch-buffer/assembly";
+writeByte(0x62);
+store<u8>(heap.alloc(4), 1);
+export function main(): i32 { return 0; }
+`,
 };
 
 let dir = "";
@@ -52,5 +58,16 @@ describe("a package's lines are sites", () => {
     const site = r.leaks!.references[0].site!;
     expect(site.label).toBe("~lib/scratch-buffer/assembly/index.ts:26:15");
     expect(site.stack![1]).toMatch(/\/pkg-leak\.ts:4:16\)$/);
+  });
+});
+
+describe("top-level code", () => {
+  it("a leak in a file's top-level code names its line; asc's calls of top-level code say they have none", async () => {
+    const r = await check("start-leak");
+    expect(r.status).toBe("leaks");
+    const site = r.leaks!.references[0].site!;
+    expect(site.label).toMatch(/start-leak\.ts:3:11$/);
+    expect(site.stack!.join("\n")).not.toMatch(/lost to optimization/);
+    expect(site.stack!.at(-1)).toMatch(/^~start \(top-level code, no line, wasm 0x[0-9a-f]+\)$/);
   });
 });
