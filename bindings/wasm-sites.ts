@@ -244,6 +244,9 @@ export class ModuleCode {
     // No location: asc put the call's on the drop or conversion wrapping it. Library code: inlined.
     const call = at ? this.inlinedCall(i, offset) : this.wrapper(i, offset);
     if (call) return { at: call, library };
+    // `new C()`: asc's constructor allocates the object (`this = __alloc(size)` for an @unmanaged
+    // class, __new for a managed one) with no line; the `new` is the caller's frame's line.
+    if (this.allocatesForNew(frame, offset)) return { library: true };
     const lost = { file: frame.name && this.fileOf(frame.name), function: this.indexes[i], offset };
     return { library, lost: this.callsTopLevel(offset) ? { ...lost, topLevel: true } : lost };
   }
@@ -320,6 +323,14 @@ export class ModuleCode {
   private callsTopLevel(offset: number): boolean {
     const index = this.bytes ? callee(this.bytes, offset) : undefined;
     return index !== undefined && (this.functionNames.get(index)?.startsWith("start:") ?? false);
+  }
+
+  /** Whether the frame is a constructor's allocation of its object: a call at `offset` of
+   *  rcalloc's runtime's __alloc or __new from a function named `...#constructor`. */
+  private allocatesForNew(frame: WasmFrame, offset: number): boolean {
+    const index = this.bytes && frame.name?.endsWith("#constructor") ? callee(this.bytes, offset) : undefined;
+    const name = index === undefined ? undefined : this.functionNames.get(index);
+    return name !== undefined && /(^|\/)rcalloc\/runtime\/\w+\/__(alloc|new)$/.test(name);
   }
 
   private bodyOf(frame: WasmFrame): number {
