@@ -2,10 +2,12 @@
 // test/fixtures/npm-packages/ (credited in its header), built as a user builds a module that uses
 // one: `asc --path` makes asc name the package's files `~lib/<package>/...`, as it names those of a
 // package in node_modules. Each case is a behaviour `rcalloc check` once got wrong on the library.
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLinkedSources, rcalloc } from "./run-tools.js";
+import { link, type Linked } from "../bindings/node.js";
+import { checkLeaksSince, LeakError } from "../bindings/vitest.js";
 import type { CheckResult } from "../bindings/cli-check.js";
 
 const PACKAGES = fileURLToPath(new URL("fixtures/npm-packages/", import.meta.url));
@@ -69,5 +71,38 @@ describe("top-level code", () => {
     expect(site.label).toMatch(/start-leak\.ts:3:11$/);
     expect(site.stack!.join("\n")).not.toMatch(/lost to optimization/);
     expect(site.stack!.at(-1)).toMatch(/^~start \(top-level code, no line, wasm 0x[0-9a-f]+\)$/);
+  });
+});
+
+describe("rcalloc/vitest's checks on a linked module (leakCheck(() => linked))", () => {
+  async function linked(name: string, checked: boolean): Promise<Linked<{ main(): number }>> {
+    const sourceMap = readFileSync(`${dir}/${name}.wasm.map`, "utf8");
+    return link(readFileSync(`${dir}/${name}.wasm`), { checked, stacks: checked, sourceMap });
+  }
+
+  it("the AS runtime's live GC objects and a package global's buffer are no leaks of the code checked", async () => {
+    for (const checked of [true, false]) {
+      const program = await linked("pkg-global", checked);
+      try {
+        const mark = program.mark();
+        expect(program.exports.main()).toBe(300);
+        expect(checkLeaksSince(program, mark).leakCount).toBe(0);
+      } finally { program.heap.dispose(); }
+    }
+  });
+
+  it("a block the code leaked is one, named at its site (checked) or counted (unchecked)", async () => {
+    for (const checked of [true, false]) {
+      const program = await linked("pkg-leak", checked);
+      try {
+        const mark = program.mark();
+        program.exports.main();
+        let caught: unknown;
+        try { checkLeaksSince(program, mark); } catch (e) { caught = e; }
+        expect(caught).toBeInstanceOf(LeakError);
+        expect((caught as LeakError).report.leakCount).toBe(1);
+        if (checked) expect((caught as LeakError).message).toMatch(/taken at ~lib\/scratch-buffer\/assembly\/index\.ts:26:15/);
+      } finally { program.heap.dispose(); }
+    }
   });
 });
