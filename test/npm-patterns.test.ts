@@ -2,7 +2,7 @@
 // test/fixtures/npm-packages/ (credited in its header), built as a user builds a module that uses
 // one: `asc --path` makes asc name the package's files `~lib/<package>/...`, as it names those of a
 // package in node_modules. Each case is a behaviour `rcalloc check` once got wrong on the library.
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLinkedSources, rcalloc } from "./run-tools.js";
@@ -34,10 +34,17 @@ writeByte(0x62);
 store<u8>(heap.alloc(4), 1);
 export function main(): i32 { return 0; }
 `,
+  // a SIMD global (json-as built with --enable simd, as its README says, keeps v128 constants)
+  "simd-global.ts": `let lanes: v128 = i32x4(1, 2, 3, 4);
+export function main(): i32 {
+  lanes = i32x4.add(lanes, lanes);
+  return i32x4.extract_lane(lanes, 3);
+}
+`,
 };
 
 let dir = "";
-beforeAll(async () => { dir = await buildLinkedSources(".npm-patterns-", AS, ["--debug", "--sourceMap", "--path", PACKAGES]); }, 180_000);
+beforeAll(async () => { dir = await buildLinkedSources(".npm-patterns-", AS, ["--debug", "--sourceMap", "--enable", "simd", "--path", PACKAGES]); }, 180_000);
 afterAll(() => { if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
 
 async function check(name: string): Promise<CheckResult> {
@@ -104,5 +111,24 @@ describe("rcalloc/vitest's checks on a linked module (leakCheck(() => linked))",
         if (checked) expect((caught as LeakError).message).toMatch(/taken at ~lib\/scratch-buffer\/assembly\/index\.ts:26:15/);
       } finally { program.heap.dispose(); }
     }
+  });
+});
+
+describe("a module with a SIMD global (v128.const in its global section)", () => {
+  it("is read, linked and checked", async () => {
+    const r = await check("simd-global");
+    expect(r.status).toBe("clean");
+    expect(r.returned).toBe(8);
+  });
+});
+
+describe("a wasm binary the reader cannot read", () => {
+  it("rcalloc check says what it met, not that the file is no WebAssembly module", async () => {
+    // \0asm, version 1, a global section: one i32 global whose initializer is a GC opcode (0xfb)
+    const file = `${dir}/gc-global.wasm`;
+    writeFileSync(file, new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 6, 6, 1, 0x7f, 0, 0xfb, 0, 0x0b]));
+    const r = await rcalloc("check", file);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/gc-global\.wasm: malformed WebAssembly binary: unsupported constant expression opcode 0xfb/);
   });
 });
