@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { LinkOptions } from "./link.js";
 import { LinkError } from "./linkable.js";
-import { inspectModule, type ModuleInfo } from "./wasm-reader.js";
+import { inspectModule, isWasm, type ModuleInfo } from "./wasm-reader.js";
 import { fail } from "./cli-usage.js";
 
 export interface AppModule {
@@ -25,7 +25,8 @@ export function readApp(file: string | undefined): AppModule {
   try {
     info = inspectModule(bytes);
   } catch (e) {
-    if (e instanceof LinkError) fail(`${file} is not a WebAssembly module`);
+    // A wasm binary the reader cannot read says why (a construct it does not know), not "not wasm".
+    if (e instanceof LinkError) fail(isWasm(bytes) ? `${file}: ${e.message.replace(/^rcalloc: link: /, "")}` : `${file} is not a WebAssembly module`);
     throw e;
   }
   if (!WebAssembly.validate(bytes)) fail(`${file} is not a valid WebAssembly module (it does not validate)`);

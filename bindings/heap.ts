@@ -202,6 +202,14 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
   return readWasmString(memory, ptr, 1 << 16);
 }
 
+/** leaksSince's argument check (a Heap's, a linked program's). Anything but a u32 compares false
+ *  with every order: a mistaken mark would hide every leak. */
+export function checkMark(mark: number): void {
+  if (!isU32(mark)) {
+    throw new InvalidArgumentError(`rcalloc: leaksSince(mark): a mark is what heap.mark() returns, an integer 0 .. 2^32 - 1; got ${shown(mark)}`);
+  }
+}
+
 /** True for a number in 0 .. 2^32 - 1. Tests the type first: `>>>` throws a TypeError on a BigInt. */
 function isU32(x: number): boolean {
   return typeof x === "number" && (x >>> 0) === x;
@@ -690,10 +698,7 @@ export class Heap {
    * object is not ignored; unchecked, `leakCount` only (live objects now minus then).
    */
   leaksSince(mark: number, request: ReportRequest = {}): Report {
-    // Anything else compares false with every order: a mistaken mark would hide every leak.
-    if (!isU32(mark)) {
-      throw new InvalidArgumentError(`rcalloc: leaksSince(mark): a mark is what heap.mark() returns, an integer 0 .. 2^32 - 1; got ${shown(mark)}`);
-    }
+    checkMark(mark);
     const all = this.report(request);
     if (!this.checked) {
       const live = all.objects.filter((o) => !o.ignored).length;

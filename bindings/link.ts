@@ -24,7 +24,7 @@
 // --global-base=65536 (its data, then its stack) and --export=__heap_base (include/rcalloc.h).
 import { loadBuild, wasmFileName } from "./allocator-builds.js";
 import { RcError } from "./errors.js";
-import { Heap, refuseDebugOption, type HeapOptions, type SharedHeapInit } from "./heap.js";
+import { checkMark, Heap, refuseDebugOption, type HeapOptions, type SharedHeapInit } from "./heap.js";
 import { attachHeap, createSharedHeap } from "./shared-heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
 import { plural } from "./format.js";
@@ -148,6 +148,19 @@ export interface Linked<T = Record<string, unknown>> {
    * the heap first, so a write after free still in the quarantine throws WriteAfterFreeError.
    */
   report(request?: { scan?: boolean; returned?: { entry: string; value: unknown } }): LinkedReport;
+  /** A mark for leaksSince(): checked, the heap's (heap.mark()); unchecked, the program's leak
+   *  count now. */
+  mark(): number;
+  /**
+   * What the program leaked since `mark`, as report({ scan: true }) states leaks (not the AS
+   * runtime's live GC objects, nor what a root holds): checked, the leaked references and objects
+   * created after the mark; unchecked, `leakCount` only (leaks now minus then). So
+   * `leakCheck(() => linked)` (rcalloc/vitest) checks a linked module test by test; the heap's own
+   * leaksSince counts the runtime's GC objects and the module's global buffers as leaks.
+   */
+  leaksSince(mark: number): LinkedReport;
+  /** The heap's validate(): a write after free still in the quarantine throws. */
+  validate(): void;
 }
 
 type Fn = (...args: number[]) => number | void;
@@ -312,19 +325,33 @@ async function instantiateLinked<T>(
       collect();
       return true;
     },
-    report(request = {}) {
-      // A report states the program's end: a write after free still in the quarantine (its
-      // poison checked only when the block leaves) would go unsaid, so check it first.
-      if (heap.checked) heap.validate();
-      const roots: [number, number][] = layout.dataEnd ? [[layout.dataStart, heapBase]] : [];
-      const report = request.scan ? heap.report({ scan: true, roots }) : heap.report();
-      const js = new Map<number, string>();
-      const value = request.returned?.value;
-      if (typeof value === "number" && value) js.set(value >>> 0, `JS (returned by ${request.returned!.entry})`);
-      const statics = staticWords(memory, layout.dataStart, layout.dataEnd);
-      return programReport(heap, report, { globals: globalRoots(result.instance.exports), statics, js });
+    report,
+    mark: () => (heap.checked ? heap.mark() : report({ scan: true }).leakCount),
+    leaksSince(mark: number): LinkedReport {
+      checkMark(mark);
+      const all = report({ scan: true });
+      if (!all.checked) return { ...all, since: mark, leakCount: Math.max(0, all.leakCount - mark) };
+      const objects = all.objects.filter((o) => o.order > mark);
+      const references = all.references.filter((r) => r.order > mark);
+      const since: LinkedReport = { ...all, since: mark, objects, references, stats: liveStats(all.stats, objects, references) };
+      since.leakCount = reportLeaks(since).count;
+      return since;
     },
+    validate: () => heap.validate(),
   };
+
+  function report(request: { scan?: boolean; returned?: { entry: string; value: unknown } } = {}): LinkedReport {
+    // A report states the program's end: a write after free still in the quarantine (its
+    // poison checked only when the block leaves) would go unsaid, so check it first.
+    if (heap.checked) heap.validate();
+    const roots: [number, number][] = layout.dataEnd ? [[layout.dataStart, heapBase]] : [];
+    const whole = request.scan ? heap.report({ scan: true, roots }) : heap.report();
+    const js = new Map<number, string>();
+    const value = request.returned?.value;
+    if (typeof value === "number" && value) js.set(value >>> 0, `JS (returned by ${request.returned!.entry})`);
+    const statics = staticWords(memory, layout.dataStart, layout.dataEnd);
+    return programReport(heap, whole, { globals: globalRoots(result.instance.exports), statics, js });
+  }
 }
 
 /** Module infos of modules link() compiled (how far their code moved when their globals were

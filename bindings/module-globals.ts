@@ -6,12 +6,20 @@
 // global holds as held by global `name` — a root, not a leak (bindings/leaks.ts).
 import { KINDS, parseWasm, type ExportEntry, type ModuleInfo } from "./wasm-reader.js";
 import { encodeName, replaceSections, uleb } from "./wasm-writer.js";
+import { isStdLibraryName } from "./as-std-names.js";
 
 /** Prefix of the exports that expose a module's globals to the scan. */
 export const GLOBAL_EXPORT_PREFIX = "rcalloc:global:";
 
-/** The globals worth scanning: the module's own mutable integers, AssemblyScript's runtime
- *  bookkeeping (~lib/..., ~argumentsLength) left out when names tell it apart. `namedOnly`: a
+/** A global of AssemblyScript's own bookkeeping (~argumentsLength, the standard library's scratch
+ *  words and runtime) or of rcalloc compiled in from node_modules, not of a package: json-as keeps
+ *  its output buffer, a heap.alloc block, in `~lib/json-as/lib/as-bs/bs.buffer`, a root. */
+function isToolchainGlobal(name: string): boolean {
+  return name.startsWith("~") && (!name.startsWith("~lib/") || isStdLibraryName(name));
+}
+
+/** The globals worth scanning: the module's own mutable integers, its packages' included,
+ *  AssemblyScript's bookkeeping left out when names tell it apart (isToolchainGlobal). `namedOnly`: a
  *  module with the allocator compiled in (the library path), whose unnamed globals may be the
  *  allocator's own words (a quarantine's byte limit of 256 MiB, a FIFO's head past 256 MiB): read
  *  as roots, such a value that equals a live handle made its leak uncounted, so only the globals
@@ -21,7 +29,7 @@ function scannedGlobals(info: ModuleInfo, namedOnly: boolean): { index: number; 
   const out: { index: number; name: string }[] = [];
   for (const g of info.mutableIntGlobals) {
     const named = info.globalNames.get(g.index);
-    if (named?.startsWith("~") || (namedOnly && !named)) continue;
+    if ((named && isToolchainGlobal(named)) || (namedOnly && !named)) continue;
     const name = named && !used.has(named) ? named : `#${g.index}`;
     used.add(name);
     out.push({ index: g.index, name });

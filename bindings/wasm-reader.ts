@@ -171,13 +171,22 @@ class Reader {
             : op === 0x6a ? (a + b) | 0 : op === 0x6b ? (a - b) | 0 : Math.imul(a, b));
           break;
         }
+        case 0x7c: case 0x7d: case 0x7e: stack.pop(); stack.pop(); stack.push(undefined); break; // i64 extended const
+        case 0xfd: { // v128.const: a SIMD global (json-as built with --enable simd, as its README says)
+          const sub = this.u32();
+          if (sub !== 12) throw new RangeError(`unsupported constant expression opcode 0xfd ${sub}`);
+          this.pos += 16;
+          stack.push(undefined);
+          break;
+        }
         default: throw new RangeError(`unsupported constant expression opcode 0x${op.toString(16)}`);
       }
     }
   }
 }
 
-function isWasm(bytes: Uint8Array): boolean {
+/** Whether the bytes start as a WebAssembly binary does (\0asm). */
+export function isWasm(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
 }
 

@@ -4,6 +4,7 @@
 // holds the allocator module's frames, whose offsets mean nothing in the user's map.
 import { after, callee, type DecodedBody, decodeBody, enclosing } from "./wasm-code.js";
 import type { ModuleInfo } from "./wasm-reader.js";
+import { isStdLibraryName } from "./as-std-names.js";
 
 /** A position in a source: 1-based line and column. */
 export interface SourcePosition {
@@ -168,8 +169,9 @@ export interface FrameSite {
   /** A function of rcalloc's or AssemblyScript's library: not the caller. */
   library: boolean;
   /** User code whose line optimization dropped: the function's file (from its name, when it
-   *  names one), its index and the offset in the module's binary. */
-  lost?: { file?: string; function: number; offset: number };
+   *  names one), its index and the offset in the module's binary. `topLevel`: no optimization
+   *  dropped it: asc's call of an imported file's top-level code (`start:<file>`) has no line. */
+  lost?: { file?: string; function: number; offset: number; topLevel?: boolean };
 }
 
 /**
@@ -190,13 +192,17 @@ export class ModuleCode {
   /** Names of the function imports from "rcalloc", by function index (others: undefined). */
   private readonly rcallocImports: (string | undefined)[];
 
+  /** Function names of the name section, by index (empty without one). */
+  private readonly functionNames: ReadonlyMap<number, string>;
+
   /**
    * `shift`: bytes the code moved when the module was rewritten before compiling
    * (module-globals.ts). `bytes`: the binary `info` was read from (kept, not copied): a frame in
    * rcalloc's inlined code is then named by the call it was inlined for (site()).
    */
-  constructor(info: Pick<ModuleInfo, "functionBodies"> & Partial<Pick<ModuleInfo, "imports">>, readonly map?: WasmSourceMap,
+  constructor(info: Pick<ModuleInfo, "functionBodies"> & Partial<Pick<ModuleInfo, "imports" | "functionNames">>, readonly map?: WasmSourceMap,
     private readonly shift = 0, private readonly bytes?: Uint8Array) {
+    this.functionNames = info.functionNames ?? new Map();
     this.rcallocImports = (info.imports ?? []).filter((e) => e.kind === "function").map((e) => (e.module === "rcalloc" ? e.name : undefined));
     const bodies = [...info.functionBodies].sort((a, b) => a[1][0] - b[1][0]);
     this.indexes = bodies.map(([index]) => index);
@@ -239,7 +245,12 @@ export class ModuleCode {
     if (library) return { at, library };
     // No location: asc put the call's on the drop or conversion wrapping it. Library code: inlined.
     const call = at ? this.inlinedCall(i, offset) : this.wrapper(i, offset);
-    return call ? { at: call, library } : { library, lost: { file: frame.name && this.fileOf(frame.name), function: this.indexes[i], offset } };
+    if (call) return { at: call, library };
+    // `new C()`: asc's constructor allocates the object (`this = __alloc(size)` for an @unmanaged
+    // class, __new for a managed one) with no line; the `new` is the caller's frame's line.
+    if (this.allocatesForNew(frame, offset)) return { library: true };
+    const lost = { file: frame.name && this.fileOf(frame.name), function: this.indexes[i], offset };
+    return { library, lost: this.callsTopLevel(offset) ? { ...lost, topLevel: true } : lost };
   }
 
   /**
@@ -307,6 +318,21 @@ export class ModuleCode {
     const index = offset === undefined || !this.bytes ? undefined : callee(this.bytes, offset);
     const wrapper = index === undefined ? undefined : WRAPPER_CALLS[this.rcallocImports[index] ?? ""];
     return (wrapper ?? CALL).test(text);
+  }
+
+  /** Whether the instruction at `offset` calls a file's top-level code (`start:<file>`, which asc
+   *  calls from `~start` and from the start of each file that imports it, with no line). */
+  private callsTopLevel(offset: number): boolean {
+    const index = this.bytes ? callee(this.bytes, offset) : undefined;
+    return index !== undefined && (this.functionNames.get(index)?.startsWith("start:") ?? false);
+  }
+
+  /** Whether the frame is a constructor's allocation of its object: a call at `offset` of
+   *  rcalloc's runtime's __alloc or __new from a function named `...#constructor`. */
+  private allocatesForNew(frame: WasmFrame, offset: number): boolean {
+    const index = this.bytes && frame.name?.endsWith("#constructor") ? callee(this.bytes, offset) : undefined;
+    const name = index === undefined ? undefined : this.functionNames.get(index);
+    return name !== undefined && /(^|\/)rcalloc\/runtime\/\w+\/__(alloc|new)$/.test(name);
   }
 
   private bodyOf(frame: WasmFrame): number {
@@ -436,16 +462,17 @@ function describeFrame(f: WasmFrame, code?: ModuleCode | WasmSourceMap) {
   const at = site ? site.at : code instanceof WasmSourceMap ? code.locate(f.offset) : undefined;
   const library = site ? site.library : isLibraryCode(at?.source ?? f.name ?? "");
   const where = at ? `${at.source}:${at.line}:${at.column}`
-    : site?.lost ? `${site.lost.file ? `${site.lost.file}: ` : ""}line lost to optimization, wasm 0x${site.lost.offset.toString(16)}`
+    : site?.lost ? `${site.lost.file ? `${site.lost.file}: ` : ""}${site.lost.topLevel ? "top-level code, no line" : "line lost to optimization"}, wasm 0x${site.lost.offset.toString(16)}`
     : `wasm 0x${f.offset.toString(16)}`;
   const name = f.name ?? (site?.lost ? `wasm-function[${site.lost.function}]` : undefined);
   return { name, at, library, where, line: `${name ?? "(wasm)"} (${where})` };
 }
 
 /** Sources (and function names) of rcalloc and of AssemblyScript's standard library, inlined
- *  or not: never the caller. rcalloc's runtime imports its ../assembly/ code. */
+ *  or not: never the caller. rcalloc's runtime imports its ../assembly/ code. A package's
+ *  (`~lib/json-as/...`) is the program's own: its lines are sites. */
 function isLibraryCode(where: string): boolean {
-  return where.startsWith("~lib/") || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where);
+  return isStdLibraryName(where) || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where);
 }
 
 /** Where site ids come from: a heap's site table (Heap.site). */

@@ -78,6 +78,17 @@ export function main(): u32 {
   return <u32>n;
 }
 `,
+  // lines 4 and 5: instances of @unmanaged classes (raw blocks; as-variant on npm stores them),
+  // one with the constructor asc makes, one with its own; neither is freed
+  "unmanaged-new.ts": `@unmanaged class Point { x: i32; y: i32; }
+@unmanaged class Vec { constructor(public x: f64, public y: f64) {} }
+export function main(): i32 {
+  const p = new Point();
+  const v = new Vec(1, 2);
+  p.x = 3;
+  return p.x + <i32>v.x;
+}
+`,
 };
 
 // C: line 7 mallocs a table kept in a static for the program's life; line 8 one kept nowhere
@@ -202,5 +213,15 @@ describe("a trap in the collection before the report", () => {
     expect(r.json.status).toBe("failed");
     expect(r.json.exitCode).toBe(4);
     expect(r.text).toMatch(/^FAILED {2}/m);
+  });
+});
+
+describe("a leaked @unmanaged object", () => {
+  it("is named at its new, not in the constructor asc made ('line lost to optimization' at -O0)", async () => {
+    const r = await check("unmanaged-new");
+    expect(r.status).toBe(1);
+    const labels = r.json.leaks!.references.map((ref) => ref.site!.label.replace(/^.*\//, ""));
+    expect(labels).toEqual(["unmanaged-new.ts:4:13", "unmanaged-new.ts:5:13"]);
+    expect(r.text).not.toMatch(/lost to optimization/);
   });
 });
