@@ -174,11 +174,16 @@ function isInternal(frame: string, internalFiles: readonly string[]): boolean {
 //   SpiderMonkey (Firefox):  "fn@http://x/y.js:3:9", "@http://x/y.js:3:9", "async*fn@...",
 //                            "fn@http://x/y.js line 2 > eval:1:5" (code made by eval or new
 //                            Function at y.js line 2)
-// A URL may hold an "@" (Vite's /@fs/), a function name hardly ever ("get x" may hold a space):
-// the first "@" ends the name.
-const AT_FRAME = /^([^@]*)@(.+:\d+:\d+)$/;
+// A URL may hold an "@" (Vite's /@fs/, a query), and so may a name (a method called ["x@y"]): the
+// name ends at the first "@" that a URL scheme follows (http:, file:, blob:, moz-extension:),
+// else at the first "@". Whether a frame is V8's is the engine's, not the frame's: a Firefox
+// method may be called "at z".
+const AT_FRAME = /^(.*?)@([A-Za-z][\w+.-]*:.*:\d+:\d+)$/;
+const AT_FRAME_NO_SCHEME = /^([^@]*)@(.+:\d+:\d+)$/;
+/** This engine writes V8's frames ("    at fn (url:line:col)"). */
+const V8_TEXT = /\n\s+at /.test(new Error().stack ?? "");
 /** A trimmed frame's [, name, location] in the "fn@" format, or null (V8's). */
-const atFrame = (text: string) => (text.startsWith("at ") ? null : AT_FRAME.exec(text));
+const atFrame = (text: string) => (V8_TEXT && text.startsWith("at ") ? null : AT_FRAME.exec(text) ?? AT_FRAME_NO_SCHEME.exec(text));
 
 /** "    at fn (file:///x/y.js:3:9)" → "file:///x/y.js:3:9"; "fn@file:3:9" → "file:3:9". */
 export function location(frame: string): string {

@@ -149,15 +149,19 @@ export interface WasmFrame {
 // Firefox: "examples/leaky/index/remember@http://x/dist/link.js line 92 > WebAssembly.compile:wasm-function[12]:0x4a1"
 //          "@http://x/dist/link.js line 92 > WebAssembly.compile:wasm-function[12]:0x4a1"
 //          (the module's URL is where it was compiled: the script's line, or the .wasm streamed)
-// The first "@" ends Firefox's name: a URL may hold one (Vite's /@fs/).
-const WASM_FRAME = /^\s*(?:at (?:(.+?) \()?|([^@]*)@)?(.+?):wasm-function\[(\d+)\]:0x([0-9a-f]+)\)?\s*$/;
+// V8's URL holds no space or parenthesis, and a name may (a C++ name with a function pointer
+// parameter, "sort_by(int (*)(int, int))"): the name is all up to the last " (" before it.
+// Firefox's URL holds spaces, and a URL or a name may hold an "@" (Vite's /@fs/, a method called
+// ["x@y"]): the name ends at the first "@" a URL scheme follows.
+const V8_WASM_FRAME = /^\s*at (?:(.+) \()?([^\s()]+):wasm-function\[(\d+)\]:0x([0-9a-f]+)\)?\s*$/;
+const FIREFOX_WASM_FRAME = /^\s*(.*?)@([A-Za-z][\w+.-]*:.+?):wasm-function\[(\d+)\]:0x([0-9a-f]+)\s*$/;
 
 function wasmFrames(stack: string): WasmFrame[] {
   const frames: WasmFrame[] = [];
   for (const line of stack.split("\n")) {
-    const m = WASM_FRAME.exec(line);
+    const m = V8_WASM_FRAME.exec(line) ?? FIREFOX_WASM_FRAME.exec(line);
     if (!m) continue;
-    frames.push({ name: m[1] ?? (m[2] || undefined), url: m[3], index: Number(m[4]), offset: parseInt(m[5], 16), text: line.trim() });
+    frames.push({ name: m[1] || undefined, url: m[2], index: Number(m[3]), offset: parseInt(m[4], 16), text: line.trim() });
   }
   return frames;
 }

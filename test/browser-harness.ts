@@ -3,7 +3,9 @@
 // (SpiderMonkey, over WebDriver BiDi), both driven by puppeteer-core, which downloads nothing.
 // A test file declares its browser tests once (describeEachBrowser); they run in each browser, one
 // browser launched per file and browser.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Server } from "node:http";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, describe } from "vitest";
@@ -45,7 +47,7 @@ export const FIREFOX_BROWSER: BrowserKind = {
   missing: !existsSync(FIREFOX) && !process.env.CI,
   // A fresh profile each launch (puppeteer's, whose prefs already point updates, telemetry and
   // remote settings at a dummy host); these turn off the background requests left.
-  launch: () => puppeteer.launch({
+  launch: () => (removeStaleProfiles(), puppeteer.launch({
     browser: "firefox", executablePath: FIREFOX, headless: true,
     extraPrefsFirefox: {
       "app.normandy.enabled": false,
@@ -55,8 +57,24 @@ export const FIREFOX_BROWSER: BrowserKind = {
       "browser.region.network.url": "",
       "browser.topsites.contile.enabled": false,
     },
-  }),
+  })),
 };
+
+/** Firefox profiles of test runs stopped while Firefox ran (puppeteer removes a profile once its
+ *  browser exits, which a killed run never sees): removed once an hour old, so never the profile
+ *  of a test file running beside this one. */
+function removeStaleProfiles(): void {
+  const dir = tmpdir();
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith("puppeteer_dev_firefox_profile-")) continue;
+    const path = join(dir, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another run removed it first
+    }
+  }
+}
 
 export const BROWSERS: readonly BrowserKind[] = [CHROMIUM_BROWSER, FIREFOX_BROWSER];
 

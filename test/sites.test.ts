@@ -92,6 +92,10 @@ describe("frames in each engine's format", () => {
       ["get size@http://h/app.js:3:9", "http://h/app.js:3:9", "get size"],
       ["main@http://127.0.0.1:5173/@fs/app/main.js:4:7", "http://127.0.0.1:5173/@fs/app/main.js:4:7", "main"],
       ["anonymous@http://h/app.js line 2 > Function:3:8", "http://h/app.js line 2 > Function:3:8", "anonymous"],
+      // an "@" in a method's name and in the URL: the name ends at the "@" a URL scheme follows
+      ["x@y@http://h/@fs/a@b/app.js?v=q@r:6:17", "http://h/@fs/a@b/app.js?v=q@r:6:17", "x@y"],
+      ['obj["k@v"]@http://h/app.js:3:9', "http://h/app.js:3:9", 'obj["k@v"]'],
+      ["@debugger eval code:1:5", "debugger eval code:1:5", ""],
     ];
     expect(frames.map(([frame]) => [frame, location(frame), frameFunction(frame)])).toEqual(frames);
   });
@@ -104,6 +108,15 @@ describe("frames in each engine's format", () => {
     const stack = `trap@http://h/dist/heap.js:773:16\n@${compiled(111)}:wasm-function[1]:0x11\n` +
       `app/main@${compiled(92)}:wasm-function[1]:0x11\ndemangle/curr[name]@http://h/loader.js:438:18`;
     expect(wasmStack(stack, code)).toEqual(["app/main (app.ts:4:1)"]);
+  });
+
+  it("read V8's wasm frames whose function name holds ' (' (a C++ name with a function pointer parameter)", () => {
+    const map = new WasmSourceMap({ sources: ["app.ts"], mappings: "YAEA,IACA" });
+    const code = new ModuleCode({ functionBodies: new Map([[1, [10, 20] as const]]) }, map);
+    code.learn("wasm://wasm/3c1f0b2e");
+    const stack = "Error\n    at sort_by(int (*)(int, int)) (wasm://wasm/3c1f0b2e:wasm-function[1]:0x11)\n" +
+      "    at wasm://wasm/3c1f0b2e:wasm-function[1]:0x11";
+    expect(wasmStack(stack, code)).toEqual(["sort_by(int (*)(int, int)) (app.ts:4:1)", "(wasm) (app.ts:4:1)"]);
   });
 
   it("key a stack by its text where the engine gives no call sites (SpiderMonkey): a stack seen before is not made again", () => {
