@@ -74,7 +74,9 @@ export interface LinkOptions extends Omit<HeapOptions, "imports"> {
    * memory exists, its result merged like `imports` (rcalloc check/bench `--imports host.mjs`).
    */
   hostImports?: (memory: WebAssembly.Memory, getString: StringReader) => Record<string, Record<string, unknown>>;
-  /** Where the default AssemblyScript host imports (console.log, trace, ...) print (default console.log). */
+  /** Where the module's output goes, a line at a time: the default AssemblyScript host imports'
+   *  (console.log, trace, ...) and, given, the minimal WASI's stdout and stderr (default
+   *  console.log, and console.error for WASI's stderr). */
   print?: HostPrint;
   /** The folder of the allocator builds (default: the package's build/ folder); `wasm` wins. */
   baseUrl?: string | URL;
@@ -269,7 +271,9 @@ async function instantiateLinked<T>(
   imports.rcalloc = { ...rcalloc, ...extra.rcalloc };
   // A C, C++ or Rust module that prints or reads the clock imports WASI: a minimal one unless given.
   if (!extra[WASI_MODULE] && info.imports.some((i) => i.module === WASI_MODULE)) {
-    imports[WASI_MODULE] = minimalWasi(() => memory);
+    // rcalloc check's stdout is its report (or JSON): the module's printf goes where print says.
+    const print = options.print;
+    imports[WASI_MODULE] = minimalWasi(() => memory, print && ((_fd, line) => print(line)));
   }
 
   const missing = missingImports(info.imports, imports);

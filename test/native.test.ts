@@ -274,4 +274,14 @@ describe.skipIf(missing.c)("C with WASI: printf, the clock and exit through link
       }
     }
   });
+
+  it("rcalloc check keeps stdout for its report: the module's printf goes to stderr with its other output", async () => {
+    const out = compileFixture("printf.c");
+    // greet, called without arguments, prints "hello 0" and frees what it took
+    const run = spawnSync(process.execPath, [BIN, "check", out, "--entry", "greet", "--json"], { encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: "clean", returned: 1 }); // nothing but the JSON
+    expect(run.stderr).toContain("hello 0 from C, 1 refs\n");
+    expect(run.stderr).toContain("clock set\n");
+  });
 });
