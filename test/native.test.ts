@@ -275,6 +275,13 @@ describe.skipIf(missing.c)("C with WASI: printf, the clock and exit through link
     }
   });
 
+  it("rcalloc check: a command module's argv (wasi-libc's startup mallocs it for the whole run) is no leak", async () => {
+    const out = compileFixture("args.c", [SHIM, "-mexec-model=command"]);
+    const run = await rcalloc("check", out);
+    expect(run.stdout).toMatch(/CLEAN {2}no references left after instantiation \(2 references held by static data/);
+    expect(run.status).toBe(0);
+  });
+
   it("rcalloc check keeps stdout for its report: the module's printf goes to stderr with its other output", async () => {
     const out = compileFixture("printf.c");
     // greet, called without arguments, prints "hello 0" and frees what it took
