@@ -440,10 +440,17 @@ function describeFrame(f: WasmFrame, code?: ModuleCode | WasmSourceMap) {
   return { name, at, library, where, line: `${name ?? "(wasm)"} (${where})` };
 }
 
+/** Functions of include/rcalloc-malloc.c, the C allocator compiled into a C or C++ module: a
+ *  malloc's site is the code that called malloc (or strdup ...), not malloc itself. */
+const C_ALLOCATOR = new Set([
+  "malloc", "calloc", "realloc", "free", "aligned_alloc", "posix_memalign", "__libc_malloc", "__libc_calloc",
+  "__libc_free", "rcalloc_malloc_at", "rcalloc_calloc_at", "rcalloc_realloc_at", "rcalloc_free_at", "aligned_at",
+]);
+
 /** Sources (and function names) of rcalloc and of AssemblyScript's standard library, inlined
  *  or not: never the caller. rcalloc's runtime imports its ../assembly/ code. */
 function isLibraryCode(where: string): boolean {
-  return where.startsWith("~lib/") || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where);
+  return where.startsWith("~lib/") || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || C_ALLOCATOR.has(where);
 }
 
 /** Where site ids come from: a heap's site table (Heap.site). */

@@ -251,6 +251,19 @@ describe.skipIf(missing.rust)("Rust with std: examples/rust-std/lib.rs (#[global
   });
 });
 
+describe.skipIf(missing.c)("C: plain malloc and free called by library code (no RC_MALLOC_SITES)", () => {
+  it("rcalloc check names the function that called malloc or free, not the C allocator's own", async () => {
+    const out = compileFixture("plain-malloc.c", [SHIM, "-g"]);
+    const [leak, twice] = await Promise.all([rcalloc("check", out, "--entry", "leak"), rcalloc("check", out, "--entry", "double_free")]);
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toMatch(/1 reference taken at make_copy \(wasm 0x[0-9a-f]+\)/);
+    expect(leak.stdout).toMatch(/backtrace:\n\s+make_copy \(wasm 0x[0-9a-f]+\)\n\s+leak /);
+    expect(twice.status).toBe(2);
+    expect(twice.stdout).toMatch(/taken at make_copy \(wasm 0x[0-9a-f]+\); first put at drop_copy \(wasm 0x[0-9a-f]+\)\)/);
+    expect(twice.stdout).toMatch(/trapped in {2}drop_copy \(wasm 0x[0-9a-f]+\)\n\s+double_free /);
+  });
+});
+
 describe.skipIf(missing.c)("C with WASI: printf, the clock and exit through link()'s minimal WASI", () => {
   it("prints a line at a time, reads the clock, and turns exit() into WasiExitError", async () => {
     {
