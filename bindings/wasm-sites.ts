@@ -94,7 +94,7 @@ export class WasmSourceMap {
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-function encodeVlq(value: number): string {
+export function encodeVlq(value: number): string {
   let v = value < 0 ? (-value << 1) | 1 : value << 1;
   let out = "";
   do {
@@ -235,6 +235,8 @@ export class ModuleCode {
     if (at && !isLibraryCode(at.source)) return { at, library: false };
     const library = frame.name ? isLibraryCode(frame.name) : !this.hasUserCode(i);
     if (library) return { at, library };
+    // A function the map has no line of (C built without -g, linked with a -g libc): none was lost.
+    if (!at && !this.hasUserCode(i)) return undefined;
     // No location: asc put the call's on the drop or conversion wrapping it. Library code: inlined.
     const call = at ? this.inlinedCall(i, offset) : this.wrapper(i, offset);
     return call ? { at: call, library } : { library, lost: { file: frame.name && this.fileOf(frame.name), function: this.indexes[i], offset } };
@@ -440,8 +442,9 @@ function describeFrame(f: WasmFrame, code?: ModuleCode | WasmSourceMap) {
   return { name, at, library, where, line: `${name ?? "(wasm)"} (${where})` };
 }
 
-/** Functions of include/rcalloc-malloc.c, the C allocator compiled into a C or C++ module: a
- *  malloc's site is the code that called malloc (or strdup ...), not malloc itself. */
+/** Functions of include/rcalloc-malloc.c, the C allocator compiled into a C or C++ module (by
+ *  name, or by its file in a -g build's lines): a malloc's site is the code that called malloc
+ *  (or strdup ...), not malloc itself. */
 const C_ALLOCATOR = new Set([
   "malloc", "calloc", "realloc", "free", "aligned_alloc", "posix_memalign", "__libc_malloc", "__libc_calloc",
   "__libc_free", "rcalloc_malloc_at", "rcalloc_calloc_at", "rcalloc_realloc_at", "rcalloc_free_at", "aligned_at",
@@ -450,7 +453,8 @@ const C_ALLOCATOR = new Set([
 /** Sources (and function names) of rcalloc and of AssemblyScript's standard library, inlined
  *  or not: never the caller. rcalloc's runtime imports its ../assembly/ code. */
 function isLibraryCode(where: string): boolean {
-  return where.startsWith("~lib/") || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || C_ALLOCATOR.has(where);
+  return where.startsWith("~lib/") || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || C_ALLOCATOR.has(where)
+    || /(^|\/)rcalloc-malloc\.c$/.test(where);
 }
 
 /** Where site ids come from: a heap's site table (Heap.site). */

@@ -253,7 +253,7 @@ describe.skipIf(missing.rust)("Rust with std: examples/rust-std/lib.rs (#[global
 
 describe.skipIf(missing.c)("C: plain malloc and free called by library code (no RC_MALLOC_SITES)", () => {
   it("rcalloc check names the function that called malloc or free, not the C allocator's own", async () => {
-    const out = compileFixture("plain-malloc.c", [SHIM, "-g"]);
+    const out = compileFixture("plain-malloc.c", [SHIM]); // no -g: sites name functions
     const [leak, twice] = await Promise.all([rcalloc("check", out, "--entry", "leak"), rcalloc("check", out, "--entry", "double_free")]);
     expect(leak.status).toBe(1);
     expect(leak.stdout).toMatch(/1 reference taken at make_copy \(wasm 0x[0-9a-f]+\)/);
@@ -261,6 +261,23 @@ describe.skipIf(missing.c)("C: plain malloc and free called by library code (no 
     expect(twice.status).toBe(2);
     expect(twice.stdout).toMatch(/taken at make_copy \(wasm 0x[0-9a-f]+\); first put at drop_copy \(wasm 0x[0-9a-f]+\)\)/);
     expect(twice.stdout).toMatch(/trapped in {2}drop_copy \(wasm 0x[0-9a-f]+\)\n\s+double_free /);
+  });
+});
+
+describe.skipIf(missing.c)("C built with -g: rcalloc check reads the lines of its DWARF", () => {
+  it("names file:line of each frame, the C allocator's own left out", async () => {
+    const out = compileFixture("plain-malloc.c", [SHIM, "-g"]);
+    // "plain-malloc.c:N:" of the fixture's line holding `marker` (the path before it is clang's)
+    const at = (marker: string) => `plain-malloc\\.c:${lineOf("../test/fixtures/c/plain-malloc.c", marker).split(":")[1]}:\\d+`;
+    const [leak, twice] = await Promise.all([rcalloc("check", out, "--entry", "leak"), rcalloc("check", out, "--entry", "double_free")]);
+    expect(leak.status).toBe(1);
+    const malloc = at("char *copy = allocate");
+    expect(leak.stdout).toMatch(new RegExp(`1 reference taken at \\S*${malloc} `));
+    expect(leak.stdout).toMatch(new RegExp(`backtrace:\\n\\s+make_copy \\(\\S*${malloc}\\)\\n\\s+leak \\(\\S*${at("return (int)strlen(make_copy")}\\)`));
+    expect(twice.status).toBe(2);
+    const free = at("deallocate(copy)");
+    expect(twice.stdout).toMatch(new RegExp(`first put {3}\\S*${free}\\n\\s+drop_copy \\(\\S*${free}\\)\\n\\s+double_free \\(\\S*${at("the first free")}\\)`));
+    expect(twice.stdout).toMatch(new RegExp(`trapped in {2}drop_copy \\(\\S*${free}\\)\\n\\s+double_free \\(\\S*${at("a double free")}\\)`));
   });
 });
 
