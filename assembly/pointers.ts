@@ -82,7 +82,9 @@ export function reallocRaw(ptr: usize, size: u32, site: u32): usize {
     roomFor(block);
     SETPUTSITE(block, site); // where the old block ended, should it move
   }
-  let moved = resizeObject(block, size);
+  // Checked: a growing block always moves (as ASan's realloc does), so a pointer kept into the
+  // old one (an element of a C vector across a push) is a write after free, not silently valid.
+  let moved = resizeObject(block, size, true);
   if (!moved) return 0;
   if (CHECKED) SETMARK(moved, RAW_COOKIE(moved));
   return PAYLOAD(moved);
