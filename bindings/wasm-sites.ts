@@ -442,19 +442,22 @@ function describeFrame(f: WasmFrame, code?: ModuleCode | WasmSourceMap) {
   return { name, at, library, where, line: `${name ?? "(wasm)"} (${where})` };
 }
 
-/** Functions of include/rcalloc-malloc.c, the C allocator compiled into a C or C++ module (by
- *  name, or by its file in a -g build's lines): a malloc's site is the code that called malloc
- *  (or strdup ...), not malloc itself. */
-const C_ALLOCATOR = new Set([
+/** The allocator glue compiled into a native module: include/rcalloc-malloc.c's functions (C and
+ *  C++) and Rust's global-allocator entry points (std's __rust_* calling rcalloc.rs's Malloc
+ *  through __rg_*), by name or, in a -g build's lines, by file. A block's site is the code that
+ *  called malloc (or strdup, Box::new ...), not the glue. */
+const ALLOCATOR_GLUE = new Set([
   "malloc", "calloc", "realloc", "free", "aligned_alloc", "posix_memalign", "__libc_malloc", "__libc_calloc",
   "__libc_free", "rcalloc_malloc_at", "rcalloc_calloc_at", "rcalloc_realloc_at", "rcalloc_free_at", "aligned_at",
+  "__rust_alloc", "__rust_dealloc", "__rust_realloc", "__rust_alloc_zeroed",
+  "__rg_alloc", "__rg_dealloc", "__rg_realloc", "__rg_alloc_zeroed",
 ]);
 
 /** Sources (and function names) of rcalloc and of AssemblyScript's standard library, inlined
  *  or not: never the caller. rcalloc's runtime imports its ../assembly/ code. */
 function isLibraryCode(where: string): boolean {
-  return where.startsWith("~lib/") || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || C_ALLOCATOR.has(where)
-    || /(^|\/)rcalloc-malloc\.c$/.test(where);
+  return where.startsWith("~lib/") || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || ALLOCATOR_GLUE.has(where)
+    || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs)$/.test(where);
 }
 
 /** Where site ids come from: a heap's site table (Heap.site). */
