@@ -282,6 +282,18 @@ describe.skipIf(missing.c)("C built with -g: rcalloc check reads the lines of it
   });
 });
 
+describe.skipIf(missing.c)("C built with -g, linked with stacks", () => {
+  it("link() reads the lines of its DWARF when given no source map", async () => {
+    const out = compileFixture("plain-malloc.c", [SHIM, "-g"]);
+    const line = lineOf("../test/fixtures/c/plain-malloc.c", "char *copy = allocate").split(":")[1];
+    const linked = await link<{ leak(): number }>(readFileSync(out), { checked: true, stacks: true });
+    linked.exports.leak();
+    const [leaked] = linked.report({ scan: true }).references;
+    expect(leaked.site?.label).toMatch(new RegExp(`plain-malloc\\.c:${line}:\\d+$`));
+    linked.heap.dispose();
+  });
+});
+
 describe.skipIf(missing.c)("C with WASI: printf, the clock and exit through link()'s minimal WASI", () => {
   it("prints a line at a time, reads the clock, and turns exit() into WasiExitError", async () => {
     {
