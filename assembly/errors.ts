@@ -80,6 +80,8 @@
 // @ts-ignore: decorator
 @lazy export const MSG_FREE_UNKNOWN = "rcalloc: invalid pointer: free of a pointer malloc never returned (or freed long ago)";
 // @ts-ignore: decorator
+@lazy export const MSG_HEAP_OVERFLOW = "rcalloc: heap overflow: bytes past the end of a malloc block changed";
+// @ts-ignore: decorator
 @lazy export const MSG_FREE_HANDLE_OBJECT = "rcalloc: invalid pointer: free of an object held by handles; put its handle instead";
 // @ts-ignore: decorator
 @lazy export const MSG_TAG_IN_USE = "rcalloc: the heap tag cannot change once handles exist";

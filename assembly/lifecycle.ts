@@ -271,9 +271,10 @@ export function ignoreObject(block: usize): void {
 /**
  * The object's block after resizing it to `size` bytes: the same block when it could shrink or
  * grow in place, else a new block holding a copy (the old block is freed). 0 when memory is
- * exhausted; the object is then untouched.
+ * exhausted; the object is then untouched. `moveToGrow` (checked, with a quarantine): growth past
+ * the block always moves, so the old block is poisoned and a stale pointer into it is caught.
  */
-export function resizeObject(block: usize, size: u32): usize {
+export function resizeObject(block: usize, size: u32, moveToGrow: bool = false): usize {
   let blockSize = blockSizeFor(<usize>size, HEADER);
   let have = SIZE(block);
   let count = COUNT(block) & REFS_MASK;
@@ -284,7 +285,7 @@ export function resizeObject(block: usize, size: u32): usize {
     // shrinking past an eighth, same peak pages). Else give the tail back.
     let keepMedium = have - (QUICK_MAX + 16) <= CLASS_MAX - (QUICK_MAX + 16) && blockSize >= have >> 2;
     if (have - HEADER - <usize>size > MAX_SLACK && !keepMedium) shrinkBlock(block, blockSize);
-  } else if (!growBlockInPlace(block, blockSize)) {
+  } else if ((CHECKED && moveToGrow && maxBlocks != 0) || !growBlockInPlace(block, blockSize)) {
     let moved = allocGrownOrReclaim(blockSize, have);
     if (!moved) return 0;
     let oldSize = OBJECT_SIZE(block);

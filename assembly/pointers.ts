@@ -13,6 +13,15 @@
 //                                 by handles, or a block freed long ago
 // The unchecked build checks nothing, like C's own allocators.
 //
+// Checked, a raw block's first bytes past its size (up to GUARD_MAX, within the block's slack)
+// hold GUARD; free and realloc find them unchanged, else a write ran past the block's end
+// (CORRUPT_HEAP, heap overflow, naming the malloc site):
+//
+//   block | header | payload: size bytes         | GUARD x min(slack, 16) | rest of the slack |
+//                                                  ^ PAYLOAD + size
+//
+// A size that fills the block to its end (slack 0) has no guard: such an overflow goes unseen.
+//
 // A garbage collector's frees (rcalloc's AS runtime: runtime/itcms.ts) go through freeCollectedRaw
 // instead: the collector owns those blocks' lifetimes, and nothing but unsafe code keeps a pointer
 // to an object it found unreachable, so a checked free there is the cheap part of the check only
@@ -21,10 +30,11 @@
 
 import { AL_MASK, CHECKED } from "./config";
 import {
-  E_DOUBLE_PUT, E_INVALID_HANDLE, failure, MSG_DOUBLE_FREE, MSG_FREE_HANDLE_OBJECT, MSG_FREE_UNKNOWN,
+  E_CORRUPT_HEAP, E_DOUBLE_PUT, E_INVALID_HANDLE, failure, MSG_DOUBLE_FREE, MSG_FREE_HANDLE_OBJECT, MSG_FREE_UNKNOWN,
+  MSG_HEAP_OVERFLOW,
 } from "./errors";
 import {
-  BLOCK, COUNT, DEAD, INFO, isObject, isRaw, MARK, PAIRED, PAYLOAD, PUT_SITE, RAW_COOKIE, RAW_REFS,
+  BLOCK, COUNT, DEAD, INFO, isObject, isRaw, MARK, OBJECT_SIZE, PAIRED, PAYLOAD, PUT_SITE, RAW_COOKIE, RAW_REFS,
   SETCOUNT, SETMARK, SETPUTSITE, SITE, SIZE,
 } from "./layout";
 import { freeBlock } from "./blocks";
@@ -41,8 +51,39 @@ export function mallocRaw(size: u32, site: u32): usize {
   let block = newObject(size, site, 1);
   if (!block) return 0;
   SETCOUNT(block, COUNT(block) | RAW_REFS);
-  if (CHECKED) SETMARK(block, RAW_COOKIE(block));
+  if (CHECKED) {
+    SETMARK(block, RAW_COOKIE(block));
+    setGuard(block);
+  }
   return PAYLOAD(block);
+}
+
+// @ts-ignore: decorator
+@inline const GUARD: u8 = 0xB5;
+// @ts-ignore: decorator
+@inline const GUARD_MAX: usize = 16;
+
+/** Bytes of guard past the object of raw `block`: its slack, at most GUARD_MAX. */
+// @ts-ignore: decorator
+@inline function guardLength(block: usize): usize {
+  return min(block + SIZE(block) - PAYLOAD(block) - OBJECT_SIZE(block), GUARD_MAX);
+}
+
+/** Checked: writes the guard past the object of raw `block`. */
+function setGuard(block: usize): void {
+  memory.fill(PAYLOAD(block) + OBJECT_SIZE(block), GUARD, guardLength(block));
+}
+
+/** Checked: traps with CORRUPT_HEAP when a byte of raw `block`'s guard changed (a heap overflow);
+ *  the detail is how many bytes past the end the first changed one is. */
+function checkGuard(block: usize): void {
+  let end = PAYLOAD(block) + OBJECT_SIZE(block);
+  let n = guardLength(block);
+  for (let i: usize = 0; i < n; i++) {
+    if (load<u8>(end + i) != GUARD) {
+      failure(0).of(PAYLOAD(block)).taken(SITE(block)).with(<u32>i).raise(E_CORRUPT_HEAP, MSG_HEAP_OVERFLOW);
+    }
+  }
 }
 
 /** free: gives back the raw block at `ptr` (0: nothing). */
@@ -52,6 +93,7 @@ export function freeRaw(ptr: usize, site: u32): void {
   let block = BLOCK(ptr);
   if (CHECKED) {
     if (!isLiveRaw(ptr)) badPointer(ptr);
+    checkGuard(block);
     roomFor(block);
     SETPUTSITE(block, site);
   }
@@ -77,14 +119,20 @@ export function reallocRaw(ptr: usize, size: u32, site: u32): usize {
   if (!ptr) return mallocRaw(size, site);
   let block = BLOCK(ptr);
   if (CHECKED && !isLiveRaw(ptr)) badPointer(ptr);
+  if (CHECKED) checkGuard(block);
   if (size > MAX_OBJECT) return 0;
   if (CHECKED) {
     roomFor(block);
     SETPUTSITE(block, site); // where the old block ended, should it move
   }
-  let moved = resizeObject(block, size);
+  // Checked: a growing block always moves (as ASan's realloc does), so a pointer kept into the
+  // old one (an element of a C vector across a push) is a write after free, not silently valid.
+  let moved = resizeObject(block, size, true);
   if (!moved) return 0;
-  if (CHECKED) SETMARK(moved, RAW_COOKIE(moved));
+  if (CHECKED) {
+    SETMARK(moved, RAW_COOKIE(moved));
+    setGuard(moved);
+  }
   return PAYLOAD(moved);
 }
 

@@ -1,10 +1,11 @@
 // The module a command runs: read, vetted (one usage error for each way it can be unusable), its
-// source map found, its entry checked.
+// source map found (app.wasm.map, else the lines of a -g build's DWARF), its entry checked.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { LinkOptions } from "./link.js";
 import { LinkError } from "./linkable.js";
+import { dwarfSourceMap } from "./wasm-dwarf.js";
 import { inspectModule, isWasm, type ModuleInfo } from "./wasm-reader.js";
 import { fail } from "./cli-usage.js";
 
@@ -36,7 +37,7 @@ export function readApp(file: string | undefined): AppModule {
       ? `${file} contains the allocator itself (compiled in or merged); check runs modules that import it from "rcalloc"`
       : `${file} imports nothing from "rcalloc" (build it with --runtime rcalloc/runtime/rcalloc, or import rcalloc/runtime/imports)`);
   }
-  return { bytes, info, sourceMap: readSourceMap(file, info) };
+  return { bytes, info, sourceMap: readSourceMap(file, info) ?? dwarfSourceMap(bytes) };
 }
 
 /** app.wasm.map next to the module, or the file its sourceMappingURL section names. */

@@ -21,7 +21,8 @@ Usage:
   rcalloc --help
 
 check   Links app.wasm against the checked allocator (sites from wasm stack frames, and source
-        lines when app.wasm.map is next to it), calls _start if exported, then the entry
+        lines when app.wasm.map is next to it, or from the DWARF of a C, C++ or Rust module
+        built with -g), calls _start if exported, then the entry
         (default: main, if exported), and prints the misuse that trapped or the references
         still live at the end, grouped by where they were taken, each marked unreachable when
         no copy of it is left anywhere in memory. Blocks held by rcalloc's AssemblyScript

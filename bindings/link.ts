@@ -32,6 +32,7 @@ import { liveStats, renderReport, reportLeaks, type Report, type ReportOptions }
 import { inspectModule, toBytes, type ModuleInfo } from "./wasm-reader.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { assemblyScriptImports, missingImports, type HostPrint, type StringReader } from "./host-imports.js";
+import { dwarfSourceMap } from "./wasm-dwarf.js";
 import { minimalWasi, WASI_MODULE, WasiExitError } from "./wasi.js";
 import { ModuleCode, WasmSites, WasmSourceMap, withSite } from "./wasm-sites.js";
 import { readWasmString } from "./views.js";
@@ -74,11 +75,14 @@ export interface LinkOptions extends Omit<HeapOptions, "imports"> {
    * memory exists, its result merged like `imports` (rcalloc check/bench `--imports host.mjs`).
    */
   hostImports?: (memory: WebAssembly.Memory, getString: StringReader) => Record<string, Record<string, unknown>>;
-  /** Where the default AssemblyScript host imports (console.log, trace, ...) print (default console.log). */
+  /** Where the module's output goes, a line at a time: the default AssemblyScript host imports'
+   *  (console.log, trace, ...) and, given, the minimal WASI's stdout and stderr (default
+   *  console.log, and console.error for WASI's stderr). */
   print?: HostPrint;
   /** The folder of the allocator builds (default: the package's build/ folder); `wasm` wins. */
   baseUrl?: string | URL;
-  /** The user module's source map (asc --sourceMap), so sites read file:line:column. */
+  /** The user module's source map (asc --sourceMap), so sites read file:line:column (default, with
+   *  `stacks`: the lines of the module's DWARF, when it was built with -g). */
   sourceMap?: string | { sources: string[]; mappings: string };
   /**
    * The module grows memory on purpose, for its own use (a buffer of its own past its data).
@@ -260,8 +264,11 @@ async function instantiateLinked<T>(
   };
 
   // Imports: "rcalloc" from the allocator (with sites from wasm frames when asked), env.
-  const code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, shift, bytes);
-  const sites = heap.checked && options.stacks ? new WasmSites(heap, code) : undefined;
+  const wantSites = heap.checked && !!options.stacks;
+  // No source map given: a C, C++ or Rust module built with -g has the lines in its DWARF.
+  const sourceMap = options.sourceMap ?? (wantSites ? dwarfSourceMap(bytes) : undefined);
+  const code = new ModuleCode(info, sourceMap ? new WasmSourceMap(sourceMap) : undefined, shift, bytes);
+  const sites = wantSites ? new WasmSites(heap, code) : undefined;
   const rcalloc: Record<string, unknown> = { memory };
   for (const name of info.rcallocImports) rcalloc[name] = sites ? withSite(e, name, sites) : e[name];
   const abort = (message: number, file: number, line: number, column: number): never => {
@@ -282,7 +289,9 @@ async function instantiateLinked<T>(
   imports.rcalloc = { ...rcalloc, ...extra.rcalloc };
   // A C, C++ or Rust module that prints or reads the clock imports WASI: a minimal one unless given.
   if (!extra[WASI_MODULE] && info.imports.some((i) => i.module === WASI_MODULE)) {
-    imports[WASI_MODULE] = minimalWasi(() => memory);
+    // rcalloc check's stdout is its report (or JSON): the module's printf goes where print says.
+    const print = options.print;
+    imports[WASI_MODULE] = minimalWasi(() => memory, print && ((_fd, line) => print(line)));
   }
 
   const missing = missingImports(info.imports, imports);

@@ -95,7 +95,7 @@ export class WasmSourceMap {
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-function encodeVlq(value: number): string {
+export function encodeVlq(value: number): string {
   let v = value < 0 ? (-value << 1) | 1 : value << 1;
   let out = "";
   do {
@@ -247,6 +247,8 @@ export class ModuleCode {
     if (at && !isLibraryCode(at.source)) return { at, library: false };
     const library = frame.name ? isLibraryCode(frame.name) : !this.hasUserCode(i);
     if (library) return { at, library };
+    // A function the map has no line of (C built without -g, linked with a -g libc): none was lost.
+    if (!at && !this.hasUserCode(i)) return undefined;
     // No location: asc put the call's on the drop or conversion wrapping it. Library code: inlined.
     const call = at ? this.inlinedCall(i, offset) : this.wrapper(i, offset);
     if (call) return { at: call, library };
@@ -472,11 +474,23 @@ function describeFrame(f: WasmFrame, code?: ModuleCode | WasmSourceMap) {
   return { name, at, library, where, line: `${name ?? "(wasm)"} (${where})` };
 }
 
+/** The allocator glue compiled into a native module: include/rcalloc-malloc.c's functions (C and
+ *  C++) and Rust's global-allocator entry points (std's __rust_* calling rcalloc.rs's Malloc
+ *  through __rg_*), by name or, in a -g build's lines, by file. A block's site is the code that
+ *  called malloc (or strdup, Box::new ...), not the glue. */
+const ALLOCATOR_GLUE = new Set([
+  "malloc", "calloc", "realloc", "free", "aligned_alloc", "posix_memalign", "__libc_malloc", "__libc_calloc",
+  "__libc_free", "rcalloc_malloc_at", "rcalloc_calloc_at", "rcalloc_realloc_at", "rcalloc_free_at", "aligned_at",
+  "__rust_alloc", "__rust_dealloc", "__rust_realloc", "__rust_alloc_zeroed",
+  "__rg_alloc", "__rg_dealloc", "__rg_realloc", "__rg_alloc_zeroed",
+]);
+
 /** Sources (and function names) of rcalloc and of AssemblyScript's standard library, inlined
  *  or not: never the caller. rcalloc's runtime imports its ../assembly/ code. A package's
  *  (`~lib/json-as/...`) is the program's own: its lines are sites. */
 function isLibraryCode(where: string): boolean {
-  return isStdLibraryName(where) || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where);
+  return isStdLibraryName(where) || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || ALLOCATOR_GLUE.has(where)
+    || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs)$/.test(where);
 }
 
 /** Where site ids come from: a heap's site table (Heap.site). */

@@ -244,10 +244,53 @@ describe.skipIf(missing.rust)("Rust with std: examples/rust-std/lib.rs (#[global
     ]);
     expect(leak.status).toBe(1);
     expect(leak.stdout).toMatch(/LEAKS {2}2 references to 2 objects/); // the Box and the Vec's buffer
-    expect(leak.stdout).toMatch(/__rust_alloc[^\n]*\n\s+run_leak/);
+    // the Box and the Vec's buffer, each named by its call in run_leak, not std's allocator glue
+    expect(leak.stdout.match(/1 reference taken at run_leak \(wasm 0x[0-9a-f]+\)/g)).toHaveLength(2);
     expect(twice.status).toBe(2);
     expect(twice.stdout).toMatch(/DoublePutError \[DOUBLE_PUT\]/);
-    expect(twice.stdout).toMatch(/first put {3}__rg_dealloc/);
+    expect(twice.stdout).toMatch(/first put {3}run_double_free \(wasm 0x[0-9a-f]+\)/);
+  });
+});
+
+describe.skipIf(missing.c)("C: plain malloc and free called by library code (no RC_MALLOC_SITES)", () => {
+  it("rcalloc check names the function that called malloc or free, not the C allocator's own", async () => {
+    const out = compileFixture("plain-malloc.c", [SHIM]); // no -g: sites name functions
+    const [leak, twice] = await Promise.all([rcalloc("check", out, "--entry", "leak"), rcalloc("check", out, "--entry", "double_free")]);
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toMatch(/1 reference taken at make_copy \(wasm 0x[0-9a-f]+\)/);
+    expect(leak.stdout).toMatch(/backtrace:\n\s+make_copy \(wasm 0x[0-9a-f]+\)\n\s+leak /);
+    expect(twice.status).toBe(2);
+    expect(twice.stdout).toMatch(/taken at make_copy \(wasm 0x[0-9a-f]+\); first put at drop_copy \(wasm 0x[0-9a-f]+\)\)/);
+    expect(twice.stdout).toMatch(/trapped in {2}drop_copy \(wasm 0x[0-9a-f]+\)\n\s+double_free /);
+  });
+});
+
+describe.skipIf(missing.c)("C built with -g: rcalloc check reads the lines of its DWARF", () => {
+  it("names file:line of each frame, the C allocator's own left out", async () => {
+    const out = compileFixture("plain-malloc.c", [SHIM, "-g"]);
+    // "plain-malloc.c:N:" of the fixture's line holding `marker` (the path before it is clang's)
+    const at = (marker: string) => `plain-malloc\\.c:${lineOf("../test/fixtures/c/plain-malloc.c", marker).split(":")[1]}:\\d+`;
+    const [leak, twice] = await Promise.all([rcalloc("check", out, "--entry", "leak"), rcalloc("check", out, "--entry", "double_free")]);
+    expect(leak.status).toBe(1);
+    const malloc = at("char *copy = allocate");
+    expect(leak.stdout).toMatch(new RegExp(`1 reference taken at \\S*${malloc} `));
+    expect(leak.stdout).toMatch(new RegExp(`backtrace:\\n\\s+make_copy \\(\\S*${malloc}\\)\\n\\s+leak \\(\\S*${at("return (int)strlen(make_copy")}\\)`));
+    expect(twice.status).toBe(2);
+    const free = at("deallocate(copy)");
+    expect(twice.stdout).toMatch(new RegExp(`first put {3}\\S*${free}\\n\\s+drop_copy \\(\\S*${free}\\)\\n\\s+double_free \\(\\S*${at("the first free")}\\)`));
+    expect(twice.stdout).toMatch(new RegExp(`trapped in {2}drop_copy \\(\\S*${free}\\)\\n\\s+double_free \\(\\S*${at("a double free")}\\)`));
+  });
+});
+
+describe.skipIf(missing.c)("C built with -g, linked with stacks", () => {
+  it("link() reads the lines of its DWARF when given no source map", async () => {
+    const out = compileFixture("plain-malloc.c", [SHIM, "-g"]);
+    const line = lineOf("../test/fixtures/c/plain-malloc.c", "char *copy = allocate").split(":")[1];
+    const linked = await link<{ leak(): number }>(readFileSync(out), { checked: true, stacks: true });
+    linked.exports.leak();
+    const [leaked] = linked.report({ scan: true }).references;
+    expect(leaked.site?.label).toMatch(new RegExp(`plain-malloc\\.c:${line}:\\d+$`));
+    linked.heap.dispose();
   });
 });
 
@@ -273,5 +316,22 @@ describe.skipIf(missing.c)("C with WASI: printf, the clock and exit through link
         error.mockRestore();
       }
     }
+  });
+
+  it("rcalloc check: a command module's argv (wasi-libc's startup mallocs it for the whole run) is no leak", async () => {
+    const out = compileFixture("args.c", [SHIM, "-mexec-model=command"]);
+    const run = await rcalloc("check", out);
+    expect(run.stdout).toMatch(/CLEAN {2}no references left after instantiation \(2 references held by static data/);
+    expect(run.status).toBe(0);
+  });
+
+  it("rcalloc check keeps stdout for its report: the module's printf goes to stderr with its other output", async () => {
+    const out = compileFixture("printf.c");
+    // greet, called without arguments, prints "hello 0" and frees what it took
+    const run = spawnSync(process.execPath, [BIN, "check", out, "--entry", "greet", "--json"], { encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: "clean", returned: 1 }); // nothing but the JSON
+    expect(run.stderr).toContain("hello 0 from C, 1 refs\n");
+    expect(run.stderr).toContain("clock set\n");
   });
 });

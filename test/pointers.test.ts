@@ -3,7 +3,7 @@
 // changes, names the sites, and reports live raw blocks as leaks.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DoublePutError, InvalidHandleError, type Heap } from "../bindings/node.js";
+import { CorruptHeapError, DoublePutError, InvalidHandleError, WriteAfterFreeError, type Heap } from "../bindings/node.js";
 import { BUILDS, heapOf } from "./heap.js";
 
 function fill(heap: Heap, ptr: number, size: number, seed: number): void {
@@ -181,6 +181,48 @@ describe("checked build: misuse of free", () => {
     const p = heap.malloc(32);
     new Uint32Array(heap.memory.buffer, p - 4, 1)[0] ^= 1; // the cookie in the header's mark word
     expect(() => heap.validate()).toThrow(/raw block lost its cookie/);
+  });
+});
+
+describe.each(BUILDS)("$name build: realloc growing the heap's last block", ({ checked }) => {
+  // A pointer kept into a growing C array across a push (stb_ds's arrput, sds's sdscat): checked,
+  // the block always moves, so the stale pointer's write is caught; unchecked, it grows in place.
+  it(checked ? "moves it, and a write through the old pointer is a WriteAfterFreeError" : "grows it in place", async () => {
+    const heap = await heapOf(checked);
+    const p = heap.malloc(64); // the last block: room to grow in place after it
+    fill(heap, p, 64, 4);
+    const grown = heap.realloc(p, 4096);
+    expect(holds(heap, grown, 64, 4)).toBe(true);
+    if (!checked) {
+      expect(grown).toBe(p);
+      return;
+    }
+    expect(grown).not.toBe(p);
+    new Uint8Array(heap.memory.buffer)[p] ^= 0xff; // the stale pointer's write
+    expect(() => heap.validate()).toThrow(WriteAfterFreeError);
+  });
+});
+
+describe("checked build: a write past a malloc block's end", () => {
+  // An off-by-one copy (malloc(strlen(s)), then strcpy: found trying cJSON's printed text) lands in
+  // the block's slack, which free and realloc find changed.
+  it("is a CorruptHeapError (heap overflow) at free or realloc, naming the malloc site; writing every byte is not", async () => {
+    const heap = await heapOf(true, { stacks: true });
+    const whole = heap.malloc(33);
+    new Uint8Array(heap.memory.buffer, whole, 33).fill(7); // every byte of its own: fine
+    heap.free(whole);
+    const p = heap.malloc(33);
+    new Uint8Array(heap.memory.buffer)[p + 33] = 0; // the string's NUL, one past the end
+    let error: unknown;
+    try { heap.free(p); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(CorruptHeapError);
+    expect((error as Error).message).toMatch(/heap overflow.*taken at \S*pointers\.test\.ts:\d+:\d+; byte 0 past its end changed/); // the malloc's line
+    const q = heap.malloc(20);
+    new Uint8Array(heap.memory.buffer)[q + 22] = 1;
+    expect(() => heap.realloc(q, 200)).toThrow(/heap overflow.*byte 2 past its end/);
+    const r = heap.realloc(heap.malloc(20), 41); // realloc's block has its guard too
+    new Uint8Array(heap.memory.buffer)[r + 41] = 1;
+    expect(() => heap.free(r)).toThrow(CorruptHeapError);
   });
 });
 

@@ -1,0 +1,185 @@
+// A C, C++ or Rust module's DWARF line table (.debug_line, clang/rustc -g) as a wasm source map, so
+// the frames of a module built with -g read "file.c:line:column" wherever an asc source map would
+// (sites, backtraces, "trapped in"). Only the line table is read: DWARF versions 2 to 4 (clang 14's
+// and rustc's default for wasm); a unit of another version is skipped.
+//
+// Addresses in wasm DWARF are offsets from the start of the code section's payload; a source map's
+// are offsets in the module:
+//
+//   module bytes  | header | ... | id 10 | size | payload: count, body, body, ... | ... | .debug_line |
+//                                                ^ code section payload = DWARF address 0
+//
+// Each row of a line program becomes one segment at (payload start + address); the end of a
+// sequence becomes a segment with no location (WasmSourceMap.locate answers undefined past it).
+
+import { encodeVlq } from "./wasm-sites.js";
+import { parseWasm } from "./wasm-reader.js";
+
+/** The source map of the module's .debug_line, or undefined when it has none (built without -g). */
+export function dwarfSourceMap(bytes: Uint8Array): { sources: string[]; mappings: string } | undefined {
+  const { sections } = parseWasm(bytes);
+  const code = sections.find((s) => s.id === 10);
+  const lineSection = sections.filter((s) => s.id === 0).map((s) => customSection(bytes, s.bodyStart, s.end))
+    .find((s) => s.name === ".debug_line");
+  if (!code || !lineSection) return undefined;
+  const rows = lineRows(bytes.subarray(lineSection.start, lineSection.end));
+  if (rows.length === 0) return undefined;
+  // One address can hold an end of sequence and the next sequence's first row: the end goes first.
+  rows.sort((a, b) => a.address - b.address || (a.file < 0 ? 0 : 1) - (b.file < 0 ? 0 : 1));
+  const sources: string[] = [];
+  const sourceIndex = new Map<string, number>();
+  const segments: string[] = [];
+  let offset = 0, source = 0, line = 0, column = 0;
+  for (const row of rows) {
+    const at = code.bodyStart + row.address;
+    if (row.file < 0) {
+      segments.push(encodeVlq(at - offset));
+    } else {
+      let index = sourceIndex.get(row.path!);
+      if (index === undefined) {
+        index = sources.push(row.path!) - 1;
+        sourceIndex.set(row.path!, index);
+      }
+      // source-map lines and columns count from 0; DWARF's from 1 (column 0: unknown)
+      const l = Math.max(row.line - 1, 0), c = Math.max(row.column - 1, 0);
+      segments.push(encodeVlq(at - offset) + encodeVlq(index - source) + encodeVlq(l - line) + encodeVlq(c - column));
+      source = index; line = l; column = c;
+    }
+    offset = at;
+  }
+  return { sources, mappings: segments.join(",") };
+}
+
+/** One row of a line table (file -1: the end of a sequence). */
+interface Row { address: number; file: number; path?: string; line: number; column: number }
+
+function customSection(bytes: Uint8Array, from: number, end: number): { name: string; start: number; end: number } {
+  const r = new Cursor(bytes, from);
+  const length = r.uleb();
+  const name = new TextDecoder().decode(bytes.subarray(r.pos, r.pos + length));
+  return { name, start: r.pos + length, end };
+}
+
+/** Runs every line program of a .debug_line section. */
+function lineRows(section: Uint8Array): Row[] {
+  const rows: Row[] = [];
+  const r = new Cursor(section, 0);
+  while (r.pos + 4 <= section.length) {
+    const unitLength = r.u32();
+    if (unitLength >= 0xfffffff0) break; // 64-bit DWARF: not produced for wasm32
+    const unitEnd = r.pos + unitLength;
+    if (unitEnd > section.length) break;
+    const version = r.u16();
+    if (version < 2 || version > 4) {
+      r.pos = unitEnd;
+      continue;
+    }
+    const headerLength = r.u32();
+    const programStart = r.pos + headerLength;
+    const minInstructionLength = r.u8();
+    if (version >= 4) r.u8(); // maximum operations per instruction: 1 outside VLIW
+    const defaultIsStmt = r.u8();
+    void defaultIsStmt;
+    const lineBase = (r.u8() << 24) >> 24;
+    const lineRange = r.u8();
+    const opcodeBase = r.u8();
+    const standardLengths = [0];
+    for (let i = 1; i < opcodeBase; i++) standardLengths.push(r.u8());
+    const directories = [""];
+    for (let d = r.cstring(); d; d = r.cstring()) directories.push(d);
+    const files = [""];
+    const addFile = (name: string, dir: number) => {
+      const folder = directories[dir] ?? "";
+      files.push(!folder || name.startsWith("/") ? name : `${folder}/${name}`);
+    };
+    for (let f = r.cstring(); f; f = r.cstring()) {
+      const dir = r.uleb();
+      r.uleb(); r.uleb(); // modification time, length
+      addFile(f, dir);
+    }
+    r.pos = programStart;
+    let address = 0, file = 1, line = 1, column = 0;
+    const emit = () => rows.push({ address, file, path: files[file] ?? `file ${file}`, line, column });
+    const reset = () => { address = 0; file = 1; line = 1; column = 0; };
+    while (r.pos < unitEnd) {
+      const op = r.u8();
+      if (op >= opcodeBase) {
+        const adjusted = op - opcodeBase;
+        address += Math.floor(adjusted / lineRange) * minInstructionLength;
+        line += lineBase + (adjusted % lineRange);
+        emit();
+      } else if (op === 0) {
+        const length = r.uleb();
+        const next = r.pos + length;
+        const extended = r.u8();
+        if (extended === 1) { // end_sequence
+          rows.push({ address, file: -1, line: 0, column: 0 });
+          reset();
+        } else if (extended === 2) { // set_address (4 bytes on wasm32)
+          address = length - 1 === 8 ? r.u32() + r.u32() * 2 ** 32 : r.u32();
+        } else if (extended === 3) { // define_file
+          const name = r.cstring();
+          const dir = r.uleb();
+          addFile(name, dir);
+        }
+        r.pos = next;
+      } else if (op === 1) emit(); // copy
+      else if (op === 2) address += r.uleb() * minInstructionLength; // advance_pc
+      else if (op === 3) line += r.sleb(); // advance_line
+      else if (op === 4) file = r.uleb(); // set_file
+      else if (op === 5) column = r.uleb(); // set_column
+      else if (op === 8) address += Math.floor((255 - opcodeBase) / lineRange) * minInstructionLength; // const_add_pc
+      else if (op === 9) address += r.u16(); // fixed_advance_pc
+      else for (let i = 0; i < (standardLengths[op] ?? 0); i++) r.uleb(); // negate_stmt, basic_block, ...: no operand kept
+    }
+    r.pos = unitEnd;
+  }
+  // A sequence at address 0 is code the linker dropped (its address relocated to 0 or -1): no row of it is kept.
+  return dropDiscarded(rows);
+}
+
+/** wasm-ld relocates the line programs of functions it removed (--gc-sections) to address 0 or
+ *  0xffffffff; their rows would cover the real code at the start of the section. */
+function dropDiscarded(rows: Row[]): Row[] {
+  const kept: Row[] = [];
+  let sequence: Row[] = [];
+  for (const row of rows) {
+    sequence.push(row);
+    if (row.file >= 0) continue;
+    const first = sequence[0].address;
+    if (first !== 0 && first < 0xfffffff0) kept.push(...sequence);
+    sequence = [];
+  }
+  return kept;
+}
+
+/** Little-endian reads and LEB128s over a byte array. */
+class Cursor {
+  constructor(private readonly bytes: Uint8Array, public pos: number) {}
+  u8(): number { return this.bytes[this.pos++]; }
+  u16(): number { return this.u8() | (this.u8() << 8); }
+  u32(): number { return (this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24)) >>> 0; }
+  uleb(): number {
+    let result = 0, shift = 0, byte: number;
+    do {
+      byte = this.u8();
+      result += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return result;
+  }
+  sleb(): number {
+    let result = 0, shift = 0, byte: number;
+    do {
+      byte = this.u8();
+      result += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return byte & 0x40 ? result - 2 ** shift : result;
+  }
+  cstring(): string {
+    const start = this.pos;
+    while (this.pos < this.bytes.length && this.bytes[this.pos] !== 0) this.pos++;
+    return new TextDecoder().decode(this.bytes.subarray(start, this.pos++));
+  }
+}
