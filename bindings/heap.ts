@@ -204,9 +204,9 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
 
 /** leaksSince's argument check (a Heap's, a linked program's). Anything but a u32 compares false
  *  with every order: a mistaken mark would hide every leak. */
-export function checkMark(mark: number): void {
+export function checkMark(mark: number, madeBy = "heap.mark()"): void {
   if (!isU32(mark)) {
-    throw new InvalidArgumentError(`rcalloc: leaksSince(mark): a mark is what heap.mark() returns, an integer 0 .. 2^32 - 1; got ${shown(mark)}`);
+    throw new InvalidArgumentError(`rcalloc: leaksSince(mark): a mark is what ${madeBy} returns, an integer 0 .. 2^32 - 1; got ${shown(mark)}`);
   }
 }
 

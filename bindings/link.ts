@@ -153,7 +153,7 @@ export interface Linked<T = Record<string, unknown>> {
    */
   report(request?: { scan?: boolean; returned?: { entry: string; value: unknown } }): LinkedReport;
   /** A mark for leaksSince(): checked, the heap's (heap.mark()); unchecked, the program's leak
-   *  count now. */
+   *  count now (not heap.mark()'s count of live objects: the two marks do not mix there). */
   mark(): number;
   /**
    * What the program leaked since `mark`, as report({ scan: true }) states leaks (not the AS
@@ -337,11 +337,14 @@ async function instantiateLinked<T>(
     report,
     mark: () => (heap.checked ? heap.mark() : report({ scan: true }).leakCount),
     leaksSince(mark: number): LinkedReport {
-      checkMark(mark);
+      checkMark(mark, "linked.mark()");
       const all = report({ scan: true });
-      if (!all.checked) return { ...all, since: mark, leakCount: Math.max(0, all.leakCount - mark) };
-      const objects = all.objects.filter((o) => o.order > mark);
-      const references = all.references.filter((r) => r.order > mark);
+      // unchecked: a count only, as the heap's (the objects listed would be every leak, old ones too)
+      if (!all.checked) return { ...all, since: mark, objects: [], references: [], leakCount: Math.max(0, all.leakCount - mark) };
+      // an object ignored before the mark stays ignored for a reference taken after it
+      const ignored = new Set(all.objects.filter((o) => o.ignored).map((o) => o.ptr));
+      const objects = all.objects.filter((o) => o.order > mark && !o.ignored);
+      const references = all.references.filter((r) => r.order > mark && !ignored.has(r.ptr));
       const since: LinkedReport = { ...all, since: mark, objects, references, stats: liveStats(all.stats, objects, references) };
       since.leakCount = reportLeaks(since).count;
       return since;

@@ -248,7 +248,8 @@ export class ModuleCode {
     const library = frame.name ? isLibraryCode(frame.name) : !this.hasUserCode(i);
     if (library) return { at, library };
     // A function the map has no line of (C built without -g, linked with a -g libc): none was lost.
-    if (!at && !this.hasUserCode(i)) return undefined;
+    // (asc's ~start has none either, and says so: top-level code, below.)
+    if (!at && !this.hasUserCode(i) && !this.callsTopLevel(offset)) return undefined;
     // No location: asc put the call's on the drop or conversion wrapping it. Library code: inlined.
     const call = at ? this.inlinedCall(i, offset) : this.wrapper(i, offset);
     if (call) return { at: call, library };

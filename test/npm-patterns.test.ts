@@ -81,11 +81,12 @@ describe("top-level code", () => {
   });
 });
 
+async function linked(name: string, checked: boolean): Promise<Linked<{ main(): number }>> {
+  const sourceMap = readFileSync(`${dir}/${name}.wasm.map`, "utf8");
+  return link(readFileSync(`${dir}/${name}.wasm`), { checked, stacks: checked, sourceMap });
+}
+
 describe("rcalloc/vitest's checks on a linked module (leakCheck(() => linked))", () => {
-  async function linked(name: string, checked: boolean): Promise<Linked<{ main(): number }>> {
-    const sourceMap = readFileSync(`${dir}/${name}.wasm.map`, "utf8");
-    return link(readFileSync(`${dir}/${name}.wasm`), { checked, stacks: checked, sourceMap });
-  }
 
   it("the AS runtime's live GC objects and a package global's buffer are no leaks of the code checked", async () => {
     for (const checked of [true, false]) {
@@ -111,6 +112,40 @@ describe("rcalloc/vitest's checks on a linked module (leakCheck(() => linked))",
         if (checked) expect((caught as LeakError).message).toMatch(/taken at ~lib\/scratch-buffer\/assembly\/index\.ts:26:15/);
       } finally { program.heap.dispose(); }
     }
+  });
+});
+
+describe("a linked program's leaksSince", () => {
+  it("checked: a reference taken after the mark to an object ignored before it is no leak", async () => {
+    const program = await linked("pkg-global", true);
+    try {
+      const h = program.heap.alloc(16);
+      program.heap.ignore(h);
+      const mark = program.mark();
+      program.heap.get(h); // never put, but its object is ignored
+      expect(program.leaksSince(mark).leakCount).toBe(0);
+      expect(program.heap.leaksSince(mark).leakCount).toBe(0);
+    } finally { program.heap.dispose(); }
+  });
+
+  it("unchecked: counts the leaks since the mark and lists none from before it", async () => {
+    const program = await linked("pkg-global", false);
+    try {
+      program.heap.alloc(12); // a leak before the mark
+      const mark = program.mark();
+      program.heap.alloc(12); // and one after
+      const since = program.leaksSince(mark);
+      expect(since.leakCount).toBe(1);
+      expect(since.objects).toEqual([]);
+      expect(since.references).toEqual([]);
+    } finally { program.heap.dispose(); }
+  });
+
+  it("a mark that is no u32 is refused, naming linked.mark()", async () => {
+    const program = await linked("pkg-global", false);
+    try {
+      expect(() => program.leaksSince(-1)).toThrow(/what linked\.mark\(\) returns/);
+    } finally { program.heap.dispose(); }
   });
 });
 
