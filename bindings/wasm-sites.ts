@@ -247,17 +247,18 @@ export class ModuleCode {
     if (at && !isLibraryCode(at.source)) return { at, library: false };
     const library = frame.name ? isLibraryCode(frame.name) : !this.hasUserCode(i);
     if (library) return { at, library };
-    // A function the map has no line of (C built without -g, linked with a -g libc): none was lost.
-    // (asc's ~start has none either, and says so: top-level code, below.)
-    if (!at && !this.hasUserCode(i) && !this.callsTopLevel(offset)) return undefined;
     // No location: asc put the call's on the drop or conversion wrapping it. Library code: inlined.
     const call = at ? this.inlinedCall(i, offset) : this.wrapper(i, offset);
     if (call) return { at: call, library };
     // `new C()`: asc's constructor allocates the object (`this = __alloc(size)` for an @unmanaged
     // class, __new for a managed one) with no line; the `new` is the caller's frame's line.
     if (this.allocatesForNew(frame, offset)) return { library: true };
+    const topLevel = this.callsTopLevel(offset);
+    // A function the map has no line of (C built without -g, linked with a -g libc): none was lost.
+    // asc's constructors and top-level code have none either, and are told apart above and here.
+    if (!at && !this.hasUserCode(i) && !topLevel) return undefined;
     const lost = { file: frame.name && this.fileOf(frame.name), function: this.indexes[i], offset };
-    return { library, lost: this.callsTopLevel(offset) ? { ...lost, topLevel: true } : lost };
+    return { library, lost: topLevel ? { ...lost, topLevel: true } : lost };
   }
 
   /**
