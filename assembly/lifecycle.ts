@@ -287,6 +287,11 @@ export function resizeObject(block: usize, size: u32, moveToGrow: bool = false):
     if (have - HEADER - <usize>size > MAX_SLACK && !keepMedium) shrinkBlock(block, blockSize);
   } else if ((CHECKED && moveToGrow && maxBlocks != 0) || !growBlockInPlace(block, blockSize)) {
     let moved = allocGrownOrReclaim(blockSize, have);
+    // no room for a move: growing in place still beats failing where the unchecked build succeeds
+    if (!moved && CHECKED && moveToGrow && growBlockInPlace(block, blockSize)) {
+      SETOBJECT(block, <usize>size, count);
+      return block;
+    }
     if (!moved) return 0;
     let oldSize = OBJECT_SIZE(block);
     memory.copy(PAYLOAD(moved), PAYLOAD(block), <usize>min(oldSize, <usize>size));

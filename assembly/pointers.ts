@@ -69,18 +69,52 @@ export function mallocRaw(size: u32, site: u32): usize {
   return min(block + SIZE(block) - PAYLOAD(block) - OBJECT_SIZE(block), GUARD_MAX);
 }
 
+// @ts-ignore: decorator
+@inline const GUARD_WORD: u64 = 0xB5B5B5B5B5B5B5B5;
+
+// The guard is written and checked with two overlapping stores or loads of 8 bytes (4 below 8,
+// single bytes below 4), not memory.fill and a byte loop: V8 makes memory.fill a call out of wasm,
+// and the two cost a checked C program's parse 1.2x its time (bench/c-program.js's JSON parser,
+// 60,000 mallocs a parse).
+
 /** Checked: writes the guard past the object of raw `block`. */
 function setGuard(block: usize): void {
-  memory.fill(PAYLOAD(block) + OBJECT_SIZE(block), GUARD, guardLength(block));
+  let end = PAYLOAD(block) + OBJECT_SIZE(block);
+  let n = guardLength(block);
+  if (n >= 8) {
+    store<u64>(end, GUARD_WORD);
+    store<u64>(end + n - 8, GUARD_WORD);
+  } else if (n >= 4) {
+    store<u32>(end, <u32>GUARD_WORD);
+    store<u32>(end + n - 4, <u32>GUARD_WORD);
+  } else {
+    for (let i: usize = 0; i < n; i++) store<u8>(end + i, GUARD);
+  }
 }
 
-/** Checked: traps with CORRUPT_HEAP when a byte of raw `block`'s guard changed (a heap overflow);
- *  the detail is how many bytes past the end the first changed one is. */
+/** Checked: traps with CORRUPT_HEAP when a byte of raw `block`'s guard changed (a heap overflow). */
 function checkGuard(block: usize): void {
   let end = PAYLOAD(block) + OBJECT_SIZE(block);
   let n = guardLength(block);
+  let intact = n >= 8
+    ? (load<u64>(end) == GUARD_WORD) & (load<u64>(end + n - 8) == GUARD_WORD)
+    : n >= 4
+      ? (load<u32>(end) == <u32>GUARD_WORD) & (load<u32>(end + n - 4) == <u32>GUARD_WORD)
+      : guardBytesIntact(end, n);
+  if (!intact) reportOverflow(block, end, n);
+}
+
+function guardBytesIntact(end: usize, n: usize): bool {
+  for (let i: usize = 0; i < n; i++) if (load<u8>(end + i) != GUARD) return false;
+  return true;
+}
+
+/** The guard of raw `block` changed: traps naming how many bytes past the end the first changed
+ *  one is (the guard written again first, nothing else changed). */
+function reportOverflow(block: usize, end: usize, n: usize): void {
   for (let i: usize = 0; i < n; i++) {
     if (load<u8>(end + i) != GUARD) {
+      setGuard(block); // repaired, so that a caller who caught the error can still free the block
       failure(0).of(PAYLOAD(block)).taken(SITE(block)).with(<u32>i).raise(E_CORRUPT_HEAP, MSG_HEAP_OVERFLOW);
     }
   }

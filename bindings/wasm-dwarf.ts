@@ -23,7 +23,13 @@ export function dwarfSourceMap(bytes: Uint8Array): { sources: string[]; mappings
     .find((s) => s.name === ".debug_line");
   if (!code || !lineSection) return undefined;
   const rows = lineRows(bytes.subarray(lineSection.start, lineSection.end));
-  if (rows.length === 0) return undefined;
+  return rows.length === 0 ? undefined : sourceMapOfRows(rows, code.bodyStart);
+}
+
+/** The source map of line-table rows whose addresses count from `bodyStart` (the code section's
+ *  payload). A row of line 0 ("no source line": compiler-made code, a merge of two lines) has no
+ *  location, as an end of sequence: it must not read as the file's line 1. */
+export function sourceMapOfRows(rows: Row[], bodyStart: number): { sources: string[]; mappings: string } {
   // One address can hold an end of sequence and the next sequence's first row: the end goes first.
   rows.sort((a, b) => a.address - b.address || (a.file < 0 ? 0 : 1) - (b.file < 0 ? 0 : 1));
   const sources: string[] = [];
@@ -31,8 +37,8 @@ export function dwarfSourceMap(bytes: Uint8Array): { sources: string[]; mappings
   const segments: string[] = [];
   let offset = 0, source = 0, line = 0, column = 0;
   for (const row of rows) {
-    const at = code.bodyStart + row.address;
-    if (row.file < 0) {
+    const at = bodyStart + row.address;
+    if (row.file < 0 || row.line === 0) {
       segments.push(encodeVlq(at - offset));
     } else {
       let index = sourceIndex.get(row.path!);
@@ -51,7 +57,7 @@ export function dwarfSourceMap(bytes: Uint8Array): { sources: string[]; mappings
 }
 
 /** One row of a line table (file -1: the end of a sequence). */
-interface Row { address: number; file: number; path?: string; line: number; column: number }
+export interface Row { address: number; file: number; path?: string; line: number; column: number }
 
 function customSection(bytes: Uint8Array, from: number, end: number): { name: string; start: number; end: number } {
   const r = new Cursor(bytes, from);

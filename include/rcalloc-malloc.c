@@ -205,7 +205,8 @@ int __main_argc_argv(int argc, char **argv) __attribute__((weak));
 static char *command_arg_text;
 static char **command_argv;
 
-int __main_void(void) {
+// Weak, as wasi-libc's: a `main(void)` is compiled to __main_void itself, and wins.
+__attribute__((weak)) int __main_void(void) {
   size_t argc, text_size;
   if (__wasi_args_sizes_get(&argc, &text_size) != __WASI_ERRNO_SUCCESS) _Exit(71); /* EX_OSERR, as wasi-libc */
   command_arg_text = malloc(text_size);

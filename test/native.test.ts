@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DoublePutError, InvalidHandleError, link, UseAfterPutError, WASI_MODULE, WasiExitError } from "../bindings/node.js";
+import { sourceMapOfRows } from "../bindings/wasm-dwarf.js";
+import { WasmSourceMap } from "../bindings/wasm-sites.js";
 // @ts-expect-error: plain JS build script
 import { buildNativeExamples, CLANG_FLAGS, compilerEnv, nativeExamplePath, nativeMissing } from "../examples/build-native.js";
 
@@ -323,6 +325,26 @@ describe.skipIf(missing.c)("C with WASI: printf, the clock and exit through link
     const run = await rcalloc("check", out);
     expect(run.stdout).toMatch(/CLEAN {2}no references left after instantiation \(2 references held by static data/);
     expect(run.status).toBe(0);
+  });
+
+  it("a DWARF row of line 0 (no source line) has no location: it is not the file's line 1", () => {
+    const { sources, mappings } = sourceMapOfRows([
+      { address: 0, file: 1, path: "lib.c", line: 12, column: 3 },
+      { address: 8, file: 1, path: "lib.c", line: 0, column: 1 },
+      { address: 16, file: 1, path: "lib.c", line: 14, column: 5 },
+      { address: 24, file: -1, line: 0, column: 0 },
+    ], 100);
+    const map = new WasmSourceMap({ sources, mappings });
+    expect(map.locate(104)).toMatchObject({ source: "lib.c", line: 12 });
+    expect(map.locate(110)).toBeUndefined();
+    expect(map.locate(118)).toMatchObject({ source: "lib.c", line: 14 });
+  });
+
+  it("a command module with main(void) links with the malloc shim (its __main_void is weak) and runs", async () => {
+    const out = compileFixture("main-void.c", [SHIM, "-mexec-model=command"]);
+    const run = await rcalloc("check", out);
+    expect(run.stdout).toMatch(/LEAKS {2}1 reference to 1 object \(16 bytes\)/);
+    expect(run.status).toBe(1);
   });
 
   it("rcalloc check keeps stdout for its report: the module's printf goes to stderr with its other output", async () => {

@@ -3,7 +3,7 @@
 // changes, names the sites, and reports live raw blocks as leaks.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CorruptHeapError, DoublePutError, InvalidHandleError, WriteAfterFreeError, type Heap } from "../bindings/node.js";
+import { CorruptHeapError, createHeap, DoublePutError, InvalidHandleError, WriteAfterFreeError, type Heap } from "../bindings/node.js";
 import { BUILDS, heapOf } from "./heap.js";
 
 function fill(heap: Heap, ptr: number, size: number, seed: number): void {
@@ -223,6 +223,24 @@ describe("checked build: a write past a malloc block's end", () => {
     const r = heap.realloc(heap.malloc(20), 41); // realloc's block has its guard too
     new Uint8Array(heap.memory.buffer)[r + 41] = 1;
     expect(() => heap.free(r)).toThrow(CorruptHeapError);
+    const s = heap.malloc(22); // 2 bytes of slack: the guard's bytewise form
+    new Uint8Array(heap.memory.buffer)[s + 23] = 9;
+    expect(() => heap.free(s)).toThrow(/heap overflow.*byte 1 past its end/);
+    // nothing changed by the refusals, and the guards written again: each block frees after all
+    heap.validate();
+    for (const ptr of [p, q, r, s]) heap.free(ptr);
+    heap.validate();
+  });
+
+  it("a realloc that grows with no room for a move grows in place, as unchecked does (not NULL)", async () => {
+    for (const checked of [false, true]) {
+      const heap = await createHeap({ checked, maxPages: 64 });
+      const p = heap.malloc(2_500_000);
+      expect(p).not.toBe(0);
+      expect(heap.realloc(p, 2_600_000), `checked: ${checked}`).toBe(p);
+      heap.validate();
+      heap.dispose();
+    }
   });
 });
 
