@@ -165,23 +165,16 @@ class Cursor {
   u8(): number { return this.bytes[this.pos++]; }
   u16(): number { return this.u8() | (this.u8() << 8); }
   u32(): number { return (this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24)) >>> 0; }
-  uleb(): number {
+  uleb(): number { return this.leb(false); }
+  sleb(): number { return this.leb(true); }
+  private leb(signed: boolean): number {
     let result = 0, shift = 0, byte: number;
     do {
       byte = this.u8();
       result += (byte & 0x7f) * 2 ** shift;
       shift += 7;
     } while (byte & 0x80);
-    return result;
-  }
-  sleb(): number {
-    let result = 0, shift = 0, byte: number;
-    do {
-      byte = this.u8();
-      result += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return byte & 0x40 ? result - 2 ** shift : result;
+    return signed && byte & 0x40 ? result - 2 ** shift : result;
   }
   cstring(): string {
     const start = this.pos;
