@@ -180,8 +180,17 @@ function isInternal(frame: string, internalFiles: readonly string[]): boolean {
 // method may be called "at z".
 const AT_FRAME = /^(.*?)@([A-Za-z][\w+.-]*:.*:\d+:\d+)$/;
 const AT_FRAME_NO_SCHEME = /^([^@]*)@(.+:\d+:\d+)$/;
-/** This engine writes V8's frames ("    at fn (url:line:col)"). */
-const V8_TEXT = /\n\s+at /.test(new Error().stack ?? "");
+/** This engine writes V8's frames ("    at fn (url:line:col)"); asked with frames to show, since an
+ *  app may have set Error.stackTraceLimit to 0. */
+const V8_TEXT = ((): boolean => {
+  const savedLimit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 10;
+    return /\n\s+at /.test(new Error().stack ?? "");
+  } finally {
+    Error.stackTraceLimit = savedLimit;
+  }
+})();
 /** A trimmed frame's [, name, location] in the "fn@" format, or null (V8's). */
 const atFrame = (text: string) => (V8_TEXT && text.startsWith("at ") ? null : AT_FRAME.exec(text) ?? AT_FRAME_NO_SCHEME.exec(text));
 

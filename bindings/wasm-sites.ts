@@ -487,9 +487,10 @@ const ALLOCATOR_GLUE = new Set([
   "__rg_alloc", "__rg_dealloc", "__rg_realloc", "__rg_alloc_zeroed",
 ]);
 
-/** Sources (and function names) of rcalloc and of AssemblyScript's standard library, inlined
- *  or not: never the caller. rcalloc's runtime imports its ../assembly/ code. A package's
- *  (`~lib/json-as/...`) is the program's own: its lines are sites. */
+/** Sources (and function names) of rcalloc, of AssemblyScript's standard library and of the
+ *  allocator glue compiled into a native module, inlined or not: never the caller. rcalloc's
+ *  runtime imports its ../assembly/ code. A package's (`~lib/json-as/...`) is the program's own:
+ *  its lines are sites. */
 function isLibraryCode(where: string): boolean {
   return isStdLibraryName(where) || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || ALLOCATOR_GLUE.has(where)
     || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs)$/.test(where);

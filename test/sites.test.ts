@@ -1,5 +1,6 @@
 // Site ids (bindings/sites.ts): label numbers, C strings and AssemblyScript strings in linear
 // memory, decoded when a report or an error names the site.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,6 +99,14 @@ describe("frames in each engine's format", () => {
       ["@debugger eval code:1:5", "debugger eval code:1:5", ""],
     ];
     expect(frames.map(([frame]) => [frame, location(frame), frameFunction(frame)])).toEqual(frames);
+  });
+
+  it("tell V8's frames by the engine even when the app set Error.stackTraceLimit to 0 before loading rcalloc", () => {
+    const dist = new URL("../dist/js-stacks.js", import.meta.url).href;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e",
+      `Error.stackTraceLimit = 0; const { location } = await import(${JSON.stringify(dist)});
+       console.log(location("    at http://localhost:5173/@fs/app/main.js:4:7"));`], { encoding: "utf8" });
+    expect(run.stdout.trim()).toBe("http://localhost:5173/@fs/app/main.js:4:7");
   });
 
   it("read Firefox's wasm frames: the function's name and where the module was compiled", () => {
