@@ -92,8 +92,10 @@ function setGuard(block: usize): void {
   }
 }
 
-/** Checked: traps with CORRUPT_HEAP when a byte of raw `block`'s guard changed (a heap overflow). */
-function checkGuard(block: usize): void {
+/** Checked: traps with CORRUPT_HEAP when a byte of raw `block`'s guard changed (a heap overflow):
+ *  at free and realloc, and for every live raw block in validate() (so a report, which validates
+ *  first, finds the overflow of a block never freed). */
+export function checkGuard(block: usize): void {
   let end = PAYLOAD(block) + OBJECT_SIZE(block);
   let n = guardLength(block);
   let intact = n >= 8

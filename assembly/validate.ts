@@ -15,6 +15,7 @@ import {
 } from "./layout";
 import { weakCount } from "./lifecycle";
 import { checkPoison, isQueued, nextQueued, queuedBlocks, queuedBytes, roomCounted } from "./quarantine";
+import { checkGuard } from "./pointers";
 import { pairAt, pairCapacity, pairCount, pairGet, TAG_IGNORED, TAG_WEAK } from "./pairs";
 import {
   BACK, fillerBlocks, flMap, FL_BITS, HEAD, heapStart, listIndex, MIN_BLOCK, NEXT, PREV, SLMAP, tail,
@@ -72,6 +73,7 @@ export function validate(): void {
         corrupt("rcalloc validate: object's exact size (its block's last word) is out of range", block);
       }
       if (CHECKED && isRaw(block) && MARK(block) != RAW_COOKIE(block)) corrupt("rcalloc validate: raw block lost its cookie", block);
+      if (CHECKED && isRaw(block)) checkGuard(block); // a heap overflow: reported once, the guard written again
       if ((info & PAIRED) && !pairGet(block, TAG_WEAK) && !pairGet(block, TAG_IGNORED)) {
         corrupt("rcalloc validate: PAIRED object has no weak handles or mark", block);
       }

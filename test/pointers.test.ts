@@ -232,6 +232,16 @@ describe("checked build: a write past a malloc block's end", () => {
     heap.validate();
   });
 
+  it("validate() finds the overflow of a block never freed (a report validates first), once", async () => {
+    const heap = await heapOf(true, { stacks: true });
+    const p = heap.malloc(10);
+    new Uint8Array(heap.memory.buffer)[p + 10] = 0;
+    expect(() => heap.validate()).toThrow(/heap overflow.*taken at \S*pointers\.test\.ts:\d+:\d+; byte 0 past its end changed/);
+    heap.validate(); // the guard written again: reported once
+    heap.free(p);
+    heap.validate();
+  });
+
   it("a realloc that grows with no room for a move grows in place, as unchecked does (not NULL)", async () => {
     for (const checked of [false, true]) {
       const heap = await createHeap({ checked, maxPages: 64 });
