@@ -102,24 +102,21 @@ export function checkGuard(block: usize): void {
     ? (load<u64>(end) == GUARD_WORD) & (load<u64>(end + n - 8) == GUARD_WORD)
     : n >= 4
       ? (load<u32>(end) == <u32>GUARD_WORD) & (load<u32>(end + n - 4) == <u32>GUARD_WORD)
-      : guardBytesIntact(end, n);
-  if (!intact) reportOverflow(block, end, n);
+      : guardDamage(end, n) < 0;
+  if (!intact) reportOverflow(block, <u32>guardDamage(end, n));
 }
 
-function guardBytesIntact(end: usize, n: usize): bool {
-  for (let i: usize = 0; i < n; i++) if (load<u8>(end + i) != GUARD) return false;
-  return true;
+/** Offset of the first of the `n` guard bytes at `end` that changed, or -1. */
+function guardDamage(end: usize, n: usize): i32 {
+  for (let i: usize = 0; i < n; i++) if (load<u8>(end + i) != GUARD) return <i32>i;
+  return -1;
 }
 
-/** The guard of raw `block` changed: traps naming how many bytes past the end the first changed
- *  one is (the guard written again first, nothing else changed). */
-function reportOverflow(block: usize, end: usize, n: usize): void {
-  for (let i: usize = 0; i < n; i++) {
-    if (load<u8>(end + i) != GUARD) {
-      setGuard(block); // repaired, so that a caller who caught the error can still free the block
-      failure(0).of(PAYLOAD(block)).taken(SITE(block)).with(<u32>i).raise(E_CORRUPT_HEAP, MSG_HEAP_OVERFLOW);
-    }
-  }
+/** The guard of raw `block` changed at byte `at` past its end: traps saying so (the guard written
+ *  again first, nothing else changed). */
+function reportOverflow(block: usize, at: u32): void {
+  setGuard(block); // repaired, so that a caller who caught the error can still free the block
+  failure(0).of(PAYLOAD(block)).taken(SITE(block)).with(at).raise(E_CORRUPT_HEAP, MSG_HEAP_OVERFLOW);
 }
 
 /** free: gives back the raw block at `ptr` (0: nothing). */

@@ -11,7 +11,7 @@ import { claimTag, release as releaseTag, releaseSharedTag, reserveSharedTag, ta
 import {
   BlockKind as BLOCK, BlockWalk, ErrorCode, ErrorDetail, ErrorRecord, Handle, HeapStats as STATS, ObjectWalk, ReferenceWalk, ScanEntry,
 } from "./records.js";
-import { liveStats, makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
+import { createdSince, liveStats, makeReport, type HeapStats, type ObjectRecord, type ReferenceRecord, type Report } from "./report.js";
 import { enter, leave, LIBRARY_LOCATIONS } from "./js-stacks.js";
 import { SITE_STRING, SiteTable, type Site } from "./sites.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
@@ -704,9 +704,7 @@ export class Heap {
       const live = all.objects.filter((o) => !o.ignored).length;
       return makeReport(false, [], [], all.stats, { since: mark, scanned: all.scanned, leakCount: Math.max(0, live - mark) });
     }
-    const ignored = new Set(all.objects.filter((o) => o.ignored).map((o) => o.ptr));
-    const references = all.references.filter((r) => r.order > mark && !ignored.has(r.ptr));
-    const objects = all.objects.filter((o) => o.order > mark && !o.ignored);
+    const { objects, references } = createdSince(all, mark);
     return makeReport(true, objects, references, all.stats, { since: mark, scanned: all.scanned });
   }
 

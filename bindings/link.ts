@@ -28,7 +28,7 @@ import { checkMark, Heap, refuseDebugOption, type HeapOptions, type SharedHeapIn
 import { attachHeap, createSharedHeap } from "./shared-heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
 import { plural } from "./format.js";
-import { liveStats, renderReport, reportLeaks, type Report, type ReportOptions } from "./report.js";
+import { createdSince, liveStats, renderReport, reportLeaks, type Report, type ReportOptions } from "./report.js";
 import { inspectModule, toBytes, type ModuleInfo } from "./wasm-reader.js";
 import { exposeGlobals, globalRoots } from "./module-globals.js";
 import { assemblyScriptImports, missingImports, type HostPrint, type StringReader } from "./host-imports.js";
@@ -341,10 +341,7 @@ async function instantiateLinked<T>(
       const all = report({ scan: true });
       // unchecked: a count only, as the heap's (the objects listed would be every leak, old ones too)
       if (!all.checked) return { ...all, since: mark, objects: [], references: [], leakCount: Math.max(0, all.leakCount - mark) };
-      // an object ignored before the mark stays ignored for a reference taken after it
-      const ignored = new Set(all.objects.filter((o) => o.ignored).map((o) => o.ptr));
-      const objects = all.objects.filter((o) => o.order > mark && !o.ignored);
-      const references = all.references.filter((r) => r.order > mark && !ignored.has(r.ptr));
+      const { objects, references } = createdSince(all, mark);
       const since: LinkedReport = { ...all, since: mark, objects, references, stats: liveStats(all.stats, objects, references) };
       since.leakCount = reportLeaks(since).count;
       return since;

@@ -126,6 +126,18 @@ export function liveStats(stats: HeapStats, objects: readonly ObjectRecord[], re
   };
 }
 
+/** The objects and references created after `mark` (checked: orders), leaving out ignored objects
+ *  and every reference to one (also one taken after the mark to an object ignored before it): what
+ *  a checked leaksSince() reports, a heap's and a linked program's. */
+export function createdSince(all: { objects: readonly ObjectRecord[]; references: readonly ReferenceRecord[] }, mark: number):
+  { objects: ObjectRecord[]; references: ReferenceRecord[] } {
+  const ignored = new Set(all.objects.filter((o) => o.ignored).map((o) => o.ptr));
+  return {
+    objects: all.objects.filter((o) => o.order > mark && !o.ignored),
+    references: all.references.filter((r) => r.order > mark && !ignored.has(r.ptr)),
+  };
+}
+
 export function makeReport(
   checked: boolean, objects: ObjectRecord[], references: ReferenceRecord[], stats: HeapStats,
   extra: { since?: number; scanned?: boolean; leakCount?: number; runtime?: { objects: number; bytes: number } } = {},

@@ -19,10 +19,9 @@ import { parseWasm } from "./wasm-reader.js";
 export function dwarfSourceMap(bytes: Uint8Array): { sources: string[]; mappings: string } | undefined {
   const { sections } = parseWasm(bytes);
   const code = sections.find((s) => s.id === 10);
-  const lineSection = sections.filter((s) => s.id === 0).map((s) => customSection(bytes, s.bodyStart, s.end))
-    .find((s) => s.name === ".debug_line");
+  const lineSection = sections.find((s) => s.custom?.name === ".debug_line");
   if (!code || !lineSection) return undefined;
-  const rows = lineRows(bytes.subarray(lineSection.start, lineSection.end));
+  const rows = lineRows(bytes.subarray(lineSection.custom!.contentStart, lineSection.end));
   return rows.length === 0 ? undefined : sourceMapOfRows(rows, code.bodyStart);
 }
 
@@ -58,13 +57,6 @@ export function sourceMapOfRows(rows: Row[], bodyStart: number): { sources: stri
 
 /** One row of a line table (file -1: the end of a sequence). */
 export interface Row { address: number; file: number; path?: string; line: number; column: number }
-
-function customSection(bytes: Uint8Array, from: number, end: number): { name: string; start: number; end: number } {
-  const r = new Cursor(bytes, from);
-  const length = r.uleb();
-  const name = new TextDecoder().decode(bytes.subarray(r.pos, r.pos + length));
-  return { name, start: r.pos + length, end };
-}
 
 /** Runs every line program of a .debug_line section. */
 function lineRows(section: Uint8Array): Row[] {

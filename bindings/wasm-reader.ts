@@ -66,6 +66,8 @@ export interface Section {
   /** Offsets of the payload. */
   bodyStart: number;
   end: number;
+  /** A custom section (id 0): its name, and where its content starts after the name. */
+  custom?: { name: string; contentStart: number };
 }
 
 export interface RawImport extends ImportEntry {
@@ -217,11 +219,13 @@ export function parseWasm(bytes: Uint8Array): ParsedWasm {
       const bodyStart = r.pos;
       const end = bodyStart + size;
       if (end > bytes.length) throw new RangeError("section runs past the end of the binary");
-      out.sections.push({ id, start, bodyStart, end });
+      const section: Section = { id, start, bodyStart, end };
+      out.sections.push(section);
       const s = new Reader(bytes, bodyStart);
       switch (id) {
         case 0: {
           const name = s.name();
+          section.custom = { name, contentStart: s.pos };
           if (name === "sourceMappingURL") out.sourceMappingURL = s.name();
           else if (name === "name") readNames(s, end, out);
           break;
