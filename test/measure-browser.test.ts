@@ -25,11 +25,13 @@ describeEachBrowser("the measurement page", (session) => {
       await page.setViewport({ width: 900, height: 1250 });
       await page.waitForFunction(() => (window as unknown as { measurePageReady?: boolean }).measurePageReady === true);
       await page.click("#start");
-      // The progress bar moves between rounds (the page yields to the browser after each).
+      // The progress bar moves between rounds (the page yields to the browser after each). Read at
+      // each change of it, not per animation frame: Firefox's 5 fast rounds could all pass between
+      // two frames, and the wait then never saw a value between 0 and 1 (a CI run hung on it).
       await page.waitForFunction(() => {
         const v = (document.getElementById("progress") as HTMLProgressElement).value;
         return v > 0 && v < 1;
-      }, { timeout: 60_000 });
+      }, { timeout: 60_000, polling: "mutation" });
       await page.waitForFunction(() => {
         const w = window as unknown as { overheadResult?: unknown; overheadError?: string };
         if (w.overheadError) throw new Error(w.overheadError);
@@ -62,5 +64,5 @@ describeEachBrowser("the measurement page", (session) => {
     expect(result.ratio.median).toBeGreaterThan(0); // a ratio, not a speed claim (no timing thresholds in npm test)
     expect(chart).toEqual({ polylines: 3, points: 3 * ROUNDS });
     expect(ratioText).toContain(`${result.ratio.median.toFixed(2)}×`);
-  });
+  }, 200_000); // the page's waits above (60 s, 120 s) bound it, and each says which one timed out
 });
