@@ -1087,7 +1087,9 @@ function describe(d: RcErrorDetails, code: number, message: string, holders: () 
   if (code === ErrorCode.OUT_OF_MEMORY && d.detail) parts.push(`${d.detail} bytes asked for`);
   if (code === ErrorCode.SHARED_RESIZE && d.detail) parts.push(`${d.detail} references held`);
   if (code === ErrorCode.WRITE_AFTER_FREE) parts.push(`byte ${d.detail ?? 0} of the payload changed`);
-  if (code === ErrorCode.CORRUPT_HEAP && d.object && d.site) parts.push(`byte ${d.detail ?? 0} past its end changed`); // a heap overflow
+  // A heap overflow names a live block and the guard byte that changed (with the malloc's site when
+  // sites are on); any other corruption only the address where the walk found it.
+  if (code === ErrorCode.CORRUPT_HEAP && d.object && /heap overflow/.test(message)) parts.push(`byte ${d.detail ?? 0} past its end changed`);
   else if (code === ErrorCode.CORRUPT_HEAP && d.object) parts.length = 0, parts.push(`at ${hex(d.object)}`);
   const stale = code === ErrorCode.DOUBLE_PUT || code === ErrorCode.USE_AFTER_PUT || code === ErrorCode.USE_AFTER_MOVE;
   if (stale && d.detail === ErrorDetail.RECORD_GONE) {

@@ -232,6 +232,15 @@ describe("checked build: a write past a malloc block's end", () => {
     heap.validate();
   });
 
+  it("says which byte past the end changed without sites too", async () => {
+    const heap = await heapOf(true);
+    const p = heap.malloc(10);
+    new Uint8Array(heap.memory.buffer)[p + 11] = 0;
+    expect(() => heap.free(p)).toThrow(/heap overflow.*byte 1 past its end changed/);
+    heap.free(p);
+    heap.validate();
+  });
+
   it("validate() finds the overflow of a block never freed (a report validates first), once", async () => {
     const heap = await heapOf(true, { stacks: true });
     const p = heap.malloc(10);
