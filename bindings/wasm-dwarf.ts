@@ -72,29 +72,8 @@ function lineRows(section: Uint8Array): Row[] {
       r.pos = unitEnd;
       continue;
     }
-    const headerLength = r.u32();
-    const programStart = r.pos + headerLength;
-    const minInstructionLength = r.u8();
-    if (version >= 4) r.u8(); // maximum operations per instruction: 1 outside VLIW
-    const defaultIsStmt = r.u8();
-    void defaultIsStmt;
-    const lineBase = (r.u8() << 24) >> 24;
-    const lineRange = r.u8();
-    const opcodeBase = r.u8();
-    const standardLengths = [0];
-    for (let i = 1; i < opcodeBase; i++) standardLengths.push(r.u8());
-    const directories = [""];
-    for (let d = r.cstring(); d; d = r.cstring()) directories.push(d);
-    const files = [""];
-    const addFile = (name: string, dir: number) => {
-      const folder = directories[dir] ?? "";
-      files.push(!folder || name.startsWith("/") ? name : `${folder}/${name}`);
-    };
-    for (let f = r.cstring(); f; f = r.cstring()) {
-      const dir = r.uleb();
-      r.uleb(); r.uleb(); // modification time, length
-      addFile(f, dir);
-    }
+    const { programStart, minInstructionLength, lineBase, lineRange, opcodeBase, standardLengths, directories, files } = lineHeader(r, version);
+    const addFile = (name: string, dir: number) => files.push(filePath(directories, name, dir));
     r.pos = programStart;
     let address = 0, file = 1, line = 1, column = 0;
     const emit = () => rows.push({ address, file, path: files[file] ?? `file ${file}`, line, column });
@@ -151,8 +130,49 @@ function dropDiscarded(rows: Row[]): Row[] {
   return kept;
 }
 
+/** The header of a line program of `version` (2 to 4), read from its header length on: its
+ *  opcodes' settings and its file table (index 0 unused: DWARF 4 numbers files from 1). */
+function lineHeader(r: Cursor, version: number) {
+  const headerLength = r.u32();
+  const programStart = r.pos + headerLength;
+  const minInstructionLength = r.u8();
+  if (version >= 4) r.u8(); // maximum operations per instruction: 1 outside VLIW
+  r.u8(); // default_is_stmt
+  const lineBase = (r.u8() << 24) >> 24;
+  const lineRange = r.u8();
+  const opcodeBase = r.u8();
+  const standardLengths = [0];
+  for (let i = 1; i < opcodeBase; i++) standardLengths.push(r.u8());
+  const directories = [""];
+  for (let d = r.cstring(); d; d = r.cstring()) directories.push(d);
+  const files = [""];
+  for (let f = r.cstring(); f; f = r.cstring()) {
+    const dir = r.uleb();
+    r.uleb(); r.uleb(); // modification time, length
+    files.push(filePath(directories, f, dir));
+  }
+  return { programStart, minInstructionLength, lineBase, lineRange, opcodeBase, standardLengths, directories, files };
+}
+
+/** The file table of the line program at `offset` of .debug_line (a unit's DW_AT_stmt_list: its
+ *  DW_AT_call_file numbers index it), empty for a version this reader skips. */
+export function lineFiles(section: Uint8Array, offset: number): string[] {
+  const r = new Cursor(section, offset);
+  if (offset + 10 > section.length || r.u32() >= 0xfffffff0) return [];
+  const version = r.u16();
+  return version < 2 || version > 4 ? [] : lineHeader(r, version).files;
+}
+
+/** A file of a line program's table: its name in its directory (none, or the unit's: the name alone). */
+const filePath = (directories: string[], name: string, dir: number) => {
+  const folder = directories[dir] ?? "";
+  return !folder || name.startsWith("/") ? name : `${folder}/${name}`;
+};
+
+const UTF8 = new TextDecoder();
+
 /** Little-endian reads and LEB128s over a byte array. */
-class Cursor {
+export class Cursor {
   constructor(private readonly bytes: Uint8Array, public pos: number) {}
   u8(): number { return this.bytes[this.pos++]; }
   u16(): number { return this.u8() | (this.u8() << 8); }
@@ -160,6 +180,8 @@ class Cursor {
   uleb(): number { return this.leb(false); }
   sleb(): number { return this.leb(true); }
   private leb(signed: boolean): number {
+    const first = this.bytes[this.pos];
+    if (first < 0x40) { this.pos++; return first; } // most are one byte, positive: no float arithmetic
     let result = 0, shift = 0, byte: number;
     do {
       byte = this.u8();
@@ -171,6 +193,6 @@ class Cursor {
   cstring(): string {
     const start = this.pos;
     while (this.pos < this.bytes.length && this.bytes[this.pos] !== 0) this.pos++;
-    return new TextDecoder().decode(this.bytes.subarray(start, this.pos++));
+    return UTF8.decode(this.bytes.subarray(start, this.pos++));
   }
 }
