@@ -525,7 +525,7 @@ const position = (at: SourcePosition) => `${at.source}:${at.line}:${at.column}`;
 
 /** The allocator glue compiled into a native module: include/rcalloc-malloc.c's functions (C and
  *  C++) and Rust's global-allocator entry points (std's __rust_* calling rcalloc.rs's Malloc
- *  through __rg_*), by name or, in a -g build's lines, by file. A block's site is the code that
+ *  through __rg_*), by name or, in a -g build's lines, by file (rcalloc.hpp's Rc<T> too, inlined). A block's site is the code that
  *  called malloc (or strdup, Box::new ...), not the glue. */
 const ALLOCATOR_GLUE = new Set([
   "malloc", "calloc", "realloc", "free", "aligned_alloc", "posix_memalign", "__libc_malloc", "__libc_calloc",
@@ -545,7 +545,7 @@ const RUST_STD = /(^|\/)(rustc\/[0-9a-f]{7,}|rustc-[\w.-]+)\/(library|vendor)\//
  *  its lines are sites. */
 function isLibraryCode(where: string): boolean {
   return isStdLibraryName(where) || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || ALLOCATOR_GLUE.has(where)
-    || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs)$/.test(where) || RUST_STD.test(where);
+    || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs|rcalloc\.hpp)$/.test(where) || RUST_STD.test(where);
 }
 
 /** Whether a function of a C, C++ or Rust module (or a function inlined in one) is library code, by

@@ -13,7 +13,7 @@ import { DoublePutError, InvalidHandleError, link, UseAfterPutError, WASI_MODULE
 import { sourceMapOfRows } from "../bindings/wasm-dwarf.js";
 import { WasmSourceMap } from "../bindings/wasm-sites.js";
 // @ts-expect-error: plain JS build script
-import { buildNativeExamples, CLANG_FLAGS, compilerEnv, nativeExamplePath, nativeMissing, RUSTC, RUSTC_FLAGS } from "../examples/build-native.js";
+import { buildNativeExamples, CLANG_FLAGS, CLANGXX_FLAGS, compilerEnv, nativeExamplePath, nativeMissing, RUSTC, RUSTC_FLAGS } from "../examples/build-native.js";
 
 const BIN = fileURLToPath(new URL("../bin/rcalloc.js", import.meta.url));
 const EXAMPLES = fileURLToPath(new URL("../examples", import.meta.url));
@@ -198,6 +198,22 @@ describe.skipIf(missing.cpp)("C++: examples/cpp/list.cpp (rcalloc::Rc)", () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toContain(`taken at    ${lineOf(path, "double adopt: taken here")}\n`);
     expect(r.stdout).toMatch(/put at {6}run_double_adopt/);
+  });
+});
+
+describe.skipIf(missing.cpp)("C++ built with -O2 -g: rcalloc::Rc's methods, inlined, are rcalloc's", () => {
+  it("a use after put is put and trapped at list.cpp's lines, not rcalloc.hpp's", async () => {
+    const out = join(work, "list-g.wasm");
+    const r = spawnSync("clang++", [...CLANGXX_FLAGS, "-g", "-I", INCLUDE, join(EXAMPLES, "cpp/list.cpp"), "-o", out], { encoding: "utf8", env: compilerEnv() });
+    if (r.status !== 0) throw new Error(`clang++ list.cpp: ${r.stderr}`);
+    const run = await rcalloc("check", out, "--entry", "run_double_adopt");
+    expect(run.status).toBe(2);
+    // ~Rc at the end of the block put it; sum's list.get() on the adopted copy trapped
+    expect(run.stdout).toMatch(/put at {6}\S*list\.cpp:\d+:\d+\n\s+run_double_adopt \(\S*list\.cpp:\d+:\d+\)\n/);
+    const line = (marker: string) => lineOf("cpp/list.cpp", marker).split(":")[1];
+    expect(run.stdout).toMatch(new RegExp(`trapped in {2}sum \\(\\S*list\\.cpp:${line("list.get(); n;")}:\\d+, inlined into run_double_adopt\\)\\n`
+      + `\\s+run_double_adopt \\(\\S*list\\.cpp:${line("total += sum(second)")}:\\d+\\)`));
+    expect(run.stdout).not.toContain("rcalloc.hpp");
   });
 });
 
