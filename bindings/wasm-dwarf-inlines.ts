@@ -12,11 +12,10 @@
 // An inlined subroutine's name is its abstract origin's (DW_AT_abstract_origin, then
 // DW_AT_specification): the source's DW_AT_name, for C, C++ and Rust alike (Rust's linkage names
 // are mangled symbols with a hash; the file and line tell apart two functions of one name).
-// DWARF versions 2 to 4, as the line table: a unit of another version is skipped. Addresses count
-// from the code section's payload, as the line table's (wasm-dwarf.ts).
+// DWARF versions 2 to 5, as the line table (5: -gdwarf-5; its strings, addresses and range lists
+// by index, FormReader). Addresses count from the code section's payload, as the line table's.
 
-import { Cursor, lineFiles } from "./wasm-dwarf.js";
-import { parseWasm } from "./wasm-reader.js";
+import { Cursor, type DwarfSections, dwarfSections, lineFiles } from "./wasm-dwarf.js";
 import type { SourcePosition } from "./wasm-sites.js";
 
 /** One inlined call around an address: the inlined function's name and where it was called. */
@@ -44,15 +43,9 @@ interface Named { name?: StringAt; from?: number }
 
 /** The inlined calls of a module, or undefined when it has no .debug_info (built without -g). */
 export function dwarfInlines(bytes: Uint8Array): InlinedCode | undefined {
-  const { sections } = parseWasm(bytes);
-  const code = sections.find((s) => s.id === 10);
-  const custom = (name: string) => {
-    const s = sections.find((c) => c.custom?.name === name);
-    return s ? bytes.subarray(s.custom!.contentStart, s.end) : undefined;
-  };
-  const info = custom(".debug_info"), abbrev = custom(".debug_abbrev");
-  if (!code || !info || !abbrev) return undefined;
-  return new InlinedCode(code.bodyStart, info, abbrev, custom(".debug_str"), custom(".debug_line"), custom(".debug_ranges"));
+  const dwarf = dwarfSections(bytes);
+  if (!dwarf?.sections.has(".debug_info") || !dwarf.sections.has(".debug_abbrev")) return undefined;
+  return new InlinedCode(dwarf.codeStart, dwarf.sections);
 }
 
 /** The inlined calls of a module's code, looked up by offset in the module. */
@@ -61,9 +54,13 @@ export class InlinedCode {
   private readonly ends: number[] = [];
   private readonly roots: Scope[] = [];
   private readonly names = new Map<number, Named>();
+  private readonly info: Uint8Array;
+  private readonly str?: Uint8Array;
 
-  constructor(private readonly bodyStart: number, private readonly info: Uint8Array, abbrev: Uint8Array,
-    private readonly str: Uint8Array | undefined, line: Uint8Array | undefined, private readonly ranges: Uint8Array | undefined) {
+  constructor(private readonly codeStart: number, private readonly sections: DwarfSections) {
+    const info = this.info = sections.get(".debug_info")!;
+    const abbrev = sections.get(".debug_abbrev")!;
+    this.str = sections.get(".debug_str");
     const roots: [start: number, end: number, root: Scope][] = [];
     const abbrevs = new Map<string, Map<number, Abbrev>>();
     const r = new Cursor(info, 0);
@@ -73,17 +70,26 @@ export class InlinedCode {
       if (unitLength >= 0xfffffff0) break; // 64-bit DWARF: not produced for wasm32
       const unitEnd = r.pos + unitLength;
       const version = r.u16();
-      if (unitEnd > info.length || version < 2 || version > 4) {
+      //   version 2-4: abbrev offset (4), address size (1)
+      //   version 5:   unit type (1), address size (1), abbrev offset (4): a compile or partial unit
+      let unitType = 1, addressSize: number, abbrevOffset: number;
+      if (version >= 5) {
+        unitType = r.u8();
+        addressSize = r.u8();
+        abbrevOffset = r.u32();
+      } else {
+        abbrevOffset = r.u32();
+        addressSize = r.u8();
+      }
+      if (unitEnd > info.length || version < 2 || version > 5 || (unitType !== 1 && unitType !== 3)) {
         r.pos = unitEnd;
         continue;
       }
-      const abbrevOffset = r.u32();
-      const addressSize = r.u8();
       const key = `${abbrevOffset}:${version}:${addressSize}`;
       let table = abbrevs.get(key);
       if (!table) abbrevs.set(key, table = abbrevTable(abbrev, abbrevOffset, version, addressSize));
       try {
-        this.readUnit(new FormReader(r, unitStart, unitEnd, version, addressSize), table, line, roots);
+        this.readUnit(new FormReader(r, unitStart, unitEnd, version, addressSize, sections), table, roots);
       } catch (e) {
         // A form this reader does not know (a producer's extension) ends its unit: the rest is kept.
         if (!(e instanceof RangeError)) throw e;
@@ -100,8 +106,7 @@ export class InlinedCode {
 
   /** Reads the DIEs of one unit up to `unitEnd`: its functions' code as roots, the inlined calls in
    *  them as their children, and the names of its subprograms. */
-  private readUnit(form: FormReader, table: Map<number, Abbrev>, line: Uint8Array | undefined,
-    roots: [start: number, end: number, root: Scope][]): void {
+  private readUnit(form: FormReader, table: Map<number, Abbrev>, roots: [start: number, end: number, root: Scope][]): void {
     const r = form.r, unitEnd = form.unitEnd;
     let files: string[] = [], base = 0;
     // Per open DIE with children: the scope its children's inlined calls belong to (or none).
@@ -119,25 +124,26 @@ export class InlinedCode {
         if (a.children) open.push(open[open.length - 1]);
         continue;
       }
-      d.name = d.origin = d.lowPc = d.highPc = d.highPcIsAddress = d.ranges = d.stmtList = d.callFile = d.callLine = d.callColumn = undefined;
+      for (const k in d) (d as Record<string, unknown>)[k] = undefined;
       for (let i = 0; i < a.attributes.length; i += 3) form.read(a.attributes[i], a.attributes[i + 1], a.attributes[i + 2], d);
+      form.resolve(d, a.tag === TAG_COMPILE_UNIT);
       const enclosing = open[open.length - 1];
       let scope: Scope | undefined;
       if (a.tag === TAG_COMPILE_UNIT) {
         base = d.lowPc ?? 0;
         // A unit none of whose code the linker kept (most of Rust's std in a small program) holds no
         // frame: its DIEs are not read.
-        if (!this.pcRanges(d, base).length) return;
-        files = line && d.stmtList !== undefined ? lineFiles(line, d.stmtList) : [];
+        if (!form.pcRanges(d, base).length) return;
+        files = d.stmtList !== undefined ? lineFiles(this.sections, d.stmtList) : [];
       } else if (a.tag === TAG_SUBPROGRAM) {
         if (d.name !== undefined || d.origin !== undefined) this.names.set(die, { name: d.name, from: d.origin });
-        const pcs = this.pcRanges(d, base);
+        const pcs = form.pcRanges(d, base);
         if (pcs.length) { // a function's code (none: a declaration, an abstract instance, dropped code)
           scope = { ranges: pcs, origin: die, children: [] };
           for (let i = 0; i < pcs.length; i += 2) roots.push([pcs[i], pcs[i + 1], scope]);
         }
       } else if (a.tag === TAG_INLINED_SUBROUTINE && enclosing && d.origin !== undefined) {
-        const pcs = this.pcRanges(d, base);
+        const pcs = form.pcRanges(d, base);
         if (pcs.length) {
           const file = d.callFile === undefined ? undefined : files[d.callFile];
           const call = file && d.callLine ? { source: file, line: d.callLine, column: Math.max(d.callColumn ?? 1, 1) } : undefined;
@@ -152,7 +158,7 @@ export class InlinedCode {
   /** The inlined calls the code at byte `offset` of the module lies in, innermost first (empty:
    *  none, the code is its wasm function's own). */
   at(offset: number): InlinedCall[] {
-    const address = offset - this.bodyStart;
+    const address = offset - this.codeStart;
     let lo = 0, hi = this.starts.length - 1, found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
@@ -181,27 +187,6 @@ export class InlinedCode {
     const bytes = at < 0 ? this.info : this.str;
     if (!bytes) return undefined;
     return new Cursor(bytes, at < 0 ? -1 - at : at).cstring();
-  }
-
-  /** A DIE's code ranges, flat (start, end, ...): low_pc and high_pc, or its DW_AT_ranges list in
-   *  .debug_ranges. wasm-ld points code it dropped at address 0 or a tombstone (-1, -2): none. */
-  private pcRanges(d: Die, base: number): number[] {
-    const out: number[] = [];
-    const add = (start: number, end: number) => {
-      if (start > 0 && start < 0xfffffff0 && end > start) out.push(start, end);
-    };
-    if (d.lowPc !== undefined && d.highPc !== undefined) add(d.lowPc, d.highPcIsAddress ? d.highPc : d.lowPc + d.highPc);
-    else if (d.ranges !== undefined && this.ranges) {
-      //   .debug_ranges: (start, end) pairs from the unit's base, until (0, 0); (-1, b): base b
-      const r = new Cursor(this.ranges, d.ranges);
-      while (r.pos + 8 <= this.ranges.length) {
-        const start = r.u32(), end = r.u32();
-        if (start === 0 && end === 0) break;
-        if (start === 0xffffffff) base = end;
-        else add(base + start, base + end);
-      }
-    }
-    return out;
   }
 }
 
@@ -258,6 +243,14 @@ interface Die {
   callFile?: number;
   callLine?: number;
   callColumn?: number;
+  /** DWARF 5: low_pc, high_pc and ranges given as indexes (addrx, rnglistx), resolved once the
+   *  unit's bases are known (resolve()), and the unit's bases, on its compile unit DIE. */
+  lowPcIndex?: boolean;
+  highPcIndex?: boolean;
+  rangesIndex?: boolean;
+  strOffsetsBase?: number;
+  addrBase?: number;
+  rnglistsBase?: number;
 }
 
 const FORM_IMPLICIT_CONST = 0x21;
@@ -265,26 +258,42 @@ const FORM_IMPLICIT_CONST = 0x21;
 const FORM_SIZES: Record<number, number> = {
   0x0b: 1, 0x11: 1, 0x0c: 1, 0x05: 2, 0x12: 2, 0x06: 4, 0x13: 4, 0x17: 4, 0x0e: 4, 0x1c: 4, 0x1d: 4, 0x1f: 4, 0x10: 4,
   0x07: 8, 0x14: 8, 0x20: 8, 0x24: 8, 0x19: 0, 0x21: 0, 0x1e: 16,
+  0x25: 1, 0x26: 2, 0x27: 3, 0x28: 4, 0x29: 1, 0x2a: 2, 0x2b: 3, 0x2c: 4, // strx1-4, addrx1-4
 };
-const AT = { name: 0x03, stmtList: 0x10, lowPc: 0x11, highPc: 0x12, origin: 0x31, specification: 0x47, ranges: 0x55, callColumn: 0x57, callFile: 0x58, callLine: 0x59 };
+const AT = {
+  name: 0x03, stmtList: 0x10, lowPc: 0x11, highPc: 0x12, origin: 0x31, specification: 0x47, ranges: 0x55, callColumn: 0x57,
+  callFile: 0x58, callLine: 0x59, strOffsetsBase: 0x72, addrBase: 0x73, rnglistsBase: 0x74,
+};
 
-/** Reads (or skips) one attribute's value by its form, keeping those of Die. */
+/** Reads (or skips) one attribute's value by its form, keeping those of Die, and resolves a DIE's
+ *  code ranges, in one unit. DWARF 5 gives strings, addresses and range lists as indexes into
+ *  tables of their own, from the unit's bases:
+ *
+ *   .debug_str_offsets  [str_offsets_base + 4 i]   -> offset in .debug_str
+ *   .debug_addr         [addr_base + size i]       -> address
+ *   .debug_rnglists     [rnglists_base + 4 i]      -> offset of a list, from rnglists_base
+ */
 class FormReader {
+  private strOffsetsBase = 8;
+  private addrBase = 8;
+  private rnglistsBase = 12;
+
   constructor(readonly r: Cursor, private readonly unitStart: number, readonly unitEnd: number, private readonly version: number,
-    private readonly addressSize: number) {}
+    private readonly addressSize: number, private readonly sections: DwarfSections) {}
 
   read(attribute: number, form: number, implicit: number, d: Die): void {
     const r = this.r;
     let value: number | undefined;
     switch (form) {
       case 0x01: value = this.address(); break; // addr
-      case 0x0b: case 0x11: value = r.u8(); break; // data1, ref1
-      case 0x05: case 0x12: value = r.u16(); break; // data2, ref2
-      case 0x06: case 0x13: case 0x17: case 0x0e: case 0x1c: case 0x1d: case 0x1f: // data4, ref4, sec_offset, strp, ref_sup4, strp_sup, line_strp
-        value = r.u32(); break;
+      case 0x0b: case 0x11: case 0x25: case 0x29: value = r.u8(); break; // data1, ref1, strx1, addrx1
+      case 0x05: case 0x12: case 0x26: case 0x2a: value = r.u16(); break; // data2, ref2, strx2, addrx2
+      case 0x27: case 0x2b: value = r.u16() | (r.u8() << 16); break; // strx3, addrx3
+      case 0x06: case 0x13: case 0x17: case 0x0e: case 0x1c: case 0x1d: case 0x1f: case 0x28: case 0x2c:
+        value = r.u32(); break; // data4, ref4, sec_offset, strp, ref_sup4, strp_sup, line_strp, strx4, addrx4
       case 0x07: case 0x14: case 0x20: case 0x24: value = r.u32() + r.u32() * 2 ** 32; break; // data8, ref8, ref_sig8, ref_sup8
       case 0x0d: value = r.sleb(); break; // sdata
-      case 0x0f: case 0x15: value = r.uleb(); break; // udata, ref_udata
+      case 0x0f: case 0x15: case 0x1a: case 0x1b: case 0x22: case 0x23: value = r.uleb(); break; // udata, ref_udata, strx, addrx, loclistx, rnglistx
       case 0x10: value = this.version <= 2 ? this.address() : r.u32(); break; // ref_addr
       case 0x0c: value = r.u8(); break; // flag
       case 0x19: value = 1; break; // flag_present
@@ -302,20 +311,94 @@ class FormReader {
       case 0x0a: { const n = r.u8(); r.pos += n; return; } // block1
       case 0x1e: r.pos += 16; return; // data16
       case 0x16: this.read(attribute, r.uleb(), implicit, d); return; // indirect
-      default: // strx, addrx, loclistx, rnglistx and their sized forms: DWARF 5, whose units are skipped
+      default:
         throw new RangeError(`DWARF form 0x${form.toString(16)} in a version ${this.version} unit`);
     }
+    const addressIndex = form === 0x1b || (form >= 0x29 && form <= 0x2c);
     switch (attribute) {
-      case AT.name: if (form === 0x0e) d.name = value; break;
+      case AT.name:
+        if (form === 0x0e) d.name = value;
+        else if (form === 0x1a || (form >= 0x25 && form <= 0x28)) d.name = this.stringOffset(value); // the unit's base is known: its DIE came first
+        break;
       case AT.origin: case AT.specification: d.origin = form === 0x10 ? value : this.unitStart + value; break;
-      case AT.lowPc: d.lowPc = value; break;
-      case AT.highPc: d.highPc = value; d.highPcIsAddress = form === 0x01; break;
-      case AT.ranges: d.ranges = value; break;
+      case AT.lowPc: d.lowPc = value; d.lowPcIndex = addressIndex; break;
+      case AT.highPc: d.highPc = value; d.highPcIsAddress = form === 0x01 || addressIndex; d.highPcIndex = addressIndex; break;
+      case AT.ranges: d.ranges = value; d.rangesIndex = form === 0x23; break;
       case AT.stmtList: d.stmtList = value; break;
       case AT.callFile: d.callFile = value; break;
       case AT.callLine: d.callLine = value; break;
       case AT.callColumn: d.callColumn = value; break;
+      case AT.strOffsetsBase: d.strOffsetsBase = value; break;
+      case AT.addrBase: d.addrBase = value; break;
+      case AT.rnglistsBase: d.rnglistsBase = value; break;
     }
+  }
+
+  /** Takes the unit's bases from its compile unit DIE, then turns a DIE's address and range list
+   *  indexes into addresses and offsets. */
+  resolve(d: Die, unit: boolean): void {
+    if (unit) {
+      this.strOffsetsBase = d.strOffsetsBase ?? this.strOffsetsBase;
+      this.addrBase = d.addrBase ?? this.addrBase;
+      this.rnglistsBase = d.rnglistsBase ?? this.rnglistsBase;
+    }
+    if (d.lowPcIndex && d.lowPc !== undefined) d.lowPc = this.indexedAddress(d.lowPc);
+    if (d.highPcIndex && d.highPc !== undefined) d.highPc = this.indexedAddress(d.highPc);
+    if (d.rangesIndex && d.ranges !== undefined) {
+      const offsets = this.sections.get(".debug_rnglists");
+      d.ranges = offsets ? this.rnglistsBase + new Cursor(offsets, this.rnglistsBase + 4 * d.ranges).u32() : undefined;
+    }
+  }
+
+  /** A DIE's code ranges, flat (start, end, ...): low_pc and high_pc, or its DW_AT_ranges list
+   *  (.debug_ranges up to version 4, .debug_rnglists in 5). wasm-ld points code it dropped at
+   *  address 0 or a tombstone (-1, -2): none. */
+  pcRanges(d: Die, base: number): number[] {
+    const out: number[] = [];
+    const add = (start: number, end: number) => {
+      if (start > 0 && start < 0xfffffff0 && end > start) out.push(start, end);
+    };
+    if (d.lowPc !== undefined && d.highPc !== undefined) add(d.lowPc, d.highPcIsAddress ? d.highPc : d.lowPc + d.highPc);
+    else if (d.ranges !== undefined && this.version <= 4) {
+      //   .debug_ranges: (start, end) pairs from the unit's base, until (0, 0); (-1, b): base b
+      const ranges = this.sections.get(".debug_ranges");
+      const r = new Cursor(ranges ?? new Uint8Array(), d.ranges);
+      while (ranges && r.pos + 8 <= ranges.length) {
+        const start = r.u32(), end = r.u32();
+        if (start === 0 && end === 0) break;
+        if (start === 0xffffffff) base = end;
+        else add(base + start, base + end);
+      }
+    } else if (d.ranges !== undefined) {
+      //   .debug_rnglists: entries of a kind byte, until end_of_list (0)
+      const lists = this.sections.get(".debug_rnglists");
+      const r = new Cursor(lists ?? new Uint8Array(), d.ranges);
+      while (lists && r.pos < lists.length) {
+        const kind = r.u8();
+        if (kind === 0) break; // end_of_list
+        if (kind === 1) base = this.indexedAddress(r.uleb()); // base_addressx
+        else if (kind === 2) { const s = this.indexedAddress(r.uleb()); add(s, this.indexedAddress(r.uleb())); } // startx_endx
+        else if (kind === 3) { const s = this.indexedAddress(r.uleb()); add(s, s + r.uleb()); } // startx_length
+        else if (kind === 4) { const s = r.uleb(); add(base + s, base + r.uleb()); } // offset_pair
+        else if (kind === 5) base = this.address(); // base_address
+        else if (kind === 6) { const s = this.address(); add(s, this.address()); } // start_end
+        else if (kind === 7) { const s = this.address(); add(s, s + r.uleb()); } // start_length
+        else break;
+      }
+    }
+    return out;
+  }
+
+  private stringOffset(index: number): number | undefined {
+    const offsets = this.sections.get(".debug_str_offsets");
+    return offsets ? new Cursor(offsets, this.strOffsetsBase + 4 * index).u32() : undefined;
+  }
+
+  private indexedAddress(index: number): number {
+    const addresses = this.sections.get(".debug_addr");
+    if (!addresses) return 0;
+    const r = new Cursor(addresses, this.addrBase + this.addressSize * index);
+    return this.addressSize === 8 ? r.u32() + r.u32() * 2 ** 32 : r.u32();
   }
 
   private address(): number {

@@ -377,6 +377,16 @@ describe.skipIf(missing.c)("C built with -O2 -g: a function clang inlined is a f
     linked.heap.dispose();
   });
 
+  it("built with -gdwarf-5 (strings, addresses and ranges by index; a v5 line table) it reads the same", async () => {
+    const [v4, v5] = [build("-O2"), compileFixture("inlined.c", [SHIM, "-O2", "-gdwarf-5"], "inlined-dwarf5.wasm")];
+    for (const entry of ["leak_nested", "double_free", "write_after_free"]) {
+      const [four, five] = await Promise.all([rcalloc("check", v4, "--entry", entry), rcalloc("check", v5, "--entry", entry)]);
+      expect(five.stdout).toContain("inlined into");
+      const body = (stdout: string) => stdout.split("\n").slice(1).join("\n"); // past the file's name
+      expect(body(five.stdout)).toBe(body(four.stdout));
+    }
+  });
+
   it("the same program at -O0 (nothing inlined) reads the same frames, none marked inlined", async () => {
     const [O0, O2] = [build("-O0"), build("-O2")];
     for (const entry of ["leak", "leak_nested", "double_free", "write_after_free"]) {
