@@ -111,7 +111,7 @@ export class InlinedCode {
     let files: string[] = [], base = 0;
     // Per open DIE with children: the scope its children's inlined calls belong to (or none).
     const open: (Scope | undefined)[] = [];
-    const d: Die = {}; // one for every DIE: its attributes are read into it and kept elsewhere
+    const d: Die = {}; // one for every DIE (each field set below): its attributes are read into it and kept elsewhere
     while (r.pos < unitEnd) {
       const die = r.pos;
       const code = r.uleb();
@@ -124,7 +124,9 @@ export class InlinedCode {
         if (a.children) open.push(open[open.length - 1]);
         continue;
       }
-      for (const k in d) (d as Record<string, unknown>)[k] = undefined;
+      d.name = d.origin = d.lowPc = d.highPc = d.ranges = d.stmtList = d.callFile = d.callLine = d.callColumn = undefined;
+      d.strOffsetsBase = d.addrBase = d.rnglistsBase = undefined;
+      d.highPcIsAddress = d.lowPcIndex = d.highPcIndex = d.rangesIndex = false;
       for (let i = 0; i < a.attributes.length; i += 3) form.read(a.attributes[i], a.attributes[i + 1], a.attributes[i + 2], d);
       form.resolve(d, a.tag === TAG_COMPILE_UNIT);
       const enclosing = open[open.length - 1];
