@@ -85,7 +85,15 @@ function lineRows(section: Uint8Array, sections: DwarfSections): Row[] {
       r.pos = unitEnd;
       continue;
     }
-    const { programStart, minInstructionLength, lineBase, lineRange, opcodeBase, standardLengths, directories, files } = lineHeader(r, version, sections);
+    let header: ReturnType<typeof lineHeader>;
+    try {
+      header = lineHeader(r, version, sections);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      r.pos = unitEnd; // a header form this reader does not know: the unit is skipped
+      continue;
+    }
+    const { programStart, minInstructionLength, lineBase, lineRange, opcodeBase, standardLengths, directories, files } = header;
     const addFile = (name: string, dir: number) => files.push(filePath(directories, name, dir));
     r.pos = programStart;
     let address = 0, file = 1, line = 1, column = 0;
