@@ -189,6 +189,7 @@ function entries(r: Cursor, sections: DwarfSections): { path: string; directory:
   for (let n = r.u8(); n > 0; n--) format.push(r.uleb(), r.uleb());
   const out: { path: string; directory: number }[] = [];
   for (let n = r.uleb(); n > 0; n--) {
+    if (r.left() <= 0) throw new RangeError("a line table header past the end of .debug_line"); // a count no entries follow
     const entry = { path: "", directory: 0 };
     for (let i = 0; i < format.length; i += 2) {
       const [type, form] = [format[i], format[i + 1]];
@@ -240,6 +241,8 @@ const UTF8 = new TextDecoder();
 /** Little-endian reads and LEB128s over a byte array. */
 export class Cursor {
   constructor(private readonly bytes: Uint8Array, public pos: number) {}
+  /** Bytes after the position. */
+  left(): number { return this.bytes.length - this.pos; }
   u8(): number { return this.bytes[this.pos++]; }
   u16(): number { return this.u8() | (this.u8() << 8); }
   u32(): number { return (this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24)) >>> 0; }
