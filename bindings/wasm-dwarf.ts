@@ -1,7 +1,7 @@
 // A C, C++ or Rust module's DWARF line table (.debug_line, clang/rustc -g) as a wasm source map, so
 // the frames of a module built with -g read "file.c:line:column" wherever an asc source map would
-// (sites, backtraces, "trapped in"). Only the line table is read: DWARF versions 2 to 4 (clang 14's
-// and rustc's default for wasm); a unit of another version is skipped.
+// (sites, backtraces, "trapped in"). Only the line table is read: DWARF versions 2 to 5 (4 is clang
+// 14's and rustc's default for wasm; -gdwarf-5 gives 5); a unit of another version is skipped.
 //
 // Addresses in wasm DWARF are offsets from the start of the code section's payload; a source map's
 // are offsets in the module:
@@ -17,13 +17,25 @@ import { parseWasm } from "./wasm-reader.js";
 
 /** The source map of the module's .debug_line, or undefined when it has none (built without -g). */
 export function dwarfSourceMap(bytes: Uint8Array): { sources: string[]; mappings: string } | undefined {
+  const dwarf = dwarfSections(bytes);
+  const line = dwarf?.sections.get(".debug_line");
+  if (!dwarf || !line) return undefined;
+  const rows = lineRows(line, dwarf.sections);
+  return rows.length === 0 ? undefined : sourceMapOfRows(rows, dwarf.codeStart);
+}
+
+/** A module's DWARF sections by name (".debug_line", ".debug_info" ...), and where its code
+ *  section's payload starts (DWARF address 0); undefined without code. */
+export function dwarfSections(bytes: Uint8Array): { codeStart: number; sections: DwarfSections } | undefined {
   const { sections } = parseWasm(bytes);
   const code = sections.find((s) => s.id === 10);
-  const lineSection = sections.find((s) => s.custom?.name === ".debug_line");
-  if (!code || !lineSection) return undefined;
-  const rows = lineRows(bytes.subarray(lineSection.custom!.contentStart, lineSection.end));
-  return rows.length === 0 ? undefined : sourceMapOfRows(rows, code.bodyStart);
+  if (!code) return undefined;
+  const found: DwarfSections = new Map();
+  for (const s of sections) if (s.custom?.name.startsWith(".debug_")) found.set(s.custom.name, bytes.subarray(s.custom.contentStart, s.end));
+  return { codeStart: code.bodyStart, sections: found };
 }
+
+export type DwarfSections = Map<string, Uint8Array>;
 
 /** The source map of line-table rows whose addresses count from `bodyStart` (the code section's
  *  payload). A row of line 0 ("no source line": compiler-made code, a merge of two lines) has no
@@ -58,8 +70,9 @@ export function sourceMapOfRows(rows: Row[], bodyStart: number): { sources: stri
 /** One row of a line table (file -1: the end of a sequence). */
 export interface Row { address: number; file: number; path?: string; line: number; column: number }
 
-/** Runs every line program of a .debug_line section. */
-function lineRows(section: Uint8Array): Row[] {
+/** Runs every line program of a .debug_line section (strings of DWARF 5 headers in `sections`'
+ *  .debug_line_str and .debug_str). */
+function lineRows(section: Uint8Array, sections: DwarfSections): Row[] {
   const rows: Row[] = [];
   const r = new Cursor(section, 0);
   while (r.pos + 4 <= section.length) {
@@ -68,33 +81,20 @@ function lineRows(section: Uint8Array): Row[] {
     const unitEnd = r.pos + unitLength;
     if (unitEnd > section.length) break;
     const version = r.u16();
-    if (version < 2 || version > 4) {
+    if (version < 2 || version > 5) {
       r.pos = unitEnd;
       continue;
     }
-    const headerLength = r.u32();
-    const programStart = r.pos + headerLength;
-    const minInstructionLength = r.u8();
-    if (version >= 4) r.u8(); // maximum operations per instruction: 1 outside VLIW
-    const defaultIsStmt = r.u8();
-    void defaultIsStmt;
-    const lineBase = (r.u8() << 24) >> 24;
-    const lineRange = r.u8();
-    const opcodeBase = r.u8();
-    const standardLengths = [0];
-    for (let i = 1; i < opcodeBase; i++) standardLengths.push(r.u8());
-    const directories = [""];
-    for (let d = r.cstring(); d; d = r.cstring()) directories.push(d);
-    const files = [""];
-    const addFile = (name: string, dir: number) => {
-      const folder = directories[dir] ?? "";
-      files.push(!folder || name.startsWith("/") ? name : `${folder}/${name}`);
-    };
-    for (let f = r.cstring(); f; f = r.cstring()) {
-      const dir = r.uleb();
-      r.uleb(); r.uleb(); // modification time, length
-      addFile(f, dir);
+    let header: ReturnType<typeof lineHeader>;
+    try {
+      header = lineHeader(r, version, sections);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      r.pos = unitEnd; // a header form this reader does not know: the unit is skipped
+      continue;
     }
+    const { programStart, minInstructionLength, lineBase, lineRange, opcodeBase, standardLengths, directories, files } = header;
+    const addFile = (name: string, dir: number) => files.push(filePath(directories, name, dir));
     r.pos = programStart;
     let address = 0, file = 1, line = 1, column = 0;
     const emit = () => rows.push({ address, file, path: files[file] ?? `file ${file}`, line, column });
@@ -151,15 +151,106 @@ function dropDiscarded(rows: Row[]): Row[] {
   return kept;
 }
 
+/** The header of a line program of `version` (2 to 5), read from past its version on: its
+ *  opcodes' settings and its file table, as the program's file numbers index it (versions 2 to 4
+ *  count from 1: index 0 unused; 5 from 0). */
+function lineHeader(r: Cursor, version: number, sections: DwarfSections) {
+  if (version >= 5) r.pos += 2; // address size, segment selector size
+  const headerLength = r.u32();
+  const programStart = r.pos + headerLength;
+  const minInstructionLength = r.u8();
+  if (version >= 4) r.u8(); // maximum operations per instruction: 1 outside VLIW
+  r.u8(); // default_is_stmt
+  const lineBase = (r.u8() << 24) >> 24;
+  const lineRange = r.u8();
+  const opcodeBase = r.u8();
+  const standardLengths = [0];
+  for (let i = 1; i < opcodeBase; i++) standardLengths.push(r.u8());
+  if (version >= 5) {
+    const directories = entries(r, sections).map((e, i) => (i === 0 ? "" : e.path)); // 0: the unit's own folder
+    const files = entries(r, sections).map((e) => filePath(directories, e.path, e.directory));
+    return { programStart, minInstructionLength, lineBase, lineRange, opcodeBase, standardLengths, directories, files };
+  }
+  const directories = [""];
+  for (let d = r.cstring(); d; d = r.cstring()) directories.push(d);
+  const files = [""];
+  for (let f = r.cstring(); f; f = r.cstring()) {
+    const dir = r.uleb();
+    r.uleb(); r.uleb(); // modification time, length
+    files.push(filePath(directories, f, dir));
+  }
+  return { programStart, minInstructionLength, lineBase, lineRange, opcodeBase, standardLengths, directories, files };
+}
+
+/** A DWARF 5 line header's directory or file table: a format (content type, form pairs), a count,
+ *  then each entry's fields in that format. Only the path and the directory index are kept. */
+function entries(r: Cursor, sections: DwarfSections): { path: string; directory: number }[] {
+  const format: number[] = [];
+  for (let n = r.u8(); n > 0; n--) format.push(r.uleb(), r.uleb());
+  const out: { path: string; directory: number }[] = [];
+  for (let n = r.uleb(); n > 0; n--) {
+    if (r.left() <= 0) throw new RangeError("a line table header past the end of .debug_line"); // a count no entries follow
+    const entry = { path: "", directory: 0 };
+    for (let i = 0; i < format.length; i += 2) {
+      const [type, form] = [format[i], format[i + 1]];
+      let value: number | string;
+      switch (form) {
+        case 0x08: value = r.cstring(); break; // string
+        case 0x1f: case 0x0e: { // line_strp, strp
+          const strings = sections.get(form === 0x1f ? ".debug_line_str" : ".debug_str");
+          const offset = r.u32();
+          value = strings ? new Cursor(strings, offset).cstring() : "";
+          break;
+        }
+        case 0x0b: value = r.u8(); break; // data1
+        case 0x05: value = r.u16(); break; // data2
+        case 0x06: value = r.u32(); break; // data4
+        case 0x07: r.pos += 8; value = 0; break; // data8
+        case 0x1e: r.pos += 16; value = 0; break; // data16 (an MD5)
+        case 0x0f: value = r.uleb(); break; // udata
+        case 0x09: { const n = r.uleb(); r.pos += n; value = 0; break; } // block
+        default: throw new RangeError(`DWARF form 0x${form.toString(16)} in a line table header`);
+      }
+      if (type === 1) entry.path = String(value); // DW_LNCT_path
+      else if (type === 2) entry.directory = Number(value); // DW_LNCT_directory_index
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+/** The file table of the line program at `offset` of .debug_line (a unit's DW_AT_stmt_list: its
+ *  DW_AT_call_file numbers index it), empty for a version this reader skips. */
+export function lineFiles(sections: DwarfSections, offset: number): string[] {
+  const section = sections.get(".debug_line");
+  if (!section || offset + 10 > section.length) return [];
+  const r = new Cursor(section, offset);
+  if (r.u32() >= 0xfffffff0) return [];
+  const version = r.u16();
+  return version < 2 || version > 5 ? [] : lineHeader(r, version, sections).files;
+}
+
+/** A file of a line program's table: its name in its directory (none, or the unit's: the name alone). */
+const filePath = (directories: string[], name: string, dir: number) => {
+  const folder = directories[dir] ?? "";
+  return !folder || name.startsWith("/") ? name : `${folder}/${name}`;
+};
+
+const UTF8 = new TextDecoder();
+
 /** Little-endian reads and LEB128s over a byte array. */
-class Cursor {
+export class Cursor {
   constructor(private readonly bytes: Uint8Array, public pos: number) {}
+  /** Bytes after the position. */
+  left(): number { return this.bytes.length - this.pos; }
   u8(): number { return this.bytes[this.pos++]; }
   u16(): number { return this.u8() | (this.u8() << 8); }
   u32(): number { return (this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24)) >>> 0; }
   uleb(): number { return this.leb(false); }
   sleb(): number { return this.leb(true); }
   private leb(signed: boolean): number {
+    const first = this.bytes[this.pos];
+    if (first < 0x40) { this.pos++; return first; } // most are one byte, positive: no float arithmetic
     let result = 0, shift = 0, byte: number;
     do {
       byte = this.u8();
@@ -171,6 +262,6 @@ class Cursor {
   cstring(): string {
     const start = this.pos;
     while (this.pos < this.bytes.length && this.bytes[this.pos] !== 0) this.pos++;
-    return new TextDecoder().decode(this.bytes.subarray(start, this.pos++));
+    return UTF8.decode(this.bytes.subarray(start, this.pos++));
   }
 }

@@ -5,6 +5,7 @@
 import { after, callee, type DecodedBody, decodeBody, enclosing } from "./wasm-code.js";
 import type { ModuleInfo } from "./wasm-reader.js";
 import { isStdLibraryName } from "./as-std-names.js";
+import { dwarfInlines, type InlinedCall, type InlinedCode } from "./wasm-dwarf-inlines.js";
 
 /** A position in a source: 1-based line and column. */
 export interface SourcePosition {
@@ -176,6 +177,10 @@ export interface FrameSite {
    *  names one), its index and the offset in the module's binary. `topLevel`: no optimization
    *  dropped it: asc's call of an imported file's top-level code (`start:<file>`) has no line. */
   lost?: { file?: string; function: number; offset: number; topLevel?: boolean };
+  /** The calls a -O2 -g C, C++ or Rust build inlined at this code, innermost first (its DWARF): the
+   *  frame is then one per inlined function, `at` the innermost's line, and `library` the wasm
+   *  function's own (at the outermost call). */
+  inlined?: InlinedCall[];
 }
 
 /**
@@ -198,6 +203,9 @@ export class ModuleCode {
 
   /** Function names of the name section, by index (empty without one). */
   private readonly functionNames: ReadonlyMap<number, string>;
+
+  /** The inlined calls of a C, C++ or Rust module's DWARF (null: none), read at the first frame. */
+  private inlinedCode?: InlinedCode | null;
 
   /**
    * `shift`: bytes the code moved when the module was rewritten before compiling
@@ -244,6 +252,15 @@ export class ModuleCode {
     if (i < 0 || !map) return undefined;
     const offset = frame.offset - this.shift;
     const at = map.locate(offset, this.starts[i]);
+    const dwarf = this.dwarf();
+    if (dwarf) {
+      // A C, C++ or Rust module: the frame is its function's, with the calls inlined at the code;
+      // whose code it is, its own line (at the outermost call) or its name says. The checks below
+      // undo asc's inlining, which such a module has none of.
+      const inlined = dwarf.at(offset);
+      const outer = inlined.length ? inlined[inlined.length - 1].call : at;
+      if (outer || inlined.length) return { at, library: isGlue(outer, frame.name), ...(inlined.length ? { inlined } : {}) };
+    }
     if (at && !isLibraryCode(at.source)) return { at, library: false };
     const library = frame.name ? isLibraryCode(frame.name) : !this.hasUserCode(i);
     if (library) return { at, library };
@@ -341,6 +358,18 @@ export class ModuleCode {
     const index = this.bytes && frame.name?.endsWith("#constructor") ? callee(this.bytes, offset) : undefined;
     const name = index === undefined ? undefined : this.functionNames.get(index);
     return name !== undefined && /(^|\/)rcalloc\/runtime\/\w+\/__(alloc|new)$/.test(name);
+  }
+
+  /** The module's inlined calls, from the DWARF of the binary it was read from. */
+  private dwarf(): InlinedCode | undefined {
+    if (this.inlinedCode === undefined) {
+      try {
+        this.inlinedCode = (this.bytes && dwarfInlines(this.bytes)) ?? null;
+      } catch {
+        this.inlinedCode = null; // DWARF this reader cannot follow: each frame is its wasm function
+      }
+    }
+    return this.inlinedCode ?? undefined;
   }
 
   private bodyOf(frame: WasmFrame): number {
@@ -457,28 +486,46 @@ export function wasmStack(stack: string, code?: ModuleCode | WasmSourceMap): str
   for (const f of wasmFrames(stack)) {
     // Another module's frame (the allocator's, under a linked module's call) is rcalloc's own.
     if (code instanceof ModuleCode && code.bodyStart(f) < 0) continue;
-    const d = describeFrame(f, code);
-    if (!d.library) lines.push(d.line);
+    for (const d of describeFrames(f, code)) if (!d.library) lines.push(d.line);
   }
   return lines;
 }
 
-/** One frame for a stack or a site: whether it is library code, where it is, its line of text. */
-function describeFrame(f: WasmFrame, code?: ModuleCode | WasmSourceMap) {
+/** One frame for a stack or a site: whether it is library code, where it is, its line of text. A
+ *  frame in code a C, C++ or Rust build inlined is one per inlined function, innermost first, as
+ *  `addr2line -i` reads it: "make_node (app.c:12:5, inlined into main)", then "main (app.c:30:9)"
+ *  at the call; the wasm function's name last. */
+function describeFrames(f: WasmFrame, code?: ModuleCode | WasmSourceMap): FrameText[] {
   const site: FrameSite | undefined = code instanceof ModuleCode ? code.site(f) : undefined;
+  if (!site?.inlined?.length) return [describeFrame(f, site, code)];
+  const inlined = site.inlined;
+  const frames: FrameText[] = inlined.map((level, k) => {
+    const at = k === 0 ? site.at : inlined[k - 1].call;
+    const outer = inlined[k + 1]?.name ?? f.name ?? "(wasm)";
+    const where = at ? position(at) : `wasm 0x${f.offset.toString(16)}`;
+    return { name: level.name, at, library: isGlue(at, level.name), where, line: `${level.name} (${where}, inlined into ${outer})` };
+  });
+  return [...frames, describeFrame(f, { at: inlined[inlined.length - 1].call, library: site.library }, code)];
+}
+
+interface FrameText { name?: string; at?: SourcePosition; library: boolean; where: string; line: string }
+
+function describeFrame(f: WasmFrame, site: FrameSite | undefined, code?: ModuleCode | WasmSourceMap): FrameText {
   // A source map alone (no module to bound it) decodes every frame, as before ModuleCode.
   const at = site ? site.at : code instanceof WasmSourceMap ? code.locate(f.offset) : undefined;
   const library = site ? site.library : isLibraryCode(at?.source ?? f.name ?? "");
-  const where = at ? `${at.source}:${at.line}:${at.column}`
+  const where = at ? position(at)
     : site?.lost ? `${site.lost.file ? `${site.lost.file}: ` : ""}${site.lost.topLevel ? "top-level code, no line" : "line lost to optimization"}, wasm 0x${site.lost.offset.toString(16)}`
     : `wasm 0x${f.offset.toString(16)}`;
   const name = f.name ?? (site?.lost ? `wasm-function[${site.lost.function}]` : undefined);
   return { name, at, library, where, line: `${name ?? "(wasm)"} (${where})` };
 }
 
+const position = (at: SourcePosition) => `${at.source}:${at.line}:${at.column}`;
+
 /** The allocator glue compiled into a native module: include/rcalloc-malloc.c's functions (C and
  *  C++) and Rust's global-allocator entry points (std's __rust_* calling rcalloc.rs's Malloc
- *  through __rg_*), by name or, in a -g build's lines, by file. A block's site is the code that
+ *  through __rg_*), by name or, in a -g build's lines, by file (rcalloc.hpp's Rc<T> too, inlined). A block's site is the code that
  *  called malloc (or strdup, Box::new ...), not the glue. */
 const ALLOCATOR_GLUE = new Set([
   "malloc", "calloc", "realloc", "free", "aligned_alloc", "posix_memalign", "__libc_malloc", "__libc_calloc",
@@ -487,14 +534,24 @@ const ALLOCATOR_GLUE = new Set([
   "__rg_alloc", "__rg_dealloc", "__rg_realloc", "__rg_alloc_zeroed",
 ]);
 
+/** Rust's standard library (core, alloc, std and what it vendors), where rustup's rustc has it
+ *  (/rustc/<commit>/library/) or Debian's (/usr/src/rustc-<version>/library/, vendor/): Box::new's
+ *  inlined allocation is the user's line that called Box::new, as AssemblyScript's library is. */
+const RUST_STD = /(^|\/)(rustc\/[0-9a-f]{7,}|rustc-[\w.-]+)\/(library|vendor)\//;
+
 /** Sources (and function names) of rcalloc, of AssemblyScript's standard library and of the
- *  allocator glue compiled into a native module, inlined or not: never the caller. rcalloc's
- *  runtime imports its ../assembly/ code. A package's (`~lib/json-as/...`) is the program's own:
+ *  allocator glue compiled into a native module, inlined or not, and of Rust's standard library:
+ *  never the caller. rcalloc's runtime imports its ../assembly/ code. A package's (`~lib/json-as/...`) is the program's own:
  *  its lines are sites. */
 function isLibraryCode(where: string): boolean {
   return isStdLibraryName(where) || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || ALLOCATOR_GLUE.has(where)
-    || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs)$/.test(where);
+    || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs|rcalloc\.hpp)$/.test(where) || RUST_STD.test(where);
 }
+
+/** Whether a function of a C, C++ or Rust module (or a function inlined in one) is library code, by
+ *  its line's source or its name: Rust's __rg_alloc is located at the user's #[global_allocator]. */
+const isGlue = (at: SourcePosition | undefined, name: string | undefined) =>
+  (!!at && isLibraryCode(at.source)) || (!!name && isLibraryCode(name));
 
 /** Where site ids come from: a heap's site table (Heap.site). */
 export interface SiteTable {
@@ -520,7 +577,7 @@ export class WasmSites {
   }
 
   private intern(frames: WasmFrame[]): number {
-    const described = frames.map((f) => describeFrame(f, this.code));
+    const described = frames.flatMap((f) => describeFrames(f, this.code));
     let first = described.findIndex((d) => !d.library);
     if (first < 0) first = 0;
     const user = described.slice(first, first + 12);

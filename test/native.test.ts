@@ -13,7 +13,7 @@ import { DoublePutError, InvalidHandleError, link, UseAfterPutError, WASI_MODULE
 import { sourceMapOfRows } from "../bindings/wasm-dwarf.js";
 import { WasmSourceMap } from "../bindings/wasm-sites.js";
 // @ts-expect-error: plain JS build script
-import { buildNativeExamples, CLANG_FLAGS, compilerEnv, nativeExamplePath, nativeMissing } from "../examples/build-native.js";
+import { buildNativeExamples, CLANG_FLAGS, CLANGXX_FLAGS, compilerEnv, nativeExamplePath, nativeMissing, RUSTC, RUSTC_FLAGS } from "../examples/build-native.js";
 
 const BIN = fileURLToPath(new URL("../bin/rcalloc.js", import.meta.url));
 const EXAMPLES = fileURLToPath(new URL("../examples", import.meta.url));
@@ -54,9 +54,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const INCLUDE = fileURLToPath(new URL("../include", import.meta.url));
 const SHIM = join(INCLUDE, "rcalloc-malloc.c");
 
-/** Compiles test/fixtures/c/<name> (and `more` sources) with the README's flags; the output path. */
-function compileFixture(name: string, more: string[] = []): string {
-  const out = join(work, name.replace(/\.c$/, ".wasm"));
+/** Compiles test/fixtures/c/<name> (and `more` sources and flags) with the README's flags into
+ *  `output` in the work folder; its path. */
+function compileFixture(name: string, more: string[] = [], output = name.replace(/\.c$/, ".wasm")): string {
+  const out = join(work, output);
   const source = fileURLToPath(new URL(`fixtures/c/${name}`, import.meta.url));
   const r = spawnSync("clang", [...CLANG_FLAGS, "-I", INCLUDE, source, ...more, "-o", out], { encoding: "utf8", env: compilerEnv() });
   if (r.status !== 0) throw new Error(`clang ${name}: ${r.stderr}`);
@@ -200,6 +201,22 @@ describe.skipIf(missing.cpp)("C++: examples/cpp/list.cpp (rcalloc::Rc)", () => {
   });
 });
 
+describe.skipIf(missing.cpp)("C++ built with -O2 -g: rcalloc::Rc's methods, inlined, are rcalloc's", () => {
+  it("a use after put is put and trapped at list.cpp's lines, not rcalloc.hpp's", async () => {
+    const out = join(work, "list-g.wasm");
+    const r = spawnSync("clang++", [...CLANGXX_FLAGS, "-g", "-I", INCLUDE, join(EXAMPLES, "cpp/list.cpp"), "-o", out], { encoding: "utf8", env: compilerEnv() });
+    if (r.status !== 0) throw new Error(`clang++ list.cpp: ${r.stderr}`);
+    const run = await rcalloc("check", out, "--entry", "run_double_adopt");
+    expect(run.status).toBe(2);
+    // ~Rc at the end of the block put it; sum's list.get() on the adopted copy trapped
+    expect(run.stdout).toMatch(/put at {6}\S*list\.cpp:\d+:\d+\n\s+run_double_adopt \(\S*list\.cpp:\d+:\d+\)\n/);
+    const line = (marker: string) => lineOf("cpp/list.cpp", marker).split(":")[1];
+    expect(run.stdout).toMatch(new RegExp(`trapped in {2}sum \\(\\S*list\\.cpp:${line("list.get(); n;")}:\\d+, inlined into run_double_adopt\\)\\n`
+      + `\\s+run_double_adopt \\(\\S*list\\.cpp:${line("total += sum(second)")}:\\d+\\)`));
+    expect(run.stdout).not.toContain("rcalloc.hpp");
+  });
+});
+
 describe.skipIf(missing.rust)("Rust: examples/rust/lib.rs (RcHandle: Clone = get, Drop = put)", () => {
   const path = "rust/lib.rs";
   const file = () => nativeExamplePath("rust-handles") as string;
@@ -293,6 +310,114 @@ describe.skipIf(missing.c)("C built with -g, linked with stacks", () => {
     const [leaked] = linked.report({ scan: true }).references;
     expect(leaked.site?.label).toMatch(new RegExp(`plain-malloc\\.c:${line}:\\d+$`));
     linked.heap.dispose();
+  });
+});
+
+/** A frame of a backtrace as a pattern: "name (path/file:N:col)" at the fixture's line holding
+ *  `marker`, with ", inlined into caller" when `into` is given (the path before it is clang's). */
+function frameAt(fixture: string, name: string, marker: string, into?: string): string {
+  const file = fixture.split("/").pop()!;
+  const line = lineOf(`../test/fixtures/${fixture}`, marker).split(":")[1];
+  return `${name} \\(\\S*${file.replace(".", "\\.")}:${line}:\\d+${into ? `, inlined into ${into}` : ""}\\)`;
+}
+
+describe.skipIf(missing.c)("C built with -O2 -g: a function clang inlined is a frame of its own (its DWARF's .debug_info)", () => {
+  // The line table gives the inlined function's line, the name section the function it was inlined
+  // into: each site read "leak (inlined.c:12:20)", line 12 being make_node's, and lost the call.
+  const at = (name: string, marker: string, into?: string) => frameAt("c/inlined.c", name, marker, into);
+  const built = new Map<string, string>();
+  const build = (level: string) => {
+    if (!built.has(level)) built.set(level, compileFixture("inlined.c", [SHIM, "-g", level], `inlined${level}.wasm`));
+    return built.get(level)!;
+  };
+
+  it("a leak names the inlined function at its malloc and the caller at its call, nested calls each at theirs", async () => {
+    const out = build("-O2");
+    const [leak, nested] = await Promise.all([rcalloc("check", out, "--entry", "leak"), rcalloc("check", out, "--entry", "leak_nested")]);
+    expect(leak.status).toBe(1);
+    const malloc = at("make_node", "make_node: allocated here", "leak");
+    expect(leak.stdout).toMatch(new RegExp(`1 reference taken at \\S*inlined\\.c:${lineOf("../test/fixtures/c/inlined.c", "make_node: allocated here").split(":")[1]}:\\d+ `));
+    expect(leak.stdout).toMatch(new RegExp(`backtrace:\\n\\s+${malloc}\\n\\s+${at("leak", "leak: calls make_node")}\\n`));
+    expect(nested.status).toBe(1);
+    const inPair = at("make_node", "make_node: allocated here", "pair");
+    const caller = at("leak_nested", "leak_nested: calls pair");
+    expect(nested.stdout).toMatch(new RegExp(`${inPair}\\n\\s+${at("pair", "pair: calls make_node", "leak_nested")}\\n\\s+${caller}\\n`));
+    expect(nested.stdout).toMatch(new RegExp(`${inPair}\\n\\s+${at("pair", "head->next = make_node", "leak_nested")}\\n\\s+${caller}\\n`));
+  });
+
+  it("a double free and a write after free name the inlined malloc, free and caller lines", async () => {
+    const out = build("-O2");
+    const [twice, written] = await Promise.all([rcalloc("check", out, "--entry", "double_free"), rcalloc("check", out, "--entry", "write_after_free")]);
+    expect(twice.status).toBe(2);
+    const free = (caller: string) => at("drop_node", "drop_node: freed here", caller);
+    expect(twice.stdout).toMatch(new RegExp(`taken at {4}\\S+\\n\\s+${at("make_node", "make_node: allocated here", "double_free")}\\n\\s+${at("double_free", "double_free: calls make_node")}\\n`));
+    expect(twice.stdout).toMatch(new RegExp(`first put {3}\\S+\\n\\s+${free("double_free")}\\n\\s+${at("double_free", "double_free: the first free")}\\n`));
+    expect(twice.stdout).toMatch(new RegExp(`trapped in {2}${free("double_free")}\\n\\s+${at("double_free", "double_free: a double free")}\\n`));
+    expect(written.status).toBe(2);
+    expect(written.stdout).toMatch(/WriteAfterFreeError \[WRITE_AFTER_FREE\]/);
+    expect(written.stdout).toMatch(new RegExp(`taken at {4}\\S+\\n\\s+${at("make_node", "make_node: allocated here", "write_after_free")}\\n\\s+${at("write_after_free", "write_after_free: calls make_node")}\\n`));
+    expect(written.stdout).toMatch(new RegExp(`put at {6}\\S+\\n\\s+${free("write_after_free")}\\n\\s+${at("write_after_free", "write_after_free: frees")}\\n`));
+  });
+
+  it("--json and a typed error's site carry the same frames", async () => {
+    const out = build("-O2");
+    const json = JSON.parse((await rcalloc("check", out, "--entry", "leak", "--json")).stdout);
+    const [reference] = json.leaks.references;
+    expect(reference.site.stack).toHaveLength(2);
+    expect(reference.site.stack[0]).toMatch(new RegExp(`^${at("make_node", "make_node: allocated here", "leak")}$`));
+    expect(reference.site.stack[1]).toMatch(new RegExp(`^${at("leak", "leak: calls make_node")}$`));
+    const linked = await link<Entries>(readFileSync(out), { checked: true, stacks: true });
+    let error: unknown;
+    try { linked.exports.double_free(); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(DoublePutError);
+    const put = (error as DoublePutError).putSite?.stack.split("\n");
+    expect(put).toHaveLength(2);
+    expect(put![0]).toMatch(new RegExp(`^${at("drop_node", "drop_node: freed here", "double_free")}$`));
+    expect(put![1]).toMatch(new RegExp(`^${at("double_free", "double_free: the first free")}$`));
+    linked.heap.dispose();
+  });
+
+  it("built with -gdwarf-5 (strings, addresses and ranges by index; a v5 line table) it reads the same", async () => {
+    const [v4, v5] = [build("-O2"), compileFixture("inlined.c", [SHIM, "-O2", "-gdwarf-5"], "inlined-dwarf5.wasm")];
+    for (const entry of ["leak_nested", "double_free", "write_after_free"]) {
+      const [four, five] = await Promise.all([rcalloc("check", v4, "--entry", entry), rcalloc("check", v5, "--entry", entry)]);
+      expect(five.stdout).toContain("inlined into");
+      const body = (stdout: string) => stdout.split("\n").slice(1).join("\n"); // past the file's name
+      expect(body(five.stdout)).toBe(body(four.stdout));
+    }
+  });
+
+  it("the same program at -O0 (nothing inlined) reads the same frames, none marked inlined", async () => {
+    const [O0, O2] = [build("-O0"), build("-O2")];
+    for (const entry of ["leak", "leak_nested", "double_free", "write_after_free"]) {
+      const [plain, optimized] = await Promise.all([rcalloc("check", O0, "--entry", entry), rcalloc("check", O2, "--entry", entry)]);
+      expect(plain.stdout).not.toContain("inlined into");
+      const body = (stdout: string) => stdout.replace(/, inlined into \w+\)/g, ")").split("\n").slice(1).join("\n"); // past the file's name
+      expect(body(optimized.stdout)).toBe(body(plain.stdout));
+    }
+  });
+});
+
+describe.skipIf(missing.rust)("Rust with std built with -O -g: a function rustc inlined is a frame of its own", () => {
+  const at = (name: string, marker: string, into?: string) => frameAt("rust/inlined.rs", name, marker, into);
+  const build = () => {
+    const out = join(work, "inlined-rust.wasm");
+    const source = fileURLToPath(new URL("fixtures/rust/inlined.rs", import.meta.url));
+    const r = spawnSync(RUSTC, [...RUSTC_FLAGS, "-g", source, "-o", out], { encoding: "utf8", env: compilerEnv() });
+    if (r.status !== 0) throw new Error(`rustc inlined.rs: ${r.stderr}`);
+    return out;
+  };
+
+  it("names the inlined helper at its line and the caller at its call, Rust's std allocation left out", async () => {
+    const out = build();
+    const [leak, twice] = await Promise.all([rcalloc("check", out, "--entry", "leak"), rcalloc("check", out, "--entry", "double_free")]);
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toMatch(new RegExp(`backtrace:\\n\\s+${at("make_list", "make_list: allocated here", "leak")}\\n\\s+${at("leak", "leak: calls make_list")}\\n`));
+    expect(leak.stdout).not.toMatch(/library\/alloc/);
+    expect(twice.status).toBe(2);
+    const free = at("drop_box", "drop_box: freed here", "double_free");
+    expect(twice.stdout).toMatch(new RegExp(`first put {3}\\S+\\n\\s+${free}\\n\\s+${at("double_free", "double_free: the first free")}\\n`));
+    expect(twice.stdout).toMatch(new RegExp(`trapped in {2}${free}\\n\\s+${at("double_free", "double_free: a double free")}\\n`));
   });
 });
 
