@@ -36,6 +36,9 @@ export interface CheckResult {
   error?: {
     name: string; code: string | null; message: string; handle: number | null; object: number | null;
     site: SiteResult | null; putSite: SiteResult | null; trappedAt: string[];
+    /** What check was doing when it failed (null: a usage error): a trap in the module's own
+     *  collector, after the program's run, reads "collecting garbage and walking the heap". */
+    during: string | null;
   };
   /** The leaks (bindings/leaks.ts: the same figures as the text and the HTML). */
   leaks?: LeakTotalsResult & {
@@ -82,13 +85,21 @@ export function usageResult(argv: readonly string[], error: Error): CheckResult 
     tool: "rcalloc check", file, entry: null, build: "checked", status: "usage", exitCode: EXIT.USAGE,
     error: {
       name: error instanceof UsageError ? "UsageError" : error.name, code: (error as Partial<LinkError>).code ?? null,
-      message: error.message, handle: null, object: null, site: null, putSite: null, trappedAt: [],
+      message: error.message, handle: null, object: null, site: null, putSite: null, trappedAt: [], during: null,
     },
   };
 }
 
 function siteResult(site: Site | undefined): SiteResult | null {
   return site ? { label: site.label, stack: site.stack ? site.stack.split("\n") : [] } : null;
+}
+
+/** The program's frames of a trap; when none is the program's (AssemblyScript's collector trapped
+ *  on a global holding no object, as AS's own instanceof test stores one), the library's, which
+ *  say where: the trap is not left with no place at all. */
+function trappedAt(stack: string, code: ModuleCode): string[] {
+  const own = wasmStack(stack, code);
+  return own.length ? own : wasmStack(stack, code, true);
 }
 
 function show(value: unknown): string {
@@ -101,7 +112,9 @@ const totals = (t: LeakTotalsResult): LeakTotalsResult =>
 export async function check(argv: readonly string[], out: Output, err?: ErrorOutput, phase: (text: string) => void = () => {}): Promise<ExitStatus> {
   const opts = parseArgs(argv, { flags: ["json", "owns-memory-growth"], values: VALUE_OPTIONS });
   timeoutOf(argv); // refused here too when check runs in this thread (which cannot stop it)
-  phase("linking the module");
+  let during = "";
+  const step = (text: string) => { during = text; phase(text); };
+  step("linking the module");
   if (opts.files.length > 1) fail(`check takes one module, got ${opts.files.length}`);
   const html = opts.html as string | undefined;
   if (html) checkOutputFile(html, "--html");
@@ -122,12 +135,12 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
     linked = await link(bytes, { checked: true, stacks: true, sourceMap, hostImports, print, ownsMemoryGrowth: !!opts["owns-memory-growth"] });
     const exports = linked.instance.exports as Record<string, () => unknown>;
     if (entry && entry !== "_start") { // link() ran _start
-      phase(`running the entry ${entry}`);
+      step(`running the entry ${entry}`);
       result.returned = exports[entry]();
     }
     // Still the module's run: its collector can trap, and report() first validates the heap (a
     // write after free still in the quarantine), so both fail as the run does, formatted.
-    phase("collecting garbage and walking the heap");
+    step("collecting garbage and walking the heap");
     linked.collect();
     report = linked.report({ scan: true, returned: entry ? { entry, value: result.returned } : undefined });
   } catch (caught) {
@@ -142,7 +155,7 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
       error: {
         name: error.name, code: error.code ?? null, message: error.message,
         handle: error.handle ?? null, object: error.object ?? null,
-        site: siteResult(error.site), putSite: siteResult(error.putSite), trappedAt: wasmStack(error.stack ?? "", code),
+        site: siteResult(error.site), putSite: siteResult(error.putSite), trappedAt: trappedAt(error.stack ?? "", code), during,
       },
     });
     return finish(out, opts, result, () => describeFailure(result), () => failurePage(result));
@@ -216,6 +229,7 @@ function describeFailure(result: CheckResult): string {
   };
   site("taken at", e.site);
   site(putTitle(e.code), e.putSite);
+  if (e.during) lines.push(`  ${"while".padEnd(11)} ${e.during}`);
   if (e.trappedAt.length) {
     lines.push(`  ${"trapped in".padEnd(11)} ${e.trappedAt[0]}`);
     for (const frame of e.trappedAt.slice(1, 6)) lines.push(`                ${frame}`);
@@ -227,7 +241,8 @@ function failurePage(result: CheckResult): string {
   const e = result.error!;
   return failureToHTML({
     title: `rcalloc check: ${basename(result.file!)}`,
-    subtitle: result.entry ? `Entry ${result.entry}, checked build.` : "Instantiation only, checked build.",
+    subtitle: (result.entry ? `Entry ${result.entry}, checked build.` : "Instantiation only, checked build.") +
+      (e.during ? ` Failed while ${e.during}.` : ""),
     misuse: result.status === "misuse", name: e.name, code: e.code, message: e.message, handle: e.handle, object: e.object,
     site: e.site, putSite: e.putSite, putTitle: putTitle(e.code), trappedAt: e.trappedAt,
   });

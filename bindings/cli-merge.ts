@@ -62,10 +62,22 @@ export async function merge(argv: readonly string[], out: Output): Promise<ExitS
       maps.out = ["-osm", `${resolve(output)}.map`];
     }
     // Order matters: the allocator first, so its exports resolve the app's "rcalloc" imports.
-    runTool(binaryenTool("wasm-merge"), [allocator, "rcalloc", user, "app", ...maps.in, "-o", resolve(output), ...maps.out, "-all", "-g"]);
+    const mergeWith = (features: string[]) => runTool(binaryenTool("wasm-merge"),
+      [allocator, "rcalloc", user, "app", ...maps.in, "-o", resolve(output), ...maps.out, ...features, "-g"]);
+    // Every feature but GC, unless the app needs GC: with GC on, binaryen writes a null funcref
+    // as GC's `ref.null nofunc` and -O3 narrows references to typed ones, which an engine without
+    // GC (Node 20) refuses ("Unknown heap type -13"): an AssemblyScript program with a funcref or
+    // externref, merged, did not compile. An app that uses GC types does not merge without it.
+    let features = ["-all", "--disable-gc"];
+    try {
+      mergeWith(features);
+    } catch {
+      features = ["-all"];
+      mergeWith(features);
+    }
     if (opts.optimize) {
       const inMap = maps.out.length ? ["-ism", `${resolve(output)}.map`] : [];
-      runTool(binaryenTool("wasm-opt"), [resolve(output), ...inMap, "-O3", "-all", "-g", "-o", resolve(output), ...maps.out]);
+      runTool(binaryenTool("wasm-opt"), [resolve(output), ...inMap, "-O3", ...features, "-g", "-o", resolve(output), ...maps.out]);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -263,6 +263,27 @@ function checkBuildAsked(exports: RcallocExports, options: HeapOptions): void {
   }
 }
 
+/** True when `module` exports rcalloc's API (every build, merged or compiled in, has isChecked). */
+function exportsAllocator(module: WebAssembly.Module): boolean {
+  return WebAssembly.Module.exports(module).some((e) => e.name === "isChecked");
+}
+
+/**
+ * Heap.instantiate() wraps a module that exports the allocator's API. Any other failed on its
+ * first call into it, after its start function ran: an AssemblyScript program built with
+ * runtime/library but without `export * from "rcalloc/assembly"` threw a raw TypeError
+ * ("exports.isChecked is not a function"), a module importing the allocator a raw LinkError.
+ */
+function refuseModuleWithoutAllocator(module: WebAssembly.Module): void {
+  if (exportsAllocator(module)) return;
+  const linked = WebAssembly.Module.imports(module).some((i) => i.module === "rcalloc");
+  throw new InvalidArgumentError(linked
+    ? "rcalloc: Heap.instantiate: the module imports the allocator (module \"rcalloc\"): link it instead (link(bytes, { checked }))"
+    : "rcalloc: Heap.instantiate: the module exports no rcalloc API (no isChecked): a module with rcalloc compiled in " +
+      "(--runtime rcalloc/runtime/library) re-exports it with `export * from \"rcalloc/assembly\"`, or runs without a Heap " +
+      "(WebAssembly.instantiate); a module of your own that imports the allocator is link()'s");
+}
+
 /** Refuses `debug` without a `wasm` module where the debug builds are not loaded (link(), the
  *  browser entry): it would otherwise give the checked or unchecked build without saying so. */
 export function refuseDebugOption(options: { debug?: boolean; wasm?: unknown }, where: string): void {
@@ -334,6 +355,7 @@ export class Heap {
       code = new ModuleCode(info, options.sourceMap ? new WasmSourceMap(options.sourceMap) : undefined, exposed.shift, bytes);
       module = await WebAssembly.compile(exposed.bytes as BufferSource);
     }
+    refuseModuleWithoutAllocator(module);
     let heap: Heap | undefined;
     // The instance's own trapped(), not heap.exports': after detach() those refuse every call,
     // while a module linked on this thread still calls the raw exports, and a trap there must
@@ -384,7 +406,7 @@ export class Heap {
    * messages or constants. Not for modules that hold user code too (merged, library path).
    */
   static async instantiateBuild(module: WebAssembly.Module, options: HeapOptions, shared?: SharedInstance): Promise<Heap> {
-    if (!WebAssembly.Module.exports(module).some((e) => e.name === "isChecked")) {
+    if (!exportsAllocator(module)) {
       // A module of the user's own (it would fail on its imports with a raw TypeError).
       throw new InvalidArgumentError(
         "rcalloc: the `wasm` option is not an rcalloc allocator build (it exports no isChecked): pass the package's " +

@@ -234,6 +234,25 @@ export async function link<T = Record<string, unknown>>(
   }
 }
 
+/**
+ * Why WebAssembly refused the heap's memory for the module's memory import, and the fix (its own
+ * message names neither the build flag nor link()'s option): AssemblyScript's own
+ * features/threads test, built with --sharedMemory --maximumMemory 10, read only "memory import 5
+ * has no maximum limit, expected at most 4294967295".
+ */
+function memoryImportHint(info: ModuleInfo, message: string, heapShared: boolean): string {
+  const limits = info.memoryImport?.limits;
+  if (!limits || !/memory import/i.test(message)) return "";
+  if (limits.shared && !heapShared) return ": the module imports a shared memory (built with --sharedMemory): link it with { shared: true }";
+  if (!limits.shared && heapShared) return ": the module imports an unshared memory and the heap is shared: build it with --sharedMemory";
+  if (limits.max !== undefined) {
+    return `: the module's memory import declares a maximum of ${limits.max} pages (asc --maximumMemory, wasm-ld --max-memory), ` +
+      `which the heap's memory does not declare${heapShared ? " (a shared heap's is 65535)" : ""}: build it without one` +
+      `${heapShared ? " or with 65535" : ""} (link()'s maxPages limits the heap)`;
+  }
+  return "";
+}
+
 /** link(), once the heap exists: the layout, the imports, the instance. */
 async function instantiateLinked<T>(
   heap: Heap, module: WebAssembly.Module, info: ModuleInfo, shift: number, bytes: Uint8Array, allocatorDataEnd: number, options: LinkOptions,
@@ -316,7 +335,7 @@ async function instantiateLinked<T>(
     if (err instanceof RcError || err instanceof ModuleAbortError || err instanceof WasiExitError) throw err;
     // An import missing or of the wrong kind: a LinkError, or a TypeError naming the import.
     if (err instanceof WebAssembly.LinkError || (err instanceof TypeError && /\bImport #\d+/.test(err.message))) {
-      throw new LinkError("INSTANTIATE", `rcalloc: link: ${err.message}`, { cause: err });
+      throw new LinkError("INSTANTIATE", `rcalloc: link: ${err.message}${memoryImportHint(info, err.message, heap.shared)}`, { cause: err });
     }
     throw err;
   }

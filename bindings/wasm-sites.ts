@@ -481,12 +481,12 @@ function currentWasmFrames(): WasmFrame[] {
  * runtime, one line each ("name (file:line:column)" with a source map, else the wasm offset).
  * Given the module's code, only its own frames (not the allocator module's).
  */
-export function wasmStack(stack: string, code?: ModuleCode | WasmSourceMap): string[] {
+export function wasmStack(stack: string, code?: ModuleCode | WasmSourceMap, withLibrary = false): string[] {
   const lines: string[] = [];
   for (const f of wasmFrames(stack)) {
     // Another module's frame (the allocator's, under a linked module's call) is rcalloc's own.
     if (code instanceof ModuleCode && code.bodyStart(f) < 0) continue;
-    for (const d of describeFrames(f, code)) if (!d.library) lines.push(d.line);
+    for (const d of describeFrames(f, code)) if (!d.library || withLibrary) lines.push(d.line);
   }
   return lines;
 }

@@ -107,6 +107,8 @@ __attribute__((export_name("run"))) uint32_t run(void) {
 }
 `;
 
+AS["object-global.ts"] = readFileSync(new URL("fixtures/check/object-global.ts", import.meta.url), "utf8");
+
 let dir = "";
 const wasm = (name: string) => join(dir, `${name}.wasm`);
 
@@ -144,6 +146,17 @@ describe("a write after free still in the quarantine", () => {
     // reported once (the block is poisoned again): the heap is whole, and the next report says so
     linked.heap.validate();
     expect(linked.report().leakCount).toBe(0);
+  });
+});
+
+describe("a trap in the collector check runs after the program", () => {
+  it("says check was collecting garbage, and shows the collector's frames when none is the program's", async () => {
+    const r = await check("object-global");
+    expect(r.status).toBe(4);
+    expect(r.json.error!.during).toBe("collecting garbage and walking the heap");
+    expect(r.json.error!.trappedAt.some((f) => f.includes("__visit_globals"))).toBe(true);
+    expect(r.text).toMatch(/^ {2}while {7}collecting garbage and walking the heap$/m);
+    expect(r.text).toMatch(/^ {2}trapped in {2}\S*itcms/m);
   });
 });
 

@@ -277,6 +277,23 @@ describe("rcalloc merge", () => {
     expect(exports.main()).toBe(linked.exports.main());
     expect(programReport(heap, heap.report()).leakCount).toBe(0);
   }, 30_000);
+
+  it("merges a module holding a null funcref into one this engine compiles, optimized or not", async () => {
+    // AssemblyScript's own features/reference-types test, merged: binaryen with GC on wrote the
+    // null as GC's `ref.null nofunc` ("Unknown heap type -13" without GC, as in Node 20).
+    const app = join(work, "funcref.wasm");
+    writeFileSync(app, watToWasm(`(module ${`(import "rcalloc" "alloc" (func $alloc (param i32) (result i32)))`}
+      (import "env" "memory" (memory 2))
+      (global $callback (export "callback") (mut funcref) (ref.null func))
+      (func (export "main") (result i32) (ref.is_null (global.get $callback))))`));
+    for (const optimize of [[], ["--optimize"]]) {
+      const out = join(work, "funcref.merged.wasm");
+      expect((await rcalloc("merge", app, "--checked", "-o", out, ...optimize)).status).toBe(0);
+      const heap = await Heap.instantiate(await WebAssembly.compile(readFileSync(out)), { checked: true });
+      expect((heap.exports as unknown as { main(): number }).main()).toBe(1);
+      heap.dispose();
+    }
+  }, 30_000);
 });
 
 describe("the executable", () => {

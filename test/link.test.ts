@@ -152,9 +152,13 @@ const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
 const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 
 /** A module with the given function/memory imports, an own memory, and data segments. */
-function wasm(spec: { funcs?: [string, string][]; memoryImport?: number; memory?: number; data?: number[] }): Uint8Array {
+function wasm(spec: { funcs?: [string, string][]; memoryImport?: number; memoryMax?: number; sharedMemory?: boolean; memory?: number; data?: number[] }): Uint8Array {
   const imports: number[][] = (spec.funcs ?? []).map(([m, n]) => [...str(m), ...str(n), 0, 0]);
-  if (spec.memoryImport !== undefined) imports.push([...str("env"), ...str("memory"), 2, 0, ...uleb(spec.memoryImport)]);
+  if (spec.memoryImport !== undefined) {
+    const max = spec.memoryMax === undefined ? [] : uleb(spec.memoryMax);
+    const flags = (max.length ? 1 : 0) | (spec.sharedMemory ? 2 : 0);
+    imports.push([...str("env"), ...str("memory"), 2, flags, ...uleb(spec.memoryImport), ...max]);
+  }
   const out = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...section(1, [1, 0x60, 1, 0x7f, 1, 0x7f])]; // (i32) -> i32
   if (imports.length) out.push(...section(2, [...uleb(imports.length), ...imports.flat()]));
   if (spec.memory !== undefined) out.push(...section(5, [1, 0, ...uleb(spec.memory)]));
@@ -218,6 +222,17 @@ describe("link errors", () => {
     expect(await code(wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 1, data: [16] }))).toBe("DATA_OVERLAP");
     expect(await code(wasm({ funcs: [["rcalloc", "alloc"], ["env", "missing"]], memoryImport: 1 }))).toBe("MISSING_IMPORT");
     await expect(link(wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 1, data: [16] }))).rejects.toThrow(/--memoryBase 65536/);
+  });
+
+  it("says why the heap's memory does not fit the module's memory import, and the fix", async () => {
+    // AssemblyScript's own features/threads test (--sharedMemory --maximumMemory 10), linked,
+    // read only WebAssembly's "memory import 5 has no maximum limit, expected at most 4294967295"
+    const limited = wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 2, memoryMax: 100 });
+    await expect(link(limited, { checked: false })).rejects.toThrow(
+      /declares a maximum of 100 pages \(asc --maximumMemory, wasm-ld --max-memory\).*build it without one/);
+    const shared = wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 2, memoryMax: 100, sharedMemory: true });
+    await expect(link(shared, { checked: true })).rejects.toThrow(/imports a shared memory \(built with --sharedMemory\): link it with \{ shared: true \}/);
+    await expect(link(shared, { checked: false, shared: true })).rejects.toThrow(/a shared heap's is 65535\): build it without one or with 65535/);
   });
 
   it("reads a module's strings above 2 GiB (abort messages, getString): i32 addresses read unsigned", async () => {

@@ -3,7 +3,7 @@
 // which URL failed and which option to use.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createHeap, InvalidArgumentError, link } from "../bindings/node.js";
+import { createHeap, Heap, InvalidArgumentError, link } from "../bindings/node.js";
 // @ts-expect-error: plain JS build script
 import { buildExamples, examplePath } from "../examples/build.js";
 
@@ -57,6 +57,17 @@ describe("the wasm option", () => {
     const user = readFileSync(examplePath("double-put"));
     await expect(createHeap({ checked: true, wasm: user })).rejects.toThrow(InvalidArgumentError);
     await expect(createHeap({ checked: true, wasm: user })).rejects.toThrow(/not an rcalloc allocator build.*link\(module, \{ checked \}\)/);
+  });
+
+  it("Heap.instantiate of a module without rcalloc's API says what to do, not a raw TypeError", async () => {
+    // Found running AssemblyScript's own compiler tests built with runtime/library: such a program
+    // does not re-export rcalloc's API, and Heap.instantiate threw "exports.isChecked is not a function".
+    const bare = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // no exports, no imports
+    await expect(Heap.instantiate(bare, { checked: true })).rejects.toThrow(InvalidArgumentError);
+    await expect(Heap.instantiate(bare, { checked: false })).rejects.toThrow(/exports no rcalloc API.*export \* from "rcalloc\/assembly"/);
+    await buildExamples({ names: ["double-put"] });
+    const linked = readFileSync(examplePath("double-put")); // imports the allocator
+    await expect(Heap.instantiate(linked, { checked: true })).rejects.toThrow(/imports the allocator.*link\(bytes, \{ checked \}\)/);
   });
 
   it("a missing file names the URL and the option", async () => {
