@@ -479,7 +479,8 @@ function currentWasmFrames(): WasmFrame[] {
 /**
  * The wasm frames of a stack (an Error's `stack`) outside AssemblyScript's library and rcalloc's
  * runtime, one line each ("name (file:line:column)" with a source map, else the wasm offset).
- * Given the module's code, only its own frames (not the allocator module's).
+ * Given the module's code, only its own frames (not the allocator module's). `withLibrary`: the
+ * library's frames too (a trap with no frame of the program's, which would otherwise say nothing).
  */
 export function wasmStack(stack: string, code?: ModuleCode | WasmSourceMap, withLibrary = false): string[] {
   const lines: string[] = [];
