@@ -71,7 +71,8 @@ export async function merge(argv: readonly string[], out: Output): Promise<ExitS
     let features = ["-all", "--disable-gc"];
     try {
       mergeWith(features);
-    } catch {
+    } catch (error) {
+      if (!/requires gc|--enable-gc/i.test((error as Error).message)) throw error; // binaryen: "struct.new requires gc [--enable-gc]"
       features = ["-all"];
       mergeWith(features);
     }

@@ -278,10 +278,10 @@ function refuseModuleWithoutAllocator(module: WebAssembly.Module): void {
   if (exportsAllocator(module)) return;
   const linked = WebAssembly.Module.imports(module).some((i) => i.module === "rcalloc");
   throw new InvalidArgumentError(linked
-    ? "rcalloc: Heap.instantiate: the module imports the allocator (module \"rcalloc\"): link it instead (link(bytes, { checked }))"
+    ? "rcalloc: Heap.instantiate: the module imports the allocator (module \"rcalloc\"): link it instead (link(module, { checked }))"
     : "rcalloc: Heap.instantiate: the module exports no rcalloc API (no isChecked): a module with rcalloc compiled in " +
-      "(--runtime rcalloc/runtime/library) re-exports it with `export * from \"rcalloc/assembly\"`, or runs without a Heap " +
-      "(WebAssembly.instantiate); a module of your own that imports the allocator is link()'s");
+      "(--runtime ./node_modules/rcalloc/runtime/library) re-exports it with `export * from \"rcalloc/assembly\"`, or runs " +
+      "without a Heap (WebAssembly.instantiate)");
 }
 
 /** Refuses `debug` without a `wasm` module where the debug builds are not loaded (link(), the

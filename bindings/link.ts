@@ -25,7 +25,7 @@
 import { loadBuild, wasmFileName } from "./allocator-builds.js";
 import { RcError } from "./errors.js";
 import { checkMark, Heap, refuseDebugOption, type HeapOptions, type SharedHeapInit } from "./heap.js";
-import { attachHeap, createSharedHeap } from "./shared-heap.js";
+import { attachHeap, createSharedHeap, sharedHeapMaximum } from "./shared-heap.js";
 import { checkLinkable, LinkError } from "./linkable.js";
 import { plural } from "./format.js";
 import { createdSince, liveStats, renderReport, reportLeaks, type Report, type ReportOptions } from "./report.js";
@@ -238,19 +238,25 @@ export async function link<T = Record<string, unknown>>(
  * Why WebAssembly refused the heap's memory for the module's memory import, and the fix (its own
  * message names neither the build flag nor link()'s option): AssemblyScript's own
  * features/threads test, built with --sharedMemory --maximumMemory 10, read only "memory import 5
- * has no maximum limit, expected at most 4294967295".
+ * has no maximum limit, expected at most 4294967295". Told from the import's limits and the
+ * heap's memory, not from the engine's wording, which differs per case and per engine.
+ * `heapMax`: the shared heap's declared maximum (shared-heap.ts: maxPages, at most 65535).
  */
-function memoryImportHint(info: ModuleInfo, message: string, heapShared: boolean): string {
+function memoryImportHint(info: ModuleInfo, heapShared: boolean, heapMax: number): string {
   const limits = info.memoryImport?.limits;
-  if (!limits || !/memory import/i.test(message)) return "";
-  if (limits.shared && !heapShared) return ": the module imports a shared memory (built with --sharedMemory): link it with { shared: true }";
-  if (!limits.shared && heapShared) return ": the module imports an unshared memory and the heap is shared: build it with --sharedMemory";
-  if (limits.max !== undefined) {
-    return `: the module's memory import declares a maximum of ${limits.max} pages (asc --maximumMemory, wasm-ld --max-memory), ` +
-      `which the heap's memory does not declare${heapShared ? " (a shared heap's is 65535)" : ""}: build it without one` +
-      `${heapShared ? " or with 65535" : ""} (link()'s maxPages limits the heap)`;
+  if (!limits) return "";
+  // A shared heap fits a maximum of M pages when it declares M too; an unshared heap's memory
+  // (the allocator's own) declares none, so a module with a maximum can only be built without it.
+  const sharedFix = limits.max !== undefined && limits.max < heapMax ? `{ shared: true, maxPages: ${limits.max} }` : "{ shared: true }";
+  if (limits.shared && !heapShared) return `: the module imports a shared memory (built with --sharedMemory): link it with ${sharedFix}`;
+  if (!limits.shared && heapShared) return ": the module imports an unshared memory and the heap is shared: link it without { shared: true }, or build it with --sharedMemory";
+  if (limits.max === undefined || limits.max >= heapMax) return "";
+  if (heapShared) {
+    return `: the module's memory import declares a maximum of ${limits.max} pages (asc --maximumMemory, wasm-ld --max-memory) ` +
+      `and the heap's memory ${heapMax}: link it with ${sharedFix}`;
   }
-  return "";
+  return `: the module's memory import declares a maximum of ${limits.max} pages (asc --maximumMemory, wasm-ld --max-memory), ` +
+    "which the heap's memory does not declare: build it without one (link()'s maxPages limits the heap)";
 }
 
 /** link(), once the heap exists: the layout, the imports, the instance. */
@@ -335,7 +341,8 @@ async function instantiateLinked<T>(
     if (err instanceof RcError || err instanceof ModuleAbortError || err instanceof WasiExitError) throw err;
     // An import missing or of the wrong kind: a LinkError, or a TypeError naming the import.
     if (err instanceof WebAssembly.LinkError || (err instanceof TypeError && /\bImport #\d+/.test(err.message))) {
-      throw new LinkError("INSTANTIATE", `rcalloc: link: ${err.message}${memoryImportHint(info, err.message, heap.shared)}`, { cause: err });
+      const hint = err instanceof WebAssembly.LinkError ? memoryImportHint(info, heap.shared, sharedHeapMaximum(options.maxPages)) : "";
+      throw new LinkError("INSTANTIATE", `rcalloc: link: ${err.message}${hint}`, { cause: err });
     }
     throw err;
   }

@@ -27,12 +27,16 @@ export function sharedMemoryProblem(): string | undefined {
   return undefined;
 }
 
+/** The maximum, in pages, a new shared heap's memory declares for `maxPages` (HeapOptions). */
+export function sharedHeapMaximum(maxPages: number | undefined): number {
+  return Math.max(INITIAL_PAGES, Math.min(maxPages ?? MAX_PAGES, MAX_PAGES));
+}
+
 /** A new shared memory for a heap of at most `maxPages` pages. */
 function sharedMemory(maxPages: number | undefined): WebAssembly.Memory {
   const problem = sharedMemoryProblem();
   if (problem) throw new Error(problem);
-  const maximum = Math.max(INITIAL_PAGES, Math.min(maxPages ?? MAX_PAGES, MAX_PAGES));
-  return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum, shared: true });
+  return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: sharedHeapMaximum(maxPages), shared: true });
 }
 
 /** createHeap({ shared: true }): a new heap in a new shared memory, from the compiled shared build. */

@@ -230,9 +230,20 @@ describe("link errors", () => {
     const limited = wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 2, memoryMax: 100 });
     await expect(link(limited, { checked: false })).rejects.toThrow(
       /declares a maximum of 100 pages \(asc --maximumMemory, wasm-ld --max-memory\).*build it without one/);
+    // shared, with a maximum: the fix that needs no rebuild, a shared heap of that maximum (it links)
     const shared = wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 2, memoryMax: 100, sharedMemory: true });
-    await expect(link(shared, { checked: true })).rejects.toThrow(/imports a shared memory \(built with --sharedMemory\): link it with \{ shared: true \}/);
-    await expect(link(shared, { checked: false, shared: true })).rejects.toThrow(/a shared heap's is 65535\): build it without one or with 65535/);
+    await expect(link(shared, { checked: true })).rejects.toThrow(
+      /imports a shared memory \(built with --sharedMemory\): link it with \{ shared: true, maxPages: 100 \}/);
+    await expect(link(shared, { checked: false, shared: true })).rejects.toThrow(
+      /declares a maximum of 100 pages .* and the heap's memory 65535: link it with \{ shared: true, maxPages: 100 \}/);
+    await expect(link(shared, { checked: false, shared: true, maxPages: 500 })).rejects.toThrow(/the heap's memory 500: link it with \{ shared: true, maxPages: 100 \}/);
+    const fitted = await link(shared, { checked: false, shared: true, maxPages: 100 });
+    expect(fitted.heap.alloc(16)).toBeGreaterThan(0);
+    fitted.heap.dispose();
+    // unshared module, shared heap: V8's message ("mismatch in shared state of memory") names no import
+    const unshared = wasm({ funcs: [["rcalloc", "alloc"]], memoryImport: 2 });
+    await expect(link(unshared, { checked: false, shared: true })).rejects.toThrow(
+      /imports an unshared memory and the heap is shared: link it without \{ shared: true \}/);
   });
 
   it("reads a module's strings above 2 GiB (abort messages, getString): i32 addresses read unsigned", async () => {

@@ -67,7 +67,9 @@ describe("the wasm option", () => {
     await expect(Heap.instantiate(bare, { checked: false })).rejects.toThrow(/exports no rcalloc API.*export \* from "rcalloc\/assembly"/);
     await buildExamples({ names: ["double-put"] });
     const linked = readFileSync(examplePath("double-put")); // imports the allocator
-    await expect(Heap.instantiate(linked, { checked: true })).rejects.toThrow(/imports the allocator.*link\(bytes, \{ checked \}\)/);
+    await expect(Heap.instantiate(linked, { checked: true })).rejects.toThrow(/imports the allocator.*link\(module, \{ checked \}\)/);
+    await expect(Heap.instantiate(await WebAssembly.compile(linked), { checked: true })).rejects.toThrow(/imports the allocator/);
+    await expect(Heap.instantiate(await WebAssembly.compile(bare), { checked: true })).rejects.toThrow(/exports no rcalloc API/);
   });
 
   it("a missing file names the URL and the option", async () => {
