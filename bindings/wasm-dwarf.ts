@@ -188,7 +188,11 @@ function entries(r: Cursor, sections: DwarfSections): { path: string; directory:
   const format: number[] = [];
   for (let n = r.u8(); n > 0; n--) format.push(r.uleb(), r.uleb());
   const out: { path: string; directory: number }[] = [];
-  for (let n = r.uleb(); n > 0; n--) {
+  const count = r.uleb();
+  // Each field takes a byte at least: a count larger than the bytes left, or entries of no fields
+  // (which would read nothing, 2^32 times), is a corrupt header.
+  if (count > 0 && (format.length === 0 || count > r.left())) throw new RangeError("a line table header's entry count past its bytes");
+  for (let n = count; n > 0; n--) {
     if (r.left() <= 0) throw new RangeError("a line table header past the end of .debug_line"); // a count no entries follow
     const entry = { path: "", directory: 0 };
     for (let i = 0; i < format.length; i += 2) {

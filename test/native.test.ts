@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DoublePutError, InvalidHandleError, link, UseAfterPutError, WASI_MODULE, WasiExitError } from "../bindings/node.js";
-import { sourceMapOfRows } from "../bindings/wasm-dwarf.js";
+import { dwarfSections, dwarfSourceMap, sourceMapOfRows } from "../bindings/wasm-dwarf.js";
 import { WasmSourceMap } from "../bindings/wasm-sites.js";
 // @ts-expect-error: plain JS build script
 import { buildNativeExamples, CLANG_FLAGS, CLANGXX_FLAGS, compilerEnv, nativeExamplePath, nativeMissing, RUSTC, RUSTC_FLAGS } from "../examples/build-native.js";
@@ -395,6 +395,28 @@ describe.skipIf(missing.c)("C built with -O2 -g: a function clang inlined is a f
       const body = (stdout: string) => stdout.replace(/, inlined into \w+\)/g, ")").split("\n").slice(1).join("\n"); // past the file's name
       expect(body(optimized.stdout)).toBe(body(plain.stdout));
     }
+  });
+});
+
+describe.skipIf(missing.c)("C built with -O2 -g, its DWARF corrupt: read as far as it goes, never a hang or a throw", () => {
+  const v5 = () => readFileSync(compileFixture("inlined.c", [SHIM, "-O2", "-gdwarf-5"], "corrupt-v5.wasm"));
+
+  it("a DWARF 5 line header whose directories have no fields and a count of 2^32-1 skips its unit", async () => {
+    // Entries of no fields read no bytes: the count alone bounded the loop (2^32 times, until out of memory).
+    const bytes = v5();
+    const line = dwarfSections(bytes)!.sections.get(".debug_line")!;
+    const u32 = (at: number) => new DataView(line.buffer, line.byteOffset + at, 4).getUint32(0, true);
+    let unit = 0;
+    while (line[unit + 4] !== 5) unit += 4 + u32(unit); // to inlined.c's (wasi-libc's are version 4)
+    let p = unit + 4 + 2 + 2 + 4 + 5; // unit_length, version, address and selector sizes, header_length, five settings
+    p += line[p]; // opcode_base, then its opcodes' lengths: the directory format count
+    line.set([0x00, 0xff, 0xff, 0xff, 0xff, 0x0f], p); // no fields; 2^32-1 directories (in `bytes`)
+    expect(dwarfSourceMap(bytes)).toBeDefined(); // the other units' lines (the libc's)
+    const linked = await link<Entries>(bytes, { checked: true, stacks: true });
+    linked.exports.leak();
+    const [leaked] = linked.report({ scan: true }).references;
+    expect(leaked.site?.label).toBeDefined();
+    linked.heap.dispose();
   });
 });
 
