@@ -11,6 +11,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DoublePutError, InvalidHandleError, link, UseAfterPutError, WASI_MODULE, WasiExitError } from "../bindings/node.js";
 import { dwarfSections, dwarfSourceMap, sourceMapOfRows } from "../bindings/wasm-dwarf.js";
+import { dwarfInlines } from "../bindings/wasm-dwarf-inlines.js";
+import { parseWasm } from "../bindings/wasm-reader.js";
 import { WasmSourceMap } from "../bindings/wasm-sites.js";
 // @ts-expect-error: plain JS build script
 import { buildNativeExamples, CLANG_FLAGS, CLANGXX_FLAGS, compilerEnv, nativeExamplePath, nativeMissing, RUSTC, RUSTC_FLAGS } from "../examples/build-native.js";
@@ -398,7 +400,18 @@ describe.skipIf(missing.c)("C built with -O2 -g: a function clang inlined is a f
   });
 });
 
+/** The module with its custom section `name`'s content replaced (its size written again). DWARF's
+ *  sections follow the code: the code's offsets stay. */
+function withSection(bytes: Uint8Array, name: string, content: Uint8Array): Uint8Array {
+  const s = parseWasm(bytes).sections.find((x) => x.custom?.name === name)!;
+  const payload = [...bytes.subarray(s.bodyStart, s.custom!.contentStart), ...content]; // the name, then the content
+  const size: number[] = [];
+  for (let n = payload.length; ; n >>>= 7) { size.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); if (n <= 0x7f) break; }
+  return new Uint8Array([...bytes.subarray(0, s.start), 0, ...size, ...payload, ...bytes.subarray(s.end)]);
+}
+
 describe.skipIf(missing.c)("C built with -O2 -g, its DWARF corrupt: read as far as it goes, never a hang or a throw", () => {
+  const v4 = () => readFileSync(compileFixture("inlined.c", [SHIM, "-O2", "-g"], "corrupt-v4.wasm"));
   const v5 = () => readFileSync(compileFixture("inlined.c", [SHIM, "-O2", "-gdwarf-5"], "corrupt-v5.wasm"));
 
   it("a DWARF 5 line header whose directories have no fields and a count of 2^32-1 skips its unit", async () => {
@@ -417,6 +430,33 @@ describe.skipIf(missing.c)("C built with -O2 -g, its DWARF corrupt: read as far 
     const [leaked] = linked.report({ scan: true }).references;
     expect(leaked.site?.label).toBeDefined();
     linked.heap.dispose();
+  });
+
+  it("a few hundred fixed byte flips and truncations of each DWARF section neither throw nor hang", () => {
+    let seed = 7;
+    const random = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * n);
+    let cases = 0;
+    for (const [bytes, names] of [
+      [v4(), [".debug_info", ".debug_abbrev", ".debug_line", ".debug_ranges"]],
+      [v5(), [".debug_info", ".debug_abbrev", ".debug_line", ".debug_rnglists", ".debug_addr", ".debug_str_offsets"]],
+    ] as const) {
+      const { codeStart, sections } = dwarfSections(bytes)!;
+      const codeEnd = parseWasm(bytes).sections.find((s) => s.id === 10)!.end;
+      for (const name of names) {
+        const original = sections.get(name);
+        expect(original, name).toBeDefined();
+        for (let i = 0; i < 40; i++) {
+          const content = i < 10 ? original!.slice(0, random(original!.length)) : original!.slice();
+          if (i >= 10) for (let k = 1 + random(8); k > 0; k--) content[random(content.length)] = [0x00, 0xff, 0x80, 0x7f, random(256)][random(5)];
+          const mutated = withSection(bytes, name, content);
+          dwarfSourceMap(mutated);
+          const inlines = dwarfInlines(mutated);
+          for (let at = codeStart; at < codeEnd; at += 5) inlines?.at(at);
+          cases++;
+        }
+      }
+    }
+    expect(cases).toBe(400);
   });
 });
 
