@@ -503,7 +503,7 @@ function describeFrames(f: WasmFrame, code?: ModuleCode | WasmSourceMap): FrameT
     const at = k === 0 ? site.at : inlined[k - 1].call;
     const outer = inlined[k + 1]?.name ?? f.name ?? "(wasm)";
     const where = at ? position(at) : `wasm 0x${f.offset.toString(16)}`;
-    return { name: level.name, at, library: isGlue(at, level.name), where, line: `${level.name} (${where}, inlined into ${outer})` };
+    return { name: level.name, at, library: isInlinedGlue(at, level.name), where, line: `${level.name} (${where}, inlined into ${outer})` };
   });
   return [...frames, describeFrame(f, { at: inlined[inlined.length - 1].call, library: site.library }, code)];
 }
@@ -552,6 +552,13 @@ function isLibraryCode(where: string): boolean {
  *  its line's source or its name: Rust's __rg_alloc is located at the user's #[global_allocator]. */
 const isGlue = (at: SourcePosition | undefined, name: string | undefined) =>
   (!!at && isLibraryCode(at.source)) || (!!name && isLibraryCode(name));
+
+/** Whether a function inlined in a C, C++ or Rust module is library code: by its line's source, or
+ *  its name when that is Rust's allocator entry points' (__rust_alloc, __rg_alloc ...). Its name is
+ *  DWARF's short one, which the user's own functions share with the allocator's (C++'s Pool::free,
+ *  Rust's fn free are "free"), unlike the wasm function's own qualified name. */
+const isInlinedGlue = (at: SourcePosition | undefined, name: string) =>
+  (!!at && isLibraryCode(at.source)) || (/^__r(ust|g)_/.test(name) && ALLOCATOR_GLUE.has(name));
 
 /** Where site ids come from: a heap's site table (Heap.site). */
 export interface SiteTable {

@@ -217,6 +217,19 @@ describe.skipIf(missing.cpp)("C++ built with -O2 -g: rcalloc::Rc's methods, inli
       + `\\s+run_double_adopt \\(\\S*list\\.cpp:${line("total += sum(second)")}:\\d+\\)`));
     expect(run.stdout).not.toContain("rcalloc.hpp");
   });
+
+  it("an inlined method named as the allocator's functions (Pool::free) is the user's frame", async () => {
+    // DWARF names it "free", as C's free: it was left out as allocator glue, and the free read "double_free (pool.cpp:N)".
+    const out = join(work, "pool.wasm");
+    const source = fileURLToPath(new URL("fixtures/c/pool.cpp", import.meta.url));
+    const r = spawnSync("clang++", [...CLANGXX_FLAGS, "-g", "-I", INCLUDE, source, "-x", "c", SHIM, "-o", out], { encoding: "utf8", env: compilerEnv() });
+    if (r.status !== 0) throw new Error(`clang++ pool.cpp: ${r.stderr}`);
+    const run = await rcalloc("check", out, "--entry", "double_free");
+    expect(run.status).toBe(2);
+    const at = (name: string, marker: string, into?: string) => frameAt("c/pool.cpp", name, marker, into);
+    expect(run.stdout).toMatch(new RegExp(`first put {3}\\S+\\n\\s+${at("free", "Pool::free: freed here", "double_free")}\\n\\s+${at("double_free", "double_free: the first free")}\\n`));
+    expect(run.stdout).toMatch(new RegExp(`trapped in {2}${at("free", "Pool::free: freed here", "double_free")}\\n\\s+${at("double_free", "double_free: a double free")}\\n`));
+  });
 });
 
 describe.skipIf(missing.rust)("Rust: examples/rust/lib.rs (RcHandle: Clone = get, Drop = put)", () => {
