@@ -494,6 +494,20 @@ describe.skipIf(missing.rust)("Rust with std built with -O -g: a function rustc 
     expect(twice.stdout).toMatch(new RegExp(`first put {3}\\S+\\n\\s+${free}\\n\\s+${at("double_free", "double_free: the first free")}\\n`));
     expect(twice.stdout).toMatch(new RegExp(`trapped in {2}${free}\\n\\s+${at("double_free", "double_free: a double free")}\\n`));
   });
+
+  it("String::push, format! and collect name the user's line, std's precompiled frames left out", async () => {
+    // Debian's std names its files from its own folder (library/alloc/src/raw_vec.rs, comp dir
+    // /usr/src/rustc-1.63.0): they read as user code ("taken at library/alloc/src/alloc.rs:89:14");
+    // a std function with no line, by its mangled name ("taken at _ZN5alloc7raw_vec11finish_grow...").
+    const out = build();
+    const line = (marker: string) => lineOf("../test/fixtures/rust/inlined.rs", marker).split(":")[1];
+    const [pushed, formatted, boxes] = await Promise.all(["leak_string", "leak_format", "leak_boxes"].map((e) => rcalloc("check", out, "--entry", e)));
+    expect(pushed.stdout).toMatch(new RegExp(`1 reference taken at \\S*inlined\\.rs:${line("leak_string: pushes")}:\\d+ .*\\n.*\\n\\s+backtrace:\\n\\s+${at("leak_string", "leak_string: pushes")}\\n`));
+    expect(formatted.stdout).toMatch(new RegExp(`1 reference taken at \\S*inlined\\.rs:${line("leak_format: formats")}:\\d+ .*\\n.*\\n\\s+backtrace:\\n\\s+${at("leak_format", "leak_format: formats")}\\n`));
+    // each Box::new in the closure
+    expect(boxes.stdout).toMatch(new RegExp(`5 references taken at \\S*inlined\\.rs:${line("leak_boxes: collects")}:\\d+ `));
+    for (const run of [pushed, formatted]) expect(run.stdout).not.toMatch(/library\/|_ZN/);
+  });
 });
 
 describe.skipIf(missing.c)("C with WASI: printf, the clock and exit through link()'s minimal WASI", () => {
