@@ -589,10 +589,12 @@ export class WasmSites {
   }
 
   private intern(frames: WasmFrame[]): number {
+    // Library frames are left out wherever they are, as wasmStack leaves them out: a Rust iterator's
+    // std frames between the user's closure and the user's function used up the frames shown.
+    // A stack of library frames only is kept whole.
     const described = frames.flatMap((f) => describeFrames(f, this.code));
-    let first = described.findIndex((d) => !d.library);
-    if (first < 0) first = 0;
-    const user = described.slice(first, first + 12);
+    const users = described.filter((d) => !d.library);
+    const user = (users.length ? users : described).slice(0, 12);
     if (user.length === 0) return 0;
     const top = user[0];
     const label = top.at ? top.where : top.name ? `${top.name} (${top.where})` : top.where;
