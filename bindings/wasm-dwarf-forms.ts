@@ -22,6 +22,8 @@ export class Cursor {
   constructor(private readonly bytes: Uint8Array, public pos: number) {}
   /** Bytes after the position. */
   left(): number { return this.bytes.length - this.pos; }
+  /** A cursor over the same bytes at `pos`. */
+  at(pos: number): Cursor { return new Cursor(this.bytes, pos); }
   u8(): number { return this.bytes[this.pos++]; }
   u16(): number { return this.u8() | (this.u8() << 8); }
   u32(): number { return (this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24)) >>> 0; }
@@ -167,8 +169,17 @@ export class FormReader {
   private addrBase = 8;
   private rnglistsBase = 12;
 
-  constructor(readonly r: Cursor, private readonly unitStart: number, readonly unitEnd: number, private readonly version: number,
+  constructor(readonly r: Cursor, readonly unitStart: number, readonly unitEnd: number, private readonly version: number,
     private readonly addressSize: number, private readonly sections: DwarfSections) {}
+
+  /** A reader of the same unit at `pos` (a DIE read out of order), with the bases read so far. */
+  at(pos: number): FormReader {
+    const form = new FormReader(this.r.at(pos), this.unitStart, this.unitEnd, this.version, this.addressSize, this.sections);
+    form.strOffsetsBase = this.strOffsetsBase;
+    form.addrBase = this.addrBase;
+    form.rnglistsBase = this.rnglistsBase;
+    return form;
+  }
 
   read(attribute: number, form: number, implicit: number, d: Die): void {
     const r = this.r;

@@ -51,10 +51,13 @@ export class InlinedCode {
   private readonly ends: number[] = [];
   private readonly roots: Scope[] = [];
   private readonly names = new Map<number, Named>();
+  /** Every unit read, to decode a DIE its reading passed over (decode()). */
+  private readonly units: { form: FormReader; table: Map<number, Abbrev> }[] = [];
 
   constructor(private readonly codeStart: number, private readonly sections: DwarfSections) {
     const roots: [start: number, end: number, root: Scope][] = [];
     for (const { form, table } of units(sections)) {
+      this.units.push({ form, table });
       try {
         this.readUnit(form, table, roots);
       } catch (e) {
@@ -144,13 +147,33 @@ export class InlinedCode {
   /** DW_AT_name of a subprogram DIE, or of the DIEs it comes from. */
   private nameOf(die: number): string | undefined {
     for (let i = 0, d: number | undefined = die; i < 8 && d !== undefined; i++) {
-      const named = this.names.get(d);
+      const named: Named | undefined = this.names.get(d) ?? this.decode(d);
       if (named?.name !== undefined) return stringAt(this.sections, named.name);
       d = named?.from;
     }
     return undefined;
   }
 
+  /** The name of a DIE the units' reading did not keep: a unit none of whose code the linker kept
+   *  is not read past its first DIE, and LTO inlines its functions into another unit's code, which
+   *  names them by offset (DW_FORM_ref_addr): a make_node of util.c inlined into app.c's leak. */
+  private decode(die: number): Named | undefined {
+    const unit = this.units.find(({ form }) => form.unitStart <= die && die < form.unitEnd);
+    if (!unit) return undefined;
+    const form = unit.form.at(die);
+    const a = unit.table.get(form.r.uleb());
+    if (a?.tag !== TAG_SUBPROGRAM) return undefined;
+    const d: Die = {};
+    try {
+      for (let i = 0; i < a.attributes.length; i += 3) form.read(a.attributes[i], a.attributes[i + 1], a.attributes[i + 2], d);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      return undefined;
+    }
+    const named = { name: d.name, from: d.origin };
+    this.names.set(die, named);
+    return named;
+  }
 }
 
 const contains = (ranges: number[], address: number) => {

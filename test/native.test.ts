@@ -423,6 +423,17 @@ function withSection(bytes: Uint8Array, name: string, content: Uint8Array): Uint
   return new Uint8Array([...bytes.subarray(0, s.start), 0, ...size, ...payload, ...bytes.subarray(s.end)]);
 }
 
+describe.skipIf(missing.c)("C built with -flto -O2 -g: a function inlined from another file's unit", () => {
+  it("is named: its unit, none of whose code was kept, is read for it", async () => {
+    // The inlined call names its function by offset in the other unit (DW_FORM_ref_addr), whose DIEs were not read: "(inlined)".
+    const util = fileURLToPath(new URL("fixtures/c/lto-util.c", import.meta.url));
+    const out = compileFixture("lto-app.c", [util, SHIM, "-flto", "-O2", "-g"]);
+    const leak = await rcalloc("check", out, "--entry", "leak");
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toMatch(new RegExp(`backtrace:\\n\\s+${frameAt("c/lto-util.c", "make_node", "make_node: allocated here", "leak")}\\n\\s+${frameAt("c/lto-app.c", "leak", "leak: calls make_node")}\\n`));
+  });
+});
+
 describe.skipIf(missing.c)("C built with -O2 -g, its DWARF corrupt: read as far as it goes, never a hang or a throw", () => {
   const v4 = () => readFileSync(compileFixture("inlined.c", [SHIM, "-O2", "-g"], "corrupt-v4.wasm"));
   const v5 = () => readFileSync(compileFixture("inlined.c", [SHIM, "-O2", "-gdwarf-5"], "corrupt-v5.wasm"));
