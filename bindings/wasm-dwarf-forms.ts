@@ -182,38 +182,13 @@ export class FormReader {
   }
 
   read(attribute: number, form: number, implicit: number, d: Die): void {
-    const r = this.r;
-    let value: number | undefined;
-    switch (form) {
-      case 0x01: value = this.address(); break; // addr
-      case 0x0b: case 0x11: case 0x25: case 0x29: value = r.u8(); break; // data1, ref1, strx1, addrx1
-      case 0x05: case 0x12: case 0x26: case 0x2a: value = r.u16(); break; // data2, ref2, strx2, addrx2
-      case 0x27: case 0x2b: value = r.u16() | (r.u8() << 16); break; // strx3, addrx3
-      case 0x06: case 0x13: case 0x17: case 0x0e: case 0x1c: case 0x1d: case 0x1f: case 0x28: case 0x2c:
-        value = r.u32(); break; // data4, ref4, sec_offset, strp, ref_sup4, strp_sup, line_strp, strx4, addrx4
-      case 0x07: case 0x14: case 0x20: case 0x24: value = r.u32() + r.u32() * 2 ** 32; break; // data8, ref8, ref_sig8, ref_sup8
-      case 0x0d: value = r.sleb(); break; // sdata
-      case 0x0f: case 0x15: case 0x1a: case 0x1b: case 0x22: case 0x23: value = r.uleb(); break; // udata, ref_udata, strx, addrx, loclistx, rnglistx
-      case 0x10: value = this.version <= 2 ? this.address() : r.u32(); break; // ref_addr
-      case 0x0c: value = r.u8(); break; // flag
-      case 0x19: value = 1; break; // flag_present
-      case 0x21: value = implicit; break;
-      case 0x08: { // string
-        const at = r.pos;
-        while (r.pos < this.unitEnd && r.u8() !== 0) { /* to the NUL */ }
-        if (attribute === AT.name) d.name = -1 - at;
-        else if (attribute === AT.compDir) d.compDir = -1 - at;
-        return;
-      }
-      // a block's length is read before its start is known (`r.pos += r.u16()` would add to the old pos)
-      case 0x03: { const n = r.u16(); r.pos += n; return; } // block2
-      case 0x04: { const n = r.u32(); r.pos += n; return; } // block4
-      case 0x09: case 0x18: { const n = r.uleb(); r.pos += n; return; } // block, exprloc
-      case 0x0a: { const n = r.u8(); r.pos += n; return; } // block1
-      case 0x1e: r.pos += 16; return; // data16
-      case 0x16: this.read(attribute, r.uleb(), implicit, d); return; // indirect
-      default:
-        throw new RangeError(`DWARF form 0x${form.toString(16)} in a version ${this.version} unit`);
+    if (form === 0x16) return this.read(attribute, this.r.uleb(), implicit, d); // indirect: the form first
+    const value = this.value(form, implicit);
+    if (value === undefined) return;
+    if (form === 0x08) { // string: where it lies
+      if (attribute === AT.name) d.name = value;
+      else if (attribute === AT.compDir) d.compDir = value;
+      return;
     }
     const addressIndex = form === 0x1b || (form >= 0x29 && form <= 0x2c);
     switch (attribute) {
@@ -236,6 +211,42 @@ export class FormReader {
       case AT.strOffsetsBase: d.strOffsetsBase = value; break;
       case AT.addrBase: d.addrBase = value; break;
       case AT.rnglistsBase: d.rnglistsBase = value; break;
+    }
+  }
+
+  /** The value of an attribute of `form` at the cursor, read past: a number (an offset, an index,
+   *  a constant), a string of the form string as where it lies (a StringAt, -(1 + offset)), or
+   *  undefined for a block or data16 (skipped). A form this reader does not know: RangeError. */
+  value(form: number, implicit: number): number | undefined {
+    const r = this.r;
+    switch (form) {
+      case 0x01: return this.address(); // addr
+      case 0x0b: case 0x11: case 0x25: case 0x29: return r.u8(); // data1, ref1, strx1, addrx1
+      case 0x05: case 0x12: case 0x26: case 0x2a: return r.u16(); // data2, ref2, strx2, addrx2
+      case 0x27: case 0x2b: return r.u16() | (r.u8() << 16); // strx3, addrx3
+      case 0x06: case 0x13: case 0x17: case 0x0e: case 0x1c: case 0x1d: case 0x1f: case 0x28: case 0x2c:
+        return r.u32(); // data4, ref4, sec_offset, strp, ref_sup4, strp_sup, line_strp, strx4, addrx4
+      case 0x07: case 0x14: case 0x20: case 0x24: return r.u32() + r.u32() * 2 ** 32; // data8, ref8, ref_sig8, ref_sup8
+      case 0x0d: return r.sleb(); // sdata
+      case 0x0f: case 0x15: case 0x1a: case 0x1b: case 0x22: case 0x23: return r.uleb(); // udata, ref_udata, strx, addrx, loclistx, rnglistx
+      case 0x10: return this.version <= 2 ? this.address() : r.u32(); // ref_addr
+      case 0x0c: return r.u8(); // flag
+      case 0x19: return 1; // flag_present
+      case 0x21: return implicit;
+      case 0x08: { // string
+        const at = r.pos;
+        while (r.pos < this.unitEnd && r.u8() !== 0) { /* to the NUL */ }
+        return -1 - at;
+      }
+      // a block's length is read before its start is known (`r.pos += r.u16()` would add to the old pos)
+      case 0x03: { const n = r.u16(); r.pos += n; return undefined; } // block2
+      case 0x04: { const n = r.u32(); r.pos += n; return undefined; } // block4
+      case 0x09: case 0x18: { const n = r.uleb(); r.pos += n; return undefined; } // block, exprloc
+      case 0x0a: { const n = r.u8(); r.pos += n; return undefined; } // block1
+      case 0x1e: r.pos += 16; return undefined; // data16
+      case 0x16: return this.value(r.uleb(), implicit); // indirect
+      default:
+        throw new RangeError(`DWARF form 0x${form.toString(16)} in a version ${this.version} unit`);
     }
   }
 

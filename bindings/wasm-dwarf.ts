@@ -14,7 +14,7 @@
 
 import { encodeVlq } from "./wasm-sites.js";
 import { parseWasm } from "./wasm-reader.js";
-import { Cursor, type Die, type DwarfSections, stringAt, units } from "./wasm-dwarf-forms.js";
+import { Cursor, type Die, type DwarfSections, FormReader, stringAt, units } from "./wasm-dwarf-forms.js";
 
 export { Cursor, type DwarfSections };
 
@@ -159,7 +159,8 @@ function dropDiscarded(rows: Row[]): Row[] {
  *  opcodes' settings and its file table, as the program's file numbers index it (versions 2 to 4
  *  count from 1: index 0 unused; 5 from 0). */
 function lineHeader(r: Cursor, version: number, sections: DwarfSections, compDir?: string) {
-  if (version >= 5) r.pos += 2; // address size, segment selector size
+  const addressSize = version >= 5 ? r.u8() : 4;
+  if (version >= 5) r.u8(); // segment selector size
   const headerLength = r.u32();
   const programStart = r.pos + headerLength;
   const minInstructionLength = r.u8();
@@ -171,10 +172,10 @@ function lineHeader(r: Cursor, version: number, sections: DwarfSections, compDir
   const standardLengths = [0];
   for (let i = 1; i < opcodeBase; i++) standardLengths.push(r.u8());
   if (version >= 5) {
-    const found = entries(r, sections);
+    const found = entries(r, sections, addressSize);
     const root = toolchainRoot(compDir ?? found[0]?.path); // 0: the unit's own folder
     const directories = found.map((e, i) => (i === 0 ? root : inFolder(root, e.path)));
-    const files = entries(r, sections).map((e) => filePath(directories, e.path, e.directory));
+    const files = entries(r, sections, addressSize).map((e) => filePath(directories, e.path, e.directory));
     return { programStart, minInstructionLength, lineBase, lineRange, opcodeBase, standardLengths, directories, files };
   }
   const root = toolchainRoot(compDir);
@@ -190,8 +191,9 @@ function lineHeader(r: Cursor, version: number, sections: DwarfSections, compDir
 }
 
 /** A DWARF 5 line header's directory or file table: a format (content type, form pairs), a count,
- *  then each entry's fields in that format. Only the path and the directory index are kept. */
-function entries(r: Cursor, sections: DwarfSections): { path: string; directory: number }[] {
+ *  then each entry's fields in that format, read by their forms as .debug_info's are. Only the path
+ *  and the directory index are kept. */
+function entries(r: Cursor, sections: DwarfSections, addressSize: number): { path: string; directory: number }[] {
   const format: number[] = [];
   for (let n = r.u8(); n > 0; n--) format.push(r.uleb(), r.uleb());
   const out: { path: string; directory: number }[] = [];
@@ -199,31 +201,17 @@ function entries(r: Cursor, sections: DwarfSections): { path: string; directory:
   // Each field takes a byte at least: a count larger than the bytes left, or entries of no fields
   // (which would read nothing, 2^32 times), is a corrupt header.
   if (count > 0 && (format.length === 0 || count > r.left())) throw new RangeError("a line table header's entry count past its bytes");
+  const form = new FormReader(r, 0, r.pos + r.left(), 5, addressSize, sections);
   for (let n = count; n > 0; n--) {
     if (r.left() <= 0) throw new RangeError("a line table header past the end of .debug_line"); // a count no entries follow
     const entry = { path: "", directory: 0 };
     for (let i = 0; i < format.length; i += 2) {
-      const [type, form] = [format[i], format[i + 1]];
-      let value: number | string;
-      switch (form) {
-        case 0x08: value = r.cstring(); break; // string
-        case 0x1f: case 0x0e: { // line_strp, strp
-          const strings = sections.get(form === 0x1f ? ".debug_line_str" : ".debug_str");
-          const offset = r.u32();
-          value = strings ? new Cursor(strings, offset).cstring() : "";
-          break;
-        }
-        case 0x0b: value = r.u8(); break; // data1
-        case 0x05: value = r.u16(); break; // data2
-        case 0x06: value = r.u32(); break; // data4
-        case 0x07: r.pos += 8; value = 0; break; // data8
-        case 0x1e: r.pos += 16; value = 0; break; // data16 (an MD5)
-        case 0x0f: value = r.uleb(); break; // udata
-        case 0x09: { const n = r.uleb(); r.pos += n; value = 0; break; } // block
-        default: throw new RangeError(`DWARF form 0x${form.toString(16)} in a line table header`);
-      }
-      if (type === 1) entry.path = String(value); // DW_LNCT_path
-      else if (type === 2) entry.directory = Number(value); // DW_LNCT_directory_index
+      const [type, f] = [format[i], format[i + 1]];
+      const value = form.value(f, 0);
+      if (type === 1) { // DW_LNCT_path: in the header (string), .debug_line_str (line_strp) or .debug_str (strp)
+        const strings = f === 0x1f ? sections.get(".debug_line_str") : f === 0x0e ? sections.get(".debug_str") : undefined;
+        if (value !== undefined) entry.path = f === 0x08 ? r.at(-1 - value).cstring() : strings ? new Cursor(strings, value).cstring() : "";
+      } else if (type === 2) entry.directory = value ?? 0; // DW_LNCT_directory_index
     }
     out.push(entry);
   }
