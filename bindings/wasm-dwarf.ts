@@ -38,7 +38,6 @@ export function dwarfSections(bytes: Uint8Array): { codeStart: number; sections:
   return { codeStart: code.bodyStart, sections: found };
 }
 
-
 /** The source map of line-table rows whose addresses count from `bodyStart` (the code section's
  *  payload). A row of line 0 ("no source line": compiler-made code, a merge of two lines) has no
  *  location, as an end of sequence: it must not read as the file's line 1. */
@@ -173,7 +172,7 @@ function lineHeader(r: Cursor, version: number, sections: DwarfSections, compDir
   for (let i = 1; i < opcodeBase; i++) standardLengths.push(r.u8());
   if (version >= 5) {
     const found = entries(r, sections, addressSize);
-    const root = toolchainRoot(compDir ?? found[0]?.path); // 0: the unit's own folder
+    const root = toolchainRoot(compDir ?? found[0]?.path); // directory 0 is the unit's own folder
     const directories = found.map((e, i) => (i === 0 ? root : inFolder(root, e.path)));
     const files = entries(r, sections, addressSize).map((e) => filePath(directories, e.path, e.directory));
     return { programStart, minInstructionLength, lineBase, lineRange, opcodeBase, standardLengths, directories, files };
