@@ -14,6 +14,9 @@
 
 import { encodeVlq } from "./wasm-sites.js";
 import { parseWasm } from "./wasm-reader.js";
+import { Cursor, type Die, type DwarfSections, FormReader, stringAt, units } from "./wasm-dwarf-forms.js";
+
+export { Cursor, type DwarfSections };
 
 /** The source map of the module's .debug_line, or undefined when it has none (built without -g). */
 export function dwarfSourceMap(bytes: Uint8Array): { sources: string[]; mappings: string } | undefined {
@@ -34,8 +37,6 @@ export function dwarfSections(bytes: Uint8Array): { codeStart: number; sections:
   for (const s of sections) if (s.custom?.name.startsWith(".debug_")) found.set(s.custom.name, bytes.subarray(s.custom.contentStart, s.end));
   return { codeStart: code.bodyStart, sections: found };
 }
-
-export type DwarfSections = Map<string, Uint8Array>;
 
 /** The source map of line-table rows whose addresses count from `bodyStart` (the code section's
  *  payload). A row of line 0 ("no source line": compiler-made code, a merge of two lines) has no
@@ -74,8 +75,10 @@ export interface Row { address: number; file: number; path?: string; line: numbe
  *  .debug_line_str and .debug_str). */
 function lineRows(section: Uint8Array, sections: DwarfSections): Row[] {
   const rows: Row[] = [];
+  const folders = unitFolders(sections);
   const r = new Cursor(section, 0);
   while (r.pos + 4 <= section.length) {
+    const unitStart = r.pos;
     const unitLength = r.u32();
     if (unitLength >= 0xfffffff0) break; // 64-bit DWARF: not produced for wasm32
     const unitEnd = r.pos + unitLength;
@@ -87,7 +90,7 @@ function lineRows(section: Uint8Array, sections: DwarfSections): Row[] {
     }
     let header: ReturnType<typeof lineHeader>;
     try {
-      header = lineHeader(r, version, sections);
+      header = lineHeader(r, version, sections, folders.get(unitStart));
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
       r.pos = unitEnd; // a header form this reader does not know: the unit is skipped
@@ -154,8 +157,9 @@ function dropDiscarded(rows: Row[]): Row[] {
 /** The header of a line program of `version` (2 to 5), read from past its version on: its
  *  opcodes' settings and its file table, as the program's file numbers index it (versions 2 to 4
  *  count from 1: index 0 unused; 5 from 0). */
-function lineHeader(r: Cursor, version: number, sections: DwarfSections) {
-  if (version >= 5) r.pos += 2; // address size, segment selector size
+function lineHeader(r: Cursor, version: number, sections: DwarfSections, compDir?: string) {
+  const addressSize = version >= 5 ? r.u8() : 4;
+  if (version >= 5) r.u8(); // segment selector size
   const headerLength = r.u32();
   const programStart = r.pos + headerLength;
   const minInstructionLength = r.u8();
@@ -167,12 +171,15 @@ function lineHeader(r: Cursor, version: number, sections: DwarfSections) {
   const standardLengths = [0];
   for (let i = 1; i < opcodeBase; i++) standardLengths.push(r.u8());
   if (version >= 5) {
-    const directories = entries(r, sections).map((e, i) => (i === 0 ? "" : e.path)); // 0: the unit's own folder
-    const files = entries(r, sections).map((e) => filePath(directories, e.path, e.directory));
+    const found = entries(r, sections, addressSize);
+    const root = toolchainRoot(compDir ?? found[0]?.path); // directory 0 is the unit's own folder
+    const directories = found.map((e, i) => (i === 0 ? root : inFolder(root, e.path)));
+    const files = entries(r, sections, addressSize).map((e) => filePath(directories, e.path, e.directory));
     return { programStart, minInstructionLength, lineBase, lineRange, opcodeBase, standardLengths, directories, files };
   }
-  const directories = [""];
-  for (let d = r.cstring(); d; d = r.cstring()) directories.push(d);
+  const root = toolchainRoot(compDir);
+  const directories = [root]; // 0: the unit's own folder
+  for (let d = r.cstring(); d; d = r.cstring()) directories.push(inFolder(root, d));
   const files = [""];
   for (let f = r.cstring(); f; f = r.cstring()) {
     const dir = r.uleb();
@@ -183,36 +190,27 @@ function lineHeader(r: Cursor, version: number, sections: DwarfSections) {
 }
 
 /** A DWARF 5 line header's directory or file table: a format (content type, form pairs), a count,
- *  then each entry's fields in that format. Only the path and the directory index are kept. */
-function entries(r: Cursor, sections: DwarfSections): { path: string; directory: number }[] {
+ *  then each entry's fields in that format, read by their forms as .debug_info's are. Only the path
+ *  and the directory index are kept. */
+function entries(r: Cursor, sections: DwarfSections, addressSize: number): { path: string; directory: number }[] {
   const format: number[] = [];
   for (let n = r.u8(); n > 0; n--) format.push(r.uleb(), r.uleb());
   const out: { path: string; directory: number }[] = [];
-  for (let n = r.uleb(); n > 0; n--) {
+  const count = r.uleb();
+  // Each field takes a byte at least: a count larger than the bytes left, or entries of no fields
+  // (which would read nothing, 2^32 times), is a corrupt header.
+  if (count > 0 && (format.length === 0 || count > r.left())) throw new RangeError("a line table header's entry count past its bytes");
+  const form = new FormReader(r, 0, r.pos + r.left(), 5, addressSize, sections);
+  for (let n = count; n > 0; n--) {
     if (r.left() <= 0) throw new RangeError("a line table header past the end of .debug_line"); // a count no entries follow
     const entry = { path: "", directory: 0 };
     for (let i = 0; i < format.length; i += 2) {
-      const [type, form] = [format[i], format[i + 1]];
-      let value: number | string;
-      switch (form) {
-        case 0x08: value = r.cstring(); break; // string
-        case 0x1f: case 0x0e: { // line_strp, strp
-          const strings = sections.get(form === 0x1f ? ".debug_line_str" : ".debug_str");
-          const offset = r.u32();
-          value = strings ? new Cursor(strings, offset).cstring() : "";
-          break;
-        }
-        case 0x0b: value = r.u8(); break; // data1
-        case 0x05: value = r.u16(); break; // data2
-        case 0x06: value = r.u32(); break; // data4
-        case 0x07: r.pos += 8; value = 0; break; // data8
-        case 0x1e: r.pos += 16; value = 0; break; // data16 (an MD5)
-        case 0x0f: value = r.uleb(); break; // udata
-        case 0x09: { const n = r.uleb(); r.pos += n; value = 0; break; } // block
-        default: throw new RangeError(`DWARF form 0x${form.toString(16)} in a line table header`);
-      }
-      if (type === 1) entry.path = String(value); // DW_LNCT_path
-      else if (type === 2) entry.directory = Number(value); // DW_LNCT_directory_index
+      const [type, f] = [format[i], format[i + 1]];
+      const value = form.value(f, 0);
+      if (type === 1) { // DW_LNCT_path: in the header (string), .debug_line_str (line_strp) or .debug_str (strp)
+        const strings = f === 0x1f ? sections.get(".debug_line_str") : f === 0x0e ? sections.get(".debug_str") : undefined;
+        if (value !== undefined) entry.path = f === 0x08 ? r.at(-1 - value).cstring() : strings ? new Cursor(strings, value).cstring() : "";
+      } else if (type === 2) entry.directory = value ?? 0; // DW_LNCT_directory_index
     }
     out.push(entry);
   }
@@ -221,47 +219,49 @@ function entries(r: Cursor, sections: DwarfSections): { path: string; directory:
 
 /** The file table of the line program at `offset` of .debug_line (a unit's DW_AT_stmt_list: its
  *  DW_AT_call_file numbers index it), empty for a version this reader skips. */
-export function lineFiles(sections: DwarfSections, offset: number): string[] {
+export function lineFiles(sections: DwarfSections, offset: number, compDir?: string): string[] {
   const section = sections.get(".debug_line");
   if (!section || offset + 10 > section.length) return [];
   const r = new Cursor(section, offset);
   if (r.u32() >= 0xfffffff0) return [];
   const version = r.u16();
-  return version < 2 || version > 5 ? [] : lineHeader(r, version, sections).files;
+  return version < 2 || version > 5 ? [] : lineHeader(r, version, sections, compDir).files;
+}
+
+/**
+ * A unit's folder (DW_AT_comp_dir), when it is a Rust toolchain's source tree (rustup's /rustc/<commit>,
+ * Debian's /usr/src/rustc-<version> and its vendor/ crates), else "". A precompiled std's line tables
+ * name their files from there ("library/alloc/src/raw_vec.rs"), where the user's crate names std's
+ * files in full ("/usr/src/rustc-1.63.0/library/alloc/src/raw_vec.rs"): joined, both read the same
+ * and are told as std's. Another unit's relative paths (the user's "app.c") stay as written.
+ */
+const toolchainRoot = (compDir: string | undefined) =>
+  compDir && /(^|\/)(rustc\/[0-9a-f]{7,}|rustc-[\w.-]+)(\/vendor\/[^/]+)?\/?$/.test(compDir) ? compDir.replace(/\/$/, "") : "";
+
+/** A path from a folder ("": as written). */
+const inFolder = (folder: string, path: string) => (!folder || !path || path.startsWith("/") ? path : `${folder}/${path}`);
+
+/** The folder of each compile unit of .debug_info (DW_AT_comp_dir), by its line table's offset in
+ *  .debug_line (DW_AT_stmt_list): versions 2 to 4 name it nowhere else. */
+function unitFolders(sections: DwarfSections): Map<number, string> {
+  const folders = new Map<number, string>();
+  for (const { form, table } of units(sections)) {
+    const a = table.get(form.r.uleb());
+    if (a?.tag !== 0x11) continue; // DW_TAG_compile_unit
+    const d: Die = {};
+    try {
+      for (let i = 0; i < a.attributes.length; i += 3) form.read(a.attributes[i], a.attributes[i + 1], a.attributes[i + 2], d);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e; // a form this reader does not know: no folder
+      continue;
+    }
+    form.resolve(d, true);
+    const folder = d.compDir === undefined ? undefined : stringAt(sections, d.compDir);
+    if (d.stmtList !== undefined && folder) folders.set(d.stmtList, folder);
+  }
+  return folders;
 }
 
 /** A file of a line program's table: its name in its directory (none, or the unit's: the name alone). */
-const filePath = (directories: string[], name: string, dir: number) => {
-  const folder = directories[dir] ?? "";
-  return !folder || name.startsWith("/") ? name : `${folder}/${name}`;
-};
+const filePath = (directories: string[], name: string, dir: number) => inFolder(directories[dir] ?? "", name);
 
-const UTF8 = new TextDecoder();
-
-/** Little-endian reads and LEB128s over a byte array. */
-export class Cursor {
-  constructor(private readonly bytes: Uint8Array, public pos: number) {}
-  /** Bytes after the position. */
-  left(): number { return this.bytes.length - this.pos; }
-  u8(): number { return this.bytes[this.pos++]; }
-  u16(): number { return this.u8() | (this.u8() << 8); }
-  u32(): number { return (this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24)) >>> 0; }
-  uleb(): number { return this.leb(false); }
-  sleb(): number { return this.leb(true); }
-  private leb(signed: boolean): number {
-    const first = this.bytes[this.pos];
-    if (first < 0x40) { this.pos++; return first; } // most are one byte, positive: no float arithmetic
-    let result = 0, shift = 0, byte: number;
-    do {
-      byte = this.u8();
-      result += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return signed && byte & 0x40 ? result - 2 ** shift : result;
-  }
-  cstring(): string {
-    const start = this.pos;
-    while (this.pos < this.bytes.length && this.bytes[this.pos] !== 0) this.pos++;
-    return UTF8.decode(this.bytes.subarray(start, this.pos++));
-  }
-}

@@ -504,7 +504,7 @@ function describeFrames(f: WasmFrame, code?: ModuleCode | WasmSourceMap): FrameT
     const at = k === 0 ? site.at : inlined[k - 1].call;
     const outer = inlined[k + 1]?.name ?? f.name ?? "(wasm)";
     const where = at ? position(at) : `wasm 0x${f.offset.toString(16)}`;
-    return { name: level.name, at, library: isGlue(at, level.name), where, line: `${level.name} (${where}, inlined into ${outer})` };
+    return { name: level.name, at, library: isInlinedGlue(at, level.name), where, line: `${level.name} (${where}, inlined into ${outer})` };
   });
   return [...frames, describeFrame(f, { at: inlined[inlined.length - 1].call, library: site.library }, code)];
 }
@@ -540,19 +540,31 @@ const ALLOCATOR_GLUE = new Set([
  *  inlined allocation is the user's line that called Box::new, as AssemblyScript's library is. */
 const RUST_STD = /(^|\/)(rustc\/[0-9a-f]{7,}|rustc-[\w.-]+)\/(library|vendor)\//;
 
+/** Symbols of Rust's standard library and the crates it vendors (legacy mangling: _ZN, then each
+ *  path segment's length and name): a std function with no line (Debian's precompiled
+ *  alloc::raw_vec::finish_grow) is told by its name. */
+const RUST_STD_SYMBOL = /^_ZN(4core|5alloc|3std|17compiler_builtins|8dlmalloc|9hashbrown|14rustc_demangle|11panic_abort|12panic_unwind|11std_detect)\d/;
+
 /** Sources (and function names) of rcalloc, of AssemblyScript's standard library and of the
  *  allocator glue compiled into a native module, inlined or not, and of Rust's standard library:
  *  never the caller. rcalloc's runtime imports its ../assembly/ code. A package's (`~lib/json-as/...`) is the program's own:
  *  its lines are sites. */
 function isLibraryCode(where: string): boolean {
   return isStdLibraryName(where) || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || ALLOCATOR_GLUE.has(where)
-    || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs|rcalloc\.hpp)$/.test(where) || RUST_STD.test(where);
+    || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs|rcalloc\.hpp)$/.test(where) || RUST_STD.test(where) || RUST_STD_SYMBOL.test(where);
 }
 
 /** Whether a function of a C, C++ or Rust module (or a function inlined in one) is library code, by
  *  its line's source or its name: Rust's __rg_alloc is located at the user's #[global_allocator]. */
 const isGlue = (at: SourcePosition | undefined, name: string | undefined) =>
   (!!at && isLibraryCode(at.source)) || (!!name && isLibraryCode(name));
+
+/** Whether a function inlined in a C, C++ or Rust module is library code: by its line's source, or
+ *  its name when that is Rust's allocator entry points' (__rust_alloc, __rg_alloc ...). Its name is
+ *  DWARF's short one, which the user's own functions share with the allocator's (C++'s Pool::free,
+ *  Rust's fn free are "free"), unlike the wasm function's own qualified name. */
+const isInlinedGlue = (at: SourcePosition | undefined, name: string) =>
+  (!!at && isLibraryCode(at.source)) || (/^__r(ust|g)_/.test(name) && ALLOCATOR_GLUE.has(name));
 
 /** Where site ids come from: a heap's site table (Heap.site). */
 export interface SiteTable {
@@ -578,10 +590,12 @@ export class WasmSites {
   }
 
   private intern(frames: WasmFrame[]): number {
+    // Library frames are left out wherever they are, as wasmStack leaves them out: a Rust iterator's
+    // std frames between the user's closure and the user's function used up the frames shown.
+    // A stack of library frames only is kept whole.
     const described = frames.flatMap((f) => describeFrames(f, this.code));
-    let first = described.findIndex((d) => !d.library);
-    if (first < 0) first = 0;
-    const user = described.slice(first, first + 12);
+    const users = described.filter((d) => !d.library);
+    const user = (users.length ? users : described).slice(0, 12);
     if (user.length === 0) return 0;
     const top = user[0];
     const label = top.at ? top.where : top.name ? `${top.name} (${top.where})` : top.where;

@@ -10,7 +10,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DoublePutError, InvalidHandleError, link, UseAfterPutError, WASI_MODULE, WasiExitError } from "../bindings/node.js";
-import { sourceMapOfRows } from "../bindings/wasm-dwarf.js";
+import { dwarfSections, dwarfSourceMap, sourceMapOfRows } from "../bindings/wasm-dwarf.js";
+import { dwarfInlines } from "../bindings/wasm-dwarf-inlines.js";
+import { parseWasm } from "../bindings/wasm-reader.js";
 import { WasmSourceMap } from "../bindings/wasm-sites.js";
 // @ts-expect-error: plain JS build script
 import { buildNativeExamples, CLANG_FLAGS, CLANGXX_FLAGS, compilerEnv, nativeExamplePath, nativeMissing, RUSTC, RUSTC_FLAGS } from "../examples/build-native.js";
@@ -215,6 +217,19 @@ describe.skipIf(missing.cpp)("C++ built with -O2 -g: rcalloc::Rc's methods, inli
       + `\\s+run_double_adopt \\(\\S*list\\.cpp:${line("total += sum(second)")}:\\d+\\)`));
     expect(run.stdout).not.toContain("rcalloc.hpp");
   });
+
+  it("an inlined method named as the allocator's functions (Pool::free) is the user's frame", async () => {
+    // DWARF names it "free", as C's free: it was left out as allocator glue, and the free read "double_free (pool.cpp:N)".
+    const out = join(work, "pool.wasm");
+    const source = fileURLToPath(new URL("fixtures/c/pool.cpp", import.meta.url));
+    const r = spawnSync("clang++", [...CLANGXX_FLAGS, "-g", "-I", INCLUDE, source, "-x", "c", SHIM, "-o", out], { encoding: "utf8", env: compilerEnv() });
+    if (r.status !== 0) throw new Error(`clang++ pool.cpp: ${r.stderr}`);
+    const run = await rcalloc("check", out, "--entry", "double_free");
+    expect(run.status).toBe(2);
+    const at = (name: string, marker: string, into?: string) => frameAt("c/pool.cpp", name, marker, into);
+    expect(run.stdout).toMatch(new RegExp(`first put {3}\\S+\\n\\s+${at("free", "Pool::free: freed here", "double_free")}\\n\\s+${at("double_free", "double_free: the first free")}\\n`));
+    expect(run.stdout).toMatch(new RegExp(`trapped in {2}${at("free", "Pool::free: freed here", "double_free")}\\n\\s+${at("double_free", "double_free: a double free")}\\n`));
+  });
 });
 
 describe.skipIf(missing.rust)("Rust: examples/rust/lib.rs (RcHandle: Clone = get, Drop = put)", () => {
@@ -398,6 +413,77 @@ describe.skipIf(missing.c)("C built with -O2 -g: a function clang inlined is a f
   });
 });
 
+/** The module with its custom section `name`'s content replaced (its size written again). DWARF's
+ *  sections follow the code: the code's offsets stay. */
+function withSection(bytes: Uint8Array, name: string, content: Uint8Array): Uint8Array {
+  const s = parseWasm(bytes).sections.find((x) => x.custom?.name === name)!;
+  const payload = [...bytes.subarray(s.bodyStart, s.custom!.contentStart), ...content]; // the name, then the content
+  const size: number[] = [];
+  for (let n = payload.length; ; n >>>= 7) { size.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); if (n <= 0x7f) break; }
+  return new Uint8Array([...bytes.subarray(0, s.start), 0, ...size, ...payload, ...bytes.subarray(s.end)]);
+}
+
+describe.skipIf(missing.c)("C built with -flto -O2 -g: a function inlined from another file's unit", () => {
+  it("is named: its unit, none of whose code was kept, is read for it", async () => {
+    // The inlined call names its function by offset in the other unit (DW_FORM_ref_addr), whose DIEs were not read: "(inlined)".
+    const util = fileURLToPath(new URL("fixtures/c/lto-util.c", import.meta.url));
+    const out = compileFixture("lto-app.c", [util, SHIM, "-flto", "-O2", "-g"]);
+    const leak = await rcalloc("check", out, "--entry", "leak");
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toMatch(new RegExp(`backtrace:\\n\\s+${frameAt("c/lto-util.c", "make_node", "make_node: allocated here", "leak")}\\n\\s+${frameAt("c/lto-app.c", "leak", "leak: calls make_node")}\\n`));
+  });
+});
+
+describe.skipIf(missing.c)("C built with -O2 -g, its DWARF corrupt: read as far as it goes, never a hang or a throw", () => {
+  const v4 = () => readFileSync(compileFixture("inlined.c", [SHIM, "-O2", "-g"], "corrupt-v4.wasm"));
+  const v5 = () => readFileSync(compileFixture("inlined.c", [SHIM, "-O2", "-gdwarf-5"], "corrupt-v5.wasm"));
+
+  it("a DWARF 5 line header whose directories have no fields and a count of 2^32-1 skips its unit", async () => {
+    // Entries of no fields read no bytes: the count alone bounded the loop (2^32 times, until out of memory).
+    const bytes = v5();
+    const line = dwarfSections(bytes)!.sections.get(".debug_line")!;
+    const u32 = (at: number) => new DataView(line.buffer, line.byteOffset + at, 4).getUint32(0, true);
+    let unit = 0;
+    while (line[unit + 4] !== 5) unit += 4 + u32(unit); // to inlined.c's (wasi-libc's are version 4)
+    let p = unit + 4 + 2 + 2 + 4 + 5; // unit_length, version, address and selector sizes, header_length, five settings
+    p += line[p]; // opcode_base, then its opcodes' lengths: the directory format count
+    line.set([0x00, 0xff, 0xff, 0xff, 0xff, 0x0f], p); // no fields; 2^32-1 directories (in `bytes`)
+    expect(dwarfSourceMap(bytes)).toBeDefined(); // the other units' lines (the libc's)
+    const linked = await link<Entries>(bytes, { checked: true, stacks: true });
+    linked.exports.leak();
+    const [leaked] = linked.report({ scan: true }).references;
+    expect(leaked.site?.label).toBeDefined();
+    linked.heap.dispose();
+  });
+
+  it("a few hundred fixed byte flips and truncations of each DWARF section neither throw nor hang", () => {
+    let seed = 7;
+    const random = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * n);
+    let cases = 0;
+    for (const [bytes, names] of [
+      [v4(), [".debug_info", ".debug_abbrev", ".debug_line", ".debug_ranges"]],
+      [v5(), [".debug_info", ".debug_abbrev", ".debug_line", ".debug_rnglists", ".debug_addr", ".debug_str_offsets"]],
+    ] as const) {
+      const { codeStart, sections } = dwarfSections(bytes)!;
+      const codeEnd = parseWasm(bytes).sections.find((s) => s.id === 10)!.end;
+      for (const name of names) {
+        const original = sections.get(name);
+        expect(original, name).toBeDefined();
+        for (let i = 0; i < 40; i++) {
+          const content = i < 10 ? original!.slice(0, random(original!.length)) : original!.slice();
+          if (i >= 10) for (let k = 1 + random(8); k > 0; k--) content[random(content.length)] = [0x00, 0xff, 0x80, 0x7f, random(256)][random(5)];
+          const mutated = withSection(bytes, name, content);
+          dwarfSourceMap(mutated);
+          const inlines = dwarfInlines(mutated);
+          for (let at = codeStart; at < codeEnd; at += 5) inlines?.at(at);
+          cases++;
+        }
+      }
+    }
+    expect(cases).toBe(400);
+  });
+});
+
 describe.skipIf(missing.rust)("Rust with std built with -O -g: a function rustc inlined is a frame of its own", () => {
   const at = (name: string, marker: string, into?: string) => frameAt("rust/inlined.rs", name, marker, into);
   const build = () => {
@@ -418,6 +504,22 @@ describe.skipIf(missing.rust)("Rust with std built with -O -g: a function rustc 
     const free = at("drop_box", "drop_box: freed here", "double_free");
     expect(twice.stdout).toMatch(new RegExp(`first put {3}\\S+\\n\\s+${free}\\n\\s+${at("double_free", "double_free: the first free")}\\n`));
     expect(twice.stdout).toMatch(new RegExp(`trapped in {2}${free}\\n\\s+${at("double_free", "double_free: a double free")}\\n`));
+  });
+
+  it("String::push, format! and collect name the user's line, std's precompiled frames left out", async () => {
+    // Debian's std names its files from its own folder (library/alloc/src/raw_vec.rs, comp dir
+    // /usr/src/rustc-1.63.0): they read as user code ("taken at library/alloc/src/alloc.rs:89:14");
+    // a std function with no line, by its mangled name ("taken at _ZN5alloc7raw_vec11finish_grow...").
+    const out = build();
+    const line = (marker: string) => lineOf("../test/fixtures/rust/inlined.rs", marker).split(":")[1];
+    const [pushed, formatted, boxes] = await Promise.all(["leak_string", "leak_format", "leak_boxes"].map((e) => rcalloc("check", out, "--entry", e)));
+    expect(pushed.stdout).toMatch(new RegExp(`1 reference taken at \\S*inlined\\.rs:${line("leak_string: pushes")}:\\d+ .*\\n.*\\n\\s+backtrace:\\n\\s+${at("leak_string", "leak_string: pushes")}\\n`));
+    expect(formatted.stdout).toMatch(new RegExp(`1 reference taken at \\S*inlined\\.rs:${line("leak_format: formats")}:\\d+ .*\\n.*\\n\\s+backtrace:\\n\\s+${at("leak_format", "leak_format: formats")}\\n`));
+    // each Box::new in the closure: the closure, inlined, then the function that collects (std's
+    // frames between the two used up the frames shown: the function was never named)
+    expect(boxes.stdout).toMatch(new RegExp(`5 references taken at \\S*inlined\\.rs:${line("leak_boxes: collects")}:\\d+ `));
+    expect(boxes.stdout).toMatch(new RegExp(`backtrace:\\n\\s+\\{closure#0\\} \\(\\S*inlined\\.rs:${line("leak_boxes: collects")}:\\d+, inlined into [^\\n]*\\)\\n\\s+${at("leak_boxes", "leak_boxes: collects")}\\n`));
+    for (const run of [pushed, formatted, boxes]) expect(run.stdout).not.toMatch(/library\/|_ZN/);
   });
 });
 
