@@ -502,9 +502,10 @@ function describeFrames(f: WasmFrame, code?: ModuleCode | WasmSourceMap): FrameT
   const inlined = site.inlined;
   const frames: FrameText[] = inlined.map((level, k) => {
     const at = k === 0 ? site.at : inlined[k - 1].call;
-    const outer = inlined[k + 1]?.name ?? f.name ?? "(wasm)";
+    const outer = k + 1 < inlined.length ? withoutGenerics(inlined[k + 1].name) : f.name ? readableSymbol(f.name) : "(wasm)";
     const where = at ? position(at) : `wasm 0x${f.offset.toString(16)}`;
-    return { name: level.name, at, library: isInlinedGlue(at, level.name), where, line: `${level.name} (${where}, inlined into ${outer})` };
+    const name = withoutGenerics(level.name);
+    return { name, at, library: isInlinedGlue(at, level.name), where, line: `${name} (${where}, inlined into ${outer})` };
   });
   return [...frames, describeFrame(f, { at: inlined[inlined.length - 1].call, library: site.library }, code)];
 }
@@ -518,11 +519,54 @@ function describeFrame(f: WasmFrame, site: FrameSite | undefined, code?: ModuleC
   const where = at ? position(at)
     : site?.lost ? `${site.lost.file ? `${site.lost.file}: ` : ""}${site.lost.topLevel ? "top-level code, no line" : "line lost to optimization"}, wasm 0x${site.lost.offset.toString(16)}`
     : `wasm 0x${f.offset.toString(16)}`;
-  const name = f.name ?? (site?.lost ? `wasm-function[${site.lost.function}]` : undefined);
+  const name = f.name ? readableSymbol(f.name) : site?.lost ? `wasm-function[${site.lost.function}]` : undefined;
   return { name, at, library, where, line: `${name ?? "(wasm)"} (${where})` };
 }
 
 const position = (at: SourcePosition) => `${at.source}:${at.line}:${at.column}`;
+
+/** A wasm function's name for a frame's text: a Rust symbol in legacy mangling (rustc's default:
+ *  `_ZN7inlined9make_node17h0123456789abcdefE`, maybe with an LTO `.llvm.N` suffix) as its path,
+ *  `inlined::make_node`; any other name as it is (lld demangles C++'s itself). */
+export function readableSymbol(name: string): string {
+  if (!name.startsWith("_ZN")) return name;
+  const parts: string[] = [];
+  let pos = 3;
+  while (pos < name.length && name[pos] !== "E") {
+    const digits = /^\d+/.exec(name.slice(pos));
+    if (!digits) return name;
+    pos += digits[0].length;
+    parts.push(name.slice(pos, pos + Number(digits[0])));
+    pos += Number(digits[0]);
+  }
+  // Rust's ends with its hash segment and "E"; C++'s has its parameter types after "E"
+  const hash = parts.pop();
+  if (!hash || !/^h[0-9a-f]{16}$/.test(hash) || !/^E(\.llvm\.\d+)?$/.test(name.slice(pos)) || !parts.length) return name;
+  return parts.map(unescapeRust).join("::");
+}
+
+const RUST_ESCAPES: Record<string, string> = {
+  $LT$: "<", $GT$: ">", $RF$: "&", $BP$: "*", $C$: ",", $SP$: "@", $u20$: " ", $u27$: "'", $u5b$: "[", $u5d$: "]",
+  $u7b$: "{", $u7d$: "}", $u7e$: "~",
+};
+
+/** A legacy-mangled Rust path segment's escapes ($LT$, .., a leading _$) as the characters. */
+const unescapeRust = (segment: string) =>
+  segment.replace(/^_\$/, "$").replace(/\$(LT|GT|RF|BP|C|SP|u[0-9a-f]{2})\$/g, (e) => RUST_ESCAPES[e] ?? e).replace(/\.\./g, "::");
+
+/** A name from a C, C++ or Rust module's DWARF for a frame's text, its generic arguments left out:
+ *  a Rust closure in an iterator reads "{closure#0}", not "{closure#0}<u64, alloc::boxed::Box<u64,
+ *  ...>, ...>" (hundreds of characters); file and line tell two instances apart. Unbalanced
+ *  brackets (C++'s operator<) stay. */
+function withoutGenerics(name: string): string {
+  let depth = 0, out = "";
+  for (const ch of name) {
+    if (ch === "<") depth++;
+    else if (ch === ">" && depth > 0) depth--;
+    else if (depth === 0) out += ch;
+  }
+  return depth === 0 && out ? out : name;
+}
 
 /** The allocator glue compiled into a native module: include/rcalloc-malloc.c's functions (C and
  *  C++) and Rust's global-allocator entry points (std's __rust_* calling rcalloc.rs's Malloc
