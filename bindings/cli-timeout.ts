@@ -65,7 +65,7 @@ export async function checkWithTimeout(argv: readonly string[], out: Output, err
       "No report: the heap was not walked (a longer --timeout, or a smaller workload, gives one)";
     if (json) {
       out.log(JSON.stringify({ tool: "rcalloc check", file: argv.find((a) => !a.startsWith("-")) ?? null, build: "checked",
-        status: "timeout", exitCode: EXIT.FAILED, timeoutSeconds: seconds, phase, error: { name: "Timeout", code: null, message } }, null, 2));
+        status: "timeout", exitCode: EXIT.FAILED, timeoutSeconds: seconds, phase, error: { name: "Timeout", code: null, message, during: phase } }, null, 2));
     } else {
       out.log(`TIMEOUT  ${message}`);
     }

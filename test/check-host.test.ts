@@ -145,7 +145,7 @@ describe("--timeout (the compiled command: check runs in a worker thread)", () =
     expect(r.stdout).toMatch(/^TIMEOUT {2}the run did not finish within 3 s, while running the entry main: stopped/);
     const json = await run("check", files.hung, "--timeout", "3", "--json");
     expect(json.status).toBe(4);
-    expect(JSON.parse(json.stdout)).toMatchObject({ status: "timeout", exitCode: 4, timeoutSeconds: 3, phase: "running the entry main" });
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: "timeout", exitCode: 4, timeoutSeconds: 3, phase: "running the entry main", error: { during: "running the entry main" } });
   });
 
   it("lets a run that finishes in time report as usual, and refuses a bad value", async () => {
