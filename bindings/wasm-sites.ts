@@ -6,6 +6,7 @@ import { after, callee, type DecodedBody, decodeBody, enclosing } from "./wasm-c
 import type { ModuleInfo } from "./wasm-reader.js";
 import { isStdLibraryName } from "./as-std-names.js";
 import { dwarfInlines, type InlinedCall, type InlinedCode } from "./wasm-dwarf-inlines.js";
+import { RUST_TOOLCHAIN } from "./wasm-dwarf.js";
 
 /** A position in a source: 1-based line and column. */
 export interface SourcePosition {
@@ -582,7 +583,7 @@ const ALLOCATOR_GLUE = new Set([
 /** Rust's standard library (core, alloc, std and what it vendors), where rustup's rustc has it
  *  (/rustc/<commit>/library/) or Debian's (/usr/src/rustc-<version>/library/, vendor/): Box::new's
  *  inlined allocation is the user's line that called Box::new, as AssemblyScript's library is. */
-const RUST_STD = /(^|\/)(rustc\/[0-9a-f]{7,}|rustc-[\w.-]+)\/(library|vendor)\//;
+const RUST_STD = new RegExp(`^${RUST_TOOLCHAIN}/(library|vendor)/`);
 
 /** Symbols of Rust's standard library and the crates it vendors (legacy mangling: _ZN, then each
  *  path segment's length and name): a std function with no line (Debian's precompiled
@@ -606,9 +607,10 @@ const isGlue = (at: SourcePosition | undefined, name: string | undefined) =>
 /** Whether a function inlined in a C, C++ or Rust module is library code: by its line's source, or
  *  its name when that is Rust's allocator entry points' (__rust_alloc, __rg_alloc ...). Its name is
  *  DWARF's short one, which the user's own functions share with the allocator's (C++'s Pool::free,
- *  Rust's fn free are "free"), unlike the wasm function's own qualified name. */
+ *  Rust's fn free are "free"), unlike the wasm function's own qualified name; with no line (line 0,
+ *  an LTO build's inlined malloc) the name is all there is. */
 const isInlinedGlue = (at: SourcePosition | undefined, name: string) =>
-  (!!at && isLibraryCode(at.source)) || (/^__r(ust|g)_/.test(name) && ALLOCATOR_GLUE.has(name));
+  at ? isLibraryCode(at.source) || (/^__r(ust|g)_/.test(name) && ALLOCATOR_GLUE.has(name)) : ALLOCATOR_GLUE.has(name);
 
 /** Where site ids come from: a heap's site table (Heap.site). */
 export interface SiteTable {

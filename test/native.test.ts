@@ -3,7 +3,7 @@
 // through `rcalloc check` / `rcalloc bench`, with the exact source lines in the reports. Each
 // language is skipped, with the reason, only where its compiler is missing.
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -431,6 +431,24 @@ describe.skipIf(missing.c)("C built with -flto -O2 -g: a function inlined from a
     const leak = await rcalloc("check", out, "--entry", "leak");
     expect(leak.status).toBe(1);
     expect(leak.stdout).toMatch(new RegExp(`backtrace:\\n\\s+${frameAt("c/lto-util.c", "make_node", "make_node: allocated here", "leak")}\\n\\s+${frameAt("c/lto-app.c", "leak", "leak: calls make_node")}\\n`));
+  });
+});
+
+describe.skipIf(missing.c)("C in a folder named like Rust's toolchain (rustc-*)", () => {
+  it("keeps its own vendor/ files and relative paths: only the toolchain's real folders are Rust's std", async () => {
+    // A project in .../rustc-bridge (rustc-hash, rustc-demangle are real projects) had its
+    // relative paths joined with its folder and its vendor/ code hidden as Rust's std.
+    const root = join(work, "rustc-bridge");
+    mkdirSync(join(root, "src"), { recursive: true });
+    mkdirSync(join(root, "vendor"), { recursive: true });
+    writeFileSync(join(root, "vendor", "mini.c"), "#include <stdlib.h>\n__attribute__((noinline)) void *mini_make(int n) {\n  return malloc(n);\n}\n");
+    writeFileSync(join(root, "src", "app.c"), "void *mini_make(int n);\n__attribute__((export_name(\"leak\"))) int leak(void) {\n  void *p = mini_make(16);\n  return p != 0;\n}\n");
+    const out = join(work, "rustc-bridge.wasm");
+    const r = spawnSync("clang", [...CLANG_FLAGS, "-I", INCLUDE, "src/app.c", "vendor/mini.c", SHIM, "-O2", "-g", "-o", out], { cwd: root, encoding: "utf8", env: compilerEnv() });
+    if (r.status !== 0) throw new Error(`clang: ${r.stderr}`);
+    const leak = await rcalloc("check", out, "--entry", "leak");
+    expect(leak.status).toBe(1);
+    expect(leak.stdout).toMatch(/1 reference taken at vendor\/mini\.c:3:\d+ .*\n.*\n\s+backtrace:\n\s+mini_make \(vendor\/mini\.c:3:\d+\)\n\s+leak \(src\/app\.c:3:\d+\)\n/);
   });
 });
 
