@@ -16,8 +16,6 @@ import { encodeVlq } from "./wasm-sites.js";
 import { parseWasm } from "./wasm-reader.js";
 import { Cursor, type Die, type DwarfSections, FormReader, stringAt, units } from "./wasm-dwarf-forms.js";
 
-export { Cursor, type DwarfSections };
-
 /** The source map of the module's .debug_line, or undefined when it has none (built without -g). */
 export function dwarfSourceMap(bytes: Uint8Array): { sources: string[]; mappings: string } | undefined {
   const dwarf = dwarfSections(bytes);
