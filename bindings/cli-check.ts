@@ -132,7 +132,11 @@ export async function check(argv: readonly string[], out: Output, err?: ErrorOut
   let linked: Linked | undefined;
   let report: LinkedReport;
   try {
-    linked = await link(bytes, { checked: true, stacks: true, sourceMap, hostImports, print, ownsMemoryGrowth: !!opts["owns-memory-growth"] });
+    // A module built with threads imports a shared memory, of its declared maximum: it runs on a
+    // shared heap of that maximum (link() with only the heap's default it refuses).
+    const memory = info.memoryImport?.limits;
+    const shared = memory?.shared ? { shared: true, maxPages: memory.max } : {};
+    linked = await link(bytes, { checked: true, stacks: true, sourceMap, hostImports, print, ownsMemoryGrowth: !!opts["owns-memory-growth"], ...shared });
     const exports = linked.instance.exports as Record<string, () => unknown>;
     if (entry && entry !== "_start") { // link() ran _start
       step(`running the entry ${entry}`);

@@ -67,6 +67,19 @@ describe("rcalloc check", () => {
     expect(misuse.error.putSite.stack.join("\n")).toMatch(/deliver/);
   });
 
+  it("checks a module built with threads on a shared heap of its memory's maximum", async () => {
+    // asc --sharedMemory --maximumMemory 100 (AssemblyScript's own features/threads test): link()
+    // with the default, unshared heap refused its shared memory import, and check exited 3
+    const app = join(work, "shared-memory.wasm");
+    writeFileSync(app, watToWasm(`(module
+      (import "env" "memory" (memory 2 100 shared))
+      (import "rcalloc" "alloc" (func $alloc (param i32) (result i32)))
+      (func (export "main") (result i32) (drop (call $alloc (i32.const 24))) (i32.const 7)))`));
+    const r = await rcalloc("check", app, "--json");
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: "leaks", exitCode: 1, returned: 7, leaks: { bytes: 24 } });
+  });
+
   it("writes a self-contained HTML report with --html", async () => {
     const file = join(work, "leaky.html");
     const r = await rcalloc("check", leaky(), "--html", file);
