@@ -14,6 +14,7 @@
 
 import { encodeVlq } from "./wasm-sites.js";
 import { parseWasm } from "./wasm-reader.js";
+import { isRustToolchainFolder } from "./rust-std.js";
 import { Cursor, type Die, type DwarfSections, FormReader, stringAt, units } from "./wasm-dwarf-forms.js";
 
 /** The source map of the module's .debug_line, or undefined when it has none (built without -g). */
@@ -234,12 +235,7 @@ export function lineFiles(sections: DwarfSections, offset: number, compDir?: str
  * and are told as std's. Another unit's relative paths (the user's "app.c") stay as written.
  */
 const toolchainRoot = (compDir: string | undefined) =>
-  compDir && TOOLCHAIN_FOLDER.test(compDir) ? compDir.replace(/\/$/, "") : "";
-
-/** A Rust toolchain's own source tree, anchored (a user's project in a folder named rustc-hash is
- *  not one): rustup's /rustc/<commit>, Debian's /usr/src/rustc-<version>. */
-export const RUST_TOOLCHAIN = String.raw`(?:/rustc/[0-9a-f]{40}|/usr/src/rustc-\d+\.\d+\.\d+)`;
-const TOOLCHAIN_FOLDER = new RegExp(`^${RUST_TOOLCHAIN}(/vendor/[^/]+)?/?$`);
+  compDir && isRustToolchainFolder(compDir) ? compDir.replace(/\/$/, "") : "";
 
 /** A path from a folder ("": as written). */
 const inFolder = (folder: string, path: string) => (!folder || !path || path.startsWith("/") ? path : `${folder}/${path}`);

@@ -6,7 +6,7 @@ import { after, callee, type DecodedBody, decodeBody, enclosing } from "./wasm-c
 import type { ModuleInfo } from "./wasm-reader.js";
 import { isStdLibraryName } from "./as-std-names.js";
 import { dwarfInlines, type InlinedCall, type InlinedCode } from "./wasm-dwarf-inlines.js";
-import { RUST_TOOLCHAIN } from "./wasm-dwarf.js";
+import { isRustStdPath, isRustStdSymbol } from "./rust-std.js";
 
 /** A position in a source: 1-based line and column. */
 export interface SourcePosition {
@@ -580,23 +580,13 @@ const ALLOCATOR_GLUE = new Set([
   "__rg_alloc", "__rg_dealloc", "__rg_realloc", "__rg_alloc_zeroed",
 ]);
 
-/** Rust's standard library (core, alloc, std and what it vendors), where rustup's rustc has it
- *  (/rustc/<commit>/library/) or Debian's (/usr/src/rustc-<version>/library/, vendor/): Box::new's
- *  inlined allocation is the user's line that called Box::new, as AssemblyScript's library is. */
-const RUST_STD = new RegExp(`^${RUST_TOOLCHAIN}/(library|vendor)/`);
-
-/** Symbols of Rust's standard library and the crates it vendors (legacy mangling: _ZN, then each
- *  path segment's length and name): a std function with no line (Debian's precompiled
- *  alloc::raw_vec::finish_grow) is told by its name. */
-const RUST_STD_SYMBOL = /^_ZN(4core|5alloc|3std|17compiler_builtins|8dlmalloc|9hashbrown|14rustc_demangle|11panic_abort|12panic_unwind|11std_detect)\d/;
-
 /** Sources (and function names) of rcalloc, of AssemblyScript's standard library and of the
  *  allocator glue compiled into a native module, inlined or not, and of Rust's standard library:
  *  never the caller. rcalloc's runtime imports its ../assembly/ code. A package's (`~lib/json-as/...`) is the program's own:
  *  its lines are sites. */
 function isLibraryCode(where: string): boolean {
   return isStdLibraryName(where) || /(^|\/)rcalloc\/(runtime|assembly)\//.test(where) || ALLOCATOR_GLUE.has(where)
-    || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs|rcalloc\.hpp)$/.test(where) || RUST_STD.test(where) || RUST_STD_SYMBOL.test(where);
+    || /(^|\/)(rcalloc-malloc\.c|rcalloc\.rs|rcalloc\.hpp)$/.test(where) || isRustStdPath(where) || isRustStdSymbol(where);
 }
 
 /** Whether a function of a C, C++ or Rust module (or a function inlined in one) is library code, by

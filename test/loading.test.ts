@@ -1,7 +1,9 @@
 // Where the allocator builds come from: the package's files by default, or the `wasm` option of
 // createHeap() and link() (a URL, a Response, bytes, a WebAssembly.Module); a failed load says
 // which URL failed and which option to use.
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createHeap, Heap, InvalidArgumentError, link } from "../bindings/node.js";
 // @ts-expect-error: plain JS build script
@@ -101,5 +103,17 @@ describe("debug asks for a checked build", () => {
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as Error).message).toMatch(/`debug` option is for Node's createHeap only/);
     expect((error as Error).message).not.toMatch(/the `wasm` option/);
+  });
+});
+
+describe("the bindings' modules", () => {
+  it("each loads when a program imports it first (none reads a constant of another through an import cycle)", () => {
+    // wasm-sites.ts built a pattern at load from a constant of wasm-dwarf.ts, which imports it:
+    // importing wasm-dwarf.js first threw "Cannot access 'RUST_TOOLCHAIN' before initialization"
+    const dist = fileURLToPath(new URL("../dist/", import.meta.url));
+    const modules = readdirSync(dist).filter((f) => f.endsWith(".js") && f !== "cli-worker.js"); // a worker's entry: runs on import
+    expect(modules.length).toBeGreaterThan(20);
+    const failed = modules.filter((f) => spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(dist + f)})`]).status !== 0);
+    expect(failed).toEqual([]);
   });
 });
