@@ -24,6 +24,12 @@ export class Cursor {
   left(): number { return this.bytes.length - this.pos; }
   /** A cursor over the same bytes at `pos`. */
   at(pos: number): Cursor { return new Cursor(this.bytes, pos); }
+  /** Reads a unit's 32-bit length (.debug_info, .debug_line): the offset the unit ends at, or -1
+   *  for 64-bit DWARF, which no wasm32 producer writes. */
+  unitEnd(): number {
+    const length = this.u32();
+    return length >= 0xfffffff0 ? -1 : this.pos + length;
+  }
   u8(): number { return this.bytes[this.pos++]; }
   u16(): number { return this.u8() | (this.u8() << 8); }
   u32(): number { return (this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24)) >>> 0; }
@@ -61,9 +67,8 @@ export function* units(sections: DwarfSections): Generator<{ form: FormReader; t
   const r = new Cursor(info, 0);
   while (r.pos + 11 <= info.length) {
     const unitStart = r.pos;
-    const unitLength = r.u32();
-    if (unitLength >= 0xfffffff0) break; // 64-bit DWARF: not produced for wasm32
-    const unitEnd = r.pos + unitLength;
+    const unitEnd = r.unitEnd();
+    if (unitEnd < 0) break;
     const version = r.u16();
     let unitType = 1, addressSize: number, abbrevOffset: number;
     if (version >= 5) {
@@ -179,6 +184,18 @@ export class FormReader {
     form.addrBase = this.addrBase;
     form.rnglistsBase = this.rnglistsBase;
     return form;
+  }
+
+  /** Reads every attribute of a DIE of abbreviation `a` into `d` (those it keeps): false when a form
+   *  is one this reader does not know, the cursor then lost within the unit. */
+  readDie(a: Abbrev, d: Die): boolean {
+    try {
+      for (let i = 0; i < a.attributes.length; i += 3) this.read(a.attributes[i], a.attributes[i + 1], a.attributes[i + 2], d);
+      return true;
+    } catch (e) {
+      if (e instanceof RangeError) return false;
+      throw e;
+    }
   }
 
   read(attribute: number, form: number, implicit: number, d: Die): void {

@@ -61,7 +61,7 @@ export class InlinedCode {
       try {
         this.readUnit(form, table, roots);
       } catch (e) {
-        // A form this reader does not know (a producer's extension) ends its unit: the rest is kept.
+        // A line table header this reader cannot follow (lineFiles) ends its unit: the rest is kept.
         if (!(e instanceof RangeError)) throw e;
       }
     }
@@ -96,7 +96,8 @@ export class InlinedCode {
       d.name = d.compDir = d.origin = d.lowPc = d.highPc = d.ranges = d.stmtList = d.callFile = d.callLine = d.callColumn = undefined;
       d.strOffsetsBase = d.addrBase = d.rnglistsBase = undefined;
       d.compDirIndex = d.highPcIsAddress = d.lowPcIndex = d.highPcIndex = d.rangesIndex = false;
-      for (let i = 0; i < a.attributes.length; i += 3) form.read(a.attributes[i], a.attributes[i + 1], a.attributes[i + 2], d);
+      // a form this reader does not know (a producer's extension) ends its unit: the rest is kept
+      if (!form.readDie(a, d)) return;
       form.resolve(d, a.tag === TAG_COMPILE_UNIT);
       const enclosing = open[open.length - 1];
       let scope: Scope | undefined;
@@ -164,12 +165,7 @@ export class InlinedCode {
     const a = unit.table.get(form.r.uleb());
     if (a?.tag !== TAG_SUBPROGRAM) return undefined;
     const d: Die = {};
-    try {
-      for (let i = 0; i < a.attributes.length; i += 3) form.read(a.attributes[i], a.attributes[i + 1], a.attributes[i + 2], d);
-    } catch (e) {
-      if (!(e instanceof RangeError)) throw e;
-      return undefined;
-    }
+    if (!form.readDie(a, d)) return undefined;
     const named = { name: d.name, from: d.origin };
     this.names.set(die, named);
     return named;

@@ -78,10 +78,8 @@ function lineRows(section: Uint8Array, sections: DwarfSections): Row[] {
   const r = new Cursor(section, 0);
   while (r.pos + 4 <= section.length) {
     const unitStart = r.pos;
-    const unitLength = r.u32();
-    if (unitLength >= 0xfffffff0) break; // 64-bit DWARF: not produced for wasm32
-    const unitEnd = r.pos + unitLength;
-    if (unitEnd > section.length) break;
+    const unitEnd = r.unitEnd();
+    if (unitEnd < 0 || unitEnd > section.length) break;
     const version = r.u16();
     if (version < 2 || version > 5) {
       r.pos = unitEnd;
@@ -222,7 +220,7 @@ export function lineFiles(sections: DwarfSections, offset: number, compDir?: str
   const section = sections.get(".debug_line");
   if (!section || offset + 10 > section.length) return [];
   const r = new Cursor(section, offset);
-  if (r.u32() >= 0xfffffff0) return [];
+  if (r.unitEnd() < 0) return [];
   const version = r.u16();
   return version < 2 || version > 5 ? [] : lineHeader(r, version, sections, compDir).files;
 }
@@ -248,12 +246,7 @@ function unitFolders(sections: DwarfSections): Map<number, string> {
     const a = table.get(form.r.uleb());
     if (a?.tag !== 0x11) continue; // DW_TAG_compile_unit
     const d: Die = {};
-    try {
-      for (let i = 0; i < a.attributes.length; i += 3) form.read(a.attributes[i], a.attributes[i + 1], a.attributes[i + 2], d);
-    } catch (e) {
-      if (!(e instanceof RangeError)) throw e; // a form this reader does not know: no folder
-      continue;
-    }
+    if (!form.readDie(a, d)) continue; // a form this reader does not know: no folder
     form.resolve(d, true);
     const folder = d.compDir === undefined ? undefined : stringAt(sections, d.compDir);
     if (d.stmtList !== undefined && folder) folders.set(d.stmtList, folder);
